@@ -225,12 +225,17 @@ static int hit_cmp(const void *a, const void *b)
 Test(matcher, agrees_with_naive_reference_on_random_sets)
 {
     rng_state = 0x5eed5eed12345678ull;
-    for (int round = 0; round < 300; round++) {
+    for (int round = 0; round < 600; round++) {
         size_t npat = 1 + rng() % 40;
         int alphabet = 2 + (int)(rng() % 5);
         struct ref_pat pats[40];
+        /* All dense, all sparse but the root, and a mix: the results must not
+         * depend on the representation. */
+        static const size_t dense_rows[] = {1, 7, MATCH_DENSE_ROWS_DEFAULT};
+        size_t rows = dense_rows[round % 3];
         struct match_automaton *ac;
         cr_assert_eq(match_automaton_new(&ac), 0);
+        cr_assert_eq(match_automaton_dense_set(ac, rows), 0);
         for (size_t p = 0; p < npat; p++) {
             if (p > 0 && rng() % 8 == 0) { /* a duplicate with another id */
                 pats[p] = pats[rng() % p];
@@ -267,7 +272,8 @@ Test(matcher, agrees_with_naive_reference_on_random_sets)
          * (ids here are the add order). */
         if (want.n)
             qsort(want.v, want.n, sizeof *want.v, hit_cmp);
-        cr_assert_eq(got.n, want.n, "round %d: %zu hits, want %zu", round, got.n, want.n);
+        cr_assert_eq(got.n, want.n, "round %d (%zu dense): %zu hits, want %zu", round, rows,
+                     got.n, want.n);
         for (size_t i = 0; i < got.n; i++)
             cr_assert(got.v[i].id == want.v[i].id && got.v[i].start == want.v[i].start &&
                           got.v[i].end == want.v[i].end,
@@ -282,13 +288,14 @@ Test(matcher, agrees_with_naive_reference_on_random_sets)
 
 /* Many patterns sharing prefixes and suffixes: a larger automaton than the random
  * rounds, checked against strstr on NUL-free text. */
-Test(matcher, many_patterns_against_strstr)
+static void many_patterns_against_strstr(size_t dense_rows)
 {
     rng_state = 42;
     enum { NPAT = 2000, TLEN = 20000 };
     static char pats[NPAT][12];
     struct match_automaton *ac;
     cr_assert_eq(match_automaton_new(&ac), 0);
+    cr_assert_eq(match_automaton_dense_set(ac, dense_rows), 0);
     for (size_t p = 0; p < NPAT; p++) {
         size_t len = 2 + rng() % 10;
         random_bytes(pats[p], len, 6);
@@ -320,5 +327,32 @@ Test(matcher, many_patterns_against_strstr)
     }
     free(count);
     free(got.v);
+    match_automaton_free(ac);
+}
+
+Test(matcher, many_patterns_against_strstr_default_dense)
+{
+    many_patterns_against_strstr(MATCH_DENSE_ROWS_DEFAULT);
+}
+
+Test(matcher, many_patterns_against_strstr_sparse)
+{
+    many_patterns_against_strstr(1);
+}
+
+Test(matcher, many_patterns_against_strstr_all_dense)
+{
+    many_patterns_against_strstr(MATCH_DENSE_ROWS_MAX);
+}
+
+Test(matcher, dense_set_validates)
+{
+    struct match_automaton *ac;
+    cr_assert_eq(match_automaton_new(&ac), 0);
+    cr_expect_eq(match_automaton_dense_set(ac, 0), STDTAX_EINVAL);
+    cr_expect_eq(match_automaton_dense_set(ac, MATCH_DENSE_ROWS_MAX + 1), STDTAX_EINVAL);
+    cr_expect_eq(match_automaton_dense_set(ac, 1), 0);
+    cr_assert_eq(match_automaton_build(ac), 0);
+    cr_expect_eq(match_automaton_dense_set(ac, 2), STDTAX_EINVAL, "after build");
     match_automaton_free(ac);
 }
