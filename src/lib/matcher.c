@@ -44,7 +44,7 @@
 struct match_sparse {
     uint32_t edge_start; /* first edge in edge_byte/edge_to */
     uint32_t edge_count;
-    uint32_t fail;       /* failure link (a state number, no flag) */
+    uint32_t fail; /* failure link (a state number, no flag) */
 };
 
 /* Output data, read only where something matches. */
@@ -81,9 +81,9 @@ struct match_automaton {
     uint32_t *dense;             /* ndense rows of 256 transitions */
     struct match_sparse *sparse; /* indexed by state; used for state >= ndense */
     uint8_t *edge_byte;
-    uint32_t *edge_to;           /* transitions, with MATCH_REPORT */
-    struct match_out *out;       /* indexed by state */
-    uint32_t *out_pat;           /* pattern indices grouped by state */
+    uint32_t *edge_to;     /* transitions, with MATCH_REPORT */
+    struct match_out *out; /* indexed by state */
+    uint32_t *out_pat;     /* pattern indices grouped by state */
 };
 
 int match_automaton_new(struct match_automaton **out)

@@ -1,9 +1,11 @@
 /* Throughput of the Aho-Corasick matcher against a naive memmem-per-pattern loop.
  *
  * Patterns are random mixes of CJK ideographs and short ASCII words (what the taxonomy
- * keywords look like); the text is 1 MiB of the same vocabulary, passed through
- * norm_text_new and cut to 1 MiB, with about one pattern planted per 200 bytes so that the output path
- * is exercised too.  Fixed seed: runs are comparable.  Run with `make bench-matcher`. */
+ * keywords look like); the text is the same vocabulary passed through norm_text_new
+ * and cut to 1 MiB, with about one pattern planted per 200 bytes so that the output
+ * path is exercised too.  Fixed seed: runs are comparable.  Run with `make
+ * bench-matcher`; `tests/bench/matcher ROWS` sets the dense rows
+ * (match_automaton_dense_set). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,8 +64,10 @@ struct pat {
     size_t len;
 };
 
-int main(void)
+int main(int argc, char **argv)
 {
+    /* optional: dense rows per automaton (see match_automaton_dense_set) */
+    size_t dense_rows = argc > 1 ? strtoul(argv[1], NULL, 10) : MATCH_DENSE_ROWS_DEFAULT;
     static const size_t sizes[] = {100, 1000, 10000};
     enum { NSIZES = sizeof sizes / sizeof sizes[0] };
     const size_t nmax = sizes[NSIZES - 1];
@@ -106,7 +110,8 @@ int main(void)
             text.len--;
         text.bytes[text.len] = '\0';
     }
-    printf("text: %zu bytes normalised; MB = 10^6 bytes\n", text.len);
+    printf("text: %zu bytes normalised; MB = 10^6 bytes; dense rows: %zu\n", text.len,
+           dense_rows);
     printf("%6s %9s %10s %11s %11s %8s\n", "N", "build_ms", "hits", "ac_MB/s",
            "naive_MB/s", "ratio");
 
@@ -114,7 +119,8 @@ int main(void)
         size_t n = sizes[si];
         double t0 = now();
         struct match_automaton *ac;
-        if (match_automaton_new(&ac) != 0)
+        if (match_automaton_new(&ac) != 0 ||
+            match_automaton_dense_set(ac, dense_rows) != 0)
             return 1;
         for (size_t p = 0; p < n; p++)
             if (match_pattern_add(ac, pats[p].bytes, pats[p].len, (uint32_t)p, 0) != 0)

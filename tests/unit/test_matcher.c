@@ -62,7 +62,8 @@ Test(matcher, overlapping_he_she_his_hers)
     /* ushers: she [1,4) he [2,4) hers [2,6); ahishers: his [8,11) she [10,13)
      * he [11,13) hers [11,15) */
     static const struct hit want[] = {
-        {1, 1, 4}, {0, 2, 4}, {3, 2, 6}, {2, 8, 11}, {1, 10, 13}, {0, 11, 13}, {3, 11, 15},
+        {1, 1, 4},   {0, 2, 4},   {3, 2, 6},   {2, 8, 11},
+        {1, 10, 13}, {0, 11, 13}, {3, 11, 15},
     };
     expect_hits(&h, want, sizeof want / sizeof want[0]);
     cr_expect_eq(match_pattern_count(ac), 4);
@@ -272,8 +273,8 @@ Test(matcher, agrees_with_naive_reference_on_random_sets)
          * (ids here are the add order). */
         if (want.n)
             qsort(want.v, want.n, sizeof *want.v, hit_cmp);
-        cr_assert_eq(got.n, want.n, "round %d (%zu dense): %zu hits, want %zu", round, rows,
-                     got.n, want.n);
+        cr_assert_eq(got.n, want.n, "round %d (%zu dense): %zu hits, want %zu", round,
+                     rows, got.n, want.n);
         for (size_t i = 0; i < got.n; i++)
             cr_assert(got.v[i].id == want.v[i].id && got.v[i].start == want.v[i].start &&
                           got.v[i].end == want.v[i].end,
