@@ -2,7 +2,7 @@
  *
  * Patterns are random mixes of CJK ideographs and short ASCII words (what the taxonomy
  * keywords look like); the text is the same vocabulary passed through norm_text_new
- * and cut to 1 MiB, with about one pattern planted per 200 bytes so that the output
+ * and cut to 1 MiB, with about one pattern planted per 160 bytes so that the output
  * path is exercised too.  Fixed seed: runs are comparable.  Run with `make
  * bench-matcher`; `tests/bench/matcher ROWS` sets the dense rows
  * (match_automaton_dense_set). */

@@ -1,4 +1,5 @@
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,5 +356,67 @@ Test(matcher, dense_set_validates)
     cr_expect_eq(match_automaton_dense_set(ac, 1), 0);
     cr_assert_eq(match_automaton_build(ac), 0);
     cr_expect_eq(match_automaton_dense_set(ac, 2), STDTAX_EINVAL, "after build");
+    match_automaton_free(ac);
+}
+
+/* The automaton is read-only after build: threads scanning at once see the same hits
+ * as one thread. */
+struct thread_job {
+    const struct match_automaton *ac;
+    const char *text;
+    size_t len;
+    struct hits hits;
+};
+
+static void *scan_thread(void *arg)
+{
+    struct thread_job *job = arg;
+    for (int i = 0; i < 20; i++) {
+        job->hits.n = 0;
+        if (match_text_scan(job->ac, job->text, job->len, collect, &job->hits) != 0)
+            return arg;
+    }
+    return NULL;
+}
+
+Test(matcher, concurrent_scans_agree)
+{
+    rng_state = 7;
+    struct match_automaton *ac;
+    cr_assert_eq(match_automaton_new(&ac), 0);
+    cr_assert_eq(match_automaton_dense_set(ac, 16), 0); /* both paths in use */
+    for (uint32_t p = 0; p < 300; p++) {
+        char pat[8];
+        size_t len = 1 + rng() % 7;
+        random_bytes(pat, len, 6);
+        cr_assert_eq(match_pattern_add(ac, pat, len, p, rng() % 2), 0);
+    }
+    cr_assert_eq(match_automaton_build(ac), 0);
+    static char text[5000];
+    random_bytes(text, sizeof text, 6);
+
+    struct hits one = {0};
+    cr_assert_eq(match_text_scan(ac, text, sizeof text, collect, &one), 0);
+    cr_assert_gt(one.n, 0);
+    enum { NT = 4 };
+    pthread_t th[NT];
+    struct thread_job jobs[NT];
+    for (int i = 0; i < NT; i++) {
+        jobs[i] = (struct thread_job){ac, text, sizeof text, {0}};
+        cr_assert_eq(pthread_create(&th[i], NULL, scan_thread, &jobs[i]), 0);
+    }
+    for (int i = 0; i < NT; i++) {
+        void *rv;
+        cr_assert_eq(pthread_join(th[i], &rv), 0);
+        cr_expect_null(rv);
+        cr_expect_eq(jobs[i].hits.n, one.n);
+        for (size_t k = 0; k < one.n && k < jobs[i].hits.n; k++)
+            cr_expect(jobs[i].hits.v[k].id == one.v[k].id &&
+                          jobs[i].hits.v[k].start == one.v[k].start &&
+                          jobs[i].hits.v[k].end == one.v[k].end,
+                      "thread %d hit %zu", i, k);
+        free(jobs[i].hits.v);
+    }
+    free(one.v);
     match_automaton_free(ac);
 }
