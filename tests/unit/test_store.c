@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "stdtax/store.h"
@@ -888,4 +890,69 @@ Test(store, coverage_lists_gaps_most_missing_first)
                      "智能传感器");
     cr_expect_eq(json_integer_value(json_object_get(g, "count")), 0);
     json_decref(out);
+}
+
+/* ---- durability across kill -9 ------------------------------------------------ */
+
+static void writer_until_killed(int out)
+{
+    struct store *s;
+    if (store_open(dir, NULL, &s, NULL) != 0)
+        _exit(3);
+    for (unsigned i = 0;; i++) {
+        json_t *r = rec("2023", i % 2 ? "local" : "group", i % 7 ? "submitted" : "withdrawn",
+                        "core", i % 3 ? "core.kg" : NULL, "kg", "2023-08-01T00:00:00Z");
+        char id[STORE_ID_MAX + 1];
+        if (store_proposal_put(s, r, NULL, NULL, id, NULL, NULL) != 0)
+            _exit(4);
+        json_decref(r);
+        /* Only an id whose put returned is reported as acknowledged. */
+        strcat(id, "\n");
+        if (write(out, id, strlen(id)) < 0)
+            _exit(5);
+    }
+}
+
+Test(store_open, kill9_during_inserts_loses_no_acknowledged_write, .timeout = 120)
+{
+    unsigned seed = 7;
+    size_t acked_total = 0;
+    for (int round = 0; round < 6; round++) {
+        int fd[2];
+        cr_assert_eq(pipe(fd), 0);
+        pid_t pid = fork();
+        cr_assert_neq(pid, -1);
+        if (pid == 0) {
+            close(fd[0]);
+            writer_until_killed(fd[1]);
+        }
+        close(fd[1]);
+        usleep(20000 + (useconds_t)(rand_r(&seed) % 60000));
+        kill(pid, SIGKILL);
+        int status;
+        waitpid(pid, &status, 0);
+        cr_assert(WIFSIGNALED(status), "the writer stopped by itself: %d", status);
+        static char buf[1 << 16];
+        size_t len = 0;
+        ssize_t n;
+        while ((n = read(fd[0], buf + len, sizeof buf - 1 - len)) > 0)
+            len += (size_t)n;
+        close(fd[0]);
+        buf[len] = 0;
+
+        struct stdtax_error err = {0};
+        cr_assert_eq(store_open(dir, NULL, &st, &err), 0, "%s", err.text);
+        size_t acked = 0;
+        for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+            json_t *got = NULL;
+            cr_expect_eq(store_proposal_get(st, line, &got, &err), 0, "lost %s", line);
+            json_decref(got);
+            acked++;
+        }
+        acked_total += acked;
+        check_ok();
+        store_close(st);
+        st = NULL;
+    }
+    cr_expect_gt(acked_total, 0);
 }
