@@ -21,12 +21,12 @@
 
 #define STORE_SCHEMA_VERSION 1
 
-#define STORE_ID_MAX 65         /* bytes of an id including the NUL */
-#define STORE_CODE_MAX 64       /* node and topic codes */
-#define STORE_CALL_MAX 32       /* call ids such as "2023" */
-#define STORE_TOPICS_MAX 32     /* priority topics on one record */
-#define STORE_IDEM_KEY_MAX 255  /* client idempotency keys */
-#define STORE_HASH_MAX 128      /* request hashes given with an idempotency key */
+#define STORE_ID_MAX 65                /* bytes of an id including the NUL */
+#define STORE_CODE_MAX 64              /* node and topic codes */
+#define STORE_CALL_MAX 32              /* call ids such as "2023" */
+#define STORE_TOPICS_MAX 32            /* priority topics on one record */
+#define STORE_IDEM_KEY_MAX 255         /* client idempotency keys */
+#define STORE_HASH_MAX 128             /* request hashes given with an idempotency key */
 #define STORE_RECORD_MAX (1024 * 1024) /* bytes of one record's compact JSON */
 #define STORE_LIST_LIMIT_MAX 1000      /* items in one listing page */
 #define STORE_LIST_SCAN_MAX 10000      /* index entries one listing call may read */
@@ -34,10 +34,10 @@
 struct store;
 
 struct store_options {
-    size_t map_size;     /* initial map size in bytes; 0 = 64 MiB */
-    size_t map_size_max; /* the map never grows past this; 0 = 1 TiB */
+    size_t map_size;      /* initial map size in bytes; 0 = 64 MiB */
+    size_t map_size_max;  /* the map never grows past this; 0 = 1 TiB */
     unsigned max_readers; /* concurrent read transactions; 0 = 256 */
-    int read_only;       /* open without write access (stats, export, check) */
+    int read_only;        /* open without write access (stats, export, check) */
 };
 
 /* Opens (and creates when missing, unless read_only) the store in directory dir.
@@ -57,7 +57,8 @@ void store_close(struct store *store);
  * caller's object), id receives it, and *created is 1.
  * With idem_key (and request_hash, both non-NULL): a second put with the same
  * key and the same hash returns the first id with *created = 0 and changes
- * nothing; the same key with another hash is STDTAX_ECONFLICT.
+ * nothing (record is left as it is); the same key with another hash is
+ * STDTAX_ECONFLICT.
  * An /id that already exists is STDTAX_ECONFLICT.  created may be NULL. */
 int store_proposal_put(struct store *store, json_t *record, const char *idem_key,
                        const char *request_hash, char id[STORE_ID_MAX], int *created,

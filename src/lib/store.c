@@ -437,7 +437,8 @@ void store_read_end(struct store *s, MDB_txn *txn)
 int store_write(struct store *s, store_write_fn fn, void *arg, struct stdtax_error *err)
 {
     if (s->read_only)
-        return stdtax_error_set(err, STDTAX_ESTORE, s->dir, "the store is open read-only");
+        return stdtax_error_set(err, STDTAX_ESTORE, s->dir,
+                                "the store is open read-only");
     for (int i = 0; i < WRITE_RETRIES; i++) {
         MDB_txn *txn;
         pthread_rwlock_rdlock(&s->resize_lock);
@@ -582,8 +583,8 @@ int store_open(const char *dir, const struct store_options *opts, struct store *
     if (!opts->read_only) {
         int e = mkdir_p(dir);
         if (e)
-            return stdtax_error_set(err, STDTAX_EIO, dir, "cannot create directory %s: %s",
-                                    dir, strerror(e));
+            return stdtax_error_set(err, STDTAX_EIO, dir,
+                                    "cannot create directory %s: %s", dir, strerror(e));
     }
     if (stat(dir, &sb) != 0)
         return stdtax_error_set(err, errno == ENOENT ? STDTAX_ENOTFOUND : STDTAX_EIO, dir,
@@ -609,10 +610,11 @@ int store_open(const char *dir, const struct store_options *opts, struct store *
     if (!rc)
         rc = mdb_env_set_maxdbs(s->env, 8);
     if (!rc)
-        rc = mdb_env_set_mapsize(s->env, opts->map_size ? opts->map_size : DEFAULT_MAP_SIZE);
+        rc = mdb_env_set_mapsize(s->env,
+                                 opts->map_size ? opts->map_size : DEFAULT_MAP_SIZE);
     if (!rc)
-        rc = mdb_env_set_maxreaders(s->env,
-                                    opts->max_readers ? opts->max_readers : DEFAULT_READERS);
+        rc = mdb_env_set_maxreaders(s->env, opts->max_readers ? opts->max_readers
+                                                              : DEFAULT_READERS);
     if (rc) {
         store_mdb_error(s, rc, "create the environment", err);
         store_close(s);
@@ -623,10 +625,12 @@ int store_open(const char *dir, const struct store_options *opts, struct store *
     if (rc) {
         int code = STDTAX_ESTORE;
         if (rc == MDB_INVALID)
-            stdtax_error_set(err, code, dir, "%s/data.mdb is not an LMDB environment", dir);
+            stdtax_error_set(err, code, dir, "%s/data.mdb is not an LMDB environment",
+                             dir);
         else if (rc == MDB_VERSION_MISMATCH)
             stdtax_error_set(err, code, dir,
-                             "%s/data.mdb was written by an incompatible LMDB version", dir);
+                             "%s/data.mdb was written by an incompatible LMDB version",
+                             dir);
         else if (rc == ENOENT)
             code = stdtax_error_set(err, STDTAX_ENOTFOUND, dir, "no store in %s", dir);
         else
@@ -698,8 +702,9 @@ static int record_dump(json_t *rec, const char *id, char **json, size_t *len,
     *len = strlen(*json);
     if (*len > STORE_RECORD_MAX) {
         free(*json);
-        return stdtax_error_set(err, STDTAX_ETOOBIG, "", "the record has %zu bytes, over %d",
-                                *len, STORE_RECORD_MAX);
+        return stdtax_error_set(err, STDTAX_ETOOBIG, "",
+                                "the record has %zu bytes, over %d", *len,
+                                STORE_RECORD_MAX);
     }
     return 0;
 }
@@ -715,7 +720,8 @@ static int put_one(struct store *s, MDB_txn *txn, struct store_put_item *it)
     it->id[0] = 0;
     memset(&it->err, 0, sizeof it->err);
     if (!json_is_object(it->record)) {
-        it->rc = stdtax_error_set(&it->err, STDTAX_EINVAL, "", "a record must be an object");
+        it->rc =
+            stdtax_error_set(&it->err, STDTAX_EINVAL, "", "a record must be an object");
         return 0;
     }
     if (it->idem_key) {
@@ -735,9 +741,9 @@ static int put_one(struct store *s, MDB_txn *txn, struct store_put_item *it)
             size_t hlen = idlen < v.mv_size ? v.mv_size - idlen - 1 : 0;
             if (hlen != strlen(it->request_hash) ||
                 memcmp(p + idlen + 1, it->request_hash, hlen) != 0) {
-                it->rc = stdtax_error_set(&it->err, STDTAX_ECONFLICT, "",
-                                          "idempotency key %s was used for another request",
-                                          it->idem_key);
+                it->rc = stdtax_error_set(
+                    &it->err, STDTAX_ECONFLICT, "",
+                    "idempotency key %s was used for another request", it->idem_key);
                 return 0;
             }
             snprintf(it->id, sizeof it->id, "%.*s", (int)idlen, p);
@@ -843,10 +849,11 @@ int store_proposal_put(struct store *s, json_t *record, const char *idem_key,
                        const char *request_hash, char id[STORE_ID_MAX], int *created,
                        struct stdtax_error *err)
 {
-    struct store_put_item it = {.record = record, .idem_key = idem_key,
-                                .request_hash = request_hash};
+    struct store_put_item it = {
+        .record = record, .idem_key = idem_key, .request_hash = request_hash};
     if (idem_key && !request_hash)
-        return stdtax_error_set(err, STDTAX_EINVAL, "", "an idempotency key needs a hash");
+        return stdtax_error_set(err, STDTAX_EINVAL, "",
+                                "an idempotency key needs a hash");
     int rc = store_proposal_put_batch(s, &it, 1, err);
     if (rc)
         return rc;
@@ -940,7 +947,8 @@ static int update_body(struct store *s, MDB_txn *txn, void *arg, struct stdtax_e
     if (idv && !json_is_null(idv) &&
         (!json_is_string(idv) || strcmp(json_string_value(idv), u->id) != 0)) {
         json_decref(rec);
-        return stdtax_error_set(err, STDTAX_EINVAL, "/id", "the id of a proposal is fixed");
+        return stdtax_error_set(err, STDTAX_EINVAL, "/id",
+                                "the id of a proposal is fixed");
     }
     char *json;
     size_t len;

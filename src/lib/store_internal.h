@@ -18,7 +18,7 @@ struct store {
     /* Every transaction holds it shared; growing the map holds it exclusive,
      * because mdb_env_set_mapsize needs no active transaction in the process. */
     pthread_rwlock_t resize_lock;
-    size_t map_size;     /* written under the exclusive lock */
+    size_t map_size; /* written under the exclusive lock */
     size_t map_size_max;
     unsigned long resizes;
     int read_only;

@@ -63,8 +63,10 @@ int store_counts_get(struct store *s, const struct store_filter *f, json_t **out
                             "nodes", "tracks", "statuses", "topics", "calls");
     if (!res)
         return oom(err);
-    json_t *nodes = json_object_get(res, "nodes"), *tracks = json_object_get(res, "tracks"),
-           *stats = json_object_get(res, "statuses"), *topics = json_object_get(res, "topics"),
+    json_t *nodes = json_object_get(res, "nodes"),
+           *tracks = json_object_get(res, "tracks"),
+           *stats = json_object_get(res, "statuses"),
+           *topics = json_object_get(res, "topics"),
            *calls = json_object_get(res, "calls");
     uint64_t total = 0;
 
@@ -89,7 +91,8 @@ int store_counts_get(struct store *s, const struct store_filter *f, json_t **out
         char buf[STORE_CNT_KEY_MAX], *fl[5];
         if (!cnt_split(&k, buf, sizeof buf, fl))
             continue;
-        if ((f->call && strcmp(fl[0], f->call)) || (f->track && strcmp(fl[1], f->track)) ||
+        if ((f->call && strcmp(fl[0], f->call)) ||
+            (f->track && strcmp(fl[1], f->track)) ||
             (f->status && strcmp(fl[2], f->status)))
             continue;
         uint64_t n = store_u64_get(&v);
@@ -156,7 +159,8 @@ int store_coverage_get(struct store *s, const struct store_filter *f,
     int rc = store_counts_get(s, f, &counts, err);
     if (rc)
         return rc;
-    json_t *nc = json_object_get(counts, "nodes"), *tc = json_object_get(counts, "topics");
+    json_t *nc = json_object_get(counts, "nodes"),
+           *tc = json_object_get(counts, "topics");
     struct gap *gaps = calloc(tx->n_nodes + tx->n_topics + 1, sizeof *gaps);
     size_t n = 0;
     if (!gaps) {
@@ -172,10 +176,10 @@ int store_coverage_get(struct store *s, const struct store_filter *f,
             continue;
         gaps[n].missing = min - c;
         gaps[n].code = nd->code;
-        gaps[n].obj = json_pack("{s:s, s:s, s:s?, s:o, s:I, s:I, s:b}", "kind", "node",
-                                "code", nd->code, "parent", nd->parent, "labels",
-                                labels(nd->label_zh, nd->label_en), "count", (json_int_t)c,
-                                "missing", (json_int_t)(min - c), "priority", 0);
+        gaps[n].obj = json_pack(
+            "{s:s, s:s, s:s?, s:o, s:I, s:I, s:b}", "kind", "node", "code", nd->code,
+            "parent", nd->parent, "labels", labels(nd->label_zh, nd->label_en), "count",
+            (json_int_t)c, "missing", (json_int_t)(min - c), "priority", 0);
         n++;
     }
     for (size_t i = 0; i < tx->n_topics; i++) {
@@ -190,10 +194,10 @@ int store_coverage_get(struct store *s, const struct store_filter *f,
             json_array_append_new(tn, json_string(tp->nodes[j]));
         gaps[n].missing = min - c;
         gaps[n].code = tp->code;
-        gaps[n].obj = json_pack("{s:s, s:s, s:o, s:o, s:I, s:I, s:b}", "kind", "topic",
-                                "code", tp->code, "nodes", tn, "labels",
-                                labels(tp->label_zh, tp->label_en), "count", (json_int_t)c,
-                                "missing", (json_int_t)(min - c), "priority", 1);
+        gaps[n].obj = json_pack(
+            "{s:s, s:s, s:o, s:o, s:I, s:I, s:b}", "kind", "topic", "code", tp->code,
+            "nodes", tn, "labels", labels(tp->label_zh, tp->label_en), "count",
+            (json_int_t)c, "missing", (json_int_t)(min - c), "priority", 1);
         n++;
     }
     json_decref(counts);
@@ -277,7 +281,8 @@ int store_proposal_list(struct store *s, const struct store_filter *f, const cha
     unsigned char start[STORE_IDX_DATA_MAX];
     size_t start_len = 0;
     if (cursor && !cursor_decode(cursor, start, &start_len))
-        return stdtax_error_set(err, STDTAX_EINVAL, "/cursor", "not a cursor of this list");
+        return stdtax_error_set(err, STDTAX_EINVAL, "/cursor",
+                                "not a cursor of this list");
 
     const struct {
         char kind;
@@ -459,15 +464,16 @@ static int check_extras(struct store *s, MDB_txn *txn, MDB_cursor *cur, MDB_val 
         if (d.mv_size > 8 && mdb_get(txn, s->dbi_proposals, &rk, &rv) == 0) {
             json_t *rec = json_loadb(rv.mv_data, rv.mv_size, 0, NULL);
             struct store_keys ks;
-            ok = rec && store_keys_make(rec, id, &ks, NULL) == 0 && expected_of(key, &ks) &&
-                 ks.data_len == d.mv_size && !memcmp(ks.data, d.mv_data, d.mv_size);
+            ok = rec && store_keys_make(rec, id, &ks, NULL) == 0 &&
+                 expected_of(key, &ks) && ks.data_len == d.mv_size &&
+                 !memcmp(ks.data, d.mv_data, d.mv_size);
             json_decref(rec);
         }
         if (!ok) {
             c->idx_extra++;
-            report_item(c->idx_items, json_pack("{s:o, s:s, s:s}", "key",
-                                                key_text(key, strlen(key)), "id", id,
-                                                "problem", "extra"));
+            report_item(c->idx_items,
+                        json_pack("{s:o, s:s, s:s}", "key", key_text(key, strlen(key)),
+                                  "id", id, "problem", "extra"));
         }
     }
     return rc == MDB_NOTFOUND ? 0 : rc;
@@ -495,9 +501,10 @@ static int check_run(struct store *s, MDB_txn *txn, struct check *c)
         struct store_keys ks;
         struct stdtax_error kerr = {0};
         const char *rid = json_string_value(json_object_get(rec, "id"));
-        if (!rec || store_keys_make(rec, id, &ks, &kerr) != 0 || !rid || strcmp(rid, id)) {
+        if (!rec || store_keys_make(rec, id, &ks, &kerr) != 0 || !rid ||
+            strcmp(rid, id)) {
             report_item(c->bad, json_pack("{s:s, s:s}", "id", id, "problem",
-                                          !rec ? "not JSON"
+                                          !rec           ? "not JSON"
                                           : kerr.text[0] ? kerr.text
                                                          : "/id differs from the key"));
             json_decref(rec);
@@ -543,10 +550,10 @@ static int check_run(struct store *s, MDB_txn *txn, struct check *c)
         }
         if (stored != expected || v.mv_size != sizeof(uint64_t)) {
             c->cnt_diff++;
-            report_item(c->cnt_items, json_pack("{s:o, s:I, s:I}", "key",
-                                                key_text(k.mv_data, k.mv_size), "stored",
-                                                (json_int_t)stored, "expected",
-                                                (json_int_t)expected));
+            report_item(c->cnt_items,
+                        json_pack("{s:o, s:I, s:I}", "key",
+                                  key_text(k.mv_data, k.mv_size), "stored",
+                                  (json_int_t)stored, "expected", (json_int_t)expected));
         }
     }
     mdb_cursor_close(cur);
@@ -559,9 +566,10 @@ static int check_run(struct store *s, MDB_txn *txn, struct check *c)
     json_object_foreach(c->exp_counts, key, e)
     {
         c->cnt_diff++;
-        report_item(c->cnt_items, json_pack("{s:o, s:I, s:I}", "key",
-                                            key_text(key, strlen(key)), "stored",
-                                            (json_int_t)0, "expected", json_integer_value(e)));
+        report_item(c->cnt_items,
+                    json_pack("{s:o, s:I, s:I}", "key", key_text(key, strlen(key)),
+                              "stored", (json_int_t)0, "expected",
+                              json_integer_value(e)));
     }
 
     /* 3. Index keys with more entries than the records account for. */
@@ -589,8 +597,15 @@ static int check_run(struct store *s, MDB_txn *txn, struct check *c)
 int store_check(struct store *s, json_t **report, struct stdtax_error *err)
 {
     *report = NULL;
-    struct check c = {json_object(), json_object(), json_array(), json_array(),
-                      json_array(), 0, 0, 0, 0};
+    struct check c = {json_object(),
+                      json_object(),
+                      json_array(),
+                      json_array(),
+                      json_array(),
+                      0,
+                      0,
+                      0,
+                      0};
     if (!c.exp_counts || !c.exp_index || !c.bad || !c.cnt_items || !c.idx_items) {
         json_decref(c.exp_counts);
         json_decref(c.exp_index);
@@ -701,7 +716,8 @@ int store_stats_raw(struct store *s, json_t **out, struct stdtax_error *err)
         MDB_stat st;
         if ((rc = mdb_stat(txn, dbs[i].dbi, &st)) != 0)
             break;
-        json_object_set_new(entries, dbs[i].name, json_integer((json_int_t)st.ms_entries));
+        json_object_set_new(entries, dbs[i].name,
+                            json_integer((json_int_t)st.ms_entries));
     }
     MDB_envinfo info;
     MDB_stat est;

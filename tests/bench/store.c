@@ -24,8 +24,9 @@ static const char *const cats[][5] = {
 };
 static const char *const topics[] = {"chips-sensors", "compute", "foundation-models",
                                      "embodied",      "robots",  NULL};
-static const char *const statuses[] = {"submitted", "under-review", "recommended-local",
-                                       "recommended-group", "rejected", "withdrawn"};
+static const char *const statuses[] = {"submitted",         "under-review",
+                                       "recommended-local", "recommended-group",
+                                       "rejected",          "withdrawn"};
 
 static double now(void)
 {
@@ -46,9 +47,10 @@ static json_t *make(unsigned *seed)
     json_t *r = json_pack(
         "{s:s, s:s, s:s, s:s, s:{s:s, s:s?, s:f}, s:[], s:s, s:s}", "call",
         rand_r(seed) % 4 ? "2023" : "2024", "track", rand_r(seed) % 2 ? "local" : "group",
-        "status", statuses[rand_r(seed) % 6], "title", "人工智能 大模型 训练数据 质量评估规范",
-        "classification", "category", cats[c][0], "subcategory", sub, "confidence", 0.75,
-        "priority_topics", "received", received, "scope",
+        "status", statuses[rand_r(seed) % 6], "title",
+        "人工智能 大模型 训练数据 质量评估规范", "classification", "category", cats[c][0],
+        "subcategory", sub, "confidence", 0.75, "priority_topics", "received", received,
+        "scope",
         "本文件规定了大模型训练数据的质量要求、评估指标和评估方法，适用于大模型训练数据的"
         "采集、标注、清洗和管理。This document specifies quality requirements.");
     if (topic)
@@ -82,14 +84,26 @@ int main(int argc, char **argv)
     int o;
     while ((o = getopt_long(argc, argv, "d:s:b:r:n:", longs, NULL)) != -1) {
         switch (o) {
-        case 'd': dir = optarg; break;
-        case 's': n_single = atol(optarg); break;
-        case 'b': n_batch = atol(optarg); break;
-        case 'r': n_records = atol(optarg); break;
-        case 'n': n_reads = atol(optarg); break;
+        case 'd':
+            dir = optarg;
+            break;
+        case 's':
+            n_single = atol(optarg);
+            break;
+        case 'b':
+            n_batch = atol(optarg);
+            break;
+        case 'r':
+            n_records = atol(optarg);
+            break;
+        case 'n':
+            n_reads = atol(optarg);
+            break;
         default:
-            fprintf(stderr, "usage: %s [--dir DIR] [--single N] [--batch N] "
-                            "[--records N] [--reads N]\n", argv[0]);
+            fprintf(stderr,
+                    "usage: %s [--dir DIR] [--single N] [--batch N] "
+                    "[--records N] [--reads N]\n",
+                    argv[0]);
             return 2;
         }
     }
@@ -165,8 +179,8 @@ int main(int argc, char **argv)
         struct store_filter f;
     } qs[] = {{"counts, no filter", {0}},
               {"counts, call=2023", {.call = "2023"}},
-              {"counts, call+track+status", {.call = "2023", .track = "local",
-                                             .status = "submitted"}},
+              {"counts, call+track+status",
+               {.call = "2023", .track = "local", .status = "submitted"}},
               {"counts, status=rejected", {.status = "rejected"}}};
     double *lat = calloc((size_t)n_reads, sizeof *lat);
     for (size_t q = 0; q < sizeof qs / sizeof qs[0]; q++) {

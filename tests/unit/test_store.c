@@ -48,8 +48,9 @@ static void teardown(void)
         nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static json_t *rec(const char *call, const char *track, const char *status, const char *cat,
-                   const char *sub, const char *topic, const char *received)
+static json_t *rec(const char *call, const char *track, const char *status,
+                   const char *cat, const char *sub, const char *topic,
+                   const char *received)
 {
     json_t *r = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s?}, s:[], s:s}", "title",
                           "标准 title", "call", call, "track", track, "status", status,
@@ -161,17 +162,20 @@ Test(store, put_rejects_invalid_fields_and_duplicate_ids)
     } bad[] = {
         {"national", "submitted", "infra", "2023-08-01T00:00:00Z", "/track"},
         {"local", "accepted", "infra", "2023-08-01T00:00:00Z", "/status"},
-        {"local", "submitted", "in fra", "2023-08-01T00:00:00Z", "/classification/category"},
+        {"local", "submitted", "in fra", "2023-08-01T00:00:00Z",
+         "/classification/category"},
         {"local", "submitted", "infra", "yesterday", "/received"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         json_t *r = rec("2023", bad[i].track, bad[i].status, bad[i].cat, NULL, NULL,
                         bad[i].received);
-        cr_expect_eq(store_proposal_put(st, r, NULL, NULL, id, NULL, &err), STDTAX_EINVAL);
+        cr_expect_eq(store_proposal_put(st, r, NULL, NULL, id, NULL, &err),
+                     STDTAX_EINVAL);
         cr_expect_str_eq(err.field, bad[i].field);
         json_decref(r);
     }
-    json_t *r = rec("2023", "local", "submitted", "infra", NULL, NULL, "2023-08-01T00:00:00Z");
+    json_t *r =
+        rec("2023", "local", "submitted", "infra", NULL, NULL, "2023-08-01T00:00:00Z");
     json_object_set_new(r, "id", json_string("IMPORTED-1"));
     put_ok(r, id);
     cr_expect_str_eq(id, "IMPORTED-1");
@@ -198,7 +202,8 @@ Test(store, counts_parents_topics_withdrawn_and_filters)
     const char *t = "2023-08-01T00:00:00Z";
     json_t *rs[] = {
         rec("2023", "local", "submitted", "infra", "infra.chips", "chips-sensors", t),
-        rec("2023", "local", "under-review", "infra", "infra.sensors", "chips-sensors", t),
+        rec("2023", "local", "under-review", "infra", "infra.sensors", "chips-sensors",
+            t),
         rec("2023", "group", "submitted", "infra", NULL, NULL, t),
         rec("2023", "group", "withdrawn", "infra", "infra.chips", "chips-sensors", t),
         rec("2024", "group", "rejected", "safety", "safety.foundational", NULL, t),
@@ -285,7 +290,8 @@ Test(store, replace_update_delete_move_counts)
     cr_assert_eq(store_proposal_update(st, id, set_status, "withdrawn", &out, NULL), 0);
     cr_expect_str_eq(json_string_value(json_object_get(out, "status")), "withdrawn");
     json_decref(out);
-    cr_expect_eq(store_proposal_update(st, id, refuse, NULL, NULL, &err), STDTAX_EFORBIDDEN);
+    cr_expect_eq(store_proposal_update(st, id, refuse, NULL, NULL, &err),
+                 STDTAX_EFORBIDDEN);
     c = counts(NULL);
     cr_expect_eq(json_integer_value(json_object_get(c, "total")), 0);
     cr_expect_eq(cnt(c, "statuses", "withdrawn"), 1);
@@ -355,8 +361,9 @@ Test(store, idempotent_put_returns_first_id_without_double_count)
 
 static const char *const m_calls[] = {"2023", "2024"};
 static const char *const m_tracks[] = {"local", "group"};
-static const char *const m_status[] = {"submitted", "under-review", "recommended-local",
-                                       "recommended-group", "rejected", "withdrawn"};
+static const char *const m_status[] = {"submitted",         "under-review",
+                                       "recommended-local", "recommended-group",
+                                       "rejected",          "withdrawn"};
 static const char *const m_cats[] = {"infra", "core", "domain"};
 static const char *const m_subs[] = {NULL, "x", "y"};
 static const char *const m_topics[] = {NULL, "t1", "t2"};
@@ -379,8 +386,9 @@ static json_t *mrec_json(const struct mrec *m, int sec)
 
 static void model_compare(const struct mrec *ms, size_t n, const struct store_filter *f)
 {
-    json_t *want = json_pack("{s:I, s:{}, s:{}, s:{}, s:{}, s:{}}", "total", (json_int_t)0,
-                             "nodes", "tracks", "statuses", "topics", "calls");
+    json_t *want =
+        json_pack("{s:I, s:{}, s:{}, s:{}, s:{}, s:{}}", "total", (json_int_t)0, "nodes",
+                  "tracks", "statuses", "topics", "calls");
     json_int_t total = 0;
     for (size_t i = 0; i < n; i++) {
         const struct mrec *m = &ms[i];
@@ -390,7 +398,8 @@ static void model_compare(const struct mrec *ms, size_t n, const struct store_fi
             continue;
         json_t *o = json_object_get(want, "statuses");
         const char *k = m_status[m->status];
-        json_object_set_new(o, k, json_integer(json_integer_value(json_object_get(o, k)) + 1));
+        json_object_set_new(o, k,
+                            json_integer(json_integer_value(json_object_get(o, k)) + 1));
         if (!f->status && m->status == 5)
             continue;
         total++;
@@ -517,8 +526,8 @@ Test(store, list_filters_category_includes_subcategories)
     };
     for (int i = 0; i < 5; i++) {
         ts(t, 50 - i); /* received in reverse insertion order */
-        json_t *r = rec("2023", rs[i].track, rs[i].status, rs[i].cat, rs[i].sub,
-                        rs[i].topic, t);
+        json_t *r =
+            rec("2023", rs[i].track, rs[i].status, rs[i].cat, rs[i].sub, rs[i].topic, t);
         put_ok(r, id);
         json_decref(r);
     }
@@ -541,10 +550,12 @@ Test(store, list_filters_category_includes_subcategories)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         json_t *items;
         char *next;
-        cr_assert_eq(store_proposal_list(st, &cases[i].f, NULL, 100, &items, &next, NULL), 0);
+        cr_assert_eq(store_proposal_list(st, &cases[i].f, NULL, 100, &items, &next, NULL),
+                     0);
         char got[256] = "";
         for (size_t j = 0; j < json_array_size(items); j++) {
-            const char *rid = json_string_value(json_object_get(json_array_get(items, j), "id"));
+            const char *rid =
+                json_string_value(json_object_get(json_array_get(items, j), "id"));
             strcat(got, j ? " " : "");
             strcat(got, rid);
         }
@@ -555,10 +566,12 @@ Test(store, list_filters_category_includes_subcategories)
     json_t *items;
     char *next;
     struct stdtax_error err;
-    cr_expect_eq(store_proposal_list(st, NULL, NULL, 0, &items, &next, &err), STDTAX_EINVAL);
+    cr_expect_eq(store_proposal_list(st, NULL, NULL, 0, &items, &next, &err),
+                 STDTAX_EINVAL);
     cr_expect_eq(store_proposal_list(st, NULL, NULL, 1001, &items, &next, &err),
                  STDTAX_EINVAL);
-    cr_expect_eq(store_proposal_list(st, NULL, "zz", 10, &items, &next, &err), STDTAX_EINVAL);
+    cr_expect_eq(store_proposal_list(st, NULL, "zz", 10, &items, &next, &err),
+                 STDTAX_EINVAL);
 }
 
 Test(store, cursor_is_stable_when_records_are_added_between_pages)
@@ -578,7 +591,8 @@ Test(store, cursor_is_stable_when_records_are_added_between_pages)
         char *next;
         cr_assert_eq(store_proposal_list(st, NULL, cursor, 6, &items, &next, NULL), 0);
         for (size_t j = 0; j < json_array_size(items); j++) {
-            const char *rid = json_string_value(json_object_get(json_array_get(items, j), "id"));
+            const char *rid =
+                json_string_value(json_object_get(json_array_get(items, j), "id"));
             if (strncmp(rid, "LATE", 4) == 0) {
                 added_late++;
                 continue;
@@ -625,8 +639,8 @@ Test(store_open, map_grows_from_a_tiny_start, .timeout = 120)
         struct store_put_item items[PER];
         memset(items, 0, sizeof items);
         for (int i = 0; i < PER; i++) {
-            items[i].record = rec("2023", b % 2 ? "local" : "group", "submitted", "domain",
-                                  "domain.vision", "t", "2023-08-01T00:00:00Z");
+            items[i].record = rec("2023", b % 2 ? "local" : "group", "submitted",
+                                  "domain", "domain.vision", "t", "2023-08-01T00:00:00Z");
             json_object_set_new(items[i].record, "pad", json_string(pad));
         }
         cr_assert_eq(store_proposal_put_batch(st, items, PER, &err), 0, "%s", err.text);
@@ -704,7 +718,8 @@ Test(store_open, read_only_open_reads_and_refuses_writes)
     cr_expect_eq(store_open(dir, &ro, &st, &err), STDTAX_ENOTFOUND, "%s", err.text);
     cr_assert_eq(store_open(dir, NULL, &st, &err), 0, "%s", err.text);
     char id[STORE_ID_MAX];
-    json_t *r = rec("2023", "local", "submitted", "infra", NULL, NULL, "2023-08-01T00:00:00Z");
+    json_t *r =
+        rec("2023", "local", "submitted", "infra", NULL, NULL, "2023-08-01T00:00:00Z");
     put_ok(r, id);
     store_close(st);
     cr_assert_eq(store_open(dir, &ro, &st, &err), 0, "%s", err.text);
@@ -727,8 +742,9 @@ static void *writer(void *arg)
         json_t *r = rec(t % 2 ? "2023" : "2024", i % 2 ? "local" : "group", "submitted",
                         "industry", i % 3 ? "industry.city" : NULL, "city",
                         "2023-08-01T00:00:00Z");
-        json_object_set_new(r, "pad", json_string("................................"
-                                                  "................................"));
+        json_object_set_new(r, "pad",
+                            json_string("................................"
+                                        "................................"));
         char id[STORE_ID_MAX];
         struct stdtax_error err;
         if (store_proposal_put(st, r, NULL, NULL, id, NULL, &err) != 0) {
@@ -792,7 +808,8 @@ Test(store, check_detects_corruption_and_repair_fixes_it)
     uint64_t wrong = 7;
     MDB_val k = {sizeof key - 1, (void *)key}, v = {sizeof wrong, &wrong};
     cr_assert_eq(mdb_put(txn, st->dbi_counts, &k, &v, 0), 0);
-    const char ghost[] = "2023\x1fgroup\x1frejected\x1fn\x1f" "core";
+    const char ghost[] = "2023\x1fgroup\x1frejected\x1fn\x1f"
+                         "core";
     MDB_val gk = {sizeof ghost - 1, (void *)ghost};
     cr_assert_eq(mdb_put(txn, st->dbi_counts, &gk, &v, 0), 0);
     /* drop one index entry of the first record, add a stray one */
@@ -847,11 +864,13 @@ Test(store, coverage_lists_gaps_most_missing_first)
     const struct {
         const char *cat, *sub, *topic;
         int n;
-    } rs[] = {{"infra", "infra.chips", "chips", 3}, {"infra", NULL, NULL, 1},
+    } rs[] = {{"infra", "infra.chips", "chips", 3},
+              {"infra", NULL, NULL, 1},
               {"core", "core.ml", NULL, 1}};
     for (size_t i = 0; i < 3; i++)
         for (int j = 0; j < rs[i].n; j++) {
-            json_t *r = rec("2023", "local", "submitted", rs[i].cat, rs[i].sub, rs[i].topic, t);
+            json_t *r =
+                rec("2023", "local", "submitted", rs[i].cat, rs[i].sub, rs[i].topic, t);
             put_ok(r, id);
             json_decref(r);
         }
@@ -874,8 +893,10 @@ Test(store, coverage_lists_gaps_most_missing_first)
     json_t *gaps = json_object_get(out, "gaps");
     /* counts: infra 4, infra.chips 3, infra.sensors 0, core 1, core.ml 1,
      * chips 3, embodied 0 */
-    const char *want[][3] = {{"embodied", "topic", "3"}, {"infra.sensors", "node", "3"},
-                             {"core", "node", "2"},      {"core.ml", "node", "2"}};
+    const char *want[][3] = {{"embodied", "topic", "3"},
+                             {"infra.sensors", "node", "3"},
+                             {"core", "node", "2"},
+                             {"core.ml", "node", "2"}};
     cr_assert_eq(json_array_size(gaps), 4);
     for (size_t i = 0; i < 4; i++) {
         json_t *g = json_array_get(gaps, i);
@@ -886,8 +907,9 @@ Test(store, coverage_lists_gaps_most_missing_first)
     }
     json_t *g = json_array_get(gaps, 1);
     cr_expect_str_eq(json_string_value(json_object_get(g, "parent")), "infra");
-    cr_expect_str_eq(json_string_value(json_object_get(json_object_get(g, "labels"), "zh")),
-                     "智能传感器");
+    cr_expect_str_eq(
+        json_string_value(json_object_get(json_object_get(g, "labels"), "zh")),
+        "智能传感器");
     cr_expect_eq(json_integer_value(json_object_get(g, "count")), 0);
     json_decref(out);
 }
@@ -900,8 +922,9 @@ static void writer_until_killed(int out)
     if (store_open(dir, NULL, &s, NULL) != 0)
         _exit(3);
     for (unsigned i = 0;; i++) {
-        json_t *r = rec("2023", i % 2 ? "local" : "group", i % 7 ? "submitted" : "withdrawn",
-                        "core", i % 3 ? "core.kg" : NULL, "kg", "2023-08-01T00:00:00Z");
+        json_t *r =
+            rec("2023", i % 2 ? "local" : "group", i % 7 ? "submitted" : "withdrawn",
+                "core", i % 3 ? "core.kg" : NULL, "kg", "2023-08-01T00:00:00Z");
         char id[STORE_ID_MAX + 1];
         if (store_proposal_put(s, r, NULL, NULL, id, NULL, NULL) != 0)
             _exit(4);
