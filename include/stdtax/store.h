@@ -1,0 +1,180 @@
+/* The proposal store: one LMDB environment holding the proposal records, their
+ * indexes, exact counts, idempotency keys and metadata (doc/store.md).
+ *
+ * Every write (put, replace, update, delete, batch put) changes the record, its
+ * index entries and its counts in one durable write transaction.  A struct store
+ * is safe to share between threads: writers are serialised by LMDB, each reader
+ * uses its own read transaction (MDB_NOTLS), and the map grows by itself.
+ *
+ * The store reads only these paths of a record (a jansson object built by the
+ * proposal module): /id, /call, /track, /status, /classification/category,
+ * /classification/subcategory, /priority_topics, /received.  It keeps the whole
+ * record as compact JSON with sorted keys. */
+#ifndef STDTAX_STORE_H
+#define STDTAX_STORE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stdtax/error.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+#define STORE_ID_MAX 65                /* bytes of an id including the NUL */
+#define STORE_CODE_MAX 64              /* node and topic codes */
+#define STORE_CALL_MAX 32              /* call ids such as "2023" */
+#define STORE_TOPICS_MAX 32            /* priority topics on one record */
+#define STORE_IDEM_KEY_MAX 255         /* client idempotency keys */
+#define STORE_HASH_MAX 128             /* request hashes given with an idempotency key */
+#define STORE_RECORD_MAX (1024 * 1024) /* bytes of one record's compact JSON */
+#define STORE_LIST_LIMIT_MAX 1000      /* items in one listing page */
+#define STORE_LIST_SCAN_MAX 10000      /* index entries one listing call may read */
+
+struct store;
+
+struct store_options {
+    size_t map_size;      /* initial map size in bytes; 0 = 64 MiB */
+    size_t map_size_max;  /* the map never grows past this; 0 = 1 TiB */
+    unsigned max_readers; /* concurrent read transactions; 0 = 256 */
+    int read_only;        /* open without write access (stats, export, check) */
+};
+
+/* Opens (and creates when missing, unless read_only) the store in directory dir.
+ * opts may be NULL for the defaults.  On success *out is new: store_close() it.
+ * Errors: STDTAX_EVERSION (another schema version), STDTAX_ESTORE (a file that is
+ * not an LMDB environment, not a stdtaxd store), STDTAX_EIO, STDTAX_ENOTFOUND
+ * (read_only and no store there); err names the directory or file. */
+int store_open(const char *dir, const struct store_options *opts, struct store **out,
+               struct stdtax_error *err);
+
+/* No transaction of this store may be running.  NULL is accepted. */
+void store_close(struct store *store);
+
+/* Inserts a record.  When record has no /id the store assigns one:
+ * "P<call>-<n>" with n from a per-call sequence in the meta database, zero
+ * padded to 6 digits ("P2023-000042").  On success /id is set in record (the
+ * caller's object), id receives it, and *created is 1.
+ * With idem_key (and request_hash, both non-NULL): a second put with the same
+ * key and the same hash returns the first id with *created = 0 and changes
+ * nothing (record is left as it is); the same key with another hash is
+ * STDTAX_ECONFLICT.
+ * An /id that already exists is STDTAX_ECONFLICT.  created may be NULL. */
+int store_proposal_put(struct store *store, json_t *record, const char *idem_key,
+                       const char *request_hash, char id[STORE_ID_MAX], int *created,
+                       struct stdtax_error *err);
+
+/* One item of a batch put: the same contract as store_proposal_put per item. */
+struct store_put_item {
+    json_t *record;           /* in, borrowed; /id is set on success */
+    const char *idem_key;     /* in, NULL or a client key */
+    const char *request_hash; /* in, required with idem_key */
+    char id[STORE_ID_MAX];    /* out */
+    int created;              /* out */
+    int rc;                   /* out: 0 or the enum stdtax_err of this item */
+    struct stdtax_error err;  /* out, when rc != 0 */
+};
+
+/* Group commit: inserts every valid item in ONE durable write transaction.  An
+ * item that is invalid or conflicts gets its own rc and is skipped; the others
+ * are stored.  The return value is 0, or a store-wide failure (STDTAX_ENOSPC,
+ * STDTAX_ESTORE, ...) in which case nothing was stored. */
+int store_proposal_put_batch(struct store *store, struct store_put_item *items, size_t n,
+                             struct stdtax_error *err);
+
+/* *out is new.  STDTAX_ENOTFOUND when there is no such id. */
+int store_proposal_get(struct store *store, const char *id, json_t **out,
+                       struct stdtax_error *err);
+
+/* Replaces the record of id with record (whose /id must be absent or equal to id;
+ * it is set).  Indexes and counts follow the difference between old and new. */
+int store_proposal_replace(struct store *store, const char *id, json_t *record,
+                           struct stdtax_error *err);
+
+/* Read-modify-write inside one write transaction, so concurrent changes of the
+ * same record cannot be lost.  fn receives a new copy of the stored record to
+ * change in place, and returns 0 or an enum stdtax_err (which aborts).  fn may be
+ * called more than once (the transaction is retried after the map grows): it
+ * must not have other side effects.  *out (may be NULL) receives a new reference
+ * to the stored result. */
+typedef int (*store_update_fn)(json_t *record, void *arg, struct stdtax_error *err);
+int store_proposal_update(struct store *store, const char *id, store_update_fn fn,
+                          void *arg, json_t **out, struct stdtax_error *err);
+
+/* Hard delete: the record, its indexes and its counts go. */
+int store_proposal_delete(struct store *store, const char *id, struct stdtax_error *err);
+
+/* Filters shared by counts, coverage and listing; NULL means any.  With status
+ * NULL, withdrawn proposals are left out unless include_withdrawn is set (the
+ * "statuses" map of the counts always lists every status). */
+struct store_filter {
+    const char *call;
+    const char *track;
+    const char *status;
+    const char *category; /* a node code; a top-level code includes its subcategories */
+    const char *topic;    /* a priority topic code */
+    int include_withdrawn;
+};
+
+/* *out is new: {"total": n, "nodes": {code: n}, "tracks": {...},
+ * "statuses": {...}, "topics": {...}, "calls": {...}}, summed from the counts
+ * database (never from the records).  filter may be NULL; its category and topic
+ * are ignored here. */
+int store_counts_get(struct store *store, const struct store_filter *filter, json_t **out,
+                     struct stdtax_error *err);
+
+/* The taxonomy as the coverage report needs it (the caller owns every string). */
+struct store_coverage_node {
+    const char *code;
+    const char *parent; /* NULL for a top-level category */
+    const char *label_zh;
+    const char *label_en;
+};
+struct store_coverage_topic {
+    const char *code;
+    const char *label_zh;
+    const char *label_en;
+    const char *const *nodes; /* the node codes the topic belongs to */
+    size_t n_nodes;
+};
+struct store_coverage_nodes {
+    const struct store_coverage_node *nodes;
+    size_t n_nodes;
+    const struct store_coverage_topic *topics;
+    size_t n_topics;
+};
+
+/* *out is new: {"min": min, "gaps": [...]} where each gap is a node or topic
+ * with count < min: {"kind": "node"|"topic", "code", "parent" (nodes),
+ * "nodes" (topics), "labels": {"zh","en"}, "count", "missing": min - count,
+ * "priority": bool (true for topics)}, sorted by missing descending, then
+ * code.  Counts are those of store_counts_get with the same filter. */
+int store_coverage_get(struct store *store, const struct store_filter *filter,
+                       const struct store_coverage_nodes *nodes, uint64_t min,
+                       json_t **out, struct stdtax_error *err);
+
+/* One page of records matching filter, ordered by received time then id.
+ * cursor is NULL for the first page, else a next_cursor from an earlier call.
+ * limit is 1..STORE_LIST_LIMIT_MAX.  *items is a new array; *next_cursor is a
+ * new string (free()) or NULL when there is nothing after this page.  A call
+ * reads at most STORE_LIST_SCAN_MAX index entries, so a page may be short (even
+ * empty) and still have a next_cursor.  Inserts between pages never shift them. */
+int store_proposal_list(struct store *store, const struct store_filter *filter,
+                        const char *cursor, size_t limit, json_t **items,
+                        char **next_cursor, struct stdtax_error *err);
+
+/* Recounts everything from the records in one snapshot and compares with the
+ * counts and index databases.  Returns 0 when the check ran; *report is new:
+ * {"ok": bool, "records": n, "bad_records": [...], "counts": {"differences": n,
+ * "items": [{"key","stored","expected"}]}, "indexes": {"missing": n,
+ * "extra": n, "items": [{"key","id","problem"}]}} (items capped at 100). */
+int store_check(struct store *store, json_t **report, struct stdtax_error *err);
+
+/* Rebuilds the counts and index databases from the records in one write
+ * transaction.  *report (may be NULL) is new: {"records": n, "bad_records": [...]}. */
+int store_repair(struct store *store, json_t **report, struct stdtax_error *err);
+
+/* *out is new: map size, resizes, page size, entries per database. */
+int store_stats_raw(struct store *store, json_t **out, struct stdtax_error *err);
+
+#endif

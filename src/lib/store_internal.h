@@ -1,0 +1,72 @@
+/* Shared between the store's source files and its white-box tests; not installed. */
+#ifndef STDTAX_STORE_INTERNAL_H
+#define STDTAX_STORE_INTERNAL_H
+
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "stdtax/store.h"
+
+struct store {
+    MDB_env *env;
+    MDB_dbi dbi_proposals; /* id -> compact JSON */
+    MDB_dbi dbi_index;     /* dupsort: index key -> received(8, BE) + id */
+    MDB_dbi dbi_counts;    /* call US track US status US kind US value -> u64 */
+    MDB_dbi dbi_idem;      /* client key -> id NUL request hash */
+    MDB_dbi dbi_meta;      /* "schema_version" -> "1", "seq" US call -> u64 */
+    /* Every transaction holds it shared; growing the map holds it exclusive,
+     * because mdb_env_set_mapsize needs no active transaction in the process. */
+    pthread_rwlock_t resize_lock;
+    size_t map_size; /* written under the exclusive lock */
+    size_t map_size_max;
+    unsigned long resizes;
+    int read_only;
+    char *dir;
+};
+
+/* The separator inside composite keys: never part of a validated value. */
+#define STORE_SEP '\x1f'
+#define STORE_SEP_S "\x1f"
+
+#define STORE_IDX_MAX (5 + 2 + STORE_TOPICS_MAX)
+#define STORE_CNT_MAX (1 + 2 + STORE_TOPICS_MAX)
+#define STORE_IDX_KEY_MAX 80
+#define STORE_CNT_KEY_MAX 176
+#define STORE_IDX_DATA_MAX (8 + STORE_ID_MAX)
+
+/* Everything a record contributes to the index and counts databases. */
+struct store_keys {
+    char id[STORE_ID_MAX];
+    unsigned char data[STORE_IDX_DATA_MAX]; /* the index value: received + id */
+    size_t data_len;
+    size_t n_idx;
+    char idx[STORE_IDX_MAX][STORE_IDX_KEY_MAX];
+    size_t n_cnt;
+    char cnt[STORE_CNT_MAX][STORE_CNT_KEY_MAX];
+};
+
+int store_keys_make(const json_t *record, const char *id, struct store_keys *k,
+                    struct stdtax_error *err);
+int store_keys_add(struct store *s, MDB_txn *txn, const struct store_keys *k);
+
+/* Read transactions: shared resize lock held between begin and end. */
+int store_read_begin(struct store *s, MDB_txn **txn, struct stdtax_error *err);
+void store_read_end(struct store *s, MDB_txn *txn);
+
+/* A write body: returns 0, an enum stdtax_err (err filled) or an LMDB/errno
+ * code; it may run more than once. */
+typedef int (*store_write_fn)(struct store *s, MDB_txn *txn, void *arg,
+                              struct stdtax_error *err);
+int store_write(struct store *s, store_write_fn fn, void *arg, struct stdtax_error *err);
+
+/* Maps an LMDB or errno code to an enum stdtax_err with a message. */
+int store_mdb_error(struct store *s, int rc, const char *what, struct stdtax_error *err);
+
+int store_token_ok(const char *v, size_t max);
+int store_id_ok(const char *v);
+int store_rfc3339_parse(const char *s, int64_t *usec);
+
+uint64_t store_u64_get(const MDB_val *v);
+
+#endif
