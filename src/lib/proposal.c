@@ -477,7 +477,8 @@ static const char *text_scan(const char *s, size_t len, bool multiline, size_t *
     return NULL;
 }
 
-/* A value counts as given when it is not null and not a blank string. */
+/* A value counts as given when it is not null, a blank string or an empty array: forms
+ * leave unused boxes empty, and clients send them so. */
 static bool given(const json_t *v)
 {
     if (!v || json_is_null(v))
@@ -489,6 +490,8 @@ static bool given(const json_t *v)
             return true; /* not blank; the bad text is reported where it is checked */
         return !blank;
     }
+    if (json_is_array(v))
+        return json_array_size(v) > 0;
     return true;
 }
 
@@ -1460,6 +1463,22 @@ static json_t *cell_value(const struct prop_field *x, const char *s, size_t len,
                           const char **why)
 {
     *why = NULL;
+    if (x->type == PROP_T_ENUM || x->type == PROP_T_NUMBER || x->type == PROP_T_DATE) {
+        /* Codes, numbers and dates never hold spaces of their own; spreadsheets add them. */
+        const char *b;
+        size_t n;
+        char *copy = strndup(s, len);
+        if (!copy)
+            return NULL;
+        trimmed(copy, &b, &n);
+        json_t *v = NULL;
+        if (n < len) {
+            v = cell_value(x, s + (b - copy), n, why);
+            free(copy);
+            return v;
+        }
+        free(copy);
+    }
     switch (x->type) {
     case PROP_T_ENUM:
         for (const struct prop_enum_value *e = x->values; e->code; e++)
@@ -1479,7 +1498,7 @@ static json_t *cell_value(const struct prop_field *x, const char *s, size_t len,
         memcpy(buf, s, len);
         buf[len] = '\0';
         double d = strtod(buf, &end);
-        if (*end != '\0' || !isfinite(d) || buf[0] == ' ') {
+        if (*end != '\0' || !isfinite(d) || strspn(buf, "0123456789.eE+-") != len) {
             *why = "is not a number";
             return NULL;
         }
