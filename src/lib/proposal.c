@@ -242,7 +242,7 @@ static const struct prop_field fields[] = {
     {.name = "kind", .label = "制定或修订", .form_local = "制定或修订",
      .form_group = "制定或修订", .type = PROP_T_ENUM, .tracks = PROP_BOTH,
      .required = PROP_BOTH, .values = kind_values, .doc = "new (制定) or revision (修订)"},
-    {.name = "replaces", .label = "代替标准号", .form_local = "代替标准号",
+    {.name = "replaces", .label = "代替标准号/被修订标准号", .form_local = "代替标准号",
      .form_group = "被修订标准号", .type = PROP_T_STRING, .tracks = PROP_BOTH,
      STR(64, 128), .doc = "number of the standard revised; required for a revision"},
     {.name = "nature", .label = "项目性质（强制或推荐）", .form_local = "项目性质（强制或推荐）",

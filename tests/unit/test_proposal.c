@@ -404,6 +404,57 @@ Test(schema, csv_columns_are_unique)
     cr_expect_null(prop_csv_column_label(n));
 }
 
+/* Every name a CSV header may use (label, English name, form labels) means one column. */
+Test(schema, csv_aliases_are_unambiguous)
+{
+    const char *names[256];
+    const void *owner[256];
+    size_t n = 0;
+    for (const struct prop_field *f = prop_fields(); f->name; f++) {
+        const struct prop_field *list = f->type == PROP_T_OBJECT ? f->members : f;
+        for (const struct prop_field *x = list; x->name; x++) {
+            const char *alias[] = {x->label, f->type == PROP_T_OBJECT ? x->csv_name : x->name,
+                                   x->form_local, x->form_group};
+            for (size_t k = 0; k < 4; k++) {
+                if (!alias[k])
+                    continue;
+                for (size_t i = 0; i < n; i++)
+                    if (strcmp(names[i], alias[k]) == 0)
+                        cr_expect_eq(owner[i], x, "%s names two columns", alias[k]);
+                cr_assert_lt(n, 256);
+                names[n] = alias[k];
+                owner[n++] = x;
+            }
+            if (f->type != PROP_T_OBJECT)
+                break;
+        }
+    }
+}
+
+/* doc/proposals.md documents every field of the table. */
+Test(schema, documented)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/doc/proposals.md", STDTAX_SRCDIR);
+    FILE *fp = fopen(path, "r");
+    cr_assert_not_null(fp, "%s", path);
+    static char doc[200000];
+    size_t len = fread(doc, 1, sizeof doc - 1, fp);
+    fclose(fp);
+    doc[len] = '\0';
+    for (const struct prop_field *f = prop_fields(); f->name; f++) {
+        char row[160];
+        snprintf(row, sizeof row, "| `%s` | %s |", f->name, f->label);
+        cr_expect_not_null(strstr(doc, row), "doc/proposals.md lacks %s", row);
+        for (const struct prop_field *m = f->members; m && m->name; m++) {
+            snprintf(row, sizeof row, "| `%s` | %s |", m->csv_name, m->label);
+            cr_expect_not_null(strstr(doc, row), "doc/proposals.md lacks %s", row);
+        }
+    }
+    for (int st = 0; st < PROP_ST_COUNT; st++)
+        cr_expect_not_null(strstr(doc, prop_status_code(st)));
+}
+
 Test(schema, tracks_and_statuses)
 {
     cr_expect_eq(prop_track_parse("local"), PROP_TRACK_LOCAL);
@@ -503,7 +554,9 @@ Test(record, export_name)
     cr_expect_leq(len, PROP_EXPORT_NAME_MAX);
     cr_expect_gt(len, PROP_EXPORT_NAME_MAX - 6);
     cr_expect_str_eq(name + len - strlen("-团标"), "-团标");
-    cr_expect_not_null(json_string(name), "export name must stay valid UTF-8");
+    json_t *check = json_string(name); /* NULL when not valid UTF-8 */
+    cr_expect_not_null(check, "export name must stay valid UTF-8");
+    json_decref(check);
 
     json_object_del(doc, "organisation");
     cr_expect_eq(prop_export_name(doc, name, sizeof name), STDTAX_EINVAL);
