@@ -8,8 +8,8 @@
  * Field size, record size and the number of fields are bounded.  Errors name the line.
  *
  * Writer: CRLF after every record; a field is quoted when it holds ',', '"', CR or LF,
- * or starts or ends with a space; with CSV_GUARD_FORMULA, a field that a spreadsheet would
- * run as a formula gets a leading apostrophe (see csv_cell_needs_guard). */
+ * or starts or ends with a space; with CSV_GUARD_FORMULA, a field that a spreadsheet
+ * would run as a formula gets a leading apostrophe (see csv_cell_needs_guard). */
 #ifndef STDTAX_CSV_H
 #define STDTAX_CSV_H
 

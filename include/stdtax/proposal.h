@@ -52,22 +52,23 @@ struct prop_enum_value {
 typedef const char *(*prop_check_fn)(const char *s, size_t len);
 
 struct prop_field {
-    const char *name;       /* JSON member name, snake_case */
-    const char *label;      /* Chinese label, unique: docs and CSV header */
-    const char *form_local; /* label on form 附件3, NULL when the form has no such field */
+    const char *name;  /* JSON member name, snake_case */
+    const char *label; /* Chinese label, unique: docs and CSV header */
+    const char
+        *form_local; /* label on form 附件3, NULL when the form has no such field */
     const char *form_group; /* label on form 附件4, NULL likewise */
     enum prop_type type;
-    unsigned tracks;   /* PROP_LOCAL | PROP_GROUP: where the field may appear */
-    unsigned required; /* tracks on which it is required (conditional rules are code) */
-    size_t max_chars;  /* strings: characters (code points); arrays: per item */
-    size_t max_bytes;  /* strings: UTF-8 bytes; arrays: per item */
-    size_t max_items;  /* arrays */
-    double min, max;   /* numbers */
-    prop_check_fn check;                  /* extra format check, or NULL */
+    unsigned tracks;     /* PROP_LOCAL | PROP_GROUP: where the field may appear */
+    unsigned required;   /* tracks on which it is required (conditional rules are code) */
+    size_t max_chars;    /* strings: characters (code points); arrays: per item */
+    size_t max_bytes;    /* strings: UTF-8 bytes; arrays: per item */
+    size_t max_items;    /* arrays */
+    double min, max;     /* numbers */
+    prop_check_fn check; /* extra format check, or NULL */
     const struct prop_enum_value *values; /* enums: terminated by a NULL code */
     const struct prop_field *members;     /* objects: terminated by a NULL name */
-    const char *csv_name;   /* members: dotted English CSV name, "contact.email" */
-    const char *doc;        /* one line of English for the docs */
+    const char *csv_name; /* members: dotted English CSV name, "contact.email" */
+    const char *doc;      /* one line of English for the docs */
 };
 
 /* The top-level fields, terminated by an entry with a NULL name (static). */
@@ -131,8 +132,8 @@ int prop_submission_validate(const json_t *submission, const struct prop_rules *
  * track's deadline of the call (or the track has none); after it, returns 0 with
  * *late = true when is_secretariat, else STDTAX_ELATE.  Unknown call or track:
  * STDTAX_EINVAL. */
-int prop_deadline_check(const struct prop_rules *rules, const char *call, const char *track,
-                        time_t now, bool is_secretariat, bool *late);
+int prop_deadline_check(const struct prop_rules *rules, const char *call,
+                        const char *track, time_t now, bool is_secretariat, bool *late);
 
 /* The call's file-name convention 单位名称-标准名-地标|团标 for a submission or
  * record: organisation and title with / \ : * ? " < > | and control characters replaced
@@ -147,13 +148,13 @@ int prop_export_name(const json_t *submission, char *out, size_t size);
  * field at the top level (nulls dropped) and the server fields:
  *   status "submitted", received (RFC 3339 UTC), late,
  *   classification {category, subcategory, confidence, source: "classifier",
- *                   suggested: <classification, copied>, taxonomy_version, model_version},
- *   priority_topics [topic codes], export_name.
- * classification (borrowed) is the classifier's result: "category" and "subcategory"
- * are codes or objects with a "code"; "confidence" a number; "priority_topics" an array
- * of codes or of objects with a "code"; "taxonomy_version" and "model_version" strings.
- * It may be NULL (no classification yet: category null).  *record is new.
- * Returns 0, STDTAX_EINVAL (not an object, no category code) or STDTAX_ENOMEM. */
+ *                   suggested: <classification, copied>, taxonomy_version,
+ * model_version}, priority_topics [topic codes], export_name. classification (borrowed)
+ * is the classifier's result: "category" and "subcategory" are codes or objects with a
+ * "code"; "confidence" a number; "priority_topics" an array of codes or of objects with a
+ * "code"; "taxonomy_version" and "model_version" strings. It may be NULL (no
+ * classification yet: category null).  *record is new. Returns 0, STDTAX_EINVAL (not an
+ * object, no category code) or STDTAX_ENOMEM. */
 int prop_record_build(const json_t *submission, const json_t *classification,
                       time_t received, bool late, json_t **record,
                       struct stdtax_error *err);
@@ -181,7 +182,7 @@ int prop_time_format(time_t t, char *out, size_t size);
 /* CSV export and import with the forms' Chinese labels as column names.
  * prop_csv_header writes the UTF-8 BOM and the header row; prop_record_to_csv_row one
  * record (formula guard on).  Nested fields are flattened, arrays joined with "；".
- * Both return 0 or STDTAX_EIO. */
+ * Both return 0, STDTAX_EIO or STDTAX_ENOMEM. */
 int prop_csv_header(FILE *out);
 int prop_record_to_csv_row(const json_t *record, FILE *out);
 
@@ -193,8 +194,8 @@ const char *prop_csv_column_name(size_t i);
 
 /* Converts one CSV row to a submission, the columns named by `header` (Chinese labels
  * of the export, the forms' own labels, or English JSON names).  Empty cells are left
- * out; the export's server columns (编号, 状态, ...) are ignored; arrays are split on "；"
- * or ";"; enums accept codes and Chinese labels; a leading apostrophe added by the
+ * out; the export's server columns (编号, 状态, ...) are ignored; arrays are split on
+ * "；" or ";"; enums accept codes and Chinese labels; a leading apostrophe added by the
  * formula guard is removed.  Unknown or repeated columns, a row whose cell count differs
  * from the header, unparsable numbers and unknown enum labels are appended to problems
  * (pointer of the field).  *submission (new) is set even when problems were found, so a

@@ -134,7 +134,8 @@ static const char *check_ccs(const char *s, size_t len)
     if (len == 3 && s[0] >= 'A' && s[0] <= 'Z' && s[0] != 'I' && s[0] != 'O' &&
         is_digit(s[1]) && is_digit(s[2]))
         return NULL;
-    return "CCS code must be a class letter (A-Z without I and O) and two digits, e.g. L70";
+    return "CCS code must be a class letter (A-Z without I and O) and two digits, e.g. "
+           "L70";
 }
 
 static const char *check_call_id(const char *s, size_t len)
@@ -166,147 +167,364 @@ static const struct prop_enum_value degree_values[] = {
 #define STR(chars, bytes) .max_chars = (chars), .max_bytes = (bytes)
 
 static const struct prop_field contact_members[] = {
-    {.name = "name", .label = "联系人", .form_local = "联系人", .form_group = "项目联系人",
-     .type = PROP_T_STRING, .tracks = PROP_BOTH, .required = PROP_BOTH, STR(64, 192),
-     .csv_name = "contact.name", .doc = "contact person"},
-    {.name = "phone", .label = "电话", .form_local = "电话", .type = PROP_T_STRING,
-     .tracks = PROP_BOTH, .required = PROP_BOTH, STR(32, 32), .check = check_phone,
-     .csv_name = "contact.phone", .doc = "telephone number"},
-    {.name = "email", .label = "邮箱", .form_local = "邮箱", .type = PROP_T_STRING,
-     .tracks = PROP_BOTH, .required = PROP_BOTH, STR(254, 254), .check = check_email,
-     .csv_name = "contact.email", .doc = "e-mail address"},
-    {.name = "address", .label = "联系地址", .form_local = "联系地址",
-     .type = PROP_T_STRING, .tracks = PROP_BOTH, .required = PROP_LOCAL, STR(200, 600),
-     .csv_name = "contact.address", .doc = "postal address"},
+    {.name = "name",
+     .label = "联系人",
+     .form_local = "联系人",
+     .form_group = "项目联系人",
+     .type = PROP_T_STRING,
+     .tracks = PROP_BOTH,
+     .required = PROP_BOTH,
+     STR(64, 192),
+     .csv_name = "contact.name",
+     .doc = "contact person"},
+    {.name = "phone",
+     .label = "电话",
+     .form_local = "电话",
+     .type = PROP_T_STRING,
+     .tracks = PROP_BOTH,
+     .required = PROP_BOTH,
+     STR(32, 32),
+     .check = check_phone,
+     .csv_name = "contact.phone",
+     .doc = "telephone number"},
+    {.name = "email",
+     .label = "邮箱",
+     .form_local = "邮箱",
+     .type = PROP_T_STRING,
+     .tracks = PROP_BOTH,
+     .required = PROP_BOTH,
+     STR(254, 254),
+     .check = check_email,
+     .csv_name = "contact.email",
+     .doc = "e-mail address"},
+    {.name = "address",
+     .label = "联系地址",
+     .form_local = "联系地址",
+     .type = PROP_T_STRING,
+     .tracks = PROP_BOTH,
+     .required = PROP_LOCAL,
+     STR(200, 600),
+     .csv_name = "contact.address",
+     .doc = "postal address"},
     {.name = NULL},
 };
 
 /* The drafting unit's contact (附件3, block under 主要起草单位); its CSV labels must
  * differ from the proposing unit's contact. */
 static const struct prop_field drafting_contact_members[] = {
-    {.name = "name", .label = "起草单位联系人", .type = PROP_T_STRING,
-     .tracks = PROP_LOCAL, .required = PROP_LOCAL, STR(64, 192),
-     .csv_name = "drafting_contact.name", .doc = "contact person"},
-    {.name = "phone", .label = "起草单位电话", .type = PROP_T_STRING, .tracks = PROP_LOCAL,
-     .required = PROP_LOCAL, STR(32, 32), .check = check_phone,
-     .csv_name = "drafting_contact.phone", .doc = "telephone number"},
-    {.name = "email", .label = "起草单位邮箱", .type = PROP_T_STRING, .tracks = PROP_LOCAL,
-     .required = PROP_LOCAL, STR(254, 254), .check = check_email,
-     .csv_name = "drafting_contact.email", .doc = "e-mail address"},
-    {.name = "address", .label = "起草单位联系地址", .type = PROP_T_STRING,
-     .tracks = PROP_LOCAL, .required = 0, STR(200, 600),
-     .csv_name = "drafting_contact.address", .doc = "postal address"},
+    {.name = "name",
+     .label = "起草单位联系人",
+     .type = PROP_T_STRING,
+     .tracks = PROP_LOCAL,
+     .required = PROP_LOCAL,
+     STR(64, 192),
+     .csv_name = "drafting_contact.name",
+     .doc = "contact person"},
+    {.name = "phone",
+     .label = "起草单位电话",
+     .type = PROP_T_STRING,
+     .tracks = PROP_LOCAL,
+     .required = PROP_LOCAL,
+     STR(32, 32),
+     .check = check_phone,
+     .csv_name = "drafting_contact.phone",
+     .doc = "telephone number"},
+    {.name = "email",
+     .label = "起草单位邮箱",
+     .type = PROP_T_STRING,
+     .tracks = PROP_LOCAL,
+     .required = PROP_LOCAL,
+     STR(254, 254),
+     .check = check_email,
+     .csv_name = "drafting_contact.email",
+     .doc = "e-mail address"},
+    {.name = "address",
+     .label = "起草单位联系地址",
+     .type = PROP_T_STRING,
+     .tracks = PROP_LOCAL,
+     .required = 0,
+     STR(200, 600),
+     .csv_name = "drafting_contact.address",
+     .doc = "postal address"},
     {.name = NULL},
 };
 
 static const struct prop_field budget_members[] = {
-    {.name = "amount", .label = "经费预算（万元）", .form_local = "经费预算",
-     .type = PROP_T_NUMBER, .tracks = PROP_LOCAL, .required = PROP_LOCAL, .min = 0,
-     .max = 100000, .csv_name = "budget.amount",
+    {.name = "amount",
+     .label = "经费预算（万元）",
+     .form_local = "经费预算",
+     .type = PROP_T_NUMBER,
+     .tracks = PROP_LOCAL,
+     .required = PROP_LOCAL,
+     .min = 0,
+     .max = 100000,
+     .csv_name = "budget.amount",
      .doc = "budget in 万元 (10,000 CNY), 0 to 100000"},
-    {.name = "source", .label = "经费来源", .form_local = "经费来源", .type = PROP_T_ENUM,
-     .tracks = PROP_LOCAL, .required = PROP_LOCAL, .values = source_values,
-     .csv_name = "budget.source", .doc = "local-funding (地方拨款) or self-funded (自筹)"},
+    {.name = "source",
+     .label = "经费来源",
+     .form_local = "经费来源",
+     .type = PROP_T_ENUM,
+     .tracks = PROP_LOCAL,
+     .required = PROP_LOCAL,
+     .values = source_values,
+     .csv_name = "budget.source",
+     .doc = "local-funding (地方拨款) or self-funded (自筹)"},
     {.name = NULL},
 };
 
 static const struct prop_field adoption_members[] = {
-    {.name = "degree", .label = "采用程度", .form_group = "采用程度", .type = PROP_T_ENUM,
-     .tracks = PROP_BOTH, .required = PROP_BOTH, .values = degree_values,
-     .csv_name = "adoption.degree", .doc = "IDT, MOD or NEQ"},
-    {.name = "number", .label = "采标号", .form_group = "采标号", .type = PROP_T_STRING,
-     .tracks = PROP_BOTH, .required = PROP_BOTH, STR(64, 128),
-     .csv_name = "adoption.number", .doc = "number of the adopted standard, e.g. ISO/IEC 22989:2022"},
-    {.name = "title_zh", .label = "国际标准名称（中文）", .form_group = "国际标准名称（中文）",
-     .type = PROP_T_STRING, .tracks = PROP_BOTH, STR(200, 600),
-     .csv_name = "adoption.title_zh", .doc = "its Chinese title (this or title_en required)"},
-    {.name = "title_en", .label = "国际标准名称（英文）", .form_group = "国际标准名称（英文）",
-     .type = PROP_T_STRING, .tracks = PROP_BOTH, STR(400, 1200),
-     .csv_name = "adoption.title_en", .doc = "its English title (this or title_zh required)"},
+    {.name = "degree",
+     .label = "采用程度",
+     .form_group = "采用程度",
+     .type = PROP_T_ENUM,
+     .tracks = PROP_BOTH,
+     .required = PROP_BOTH,
+     .values = degree_values,
+     .csv_name = "adoption.degree",
+     .doc = "IDT, MOD or NEQ"},
+    {.name = "number",
+     .label = "采标号",
+     .form_group = "采标号",
+     .type = PROP_T_STRING,
+     .tracks = PROP_BOTH,
+     .required = PROP_BOTH,
+     STR(64, 128),
+     .csv_name = "adoption.number",
+     .doc = "number of the adopted standard, e.g. ISO/IEC 22989:2022"},
+    {.name = "title_zh",
+     .label = "国际标准名称（中文）",
+     .form_group = "国际标准名称（中文）",
+     .type = PROP_T_STRING,
+     .tracks = PROP_BOTH,
+     STR(200, 600),
+     .csv_name = "adoption.title_zh",
+     .doc = "its Chinese title (this or title_en required)"},
+    {.name = "title_en",
+     .label = "国际标准名称（英文）",
+     .form_group = "国际标准名称（英文）",
+     .type = PROP_T_STRING,
+     .tracks = PROP_BOTH,
+     STR(400, 1200),
+     .csv_name = "adoption.title_en",
+     .doc = "its English title (this or title_zh required)"},
     {.name = NULL},
 };
 
 static const struct prop_field fields[] = {
-    {.name = "track", .label = "标准类型", .type = PROP_T_ENUM, .tracks = PROP_BOTH,
-     .required = PROP_BOTH, .values = track_values,
+    {.name = "track",
+     .label = "标准类型",
+     .type = PROP_T_ENUM,
+     .tracks = PROP_BOTH,
+     .required = PROP_BOTH,
+     .values = track_values,
      .doc = "local (附件3, 上海地方标准) or group (附件4, 团体标准)"},
-    {.name = "call", .label = "征集批次", .type = PROP_T_STRING, .tracks = PROP_BOTH,
-     .required = PROP_BOTH, STR(31, 31), .check = check_call_id,
+    {.name = "call",
+     .label = "征集批次",
+     .type = PROP_T_STRING,
+     .tracks = PROP_BOTH,
+     .required = PROP_BOTH,
+     STR(31, 31),
+     .check = check_call_id,
      .doc = "the call, e.g. 2023; must be a call the daemon knows"},
-    {.name = "title", .label = "项目名称（中文）", .form_local = "项目名称（中文）",
-     .form_group = "建议项目名称（中文）", .type = PROP_T_STRING, .tracks = PROP_BOTH,
-     .required = PROP_BOTH, STR(200, 600), .doc = "title in Chinese"},
-    {.name = "title_en", .label = "项目名称（英文）", .form_local = "项目名称（英文）",
-     .form_group = "建议项目名称（英文）", .type = PROP_T_STRING, .tracks = PROP_BOTH,
-     .required = PROP_BOTH, STR(400, 1200), .doc = "title in English"},
-    {.name = "kind", .label = "制定或修订", .form_local = "制定或修订",
-     .form_group = "制定或修订", .type = PROP_T_ENUM, .tracks = PROP_BOTH,
-     .required = PROP_BOTH, .values = kind_values, .doc = "new (制定) or revision (修订)"},
-    {.name = "replaces", .label = "代替标准号/被修订标准号", .form_local = "代替标准号",
-     .form_group = "被修订标准号", .type = PROP_T_STRING, .tracks = PROP_BOTH,
-     STR(64, 128), .doc = "number of the standard revised; required for a revision"},
-    {.name = "nature", .label = "项目性质（强制或推荐）", .form_local = "项目性质（强制或推荐）",
-     .type = PROP_T_ENUM, .tracks = PROP_LOCAL, .required = PROP_LOCAL,
-     .values = nature_values, .doc = "mandatory (强制) or recommended (推荐)"},
-    {.name = "organisation", .label = "项目提出单位/牵头单位", .form_local = "项目提出单位",
-     .form_group = "牵头单位", .type = PROP_T_STRING, .tracks = PROP_BOTH,
-     .required = PROP_BOTH, STR(200, 600), .doc = "proposing unit (local) / lead unit (group)"},
-    {.name = "head_of_unit", .label = "单位负责人", .form_local = "单位负责人",
-     .type = PROP_T_STRING, .tracks = PROP_LOCAL, .required = PROP_LOCAL, STR(64, 192),
+    {.name = "title",
+     .label = "项目名称（中文）",
+     .form_local = "项目名称（中文）",
+     .form_group = "建议项目名称（中文）",
+     .type = PROP_T_STRING,
+     .tracks = PROP_BOTH,
+     .required = PROP_BOTH,
+     STR(200, 600),
+     .doc = "title in Chinese"},
+    {.name = "title_en",
+     .label = "项目名称（英文）",
+     .form_local = "项目名称（英文）",
+     .form_group = "建议项目名称（英文）",
+     .type = PROP_T_STRING,
+     .tracks = PROP_BOTH,
+     .required = PROP_BOTH,
+     STR(400, 1200),
+     .doc = "title in English"},
+    {.name = "kind",
+     .label = "制定或修订",
+     .form_local = "制定或修订",
+     .form_group = "制定或修订",
+     .type = PROP_T_ENUM,
+     .tracks = PROP_BOTH,
+     .required = PROP_BOTH,
+     .values = kind_values,
+     .doc = "new (制定) or revision (修订)"},
+    {.name = "replaces",
+     .label = "代替标准号/被修订标准号",
+     .form_local = "代替标准号",
+     .form_group = "被修订标准号",
+     .type = PROP_T_STRING,
+     .tracks = PROP_BOTH,
+     STR(64, 128),
+     .doc = "number of the standard revised; required for a revision"},
+    {.name = "nature",
+     .label = "项目性质（强制或推荐）",
+     .form_local = "项目性质（强制或推荐）",
+     .type = PROP_T_ENUM,
+     .tracks = PROP_LOCAL,
+     .required = PROP_LOCAL,
+     .values = nature_values,
+     .doc = "mandatory (强制) or recommended (推荐)"},
+    {.name = "organisation",
+     .label = "项目提出单位/牵头单位",
+     .form_local = "项目提出单位",
+     .form_group = "牵头单位",
+     .type = PROP_T_STRING,
+     .tracks = PROP_BOTH,
+     .required = PROP_BOTH,
+     STR(200, 600),
+     .doc = "proposing unit (local) / lead unit (group)"},
+    {.name = "head_of_unit",
+     .label = "单位负责人",
+     .form_local = "单位负责人",
+     .type = PROP_T_STRING,
+     .tracks = PROP_LOCAL,
+     .required = PROP_LOCAL,
+     STR(64, 192),
      .doc = "head of the proposing unit"},
-    {.name = "contact", .label = "联系人信息", .type = PROP_T_OBJECT, .tracks = PROP_BOTH,
-     .required = PROP_BOTH, .members = contact_members,
+    {.name = "contact",
+     .label = "联系人信息",
+     .type = PROP_T_OBJECT,
+     .tracks = PROP_BOTH,
+     .required = PROP_BOTH,
+     .members = contact_members,
      .doc = "contact of the proposing / lead unit {name, phone, email, address}"},
-    {.name = "project_lead", .label = "项目负责人", .form_local = "项目负责人",
-     .type = PROP_T_STRING, .tracks = PROP_LOCAL, .required = PROP_LOCAL, STR(64, 192),
+    {.name = "project_lead",
+     .label = "项目负责人",
+     .form_local = "项目负责人",
+     .type = PROP_T_STRING,
+     .tracks = PROP_LOCAL,
+     .required = PROP_LOCAL,
+     STR(64, 192),
      .doc = "project lead at the main drafting unit"},
-    {.name = "drafting_contact", .label = "起草单位联系人信息", .type = PROP_T_OBJECT,
-     .tracks = PROP_LOCAL, .members = drafting_contact_members,
+    {.name = "drafting_contact",
+     .label = "起草单位联系人信息",
+     .type = PROP_T_OBJECT,
+     .tracks = PROP_LOCAL,
+     .members = drafting_contact_members,
      .doc = "contact of the main drafting unit {name, phone, email, address}"},
-    {.name = "planned_start", .label = "计划开始日期", .type = PROP_T_DATE,
-     .tracks = PROP_BOTH, .required = PROP_BOTH, .doc = "planned start (计划起止时间)"},
-    {.name = "planned_end", .label = "计划完成日期", .type = PROP_T_DATE,
-     .tracks = PROP_BOTH, .required = PROP_BOTH,
+    {.name = "planned_start",
+     .label = "计划开始日期",
+     .type = PROP_T_DATE,
+     .tracks = PROP_BOTH,
+     .required = PROP_BOTH,
+     .doc = "planned start (计划起止时间)"},
+    {.name = "planned_end",
+     .label = "计划完成日期",
+     .type = PROP_T_DATE,
+     .tracks = PROP_BOTH,
+     .required = PROP_BOTH,
      .doc = "planned end (计划起止时间), after planned_start"},
-    {.name = "purpose", .label = "目的、意义", .form_local = "目的、意义（标准制定的必要性）",
-     .form_group = "目的、意义、必要性", .type = PROP_T_TEXT, .tracks = PROP_BOTH,
-     .required = PROP_BOTH, STR(5000, 15000), .doc = "purpose, significance and need"},
-    {.name = "scope", .label = "范围和主要技术内容", .form_local = "范围和主要技术内容",
-     .form_group = "范围和主要技术内容", .type = PROP_T_TEXT, .tracks = PROP_BOTH,
-     .required = PROP_BOTH, STR(5000, 15000), .doc = "scope and main technical content"},
-    {.name = "product_catalogue", .label = "标准所涉及的产品目录",
-     .form_local = "标准所涉及的产品目录", .type = PROP_T_TEXT, .tracks = PROP_LOCAL,
-     STR(2000, 6000), .doc = "products covered; required for a mandatory standard"},
-    {.name = "mandatory_reason", .label = "设置强制性条款的理由",
-     .form_local = "设置强制性条款的理由", .type = PROP_T_TEXT, .tracks = PROP_LOCAL,
-     STR(2000, 6000), .doc = "reason for mandatory clauses; required for a mandatory standard"},
-    {.name = "situation", .label = "国内外情况简要说明", .form_local = "国内外情况简要说明",
-     .form_group = "国内外情况简要说明", .type = PROP_T_TEXT, .tracks = PROP_BOTH,
-     .required = PROP_BOTH, STR(5000, 15000),
+    {.name = "purpose",
+     .label = "目的、意义",
+     .form_local = "目的、意义（标准制定的必要性）",
+     .form_group = "目的、意义、必要性",
+     .type = PROP_T_TEXT,
+     .tracks = PROP_BOTH,
+     .required = PROP_BOTH,
+     STR(5000, 15000),
+     .doc = "purpose, significance and need"},
+    {.name = "scope",
+     .label = "范围和主要技术内容",
+     .form_local = "范围和主要技术内容",
+     .form_group = "范围和主要技术内容",
+     .type = PROP_T_TEXT,
+     .tracks = PROP_BOTH,
+     .required = PROP_BOTH,
+     STR(5000, 15000),
+     .doc = "scope and main technical content"},
+    {.name = "product_catalogue",
+     .label = "标准所涉及的产品目录",
+     .form_local = "标准所涉及的产品目录",
+     .type = PROP_T_TEXT,
+     .tracks = PROP_LOCAL,
+     STR(2000, 6000),
+     .doc = "products covered; required for a mandatory standard"},
+    {.name = "mandatory_reason",
+     .label = "设置强制性条款的理由",
+     .form_local = "设置强制性条款的理由",
+     .type = PROP_T_TEXT,
+     .tracks = PROP_LOCAL,
+     STR(2000, 6000),
+     .doc = "reason for mandatory clauses; required for a mandatory standard"},
+    {.name = "situation",
+     .label = "国内外情况简要说明",
+     .form_local = "国内外情况简要说明",
+     .form_group = "国内外情况简要说明",
+     .type = PROP_T_TEXT,
+     .tracks = PROP_BOTH,
+     .required = PROP_BOTH,
+     STR(5000, 15000),
      .doc = "domestic and international situation, related standards"},
-    {.name = "ip_notes", .label = "知识产权情况", .type = PROP_T_TEXT, .tracks = PROP_BOTH,
-     STR(2000, 6000), .doc = "known intellectual-property questions (附件4 item 4)"},
-    {.name = "adoption", .label = "采用国际标准", .type = PROP_T_OBJECT, .tracks = PROP_BOTH,
+    {.name = "ip_notes",
+     .label = "知识产权情况",
+     .type = PROP_T_TEXT,
+     .tracks = PROP_BOTH,
+     STR(2000, 6000),
+     .doc = "known intellectual-property questions (附件4 item 4)"},
+    {.name = "adoption",
+     .label = "采用国际标准",
+     .type = PROP_T_OBJECT,
+     .tracks = PROP_BOTH,
      .members = adoption_members,
-     .doc = "international / foreign standard adopted {degree, number, title_zh, title_en}"},
-    {.name = "ics", .label = "ICS分类号", .form_group = "ICS 分类号", .type = PROP_T_STRING,
-     .tracks = PROP_GROUP, .required = PROP_GROUP, STR(9, 9), .check = check_ics,
+     .doc =
+         "international / foreign standard adopted {degree, number, title_zh, title_en}"},
+    {.name = "ics",
+     .label = "ICS分类号",
+     .form_group = "ICS 分类号",
+     .type = PROP_T_STRING,
+     .tracks = PROP_GROUP,
+     .required = PROP_GROUP,
+     STR(9, 9),
+     .check = check_ics,
      .doc = "ICS code, e.g. 35.240"},
-    {.name = "ccs", .label = "中国标准分类号", .form_group = "中国标准分类号",
-     .type = PROP_T_STRING, .tracks = PROP_GROUP, .required = PROP_GROUP, STR(3, 3),
-     .check = check_ccs, .doc = "CCS code, e.g. L70"},
-    {.name = "drafting_organisations", .label = "主要起草单位", .form_local = "主要起草单位",
-     .type = PROP_T_STRINGS, .tracks = PROP_LOCAL, .required = PROP_LOCAL, STR(200, 600),
-     .max_items = 20, .doc = "main drafting units"},
-    {.name = "participating_organisations", .label = "参加起草单位/参加单位",
-     .form_local = "参加起草单位", .form_group = "参加单位", .type = PROP_T_STRINGS,
-     .tracks = PROP_BOTH, STR(200, 600), .max_items = 100,
+    {.name = "ccs",
+     .label = "中国标准分类号",
+     .form_group = "中国标准分类号",
+     .type = PROP_T_STRING,
+     .tracks = PROP_GROUP,
+     .required = PROP_GROUP,
+     STR(3, 3),
+     .check = check_ccs,
+     .doc = "CCS code, e.g. L70"},
+    {.name = "drafting_organisations",
+     .label = "主要起草单位",
+     .form_local = "主要起草单位",
+     .type = PROP_T_STRINGS,
+     .tracks = PROP_LOCAL,
+     .required = PROP_LOCAL,
+     STR(200, 600),
+     .max_items = 20,
+     .doc = "main drafting units"},
+    {.name = "participating_organisations",
+     .label = "参加起草单位/参加单位",
+     .form_local = "参加起草单位",
+     .form_group = "参加单位",
+     .type = PROP_T_STRINGS,
+     .tracks = PROP_BOTH,
+     STR(200, 600),
+     .max_items = 100,
      .doc = "participating (drafting) units"},
-    {.name = "seconding_units", .label = "附议单位", .form_group = "附议单位",
-     .type = PROP_T_STRINGS, .tracks = PROP_GROUP, .required = PROP_GROUP, STR(200, 600),
-     .max_items = 50, .doc = "seconding units: at least 3 distinct, not the lead unit"},
-    {.name = "budget", .label = "经费", .type = PROP_T_OBJECT, .tracks = PROP_LOCAL,
-     .required = PROP_LOCAL, .members = budget_members, .doc = "budget {amount, source}"},
+    {.name = "seconding_units",
+     .label = "附议单位",
+     .form_group = "附议单位",
+     .type = PROP_T_STRINGS,
+     .tracks = PROP_GROUP,
+     .required = PROP_GROUP,
+     STR(200, 600),
+     .max_items = 50,
+     .doc = "seconding units: at least 3 distinct, not the lead unit"},
+    {.name = "budget",
+     .label = "经费",
+     .type = PROP_T_OBJECT,
+     .tracks = PROP_LOCAL,
+     .required = PROP_LOCAL,
+     .members = budget_members,
+     .doc = "budget {amount, source}"},
     {.name = NULL},
 };
 
@@ -625,8 +843,8 @@ static bool check_string(struct vctx *v, const struct prop_field *f, const json_
 static bool validate_object(struct vctx *v, const struct prop_field *members,
                             const json_t *obj, const char *base, unsigned track_mask);
 
-static bool validate_value(struct vctx *v, const struct prop_field *f, const json_t *value,
-                           const char *ptr, unsigned track_mask)
+static bool validate_value(struct vctx *v, const struct prop_field *f,
+                           const json_t *value, const char *ptr, unsigned track_mask)
 {
     switch (f->type) {
     case PROP_T_STRING:
@@ -804,7 +1022,8 @@ static void check_seconding(struct vctx *v, const json_t *sub)
         bool dup = false;
         for (size_t k = 0; k < i && !dup; k++) {
             const json_t *p = json_array_get(units, k);
-            dup = json_is_string(p) && same_name(json_string_value(p), json_string_value(u));
+            dup = json_is_string(p) &&
+                  same_name(json_string_value(p), json_string_value(u));
         }
         if (!dup)
             distinct++;
@@ -830,7 +1049,8 @@ static void check_cross_fields(struct vctx *v, const json_t *sub, int track)
     const char *kind = str_of(sub, "kind");
     bool has_replaces = given(json_object_get(sub, "replaces"));
     if (kind && strcmp(kind, "revision") == 0 && !has_replaces)
-        problem(v, "/replaces", "required for a revision: the number of the standard revised");
+        problem(v, "/replaces",
+                "required for a revision: the number of the standard revised");
     else if (kind && strcmp(kind, "new") == 0 && has_replaces)
         problem(v, "/replaces", "only for a revision (kind is new)");
 
@@ -877,7 +1097,8 @@ int prop_submission_validate(const json_t *submission, const struct prop_rules *
         char known[200] = "";
         for (size_t i = 0; i < rules->ncalls; i++) {
             size_t n = strlen(known);
-            snprintf(known + n, sizeof known - n, "%s%s", n ? ", " : "", rules->calls[i].id);
+            snprintf(known + n, sizeof known - n, "%s%s", n ? ", " : "",
+                     rules->calls[i].id);
         }
         problem(&v, "/call", "unknown call; known: %s", rules->ncalls ? known : "none");
     }
@@ -921,8 +1142,8 @@ const struct prop_call *prop_rules_call_find(const struct prop_rules *rules,
     return NULL;
 }
 
-int prop_deadline_check(const struct prop_rules *rules, const char *call, const char *track,
-                        time_t now, bool is_secretariat, bool *late)
+int prop_deadline_check(const struct prop_rules *rules, const char *call,
+                        const char *track, time_t now, bool is_secretariat, bool *late)
 {
     *late = false;
     const struct prop_call *c = prop_rules_call_find(rules, call);
@@ -1037,8 +1258,8 @@ int prop_record_build(const json_t *submission, const json_t *classification,
     if (classification && !json_is_object(classification))
         return stdtax_error_set(err, STDTAX_EINVAL, "/classification",
                                 "classification is not an object");
-    const json_t *cat = classification ? code_of(json_object_get(classification, "category"))
-                                       : NULL;
+    const json_t *cat =
+        classification ? code_of(json_object_get(classification, "category")) : NULL;
     if (classification && !cat)
         return stdtax_error_set(err, STDTAX_EINVAL, "/classification/category",
                                 "classification has no category code");
@@ -1055,30 +1276,29 @@ int prop_record_build(const json_t *submission, const json_t *classification,
         goto nomem;
     prune(r);
 
-    const json_t *sub = classification
-                            ? code_of(json_object_get(classification, "subcategory"))
-                            : NULL;
-    const json_t *conf = classification ? json_object_get(classification, "confidence")
-                                        : NULL;
+    const json_t *sub =
+        classification ? code_of(json_object_get(classification, "subcategory")) : NULL;
+    const json_t *conf =
+        classification ? json_object_get(classification, "confidence") : NULL;
     const json_t *tver =
         classification ? json_object_get(classification, "taxonomy_version") : NULL;
-    const json_t *mver = classification ? json_object_get(classification, "model_version")
-                                        : NULL;
+    const json_t *mver =
+        classification ? json_object_get(classification, "model_version") : NULL;
     if (set_new(cl, "category", cat ? json_copy((json_t *)cat) : json_null()) ||
         set_new(cl, "subcategory", sub ? json_copy((json_t *)sub) : json_null()) ||
         set_new(cl, "confidence",
                 json_is_number(conf) ? json_copy((json_t *)conf) : json_null()) ||
         set_new(cl, "source", json_string("classifier")) ||
-        set_new(cl, "suggested", classification ? json_deep_copy(classification)
-                                                : json_null()) ||
+        set_new(cl, "suggested",
+                classification ? json_deep_copy(classification) : json_null()) ||
         set_new(cl, "taxonomy_version",
                 json_is_string(tver) ? json_copy((json_t *)tver) : json_null()) ||
         set_new(cl, "model_version",
                 json_is_string(mver) ? json_copy((json_t *)mver) : json_null()))
         goto nomem;
 
-    const json_t *pt = classification ? json_object_get(classification, "priority_topics")
-                                      : NULL;
+    const json_t *pt =
+        classification ? json_object_get(classification, "priority_topics") : NULL;
     for (size_t i = 0; i < json_array_size(pt); i++) {
         const json_t *code = code_of(json_array_get(pt, i));
         if (code && json_array_append_new(topics, json_copy((json_t *)code)) != 0)
@@ -1086,7 +1306,8 @@ int prop_record_build(const json_t *submission, const json_t *classification,
     }
 
     if (set_new(r, "status", json_string(prop_status_code(PROP_ST_SUBMITTED))) ||
-        set_new(r, "received", json_string(when)) || set_new(r, "late", json_boolean(late)) ||
+        set_new(r, "received", json_string(when)) ||
+        set_new(r, "late", json_boolean(late)) ||
         set_new(r, "export_name", json_string(name)))
         goto nomem;
     int rc = json_object_set_new(r, "classification", cl);
@@ -1112,7 +1333,8 @@ static bool node_code_ok(const char *s)
     if (n == 0 || n > 64)
         return false;
     for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || is_digit(s[i]) || s[i] == '.' || s[i] == '-'))
+        if (!((s[i] >= 'a' && s[i] <= 'z') || is_digit(s[i]) || s[i] == '.' ||
+              s[i] == '-'))
             return false;
     return true;
 }
@@ -1144,8 +1366,8 @@ int prop_record_reclassify(json_t *record, const char *category, const char *sub
         (!node_code_ok(subcategory) || strncmp(subcategory, category, strlen(category)) ||
          subcategory[strlen(category)] != '.' || !subcategory[strlen(category) + 1]))
         return stdtax_error_set(err, STDTAX_EINVAL, "/subcategory",
-                                "subcategory must be a code under %s, like %s.x", category,
-                                category);
+                                "subcategory must be a code under %s, like %s.x",
+                                category, category);
     if (priority_topics) {
         if (!json_is_array(priority_topics))
             return stdtax_error_set(err, STDTAX_EINVAL, "/priority_topics",
@@ -1168,7 +1390,8 @@ int prop_record_reclassify(json_t *record, const char *category, const char *sub
             return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     }
     if (set_new(cl, "category", json_string(category)) ||
-        set_new(cl, "subcategory", subcategory ? json_string(subcategory) : json_null()) ||
+        set_new(cl, "subcategory",
+                subcategory ? json_string(subcategory) : json_null()) ||
         set_new(cl, "confidence", json_null()) ||
         set_new(cl, "source", json_string("secretariat")) ||
         set_new(cl, "set_by", json_string(who)) || set_new(cl, "set_at", json_string(at)))
@@ -1187,12 +1410,14 @@ int prop_record_set_status(json_t *record, const char *status, const char *who,
         return rc;
     int to = prop_status_parse(status);
     if (to < 0)
-        return stdtax_error_set(err, STDTAX_EINVAL, "/status",
-                                "unknown status; one of submitted, under-review, "
-                                "recommended-local, recommended-group, rejected, withdrawn");
+        return stdtax_error_set(
+            err, STDTAX_EINVAL, "/status",
+            "unknown status; one of submitted, under-review, "
+            "recommended-local, recommended-group, rejected, withdrawn");
     int from = prop_status_parse(json_string_value(json_object_get(record, "status")));
     if (from < 0)
-        return stdtax_error_set(err, STDTAX_EINVAL, "/status", "record has no valid status");
+        return stdtax_error_set(err, STDTAX_EINVAL, "/status",
+                                "record has no valid status");
     if (from == to)
         return 0;
     if (!prop_status_transition_allowed(from, to))
@@ -1201,7 +1426,8 @@ int prop_record_set_status(json_t *record, const char *status, const char *who,
                                 statuses[to].code);
     char at[32];
     if (prop_time_format(when, at, sizeof at) != 0)
-        return stdtax_error_set(err, STDTAX_EINVAL, "/status_set_at", "time out of range");
+        return stdtax_error_set(err, STDTAX_EINVAL, "/status_set_at",
+                                "time out of range");
     if (set_new(record, "status", json_string(statuses[to].code)) ||
         set_new(record, "status_set_by", json_string(who)) ||
         set_new(record, "status_set_at", json_string(at)))
@@ -1342,8 +1568,8 @@ static char *cell_text(const json_t *v)
         size_t total = 1;
         for (size_t i = 0; i < json_array_size(v); i++) {
             const json_t *item = json_array_get(v, i);
-            total += (json_is_string(item) ? json_string_length(item) : 0) +
-                     sizeof ARRAY_SEP;
+            total +=
+                (json_is_string(item) ? json_string_length(item) : 0) + sizeof ARRAY_SEP;
         }
         char *s = malloc(total), *p = s;
         if (!s)
@@ -1464,7 +1690,8 @@ static json_t *cell_value(const struct prop_field *x, const char *s, size_t len,
 {
     *why = NULL;
     if (x->type == PROP_T_ENUM || x->type == PROP_T_NUMBER || x->type == PROP_T_DATE) {
-        /* Codes, numbers and dates never hold spaces of their own; spreadsheets add them. */
+        /* Codes, numbers and dates never hold spaces of their own; spreadsheets add them.
+         */
         const char *b;
         size_t n;
         char *copy = strndup(s, len);

@@ -48,11 +48,11 @@ static void expect_read(const char *text, const char *want)
 Test(csv, reads_plain_and_quoted_fields)
 {
     expect_read("a,b,c\r\n1,2,3\r\n", "a|b|c\n1|2|3\n");
-    expect_read("a,b\n1,2", "a|b\n1|2\n");                  /* LF, no final newline */
+    expect_read("a,b\n1,2", "a|b\n1|2\n"); /* LF, no final newline */
     expect_read("\"x,y\",\"say \"\"hi\"\"\"\n", "x,y|say \"hi\"\n");
-    expect_read(",,\n", "||\n");                              /* three empty fields */
-    expect_read("\"\",a\n", "|a\n");                          /* quoted empty */
-    expect_read("a\rb\r", "a\nb\n");                          /* lone CR ends a record */
+    expect_read(",,\n", "||\n");     /* three empty fields */
+    expect_read("\"\",a\n", "|a\n"); /* quoted empty */
+    expect_read("a\rb\r", "a\nb\n"); /* lone CR ends a record */
 }
 
 Test(csv, keeps_newlines_inside_quotes)
@@ -71,7 +71,8 @@ Test(csv, partial_bom_is_content)
 {
     char *dump;
     struct stdtax_error err = {0};
-    const char *text = "\xEF\xBB" "a\n";
+    const char *text = "\xEF\xBB"
+                       "a\n";
     cr_expect_eq(read_all(text, strlen(text), NULL, &dump, &err, NULL), STDTAX_EUTF8);
     free(dump);
 }
@@ -142,8 +143,10 @@ Test(csv, writer_quotes_only_when_needed)
 
 Test(csv, formula_guard)
 {
-    const char *cells[] = {"=1+2", "+86 21 1234 5678", "-x", "@SUM(A1)", "'=x", "ok",
-                           "a=b", "=HYPERLINK(\"http://x\",\"y\")"};
+    const char *cells[] = {"=1+2", "+86 21 1234 5678",
+                           "-x",   "@SUM(A1)",
+                           "'=x",  "ok",
+                           "a=b",  "=HYPERLINK(\"http://x\",\"y\")"};
     char *s = write_row(cells, 8, CSV_GUARD_FORMULA);
     cr_expect_str_eq(s, "'=1+2,'+86 21 1234 5678,'-x,'@SUM(A1),''=x,ok,a=b,"
                         "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"\r\n");
@@ -170,8 +173,13 @@ Test(csv, unguard_reverses_guard)
 
 Test(csv, round_trip_of_tricky_cells)
 {
-    const char *cells[] = {"逗号,引号\"", "多行\r\n文本\n第三行", "=cmd|' /C calc'!A0",
-                           "  spaces  ", "", "；分号；", "\t tab"};
+    const char *cells[] = {"逗号,引号\"",
+                           "多行\r\n文本\n第三行",
+                           "=cmd|' /C calc'!A0",
+                           "  spaces  ",
+                           "",
+                           "；分号；",
+                           "\t tab"};
     size_t n = sizeof cells / sizeof cells[0];
     char *out = NULL;
     size_t len = 0;

@@ -21,8 +21,12 @@ static json_t *load_example(const char *track)
 /* 2023-09-12T23:59:59+08:00 and 2023-10-31T23:59:59+08:00, the call's deadlines. */
 static time_t utc(int y, int mo, int d, int h, int mi, int s)
 {
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
-                    .tm_min = mi, .tm_sec = s};
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = s};
     return timegm(&tm);
 }
 
@@ -68,7 +72,8 @@ static char *pointers_of(const json_t *problems)
     size_t n = json_array_size(problems);
     const char **ptrs = calloc(n + 1, sizeof *ptrs);
     for (size_t i = 0; i < n; i++)
-        ptrs[i] = json_string_value(json_object_get(json_array_get(problems, i), "pointer"));
+        ptrs[i] =
+            json_string_value(json_object_get(json_array_get(problems, i), "pointer"));
     qsort(ptrs, n, sizeof *ptrs, cmp_str);
     char *out = calloc(1, 4096);
     for (size_t i = 0; i < n; i++) {
@@ -99,8 +104,9 @@ static const struct vcase vcases[] = {
      "{\"/nature\": \"mandatory\", \"/mandatory_reason\": \"涉及人身安全\","
      " \"/product_catalogue\": \"服务机器人\"}",
      ""},
-    {"group", "{\"/adoption\": {\"degree\": \"IDT\", \"number\": \"ISO/IEC 42001:2023\","
-              " \"title_en\": \"AI management system\"}}",
+    {"group",
+     "{\"/adoption\": {\"degree\": \"IDT\", \"number\": \"ISO/IEC 42001:2023\","
+     " \"title_en\": \"AI management system\"}}",
      ""},
     {"group", "{\"/adoption\": \"<del>\"}", ""},
     {"local", "{\"/contact/phone\": \"13301889128\"}", ""},
@@ -108,26 +114,31 @@ static const struct vcase vcases[] = {
     {"local", "{\"/contact/phone\": \"(021) 1234-5678\"}", ""},
     {"group", "{\"/ics\": \"35\", \"/ccs\": \"A01\"}", ""},
     {"group", "{\"/ics\": \"35.240.01\", \"/ccs\": \"Z99\"}", ""},
-    {"local", "{\"/ip_notes\": null, \"/replaces\": \"\", \"/participating_organisations\": []}",
+    {"local",
+     "{\"/ip_notes\": null, \"/replaces\": \"\", \"/participating_organisations\": []}",
      ""},
     {"local", "{\"/scope\": \"第一行\\n第二行\\t制表\"}", ""},
-    {"local", "{\"/planned_start\": \"2024-02-29\", \"/planned_end\": \"2024-03-01\"}", ""},
+    {"local", "{\"/planned_start\": \"2024-02-29\", \"/planned_end\": \"2024-03-01\"}",
+     ""},
     {"group", "{\"/contact/address\": \"<del>\"}", ""}, /* optional on the group form */
     {"local", "{\"/drafting_contact\": \"<del>\"}", ""},
     {"local", "{\"/budget/amount\": 12.5}", ""},
     {"group", "{\"/contact/email\": \"x.y+z@mail.xn--fiqs8s\"}", ""},
 
     /* unknown fields, and fields of the other form */
-    {"local", "{\"/colour\": \"red\", \"/contact/fax\": \"021-1\"}", "/colour /contact/fax"},
+    {"local", "{\"/colour\": \"red\", \"/contact/fax\": \"021-1\"}",
+     "/colour /contact/fax"},
     {"local", "{\"/ics\": \"35.240\", \"/seconding_units\": [\"a\", \"b\", \"c\"]}",
      "/ics /seconding_units"},
     {"group", "{\"/nature\": \"recommended\", \"/budget\": {\"amount\": 1}}",
      "/budget /nature"},
     {"local", "{\"/status\": \"recommended-local\", \"/id\": \"x\"}", "/id /status"},
     /* required fields */
-    {"local", "{\"/title\": \"<del>\", \"/contact/email\": \"<del>\", \"/budget\": \"<del>\"}",
+    {"local",
+     "{\"/title\": \"<del>\", \"/contact/email\": \"<del>\", \"/budget\": \"<del>\"}",
      "/budget /contact/email /title"},
-    {"local", "{\"/head_of_unit\": \"   \", \"/project_lead\": null, \"/contact/address\": \"\"}",
+    {"local",
+     "{\"/head_of_unit\": \"   \", \"/project_lead\": null, \"/contact/address\": \"\"}",
      "/contact/address /head_of_unit /project_lead"},
     {"local", "{\"/drafting_organisations\": []}", "/drafting_organisations"},
     {"group", "{\"/seconding_units\": \"<del>\", \"/ics\": \"<del>\", \"/ccs\": null}",
@@ -154,8 +165,9 @@ static const struct vcase vcases[] = {
     /* formats */
     {"local", "{\"/contact/email\": \"li.na@example\", \"/contact/phone\": \"123\"}",
      "/contact/email /contact/phone"},
-    {"local", "{\"/drafting_contact/email\": \"a..b@example.com\","
-              " \"/drafting_contact/phone\": \"86+21 12345678\"}",
+    {"local",
+     "{\"/drafting_contact/email\": \"a..b@example.com\","
+     " \"/drafting_contact/phone\": \"86+21 12345678\"}",
      "/drafting_contact/email /drafting_contact/phone"},
     {"group", "{\"/ics\": \"35.24\", \"/ccs\": \"I10\"}", "/ccs /ics"},
     {"group", "{\"/ics\": \"35.240.1\", \"/ccs\": \"l70\"}", "/ccs /ics"},
@@ -180,7 +192,8 @@ static const struct vcase vcases[] = {
     {"group", "{\"/seconding_units\": [\"甲公司\", \"乙公司\"]}", "/seconding_units"},
     {"group", "{\"/seconding_units\": [\"甲公司\", \"乙公司\", \"甲公司\"]}",
      "/seconding_units /seconding_units/2"},
-    {"group", "{\"/seconding_units\": [\"甲公司\", \"上海云岫人工智能有限公司\", \"乙公司\"]}",
+    {"group",
+     "{\"/seconding_units\": [\"甲公司\", \"上海云岫人工智能有限公司\", \"乙公司\"]}",
      "/seconding_units /seconding_units/1"},
     {"group", "{\"/seconding_units\": [\"甲公司\", \"乙公司\", \"丙公司\", \"乙公司\"]}",
      "/seconding_units/3"},
@@ -189,14 +202,17 @@ static const struct vcase vcases[] = {
     /* adoption */
     {"group", "{\"/adoption\": {\"degree\": \"ISO\"}}",
      "/adoption/degree /adoption/number /adoption/title_zh"},
-    {"group", "{\"/adoption\": {\"number\": \"ISO/IEC 22989:2022\", \"title_zh\": \"术语\"}}",
+    {"group",
+     "{\"/adoption\": {\"number\": \"ISO/IEC 22989:2022\", \"title_zh\": \"术语\"}}",
      "/adoption/degree"},
-    {"group", "{\"/adoption\": {\"degree\": \"MOD\", \"number\": \"ISO 1\", \"year\": 2020,"
-              " \"title_en\": \"x\"}}",
+    {"group",
+     "{\"/adoption\": {\"degree\": \"MOD\", \"number\": \"ISO 1\", \"year\": 2020,"
+     " \"title_en\": \"x\"}}",
      "/adoption/year"},
     /* several problems at once, across the form */
     {"group",
-     "{\"/title\": \"\", \"/contact/email\": \"nope\", \"/ics\": \"x\", \"/kind\": \"revision\","
+     "{\"/title\": \"\", \"/contact/email\": \"nope\", \"/ics\": \"x\", \"/kind\": "
+     "\"revision\","
      " \"/seconding_units\": [\"甲\"], \"/planned_end\": \"2020-01-01\", \"/extra\": 1}",
      "/contact/email /extra /ics /planned_end /replaces /seconding_units /title"},
 };
@@ -211,7 +227,8 @@ static void run_vcase(size_t i, const struct vcase *c, const struct prop_rules *
     json_t *value;
     json_object_foreach(edits, ptr, value)
     {
-        bool del = json_is_string(value) && strcmp(json_string_value(value), "<del>") == 0;
+        bool del =
+            json_is_string(value) && strcmp(json_string_value(value), "<del>") == 0;
         patch(doc, ptr, del ? NULL : json_incref(value));
     }
     json_t *problems = json_array();
@@ -236,13 +253,28 @@ Test(validate, table_of_submissions)
 
 Test(validate, bad_emails_and_phones)
 {
-    static const char *const emails[] = {
-        "a@b", "no-at.example.com", "a@@example.com", ".a@example.com", "a.@example.com",
-        "a b@example.com", "a@example.c0m", "a@-example.com", "a@example-.com", "@example.com",
-        "a@example..com", "a@.example.com", "张@example.com", "a@例子.中国"};
-    static const char *const phones[] = {"123456", "021-1234567x", "86+21 12345678",
-                                         "((021)) 12345678", "(021 12345678", "021) 1234567",
-                                         "123456789012345678901", "电话13301889128",
+    static const char *const emails[] = {"a@b",
+                                         "no-at.example.com",
+                                         "a@@example.com",
+                                         ".a@example.com",
+                                         "a.@example.com",
+                                         "a b@example.com",
+                                         "a@example.c0m",
+                                         "a@-example.com",
+                                         "a@example-.com",
+                                         "@example.com",
+                                         "a@example..com",
+                                         "a@.example.com",
+                                         "张@example.com",
+                                         "a@例子.中国"};
+    static const char *const phones[] = {"123456",
+                                         "021-1234567x",
+                                         "86+21 12345678",
+                                         "((021)) 12345678",
+                                         "(021 12345678",
+                                         "021) 1234567",
+                                         "123456789012345678901",
+                                         "电话13301889128",
                                          "+"};
     struct prop_rules rules;
     rules_2023(&rules);
@@ -284,8 +316,9 @@ Test(validate, lengths_in_characters_and_bytes)
     strcat(title, "标");
     patch(doc, "/title", json_string(title));
     cr_expect_eq(prop_submission_validate(doc, &rules, problems), STDTAX_EINVAL);
-    cr_expect(strstr(json_string_value(json_object_get(json_array_get(problems, 0), "detail")),
-                     "characters"));
+    cr_expect(
+        strstr(json_string_value(json_object_get(json_array_get(problems, 0), "detail")),
+               "characters"));
     /* 160 four-byte characters: few enough characters, too many bytes. */
     char emoji[1024] = "";
     for (int i = 0; i < 160; i++)
@@ -293,8 +326,9 @@ Test(validate, lengths_in_characters_and_bytes)
     json_array_clear(problems);
     patch(doc, "/title", json_string(emoji));
     cr_expect_eq(prop_submission_validate(doc, &rules, problems), STDTAX_EINVAL);
-    cr_expect(strstr(json_string_value(json_object_get(json_array_get(problems, 0), "detail")),
-                     "bytes"));
+    cr_expect(
+        strstr(json_string_value(json_object_get(json_array_get(problems, 0), "detail")),
+               "bytes"));
     /* A string built without jansson's UTF-8 check is caught too. */
     json_array_clear(problems);
     patch(doc, "/title", json_string_nocheck("bad \xC3\x28 utf8"));
@@ -382,7 +416,8 @@ Test(schema, field_table_is_consistent)
             cr_expect_not_null(f->values, "%s", f->name);
         if (f->type == PROP_T_OBJECT)
             cr_expect_not_null(f->members, "%s", f->name);
-        if (f->type == PROP_T_STRING || f->type == PROP_T_TEXT || f->type == PROP_T_STRINGS)
+        if (f->type == PROP_T_STRING || f->type == PROP_T_TEXT ||
+            f->type == PROP_T_STRINGS)
             cr_expect(f->max_chars > 0 && f->max_bytes >= f->max_chars, "%s", f->name);
         cr_expect_eq(prop_field_find(f->name), f);
     }
@@ -413,7 +448,8 @@ Test(schema, csv_aliases_are_unambiguous)
     for (const struct prop_field *f = prop_fields(); f->name; f++) {
         const struct prop_field *list = f->type == PROP_T_OBJECT ? f->members : f;
         for (const struct prop_field *x = list; x->name; x++) {
-            const char *alias[] = {x->label, f->type == PROP_T_OBJECT ? x->csv_name : x->name,
+            const char *alias[] = {x->label,
+                                   f->type == PROP_T_OBJECT ? x->csv_name : x->name,
                                    x->form_local, x->form_group};
             for (size_t k = 0; k < 4; k++) {
                 if (!alias[k])
@@ -467,11 +503,15 @@ Test(schema, tracks_and_statuses)
     cr_expect_eq(prop_status_parse("已撤回"), PROP_ST_WITHDRAWN);
     cr_expect_eq(prop_status_parse("done"), -1);
     cr_expect(prop_status_transition_allowed(PROP_ST_SUBMITTED, PROP_ST_UNDER_REVIEW));
-    cr_expect(prop_status_transition_allowed(PROP_ST_UNDER_REVIEW, PROP_ST_RECOMMENDED_GROUP));
+    cr_expect(
+        prop_status_transition_allowed(PROP_ST_UNDER_REVIEW, PROP_ST_RECOMMENDED_GROUP));
     cr_expect(prop_status_transition_allowed(PROP_ST_WITHDRAWN, PROP_ST_SUBMITTED));
-    cr_expect_not(prop_status_transition_allowed(PROP_ST_WITHDRAWN, PROP_ST_RECOMMENDED_LOCAL));
-    cr_expect_not(prop_status_transition_allowed(PROP_ST_REJECTED, PROP_ST_RECOMMENDED_LOCAL));
-    cr_expect_not(prop_status_transition_allowed(PROP_ST_UNDER_REVIEW, PROP_ST_SUBMITTED));
+    cr_expect_not(
+        prop_status_transition_allowed(PROP_ST_WITHDRAWN, PROP_ST_RECOMMENDED_LOCAL));
+    cr_expect_not(
+        prop_status_transition_allowed(PROP_ST_REJECTED, PROP_ST_RECOMMENDED_LOCAL));
+    cr_expect_not(
+        prop_status_transition_allowed(PROP_ST_UNDER_REVIEW, PROP_ST_SUBMITTED));
     cr_expect_not(prop_status_transition_allowed(PROP_ST_COUNT, PROP_ST_SUBMITTED));
 }
 
@@ -485,23 +525,26 @@ Test(deadline, per_track_and_secretariat)
     rules_2023(&rules);
     bool late = true;
     time_t local_dl = utc(2023, 9, 12, 15, 59, 59);
-    cr_expect_eq(prop_deadline_check(&rules, "2023", "local", local_dl - 86400, false, &late),
-                 0);
+    cr_expect_eq(
+        prop_deadline_check(&rules, "2023", "local", local_dl - 86400, false, &late), 0);
     cr_expect_not(late);
     cr_expect_eq(prop_deadline_check(&rules, "2023", "local", local_dl, false, &late), 0);
     cr_expect_not(late);
     cr_expect_eq(prop_deadline_check(&rules, "2023", "local", local_dl + 1, false, &late),
                  STDTAX_ELATE);
     cr_expect_not(late);
-    cr_expect_eq(prop_deadline_check(&rules, "2023", "local", local_dl + 1, true, &late), 0);
+    cr_expect_eq(prop_deadline_check(&rules, "2023", "local", local_dl + 1, true, &late),
+                 0);
     cr_expect(late);
     /* After the local deadline the group track is still open. */
-    cr_expect_eq(prop_deadline_check(&rules, "2023", "group", local_dl + 1, false, &late), 0);
+    cr_expect_eq(prop_deadline_check(&rules, "2023", "group", local_dl + 1, false, &late),
+                 0);
     cr_expect_not(late);
-    cr_expect_eq(prop_deadline_check(&rules, "2023", "group", utc(2023, 11, 1, 0, 0, 0), false,
-                                     &late),
+    cr_expect_eq(prop_deadline_check(&rules, "2023", "group", utc(2023, 11, 1, 0, 0, 0),
+                                     false, &late),
                  STDTAX_ELATE);
-    cr_expect_eq(prop_deadline_check(&rules, "2024", "group", 0, false, &late), STDTAX_EINVAL);
+    cr_expect_eq(prop_deadline_check(&rules, "2024", "group", 0, false, &late),
+                 STDTAX_EINVAL);
     cr_expect_eq(prop_deadline_check(&rules, "2023", "national", 0, false, &late),
                  STDTAX_EINVAL);
 }
@@ -512,11 +555,12 @@ Test(deadline, zero_means_open_and_rules_table)
     struct stdtax_error err;
     cr_assert_eq(prop_rules_call_add(&rules, "2024-spring", 0, 1000, &err), 0);
     bool late;
-    cr_expect_eq(prop_deadline_check(&rules, "2024-spring", "local", 2000000000, false, &late),
-                 0);
+    cr_expect_eq(
+        prop_deadline_check(&rules, "2024-spring", "local", 2000000000, false, &late), 0);
     cr_expect_eq(prop_deadline_check(&rules, "2024-spring", "group", 1001, false, &late),
                  STDTAX_ELATE);
-    cr_expect_eq(prop_rules_call_add(&rules, "2024-spring", 0, 0, &err), STDTAX_ECONFLICT);
+    cr_expect_eq(prop_rules_call_add(&rules, "2024-spring", 0, 0, &err),
+                 STDTAX_ECONFLICT);
     cr_expect_eq(prop_rules_call_add(&rules, "bad id", 0, 0, &err), STDTAX_EINVAL);
     cr_expect_eq(prop_rules_call_add(&rules, "", 0, 0, &err), STDTAX_EINVAL);
     for (int i = 1; i < PROP_CALLS_MAX; i++) {
@@ -536,7 +580,8 @@ Test(record, export_name)
     char name[PROP_EXPORT_NAME_MAX + 1];
     json_t *doc = load_example("local");
     cr_assert_eq(prop_export_name(doc, name, sizeof name), 0);
-    cr_expect_str_eq(name, "上海浦江智算科技有限公司-人工智能 大模型 训练数据质量评价规范-地标");
+    cr_expect_str_eq(
+        name, "上海浦江智算科技有限公司-人工智能 大模型 训练数据质量评价规范-地标");
 
     patch(doc, "/organisation", json_string(" .上海/某\\公司: \"A*B\" "));
     patch(doc, "/title", json_string("标准<名>?|\n\t尾\n"));
@@ -566,9 +611,9 @@ Test(record, export_name)
 static json_t *classification_example(void)
 {
     return json_pack("{s:{s:s,s:{s:s,s:s}}, s:{s:s}, s:f, s:[{s:s},s], s:s, s:s, s:[]}",
-                     "category", "code", "core", "labels", "zh", "关键通用技术", "en", "Key",
-                     "subcategory", "code", "core.foundation-models", "confidence", 0.82,
-                     "priority_topics", "code", "foundation-models", "trustworthy",
+                     "category", "code", "core", "labels", "zh", "关键通用技术", "en",
+                     "Key", "subcategory", "code", "core.foundation-models", "confidence",
+                     0.82, "priority_topics", "code", "foundation-models", "trustworthy",
                      "taxonomy_version", "2023.1", "model_version", "kw-1", "evidence");
 }
 
@@ -602,10 +647,12 @@ Test(record, build_holds_submission_and_server_fields)
     cr_expect_str_eq(json_string_value(json_object_get(rec, "received")),
                      "2023-09-01T08:30:00Z");
     cr_expect(json_is_false(json_object_get(rec, "late")));
-    cr_expect_str_eq(json_string_value(json_object_get(rec, "export_name")),
-                     "上海浦江智算科技有限公司-人工智能 大模型 训练数据质量评价规范-地标");
+    cr_expect_str_eq(
+        json_string_value(json_object_get(rec, "export_name")),
+        "上海浦江智算科技有限公司-人工智能 大模型 训练数据质量评价规范-地标");
     /* Submitted fields at top level; nulls and blanks dropped. */
-    cr_expect(json_equal(json_object_get(rec, "contact"), json_object_get(doc, "contact")));
+    cr_expect(
+        json_equal(json_object_get(rec, "contact"), json_object_get(doc, "contact")));
     cr_expect_null(json_object_get(rec, "ip_notes"));
     cr_expect_null(json_object_get(rec, "replaces"));
     /* The record is a copy: the submission is unchanged. */
@@ -615,7 +662,8 @@ Test(record, build_holds_submission_and_server_fields)
 
     /* Without a classification the category is null; a late admin submission. */
     cr_assert_eq(prop_record_build(doc, NULL, t, true, &rec, &err), 0);
-    cr_expect(json_is_null(json_object_get(json_object_get(rec, "classification"), "category")));
+    cr_expect(json_is_null(
+        json_object_get(json_object_get(rec, "classification"), "category")));
     cr_expect(json_is_true(json_object_get(rec, "late")));
     cr_expect_eq(json_array_size(json_object_get(rec, "priority_topics")), 0);
     json_decref(rec);
@@ -634,8 +682,8 @@ Test(record, reclassify_keeps_suggestion)
     struct stdtax_error err;
     cr_assert_eq(prop_record_build(doc, cl, 1700000000, false, &rec, &err), 0);
     json_t *topics = json_pack("[s]", "genai-safety");
-    cr_assert_eq(prop_record_reclassify(rec, "safety", "safety.data-algorithm-model", topics,
-                                        "陈曦", utc(2023, 11, 2, 1, 0, 0), &err),
+    cr_assert_eq(prop_record_reclassify(rec, "safety", "safety.data-algorithm-model",
+                                        topics, "陈曦", utc(2023, 11, 2, 1, 0, 0), &err),
                  0, "%s", err.text);
     json_t *c = json_object_get(rec, "classification");
     cr_expect_str_eq(json_string_value(json_object_get(c, "category")), "safety");
@@ -643,7 +691,8 @@ Test(record, reclassify_keeps_suggestion)
                      "safety.data-algorithm-model");
     cr_expect_str_eq(json_string_value(json_object_get(c, "source")), "secretariat");
     cr_expect_str_eq(json_string_value(json_object_get(c, "set_by")), "陈曦");
-    cr_expect_str_eq(json_string_value(json_object_get(c, "set_at")), "2023-11-02T01:00:00Z");
+    cr_expect_str_eq(json_string_value(json_object_get(c, "set_at")),
+                     "2023-11-02T01:00:00Z");
     cr_expect(json_is_null(json_object_get(c, "confidence")));
     cr_expect(json_equal(json_object_get(c, "suggested"), cl));
     cr_expect(json_equal(json_object_get(rec, "priority_topics"), topics));
@@ -660,8 +709,10 @@ Test(record, reclassify_keeps_suggestion)
                  STDTAX_EINVAL);
     cr_expect_eq(prop_record_reclassify(rec, "core.ml", NULL, NULL, "a", 0, &err),
                  STDTAX_EINVAL);
-    cr_expect_eq(prop_record_reclassify(rec, "Core", NULL, NULL, "a", 0, &err), STDTAX_EINVAL);
-    cr_expect_eq(prop_record_reclassify(rec, "core", NULL, NULL, "", 0, &err), STDTAX_EINVAL);
+    cr_expect_eq(prop_record_reclassify(rec, "Core", NULL, NULL, "a", 0, &err),
+                 STDTAX_EINVAL);
+    cr_expect_eq(prop_record_reclassify(rec, "core", NULL, NULL, "", 0, &err),
+                 STDTAX_EINVAL);
     cr_expect_eq(prop_record_reclassify(rec, "core", NULL, NULL, "a\nb", 0, &err),
                  STDTAX_EINVAL);
     cr_expect_str_eq(json_string_value(json_object_get(c, "category")), "other");
@@ -678,18 +729,23 @@ Test(record, status_transitions)
     cr_assert_eq(prop_record_build(doc, NULL, 1700000000, false, &rec, &err), 0);
     cr_expect_eq(prop_record_set_status(rec, "submitted", "admin", 1, &err), 0);
     cr_expect_null(json_object_get(rec, "status_set_by")); /* no-op */
-    cr_expect_eq(prop_record_set_status(rec, "under-review", "admin", 1700000100, &err), 0);
+    cr_expect_eq(prop_record_set_status(rec, "under-review", "admin", 1700000100, &err),
+                 0);
     cr_expect_str_eq(json_string_value(json_object_get(rec, "status")), "under-review");
     cr_expect_str_eq(json_string_value(json_object_get(rec, "status_set_by")), "admin");
     cr_expect_str_eq(json_string_value(json_object_get(rec, "status_set_at")),
                      "2023-11-14T22:15:00Z");
-    cr_expect_eq(prop_record_set_status(rec, "submitted", "admin", 1, &err), STDTAX_ECONFLICT);
+    cr_expect_eq(prop_record_set_status(rec, "submitted", "admin", 1, &err),
+                 STDTAX_ECONFLICT);
     cr_expect_eq(prop_record_set_status(rec, "推荐团标", "admin", 1, &err), 0);
-    cr_expect_str_eq(json_string_value(json_object_get(rec, "status")), "recommended-group");
+    cr_expect_str_eq(json_string_value(json_object_get(rec, "status")),
+                     "recommended-group");
     cr_expect_eq(prop_record_set_status(rec, "withdrawn", "admin", 1, &err), 0);
-    cr_expect_eq(prop_record_set_status(rec, "rejected", "admin", 1, &err), STDTAX_ECONFLICT);
+    cr_expect_eq(prop_record_set_status(rec, "rejected", "admin", 1, &err),
+                 STDTAX_ECONFLICT);
     cr_expect_str_eq(err.field, "/status");
-    cr_expect_eq(prop_record_set_status(rec, "finished", "admin", 1, &err), STDTAX_EINVAL);
+    cr_expect_eq(prop_record_set_status(rec, "finished", "admin", 1, &err),
+                 STDTAX_EINVAL);
     cr_expect_eq(prop_record_set_status(rec, "submitted", NULL, 1, &err), STDTAX_EINVAL);
     cr_expect_str_eq(json_string_value(json_object_get(rec, "status")), "withdrawn");
     json_decref(rec);
@@ -726,7 +782,8 @@ static json_t *csv_round_trip(json_t *const *records, size_t n, json_t *problems
         hcells[i] = strdup(row.cells[i]);
         hlens[i] = row.lens[i];
     }
-    struct csv_row header = {.n = hn, .cells = (const char *const *)hcells, .lens = hlens};
+    struct csv_row header = {
+        .n = hn, .cells = (const char *const *)hcells, .lens = hlens};
     json_t *subs = json_array();
     int rc;
     while ((rc = csv_reader_next(r, &row, &err)) == 1) {
@@ -757,7 +814,8 @@ Test(csv_export, round_trip_both_examples)
     json_t *recs[2], *cl = classification_example();
     struct stdtax_error err;
     for (int i = 0; i < 2; i++) {
-        cr_assert_eq(prop_record_build(docs[i], cl, 1700000000, i == 1, &recs[i], &err), 0);
+        cr_assert_eq(prop_record_build(docs[i], cl, 1700000000, i == 1, &recs[i], &err),
+                     0);
         json_object_set_new(recs[i], "id", json_string(i ? "p-2" : "p-1"));
     }
     json_t *problems = json_array();
@@ -793,9 +851,10 @@ Test(csv_export, exported_cells)
     cr_assert_eq(prop_record_to_csv_row(rec, o), 0);
     fclose(o);
     cr_expect(strstr(out, ",'+86 21 6123 4567,") != NULL, "%s", out);
-    cr_expect(strstr(out, "上海澜海信息科技有限公司；上海星衡数据科技有限公司；上海明图机器人有限公司") !=
-              NULL);
-    cr_expect(strstr(out, ",core,core.foundation-models,classifier,0.82,") != NULL, "%s", out);
+    cr_expect(strstr(out, "上海澜海信息科技有限公司；上海星衡数据科技有限公司；上海明图机"
+                          "器人有限公司") != NULL);
+    cr_expect(strstr(out, ",core,core.foundation-models,classifier,0.82,") != NULL, "%s",
+              out);
     cr_expect(strstr(out, ",true,") != NULL);
     cr_expect(strcmp(out + len - 2, "\r\n") == 0);
     cr_expect(strstr(out, "\r\n") == out + len - 2, "CRLF only at the end of the record");
@@ -814,14 +873,44 @@ static struct csv_row make_row(const char *const *cells, size_t n, size_t *lens)
 
 Test(csv_import, form_labels_english_names_and_chinese_values)
 {
-    const char *h[] = {"track", "征集批次", "建议项目名称（中文）", "title_en", "制定或修订",
-                       "牵头单位", "contact.name", "电话", "邮箱", "ICS 分类号",
-                       "中国标准分类号", "计划开始日期", "planned_end", "目的、意义、必要性",
-                       "范围和主要技术内容", "国内外情况简要说明", "附议单位", "状态", "分类"};
-    const char *c[] = {"团标", "2023", "智能体 互操作 接口规范", "Agents - Interoperability",
-                       "制定", "上海甲公司", "张三", "'+86 21 1234 5678", "z@example.com",
-                       "35.240", "L70", "2024-01-01", "2024-12-31", "目的", "范围", "情况",
-                       "乙公司；丙公司; 丁公司 ；", "rejected", "core"};
+    const char *h[] = {"track",
+                       "征集批次",
+                       "建议项目名称（中文）",
+                       "title_en",
+                       "制定或修订",
+                       "牵头单位",
+                       "contact.name",
+                       "电话",
+                       "邮箱",
+                       "ICS 分类号",
+                       "中国标准分类号",
+                       "计划开始日期",
+                       "planned_end",
+                       "目的、意义、必要性",
+                       "范围和主要技术内容",
+                       "国内外情况简要说明",
+                       "附议单位",
+                       "状态",
+                       "分类"};
+    const char *c[] = {"团标",
+                       "2023",
+                       "智能体 互操作 接口规范",
+                       "Agents - Interoperability",
+                       "制定",
+                       "上海甲公司",
+                       "张三",
+                       "'+86 21 1234 5678",
+                       "z@example.com",
+                       "35.240",
+                       "L70",
+                       "2024-01-01",
+                       "2024-12-31",
+                       "目的",
+                       "范围",
+                       "情况",
+                       "乙公司；丙公司; 丁公司 ；",
+                       "rejected",
+                       "core"};
     size_t n = sizeof h / sizeof h[0], hl[32], cl[32];
     struct csv_row header = make_row(h, n, hl), row = make_row(c, n, cl);
     json_t *problems = json_array(), *sub;
@@ -829,7 +918,8 @@ Test(csv_import, form_labels_english_names_and_chinese_values)
                  json_dumps(problems, JSON_COMPACT));
     cr_expect_str_eq(json_string_value(json_object_get(sub, "track")), "group");
     cr_expect_str_eq(json_string_value(json_object_get(sub, "kind")), "new");
-    cr_expect_str_eq(json_string_value(json_object_get(sub, "organisation")), "上海甲公司");
+    cr_expect_str_eq(json_string_value(json_object_get(sub, "organisation")),
+                     "上海甲公司");
     cr_expect_str_eq(
         json_string_value(json_object_get(json_object_get(sub, "contact"), "phone")),
         "+86 21 1234 5678");
@@ -848,12 +938,14 @@ Test(csv_import, form_labels_english_names_and_chinese_values)
 
 Test(csv_import, reports_bad_columns_and_cells)
 {
-    const char *h[] = {"track", "颜色", "经费预算（万元）", "制定或修订", "title", "项目名称（中文）"};
+    const char *h[] = {"track",      "颜色",  "经费预算（万元）",
+                       "制定或修订", "title", "项目名称（中文）"};
     const char *c[] = {"local", "红", "三十", "起草", "甲", "乙"};
     size_t hl[8], cl[8];
     struct csv_row header = make_row(h, 6, hl), row = make_row(c, 6, cl);
     json_t *problems = json_array(), *sub;
-    cr_expect_eq(prop_csv_row_to_submission(&header, &row, &sub, problems), STDTAX_EINVAL);
+    cr_expect_eq(prop_csv_row_to_submission(&header, &row, &sub, problems),
+                 STDTAX_EINVAL);
     char *got = pointers_of(problems);
     cr_expect_str_eq(got, "/budget/amount /kind /title /颜色");
     free(got);
@@ -862,10 +954,12 @@ Test(csv_import, reports_bad_columns_and_cells)
 
     json_array_clear(problems);
     struct csv_row shortrow = make_row(c, 3, cl);
-    cr_expect_eq(prop_csv_row_to_submission(&header, &shortrow, &sub, problems), STDTAX_EINVAL);
+    cr_expect_eq(prop_csv_row_to_submission(&header, &shortrow, &sub, problems),
+                 STDTAX_EINVAL);
     json_decref(sub);
-    cr_expect(strstr(json_string_value(json_object_get(json_array_get(problems, 0), "detail")),
-                     "line 2 has 3 cells"));
+    cr_expect(
+        strstr(json_string_value(json_object_get(json_array_get(problems, 0), "detail")),
+               "line 2 has 3 cells"));
     json_decref(problems);
 }
 
