@@ -210,3 +210,45 @@ Test(csv, round_trip_of_tricky_cells)
     fclose(in);
     free(out);
 }
+
+/* Hostile input: random mixes of the characters that matter never crash the reader (run
+ * under --enable-sanitizers), and every outcome is a record, the end or an error. */
+Test(csv, random_input_is_handled)
+{
+    static const char *const atoms[] = {
+        ",", "\"", "\r", "\n", "a", "中", "\xEF\xBB\xBF", "\xFF", "\"\"", "\r\n", " "};
+    unsigned seed = 12345;
+    struct csv_limits lim = {.max_field = 16, .max_record = 64, .max_fields = 8};
+    for (int round = 0; round < 3000; round++) {
+        char buf[512];
+        size_t len = 0;
+        seed = seed * 1103515245u + 12345u;
+        int parts = (int)(seed >> 16) % 60;
+        for (int i = 0; i < parts; i++) {
+            seed = seed * 1103515245u + 12345u;
+            const char *a = atoms[(seed >> 16) % (sizeof atoms / sizeof atoms[0])];
+            memcpy(buf + len, a, strlen(a));
+            len += strlen(a);
+        }
+        FILE *in = fmemopen(buf, len ? len : 1, "r");
+        if (len == 0)
+            fgetc(in);
+        struct csv_reader *r = csv_reader_new(in, &lim);
+        struct csv_row row;
+        struct stdtax_error err;
+        int rc, records = 0;
+        while ((rc = csv_reader_next(r, &row, &err)) == 1) {
+            cr_assert_leq(row.n, lim.max_fields);
+            for (size_t i = 0; i < row.n; i++)
+                cr_assert_leq(row.lens[i], lim.max_field);
+            cr_assert_leq(++records, 200);
+        }
+        cr_assert(rc == 0 || rc == STDTAX_EPARSE || rc == STDTAX_EUTF8 ||
+                      rc == STDTAX_ETOOBIG,
+                  "rc %d", rc);
+        if (rc < 0)
+            cr_assert_eq(csv_reader_next(r, &row, &err), STDTAX_EPARSE, "stays failed");
+        csv_reader_free(r);
+        fclose(in);
+    }
+}
