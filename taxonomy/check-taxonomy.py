@@ -418,7 +418,7 @@ def dump_canonical(doc):
                      for e in v]
             inner = ",\n".join(pad + "  " + s for s in lines)
             return "[\n" + inner + "\n" + pad + "]"
-        if key in ("labels", "name", "title", "description") and isinstance(v, dict):
+        if key in ("labels", "name", "title") and isinstance(v, dict):
             return json.dumps(v, ensure_ascii=False)
         if key == "nodes" and isinstance(v, list) and all(isinstance(x, str) for x in v):
             return json.dumps(v, ensure_ascii=False)
