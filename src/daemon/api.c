@@ -254,6 +254,38 @@ bool api_cors_allowed(const struct stdtax_config *cfg, const char *origin)
     return false;
 }
 
+int api_body_parse(const struct stdtax_config *cfg, const char *content_type,
+                   const char *data, size_t len, json_t **out, struct api_response *resp)
+{
+    *out = NULL;
+    if (!api_content_type_json(content_type))
+        return api_response_problem(resp, API_EMEDIATYPE, NULL,
+                                    "Content-Type must be application/json (UTF-8), not "
+                                    "'%.80s'",
+                                    content_type ? content_type : "(none)");
+    if (len > cfg->max_body)
+        return api_response_problem(resp, STDTAX_ETOOBIG, NULL,
+                                    "body of %zu bytes is over the limit of %zu", len,
+                                    cfg->max_body);
+    if (len == 0)
+        return api_response_problem(resp, STDTAX_EPARSE, NULL,
+                                    "the request body is empty; a JSON object is expected");
+    json_error_t jerr;
+    /* jansson refuses invalid UTF-8 and \u0000 by itself; duplicate keys we refuse,
+     * since which one wins would be a guess. */
+    *out = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (*out)
+        return 0;
+    api_response_problem(resp, STDTAX_EPARSE, NULL, "invalid JSON at line %d, column %d: %s",
+                         jerr.line, jerr.column, jerr.text);
+    if (resp->body) {
+        json_object_set_new(resp->body, "line", json_integer(jerr.line));
+        json_object_set_new(resp->body, "column", json_integer(jerr.column));
+        json_object_set_new(resp->body, "position", json_integer(jerr.position));
+    }
+    return STDTAX_EPARSE;
+}
+
 /* --- text buffer -------------------------------------------------------------- */
 
 void api_buf_printf(struct api_buf *b, const char *fmt, ...)

@@ -218,6 +218,13 @@ bool api_secret_equal(const char *a, size_t alen, const char *b, size_t blen);
 /* True when a Content-Type value is application/json with no charset or UTF-8. */
 bool api_content_type_json(const char *value);
 
+/* The dispatcher's body step for API_F_JSON_BODY routes: 415 unless the media type
+ * is JSON, 413 over max-body, 400 (with "line", "column" and "position" members)
+ * for empty, unparsable, non-UTF-8 or duplicate-key JSON.  Returns 0 with *out
+ * set (new), or an error with the problem in resp. */
+int api_body_parse(const struct stdtax_config *cfg, const char *content_type,
+                   const char *data, size_t len, json_t **out, struct api_response *resp);
+
 /* True when origin may call us cross-site under cfg's cors-origin list. */
 bool api_cors_allowed(const struct stdtax_config *cfg, const char *origin);
 

@@ -145,6 +145,8 @@ static void conn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *i
     c->busy = true;
     if (c->w->draining)
         c->late = true;
+    LOG_DEBUG("http", "worker %u: connection %p busy%s", c->w->id, (void *)c,
+              c->late ? " (after shutdown began)" : "");
     const struct stdtax_config *cfg = c->w->ctx->cfg;
     if (cfg->idle_timeout != cfg->read_timeout)
         evhttp_connection_set_timeout(c->evcon, (int)cfg->read_timeout);
@@ -297,38 +299,14 @@ static int decode_params(struct dispatch *d, const struct api_match *m, char *bu
 
 static int read_json_body(struct dispatch *d)
 {
-    const struct stdtax_config *cfg = d->w->ctx->cfg;
     struct evkeyvalq *in = evhttp_request_get_input_headers(d->ereq);
-    const char *ct = evhttp_find_header(in, "Content-Type");
-    if (!api_content_type_json(ct))
-        return api_response_problem(&d->resp, API_EMEDIATYPE, NULL,
-                                    "Content-Type must be application/json (UTF-8), not "
-                                    "'%.80s'",
-                                    ct ? ct : "(none)");
     struct evbuffer *buf = evhttp_request_get_input_buffer(d->ereq);
     size_t len = evbuffer_get_length(buf);
-    if (len > cfg->max_body)
-        return api_response_problem(&d->resp, STDTAX_ETOOBIG, NULL,
-                                    "body of %zu bytes is over the limit of %zu", len,
-                                    cfg->max_body);
-    if (len == 0)
-        return api_response_problem(&d->resp, STDTAX_EPARSE, NULL,
-                                    "the request body is empty; a JSON object is expected");
-    const char *data = (const char *)evbuffer_pullup(buf, -1);
-    json_error_t jerr;
-    d->body = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!d->body) {
-        api_response_problem(&d->resp, STDTAX_EPARSE, NULL, "invalid JSON at line %d, column %d: %s",
-                             jerr.line, jerr.column, jerr.text);
-        if (d->resp.body) {
-            json_object_set_new(d->resp.body, "line", json_integer(jerr.line));
-            json_object_set_new(d->resp.body, "column", json_integer(jerr.column));
-            json_object_set_new(d->resp.body, "position", json_integer(jerr.position));
-        }
-        return STDTAX_EPARSE;
-    }
+    const char *data = len ? (const char *)evbuffer_pullup(buf, -1) : "";
+    int rc = api_body_parse(d->w->ctx->cfg, evhttp_find_header(in, "Content-Type"), data, len,
+                            &d->body, &d->resp);
     d->req.body = d->body;
-    return 0;
+    return rc;
 }
 
 static void dispatch(struct dispatch *d)
