@@ -53,7 +53,8 @@ struct worker {
     struct event_base *base;
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
-    int wake_fd;              /* eventfd: the main thread asks us to stop */
+    int wake_fd;              /* eventfd: doorbell for stop_level */
+    atomic_int stop_level;    /* set by the main thread: 1 drain, 2 stop now */
     struct event *wake_ev, *reg_ev, *drain_ev;
     struct bufferevent **pending; /* accepted, not yet registered */
     size_t n_pending, cap_pending;
@@ -530,10 +531,13 @@ static void worker_wake_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (read(fd, &v, sizeof v) < 0 && errno != EAGAIN)
         LOG_WARN("http", "worker %u: eventfd read: %s", w->id, strerror(errno));
-    if (w->draining) {
+    int level = atomic_load(&w->stop_level);
+    if (level >= 2) {
         event_base_loopexit(w->base, NULL); /* asked twice: stop now */
         return;
     }
+    if (w->draining || level < 1)
+        return;
     w->draining = true;
     if (w->bound) {
         evhttp_del_accept_socket(w->http, w->bound);
@@ -671,9 +675,11 @@ static void worker_free(struct worker *w)
 
 /* --- main thread: signals ----------------------------------------------------------- */
 
-static void wake_workers(struct server *srv)
+static void wake_workers(struct server *srv, int level)
 {
     uint64_t one = 1;
+    for (unsigned i = 0; i < srv->n_workers; i++)
+        atomic_store(&srv->workers[i].stop_level, level);
     for (unsigned i = 0; i < srv->n_workers; i++)
         if (write(srv->workers[i].wake_fd, &one, sizeof one) < 0)
             LOG_ERROR("main", "cannot wake worker %u: %s", i, strerror(errno));
@@ -685,13 +691,15 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
     (void)what;
     if (srv->stopping) {
         LOG_WARN("main", "%s again: stopping without waiting", strsignal((int)sig));
+        wake_workers(srv, 2);
+        return;
     } else {
         srv->stopping = true;
         atomic_store(&srv->ctx->draining, 1);
         LOG_INFO("main", "%s: no longer accepting; finishing requests in flight (at most %u s)",
                  strsignal((int)sig), srv->ctx->cfg->shutdown_grace);
     }
-    wake_workers(srv);
+    wake_workers(srv, 1);
 }
 
 static void on_hup_signal(evutil_socket_t sig, short what, void *arg)
@@ -811,7 +819,7 @@ int server_run(struct api_ctx *ctx, struct stdtax_error *err)
     } else {
         srv.stopping = true;
         atomic_store(&ctx->draining, 1);
-        wake_workers(&srv);
+        wake_workers(&srv, 2);
     }
     for (unsigned i = 0; i < srv.n_workers; i++)
         if (srv.workers[i].started)
