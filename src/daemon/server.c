@@ -564,7 +564,10 @@ static void *worker_main(void *arg)
 
 /* --- setup ---------------------------------------------------------------------- */
 
-static int listen_socket(const char *host, unsigned port, unsigned *bound_port,
+/* With probe, binds without SO_REUSEPORT and closes again: fails when another
+ * process listens on the port, which SO_REUSEPORT would otherwise let us share
+ * silently (a second stdtaxd started by mistake would get half the requests). */
+static int listen_socket(const char *host, unsigned port, bool probe, unsigned *bound_port,
                          struct stdtax_error *err)
 {
     char portstr[8];
@@ -583,11 +586,11 @@ static int listen_socket(const char *host, unsigned port, unsigned *bound_port,
     if (fd >= 0) {
         step = "SO_REUSEPORT";
         if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
-            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) == 0) {
+            (probe || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) == 0)) {
             step = "bind";
             if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
                 step = "listen";
-                if (listen(fd, 511) == 0)
+                if (probe || listen(fd, 511) == 0)
                     step = NULL;
             }
         }
@@ -597,8 +600,13 @@ static int listen_socket(const char *host, unsigned port, unsigned *bound_port,
         int e = errno;
         if (fd >= 0)
             close(fd);
-        return stdtax_error_set(err, STDTAX_EIO, "listen", "%s on %s port %u: %s", step,
-                                host, port, strerror(e));
+        return stdtax_error_set(err, STDTAX_EIO, "listen", "%s on %s port %u: %s%s", step,
+                                host, port, strerror(e),
+                                e == EADDRINUSE ? " (is another stdtaxd running?)" : "");
+    }
+    if (probe) {
+        close(fd);
+        return 0;
     }
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
@@ -771,7 +779,9 @@ int server_run(struct api_ctx *ctx, struct stdtax_error *err)
         w->srv = &srv;
         w->ctx = ctx;
         w->wake_fd = -1;
-        int fd = listen_socket(cfg->listen, port, &port, err);
+        if (i == 0 && port != 0 && (rc = listen_socket(cfg->listen, port, true, &port, err)))
+            goto out;
+        int fd = listen_socket(cfg->listen, port, false, &port, err);
         if (fd < 0) {
             rc = fd;
             goto out;

@@ -131,6 +131,13 @@ class StartUp(unittest.TestCase):
         finally:
             holder.close()
 
+    def test_second_instance_on_the_same_port_is_refused(self):
+        with Daemon() as d:
+            code, out, err = run(["--port", str(d.port), "--listen", "127.0.0.1"])
+            self.assertEqual(code, 1)
+            self.assertIn("Address already in use", err)
+            self.assertEqual(d.get("/healthz").status, 200)
+
     def test_sighup_without_reload_hook_keeps_serving(self):
         with Daemon() as d:
             d.send_signal(signal.SIGHUP)
