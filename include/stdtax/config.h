@@ -52,26 +52,26 @@ struct cfg_token {
 };
 
 struct stdtax_config {
-    char *listen;          /* address to bind: 127.0.0.1, loopback only until told otherwise */
-    unsigned port;         /* 8080; 0 asks the kernel for a free port (see port_file) */
-    char *port_file;       /* none; when set, the bound port is written there at start */
-    unsigned workers;      /* 0 = one event-loop thread per online core */
-    char *data_dir;        /* LMDB environment; set by the daemon (tree or /var/lib) */
-    char *taxonomy;        /* taxonomy JSON; set by the daemon (tree or /usr/share) */
-    char *model;           /* classifier model JSON; set like taxonomy */
-    char *openapi;         /* API description served at /v1/openapi.json */
-    char *config_file;     /* the file read (informational; set by --config) */
-    bool require_read_token; /* no: reads are open, writes need a token */
-    size_t max_body;       /* 1 MiB: a proposal with long texts fits many times */
-    size_t max_header;     /* 16 KiB: headers of any sane client */
+    char *listen;     /* address to bind: 127.0.0.1, loopback only until told otherwise */
+    unsigned port;    /* 8080; 0 asks the kernel for a free port (see port_file) */
+    char *port_file;  /* none; when set, the bound port is written there at start */
+    unsigned workers; /* 0 = one event-loop thread per online core */
+    char *data_dir;   /* LMDB environment; set by the daemon (tree or /var/lib) */
+    char *taxonomy;   /* taxonomy JSON; set by the daemon (tree or /usr/share) */
+    char *model;      /* classifier model JSON; set like taxonomy */
+    char *openapi;    /* API description served at /v1/openapi.json */
+    char *config_file;        /* the file read (informational; set by --config) */
+    bool require_read_token;  /* no: reads are open, writes need a token */
+    size_t max_body;          /* 1 MiB: a proposal with long texts fits many times */
+    size_t max_header;        /* 16 KiB: headers of any sane client */
     unsigned max_connections; /* 1024, shared out between the workers */
-    unsigned idle_timeout; /* 60 s a keep-alive connection may wait between requests */
-    unsigned read_timeout; /* 30 s to receive a request and to send its response */
-    unsigned shutdown_grace; /* 10 s for in-flight requests after SIGTERM */
-    unsigned batch_max;    /* 100 items per POST /v1/classify/batch */
+    unsigned idle_timeout;    /* 60 s a keep-alive connection may wait between requests */
+    unsigned read_timeout;    /* 30 s to receive a request and to send its response */
+    unsigned shutdown_grace;  /* 10 s for in-flight requests after SIGTERM */
+    unsigned batch_max;       /* 100 items per POST /v1/classify/batch */
     enum cfg_log_level log_level; /* info: lifecycle events and one line per request */
-    int log_timestamps;    /* -1 auto (when stderr is a tty), 0 no, 1 yes */
-    bool access_log;       /* yes: one line per request at level info */
+    int log_timestamps;           /* -1 auto (when stderr is a tty), 0 no, 1 yes */
+    bool access_log;              /* yes: one line per request at level info */
     struct cfg_token tokens[CFG_TOKENS_MAX]; /* none: every write answers 401 */
     size_t n_tokens;
     char *cors_origins[CFG_ORIGINS_MAX]; /* none: no CORS headers at all */
@@ -84,28 +84,28 @@ struct stdtax_config {
 
 /* Value types of the directive table. */
 enum cfg_type {
-    CFG_T_STRING,  /* any non-empty text */
-    CFG_T_PATH,    /* a file or directory name */
-    CFG_T_UINT,    /* decimal integer in [min, max] */
-    CFG_T_SIZE,    /* bytes with optional k/K/KiB/M/MiB suffix, in [min, max] */
-    CFG_T_SECONDS, /* seconds with optional s/m/h suffix, in [min, max] */
-    CFG_T_BOOL,    /* yes/no, true/false, on/off, 1/0 */
-    CFG_T_LEVEL,   /* error|warn|info|debug */
+    CFG_T_STRING,   /* any non-empty text */
+    CFG_T_PATH,     /* a file or directory name */
+    CFG_T_UINT,     /* decimal integer in [min, max] */
+    CFG_T_SIZE,     /* bytes with optional k/K/KiB/M/MiB suffix, in [min, max] */
+    CFG_T_SECONDS,  /* seconds with optional s/m/h suffix, in [min, max] */
+    CFG_T_BOOL,     /* yes/no, true/false, on/off, 1/0 */
+    CFG_T_LEVEL,    /* error|warn|info|debug */
     CFG_T_TRISTATE, /* yes/no/auto */
-    CFG_T_LISTEN,  /* ADDR, ADDR:PORT or [V6]:PORT */
-    CFG_T_TOKEN,   /* [NAME] SCOPE SECRET, repeated */
-    CFG_T_ORIGIN,  /* scheme://host[:port] or *, repeated */
+    CFG_T_LISTEN,   /* ADDR, ADDR:PORT or [V6]:PORT */
+    CFG_T_TOKEN,    /* [NAME] SCOPE SECRET, repeated */
+    CFG_T_ORIGIN,   /* scheme://host[:port] or *, repeated */
 };
 
 struct cfg_directive {
-    const char *name;     /* as in the file and as --name on the command line */
+    const char *name; /* as in the file and as --name on the command line */
     enum cfg_type type;
-    size_t offset;        /* of the field in struct stdtax_config */
+    size_t offset;               /* of the field in struct stdtax_config */
     unsigned long long min, max; /* bounds for numbers */
-    bool flag;            /* also settable as --name (never for secrets) */
-    bool repeated;        /* may appear several times; values accumulate */
-    const char *arg;      /* argument name for --help */
-    const char *help;     /* one line for --help */
+    bool flag;                   /* also settable as --name (never for secrets) */
+    bool repeated;               /* may appear several times; values accumulate */
+    const char *arg;             /* argument name for --help */
+    const char *help;            /* one line for --help */
 };
 
 /* The directive table: borrowed, static, terminated by a NULL name. */

@@ -174,7 +174,8 @@ int api_auth_check(const struct stdtax_config *cfg, const char *authorization,
     *granted = CFG_SCOPE_NONE;
     *token_name = NULL;
     if (!authorization) {
-        if (need == CFG_SCOPE_NONE || (need == CFG_SCOPE_READ && !cfg->require_read_token))
+        if (need == CFG_SCOPE_NONE ||
+            (need == CFG_SCOPE_READ && !cfg->require_read_token))
             return 0;
         return API_EUNAUTHORIZED;
     }
@@ -191,7 +192,8 @@ int api_auth_check(const struct stdtax_config *cfg, const char *authorization,
         return API_EUNAUTHORIZED;
     const struct cfg_token *found = NULL;
     for (size_t i = 0; i < cfg->n_tokens; i++) {
-        bool eq = api_secret_equal(tok, len, cfg->tokens[i].secret, cfg->tokens[i].secret_len);
+        bool eq =
+            api_secret_equal(tok, len, cfg->tokens[i].secret, cfg->tokens[i].secret_len);
         if (eq && !found)
             found = &cfg->tokens[i];
     }
@@ -268,16 +270,18 @@ int api_body_parse(const struct stdtax_config *cfg, const char *content_type,
                                     "body of %zu bytes is over the limit of %zu", len,
                                     cfg->max_body);
     if (len == 0)
-        return api_response_problem(resp, STDTAX_EPARSE, NULL,
-                                    "the request body is empty; a JSON object is expected");
+        return api_response_problem(
+            resp, STDTAX_EPARSE, NULL,
+            "the request body is empty; a JSON object is expected");
     json_error_t jerr;
     /* jansson refuses invalid UTF-8 and \u0000 by itself; duplicate keys we refuse,
      * since which one wins would be a guess. */
     *out = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
     if (*out)
         return 0;
-    api_response_problem(resp, STDTAX_EPARSE, NULL, "invalid JSON at line %d, column %d: %s",
-                         jerr.line, jerr.column, jerr.text);
+    api_response_problem(resp, STDTAX_EPARSE, NULL,
+                         "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column,
+                         jerr.text);
     if (resp->body) {
         json_object_set_new(resp->body, "line", json_integer(jerr.line));
         json_object_set_new(resp->body, "column", json_integer(jerr.column));

@@ -38,14 +38,14 @@ const char *api_method_name(unsigned method);
 /* HTTP-only conditions that enum stdtax_err has no code for; they live in the same
  * status table.  Kept far from the library's codes. */
 enum api_err {
-    API_EUNAUTHORIZED = -100, /* no or unknown bearer token: 401 */
-    API_EMETHOD = -101,       /* path exists, method does not: 405 */
-    API_EMEDIATYPE = -102,    /* body is not application/json: 415 */
-    API_EUNAVAILABLE = -103,  /* shutting down or not ready: 503 */
+    API_EUNAUTHORIZED = -100,  /* no or unknown bearer token: 401 */
+    API_EMETHOD = -101,        /* path exists, method does not: 405 */
+    API_EMEDIATYPE = -102,     /* body is not application/json: 415 */
+    API_EUNAVAILABLE = -103,   /* shutting down or not ready: 503 */
     API_ENOTACCEPTABLE = -104, /* no representation for Accept: 406 */
-    API_ETOOMANY = -105,      /* rate or batch limit: 429 */
-    API_EURITOOLONG = -106,   /* request target over the bound: 414 */
-    API_EINTERNAL = -107,     /* a bug or an unexpected library failure: 500 */
+    API_ETOOMANY = -105,       /* rate or batch limit: 429 */
+    API_EURITOOLONG = -106,    /* request target over the bound: 414 */
+    API_EINTERNAL = -107,      /* a bug or an unexpected library failure: 500 */
 };
 
 /* --- requests --------------------------------------------------------------- */
@@ -71,17 +71,17 @@ struct api_query {
 struct api_route;
 
 struct api_request {
-    unsigned method;               /* one enum api_method bit (HEAD stays HEAD) */
-    const char *path;              /* the raw path, no query string */
-    const struct api_route *route; /* borrowed, static */
+    unsigned method;                      /* one enum api_method bit (HEAD stays HEAD) */
+    const char *path;                     /* the raw path, no query string */
+    const struct api_route *route;        /* borrowed, static */
     struct api_kv params[API_PARAMS_MAX]; /* {id}, {code}, ...: decoded */
     size_t n_params;
     struct api_query query;
-    json_t *body;                  /* borrowed: parsed JSON body, or NULL */
-    const char *accept;            /* Accept header, or NULL */
-    const char *idempotency_key;   /* Idempotency-Key header, or NULL */
-    enum cfg_scope scope;          /* what the caller's token grants */
-    const char *token_name;        /* borrowed from the config; NULL if anonymous */
+    json_t *body;                /* borrowed: parsed JSON body, or NULL */
+    const char *accept;          /* Accept header, or NULL */
+    const char *idempotency_key; /* Idempotency-Key header, or NULL */
+    enum cfg_scope scope;        /* what the caller's token grants */
+    const char *token_name;      /* borrowed from the config; NULL if anonymous */
 };
 
 /* Borrowed, valid as long as req: the decoded path parameter, or NULL. */
@@ -121,9 +121,9 @@ struct api_header {
 };
 
 struct api_response {
-    int status;               /* HTTP status; 200 when left 0 */
-    json_t *body;             /* owned: sent as JSON */
-    char *raw;                /* owned: sent as-is when body is NULL */
+    int status;   /* HTTP status; 200 when left 0 */
+    json_t *body; /* owned: sent as JSON */
+    char *raw;    /* owned: sent as-is when body is NULL */
     size_t raw_len;
     const char *content_type; /* static: type of raw ("text/csv; charset=utf-8") */
     struct api_header headers[API_HEADERS_MAX];
@@ -165,22 +165,23 @@ typedef int (*api_handler_fn)(struct api_ctx *app, const struct api_request *req
                               struct api_response *resp);
 
 /* Route flags. */
-#define API_F_JSON_BODY 0x1u /* body required: application/json, parsed into req->body */
+#define API_F_JSON_BODY 0x1u /* body required: application/json, parsed into req->body   \
+                              */
 
 /* One row of the route table (redis command table).  pattern segments are
  * literals or {name} parameters, each matching one non-empty path segment. */
 struct api_route {
-    unsigned method;        /* one enum api_method bit */
-    const char *pattern;    /* "/v1/proposals/{id}" */
+    unsigned method;     /* one enum api_method bit */
+    const char *pattern; /* "/v1/proposals/{id}" */
     api_handler_fn handler;
-    unsigned flags;         /* API_F_* */
-    enum cfg_scope scope;   /* NONE: always open; READ: open unless
-                               require-read-token; SUBMIT, ADMIN: token scope */
-    const char *operation;  /* operationId in api/openapi.json */
+    unsigned flags;        /* API_F_* */
+    enum cfg_scope scope;  /* NONE: always open; READ: open unless
+                              require-read-token; SUBMIT, ADMIN: token scope */
+    const char *operation; /* operationId in api/openapi.json */
 };
 
 struct api_match {
-    int route;     /* index of the matching route, or -1 */
+    int route;      /* index of the matching route, or -1 */
     unsigned allow; /* methods of every route whose pattern matches the path */
     size_t n_params;
     struct {
@@ -260,12 +261,12 @@ struct api_ctx {
     const struct api_hooks *hooks;   /* never NULL */
     const struct api_route *routes;
     size_t n_routes;
-    char *openapi;                   /* owned: compact JSON of api/openapi.json */
+    char *openapi; /* owned: compact JSON of api/openapi.json */
     size_t openapi_len;
-    struct metrics *metrics;         /* owned */
-    uint64_t started_us;             /* monotonic start time */
+    struct metrics *metrics; /* owned */
+    uint64_t started_us;     /* monotonic start time */
     unsigned workers;
-    atomic_int draining;             /* set on SIGTERM */
+    atomic_int draining; /* set on SIGTERM */
 };
 
 /* Monotonic microseconds. */

@@ -55,8 +55,8 @@ int api_metrics_get(struct api_ctx *app, const struct api_request *req,
         api_buf_free(&out);
         return api_response_problem(resp, STDTAX_ENOMEM, NULL, "out of memory");
     }
-    return api_response_raw(resp, 200, "text/plain; version=0.0.4; charset=utf-8", out.data,
-                            out.len);
+    return api_response_raw(resp, 200, "text/plain; version=0.0.4; charset=utf-8",
+                            out.data, out.len);
 }
 
 int api_openapi_get(struct api_ctx *app, const struct api_request *req,

@@ -35,15 +35,18 @@ void log_write(enum cfg_log_level level, const char *component, const char *fmt,
         clock_gettime(CLOCK_REALTIME, &ts);
         gmtime_r(&ts.tv_sec, &tm);
         n += strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
-        n += (size_t)snprintf(line + n, sizeof line - n, ".%03ldZ ", ts.tv_nsec / 1000000);
+        n +=
+            (size_t)snprintf(line + n, sizeof line - n, ".%03ldZ ", ts.tv_nsec / 1000000);
     }
-    int k = snprintf(line + n, sizeof line - n, "%s %s: ",
-                     level_tags[(unsigned)level < 4 ? level : CFG_LOG_INFO], component);
+    int k = snprintf(line + n, sizeof line - n,
+                     "%s %s: ", level_tags[(unsigned)level < 4 ? level : CFG_LOG_INFO],
+                     component);
     if (k > 0)
         n += (size_t)k;
     /* Escape so that one event stays one line whatever a client sent us. */
     static const char hex[] = "0123456789abcdef";
-    for (const unsigned char *p = (const unsigned char *)msg; *p && n + 5 < sizeof line; p++) {
+    for (const unsigned char *p = (const unsigned char *)msg; *p && n + 5 < sizeof line;
+         p++) {
         if (*p < 0x20 || *p == 0x7f) {
             line[n++] = '\\';
             line[n++] = 'x';

@@ -13,7 +13,8 @@
 
 static int fail(const struct stdtax_error *err)
 {
-    fprintf(stderr, "stdtaxd: %s%s%s\n", err->field, err->field[0] ? ": " : "", err->text);
+    fprintf(stderr, "stdtaxd: %s%s%s\n", err->field, err->field[0] ? ": " : "",
+            err->text);
     return 1;
 }
 
@@ -43,7 +44,9 @@ int main(int argc, char **argv)
 
     ctx.routes = api_routes(&ctx.n_routes);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    ctx.workers = cfg.workers ? cfg.workers : cores > 0 ? (unsigned)(cores > 256 ? 256 : cores) : 1;
+    ctx.workers = cfg.workers ? cfg.workers
+                  : cores > 0 ? (unsigned)(cores > 256 ? 256 : cores)
+                              : 1;
     if (api_openapi_load(&ctx, cfg.openapi, &err) != 0) {
         status = fail(&err);
         goto out;

@@ -9,9 +9,9 @@ static const int statuses[] = {200, 201, 202, 204, 304, 400, 401, 403, 404, 405,
 #define N_STATUS (sizeof statuses / sizeof statuses[0] + 1)
 
 /* Latency bucket bounds in microseconds (Prometheus le= in seconds). */
-static const uint64_t bounds_us[] = {100,   250,    500,    1000,   2500,    5000,
-                                     10000, 25000,  50000,  100000, 250000,  500000,
-                                     1000000, 2500000, 10000000};
+static const uint64_t bounds_us[] = {100,    250,    500,     1000,    2500,
+                                     5000,   10000,  25000,   50000,   100000,
+                                     250000, 500000, 1000000, 2500000, 10000000};
 #define N_BUCKETS (sizeof bounds_us / sizeof bounds_us[0] + 1)
 
 struct slot {
@@ -104,7 +104,8 @@ void metrics_request_done(struct metrics *m, unsigned worker, int route, int sta
 void metrics_inflight_add(struct metrics *m, unsigned worker, int delta)
 {
     if (m && worker < m->n_workers)
-        atomic_fetch_add_explicit(&m->slots[worker].inflight, delta, memory_order_relaxed);
+        atomic_fetch_add_explicit(&m->slots[worker].inflight, delta,
+                                  memory_order_relaxed);
 }
 
 void metrics_connections_add(struct metrics *m, unsigned worker, int delta)
@@ -154,19 +155,21 @@ void metrics_render(const struct metrics *m, const struct api_route *routes,
         for (unsigned w = 0; w < m->n_workers; w++)
             cumulative += load(&m->slots[w].buckets[b]);
         if (b < N_BUCKETS - 1)
-            api_buf_printf(out, "stdtaxd_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
-                           (double)bounds_us[b] / 1e6, (unsigned long long)cumulative);
+            api_buf_printf(
+                out, "stdtaxd_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
+                (double)bounds_us[b] / 1e6, (unsigned long long)cumulative);
         else
-            api_buf_printf(out,
-                           "stdtaxd_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
-                           (unsigned long long)cumulative);
+            api_buf_printf(
+                out, "stdtaxd_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+                (unsigned long long)cumulative);
     }
     for (unsigned w = 0; w < m->n_workers; w++) {
         sum += load(&m->slots[w].sum_us);
         count += load(&m->slots[w].count);
     }
-    api_buf_printf(out, "stdtaxd_http_request_duration_seconds_sum %.6f\n"
-                        "stdtaxd_http_request_duration_seconds_count %llu\n",
+    api_buf_printf(out,
+                   "stdtaxd_http_request_duration_seconds_sum %.6f\n"
+                   "stdtaxd_http_request_duration_seconds_count %llu\n",
                    (double)sum / 1e6, (unsigned long long)count);
     int64_t inflight = 0, conns = 0;
     for (unsigned w = 0; w < m->n_workers; w++) {

@@ -10,8 +10,13 @@
 
 #include "config.h" /* PACKAGE_VERSION */
 
-enum { OPT_CONFIG = 'c', OPT_HELP = 'h', OPT_VERSION = 'V', OPT_CHECK = 256,
-       OPT_DIRECTIVE = 512 };
+enum {
+    OPT_CONFIG = 'c',
+    OPT_HELP = 'h',
+    OPT_VERSION = 'V',
+    OPT_CHECK = 256,
+    OPT_DIRECTIVE = 512
+};
 
 #define FLAGS_MAX 64
 
@@ -99,9 +104,10 @@ int options_load(int argc, char **argv, struct stdtax_config *cfg, struct option
     opt->in_build_tree = running_in_build_tree();
     const char *default_config = NULL;
     if (opt->in_build_tree) {
-        if ((rc = set_default(cfg, "taxonomy", STDTAX_SRCDIR "/taxonomy/shanghai-ai-2023.json",
+        if ((rc = set_default(cfg, "taxonomy",
+                              STDTAX_SRCDIR "/taxonomy/shanghai-ai-2023.json", err)) ||
+            (rc = set_default(cfg, "model", STDTAX_SRCDIR "/taxonomy/model-2023.json",
                               err)) ||
-            (rc = set_default(cfg, "model", STDTAX_SRCDIR "/taxonomy/model-2023.json", err)) ||
             (rc = set_default(cfg, "openapi", STDTAX_SRCDIR "/api/openapi.json", err)) ||
             (rc = set_default(cfg, "data-dir", STDTAX_BUILDDIR "/var/stdtaxd", err)))
             return rc;
@@ -129,8 +135,8 @@ int options_load(int argc, char **argv, struct stdtax_config *cfg, struct option
     for (size_t i = 0; i < n_flags; i++) {
         char where[80];
         snprintf(where, sizeof where, "--%s", flags[i].name);
-        if ((rc = cfg_directive_set(cfg, flags[i].name, 1, &flags[i].value, CFG_SOURCE_FLAG,
-                                    where, err)) != 0)
+        if ((rc = cfg_directive_set(cfg, flags[i].name, 1, &flags[i].value,
+                                    CFG_SOURCE_FLAG, where, err)) != 0)
             return rc;
     }
     return cfg_config_check(cfg, err);
@@ -138,28 +144,30 @@ int options_load(int argc, char **argv, struct stdtax_config *cfg, struct option
 
 void options_usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: stdtaxd [OPTION]...\n"
-            "Serve the Shanghai AI standards taxonomy, classify and count proposals over a\n"
-            "JSON REST API.  Settings come from the options below, then the config file,\n"
-            "then the defaults.\n\n"
-            "  -c, --config FILE          read settings from FILE (default, when installed:\n"
-            "                             %s)\n"
-            "      --check-config         validate the settings, print them and exit\n"
-            "  -h, --help                 show this help and exit\n"
-            "  -V, --version              show the version and exit\n",
-            STDTAX_SYSCONFDIR "/stdtaxd/stdtaxd.conf");
+    fprintf(
+        out,
+        "Usage: stdtaxd [OPTION]...\n"
+        "Serve the Shanghai AI standards taxonomy, classify and count proposals over a\n"
+        "JSON REST API.  Settings come from the options below, then the config file,\n"
+        "then the defaults.\n\n"
+        "  -c, --config FILE          read settings from FILE (default, when installed:\n"
+        "                             %s)\n"
+        "      --check-config         validate the settings, print them and exit\n"
+        "  -h, --help                 show this help and exit\n"
+        "  -V, --version              show the version and exit\n",
+        STDTAX_SYSCONFDIR "/stdtaxd/stdtaxd.conf");
     const struct cfg_directive *t = cfg_directive_table();
     for (size_t i = 0; t[i].name; i++) {
         if (!t[i].flag)
             continue;
         char left[64];
         snprintf(left, sizeof left, "--%s %s", t[i].name, t[i].arg);
-        fprintf(out, "      %-23s%s%s\n", left, strlen(left) > 22 ? "\n                             " : "",
-                t[i].help);
+        fprintf(out, "      %-23s%s%s\n", left,
+                strlen(left) > 22 ? "\n                             " : "", t[i].help);
     }
-    fprintf(out, "\nThe config file takes the same names as `directive value` lines, plus\n"
-                 "`token [NAME] SCOPE SECRET` (scope submit or admin).  See stdtaxd(8).\n");
+    fprintf(out,
+            "\nThe config file takes the same names as `directive value` lines, plus\n"
+            "`token [NAME] SCOPE SECRET` (scope submit or admin).  See stdtaxd(8).\n");
 }
 
 void options_print(FILE *out, const struct stdtax_config *cfg)
@@ -167,9 +175,10 @@ void options_print(FILE *out, const struct stdtax_config *cfg)
     fprintf(out, "# stdtaxd %s, settings in effect%s%s\n", PACKAGE_VERSION,
             cfg->config_file ? " with " : " (no config file)",
             cfg->config_file ? cfg->config_file : "");
-    const char *strings[][2] = {{"listen", cfg->listen},     {"port-file", cfg->port_file},
-                                {"data-dir", cfg->data_dir}, {"taxonomy", cfg->taxonomy},
-                                {"model", cfg->model},       {"openapi", cfg->openapi}};
+    const char *strings[][2] = {
+        {"listen", cfg->listen},     {"port-file", cfg->port_file},
+        {"data-dir", cfg->data_dir}, {"taxonomy", cfg->taxonomy},
+        {"model", cfg->model},       {"openapi", cfg->openapi}};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
         if (strings[i][1])
             fprintf(out, "%s \"%s\"\n", strings[i][0], strings[i][1]);
@@ -177,10 +186,13 @@ void options_print(FILE *out, const struct stdtax_config *cfg)
             "port %u\nworkers %u\nrequire-read-token %s\nmax-body %zu\nmax-header %zu\n"
             "max-connections %u\nidle-timeout %u\nread-timeout %u\nshutdown-grace %u\n"
             "batch-max %u\nlog-level %s\nlog-timestamps %s\naccess-log %s\n",
-            cfg->port, cfg->workers, cfg->require_read_token ? "yes" : "no", cfg->max_body,
-            cfg->max_header, cfg->max_connections, cfg->idle_timeout, cfg->read_timeout,
-            cfg->shutdown_grace, cfg->batch_max, cfg_level_name(cfg->log_level),
-            cfg->log_timestamps < 0 ? "auto" : cfg->log_timestamps ? "yes" : "no",
+            cfg->port, cfg->workers, cfg->require_read_token ? "yes" : "no",
+            cfg->max_body, cfg->max_header, cfg->max_connections, cfg->idle_timeout,
+            cfg->read_timeout, cfg->shutdown_grace, cfg->batch_max,
+            cfg_level_name(cfg->log_level),
+            cfg->log_timestamps < 0 ? "auto"
+            : cfg->log_timestamps   ? "yes"
+                                    : "no",
             cfg->access_log ? "yes" : "no");
     for (size_t i = 0; i < cfg->n_tokens; i++)
         fprintf(out, "token %s %s (secret not shown)\n", cfg->tokens[i].name,

@@ -10,8 +10,8 @@ static const struct {
     unsigned bit;
     const char *name;
 } method_names[] = {
-    {API_GET, "GET"},     {API_HEAD, "HEAD"},       {API_POST, "POST"},
-    {API_PUT, "PUT"},     {API_PATCH, "PATCH"},     {API_DELETE, "DELETE"},
+    {API_GET, "GET"},         {API_HEAD, "HEAD"},   {API_POST, "POST"},
+    {API_PUT, "PUT"},         {API_PATCH, "PATCH"}, {API_DELETE, "DELETE"},
     {API_OPTIONS, "OPTIONS"}, {API_TRACE, "TRACE"}, {API_CONNECT, "CONNECT"},
 };
 

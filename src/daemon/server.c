@@ -53,8 +53,8 @@ struct worker {
     struct event_base *base;
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
-    int wake_fd;              /* eventfd: doorbell for stop_level */
-    atomic_int stop_level;    /* set by the main thread: 1 drain, 2 stop now */
+    int wake_fd;           /* eventfd: doorbell for stop_level */
+    atomic_int stop_level; /* set by the main thread: 1 drain, 2 stop now */
     struct event *wake_ev, *reg_ev, *drain_ev;
     struct bufferevent **pending; /* accepted, not yet registered */
     size_t n_pending, cap_pending;
@@ -254,8 +254,9 @@ static void unauthorized(struct api_response *resp, int rc, bool presented)
                                        : "this route needs a bearer token "
                                          "(Authorization: Bearer TOKEN)");
         api_response_header(resp, "WWW-Authenticate",
-                            presented ? "Bearer realm=\"stdtaxd\", error=\"invalid_token\""
-                                      : "Bearer realm=\"stdtaxd\"");
+                            presented
+                                ? "Bearer realm=\"stdtaxd\", error=\"invalid_token\""
+                                : "Bearer realm=\"stdtaxd\"");
     } else {
         api_response_problem(resp, rc, NULL, "the token's scope does not allow this");
     }
@@ -286,10 +287,12 @@ static int decode_params(struct dispatch *d, const struct api_match *m, char *bu
         memcpy(name, m->params[i].name, m->params[i].name_len);
         name[m->params[i].name_len] = '\0';
         out += m->params[i].name_len + 1;
-        long n = api_percent_decode(m->params[i].value, m->params[i].value_len, out, false);
+        long n =
+            api_percent_decode(m->params[i].value, m->params[i].value_len, out, false);
         if (n < 0 || !api_utf8_valid(out, (size_t)n))
             return api_response_problem(&d->resp, STDTAX_EPARSE, NULL,
-                                        "path parameter {%s} is not %%-encoded UTF-8", name);
+                                        "path parameter {%s} is not %%-encoded UTF-8",
+                                        name);
         d->req.params[i].key = name;
         d->req.params[i].value = out;
         out += n + 1;
@@ -304,8 +307,8 @@ static int read_json_body(struct dispatch *d)
     struct evbuffer *buf = evhttp_request_get_input_buffer(d->ereq);
     size_t len = evbuffer_get_length(buf);
     const char *data = len ? (const char *)evbuffer_pullup(buf, -1) : "";
-    int rc = api_body_parse(d->w->ctx->cfg, evhttp_find_header(in, "Content-Type"), data, len,
-                            &d->body, &d->resp);
+    int rc = api_body_parse(d->w->ctx->cfg, evhttp_find_header(in, "Content-Type"), data,
+                            len, &d->body, &d->resp);
     d->req.body = d->body;
     return rc;
 }
@@ -343,12 +346,13 @@ static void dispatch(struct dispatch *d)
     }
     if (d->route < 0) {
         if (!m.allow) {
-            api_response_problem(&d->resp, STDTAX_ENOTFOUND, NULL, "no resource at %.200s",
-                                 path);
+            api_response_problem(&d->resp, STDTAX_ENOTFOUND, NULL,
+                                 "no resource at %.200s", path);
         } else {
             char methods[128];
             api_allow_format(m.allow, methods, sizeof methods);
-            api_response_problem(&d->resp, API_EMETHOD, NULL, "%s is not allowed here; use %s",
+            api_response_problem(&d->resp, API_EMETHOD, NULL,
+                                 "%s is not allowed here; use %s",
                                  api_method_name(d->req.method), methods);
             api_response_header(&d->resp, "Allow", "%s", methods);
         }
@@ -358,7 +362,8 @@ static void dispatch(struct dispatch *d)
     d->req.route = route;
 
     const char *authz = evhttp_find_header(in, "Authorization");
-    int rc = api_auth_check(ctx->cfg, authz, route->scope, &d->req.scope, &d->req.token_name);
+    int rc =
+        api_auth_check(ctx->cfg, authz, route->scope, &d->req.scope, &d->req.token_name);
     if (rc != 0) {
         unauthorized(&d->resp, rc, authz != NULL);
         return;
@@ -384,9 +389,10 @@ static void dispatch(struct dispatch *d)
         for (size_t i = 0; ok && i < n; i++)
             ok = ikey[i] > 0x20 && ikey[i] < 0x7f;
         if (!ok) {
-            api_response_problem(&d->resp, STDTAX_EPARSE, NULL,
-                                 "Idempotency-Key must be 1 to %d printable ASCII characters",
-                                 IDEMPOTENCY_KEY_MAX);
+            api_response_problem(
+                &d->resp, STDTAX_EPARSE, NULL,
+                "Idempotency-Key must be 1 to %d printable ASCII characters",
+                IDEMPOTENCY_KEY_MAX);
             return;
         }
         d->req.idempotency_key = ikey;
@@ -446,10 +452,12 @@ static size_t send_response(struct dispatch *d)
                                JSON_COMPACT | JSON_REAL_PRECISION(15)) != 0) {
             evbuffer_drain(body, evbuffer_get_length(body));
             evhttp_remove_header(out, "Content-Type");
-            evhttp_add_header(out, "Content-Type", "application/problem+json; charset=utf-8");
+            evhttp_add_header(out, "Content-Type",
+                              "application/problem+json; charset=utf-8");
             resp->status = 500;
-            evbuffer_add_printf(body, "{\"type\":\"urn:stdtaxd:problem:internal\",\"title\":"
-                                      "\"Internal error\",\"status\":500}");
+            evbuffer_add_printf(body,
+                                "{\"type\":\"urn:stdtaxd:problem:internal\",\"title\":"
+                                "\"Internal error\",\"status\":500}");
         }
         evbuffer_add(body, "\n", 1);
     } else if (resp->raw) {
@@ -543,7 +551,8 @@ static void worker_wake_cb(evutil_socket_t fd, short what, void *arg)
         evhttp_del_accept_socket(w->http, w->bound);
         w->bound = NULL;
     }
-    w->drain_deadline_us = api_now_us() + (uint64_t)w->ctx->cfg->shutdown_grace * 1000000u;
+    w->drain_deadline_us =
+        api_now_us() + (uint64_t)w->ctx->cfg->shutdown_grace * 1000000u;
     /* The first sweep waits one tick, so requests already in the socket buffers
      * are read (and answered 503) rather than cut off. */
     struct timeval tick = {0, DRAIN_TICK_US};
@@ -567,8 +576,8 @@ static void *worker_main(void *arg)
 /* With probe, binds without SO_REUSEPORT and closes again: fails when another
  * process listens on the port, which SO_REUSEPORT would otherwise let us share
  * silently (a second stdtaxd started by mistake would get half the requests). */
-static int listen_socket(const char *host, unsigned port, bool probe, unsigned *bound_port,
-                         struct stdtax_error *err)
+static int listen_socket(const char *host, unsigned port, bool probe,
+                         unsigned *bound_port, struct stdtax_error *err)
 {
     char portstr[8];
     snprintf(portstr, sizeof portstr, "%u", port);
@@ -611,8 +620,9 @@ static int listen_socket(const char *host, unsigned port, bool probe, unsigned *
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-        *bound_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                                     : ((struct sockaddr_in *)&ss)->sin_port);
+        *bound_port =
+            ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                           : ((struct sockaddr_in *)&ss)->sin_port);
     return fd;
 }
 
@@ -649,7 +659,8 @@ static int worker_init(struct worker *w, int fd, struct stdtax_error *err)
     w->bound = evhttp_accept_socket_with_handle(w->http, fd);
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->wake_fd >= 0)
-        w->wake_ev = event_new(w->base, w->wake_fd, EV_READ | EV_PERSIST, worker_wake_cb, w);
+        w->wake_ev =
+            event_new(w->base, w->wake_fd, EV_READ | EV_PERSIST, worker_wake_cb, w);
     w->reg_ev = event_new(w->base, -1, 0, worker_reg_cb, w);
     w->drain_ev = event_new(w->base, -1, EV_PERSIST, worker_drain_cb, w);
     if (!w->bound)
@@ -704,7 +715,8 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
     } else {
         srv->stopping = true;
         atomic_store(&srv->ctx->draining, 1);
-        LOG_INFO("main", "%s: no longer accepting; finishing requests in flight (at most %u s)",
+        LOG_INFO("main",
+                 "%s: no longer accepting; finishing requests in flight (at most %u s)",
                  strsignal((int)sig), srv->ctx->cfg->shutdown_grace);
     }
     wake_workers(srv, 1);
@@ -726,8 +738,10 @@ static void on_hup_signal(evutil_socket_t sig, short what, void *arg)
         LOG_INFO("main", "SIGHUP: reloaded in %llu ms",
                  (unsigned long long)(api_now_us() - t0) / 1000);
     else
-        LOG_ERROR("main", "SIGHUP: reload failed, still serving the previous data: %s%s%s",
-                  err.field, err.field[0] ? ": " : "", err.text[0] ? err.text : stdtax_strerror(rc));
+        LOG_ERROR("main",
+                  "SIGHUP: reload failed, still serving the previous data: %s%s%s",
+                  err.field, err.field[0] ? ": " : "",
+                  err.text[0] ? err.text : stdtax_strerror(rc));
 }
 
 static void on_worker_done(evutil_socket_t fd, short what, void *arg)
@@ -779,7 +793,8 @@ int server_run(struct api_ctx *ctx, struct stdtax_error *err)
         w->srv = &srv;
         w->ctx = ctx;
         w->wake_fd = -1;
-        if (i == 0 && port != 0 && (rc = listen_socket(cfg->listen, port, true, &port, err)))
+        if (i == 0 && port != 0 &&
+            (rc = listen_socket(cfg->listen, port, true, &port, err)))
             goto out;
         int fd = listen_socket(cfg->listen, port, false, &port, err);
         if (fd < 0) {
@@ -794,15 +809,15 @@ int server_run(struct api_ctx *ctx, struct stdtax_error *err)
 
     const int sigs[3] = {SIGTERM, SIGINT, SIGHUP};
     for (int i = 0; i < 3; i++) {
-        sig_ev[i] = evsignal_new(srv.base, sigs[i], sigs[i] == SIGHUP ? on_hup_signal
-                                                                      : on_stop_signal,
-                                 &srv);
+        sig_ev[i] = evsignal_new(
+            srv.base, sigs[i], sigs[i] == SIGHUP ? on_hup_signal : on_stop_signal, &srv);
         if (!sig_ev[i] || event_add(sig_ev[i], NULL) != 0) {
             rc = stdtax_error_set(err, STDTAX_EIO, "server", "cannot catch signals");
             goto out;
         }
     }
-    done_ev = event_new(srv.base, srv.done_fd, EV_READ | EV_PERSIST, on_worker_done, &srv);
+    done_ev =
+        event_new(srv.base, srv.done_fd, EV_READ | EV_PERSIST, on_worker_done, &srv);
     if (!done_ev || event_add(done_ev, NULL) != 0) {
         rc = stdtax_error_set(err, STDTAX_ENOMEM, "server", "cannot watch the workers");
         goto out;
@@ -815,7 +830,8 @@ int server_run(struct api_ctx *ctx, struct stdtax_error *err)
         sigaddset(&block, sigs[i]);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     for (unsigned i = 0; i < srv.n_workers; i++) {
-        if (pthread_create(&srv.workers[i].thread, NULL, worker_main, &srv.workers[i]) != 0) {
+        if (pthread_create(&srv.workers[i].thread, NULL, worker_main, &srv.workers[i]) !=
+            0) {
             rc = stdtax_error_set(err, STDTAX_EIO, "server", "cannot start worker %u", i);
             break;
         }
@@ -823,8 +839,8 @@ int server_run(struct api_ctx *ctx, struct stdtax_error *err)
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc == 0) {
-        LOG_INFO("main", "stdtaxd listening on %s port %u with %u workers",
-                 cfg->listen, port, srv.n_workers);
+        LOG_INFO("main", "stdtaxd listening on %s port %u with %u workers", cfg->listen,
+                 port, srv.n_workers);
         event_base_dispatch(srv.base);
     } else {
         srv.stopping = true;

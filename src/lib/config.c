@@ -49,8 +49,8 @@ static const struct cfg_directive directives[] = {
      "SECONDS", "time for in-flight requests after SIGTERM (10)"},
     {"batch-max", CFG_T_UINT, OFF(batch_max), 1, 10000, true, false, "N",
      "items per classify batch (100)"},
-    {"log-level", CFG_T_LEVEL, OFF(log_level), 0, 0, true, false,
-     "error|warn|info|debug", "log verbosity (info)"},
+    {"log-level", CFG_T_LEVEL, OFF(log_level), 0, 0, true, false, "error|warn|info|debug",
+     "log verbosity (info)"},
     {"log-timestamps", CFG_T_TRISTATE, OFF(log_timestamps), 0, 0, true, false,
      "yes|no|auto", "prefix log lines with the time (auto: when stderr is a tty)"},
     {"access-log", CFG_T_BOOL, OFF(access_log), 0, 0, true, false, "yes|no",
@@ -147,9 +147,8 @@ static void origins_clear(struct stdtax_config *cfg)
 
 void cfg_config_free(struct stdtax_config *cfg)
 {
-    char **strings[] = {&cfg->listen,  &cfg->port_file, &cfg->data_dir,
-                        &cfg->taxonomy, &cfg->model,    &cfg->openapi,
-                        &cfg->config_file};
+    char **strings[] = {&cfg->listen, &cfg->port_file, &cfg->data_dir,   &cfg->taxonomy,
+                        &cfg->model,  &cfg->openapi,   &cfg->config_file};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
         free(*strings[i]);
         *strings[i] = NULL;
@@ -187,9 +186,9 @@ static int parse_size(const char *s, unsigned long long *out)
     static const struct {
         const char *suffix;
         unsigned long long mult;
-    } units[] = {{"", 1},     {"b", 1},     {"k", KIB},   {"kb", KIB}, {"kib", KIB},
-                 {"m", MIB},  {"mb", MIB},  {"mib", MIB}, {"g", 1024 * MIB},
-                 {"gb", 1024 * MIB}, {"gib", 1024 * MIB}};
+    } units[] = {{"", 1},           {"b", 1},           {"k", KIB},         {"kb", KIB},
+                 {"kib", KIB},      {"m", MIB},         {"mb", MIB},        {"mib", MIB},
+                 {"g", 1024 * MIB}, {"gb", 1024 * MIB}, {"gib", 1024 * MIB}};
     const char *rest;
     unsigned long long v;
     if (parse_number(s, &v, &rest) != 0)
@@ -357,12 +356,13 @@ static int token_add(struct stdtax_config *cfg, size_t argc, char *const *argv,
     size_t len = strlen(secret);
     if (len < CFG_TOKEN_SECRET_MIN || len > CFG_TOKEN_SECRET_MAX)
         return stdtax_error_set(err, STDTAX_EINVAL, where,
-                                "token: secret must be %d to %d characters", CFG_TOKEN_SECRET_MIN,
-                                CFG_TOKEN_SECRET_MAX);
+                                "token: secret must be %d to %d characters",
+                                CFG_TOKEN_SECRET_MIN, CFG_TOKEN_SECRET_MAX);
     for (size_t i = 0; i < len; i++)
         if (!isgraph((unsigned char)secret[i]))
-            return stdtax_error_set(err, STDTAX_EINVAL, where,
-                                    "token: secret must be printable ASCII without spaces");
+            return stdtax_error_set(
+                err, STDTAX_EINVAL, where,
+                "token: secret must be printable ASCII without spaces");
     if (cfg->n_tokens >= CFG_TOKENS_MAX)
         return stdtax_error_set(err, STDTAX_ETOOBIG, where, "token: more than %d tokens",
                                 CFG_TOKENS_MAX);
@@ -370,7 +370,8 @@ static int token_add(struct stdtax_config *cfg, size_t argc, char *const *argv,
         if (strcmp(cfg->tokens[i].name, name) == 0)
             return stdtax_error_set(err, STDTAX_ECONFLICT, where,
                                     "token: name '%s' is already used", name);
-        if (cfg->tokens[i].secret_len == len && memcmp(cfg->tokens[i].secret, secret, len) == 0)
+        if (cfg->tokens[i].secret_len == len &&
+            memcmp(cfg->tokens[i].secret, secret, len) == 0)
             return stdtax_error_set(err, STDTAX_ECONFLICT, where,
                                     "token: the same secret is already given to '%s'",
                                     cfg->tokens[i].name);
@@ -403,7 +404,8 @@ int cfg_directive_set(struct stdtax_config *cfg, const char *name, size_t argc,
 {
     const struct cfg_directive *d = cfg_directive_find(name);
     if (!d)
-        return stdtax_error_set(err, STDTAX_EINVAL, where, "unknown directive '%s'", name);
+        return stdtax_error_set(err, STDTAX_EINVAL, where, "unknown directive '%s'",
+                                name);
     size_t idx = (size_t)(d - directives);
     if (cfg->source[idx] > source)
         return 0; /* a higher-precedence source already set it */
@@ -434,8 +436,8 @@ int cfg_directive_set(struct stdtax_config *cfg, const char *name, size_t argc,
                   : d->type == CFG_T_SIZE ? parse_size(v, &n)
                                           : parse_seconds(v, &n);
         if (bad)
-            return stdtax_error_set(err, STDTAX_EINVAL, where, "%s: '%s' is not a valid %s",
-                                    d->name, v,
+            return stdtax_error_set(err, STDTAX_EINVAL, where,
+                                    "%s: '%s' is not a valid %s", d->name, v,
                                     d->type == CFG_T_SIZE      ? "size (e.g. 512k, 1MiB)"
                                     : d->type == CFG_T_SECONDS ? "duration (e.g. 30, 2m)"
                                                                : "number");
@@ -502,12 +504,13 @@ int cfg_directive_set(struct stdtax_config *cfg, const char *name, size_t argc,
     case CFG_T_ORIGIN:
         if (!origin_valid(v))
             return stdtax_error_set(err, STDTAX_EINVAL, where,
-                                    "%s: '%s' is not * or scheme://host[:port]", d->name, v);
+                                    "%s: '%s' is not * or scheme://host[:port]", d->name,
+                                    v);
         if (first_from_source)
             origins_clear(cfg);
         if (cfg->n_cors_origins >= CFG_ORIGINS_MAX)
-            return stdtax_error_set(err, STDTAX_ETOOBIG, where, "%s: more than %d origins",
-                                    d->name, CFG_ORIGINS_MAX);
+            return stdtax_error_set(err, STDTAX_ETOOBIG, where,
+                                    "%s: more than %d origins", d->name, CFG_ORIGINS_MAX);
         cfg->cors_origins[cfg->n_cors_origins] = strdup(v);
         if (!cfg->cors_origins[cfg->n_cors_origins])
             return stdtax_error_set(err, STDTAX_ENOMEM, where, "out of memory");
@@ -590,8 +593,8 @@ int cfg_text_parse(struct stdtax_config *cfg, const char *name, const char *text
             n--;
         snprintf(where, sizeof where, "%.100s:%u", name, lineno);
         if (n > CFG_LINE_MAX)
-            return stdtax_error_set(err, STDTAX_ETOOBIG, where, "line longer than %d bytes",
-                                    CFG_LINE_MAX);
+            return stdtax_error_set(err, STDTAX_ETOOBIG, where,
+                                    "line longer than %d bytes", CFG_LINE_MAX);
         for (size_t i = 0; i < n; i++) {
             unsigned char c = (unsigned char)start[i];
             if (c < 0x20 && c != '\t')
@@ -608,8 +611,8 @@ int cfg_text_parse(struct stdtax_config *cfg, const char *name, const char *text
         if (nw == 0)
             continue;
         if (!cfg_directive_find(words[0]))
-            return stdtax_error_set(err, STDTAX_EINVAL, where, "unknown directive '%.64s'",
-                                    words[0]);
+            return stdtax_error_set(err, STDTAX_EINVAL, where,
+                                    "unknown directive '%.64s'", words[0]);
         int rc = cfg_directive_set(cfg, words[0], (size_t)nw - 1, words + 1,
                                    CFG_SOURCE_FILE, where, err);
         if (rc != 0)
@@ -622,8 +625,8 @@ int cfg_file_load(struct stdtax_config *cfg, const char *path, struct stdtax_err
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return stdtax_error_set(err, errno == ENOENT ? STDTAX_ENOTFOUND : STDTAX_EIO, path,
-                                "cannot open: %s", strerror(errno));
+        return stdtax_error_set(err, errno == ENOENT ? STDTAX_ENOTFOUND : STDTAX_EIO,
+                                path, "cannot open: %s", strerror(errno));
     char *buf = malloc(CFG_FILE_MAX + 1);
     if (!buf) {
         fclose(f);

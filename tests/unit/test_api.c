@@ -50,13 +50,14 @@ Test(auth, writes_need_the_scope)
     enum cfg_scope g;
     const char *name;
     cr_expect_eq(check(NULL, CFG_SCOPE_SUBMIT, &g, &name), API_EUNAUTHORIZED);
-    cr_expect_eq(check("Bearer SUBMIT-secret-0123456789", CFG_SCOPE_SUBMIT, &g, &name), 0);
+    cr_expect_eq(check("Bearer SUBMIT-secret-0123456789", CFG_SCOPE_SUBMIT, &g, &name),
+                 0);
     cr_expect_eq(g, CFG_SCOPE_SUBMIT);
     cr_expect_str_eq(name, "ci");
     cr_expect_eq(check("Bearer SUBMIT-secret-0123456789", CFG_SCOPE_ADMIN, &g, &name),
                  STDTAX_EFORBIDDEN);
-    cr_expect_eq(check("bearer   ADMIN-secret-0123456789 ", CFG_SCOPE_SUBMIT, &g, &name), 0,
-                 "admin includes submit; scheme is case-insensitive");
+    cr_expect_eq(check("bearer   ADMIN-secret-0123456789 ", CFG_SCOPE_SUBMIT, &g, &name),
+                 0, "admin includes submit; scheme is case-insensitive");
     cr_expect_str_eq(name, "sec");
     cr_expect_eq(check("Bearer ADMIN-secret-0123456789", CFG_SCOPE_ADMIN, &g, &name), 0);
 }
@@ -65,11 +66,16 @@ Test(auth, bad_credentials_are_refused_even_on_open_routes)
 {
     enum cfg_scope g;
     const char *name;
-    const char *bad[] = {"Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer ADMIN-secret-012345678",
-                         "Bearer ADMIN-secret-01234567890", "Bearer admin-secret-0123456789",
+    const char *bad[] = {"Bearer",
+                         "Bearer ",
+                         "Basic dXNlcjpwYXNz",
+                         "Bearer ADMIN-secret-012345678",
+                         "Bearer ADMIN-secret-01234567890",
+                         "Bearer admin-secret-0123456789",
                          "ADMIN-secret-0123456789"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        cr_expect_eq(check(bad[i], CFG_SCOPE_READ, &g, &name), API_EUNAUTHORIZED, "%s", bad[i]);
+        cr_expect_eq(check(bad[i], CFG_SCOPE_READ, &g, &name), API_EUNAUTHORIZED, "%s",
+                     bad[i]);
         cr_expect_null(name);
     }
 }
@@ -85,10 +91,16 @@ Test(auth, secret_equal)
 
 Test(headers, content_type_json)
 {
-    const char *good[] = {"application/json", "Application/JSON", "application/json; charset=utf-8",
-                          "application/json;charset=UTF-8", "application/json; charset=\"utf-8\""};
-    const char *bad[] = {NULL, "", "text/plain", "application/jsonx", "application/json; charset=latin1",
-                         "application/x-www-form-urlencoded", "application/json; boundary=x",
+    const char *good[] = {
+        "application/json", "Application/JSON", "application/json; charset=utf-8",
+        "application/json;charset=UTF-8", "application/json; charset=\"utf-8\""};
+    const char *bad[] = {NULL,
+                         "",
+                         "text/plain",
+                         "application/jsonx",
+                         "application/json; charset=latin1",
+                         "application/x-www-form-urlencoded",
+                         "application/json; boundary=x",
                          "application/json-patch+json"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         cr_expect(api_content_type_json(good[i]), "%s", good[i]);
@@ -101,7 +113,8 @@ Test(headers, cors_origins, .init = cfg_setup, .fini = cfg_teardown)
     cr_expect_not(api_cors_allowed(&cfg, "https://a.example"), "none by default");
     struct stdtax_error err;
     char *v[] = {"https://a.example"};
-    cr_assert_eq(cfg_directive_set(&cfg, "cors-origin", 1, v, CFG_SOURCE_FILE, "t", &err), 0);
+    cr_assert_eq(cfg_directive_set(&cfg, "cors-origin", 1, v, CFG_SOURCE_FILE, "t", &err),
+                 0);
     cr_expect(api_cors_allowed(&cfg, "https://a.example"));
     cr_expect_not(api_cors_allowed(&cfg, "https://b.example"));
     cr_expect_not(api_cors_allowed(&cfg, NULL));
@@ -116,7 +129,8 @@ Test(body, json_parsed_and_media_type_checked, .init = cfg_setup, .fini = cfg_te
 {
     struct api_response r = {0};
     json_t *j;
-    cr_assert_eq(body("application/json; charset=utf-8", "{\"title\": \"\u667a\"}", &j, &r), 0);
+    cr_assert_eq(
+        body("application/json; charset=utf-8", "{\"title\": \"\u667a\"}", &j, &r), 0);
     cr_expect_str_eq(json_string_value(json_object_get(j, "title")), "\xe6\x99\xba");
     json_decref(j);
     cr_expect_eq(body("text/plain", "{}", &j, &r), API_EMEDIATYPE);
@@ -131,16 +145,20 @@ Test(body, errors_carry_line_and_column, .init = cfg_setup, .fini = cfg_teardown
 {
     struct api_response r = {0};
     json_t *j;
-    cr_assert_eq(body("application/json", "{\n  \"a\": 1,\n  \"b\": }", &j, &r), STDTAX_EPARSE);
+    cr_assert_eq(body("application/json", "{\n  \"a\": 1,\n  \"b\": }", &j, &r),
+                 STDTAX_EPARSE);
     cr_expect_eq(r.status, 400);
     cr_expect_eq(json_integer_value(json_object_get(r.body, "line")), 3);
     cr_expect_eq(json_integer_value(json_object_get(r.body, "column")), 8);
-    cr_expect(strstr(json_string_value(json_object_get(r.body, "detail")), "line 3") != NULL);
+    cr_expect(strstr(json_string_value(json_object_get(r.body, "detail")), "line 3") !=
+              NULL);
     api_response_clear(&r);
-    const char *bad[] = {"", "{\"a\": 1, \"a\": 2}", "{\"a\": \"\xff\"}", "{\"a\": \"\\u0000\"}",
-                         "[1,", "{\"a\": 1} x"};
+    const char *bad[] = {
+        "",    "{\"a\": 1, \"a\": 2}", "{\"a\": \"\xff\"}", "{\"a\": \"\\u0000\"}",
+        "[1,", "{\"a\": 1} x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        cr_expect_eq(body("application/json", bad[i], &j, &r), STDTAX_EPARSE, "%s", bad[i]);
+        cr_expect_eq(body("application/json", bad[i], &j, &r), STDTAX_EPARSE, "%s",
+                     bad[i]);
         cr_expect_eq(r.status, 400, "%s", bad[i]);
         api_response_clear(&r);
     }
@@ -160,19 +178,23 @@ Test(problem, table_maps_codes_to_statuses)
 {
     const struct {
         int code, status;
-    } rows[] = {{STDTAX_EPARSE, 400},     {API_EUNAUTHORIZED, 401}, {STDTAX_EFORBIDDEN, 403},
-                {STDTAX_ENOTFOUND, 404},  {API_EMETHOD, 405},       {STDTAX_ECONFLICT, 409},
-                {STDTAX_ETOOBIG, 413},    {API_EMEDIATYPE, 415},    {STDTAX_EINVAL, 422},
-                {STDTAX_EEMPTY, 422},     {API_ETOOMANY, 429},      {API_EUNAVAILABLE, 503},
+    } rows[] = {{STDTAX_EPARSE, 400},     {API_EUNAUTHORIZED, 401},
+                {STDTAX_EFORBIDDEN, 403}, {STDTAX_ENOTFOUND, 404},
+                {API_EMETHOD, 405},       {STDTAX_ECONFLICT, 409},
+                {STDTAX_ETOOBIG, 413},    {API_EMEDIATYPE, 415},
+                {STDTAX_EINVAL, 422},     {STDTAX_EEMPTY, 422},
+                {API_ETOOMANY, 429},      {API_EUNAVAILABLE, 503},
                 {STDTAX_ESTORE, 500},     {-999, 500}};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
-        cr_expect_eq(api_err_status(rows[i].code), rows[i].status, "code %d", rows[i].code);
+        cr_expect_eq(api_err_status(rows[i].code), rows[i].status, "code %d",
+                     rows[i].code);
     /* Every library code has a row of its own. */
     for (int code = STDTAX_ENOMEM; code >= STDTAX_EFORBIDDEN; code--) {
         struct api_response r = {0};
         api_response_problem(&r, code, NULL, "x");
         const char *type = json_string_value(json_object_get(r.body, "type"));
-        cr_expect(type && strncmp(type, "urn:stdtaxd:problem:", 20) == 0, "code %d", code);
+        cr_expect(type && strncmp(type, "urn:stdtaxd:problem:", 20) == 0, "code %d",
+                  code);
         api_response_clear(&r);
     }
 }
@@ -186,8 +208,10 @@ Test(problem, body_has_rfc9457_members_and_errors)
     cr_expect_eq(rc, STDTAX_EINVAL);
     cr_expect_eq(r.status, 422);
     cr_expect_str_eq(r.content_type, "application/problem+json; charset=utf-8");
-    cr_expect_str_eq(json_string_value(json_object_get(r.body, "type")), "urn:stdtaxd:problem:invalid");
-    cr_expect_str_eq(json_string_value(json_object_get(r.body, "title")), "Invalid content");
+    cr_expect_str_eq(json_string_value(json_object_get(r.body, "type")),
+                     "urn:stdtaxd:problem:invalid");
+    cr_expect_str_eq(json_string_value(json_object_get(r.body, "title")),
+                     "Invalid content");
     cr_expect_eq(json_integer_value(json_object_get(r.body, "status")), 422);
     cr_expect_str_eq(json_string_value(json_object_get(r.body, "detail")), "1 problems");
     json_t *e0 = json_array_get(json_object_get(r.body, "errors"), 0);
@@ -242,15 +266,23 @@ Test(handlers, healthz_and_metrics_without_a_server)
     cr_assert_eq(api_metrics_get(&ctx, &req, &resp), 0);
     cr_assert_not_null(resp.raw);
     char *text = strndup(resp.raw, resp.raw_len);
-    cr_expect(strstr(text, "stdtaxd_http_requests_total{method=\"GET\",route=\"/healthz\","
-                           "status=\"200\"} 2\n") != NULL, "%s", text);
-    cr_expect(strstr(text, "route=\"unmatched\",status=\"404\"} 1\n") != NULL, "%s", text);
-    cr_expect(strstr(text, "stdtaxd_http_request_duration_seconds_bucket{le=\"0.0001\"} 1\n") != NULL,
+    cr_expect(strstr(text,
+                     "stdtaxd_http_requests_total{method=\"GET\",route=\"/healthz\","
+                     "status=\"200\"} 2\n") != NULL,
               "%s", text);
-    cr_expect(strstr(text, "stdtaxd_http_request_duration_seconds_bucket{le=\"0.0005\"} 2\n") != NULL,
-              "%s", text);
+    cr_expect(strstr(text, "route=\"unmatched\",status=\"404\"} 1\n") != NULL, "%s",
+              text);
+    cr_expect(
+        strstr(text, "stdtaxd_http_request_duration_seconds_bucket{le=\"0.0001\"} 1\n") !=
+            NULL,
+        "%s", text);
+    cr_expect(
+        strstr(text, "stdtaxd_http_request_duration_seconds_bucket{le=\"0.0005\"} 2\n") !=
+            NULL,
+        "%s", text);
     cr_expect(strstr(text, "_bucket{le=\"+Inf\"} 3\n") != NULL, "%s", text);
-    cr_expect(strstr(text, "stdtaxd_http_request_duration_seconds_count 3\n") != NULL, "%s", text);
+    cr_expect(strstr(text, "stdtaxd_http_request_duration_seconds_count 3\n") != NULL,
+              "%s", text);
     free(text);
     api_response_clear(&resp);
     metrics_free(ctx.metrics);
@@ -281,7 +313,8 @@ Test(routes, table_and_openapi_name_the_same_operations)
         cr_expect_str_eq(json_string_value(json_object_get(op, "operationId")),
                          routes[i].operation, "%s %s", m, routes[i].pattern);
         cr_expect_null(json_object_get(op, "x-stdtaxd-planned"),
-                       "%s %s is implemented: drop x-stdtaxd-planned", m, routes[i].pattern);
+                       "%s %s is implemented: drop x-stdtaxd-planned", m,
+                       routes[i].pattern);
         if (routes[i].flags & API_F_JSON_BODY)
             cr_expect_not_null(json_object_get(op, "requestBody"), "%s %s", m,
                                routes[i].pattern);
@@ -303,10 +336,12 @@ Test(routes, table_and_openapi_name_the_same_operations)
             for (size_t i = 0; i < n; i++)
                 found |= strcmp(routes[i].pattern, key) == 0 &&
                          strcasecmp(api_method_name(routes[i].method), mk) == 0;
-            cr_expect(found, "openapi.json describes %s %s but no route serves it", mk, key);
+            cr_expect(found, "openapi.json describes %s %s but no route serves it", mk,
+                      key);
         }
     }
-    cr_expect_eq(implemented, n, "openapi.json has %zu implemented operations, routes %zu",
-                 implemented, n);
+    cr_expect_eq(implemented, n,
+                 "openapi.json has %zu implemented operations, routes %zu", implemented,
+                 n);
     json_decref(doc);
 }

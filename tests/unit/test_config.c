@@ -85,12 +85,15 @@ Test(config, bad_line_names_file_line_and_reason)
 Test(config, rejects_malformed_values)
 {
     const char *bad[] = {
-        "port -1\n",          "port 12x\n",           "workers\n",
-        "workers 1 2\n",      "max-body 10\n",        "max-body 1T\n",
-        "log-level loud\n",   "require-read-token maybe\n", "listen [::1\n",
-        "listen a b\n",       "data-dir \"open\n",    "cors-origin example.org\n",
-        "idle-timeout 5x\n",  "port 99999999999999999999999\n", "listen 1.2.3.4:\n",
-        "log-level \"debug\"x\n", "port 80\x01\n",
+        "port -1\n",         "port 12x\n",
+        "workers\n",         "workers 1 2\n",
+        "max-body 10\n",     "max-body 1T\n",
+        "log-level loud\n",  "require-read-token maybe\n",
+        "listen [::1\n",     "listen a b\n",
+        "data-dir \"open\n", "cors-origin example.org\n",
+        "idle-timeout 5x\n", "port 99999999999999999999999\n",
+        "listen 1.2.3.4:\n", "log-level \"debug\"x\n",
+        "port 80\x01\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cfg_config_free(&cfg);
@@ -116,9 +119,9 @@ Test(config, tokens_with_and_without_name)
 Test(config, tokens_are_validated)
 {
     const char *bad[] = {
-        "token ci reader 0123456789abcdef0123\n", /* unknown scope */
-        "token ci submit short\n",                /* secret too short */
-        "token ci\n",                             /* missing words */
+        "token ci reader 0123456789abcdef0123\n",  /* unknown scope */
+        "token ci submit short\n",                 /* secret too short */
+        "token ci\n",                              /* missing words */
         "token a/b submit 0123456789abcdef0123\n", /* bad name */
         "token x submit 0123456789abcdef0123\ntoken x admin 0123456789abcdef9999\n",
         "token x submit 0123456789abcdef0123\ntoken y admin 0123456789abcdef0123\n",
@@ -138,7 +141,8 @@ Test(config, flags_override_file_and_replace_lists)
     cr_assert_eq(parse("port 9000\ncors-origin https://a.example\n"), 0);
     char *port[] = {"9100"};
     char *origin[] = {"https://b.example"};
-    cr_assert_eq(cfg_directive_set(&cfg, "port", 1, port, CFG_SOURCE_FLAG, "--port", &err), 0);
+    cr_assert_eq(
+        cfg_directive_set(&cfg, "port", 1, port, CFG_SOURCE_FLAG, "--port", &err), 0);
     cr_assert_eq(cfg_directive_set(&cfg, "cors-origin", 1, origin, CFG_SOURCE_FLAG,
                                    "--cors-origin", &err),
                  0);
@@ -147,14 +151,16 @@ Test(config, flags_override_file_and_replace_lists)
     cr_expect_str_eq(cfg.cors_origins[0], "https://b.example");
     /* A default applied late never overrides the file or a flag. */
     char *p2[] = {"1"};
-    cr_assert_eq(cfg_directive_set(&cfg, "port", 1, p2, CFG_SOURCE_DEFAULT, "d", &err), 0);
+    cr_assert_eq(cfg_directive_set(&cfg, "port", 1, p2, CFG_SOURCE_DEFAULT, "d", &err),
+                 0);
     cr_expect_eq(cfg.port, 9100);
 }
 
 Test(config, listen_with_port_respects_precedence)
 {
     char *flag[] = {"9200"};
-    cr_assert_eq(cfg_directive_set(&cfg, "port", 1, flag, CFG_SOURCE_FLAG, "--port", &err), 0);
+    cr_assert_eq(
+        cfg_directive_set(&cfg, "port", 1, flag, CFG_SOURCE_FLAG, "--port", &err), 0);
     cr_assert_eq(parse("listen 10.0.0.1:9000\n"), 0);
     cr_expect_str_eq(cfg.listen, "10.0.0.1");
     cr_expect_eq(cfg.port, 9200);
@@ -201,6 +207,7 @@ Test(config, long_lines_and_control_bytes_are_refused)
 
 Test(config, missing_file_is_reported)
 {
-    cr_expect_eq(cfg_file_load(&cfg, "/nonexistent/stdtaxd.conf", &err), STDTAX_ENOTFOUND);
+    cr_expect_eq(cfg_file_load(&cfg, "/nonexistent/stdtaxd.conf", &err),
+                 STDTAX_ENOTFOUND);
     cr_expect_str_eq(err.field, "/nonexistent/stdtaxd.conf");
 }

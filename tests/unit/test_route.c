@@ -57,8 +57,15 @@ Test(route, method_selects_the_row)
 Test(route, unknown_path_has_no_allow)
 {
     struct api_match m;
-    const char *paths[] = {"/", "/v1", "/v1/taxonomy/", "/v1/taxonomy//", "/v1/taxonomyx",
-                           "/v1/taxonomy/a/b", "/v1/proposals/", "/v1/a//b/1", ""};
+    const char *paths[] = {"/",
+                           "/v1",
+                           "/v1/taxonomy/",
+                           "/v1/taxonomy//",
+                           "/v1/taxonomyx",
+                           "/v1/taxonomy/a/b",
+                           "/v1/proposals/",
+                           "/v1/a//b/1",
+                           ""};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         cr_expect_eq(match(API_GET, paths[i], &m), -1, "%s", paths[i]);
         cr_expect_eq(m.allow, 0, "%s", paths[i]);
@@ -122,13 +129,15 @@ static void qfini(void)
 
 Test(query, pairs_decoding_and_repeats, .fini = qfini)
 {
-    cr_assert_eq(qparse("category=core&min=3&q=%E5%A4%A7%E6%A8%A1%E5%9E%8B+safety&category=infra"),
-                 0, "%s", err.text);
+    cr_assert_eq(
+        qparse("category=core&min=3&q=%E5%A4%A7%E6%A8%A1%E5%9E%8B+safety&category=infra"),
+        0, "%s", err.text);
     cr_assert_eq(q.n, 4);
     cr_expect_str_eq(api_query_get(&q, "category"), "core");
     cr_expect_eq(api_query_count(&q, "category"), 2);
     cr_expect_str_eq(q.items[3].value, "infra");
-    cr_expect_str_eq(api_query_get(&q, "q"), "\xe5\xa4\xa7\xe6\xa8\xa1\xe5\x9e\x8b safety");
+    cr_expect_str_eq(api_query_get(&q, "q"),
+                     "\xe5\xa4\xa7\xe6\xa8\xa1\xe5\x9e\x8b safety");
     cr_expect_null(api_query_get(&q, "missing"));
 }
 
