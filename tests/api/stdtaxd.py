@@ -283,6 +283,113 @@ def run(argv, timeout=10.0):
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 
+# -- OpenAPI response validation ----------------------------------------------------
+
+_openapi = None
+
+
+def openapi():
+    global _openapi
+    if _openapi is None:
+        with open(OPENAPI, encoding="utf-8") as f:
+            _openapi = json.load(f)
+    return _openapi
+
+
+def _resolve(node):
+    while isinstance(node, dict) and "$ref" in node:
+        ref = node["$ref"]
+        assert ref.startswith("#/"), ref
+        node = openapi()
+        for part in ref[2:].split("/"):
+            node = node[part]
+    return node
+
+
+_TYPES = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
+
+
+def schema_errors(value, schema, where="") -> list:
+    """Checks value against the JSON Schema subset used in api/openapi.json:
+    $ref, type (one or a list), required, properties, additionalProperties,
+    items, enum, oneOf, minimum, maximum, minLength, maxLength, minItems.
+    Returns a list of "pointer: problem" strings (empty when valid)."""
+    schema = _resolve(schema)
+    errs = []
+    if "oneOf" in schema:
+        matches = sum(1 for s in schema["oneOf"] if not schema_errors(value, s, where))
+        if matches != 1:
+            errs.append("%s: matches %d of oneOf" % (where or "/", matches))
+        return errs
+    types = schema.get("type")
+    if types is not None:
+        types = types if isinstance(types, list) else [types]
+        ok = False
+        for t in types:
+            if t == "integer":
+                ok |= isinstance(value, int) and not isinstance(value, bool)
+            elif t == "number":
+                ok |= isinstance(value, (int, float)) and not isinstance(value, bool)
+            else:
+                ok |= isinstance(value, _TYPES[t])
+        if not ok:
+            return ["%s: %r is not %s" % (where or "/", value, "/".join(types))]
+    if "enum" in schema and value not in schema["enum"]:
+        errs.append("%s: %r not in %r" % (where or "/", value, schema["enum"]))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "minimum" in schema and value < schema["minimum"]:
+            errs.append("%s: %r < %r" % (where, value, schema["minimum"]))
+        if "maximum" in schema and value > schema["maximum"]:
+            errs.append("%s: %r > %r" % (where, value, schema["maximum"]))
+    if isinstance(value, str):
+        if len(value) < schema.get("minLength", 0):
+            errs.append("%s: shorter than %d" % (where, schema["minLength"]))
+        if "maxLength" in schema and len(value) > schema["maxLength"]:
+            errs.append("%s: longer than %d" % (where, schema["maxLength"]))
+    if isinstance(value, dict):
+        for k in schema.get("required", []):
+            if k not in value:
+                errs.append("%s: missing %r" % (where or "/", k))
+        props = schema.get("properties", {})
+        for k, v in value.items():
+            if k in props:
+                errs += schema_errors(v, props[k], "%s/%s" % (where, k))
+            elif schema.get("additionalProperties") is False:
+                errs.append("%s: unexpected %r" % (where or "/", k))
+    if isinstance(value, list):
+        if len(value) < schema.get("minItems", 0):
+            errs.append("%s: fewer than %d items" % (where, schema["minItems"]))
+        if "items" in schema:
+            for i, v in enumerate(value):
+                errs += schema_errors(v, schema["items"], "%s/%d" % (where, i))
+    return errs
+
+
+def response_errors(method, path_pattern, response) -> list:
+    """Checks a Response against api/openapi.json: the status is documented for
+    the operation, the media type matches, and a JSON body fits its schema."""
+    op = openapi()["paths"].get(path_pattern, {}).get(method.lower())
+    if op is None:
+        return ["%s %s is not in openapi.json" % (method, path_pattern)]
+    spec = op["responses"].get(str(response.status)) or op["responses"].get("default")
+    if spec is None:
+        return ["%s %s: status %d is not documented" % (method, path_pattern, response.status)]
+    spec = _resolve(spec)
+    content = spec.get("content")
+    if not content:
+        return [] if not response.body else ["unexpected body for %d" % response.status]
+    ctype = response.content_type.split(";")[0].strip()
+    media = None
+    for name, m in content.items():
+        if name.split(";")[0].strip() == ctype:
+            media = m
+    if media is None:
+        return ["content type %r not in %r" % (response.content_type, list(content))]
+    if ctype.endswith("json"):
+        return schema_errors(response.json(), media.get("schema", {}))
+    return []
+
+
 # -- TAP ----------------------------------------------------------------------------
 
 class TapResult(unittest.TestResult):

@@ -9,7 +9,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stdtaxd import OPENAPI, Daemon, read_response, tap_main  # noqa: E402
+from stdtaxd import (OPENAPI, Daemon, read_response, response_errors,  # noqa: E402
+                     schema_errors, tap_main)
 
 SUBMIT = "submit-secret-0123456789"
 ADMIN = "admin-secret-9876543210"
@@ -103,6 +104,29 @@ class Http(unittest.TestCase):
         with open(OPENAPI, encoding="utf-8") as f:
             self.assertEqual(r.json(), json.load(f))
         self.assertTrue(r.json()["openapi"].startswith("3.1"))
+
+    def test_responses_match_openapi(self):
+        cases = [("GET", "/healthz", "/healthz"), ("GET", "/metrics", "/metrics"),
+                 ("GET", "/v1/openapi.json", "/v1/openapi.json"),
+                 ("POST", "/healthz", "/healthz"), ("DELETE", "/metrics", "/metrics")]
+        for method, path, pattern in cases:
+            r = self.d.request(method, path, body=b"" if method != "GET" else None)
+            errs = response_errors(method, pattern, r) if r.status < 400 else \
+                schema_errors(r.json(), {"$ref": "#/components/schemas/Problem"})
+            self.assertEqual(errs, [], "%s %s -> %r" % (method, path, r))
+
+    def test_schema_checker_catches_mismatches(self):
+        # The checker itself must fail on wrong bodies, or the test above proves nothing.
+        health = {"$ref": "#/components/schemas/Health"}
+        self.assertEqual(schema_errors({"status": "ok", "version": "1", "uptime_seconds": 1,
+                                        "workers": 1, "ready": True}, health), [])
+        self.assertNotEqual(schema_errors({"status": "fine", "version": "1",
+                                           "uptime_seconds": 1, "workers": 1,
+                                           "ready": True}, health), [])
+        self.assertNotEqual(schema_errors({"status": "ok"}, health), [])
+        self.assertNotEqual(schema_errors({"type": "x", "title": "t", "status": "404",
+                                           "detail": "d"},
+                                          {"$ref": "#/components/schemas/Problem"}), [])
 
     # -- dispatcher errors -------------------------------------------------------
 
