@@ -1,0 +1,286 @@
+/* The REST layer between evhttp and the handlers.
+ *
+ * A handler sees a parsed request and fills a response; it never touches evhttp,
+ * so unit tests call handlers directly.  The dispatcher (server.c) does once what
+ * every route needs: 404, 405 + Allow, auth scope, 415, 413, JSON parsing with
+ * JSON_REJECT_DUPLICATES, CORS, metrics and the access log.  Every error goes out
+ * as application/problem+json through api_response_problem() and one table that
+ * maps error codes to HTTP statuses (webdis worker.c). */
+#ifndef STDTAXD_API_H
+#define STDTAXD_API_H
+
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stdtax/config.h"
+#include "stdtax/error.h"
+
+/* Methods: the same bits as libevent's enum evhttp_cmd_type, so a route's method
+ * mask converts without a table. */
+enum api_method {
+    API_GET = 1 << 0,
+    API_POST = 1 << 1,
+    API_HEAD = 1 << 2,
+    API_PUT = 1 << 3,
+    API_DELETE = 1 << 4,
+    API_OPTIONS = 1 << 5,
+    API_TRACE = 1 << 6,
+    API_CONNECT = 1 << 7,
+    API_PATCH = 1 << 8,
+};
+
+/* Static name ("GET"), or "?" for an unknown bit. */
+const char *api_method_name(unsigned method);
+
+/* HTTP-only conditions that enum stdtax_err has no code for; they live in the same
+ * status table.  Kept far from the library's codes. */
+enum api_err {
+    API_EUNAUTHORIZED = -100,  /* no or unknown bearer token: 401 */
+    API_EMETHOD = -101,        /* path exists, method does not: 405 */
+    API_EMEDIATYPE = -102,     /* body is not application/json: 415 */
+    API_EUNAVAILABLE = -103,   /* shutting down or not ready: 503 */
+    API_ENOTACCEPTABLE = -104, /* no representation for Accept: 406 */
+    API_ETOOMANY = -105,       /* rate or batch limit: 429 */
+    API_EURITOOLONG = -106,    /* request target over the bound: 414 */
+    API_EINTERNAL = -107,      /* a bug or an unexpected library failure: 500 */
+};
+
+/* --- requests --------------------------------------------------------------- */
+
+#define API_PARAMS_MAX 4
+#define API_QUERY_MAX 32
+#define API_QUERY_KEY_MAX 64
+#define API_QUERY_VALUE_MAX 2048
+#define API_PATH_MAX 2048
+
+struct api_kv {
+    const char *key;   /* decoded, NUL-terminated, valid UTF-8 */
+    const char *value; /* decoded, NUL-terminated, valid UTF-8 */
+};
+
+/* Parsed query string: keys in their order of appearance, repeated keys kept. */
+struct api_query {
+    struct api_kv items[API_QUERY_MAX];
+    size_t n;
+    char *storage; /* owned: all decoded strings */
+};
+
+struct api_route;
+
+struct api_request {
+    unsigned method;                      /* one enum api_method bit (HEAD stays HEAD) */
+    const char *path;                     /* the raw path, no query string */
+    const struct api_route *route;        /* borrowed, static */
+    struct api_kv params[API_PARAMS_MAX]; /* {id}, {code}, ...: decoded */
+    size_t n_params;
+    struct api_query query;
+    json_t *body;                /* borrowed: parsed JSON body, or NULL */
+    const char *accept;          /* Accept header, or NULL */
+    const char *idempotency_key; /* Idempotency-Key header, or NULL */
+    enum cfg_scope scope;        /* what the caller's token grants */
+    const char *token_name;      /* borrowed from the config; NULL if anonymous */
+};
+
+/* Borrowed, valid as long as req: the decoded path parameter, or NULL. */
+const char *api_param(const struct api_request *req, const char *name);
+
+/* Borrowed: the first value of a query key, or NULL. */
+const char *api_query_get(const struct api_query *q, const char *key);
+
+/* How many times key occurs in the query. */
+size_t api_query_count(const struct api_query *q, const char *key);
+
+/* Parses a raw query string (without '?'): '&'-separated key=value pairs,
+ * '+' is a space, %XX escapes; at most API_QUERY_MAX pairs, keys up to
+ * API_QUERY_KEY_MAX and values up to API_QUERY_VALUE_MAX bytes after decoding;
+ * decoded text must be UTF-8 without NUL.  Returns 0, or STDTAX_EPARSE /
+ * STDTAX_EUTF8 / STDTAX_ETOOBIG with err filled (field "/query/KEY" when known).
+ * q must be freed with api_query_free() whatever the result. */
+int api_query_parse(const char *qs, size_t len, struct api_query *q,
+                    struct stdtax_error *err);
+void api_query_free(struct api_query *q);
+
+/* Decodes %XX escapes of in[0..len) into out (at least len+1 bytes; NUL-terminated),
+ * and '+' into ' ' when plus_is_space.  Returns the decoded length, or -1 for a
+ * malformed escape. */
+long api_percent_decode(const char *in, size_t len, char *out, bool plus_is_space);
+
+/* True when s[0..len) is valid UTF-8 (RFC 3629) without NUL. */
+bool api_utf8_valid(const char *s, size_t len);
+
+/* --- responses -------------------------------------------------------------- */
+
+#define API_HEADERS_MAX 8
+
+struct api_header {
+    const char *name; /* static */
+    char *value;      /* owned */
+};
+
+struct api_response {
+    int status;   /* HTTP status; 200 when left 0 */
+    json_t *body; /* owned: sent as JSON */
+    char *raw;    /* owned: sent as-is when body is NULL */
+    size_t raw_len;
+    const char *content_type; /* static: type of raw ("text/csv; charset=utf-8") */
+    struct api_header headers[API_HEADERS_MAX];
+    size_t n_headers;
+};
+
+/* Sets status and a JSON body (steals body, even on failure).  Returns 0. */
+int api_response_json(struct api_response *resp, int status, json_t *body);
+
+/* Sets status and a raw body (steals data, which must come from malloc). */
+int api_response_raw(struct api_response *resp, int status, const char *content_type,
+                     char *data, size_t len);
+
+/* Adds a header (name must be static).  Returns 0 or STDTAX_ENOMEM / STDTAX_ETOOBIG. */
+int api_response_header(struct api_response *resp, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Borrowed: the value of a header set on resp, or NULL. */
+const char *api_response_header_get(const struct api_response *resp, const char *name);
+
+/* THE error function: replaces resp with an RFC 9457 problem for err (an enum
+ * stdtax_err or enum api_err): type, title and status from the table, detail
+ * from fmt, and `errors` (steals; may be NULL) for validation problems.
+ * Returns err, so handlers can `return api_response_problem(...)`. */
+int api_response_problem(struct api_response *resp, int err, json_t *errors,
+                         const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The HTTP status for an error code (500 for unknown codes). */
+int api_err_status(int err);
+
+/* Frees what resp owns and zeroes it. */
+void api_response_clear(struct api_response *resp);
+
+/* --- routes ----------------------------------------------------------------- */
+
+struct api_ctx;
+
+typedef int (*api_handler_fn)(struct api_ctx *app, const struct api_request *req,
+                              struct api_response *resp);
+
+/* Route flags. */
+#define API_F_JSON_BODY 0x1u /* body required: application/json, parsed into req->body   \
+                              */
+
+/* One row of the route table (redis command table).  pattern segments are
+ * literals or {name} parameters, each matching one non-empty path segment. */
+struct api_route {
+    unsigned method;     /* one enum api_method bit */
+    const char *pattern; /* "/v1/proposals/{id}" */
+    api_handler_fn handler;
+    unsigned flags;        /* API_F_* */
+    enum cfg_scope scope;  /* NONE: always open; READ: open unless
+                              require-read-token; SUBMIT, ADMIN: token scope */
+    const char *operation; /* operationId in api/openapi.json */
+};
+
+struct api_match {
+    int route;      /* index of the matching route, or -1 */
+    unsigned allow; /* methods of every route whose pattern matches the path */
+    size_t n_params;
+    struct {
+        const char *name; /* into the pattern, name_len bytes, not terminated */
+        size_t name_len;
+        const char *value; /* into the path, raw (percent-encoded) */
+        size_t value_len;
+    } params[API_PARAMS_MAX];
+};
+
+/* Matches path[0..len) against the table.  HEAD matches GET routes.  Fills m and
+ * returns m->route. */
+int api_route_match(const struct api_route *routes, size_t n_routes, unsigned method,
+                    const char *path, size_t len, struct api_match *m);
+
+/* Writes "GET, HEAD, OPTIONS" style text for an Allow header. */
+void api_allow_format(unsigned methods, char *out, size_t size);
+
+/* The daemon's route table: borrowed, static. */
+const struct api_route *api_routes(size_t *n);
+
+/* --- auth -------------------------------------------------------------------- */
+
+/* Decides whether an Authorization header value (or NULL) may use a route needing
+ * `need`.  Token comparison is constant-time and checks every token.  Returns 0
+ * and sets *granted / *token_name (borrowed from cfg; NULL when anonymous), or
+ * API_EUNAUTHORIZED (no token where one is needed, malformed header, unknown
+ * token) or STDTAX_EFORBIDDEN (a valid token without the scope). */
+int api_auth_check(const struct stdtax_config *cfg, const char *authorization,
+                   enum cfg_scope need, enum cfg_scope *granted, const char **token_name);
+
+/* Constant-time for a given secret length: true when a[0..alen) equals b[0..blen). */
+bool api_secret_equal(const char *a, size_t alen, const char *b, size_t blen);
+
+/* True when a Content-Type value is application/json with no charset or UTF-8. */
+bool api_content_type_json(const char *value);
+
+/* The dispatcher's body step for API_F_JSON_BODY routes: 415 unless the media type
+ * is JSON, 413 over max-body, 400 (with "line", "column" and "position" members)
+ * for empty, unparsable, non-UTF-8 or duplicate-key JSON.  Returns 0 with *out
+ * set (new), or an error with the problem in resp. */
+int api_body_parse(const struct stdtax_config *cfg, const char *content_type,
+                   const char *data, size_t len, json_t **out, struct api_response *resp);
+
+/* True when origin may call us cross-site under cfg's cors-origin list. */
+bool api_cors_allowed(const struct stdtax_config *cfg, const char *origin);
+
+/* --- application context ------------------------------------------------------ */
+
+/* A growable text buffer for Prometheus text and the like. */
+struct api_buf {
+    char *data; /* owned */
+    size_t len, cap;
+    bool failed; /* an allocation failed; the content is incomplete */
+};
+void api_buf_printf(struct api_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void api_buf_free(struct api_buf *b);
+
+/* What the application (taxonomy, classifier, store) plugs into the server.  Every
+ * hook may be NULL.  Hooks run on worker threads (metrics, ready) or the main
+ * thread (reload) and must be thread-safe. */
+struct api_hooks {
+    /* SIGHUP: reload taxonomy and model; on failure keep the old ones. */
+    int (*reload)(void *app, struct stdtax_error *err);
+    /* GET /metrics: append Prometheus text (gauges: proposals by category, ...). */
+    int (*metrics)(void *app, struct api_buf *out);
+    /* GET /healthz readiness: 0 when ready, else an error saying why not. */
+    int (*ready)(void *app, struct stdtax_error *err);
+};
+
+struct metrics;
+
+struct api_ctx {
+    const struct stdtax_config *cfg; /* borrowed, read-only while serving */
+    void *app;                       /* the application's own state */
+    const struct api_hooks *hooks;   /* never NULL */
+    const struct api_route *routes;
+    size_t n_routes;
+    char *openapi; /* owned: compact JSON of api/openapi.json */
+    size_t openapi_len;
+    struct metrics *metrics; /* owned */
+    uint64_t started_us;     /* monotonic start time */
+    unsigned workers;
+    atomic_int draining; /* set on SIGTERM */
+};
+
+/* Monotonic microseconds. */
+uint64_t api_now_us(void);
+
+/* Loads api/openapi.json into ctx (as compact text).  Returns 0 or an error. */
+int api_openapi_load(struct api_ctx *ctx, const char *path, struct stdtax_error *err);
+
+/* Handlers of the operational routes (api_system.c). */
+int api_healthz_get(struct api_ctx *app, const struct api_request *req,
+                    struct api_response *resp);
+int api_metrics_get(struct api_ctx *app, const struct api_request *req,
+                    struct api_response *resp);
+int api_openapi_get(struct api_ctx *app, const struct api_request *req,
+                    struct api_response *resp);
+
+#endif

@@ -1,0 +1,872 @@
+#include "server.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <event2/thread.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "metrics.h"
+
+#define ALL_METHODS                                                                      \
+    (EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |               \
+     EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |    \
+     EVHTTP_REQ_PATCH)
+#define IDEMPOTENCY_KEY_MAX 255
+#define DRAIN_TICK_US 100000
+
+/* One client connection, known from its first byte to its close.  libevent 2.1 has
+ * no connection limit and no accept hook, so we count connections ourselves: the
+ * bufferevent callback sees every accept, and the connection's close callback
+ * every close. */
+struct conn {
+    struct worker *w;
+    struct evhttp_connection *evcon;
+    struct conn *prev, *next; /* the worker's list */
+    struct conn *hnext;       /* hash chain, evcon -> conn */
+    bool busy;                /* a request is being received or answered */
+    bool late;                /* its request began after shutdown started */
+};
+
+struct server;
+
+struct worker {
+    unsigned id;
+    struct server *srv;
+    struct api_ctx *ctx;
+    pthread_t thread;
+    bool started;
+    struct event_base *base;
+    struct evhttp *http;
+    struct evhttp_bound_socket *bound;
+    int wake_fd;           /* eventfd: doorbell for stop_level */
+    atomic_int stop_level; /* set by the main thread: 1 drain, 2 stop now */
+    struct event *wake_ev, *reg_ev, *drain_ev;
+    struct bufferevent **pending; /* accepted, not yet registered */
+    size_t n_pending, cap_pending;
+    struct conn *conns;
+    struct conn **buckets;
+    size_t n_buckets;
+    unsigned n_conns, max_conns;
+    bool paused, draining;
+    uint64_t drain_deadline_us;
+};
+
+struct server {
+    struct api_ctx *ctx;
+    struct worker *workers;
+    unsigned n_workers;
+    struct event_base *base;
+    int done_fd; /* eventfd: workers report that they have stopped */
+    unsigned n_done;
+    bool stopping;
+};
+
+/* --- connection bookkeeping --------------------------------------------------- */
+
+static size_t conn_hash(const struct worker *w, const void *evcon)
+{
+    uintptr_t p = (uintptr_t)evcon;
+    return (size_t)((p >> 4) ^ (p >> 12)) & (w->n_buckets - 1);
+}
+
+static struct conn *conn_find(struct worker *w, struct evhttp_connection *evcon)
+{
+    for (struct conn *c = w->buckets[conn_hash(w, evcon)]; c; c = c->hnext)
+        if (c->evcon == evcon)
+            return c;
+    return NULL;
+}
+
+static void listener_update(struct worker *w)
+{
+    if (!w->bound)
+        return;
+    struct evconnlistener *l = evhttp_bound_socket_get_listener(w->bound);
+    if (!w->paused && w->n_conns >= w->max_conns) {
+        evconnlistener_disable(l);
+        w->paused = true;
+        LOG_WARN("http", "worker %u: %u connections open, not accepting more", w->id,
+                 w->n_conns);
+    } else if (w->paused && w->n_conns < w->max_conns) {
+        evconnlistener_enable(l);
+        w->paused = false;
+        LOG_INFO("http", "worker %u: accepting connections again", w->id);
+    }
+}
+
+static void conn_count_drop(struct worker *w)
+{
+    w->n_conns--;
+    metrics_connections_add(w->ctx->metrics, w->id, -1);
+    listener_update(w);
+}
+
+static void conn_closed_cb(struct evhttp_connection *evcon, void *arg)
+{
+    struct conn *c = arg;
+    struct worker *w = c->w;
+    (void)evcon;
+    struct conn **pp = &w->buckets[conn_hash(w, c->evcon)];
+    while (*pp && *pp != c)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = c->hnext;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    free(c);
+    conn_count_drop(w);
+}
+
+static void conn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+                          void *arg)
+{
+    struct conn *c = arg;
+    (void)buf;
+    if (info->n_added == 0 || c->busy)
+        return;
+    c->busy = true;
+    if (c->w->draining)
+        c->late = true;
+    LOG_DEBUG("http", "worker %u: connection %p busy%s", c->w->id, (void *)c,
+              c->late ? " (after shutdown began)" : "");
+    const struct stdtax_config *cfg = c->w->ctx->cfg;
+    if (cfg->idle_timeout != cfg->read_timeout)
+        evhttp_connection_set_timeout(c->evcon, (int)cfg->read_timeout);
+}
+
+/* evhttp calls this for every accepted socket before it builds the connection:
+ * the one place where libevent 2.1 lets us count accepts. */
+static struct bufferevent *worker_bev_cb(struct event_base *base, void *arg)
+{
+    struct worker *w = arg;
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev)
+        return NULL;
+    if (w->n_pending == w->cap_pending) {
+        size_t cap = w->cap_pending ? w->cap_pending * 2 : 16;
+        struct bufferevent **p = realloc(w->pending, cap * sizeof *p);
+        if (!p)
+            return bev; /* served but uncounted; only under memory exhaustion */
+        w->pending = p;
+        w->cap_pending = cap;
+    }
+    /* Our reference keeps bev valid until reg_cb, even if evhttp drops it. */
+    bufferevent_incref(bev);
+    w->pending[w->n_pending++] = bev;
+    w->n_conns++;
+    metrics_connections_add(w->ctx->metrics, w->id, 1);
+    if (w->n_pending == 1)
+        event_active(w->reg_ev, EV_TIMEOUT, 0);
+    listener_update(w);
+    return bev;
+}
+
+/* Runs in the same loop iteration as the accepts, before any read on them: by now
+ * evhttp has made each bufferevent's callback argument its evhttp_connection, the
+ * handle we need for the close callback. */
+static void worker_reg_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+    (void)fd;
+    (void)what;
+    for (size_t i = 0; i < w->n_pending; i++) {
+        struct bufferevent *bev = w->pending[i];
+        void *cbarg = NULL;
+        bufferevent_getcb(bev, NULL, NULL, NULL, &cbarg);
+        if (!cbarg) {
+            conn_count_drop(w); /* evhttp already gave up on it */
+        } else {
+            struct evhttp_connection *evcon = cbarg;
+            struct conn *c = calloc(1, sizeof *c);
+            if (!c || !evbuffer_add_cb(bufferevent_get_input(bev), conn_input_cb, c)) {
+                free(c);
+                evhttp_connection_free(evcon);
+                conn_count_drop(w);
+            } else {
+                c->w = w;
+                c->evcon = evcon;
+                c->next = w->conns;
+                if (w->conns)
+                    w->conns->prev = c;
+                w->conns = c;
+                size_t h = conn_hash(w, evcon);
+                c->hnext = w->buckets[h];
+                w->buckets[h] = c;
+                evhttp_connection_set_closecb(evcon, conn_closed_cb, c);
+            }
+        }
+        bufferevent_decref(bev);
+    }
+    w->n_pending = 0;
+}
+
+static void request_complete_cb(struct evhttp_request *ereq, void *arg)
+{
+    struct conn *c = arg;
+    (void)ereq;
+    /* A pipelined request may already wait in the input buffer. */
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
+    if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+        return;
+    c->busy = false;
+    const struct stdtax_config *cfg = c->w->ctx->cfg;
+    if (cfg->idle_timeout != cfg->read_timeout)
+        evhttp_connection_set_timeout(c->evcon, (int)cfg->idle_timeout);
+}
+
+/* --- the dispatcher ------------------------------------------------------------ */
+
+struct dispatch {
+    struct worker *w;
+    struct evhttp_request *ereq;
+    struct conn *conn;
+    struct api_request req;
+    struct api_response resp;
+    int route;
+    const char *path;
+    json_t *body;
+};
+
+static void unauthorized(struct api_response *resp, int rc, bool presented)
+{
+    if (rc == API_EUNAUTHORIZED) {
+        api_response_problem(resp, rc, NULL,
+                             presented ? "the bearer token is malformed or unknown"
+                                       : "this route needs a bearer token "
+                                         "(Authorization: Bearer TOKEN)");
+        api_response_header(resp, "WWW-Authenticate",
+                            presented
+                                ? "Bearer realm=\"stdtaxd\", error=\"invalid_token\""
+                                : "Bearer realm=\"stdtaxd\"");
+    } else {
+        api_response_problem(resp, rc, NULL, "the token's scope does not allow this");
+    }
+}
+
+static void preflight(struct dispatch *d, unsigned allow)
+{
+    struct evkeyvalq *in = evhttp_request_get_input_headers(d->ereq);
+    const char *origin = evhttp_find_header(in, "Origin");
+    char methods[128];
+    api_allow_format(allow, methods, sizeof methods);
+    api_response_raw(&d->resp, 204, NULL, NULL, 0);
+    api_response_header(&d->resp, "Allow", "%s", methods);
+    if (evhttp_find_header(in, "Access-Control-Request-Method") &&
+        api_cors_allowed(d->w->ctx->cfg, origin)) {
+        api_response_header(&d->resp, "Access-Control-Allow-Methods", "%s", methods);
+        api_response_header(&d->resp, "Access-Control-Allow-Headers",
+                            "Authorization, Content-Type, Accept, Idempotency-Key");
+        api_response_header(&d->resp, "Access-Control-Max-Age", "600");
+    }
+}
+
+static int decode_params(struct dispatch *d, const struct api_match *m, char *buf)
+{
+    char *out = buf;
+    for (size_t i = 0; i < m->n_params; i++) {
+        char *name = out;
+        memcpy(name, m->params[i].name, m->params[i].name_len);
+        name[m->params[i].name_len] = '\0';
+        out += m->params[i].name_len + 1;
+        long n =
+            api_percent_decode(m->params[i].value, m->params[i].value_len, out, false);
+        if (n < 0 || !api_utf8_valid(out, (size_t)n))
+            return api_response_problem(&d->resp, STDTAX_EPARSE, NULL,
+                                        "path parameter {%s} is not %%-encoded UTF-8",
+                                        name);
+        d->req.params[i].key = name;
+        d->req.params[i].value = out;
+        out += n + 1;
+    }
+    d->req.n_params = m->n_params;
+    return 0;
+}
+
+static int read_json_body(struct dispatch *d)
+{
+    struct evkeyvalq *in = evhttp_request_get_input_headers(d->ereq);
+    struct evbuffer *buf = evhttp_request_get_input_buffer(d->ereq);
+    size_t len = evbuffer_get_length(buf);
+    const char *data = len ? (const char *)evbuffer_pullup(buf, -1) : "";
+    int rc = api_body_parse(d->w->ctx->cfg, evhttp_find_header(in, "Content-Type"), data,
+                            len, &d->body, &d->resp);
+    d->req.body = d->body;
+    return rc;
+}
+
+static void dispatch(struct dispatch *d)
+{
+    struct api_ctx *ctx = d->w->ctx;
+    struct evhttp_request *ereq = d->ereq;
+    struct evkeyvalq *in = evhttp_request_get_input_headers(ereq);
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ereq);
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    if (!path || !*path)
+        path = "/";
+    d->path = path;
+    d->req.method = (unsigned)evhttp_request_get_command(ereq);
+    d->req.path = path;
+
+    if (d->conn && d->conn->late) {
+        api_response_problem(&d->resp, API_EUNAVAILABLE, NULL,
+                             "the server is shutting down; retry on another instance");
+        api_response_header(&d->resp, "Retry-After", "1");
+        return;
+    }
+    size_t plen = strlen(path);
+    if (plen > API_PATH_MAX) {
+        api_response_problem(&d->resp, API_EURITOOLONG, NULL, "path longer than %d bytes",
+                             API_PATH_MAX);
+        return;
+    }
+    struct api_match m;
+    d->route = api_route_match(ctx->routes, ctx->n_routes, d->req.method, path, plen, &m);
+    if (d->req.method == API_OPTIONS && m.allow) {
+        preflight(d, m.allow);
+        return;
+    }
+    if (d->route < 0) {
+        if (!m.allow) {
+            api_response_problem(&d->resp, STDTAX_ENOTFOUND, NULL,
+                                 "no resource at %.200s", path);
+        } else {
+            char methods[128];
+            api_allow_format(m.allow, methods, sizeof methods);
+            api_response_problem(&d->resp, API_EMETHOD, NULL,
+                                 "%s is not allowed here; use %s",
+                                 api_method_name(d->req.method), methods);
+            api_response_header(&d->resp, "Allow", "%s", methods);
+        }
+        return;
+    }
+    const struct api_route *route = &ctx->routes[d->route];
+    d->req.route = route;
+
+    const char *authz = evhttp_find_header(in, "Authorization");
+    int rc =
+        api_auth_check(ctx->cfg, authz, route->scope, &d->req.scope, &d->req.token_name);
+    if (rc != 0) {
+        unauthorized(&d->resp, rc, authz != NULL);
+        return;
+    }
+
+    const char *qs = uri ? evhttp_uri_get_query(uri) : NULL;
+    struct stdtax_error qerr = {0};
+    rc = api_query_parse(qs, qs ? strlen(qs) : 0, &d->req.query, &qerr);
+    if (rc != 0) {
+        api_response_problem(&d->resp, rc == STDTAX_ETOOBIG ? API_EURITOOLONG : rc, NULL,
+                             "%s", qerr.text);
+        return;
+    }
+    char pbuf[API_PATH_MAX + 2 * API_PARAMS_MAX + 64];
+    if (decode_params(d, &m, pbuf) != 0)
+        return;
+
+    d->req.accept = evhttp_find_header(in, "Accept");
+    const char *ikey = evhttp_find_header(in, "Idempotency-Key");
+    if (ikey) {
+        size_t n = strlen(ikey);
+        bool ok = n > 0 && n <= IDEMPOTENCY_KEY_MAX;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = ikey[i] > 0x20 && ikey[i] < 0x7f;
+        if (!ok) {
+            api_response_problem(
+                &d->resp, STDTAX_EPARSE, NULL,
+                "Idempotency-Key must be 1 to %d printable ASCII characters",
+                IDEMPOTENCY_KEY_MAX);
+            return;
+        }
+        d->req.idempotency_key = ikey;
+    }
+
+    if ((route->flags & API_F_JSON_BODY) && read_json_body(d) != 0)
+        return;
+
+    rc = route->handler(ctx, &d->req, &d->resp);
+    if (rc != 0 && !d->resp.body && !d->resp.raw)
+        api_response_problem(&d->resp, rc, NULL, "%s", stdtax_strerror(rc));
+}
+
+static int dump_to_evbuffer(const char *buf, size_t size, void *data)
+{
+    return evbuffer_add(data, buf, size);
+}
+
+static void free_raw(const void *data, size_t len, void *arg)
+{
+    (void)len;
+    (void)arg;
+    free((void *)data);
+}
+
+/* Sends d->resp; returns the number of body bytes queued. */
+static size_t send_response(struct dispatch *d)
+{
+    struct api_ctx *ctx = d->w->ctx;
+    struct api_response *resp = &d->resp;
+    struct evkeyvalq *out = evhttp_request_get_output_headers(d->ereq);
+    struct evkeyvalq *in = evhttp_request_get_input_headers(d->ereq);
+    struct evbuffer *body = evhttp_request_get_output_buffer(d->ereq);
+    if (!resp->status)
+        resp->status = resp->body || resp->raw ? 200 : 204;
+
+    evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+    const char *origin = evhttp_find_header(in, "Origin");
+    if (ctx->cfg->n_cors_origins) {
+        evhttp_add_header(out, "Vary", "Origin");
+        if (api_cors_allowed(ctx->cfg, origin)) {
+            evhttp_add_header(out, "Access-Control-Allow-Origin", origin);
+            evhttp_add_header(out, "Access-Control-Expose-Headers",
+                              "Location, Retry-After, WWW-Authenticate");
+        }
+    }
+    for (size_t i = 0; i < resp->n_headers; i++)
+        evhttp_add_header(out, resp->headers[i].name, resp->headers[i].value);
+    if (d->w->draining)
+        evhttp_add_header(out, "Connection", "close");
+
+    if (resp->body) {
+        evhttp_add_header(out, "Content-Type",
+                          resp->content_type ? resp->content_type
+                                             : "application/json; charset=utf-8");
+        if (json_dump_callback(resp->body, dump_to_evbuffer, body,
+                               JSON_COMPACT | JSON_REAL_PRECISION(15)) != 0) {
+            evbuffer_drain(body, evbuffer_get_length(body));
+            evhttp_remove_header(out, "Content-Type");
+            evhttp_add_header(out, "Content-Type",
+                              "application/problem+json; charset=utf-8");
+            resp->status = 500;
+            evbuffer_add_printf(body,
+                                "{\"type\":\"urn:stdtaxd:problem:internal\",\"title\":"
+                                "\"Internal error\",\"status\":500}");
+        }
+        evbuffer_add(body, "\n", 1);
+    } else if (resp->raw) {
+        if (resp->content_type)
+            evhttp_add_header(out, "Content-Type", resp->content_type);
+        if (evbuffer_add_reference(body, resp->raw, resp->raw_len, free_raw, NULL) == 0)
+            resp->raw = NULL; /* the evbuffer frees it once sent */
+    }
+    size_t bytes = evbuffer_get_length(body);
+    if (d->conn)
+        evhttp_request_set_on_complete_cb(d->ereq, request_complete_cb, d->conn);
+    evhttp_send_reply(d->ereq, resp->status, NULL, NULL);
+    return bytes;
+}
+
+static void worker_request_cb(struct evhttp_request *ereq, void *arg)
+{
+    struct worker *w = arg;
+    uint64_t t0 = api_now_us();
+    struct dispatch d;
+    memset(&d, 0, sizeof d);
+    d.w = w;
+    d.ereq = ereq;
+    d.route = -1;
+    d.conn = conn_find(w, evhttp_request_get_connection(ereq));
+    metrics_inflight_add(w->ctx->metrics, w->id, 1);
+
+    dispatch(&d);
+    int status = d.resp.status;
+    size_t bytes = send_response(&d);
+    status = d.resp.status ? d.resp.status : status;
+    uint64_t usec = api_now_us() - t0;
+
+    metrics_inflight_add(w->ctx->metrics, w->id, -1);
+    metrics_request_done(w->ctx->metrics, w->id, d.route, status, usec);
+    if (w->ctx->cfg->access_log)
+        LOG_INFO("access", "%s %.300s %d %lluus %zuB%s%s", api_method_name(d.req.method),
+                 d.path ? d.path : "-", status, (unsigned long long)usec, bytes,
+                 d.req.token_name ? " token=" : "",
+                 d.req.token_name ? d.req.token_name : "");
+    api_query_free(&d.req.query);
+    json_decref(d.body);
+    api_response_clear(&d.resp);
+}
+
+/* --- shutdown ------------------------------------------------------------------ */
+
+static void drain_check(struct worker *w)
+{
+    if (w->n_conns == 0 && w->n_pending == 0) {
+        event_base_loopexit(w->base, NULL);
+    } else if (api_now_us() >= w->drain_deadline_us) {
+        LOG_WARN("http", "worker %u: shutdown grace over, closing %u connections", w->id,
+                 w->n_conns);
+        event_base_loopexit(w->base, NULL);
+    }
+}
+
+static void worker_drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+    (void)fd;
+    (void)what;
+    /* Idle keep-alive connections carry no request: close them.  Busy ones finish
+     * their request and close (the response says Connection: close). */
+    struct conn *next;
+    for (struct conn *c = w->conns; c; c = next) {
+        next = c->next;
+        if (!c->busy)
+            evhttp_connection_free(c->evcon);
+    }
+    drain_check(w);
+}
+
+static void worker_wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+    uint64_t v;
+    (void)what;
+    if (read(fd, &v, sizeof v) < 0 && errno != EAGAIN)
+        LOG_WARN("http", "worker %u: eventfd read: %s", w->id, strerror(errno));
+    int level = atomic_load(&w->stop_level);
+    if (level >= 2) {
+        event_base_loopexit(w->base, NULL); /* asked twice: stop now */
+        return;
+    }
+    if (w->draining || level < 1)
+        return;
+    w->draining = true;
+    if (w->bound) {
+        evhttp_del_accept_socket(w->http, w->bound);
+        w->bound = NULL;
+    }
+    w->drain_deadline_us =
+        api_now_us() + (uint64_t)w->ctx->cfg->shutdown_grace * 1000000u;
+    /* The first sweep waits one tick, so requests already in the socket buffers
+     * are read (and answered 503) rather than cut off. */
+    struct timeval tick = {0, DRAIN_TICK_US};
+    event_add(w->drain_ev, &tick);
+    if (w->ctx->cfg->shutdown_grace == 0)
+        event_base_loopexit(w->base, NULL);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    event_base_dispatch(w->base);
+    uint64_t one = 1;
+    if (write(w->srv->done_fd, &one, sizeof one) < 0)
+        LOG_ERROR("http", "worker %u: cannot report its end: %s", w->id, strerror(errno));
+    return NULL;
+}
+
+/* --- setup ---------------------------------------------------------------------- */
+
+/* With probe, binds without SO_REUSEPORT and closes again: fails when another
+ * process listens on the port, which SO_REUSEPORT would otherwise let us share
+ * silently (a second stdtaxd started by mistake would get half the requests). */
+static int listen_socket(const char *host, unsigned port, bool probe,
+                         unsigned *bound_port, struct stdtax_error *err)
+{
+    char portstr[8];
+    snprintf(portstr, sizeof portstr, "%u", port);
+    struct addrinfo hints = {0}, *ai = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    int rc = getaddrinfo(host, portstr, &hints, &ai);
+    if (rc != 0)
+        return stdtax_error_set(err, STDTAX_EINVAL, "listen", "cannot resolve '%s': %s",
+                                host, gai_strerror(rc));
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    const char *step = "socket";
+    if (fd >= 0) {
+        step = "SO_REUSEPORT";
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+            (probe || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) == 0)) {
+            step = "bind";
+            if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+                step = "listen";
+                if (probe || listen(fd, 511) == 0)
+                    step = NULL;
+            }
+        }
+    }
+    freeaddrinfo(ai);
+    if (step) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return stdtax_error_set(err, STDTAX_EIO, "listen", "%s on %s port %u: %s%s", step,
+                                host, port, strerror(e),
+                                e == EADDRINUSE ? " (is another stdtaxd running?)" : "");
+    }
+    if (probe) {
+        close(fd);
+        return 0;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+        *bound_port =
+            ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                           : ((struct sockaddr_in *)&ss)->sin_port);
+    return fd;
+}
+
+static int worker_init(struct worker *w, int fd, struct stdtax_error *err)
+{
+    const struct stdtax_config *cfg = w->ctx->cfg;
+    w->wake_fd = -1;
+    /* Each base is used by its own thread only (the main thread talks through an
+     * eventfd), so it needs no locks. */
+    struct event_config *ec = event_config_new();
+    if (ec) {
+        event_config_set_flag(ec, EVENT_BASE_FLAG_NOLOCK);
+        w->base = event_base_new_with_config(ec);
+        event_config_free(ec);
+    }
+    if (!w->base || !(w->http = evhttp_new(w->base))) {
+        close(fd);
+        return stdtax_error_set(err, STDTAX_ENOMEM, "worker", "cannot create event loop");
+    }
+    w->max_conns = (cfg->max_connections + w->srv->n_workers - 1) / w->srv->n_workers;
+    w->n_buckets = 64;
+    while (w->n_buckets < w->max_conns)
+        w->n_buckets *= 2;
+    w->buckets = calloc(w->n_buckets, sizeof *w->buckets);
+    evhttp_set_gencb(w->http, worker_request_cb, w);
+    evhttp_set_bevcb(w->http, worker_bev_cb, w);
+    /* Every method reaches our dispatcher, which answers 405 with Allow as JSON
+     * instead of libevent's HTML 501. */
+    evhttp_set_allowed_methods(w->http, ALL_METHODS);
+    evhttp_set_max_body_size(w->http, (ev_ssize_t)cfg->max_body);
+    evhttp_set_max_headers_size(w->http, (ev_ssize_t)cfg->max_header);
+    evhttp_set_timeout(w->http, (int)cfg->read_timeout);
+    evhttp_set_default_content_type(w->http, NULL);
+    w->bound = evhttp_accept_socket_with_handle(w->http, fd);
+    w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->wake_fd >= 0)
+        w->wake_ev =
+            event_new(w->base, w->wake_fd, EV_READ | EV_PERSIST, worker_wake_cb, w);
+    w->reg_ev = event_new(w->base, -1, 0, worker_reg_cb, w);
+    w->drain_ev = event_new(w->base, -1, EV_PERSIST, worker_drain_cb, w);
+    if (!w->bound)
+        close(fd);
+    if (!w->buckets || !w->bound || !w->wake_ev || !w->reg_ev || !w->drain_ev ||
+        event_add(w->wake_ev, NULL) != 0)
+        return stdtax_error_set(err, STDTAX_ENOMEM, "worker", "cannot set up worker %u",
+                                w->id);
+    return 0;
+}
+
+static void worker_free(struct worker *w)
+{
+    if (w->http)
+        evhttp_free(w->http); /* closes connections: conn_closed_cb frees ours */
+    for (size_t i = 0; i < w->n_pending; i++)
+        bufferevent_decref(w->pending[i]);
+    free(w->pending);
+    if (w->wake_ev)
+        event_free(w->wake_ev);
+    if (w->reg_ev)
+        event_free(w->reg_ev);
+    if (w->drain_ev)
+        event_free(w->drain_ev);
+    if (w->wake_fd >= 0)
+        close(w->wake_fd);
+    if (w->base)
+        event_base_free(w->base);
+    free(w->buckets);
+}
+
+/* --- main thread: signals ----------------------------------------------------------- */
+
+static void wake_workers(struct server *srv, int level)
+{
+    uint64_t one = 1;
+    for (unsigned i = 0; i < srv->n_workers; i++)
+        atomic_store(&srv->workers[i].stop_level, level);
+    for (unsigned i = 0; i < srv->n_workers; i++)
+        if (write(srv->workers[i].wake_fd, &one, sizeof one) < 0)
+            LOG_ERROR("main", "cannot wake worker %u: %s", i, strerror(errno));
+}
+
+static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct server *srv = arg;
+    (void)what;
+    if (srv->stopping) {
+        LOG_WARN("main", "%s again: stopping without waiting", strsignal((int)sig));
+        wake_workers(srv, 2);
+        return;
+    } else {
+        srv->stopping = true;
+        atomic_store(&srv->ctx->draining, 1);
+        LOG_INFO("main",
+                 "%s: no longer accepting; finishing requests in flight (at most %u s)",
+                 strsignal((int)sig), srv->ctx->cfg->shutdown_grace);
+    }
+    wake_workers(srv, 1);
+}
+
+static void on_hup_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct server *srv = arg;
+    (void)sig;
+    (void)what;
+    if (!srv->ctx->hooks->reload) {
+        LOG_INFO("main", "SIGHUP: nothing to reload");
+        return;
+    }
+    struct stdtax_error err = {0};
+    uint64_t t0 = api_now_us();
+    int rc = srv->ctx->hooks->reload(srv->ctx->app, &err);
+    if (rc == 0)
+        LOG_INFO("main", "SIGHUP: reloaded in %llu ms",
+                 (unsigned long long)(api_now_us() - t0) / 1000);
+    else
+        LOG_ERROR("main",
+                  "SIGHUP: reload failed, still serving the previous data: %s%s%s",
+                  err.field, err.field[0] ? ": " : "",
+                  err.text[0] ? err.text : stdtax_strerror(rc));
+}
+
+static void on_worker_done(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *srv = arg;
+    uint64_t n = 0;
+    (void)what;
+    if (read(fd, &n, sizeof n) == sizeof n)
+        srv->n_done += (unsigned)n;
+    if (srv->n_done >= srv->n_workers)
+        event_base_loopexit(srv->base, NULL);
+}
+
+static int write_port_file(const char *path, unsigned port, struct stdtax_error *err)
+{
+    char tmp[CFG_PATH_MAX + 16];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f || fprintf(f, "%u\n", port) < 0 || fclose(f) != 0 || rename(tmp, path) != 0)
+        return stdtax_error_set(err, STDTAX_EIO, "port-file", "cannot write %s: %s", path,
+                                strerror(errno));
+    return 0;
+}
+
+int server_run(struct api_ctx *ctx, struct stdtax_error *err)
+{
+    const struct stdtax_config *cfg = ctx->cfg;
+    struct server srv = {.ctx = ctx, .n_workers = ctx->workers, .done_fd = -1};
+    struct event *sig_ev[3] = {NULL, NULL, NULL}, *done_ev = NULL;
+    int rc = 0;
+    unsigned port = cfg->port;
+
+    signal(SIGPIPE, SIG_IGN);
+    evthread_use_pthreads();
+    srv.workers = calloc(srv.n_workers, sizeof *srv.workers);
+    srv.base = event_base_new();
+    srv.done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (!srv.workers || !srv.base || srv.done_fd < 0) {
+        rc = stdtax_error_set(err, STDTAX_ENOMEM, "server", "cannot allocate the server");
+        goto out;
+    }
+    for (unsigned i = 0; i < srv.n_workers; i++)
+        srv.workers[i].wake_fd = -1;
+    /* All sockets are bound here, before any thread runs: with port 0 the first
+     * bind picks the port and the others join it. */
+    for (unsigned i = 0; i < srv.n_workers; i++) {
+        struct worker *w = &srv.workers[i];
+        w->id = i;
+        w->srv = &srv;
+        w->ctx = ctx;
+        w->wake_fd = -1;
+        if (i == 0 && port != 0 &&
+            (rc = listen_socket(cfg->listen, port, true, &port, err)))
+            goto out;
+        int fd = listen_socket(cfg->listen, port, false, &port, err);
+        if (fd < 0) {
+            rc = fd;
+            goto out;
+        }
+        if ((rc = worker_init(w, fd, err)) != 0)
+            goto out;
+    }
+    if (cfg->port_file && (rc = write_port_file(cfg->port_file, port, err)) != 0)
+        goto out;
+
+    const int sigs[3] = {SIGTERM, SIGINT, SIGHUP};
+    for (int i = 0; i < 3; i++) {
+        sig_ev[i] = evsignal_new(
+            srv.base, sigs[i], sigs[i] == SIGHUP ? on_hup_signal : on_stop_signal, &srv);
+        if (!sig_ev[i] || event_add(sig_ev[i], NULL) != 0) {
+            rc = stdtax_error_set(err, STDTAX_EIO, "server", "cannot catch signals");
+            goto out;
+        }
+    }
+    done_ev =
+        event_new(srv.base, srv.done_fd, EV_READ | EV_PERSIST, on_worker_done, &srv);
+    if (!done_ev || event_add(done_ev, NULL) != 0) {
+        rc = stdtax_error_set(err, STDTAX_ENOMEM, "server", "cannot watch the workers");
+        goto out;
+    }
+
+    /* Workers inherit a mask without our signals, so only this thread takes them. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    for (int i = 0; i < 3; i++)
+        sigaddset(&block, sigs[i]);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    for (unsigned i = 0; i < srv.n_workers; i++) {
+        if (pthread_create(&srv.workers[i].thread, NULL, worker_main, &srv.workers[i]) !=
+            0) {
+            rc = stdtax_error_set(err, STDTAX_EIO, "server", "cannot start worker %u", i);
+            break;
+        }
+        srv.workers[i].started = true;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc == 0) {
+        LOG_INFO("main", "stdtaxd listening on %s port %u with %u workers", cfg->listen,
+                 port, srv.n_workers);
+        event_base_dispatch(srv.base);
+    } else {
+        srv.stopping = true;
+        atomic_store(&ctx->draining, 1);
+        wake_workers(&srv, 2);
+    }
+    for (unsigned i = 0; i < srv.n_workers; i++)
+        if (srv.workers[i].started)
+            pthread_join(srv.workers[i].thread, NULL);
+    if (rc == 0)
+        LOG_INFO("main", "stopped");
+    if (cfg->port_file)
+        unlink(cfg->port_file);
+
+out:
+    for (unsigned i = 0; srv.workers && i < srv.n_workers; i++)
+        worker_free(&srv.workers[i]);
+    free(srv.workers);
+    for (int i = 0; i < 3; i++)
+        if (sig_ev[i])
+            event_free(sig_ev[i]);
+    if (done_ev)
+        event_free(done_ev);
+    if (srv.done_fd >= 0)
+        close(srv.done_fd);
+    if (srv.base)
+        event_base_free(srv.base);
+    return rc;
+}
