@@ -1,0 +1,504 @@
+/* Keyword evidence + naive Bayes, mixed log-linearly; see doc/classifier.md. */
+#include "stdtax/classifier.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stdtax/matcher.h"
+#include "stdtax/normalise.h"
+#include "stdtax/utf8.h"
+
+static const size_t field_max[MODEL_FIELD_COUNT] = {CLF_TITLE_MAX, CLF_TITLE_MAX,
+                                                    CLF_BODY_MAX, CLF_BODY_MAX};
+
+void clf_params_default(struct clf_params *p)
+{
+    /* Tuned by 5-fold cross-validation on the development data (tests/bench/RESULTS.md);
+     * the field weights only keep the order title > title_en > scope > text. */
+    *p = (struct clf_params){
+        .field_weight = {1.0, 0.8, 0.5, 0.3},
+        .keyword_weight = 1.0,
+        .model_weight = 0.1,
+        .sub_model_weight = 0.1,
+        .other_baseline = 0.5,
+        .min_confidence = 0.0,
+        .use_keywords = 1,
+        .use_model = 1,
+    };
+}
+
+struct term_ref {
+    const struct tax_node *node;
+    const struct tax_term *term;
+};
+
+struct clf_engine {
+    const struct tax_taxonomy *tax;
+    const struct model *model;
+    struct tax_taxonomy *own_tax;
+    struct model *own_model;
+    struct clf_params p;
+    struct match_automaton *ac;
+    struct term_ref *terms;
+    size_t n_terms;
+    const struct tax_node *other;
+};
+
+void clf_engine_free(struct clf_engine *e)
+{
+    if (!e)
+        return;
+    match_automaton_free(e->ac);
+    free(e->terms);
+    model_free(e->own_model);
+    tax_taxonomy_free(e->own_tax);
+    free(e);
+}
+
+const struct tax_taxonomy *clf_engine_taxonomy(const struct clf_engine *e)
+{
+    return e->tax;
+}
+
+const struct model *clf_engine_model(const struct clf_engine *e)
+{
+    return e->model;
+}
+
+const struct clf_params *clf_engine_params(const struct clf_engine *e)
+{
+    return &e->p;
+}
+
+static int ascii_alnum(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+int clf_engine_new(const struct tax_taxonomy *tax, const struct model *model,
+                   const struct clf_params *params, struct clf_engine **out,
+                   struct stdtax_error *err)
+{
+    *out = NULL;
+    struct clf_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    e->tax = tax;
+    e->model = model;
+    if (params)
+        e->p = *params;
+    else
+        clf_params_default(&e->p);
+    if (!model)
+        e->p.use_model = 0;
+    e->other = tax_node_find(tax, "other");
+    size_t n = 0;
+    for (size_t i = 0; i < tax->n_nodes; i++)
+        n += tax->nodes[i].n_terms;
+    e->terms = calloc(n + 1, sizeof *e->terms);
+    int rc = e->terms ? match_automaton_new(&e->ac) : STDTAX_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < tax->n_nodes; i++) {
+        const struct tax_node *node = &tax->nodes[i];
+        for (size_t k = 0; rc == 0 && k < node->n_terms; k++) {
+            const char *norm = node->terms[k].norm;
+            size_t len = strlen(norm);
+            /* "ai" must not match inside "maintain"; CJK terms need no boundary. */
+            unsigned flags = ascii_alnum((unsigned char)norm[0]) ||
+                                     ascii_alnum((unsigned char)norm[len - 1])
+                                 ? MATCH_WORD_BOUNDARY
+                                 : 0;
+            rc = match_pattern_add(e->ac, norm, len, (uint32_t)e->n_terms, flags);
+            e->terms[e->n_terms++] = (struct term_ref){node, &node->terms[k]};
+        }
+    }
+    if (rc == 0)
+        rc = match_automaton_build(e->ac);
+    if (rc != 0) {
+        clf_engine_free(e);
+        return stdtax_error_set(err, rc, "", "cannot build the keyword automaton: %s",
+                                stdtax_strerror(rc));
+    }
+    *out = e;
+    return 0;
+}
+
+int clf_engine_load(const char *taxonomy_path, const char *model_path,
+                    struct clf_engine **out, json_t *problems, struct stdtax_error *err)
+{
+    struct tax_taxonomy *tax = NULL;
+    struct model *model = NULL;
+    *out = NULL;
+    int rc = tax_file_load(taxonomy_path, &tax, problems, err);
+    if (rc != 0)
+        return rc;
+    if (model_path) {
+        rc = model_file_load(model_path, tax, &model, err);
+        if (rc != 0) {
+            tax_taxonomy_free(tax);
+            return rc;
+        }
+    }
+    struct clf_engine *e;
+    rc = clf_engine_new(tax, model, NULL, &e, err);
+    if (rc != 0) {
+        model_free(model);
+        tax_taxonomy_free(tax);
+        return rc;
+    }
+    e->own_tax = tax;
+    e->own_model = model;
+    *out = e;
+    return 0;
+}
+
+int clf_input_from_json(const json_t *obj, struct clf_input *in, struct stdtax_error *err)
+{
+    memset(in, 0, sizeof *in);
+    if (!json_is_object(obj))
+        return stdtax_error_set(err, STDTAX_EINVAL, "", "must be a JSON object");
+    for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
+        const char *name = model_field_name(f);
+        const json_t *v = json_object_get(obj, name);
+        if (!v || json_is_null(v))
+            continue;
+        char ptr[32];
+        snprintf(ptr, sizeof ptr, "/%s", name);
+        if (!json_is_string(v))
+            return stdtax_error_set(err, STDTAX_EINVAL, ptr, "must be a string");
+        in->field[f] = json_string_value(v);
+        in->len[f] = json_string_length(v);
+    }
+    return 0;
+}
+
+/* ---- one classification ------------------------------------------------------------ */
+
+struct hit {
+    uint32_t term;
+    int field;
+    size_t start, end; /* in the normalised field */
+};
+
+struct run {
+    const struct clf_engine *e;
+    struct norm_text nt[MODEL_FIELD_COUNT];
+    int have[MODEL_FIELD_COUNT];
+    int field;           /* being scanned */
+    double *term_best;   /* per term: the best field weight it was seen with */
+    struct hit hits[CLF_EVIDENCE_MAX];
+    size_t n_hits;
+    double *K;    /* keyword evidence per node (own terms only) */
+    double *L;    /* model log-probabilities per node */
+    double *S;    /* combined score per node */
+    double *P;    /* probability: categories among categories, subcategories within
+                     their parent */
+};
+
+static int on_hit(void *ctx, uint32_t id, size_t start, size_t end)
+{
+    struct run *r = ctx;
+    double fw = r->e->p.field_weight[r->field];
+    if (fw > r->term_best[id])
+        r->term_best[id] = fw;
+    if (r->n_hits < CLF_EVIDENCE_MAX)
+        r->hits[r->n_hits++] = (struct hit){id, r->field, start, end};
+    return 0;
+}
+
+static void run_free(struct run *r)
+{
+    for (int f = 0; f < MODEL_FIELD_COUNT; f++)
+        if (r->have[f])
+            norm_text_free(&r->nt[f]);
+    free(r->term_best);
+    free(r->K);
+}
+
+/* Validates and normalises every field. */
+static int run_prepare(struct run *r, const struct clf_input *in, struct stdtax_error *err)
+{
+    int any = 0;
+    for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
+        if (!in->field[f] || in->len[f] == 0)
+            continue;
+        char ptr[32];
+        snprintf(ptr, sizeof ptr, "/%s", model_field_name(f));
+        if (in->len[f] > field_max[f])
+            return stdtax_error_set(err, STDTAX_ETOOBIG, ptr, "longer than %zu bytes",
+                                    field_max[f]);
+        size_t bad;
+        if (utf8_text_validate(in->field[f], in->len[f], &bad) != 0)
+            return stdtax_error_set(err, STDTAX_EUTF8, ptr,
+                                    "invalid UTF-8 or NUL at byte %zu", bad);
+        int rc = norm_text_new(in->field[f], in->len[f], &r->nt[f], err);
+        if (rc != 0) {
+            if (err)
+                snprintf(err->field, sizeof err->field, "%s", ptr);
+            return rc;
+        }
+        r->have[f] = 1;
+        any |= r->nt[f].len > 0;
+    }
+    if (!any)
+        return stdtax_error_set(err, STDTAX_EEMPTY, "",
+                                "nothing to classify: every field is empty");
+    return 0;
+}
+
+static void softmax(double *x, const size_t *idx, size_t n, double *out)
+{
+    double best = -HUGE_VAL, sum = 0;
+    for (size_t i = 0; i < n; i++)
+        if (x[idx[i]] > best)
+            best = x[idx[i]];
+    for (size_t i = 0; i < n; i++)
+        sum += exp(x[idx[i]] - best);
+    for (size_t i = 0; i < n; i++)
+        out[idx[i]] = exp(x[idx[i]] - best) / sum;
+}
+
+/* The whole scoring: fills K, L, S, P and the decision. */
+static int run_score(struct run *r, const struct clf_input *in, struct clf_decision *d,
+                     struct stdtax_error *err)
+{
+    const struct clf_engine *e = r->e;
+    const struct tax_taxonomy *tax = e->tax;
+    const struct clf_params *p = &e->p;
+    int rc = run_prepare(r, in, err);
+    if (rc != 0)
+        return rc;
+    size_t nn = tax->n_nodes;
+    r->term_best = calloc(e->n_terms + 1, sizeof *r->term_best);
+    r->K = calloc(4 * nn + nn + 1, sizeof *r->K); /* K, L, S, P + index scratch */
+    if (!r->term_best || !r->K)
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    r->L = r->K + nn;
+    r->S = r->L + nn;
+    r->P = r->S + nn;
+    size_t *idx = (size_t *)(void *)(r->P + nn);
+    _Static_assert(sizeof(size_t) <= sizeof(double), "index scratch fits");
+
+    if (p->use_keywords) {
+        for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
+            if (!r->have[f])
+                continue;
+            r->field = f;
+            match_text_scan(e->ac, r->nt[f].bytes, r->nt[f].len, on_hit, r);
+        }
+        for (size_t t = 0; t < e->n_terms; t++)
+            if (r->term_best[t] > 0)
+                r->K[e->terms[t].node->index] += r->term_best[t] * e->terms[t].term->weight;
+    }
+    if (p->use_model) {
+        const struct norm_text *fields[MODEL_FIELD_COUNT];
+        for (int f = 0; f < MODEL_FIELD_COUNT; f++)
+            fields[f] = r->have[f] ? &r->nt[f] : NULL;
+        if (model_text_score(e->model, fields, r->L) != 0)
+            return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+        /* A class without training data is as unlikely as the least likely one with. */
+        double floor_[2] = {0, 0};
+        for (size_t i = 0; i < nn; i++) {
+            int lv = tax->nodes[i].depth;
+            if (isfinite(r->L[i]) && r->L[i] < floor_[lv])
+                floor_[lv] = r->L[i];
+        }
+        for (size_t i = 0; i < nn; i++)
+            if (!isfinite(r->L[i]))
+                r->L[i] = floor_[tax->nodes[i].depth];
+    }
+
+    /* Categories: own evidence plus the evidence of every subcategory. */
+    for (size_t i = 0; i < tax->n_roots; i++) {
+        const struct tax_node *c = tax->roots[i];
+        double k = r->K[c->index];
+        for (size_t s = 0; s < c->n_children; s++)
+            k += r->K[c->children[s]->index];
+        if (c == e->other && p->use_keywords)
+            k += p->other_baseline;
+        r->S[c->index] = p->keyword_weight * k + p->model_weight * r->L[c->index];
+        idx[i] = c->index;
+    }
+    softmax(r->S, idx, tax->n_roots, r->P);
+    const struct tax_node *best = tax->roots[0];
+    for (size_t i = 1; i < tax->n_roots; i++)
+        if (r->P[tax->roots[i]->index] > r->P[best->index])
+            best = tax->roots[i];
+    /* Subcategories, within each parent (alternatives need every parent). */
+    for (size_t i = 0; i < tax->n_roots; i++) {
+        const struct tax_node *c = tax->roots[i];
+        for (size_t s = 0; s < c->n_children; s++) {
+            const struct tax_node *sub = c->children[s];
+            r->S[sub->index] = p->keyword_weight * r->K[sub->index] +
+                               p->sub_model_weight * r->L[sub->index];
+            idx[s] = sub->index;
+        }
+        softmax(r->S, idx, c->n_children, r->P);
+    }
+    d->confidence = r->P[best->index];
+    if (e->other && best != e->other && d->confidence < p->min_confidence) {
+        best = e->other;
+        d->confidence = 1.0 - d->confidence;
+    }
+    d->category = best;
+    d->subcategory = NULL;
+    int sub_signal = p->use_model;
+    for (size_t s = 0; !sub_signal && s < best->n_children; s++)
+        sub_signal = r->K[best->children[s]->index] > 0;
+    if (sub_signal) {
+        const struct tax_node *bs = NULL;
+        for (size_t s = 0; s < best->n_children; s++)
+            if (!bs || r->P[best->children[s]->index] > r->P[bs->index])
+                bs = best->children[s];
+        d->subcategory = bs;
+    }
+    return 0;
+}
+
+int clf_text_decide(const struct clf_engine *e, const struct clf_input *in,
+                    struct clf_decision *out, struct stdtax_error *err)
+{
+    struct run r = {.e = e};
+    int rc = run_score(&r, in, out, err);
+    run_free(&r);
+    return rc;
+}
+
+/* ---- the JSON result ------------------------------------------------------------- */
+
+static double round4(double x)
+{
+    return round(x * 10000.0) / 10000.0;
+}
+
+static json_t *node_ref(const struct tax_node *n)
+{
+    return json_pack("{s:s, s:s, s:s}", "code", n->code, "zh", n->zh, "en", n->en);
+}
+
+struct alt {
+    const struct tax_node *node;
+    double score;
+};
+
+static int alt_cmp(const void *a, const void *b)
+{
+    const struct alt *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score < y->score ? 1 : -1;
+    return x->node->index < y->node->index ? -1 : x->node->index > y->node->index;
+}
+
+static json_t *alternatives_json(const struct run *r, const struct clf_decision *d)
+{
+    const struct tax_taxonomy *tax = r->e->tax;
+    struct alt *alts = calloc(tax->n_nodes + 1, sizeof *alts);
+    json_t *arr = json_array();
+    if (!alts || !arr) {
+        free(alts);
+        json_decref(arr);
+        return NULL;
+    }
+    size_t n = 0;
+    /* Leaves of the tree ranked by P(category) * P(subcategory | category). */
+    for (size_t i = 0; i < tax->n_roots; i++) {
+        const struct tax_node *c = tax->roots[i];
+        double pc = r->P[c->index];
+        if (c->n_children == 0 && c != d->category)
+            alts[n++] = (struct alt){c, pc};
+        for (size_t s = 0; s < c->n_children; s++) {
+            const struct tax_node *sub = c->children[s];
+            if (sub == d->subcategory)
+                continue;
+            alts[n++] = (struct alt){sub, pc * r->P[sub->index]};
+        }
+    }
+    qsort(alts, n, sizeof *alts, alt_cmp);
+    for (size_t i = 0; i < n && i < CLF_ALTERNATIVES_MAX; i++) {
+        json_t *o = node_ref(alts[i].node);
+        json_object_set_new(o, "score", json_real(round4(alts[i].score)));
+        json_array_append_new(arr, o);
+    }
+    free(alts);
+    return arr;
+}
+
+static json_t *evidence_json(const struct run *r, const struct clf_input *in)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < r->n_hits; i++) {
+        const struct hit *h = &r->hits[i];
+        const struct norm_text *nt = &r->nt[h->field];
+        const struct term_ref *t = &r->e->terms[h->term];
+        size_t from = nt->src_offset[h->start];
+        size_t last = nt->src_offset[h->end - 1];
+        uint32_t cp;
+        size_t clen = utf8_char_decode(in->field[h->field] + last, in->len[h->field] - last,
+                                       &cp);
+        size_t to = last + (clen ? clen : 1);
+        json_array_append_new(
+            arr, json_pack("{s:s, s:s, s:s, s:I, s:I, s:f}", "term", t->term->term, "field",
+                           model_field_name(h->field), "node", t->node->code, "offset",
+                           (json_int_t)from, "length", (json_int_t)(to - from), "weight",
+                           round4(t->term->weight * r->e->p.field_weight[h->field])));
+    }
+    return arr;
+}
+
+static json_t *topics_json(const struct clf_decision *d)
+{
+    json_t *arr = json_array();
+    const struct tax_node *nodes[2] = {d->category, d->subcategory};
+    const struct tax_topic *seen[64];
+    size_t n_seen = 0;
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; nodes[k] && i < nodes[k]->n_topics; i++) {
+            const struct tax_topic *t = nodes[k]->topics[i];
+            int dup = 0;
+            for (size_t j = 0; j < n_seen; j++)
+                dup |= seen[j] == t;
+            if (dup || n_seen == sizeof seen / sizeof seen[0])
+                continue;
+            seen[n_seen++] = t;
+        }
+    }
+    /* Topic order is the file's, whatever node they came from. */
+    for (size_t i = 1; i < n_seen; i++)
+        for (size_t j = i; j > 0 && seen[j - 1]->index > seen[j]->index; j--) {
+            const struct tax_topic *tmp = seen[j];
+            seen[j] = seen[j - 1];
+            seen[j - 1] = tmp;
+        }
+    for (size_t i = 0; arr && i < n_seen; i++)
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "code", seen[i]->code, "zh",
+                                             seen[i]->zh, "en", seen[i]->en));
+    return arr;
+}
+
+int clf_text_classify(const struct clf_engine *e, const struct clf_input *in,
+                      json_t **result, struct stdtax_error *err)
+{
+    struct run r = {.e = e};
+    struct clf_decision d;
+    *result = NULL;
+    int rc = run_score(&r, in, &d, err);
+    if (rc != 0) {
+        run_free(&r);
+        return rc;
+    }
+    json_t *o = json_pack("{s:o, s:o, s:f, s:o, s:o, s:o, s:s, s:o}", "category",
+                          node_ref(d.category), "subcategory",
+                          d.subcategory ? node_ref(d.subcategory) : json_null(),
+                          "confidence", round4(d.confidence), "alternatives",
+                          alternatives_json(&r, &d), "evidence", evidence_json(&r, in),
+                          "priority_topics", topics_json(&d), "taxonomy_version",
+                          e->tax->version, "model_version",
+                          e->model && e->p.use_model ? json_string(model_version(e->model))
+                                                     : json_null());
+    run_free(&r);
+    if (!o)
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    *result = o;
+    return 0;
+}
