@@ -37,6 +37,8 @@ struct model_config {
     double alpha;                            /* Lidstone smoothing of the likelihoods */
     int uniform_prior;                       /* ignore class frequencies */
     unsigned field_weight[MODEL_FIELD_COUNT]; /* integer repeat count per field */
+    unsigned taxonomy_weight; /* repeat count of the taxonomy's labels and terms as
+                                 pseudo-documents (0: none); see train_taxonomy */
 };
 
 /* The defaults the shipped model is trained with. */
@@ -85,8 +87,10 @@ const struct model_config *model_config_get(const struct model *m);
 /* Scores normalised fields (any may be NULL).  logp has tax->n_nodes entries: for each
  * top-level node log P(category | text), for each subcategory log P(subcategory | text)
  * (the two levels are separate distributions), and -HUGE_VAL for nodes the model has no
- * training data for.  Returns 0, or STDTAX_ENOMEM. */
+ * training data for.  *n_features (may be NULL) receives the weighted number of n-grams
+ * the model knew, the evidence behind those log-probabilities.  Returns 0, or
+ * STDTAX_ENOMEM. */
 int model_text_score(const struct model *m, const struct norm_text *const *fields,
-                     double *logp);
+                     double *logp, double *n_features);
 
 #endif

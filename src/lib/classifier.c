@@ -295,8 +295,15 @@ static int run_score(struct run *r, const struct clf_input *in, struct clf_decis
         const struct norm_text *fields[MODEL_FIELD_COUNT];
         for (int f = 0; f < MODEL_FIELD_COUNT; f++)
             fields[f] = r->have[f] ? &r->nt[f] : NULL;
-        if (model_text_score(e->model, fields, r->L) != 0)
+        double n_feat = 0;
+        if (model_text_score(e->model, fields, r->L, &n_feat) != 0)
             return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+        /* Naive Bayes counts every overlapping n-gram as independent evidence, so its
+         * log-odds grow with the text's length and are far too sure of themselves;
+         * per n-gram they are comparable across texts and with keyword evidence. */
+        double per = n_feat > 1 ? 1.0 / n_feat : 1.0;
+        for (size_t i = 0; i < nn; i++)
+            r->L[i] *= per;
         /* A class without training data is as unlikely as the least likely one with. */
         double floor_[2] = {0, 0};
         for (size_t i = 0; i < nn; i++) {

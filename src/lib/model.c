@@ -34,6 +34,7 @@ void model_config_default(struct model_config *cfg)
         .alpha = 0.1,
         .uniform_prior = 0,
         .field_weight = {3, 2, 1, 1},
+        .taxonomy_weight = 0,
     };
 }
 
@@ -309,7 +310,7 @@ static void score_gram(void *vctx, uint64_t key, const char *gram, size_t len,
 }
 
 int model_text_score(const struct model *m, const struct norm_text *const *fields,
-                     double *logp)
+                     double *logp, double *n_features)
 {
     size_t n_all = m->lv[LV_CAT].n + m->lv[LV_SUB].n;
     double *acc = calloc(n_all + 1, sizeof *acc);
@@ -338,6 +339,8 @@ int model_text_score(const struct model *m, const struct norm_text *const *field
         for (size_t c = 0; c < lv->n; c++)
             logp[lv->node[c]] = sc.acc[l][c] - lse;
     }
+    if (n_features)
+        *n_features = sc.total;
     free(acc);
     return 0;
 }
@@ -419,6 +422,40 @@ static void train_gram(void *vctx, uint64_t key, const char *gram, size_t len,
         row[t->n_cls[LV_CAT] + t->cls_of[LV_SUB]] += weight;
 }
 
+/* The taxonomy's own words as pseudo-documents: each node's labels and evidence terms
+ * count for it (and a subcategory's for its parent too), each term repeated in
+ * proportion to its weight.  This is prior knowledge, not data: it gives classes with
+ * few or no labelled examples a vocabulary to generalise from. */
+static void train_taxonomy(struct train *t, const struct tax_taxonomy *tax,
+                           const size_t *cls_index)
+{
+    const struct model_config *cfg = t->cfg;
+    for (size_t i = 0; i < tax->n_nodes && !t->oom; i++) {
+        const struct tax_node *node = &tax->nodes[i];
+        if (node->n_terms == 0)
+            continue;
+        const struct tax_node *cat = node->parent ? node->parent : node;
+        t->cls_of[LV_CAT] = cls_index[cat->index];
+        t->cls_of[LV_SUB] = node->parent ? cls_index[node->index] : SIZE_MAX;
+        for (size_t k = 0; k < node->n_terms; k++) {
+            const struct tax_term *term = &node->terms[k];
+            long rep = lround(term->weight * cfg->taxonomy_weight);
+            grams_each(cfg, term->norm, strlen(term->norm), rep < 1 ? 1 : (unsigned)rep,
+                       train_gram, t);
+        }
+        const char *labels[2] = {node->zh, node->en};
+        for (int k = 0; k < 2; k++) {
+            char *norm = norm_string_new(labels[k]);
+            if (!norm) {
+                t->oom = 1;
+                return;
+            }
+            grams_each(cfg, norm, strlen(norm), cfg->taxonomy_weight, train_gram, t);
+            free(norm);
+        }
+    }
+}
+
 struct order {
     const char *gram;
     size_t idx;
@@ -466,7 +503,7 @@ static int config_check(const struct model_config *cfg, struct stdtax_error *err
     if (!(cfg->alpha > 0 && cfg->alpha <= 10))
         return stdtax_error_set(err, STDTAX_EINVAL, "/config/alpha", "must be in (0, 10]");
     for (int f = 0; f < MODEL_FIELD_COUNT; f++)
-        if (cfg->field_weight[f] > 100)
+        if (cfg->field_weight[f] > 100 || cfg->taxonomy_weight > 100)
             return stdtax_error_set(err, STDTAX_EINVAL, "/config/field_weights",
                                     "at most 100");
     return 0;
@@ -496,6 +533,7 @@ int model_train(const struct tax_taxonomy *tax, const struct model_example *ex, 
     rc = STDTAX_ENOMEM;
 
     /* Classes: the nodes with at least one example, in taxonomy order. */
+    int *is_cls = NULL;
     uint64_t *docs = calloc(tax->n_nodes + 1, sizeof *docs);
     if (!docs)
         goto fail;
@@ -504,15 +542,28 @@ int model_train(const struct tax_taxonomy *tax, const struct model_example *ex, 
         if (ex[i].subcategory)
             docs[ex[i].subcategory->index]++;
     }
+    /* With taxonomy pseudo-documents every node that has evidence is a class. */
+    is_cls = calloc(tax->n_nodes + 1, sizeof *is_cls);
+    if (!is_cls)
+        goto fail_docs;
+    for (size_t i = 0; i < tax->n_nodes; i++) {
+        const struct tax_node *node = &tax->nodes[i];
+        is_cls[i] = docs[i] > 0;
+        if (cfg->taxonomy_weight > 0 && node->n_terms > 0) {
+            is_cls[i] = 1;
+            if (node->parent)
+                is_cls[node->parent->index] = 1;
+        }
+    }
     for (size_t i = 0; i < tax->n_nodes; i++)
-        if (docs[i])
+        if (is_cls[i])
             t.n_cls[tax->nodes[i].depth == 0 ? LV_CAT : LV_SUB]++;
     for (int l = 0; l < LV_COUNT; l++)
         if (level_alloc(&m->lv[l], t.n_cls[l]) != 0)
             goto fail_docs;
     size_t fill[LV_COUNT] = {0, 0};
     for (size_t i = 0; i < tax->n_nodes; i++) {
-        if (!docs[i])
+        if (!is_cls[i])
             continue;
         int l = tax->nodes[i].depth == 0 ? LV_CAT : LV_SUB;
         cls_index[i] = fill[l];
@@ -521,10 +572,14 @@ int model_train(const struct tax_taxonomy *tax, const struct model_example *ex, 
         fill[l]++;
     }
     free(docs);
+    free(is_cls);
     docs = NULL;
+    is_cls = NULL;
 
     if (train_grow(&t) != 0)
         goto fail;
+    if (cfg->taxonomy_weight > 0)
+        train_taxonomy(&t, tax, cls_index);
     for (size_t i = 0; i < n && !t.oom; i++) {
         t.cls_of[LV_CAT] = cls_index[ex[i].category->index];
         t.cls_of[LV_SUB] = ex[i].subcategory ? cls_index[ex[i].subcategory->index] : SIZE_MAX;
@@ -615,6 +670,7 @@ fail_ord:
     free(ord);
 fail_docs:
     free(docs);
+    free(is_cls);
 fail:
     for (size_t f = 0; f < t.n_feat; f++)
         free(t.gram[f]);
@@ -665,12 +721,13 @@ json_t *model_to_json(const struct model *m)
         json_object_set_new(weights, field_names[f],
                             json_integer(m->cfg.field_weight[f]));
     json_t *root = json_pack(
-        "{s:s, s:i, s:s, s:{s:s, s:s, s:I}, s:{s:i, s:i, s:b, s:f, s:b, s:o}, s:o, s:o}",
+        "{s:s, s:i, s:s, s:{s:s, s:s, s:I}, s:{s:i, s:i, s:b, s:f, s:b, s:i, s:o}, s:o, s:o}",
         "format", "stdtax-naive-bayes", "format_version", MODEL_FORMAT_VERSION,
         "taxonomy_version", m->tax_version, "training", "file", m->train_file, "sha256",
         m->train_sha, "examples", (json_int_t)m->n_examples, "config", "ngram_min",
         m->cfg.ngram_min, "ngram_max", m->cfg.ngram_max, "words", m->cfg.words, "alpha",
-        m->cfg.alpha, "uniform_prior", m->cfg.uniform_prior, "field_weights", weights,
+        m->cfg.alpha, "uniform_prior", m->cfg.uniform_prior, "taxonomy_weight",
+        (int)m->cfg.taxonomy_weight, "field_weights", weights,
         "levels", levels, "features", features);
     if (root && m->version)
         json_object_set_new(root, "model_version", json_string(m->version));
@@ -727,8 +784,8 @@ static int load_levels(struct model *m, const json_t *levels, struct stdtax_erro
                                         code ? code : "?", level_names[l]);
             json_int_t d = json_integer_value(json_array_get(docs, c));
             json_int_t t = json_integer_value(json_array_get(tokens, c));
-            if (d <= 0 || t < 0)
-                return bad(err, ptr, "docs must be positive and tokens not negative");
+            if (d < 0 || t < 0)
+                return bad(err, ptr, "docs and tokens must not be negative");
             m->lv[l].node[c] = node->index;
             m->lv[l].docs[c] = (uint64_t)d;
             m->lv[l].tokens[c] = (uint64_t)t;
@@ -815,6 +872,8 @@ int model_json_load(const json_t *root, const struct tax_taxonomy *tax,
     m->cfg.words = json_is_true(json_object_get(cfg, "words"));
     m->cfg.alpha = json_number_value(json_object_get(cfg, "alpha"));
     m->cfg.uniform_prior = json_is_true(json_object_get(cfg, "uniform_prior"));
+    json_int_t tw = json_integer_value(json_object_get(cfg, "taxonomy_weight"));
+    m->cfg.taxonomy_weight = tw < 0 || tw > 100 ? 1000 : (unsigned)tw;
     const json_t *fw = json_object_get(cfg, "field_weights");
     for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
         json_int_t w = json_integer_value(json_object_get(fw, field_names[f]));
