@@ -40,6 +40,7 @@ struct clf_params {
     double sub_model_weight; /* lambda_s: weight of log P_nb(subcategory) */
     double other_baseline;   /* tau: evidence `other` gets for free */
     double min_confidence;   /* below this the answer is `other` */
+    int longest_match;       /* drop occurrences inside a longer one */
     int use_keywords, use_model;
 };
 
@@ -64,6 +65,17 @@ void clf_engine_free(struct clf_engine *e);
 const struct tax_taxonomy *clf_engine_taxonomy(const struct clf_engine *e);
 const struct model *clf_engine_model(const struct clf_engine *e); /* may be NULL */
 const struct clf_params *clf_engine_params(const struct clf_engine *e);
+
+/* Trains a model for this classifier: the naive Bayes part (model_train), then the
+ * per-category calibration of the taxonomy's keyword evidence on the same examples (a
+ * multinomial logistic regression over the keyword scores, ridge-penalised towards
+ * scale 1 and bias 0, fitted by fixed-step gradient descent, so deterministic).  params
+ * (NULL: defaults) give the keyword field weights.  *out is new and borrows tax. */
+int clf_model_train(const struct tax_taxonomy *tax, const struct model_example *ex,
+                    size_t n, const struct model_config *cfg,
+                    const struct clf_params *params, const char *source_name,
+                    const char *source_sha256, struct model **out,
+                    struct stdtax_error *err);
 
 struct clf_decision {
     const struct tax_node *category;    /* borrowed from the taxonomy */

@@ -28,6 +28,11 @@ enum model_field {
 /* "title", "title_en", "scope", "text".  Static. */
 const char *model_field_name(enum model_field f);
 
+/* An English-only standard often has its title twice, as title and title_en: counting
+ * both would double its evidence against a Chinese one.  Clears have[TITLE_EN] when the
+ * normalised title_en equals the normalised title. */
+void model_fields_dedupe(const struct norm_text *nt, int *have);
+
 #define MODEL_FORMAT_VERSION 1
 #define MODEL_LINE_MAX (1u << 20) /* a training line longer than this is refused */
 
@@ -39,6 +44,8 @@ struct model_config {
     unsigned field_weight[MODEL_FIELD_COUNT]; /* integer repeat count per field */
     unsigned taxonomy_weight; /* repeat count of the taxonomy's labels and terms as
                                  pseudo-documents (0: none); see train_taxonomy */
+    double cal_l2_scale, cal_l2_bias; /* ridge penalties of the keyword calibration
+                                         (classifier.h, clf_model_train) */
 };
 
 /* The defaults the shipped model is trained with. */
@@ -79,6 +86,15 @@ int model_json_load(const json_t *root, const struct tax_taxonomy *tax,
                     struct model **out, struct stdtax_error *err);
 
 void model_free(struct model *m);
+
+/* The per-category calibration of keyword evidence, fitted by the classifier
+ * (clf_model_train): a category's keyword score is scale * K + bias.  scale and bias are
+ * indexed by taxonomy node index; only top-level nodes are used.  Setting recomputes the
+ * model version.  Returns 0 or STDTAX_ENOMEM. */
+int model_calibration_set(struct model *m, const double *scale, const double *bias);
+/* 1 and the values when the model is calibrated, else 0 (scale 1, bias 0). */
+int model_calibration_get(const struct model *m, size_t node_index, double *scale,
+                          double *bias);
 
 /* Borrowed, valid until model_free. */
 const char *model_version(const struct model *m);

@@ -96,6 +96,8 @@ static void print_text(const json_t *r)
     }
 }
 
+static int show_errors;
+
 static int decide(const struct clf_engine *e, const struct model_example *ex,
                   struct clf_decision *d, size_t line, struct stdtax_error *err)
 {
@@ -107,6 +109,12 @@ static int decide(const struct clf_engine *e, const struct model_example *ex,
     int rc = clf_text_decide(e, &in, d, err);
     if (rc != 0)
         fprintf(stderr, "stdtax: example %zu: ", line + 1);
+    else if (show_errors && (d->category != ex->category ||
+                             (ex->subcategory && d->subcategory != ex->subcategory)))
+        fprintf(stderr, "line %zu: want %s got %s (%.2f): %s\n", line + 1,
+                ex->subcategory ? ex->subcategory->code : ex->category->code,
+                d->subcategory ? d->subcategory->code : d->category->code, d->confidence,
+                ex->field[MODEL_FIELD_TITLE]);
     return rc;
 }
 
@@ -116,7 +124,8 @@ int cmd_eval(int argc, char **argv)
         {"taxonomy", required_argument, NULL, 'T'}, {"model", required_argument, NULL, 'M'},
         {"json", no_argument, NULL, 'j'},           {"folds", required_argument, NULL, 'k'},
         {"cv", required_argument, NULL, 'k'},       {"mode", required_argument, NULL, 'm'},
-        {"set", required_argument, NULL, 's'},      {NULL, 0, NULL, 0}};
+        {"set", required_argument, NULL, 's'},      {"show-errors", no_argument, NULL, 'E'},
+        {NULL, 0, NULL, 0}};
     const char *tax_path = cli_default_taxonomy(), *model_path = cli_default_model();
     const char *mode = "combined";
     int as_json = 0, folds = 0;
@@ -138,6 +147,7 @@ int cmd_eval(int argc, char **argv)
             }
             break;
         case 'm': mode = optarg; break;
+        case 'E': show_errors = 1; break;
         case 's':
             if (cli_param_set(optarg, &params, &cfg) != 0) {
                 fprintf(stderr, "stdtax: unknown or bad setting \"%s\"\n", optarg);
@@ -209,7 +219,7 @@ int cmd_eval(int argc, char **argv)
         struct model *m = NULL;
         struct clf_engine *e = NULL;
         if (params.use_model)
-            rc = model_train(tax, train, nt, &cfg, "fold", "", &m, &err);
+            rc = clf_model_train(tax, train, nt, &cfg, &params, "fold", "", &m, &err);
         if (rc == 0)
             rc = clf_engine_new(tax, m, &params, &e, &err);
         for (size_t i = (size_t)k; rc == 0 && i < n; i += (size_t)folds) {

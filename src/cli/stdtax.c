@@ -20,7 +20,7 @@ static const struct {
      "[--scope S] [--text T] | FILE.jsonl | -)"},
     {"eval", cmd_eval,
      "eval [--taxonomy F] [--model F] [--json] [--folds K] [--mode combined|keywords|model] "
-     "[--set KEY=VALUE]... FILE.jsonl"},
+     "[--set KEY=VALUE]... [--show-errors] FILE.jsonl"},
     {"train", cmd_train, "train [--taxonomy F] [--out F] [--set KEY=VALUE]... FILE.jsonl"},
     {"taxonomy", cmd_taxonomy, "taxonomy validate FILE"},
 };
@@ -99,6 +99,8 @@ int cli_param_set(const char *kv, struct clf_params *p, struct model_config *cfg
             return p->sub_model_weight = v, 0;
         if (KEY("other_baseline"))
             return p->other_baseline = v, 0;
+        if (KEY("longest_match"))
+            return p->longest_match = v != 0, 0;
         if (KEY("min_confidence"))
             return p->min_confidence = v, 0;
         for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
@@ -109,6 +111,10 @@ int cli_param_set(const char *kv, struct clf_params *p, struct model_config *cfg
         }
     }
     if (cfg) {
+        if (KEY("cal_l2_scale"))
+            return cfg->cal_l2_scale = v, 0;
+        if (KEY("cal_l2_bias"))
+            return cfg->cal_l2_bias = v, 0;
         if (KEY("alpha"))
             return cfg->alpha = v, 0;
         if (KEY("ngram_min"))

@@ -20,10 +20,11 @@ void clf_params_default(struct clf_params *p)
     *p = (struct clf_params){
         .field_weight = {1.0, 0.8, 0.5, 0.3},
         .keyword_weight = 1.0,
-        .model_weight = 0.1,
-        .sub_model_weight = 0.1,
+        .model_weight = 2.0,
+        .sub_model_weight = 0.3,
         .other_baseline = 0.5,
         .min_confidence = 0.0,
+        .longest_match = 0, /* measured: slightly worse with this taxonomy's weights */
         .use_keywords = 1,
         .use_model = 1,
     };
@@ -187,8 +188,11 @@ struct run {
     int have[MODEL_FIELD_COUNT];
     int field;           /* being scanned */
     double *term_best;   /* per term: the best field weight it was seen with */
-    struct hit hits[CLF_EVIDENCE_MAX];
+    struct hit hits[CLF_EVIDENCE_MAX]; /* evidence listed in the result */
     size_t n_hits;
+    struct hit *found; /* every occurrence in the field being scanned */
+    size_t n_found, cap_found;
+    int oom;
     double *K;    /* keyword evidence per node (own terms only) */
     double *L;    /* model log-probabilities per node */
     double *S;    /* combined score per node */
@@ -196,15 +200,67 @@ struct run {
                      their parent */
 };
 
+#define HITS_PER_FIELD_MAX (1u << 18) /* a hostile text stops being scanned here */
+
 static int on_hit(void *ctx, uint32_t id, size_t start, size_t end)
 {
     struct run *r = ctx;
-    double fw = r->e->p.field_weight[r->field];
-    if (fw > r->term_best[id])
-        r->term_best[id] = fw;
-    if (r->n_hits < CLF_EVIDENCE_MAX)
-        r->hits[r->n_hits++] = (struct hit){id, r->field, start, end};
+    if (r->n_found == r->cap_found) {
+        size_t cap = r->cap_found ? 2 * r->cap_found : 64;
+        if (cap > HITS_PER_FIELD_MAX)
+            return 1;
+        struct hit *h = realloc(r->found, cap * sizeof *h);
+        if (!h) {
+            r->oom = 1;
+            return 1;
+        }
+        r->found = h;
+        r->cap_found = cap;
+    }
+    r->found[r->n_found++] = (struct hit){id, r->field, start, end};
     return 0;
+}
+
+static int hit_span_cmp(const void *a, const void *b)
+{
+    const struct hit *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    if (x->end != y->end)
+        return x->end > y->end ? -1 : 1;
+    return x->term < y->term ? -1 : x->term > y->term;
+}
+
+/* Longest match wins: an occurrence inside a longer one ("安全" inside "安全防范", "人脸"
+ * inside "人脸识别") is not evidence of its own.  Sorted by start, then longest first,
+ * a hit is inside a longer one exactly when the furthest end seen so far reaches its end
+ * and that span is not the hit's own. */
+static void hits_keep_longest(struct run *r)
+{
+    qsort(r->found, r->n_found, sizeof *r->found, hit_span_cmp);
+    size_t kept = 0, far_start = 0, far_end = 0;
+    int any = 0;
+    for (size_t i = 0; i < r->n_found; i++) {
+        struct hit h = r->found[i];
+        int inside = any && far_end >= h.end && !(far_start == h.start && far_end == h.end);
+        if (!any || h.end > far_end) {
+            far_start = h.start;
+            far_end = h.end;
+            any = 1;
+        }
+        if (!inside)
+            r->found[kept++] = h;
+    }
+    r->n_found = kept;
+    /* Back to text order for the evidence list. */
+    for (size_t i = 1; i < kept; i++)
+        for (size_t j = i; j > 0 && r->found[j - 1].start == r->found[j].start &&
+                           r->found[j - 1].end > r->found[j].end;
+             j--) {
+            struct hit t = r->found[j];
+            r->found[j] = r->found[j - 1];
+            r->found[j - 1] = t;
+        }
 }
 
 static void run_free(struct run *r)
@@ -214,6 +270,7 @@ static void run_free(struct run *r)
             norm_text_free(&r->nt[f]);
     free(r->term_best);
     free(r->K);
+    free(r->found);
 }
 
 /* Validates and normalises every field. */
@@ -241,10 +298,28 @@ static int run_prepare(struct run *r, const struct clf_input *in, struct stdtax_
         r->have[f] = 1;
         any |= r->nt[f].len > 0;
     }
+    int have[MODEL_FIELD_COUNT];
+    memcpy(have, r->have, sizeof have);
+    model_fields_dedupe(r->nt, have);
+    if (!have[MODEL_FIELD_TITLE_EN] && r->have[MODEL_FIELD_TITLE_EN]) {
+        norm_text_free(&r->nt[MODEL_FIELD_TITLE_EN]);
+        r->have[MODEL_FIELD_TITLE_EN] = 0;
+    }
     if (!any)
         return stdtax_error_set(err, STDTAX_EEMPTY, "",
                                 "nothing to classify: every field is empty");
     return 0;
+}
+
+/* K of a category: its own terms, every subcategory's, and for `other` the baseline. */
+static double category_evidence(const struct run *r, const struct tax_node *c)
+{
+    double k = r->K[c->index];
+    for (size_t s = 0; s < c->n_children; s++)
+        k += r->K[c->children[s]->index];
+    if (c == r->e->other)
+        k += r->e->p.other_baseline;
+    return k;
 }
 
 static void softmax(double *x, const size_t *idx, size_t n, double *out)
@@ -285,7 +360,20 @@ static int run_score(struct run *r, const struct clf_input *in, struct clf_decis
             if (!r->have[f])
                 continue;
             r->field = f;
+            r->n_found = 0;
             match_text_scan(e->ac, r->nt[f].bytes, r->nt[f].len, on_hit, r);
+            if (r->oom)
+                return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+            if (p->longest_match)
+                hits_keep_longest(r);
+            double fw = p->field_weight[f];
+            for (size_t i = 0; i < r->n_found; i++) {
+                const struct hit *h = &r->found[i];
+                if (fw > r->term_best[h->term])
+                    r->term_best[h->term] = fw;
+                if (r->n_hits < CLF_EVIDENCE_MAX)
+                    r->hits[r->n_hits++] = *h;
+            }
         }
         for (size_t t = 0; t < e->n_terms; t++)
             if (r->term_best[t] > 0)
@@ -316,14 +404,16 @@ static int run_score(struct run *r, const struct clf_input *in, struct clf_decis
                 r->L[i] = floor_[tax->nodes[i].depth];
     }
 
-    /* Categories: own evidence plus the evidence of every subcategory. */
+    /* Categories: own evidence plus the evidence of every subcategory, calibrated. */
     for (size_t i = 0; i < tax->n_roots; i++) {
         const struct tax_node *c = tax->roots[i];
-        double k = r->K[c->index];
-        for (size_t s = 0; s < c->n_children; s++)
-            k += r->K[c->children[s]->index];
-        if (c == e->other && p->use_keywords)
-            k += p->other_baseline;
+        double k = 0;
+        if (p->use_keywords) {
+            double scale = 1, bias = 0;
+            if (e->model)
+                model_calibration_get(e->model, c->index, &scale, &bias);
+            k = scale * category_evidence(r, c) + bias;
+        }
         r->S[c->index] = p->keyword_weight * k + p->model_weight * r->L[c->index];
         idx[i] = c->index;
     }
@@ -507,5 +597,115 @@ int clf_text_classify(const struct clf_engine *e, const struct clf_input *in,
     if (!o)
         return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     *result = o;
+    return 0;
+}
+
+/* ---- training the calibration -------------------------------------------------------- */
+
+#define CAL_ITERATIONS 2000
+#define CAL_STEP 0.2
+
+/* Minimises mean(-log softmax(scale_c * x_ic + bias_c)[y_i]) + l2_s/2 sum (scale_c - 1)^2
+ * + l2_b/2 sum bias_c^2 over the categories; x is n x nc, y the category position. */
+static void calibration_fit(const double *x, const size_t *y, size_t n, size_t nc,
+                            double l2_scale, double l2_bias, double *scale, double *bias)
+{
+    double *g = calloc(2 * nc + nc, sizeof *g);
+    if (!g)
+        return; /* the identity calibration stays */
+    double *gs = g, *gb = g + nc, *s = g + 2 * nc;
+    for (int it = 0; it < CAL_ITERATIONS; it++) {
+        memset(g, 0, 2 * nc * sizeof *g);
+        for (size_t i = 0; i < n; i++) {
+            const double *xi = x + i * nc;
+            double best = -HUGE_VAL, sum = 0;
+            for (size_t c = 0; c < nc; c++) {
+                s[c] = scale[c] * xi[c] + bias[c];
+                if (s[c] > best)
+                    best = s[c];
+            }
+            for (size_t c = 0; c < nc; c++)
+                sum += (s[c] = exp(s[c] - best));
+            for (size_t c = 0; c < nc; c++) {
+                double d = s[c] / sum - (c == y[i] ? 1.0 : 0.0);
+                gs[c] += d * xi[c];
+                gb[c] += d;
+            }
+        }
+        for (size_t c = 0; c < nc; c++) {
+            scale[c] -= CAL_STEP * (gs[c] / (double)n + l2_scale * (scale[c] - 1.0));
+            bias[c] -= CAL_STEP * (gb[c] / (double)n + l2_bias * bias[c]);
+        }
+    }
+    free(g);
+}
+
+int clf_model_train(const struct tax_taxonomy *tax, const struct model_example *ex,
+                    size_t n, const struct model_config *cfg,
+                    const struct clf_params *params, const char *source_name,
+                    const char *source_sha256, struct model **out,
+                    struct stdtax_error *err)
+{
+    struct model *m = NULL;
+    int rc = model_train(tax, ex, n, cfg, source_name, source_sha256, &m, err);
+    if (rc != 0)
+        return rc;
+    struct clf_params kp;
+    if (params)
+        kp = *params;
+    else
+        clf_params_default(&kp);
+    kp.use_keywords = 1;
+    kp.use_model = 0;
+    struct clf_engine *e = NULL;
+    rc = clf_engine_new(tax, NULL, &kp, &e, err);
+    size_t nc = tax->n_roots, nn = tax->n_nodes;
+    double *x = calloc(n * nc + 1, sizeof *x);
+    size_t *y = calloc(n + 1, sizeof *y);
+    double *scale = calloc(nn + 1, sizeof *scale), *bias = calloc(nn + 1, sizeof *bias);
+    double *cs = calloc(nc + 1, sizeof *cs), *cb = calloc(nc + 1, sizeof *cb);
+    if (rc == 0 && (!x || !y || !scale || !bias || !cs || !cb))
+        rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        struct clf_input in = {{NULL}, {0}};
+        for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
+            in.field[f] = ex[i].field[f];
+            in.len[f] = ex[i].field[f] ? strlen(ex[i].field[f]) : 0;
+        }
+        struct run r = {.e = e};
+        struct clf_decision d;
+        rc = run_score(&r, &in, &d, err);
+        for (size_t c = 0; rc == 0 && c < nc; c++) {
+            x[i * nc + c] = category_evidence(&r, tax->roots[c]);
+            if (tax->roots[c] == ex[i].category)
+                y[i] = c;
+        }
+        run_free(&r);
+        if (rc != 0 && err)
+            snprintf(err->field, sizeof err->field, "example %zu", i + 1);
+    }
+    if (rc == 0) {
+        for (size_t c = 0; c < nc; c++)
+            cs[c] = 1.0;
+        calibration_fit(x, y, n, nc, cfg->cal_l2_scale, cfg->cal_l2_bias, cs, cb);
+        for (size_t c = 0; c < nc; c++) {
+            scale[tax->roots[c]->index] = cs[c];
+            bias[tax->roots[c]->index] = cb[c];
+        }
+        if (model_calibration_set(m, scale, bias) != 0)
+            rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    }
+    free(x);
+    free(y);
+    free(scale);
+    free(bias);
+    free(cs);
+    free(cb);
+    clf_engine_free(e);
+    if (rc != 0) {
+        model_free(m);
+        return rc;
+    }
+    *out = m;
     return 0;
 }

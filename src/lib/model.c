@@ -34,8 +34,19 @@ void model_config_default(struct model_config *cfg)
         .alpha = 0.1,
         .uniform_prior = 0,
         .field_weight = {3, 2, 1, 1},
-        .taxonomy_weight = 0,
+        .taxonomy_weight = 3,
+        .cal_l2_scale = 0.01,
+        .cal_l2_bias = 0.1,
     };
+}
+
+void model_fields_dedupe(const struct norm_text *nt, int *have)
+{
+    if (have[MODEL_FIELD_TITLE] && have[MODEL_FIELD_TITLE_EN] &&
+        nt[MODEL_FIELD_TITLE].len == nt[MODEL_FIELD_TITLE_EN].len &&
+        memcmp(nt[MODEL_FIELD_TITLE].bytes, nt[MODEL_FIELD_TITLE_EN].bytes,
+               nt[MODEL_FIELD_TITLE].len) == 0)
+        have[MODEL_FIELD_TITLE_EN] = 0;
 }
 
 /* ---- features ---------------------------------------------------------------------- */
@@ -203,6 +214,7 @@ struct model {
     size_t n_ent;
     struct table table;
     double log_alpha;
+    double *cal_scale, *cal_bias; /* per node index; NULL when not calibrated */
 };
 
 void model_free(struct model *m)
@@ -228,7 +240,48 @@ void model_free(struct model *m)
     free(m->key);
     free(m->ent);
     free(m->table.slot);
+    free(m->cal_scale);
+    free(m->cal_bias);
     free(m);
+}
+
+static int model_version_compute(struct model *m);
+
+/* Six decimals: what the file keeps, so a loaded model scores exactly like the trained
+ * one. */
+static double round6(double x)
+{
+    return round(x * 1e6) / 1e6;
+}
+
+int model_calibration_set(struct model *m, const double *scale, const double *bias)
+{
+    size_t n = m->tax->n_nodes;
+    if (!m->cal_scale)
+        m->cal_scale = calloc(n + 1, sizeof *m->cal_scale);
+    if (!m->cal_bias)
+        m->cal_bias = calloc(n + 1, sizeof *m->cal_bias);
+    if (!m->cal_scale || !m->cal_bias)
+        return STDTAX_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        int top = m->tax->nodes[i].depth == 0;
+        m->cal_scale[i] = top ? round6(scale[i]) : 1.0;
+        m->cal_bias[i] = top ? round6(bias[i]) : 0.0;
+    }
+    return model_version_compute(m);
+}
+
+int model_calibration_get(const struct model *m, size_t node_index, double *scale,
+                          double *bias)
+{
+    if (!m->cal_scale || node_index >= m->tax->n_nodes) {
+        *scale = 1.0;
+        *bias = 0.0;
+        return 0;
+    }
+    *scale = m->cal_scale[node_index];
+    *bias = m->cal_bias[node_index];
+    return 1;
 }
 
 const char *model_version(const struct model *m)
@@ -500,6 +553,9 @@ static int config_check(const struct model_config *cfg, struct stdtax_error *err
 {
     if (cfg->ngram_min < 1 || cfg->ngram_max > 3 || cfg->ngram_min > cfg->ngram_max)
         return stdtax_error_set(err, STDTAX_EINVAL, "/config", "n-grams must be 1..3");
+    if (!(cfg->cal_l2_scale >= 0 && cfg->cal_l2_scale <= 100 && cfg->cal_l2_bias >= 0 &&
+          cfg->cal_l2_bias <= 100))
+        return stdtax_error_set(err, STDTAX_EINVAL, "/config", "cal_l2_* must be in [0, 100]");
     if (!(cfg->alpha > 0 && cfg->alpha <= 10))
         return stdtax_error_set(err, STDTAX_EINVAL, "/config/alpha", "must be in (0, 10]");
     for (int f = 0; f < MODEL_FIELD_COUNT; f++)
@@ -583,21 +639,33 @@ int model_train(const struct tax_taxonomy *tax, const struct model_example *ex, 
     for (size_t i = 0; i < n && !t.oom; i++) {
         t.cls_of[LV_CAT] = cls_index[ex[i].category->index];
         t.cls_of[LV_SUB] = ex[i].subcategory ? cls_index[ex[i].subcategory->index] : SIZE_MAX;
-        for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
-            if (!ex[i].field[f] || cfg->field_weight[f] == 0)
+        struct norm_text nt[MODEL_FIELD_COUNT];
+        int have[MODEL_FIELD_COUNT] = {0};
+        for (int f = 0; f < MODEL_FIELD_COUNT && rc == STDTAX_ENOMEM; f++) {
+            if (!ex[i].field[f])
                 continue;
-            struct norm_text nt;
-            int nrc = norm_text_new(ex[i].field[f], strlen(ex[i].field[f]), &nt, err);
+            int nrc = norm_text_new(ex[i].field[f], strlen(ex[i].field[f]), &nt[f], err);
             if (nrc != 0) {
                 rc = nrc;
                 if (err)
                     snprintf(err->field, sizeof err->field, "example %zu/%s", i,
                              model_field_name(f));
-                goto fail;
+                break;
             }
-            grams_each(cfg, nt.bytes, nt.len, cfg->field_weight[f], train_gram, &t);
-            norm_text_free(&nt);
+            have[f] = 1;
         }
+        if (rc == STDTAX_ENOMEM) {
+            model_fields_dedupe(nt, have);
+            for (int f = 0; f < MODEL_FIELD_COUNT; f++)
+                if (have[f] && cfg->field_weight[f] > 0)
+                    grams_each(cfg, nt[f].bytes, nt[f].len, cfg->field_weight[f],
+                               train_gram, &t);
+        }
+        for (int f = 0; f < MODEL_FIELD_COUNT; f++)
+            if (have[f])
+                norm_text_free(&nt[f]);
+        if (rc != STDTAX_ENOMEM)
+            goto fail;
     }
     if (t.oom)
         goto fail;
@@ -729,6 +797,22 @@ json_t *model_to_json(const struct model *m)
         m->cfg.alpha, "uniform_prior", m->cfg.uniform_prior, "taxonomy_weight",
         (int)m->cfg.taxonomy_weight, "field_weights", weights,
         "levels", levels, "features", features);
+    if (root) {
+        json_t *cal = json_null();
+        if (m->cal_scale) {
+            json_t *sc = json_object(), *bi = json_object();
+            for (size_t i = 0; i < m->tax->n_roots; i++) {
+                const struct tax_node *c = m->tax->roots[i];
+                json_object_set_new(sc, c->code, json_real(m->cal_scale[c->index]));
+                json_object_set_new(bi, c->code, json_real(m->cal_bias[c->index]));
+            }
+            cal = json_pack("{s:o, s:o}", "scale", sc, "bias", bi);
+        }
+        json_object_set_new(root, "calibration", cal);
+        json_t *c = json_object_get(root, "config");
+        json_object_set_new(c, "cal_l2_scale", json_real(m->cfg.cal_l2_scale));
+        json_object_set_new(c, "cal_l2_bias", json_real(m->cfg.cal_l2_bias));
+    }
     if (root && m->version)
         json_object_set_new(root, "model_version", json_string(m->version));
     return root;
@@ -844,6 +928,40 @@ static int load_features(struct model *m, const json_t *features, struct stdtax_
     return 0;
 }
 
+static int load_calibration(struct model *m, const json_t *cal, struct stdtax_error *err)
+{
+    if (!cal || json_is_null(cal))
+        return 0;
+    const json_t *sc = json_object_get(cal, "scale"), *bi = json_object_get(cal, "bias");
+    if (!json_is_object(sc) || !json_is_object(bi))
+        return bad(err, "/calibration", "must be {scale: {...}, bias: {...}}");
+    size_t n = m->tax->n_nodes;
+    m->cal_scale = calloc(n + 1, sizeof *m->cal_scale);
+    m->cal_bias = calloc(n + 1, sizeof *m->cal_bias);
+    if (!m->cal_scale || !m->cal_bias)
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    for (size_t i = 0; i < n; i++)
+        m->cal_scale[i] = 1.0;
+    const char *code;
+    const json_t *v;
+    const json_t *maps[2] = {sc, bi};
+    double *dst[2] = {m->cal_scale, m->cal_bias};
+    for (int k = 0; k < 2; k++) {
+        json_object_foreach((json_t *)maps[k], code, v)
+        {
+            const struct tax_node *node = tax_node_find(m->tax, code);
+            if (!node || node->depth != 0)
+                return stdtax_error_set(err, STDTAX_EVERSION, "/calibration",
+                                        "\"%s\" is not a category of the taxonomy", code);
+            if (!json_is_number(v) || !isfinite(json_number_value(v)) ||
+                fabs(json_number_value(v)) > 1e6)
+                return bad(err, "/calibration", "values must be finite numbers");
+            dst[k][node->index] = json_number_value(v);
+        }
+    }
+    return 0;
+}
+
 int model_json_load(const json_t *root, const struct tax_taxonomy *tax,
                     struct model **out, struct stdtax_error *err)
 {
@@ -874,6 +992,8 @@ int model_json_load(const json_t *root, const struct tax_taxonomy *tax,
     m->cfg.uniform_prior = json_is_true(json_object_get(cfg, "uniform_prior"));
     json_int_t tw = json_integer_value(json_object_get(cfg, "taxonomy_weight"));
     m->cfg.taxonomy_weight = tw < 0 || tw > 100 ? 1000 : (unsigned)tw;
+    m->cfg.cal_l2_scale = json_number_value(json_object_get(cfg, "cal_l2_scale"));
+    m->cfg.cal_l2_bias = json_number_value(json_object_get(cfg, "cal_l2_bias"));
     const json_t *fw = json_object_get(cfg, "field_weights");
     for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
         json_int_t w = json_integer_value(json_object_get(fw, field_names[f]));
@@ -898,6 +1018,8 @@ int model_json_load(const json_t *root, const struct tax_taxonomy *tax,
         else if (!ver || !*ver)
             rc = bad(err, "/model_version", "missing");
     }
+    if (rc == 0)
+        rc = load_calibration(m, json_object_get(root, "calibration"), err);
     if (rc == 0 && model_finish(m) != 0)
         rc = bad(err, "/features", "a feature appears twice");
     if (rc != 0) {
