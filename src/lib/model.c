@@ -655,9 +655,11 @@ int model_train(const struct tax_taxonomy *tax, const struct model_example *ex, 
             have[f] = 1;
         }
         if (rc == STDTAX_ENOMEM) {
-            model_fields_dedupe(nt, have);
+            int use[MODEL_FIELD_COUNT];
+            memcpy(use, have, sizeof use);
+            model_fields_dedupe(nt, use);
             for (int f = 0; f < MODEL_FIELD_COUNT; f++)
-                if (have[f] && cfg->field_weight[f] > 0)
+                if (use[f] && cfg->field_weight[f] > 0)
                     grams_each(cfg, nt[f].bytes, nt[f].len, cfg->field_weight[f],
                                train_gram, &t);
         }

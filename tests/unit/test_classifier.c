@@ -1,6 +1,7 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "stdtax/classifier.h"
 
@@ -303,4 +304,84 @@ Test(classifier, deterministic_with_and_without_a_model)
     clf_engine_free(with);
     model_free(m);
     model_examples_free(ex, n);
+}
+
+Test(classifier, longest_match_drops_nested_occurrences)
+{
+    struct clf_params p;
+    clf_params_default(&p);
+    const struct tax_taxonomy *tax = clf_engine_taxonomy(engine);
+    struct stdtax_error err = {0};
+    for (int longest = 0; longest <= 1; longest++) {
+        p.longest_match = longest;
+        struct clf_engine *e = NULL;
+        cr_assert_eq(clf_engine_new(tax, NULL, &p, &e, &err), 0);
+        json_t *r = classify(e, input("交通信号灯", NULL, NULL, NULL));
+        cr_expect_not_null(evidence_for(r, "交通信号", "title"));
+        if (longest)
+            cr_expect_null(evidence_for(r, "交通", "title"), "inside 交通信号");
+        else
+            cr_expect_not_null(evidence_for(r, "交通", "title"));
+        json_decref(r);
+        clf_engine_free(e);
+    }
+}
+
+/* Examples where sensors and transport both appear but the label is always transport:
+ * the fitted calibration must learn to prefer industry evidence. */
+Test(classifier, calibration_learns_category_preferences)
+{
+    const struct tax_taxonomy *tax = clf_engine_taxonomy(engine);
+    const struct tax_node *transport = tax_node_find(tax, "industry.transport");
+    const struct tax_node *chips = tax_node_find(tax, "infra.chips");
+    static const char *const titles[] = {"交通传感器", "交通 传感器 接口", "交通 sensor",
+                                         "交通传感器 标定", "芯片", "芯片 接口"};
+    struct model_example ex[6];
+    memset(ex, 0, sizeof ex);
+    for (size_t i = 0; i < 6; i++) {
+        ex[i].field[MODEL_FIELD_TITLE] = (char *)titles[i];
+        ex[i].subcategory = i < 4 ? transport : chips;
+        ex[i].category = ex[i].subcategory->parent;
+    }
+    struct model_config cfg;
+    model_config_default(&cfg);
+    struct clf_params p;
+    clf_params_default(&p);
+    p.model_weight = p.sub_model_weight = 0; /* keywords only, but calibrated */
+    struct model *m = NULL;
+    struct stdtax_error err = {0};
+    cr_assert_eq(clf_model_train(tax, ex, 6, &cfg, &p, "t", "", &m, &err), 0, "%s",
+                 err.text);
+    double scale_infra, bias_infra, scale_ind, bias_ind;
+    cr_expect_eq(model_calibration_get(m, tax_node_find(tax, "infra")->index, &scale_infra,
+                                       &bias_infra),
+                 1);
+    model_calibration_get(m, transport->parent->index, &scale_ind, &bias_ind);
+    cr_expect_gt(scale_ind, scale_infra);
+
+    struct clf_input in = input("新型交通传感器", NULL, NULL, NULL);
+    struct clf_decision d;
+    cr_assert_eq(clf_text_decide(engine, &in, &d, &err), 0);
+    cr_expect_str_eq(d.category->code, "infra", "uncalibrated: sensors 0.9 = transport 0.9,"
+                                                " file order decides");
+    struct clf_engine *cal = NULL;
+    cr_assert_eq(clf_engine_new(tax, m, &p, &cal, &err), 0);
+    cr_assert_eq(clf_text_decide(cal, &in, &d, &err), 0);
+    cr_expect_str_eq(d.category->code, "industry");
+    /* Saved and loaded, the calibration and its decisions stay the same. */
+    char path[] = "/tmp/stdtax-cal-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    cr_assert_eq(model_file_save(m, path, &err), 0);
+    struct model *loaded = NULL;
+    cr_assert_eq(model_file_load(path, tax, &loaded, &err), 0, "%s", err.text);
+    unlink(path);
+    double s2, b2;
+    model_calibration_get(loaded, transport->parent->index, &s2, &b2);
+    cr_expect(s2 == scale_ind && b2 == bias_ind);
+    cr_expect_str_eq(model_version(loaded), model_version(m));
+    clf_engine_free(cal);
+    model_free(loaded);
+    model_free(m);
 }

@@ -42,7 +42,7 @@ TestSuite(model, .init = setup, .fini = teardown);
 
 Test(model, reads_examples_by_code_and_label)
 {
-    cr_assert_eq(n_ex, 9); /* the blank line is skipped */
+    cr_assert_eq(n_ex, 10); /* the blank line is skipped */
     cr_expect_eq(ex[1].category, tax_node_find(tax, "infra"));
     cr_expect_eq(ex[1].subcategory, tax_node_find(tax, "infra.chips"));
     cr_expect_eq(ex[4].category, tax_node_find(tax, "products"));
@@ -197,7 +197,7 @@ Test(model, recorded_config_and_source)
     cr_expect_str_eq(json_string_value(json_object_get(j, "taxonomy_version")), "fixture.1");
     json_t *tr = json_object_get(j, "training");
     cr_expect_str_eq(json_string_value(json_object_get(tr, "sha256")), sha);
-    cr_expect_eq(json_integer_value(json_object_get(tr, "examples")), 9);
+    cr_expect_eq(json_integer_value(json_object_get(tr, "examples")), 10);
     cr_expect_float_eq(json_real_value(json_object_get(json_object_get(j, "config"),
                                                        "alpha")),
                        0.5, 1e-12);
@@ -267,4 +267,45 @@ Test(model, taxonomy_terms_give_unseen_classes_a_vocabulary)
     cr_expect_str_eq(tax->nodes[best].code, "industry.healthcare");
     free(lw);
     model_free(with);
+}
+
+Test(model, a_title_en_equal_to_the_title_counts_once)
+{
+    const char *a = "Sensor  fusion, interface", *b = "SENSOR fusion interface";
+    struct norm_text nt[MODEL_FIELD_COUNT];
+    struct stdtax_error err;
+    cr_assert_eq(norm_text_new(a, strlen(a), &nt[MODEL_FIELD_TITLE], &err), 0);
+    cr_assert_eq(norm_text_new(b, strlen(b), &nt[MODEL_FIELD_TITLE_EN], &err), 0);
+    int have[MODEL_FIELD_COUNT] = {1, 1, 0, 0};
+    model_fields_dedupe(nt, have);
+    cr_expect_eq(have[MODEL_FIELD_TITLE], 1);
+    cr_expect_eq(have[MODEL_FIELD_TITLE_EN], 0);
+    norm_text_free(&nt[MODEL_FIELD_TITLE_EN]);
+    b = "Sensor fusion interfaces";
+    cr_assert_eq(norm_text_new(b, strlen(b), &nt[MODEL_FIELD_TITLE_EN], &err), 0);
+    have[MODEL_FIELD_TITLE_EN] = 1;
+    model_fields_dedupe(nt, have);
+    cr_expect_eq(have[MODEL_FIELD_TITLE_EN], 1);
+    norm_text_free(&nt[MODEL_FIELD_TITLE]);
+    norm_text_free(&nt[MODEL_FIELD_TITLE_EN]);
+
+    /* In training: the example's words are counted with the title's weight only. */
+    struct model_config cfg;
+    model_config_default(&cfg);
+    cfg.taxonomy_weight = 0;
+    struct model *m = train(&cfg);
+    json_t *j = model_to_json(m);
+    size_t i;
+    json_t *row;
+    json_int_t fusion = -1;
+    json_array_foreach(json_object_get(j, "features"), i, row)
+    {
+        if (strcmp(json_string_value(json_array_get(row, 0)), "w:fusion") == 0)
+            fusion = json_integer_value(json_array_get(json_array_get(json_array_get(row, 1),
+                                                                      0),
+                                                       1));
+    }
+    cr_expect_eq(fusion, (json_int_t)cfg.field_weight[MODEL_FIELD_TITLE]);
+    json_decref(j);
+    model_free(m);
 }
