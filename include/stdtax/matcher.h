@@ -22,6 +22,17 @@ struct match_automaton;
 int match_automaton_new(struct match_automaton **out);
 void match_automaton_free(struct match_automaton *ac);
 
+/* Patterns longer than this are STDTAX_ETOOBIG. */
+#define MATCH_PATTERN_MAX 1024
+/* States nearest the root that get a full 256-entry transition row (1 KiB each). */
+#define MATCH_DENSE_ROWS_DEFAULT 1024
+#define MATCH_DENSE_ROWS_MAX 65536
+
+/* Sets how many states get a dense row (1..MATCH_DENSE_ROWS_MAX; the root always
+ * does); a space/speed trade-off that does not change results.  Only before
+ * match_automaton_build.  Returns 0 or STDTAX_EINVAL. */
+int match_automaton_dense_set(struct match_automaton *ac, size_t rows);
+
 /* Adds a pattern (copied) with a caller-chosen id; the same bytes may be added with
  * several ids.  Empty patterns are STDTAX_EINVAL.  Only before match_automaton_build. */
 int match_pattern_add(struct match_automaton *ac, const char *pattern, size_t len,

@@ -6,7 +6,13 @@
  * punctuation (ASCII and CJK punctuation, general punctuation U+2000..U+206F, CJK symbols
  * U+3000..U+303F, full-width forms punctuation) becomes one ' ', and the text is trimmed.
  * Letters, digits and CJK ideographs are kept.  Each output byte knows the byte offset of
- * the input character it came from, so evidence can point into the caller's text. */
+ * the input character it came from, so evidence can point into the caller's text.
+ * Details (the rule table is in normalise.c): all ASCII punctuation, '+', '#', '/' and
+ * '.' included, becomes a space ("C++" -> "c", "VR/AR" -> "vr ar"), so keywords must be
+ * normalised with the same function; control characters count as spaces; invisible
+ * format characters (soft hyphen, zero-width space and joiners, bidi marks, BOM) are
+ * removed without a space so they cannot split a word; 〇 々 and the other letters and
+ * numerals of the CJK symbols block are kept. */
 #ifndef STDTAX_NORMALISE_H
 #define STDTAX_NORMALISE_H
 

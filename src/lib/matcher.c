@@ -1,43 +1,58 @@
 /* Aho-Corasick over bytes.
  *
  * Representation, and why: a full 256-way DFA costs 1 KiB per state, and a taxonomy's
- * keywords in Chinese give a state per UTF-8 byte (10 000 keywords are ~100 000
- * states, 100 MB).  Only the root is dense: it is visited after every failed match, so
- * its transitions are a 256-entry table.  Every other state keeps its outgoing edges
- * as one sorted run in two flat arrays (labels, targets), compressed-sparse-row style;
- * labels are contiguous so a lookup touches one or two cache lines (a linear scan for
- * the usual one or two edges, a binary search for wide states such as the CJK lead
- * bytes).  Missing transitions are resolved through failure links at scan time, which
- * keeps the structure at O(states + edges) and the scan amortised O(text).
+ * keywords in Chinese give a state per UTF-8 byte (10 000 keywords are ~50 000
+ * states, 50 MB).  So only the states nearest the root are dense: the first
+ * dense_rows states in breadth-first order (1024 by default, 1 MiB) get a complete
+ * 256-entry row with goto and failure already resolved.  Those are where a scan spends
+ * most of its time, since every mismatch falls back towards the root.  Every other
+ * state keeps its outgoing edges as one sorted run in two flat arrays (labels,
+ * targets), compressed-sparse-row style; labels are contiguous, so a lookup is a short
+ * linear scan (the usual one or two edges) or a binary search (wide states).  A miss
+ * in a sparse state follows failure links until a dense state answers.  Memory is
+ * O(states + edges + 256 * dense_rows) and the scan is amortised O(text).
+ *
+ * States are renumbered in breadth-first order at build.  That makes the dense states
+ * exactly 0..ndense-1 (a failure target is shallower, hence dense whenever its state
+ * is, so each row is its failure state's row plus its own edges), lets the scan tell
+ * dense from sparse by comparing numbers, and keeps a state's row at state * 256: one
+ * load per byte of text on the dense path.  Transition values carry MATCH_REPORT when
+ * the target ends a pattern (itself or down its output links), so the scan touches the
+ * output tables only where something matches.
  *
  * While patterns are added, edges live in an open-addressing hash table keyed by
- * (state, byte), which makes each added byte O(1) expected.  Build turns the table
- * into the sorted flat arrays with two counting-sort passes (by byte, then stably by
- * state), computes failure links breadth first and an output link per state (the
- * nearest state on its failure chain that ends a pattern).  All of it is linear in the
- * total pattern bytes.  After build nothing is written, so scans may run concurrently.
+ * (state, byte), which makes each added byte O(1) expected.  Build turns it into the
+ * sorted flat arrays with two counting-sort passes (by byte, then stably by state).
+ * Everything in build is linear in the total pattern bytes (plus 1 KiB per dense row).
+ * After build nothing is written, so scans may run concurrently.
  *
  * Report order: by end offset; at one end offset the longest pattern first; for the
- * same bytes, ids in the order they were added. */
+ * same bytes, ids in the order they were added.  Figures: tests/bench/RESULTS.md. */
 #include "stdtax/matcher.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MATCH_PATTERN_MAX 1024
-/* State numbers are uint32_t and UINT32_MAX marks an empty hash slot. */
+/* State numbers use 31 bits; bit 31 of a transition is MATCH_REPORT, and UINT32_MAX
+ * marks an empty hash slot. */
 #define MATCH_STATES_MAX (UINT32_MAX / 2)
+#define MATCH_REPORT 0x80000000u
+#define MATCH_STATE_MASK 0x7FFFFFFFu
 
-struct match_state {
+/* Hot data of a sparse state, read on every byte scanned in it. */
+struct match_sparse {
     uint32_t edge_start; /* first edge in edge_byte/edge_to */
     uint32_t edge_count;
-    uint32_t fail;       /* failure link (root = 0) */
-    uint32_t report;     /* this state if it ends a pattern, else its output link;
-                            0 = nothing ends here */
-    uint32_t out_link;   /* next state down the failure chain that ends a pattern */
-    uint32_t out_start;  /* first entry in out_pat */
-    uint32_t out_count;
+    uint32_t fail; /* failure link (a state number, no flag) */
+};
+
+/* Output data, read only where something matches. */
+struct match_out {
+    uint32_t report;   /* this state if it ends a pattern, else out_link; 0 = none */
+    uint32_t out_link; /* nearest state down the failure chain that ends a pattern */
+    uint32_t start;    /* first entry in out_pat */
+    uint32_t count;
 };
 
 struct match_edge_slot {
@@ -48,6 +63,7 @@ struct match_edge_slot {
 
 struct match_automaton {
     bool built;
+    size_t dense_max;
     /* patterns, by index in the order added */
     size_t npat, pat_cap;
     uint32_t *pat_id;
@@ -60,12 +76,14 @@ struct match_automaton {
     struct match_edge_slot *slots;
     size_t slot_cap, nedges;
 
-    /* read-only after build */
-    struct match_state *states;
+    /* read-only after build; states numbered breadth first */
+    size_t ndense;
+    uint32_t *dense;             /* ndense rows of 256 transitions */
+    struct match_sparse *sparse; /* indexed by state; used for state >= ndense */
     uint8_t *edge_byte;
-    uint32_t *edge_to;
-    uint32_t *out_pat; /* pattern indices grouped by state */
-    uint32_t root_next[256];
+    uint32_t *edge_to;     /* transitions, with MATCH_REPORT */
+    struct match_out *out; /* indexed by state */
+    uint32_t *out_pat;     /* pattern indices grouped by state */
 };
 
 int match_automaton_new(struct match_automaton **out)
@@ -74,6 +92,7 @@ int match_automaton_new(struct match_automaton **out)
     if (ac == NULL)
         return STDTAX_ENOMEM;
     ac->nstates = 1; /* the root */
+    ac->dense_max = MATCH_DENSE_ROWS_DEFAULT;
     *out = ac;
     return 0;
 }
@@ -87,9 +106,11 @@ void match_automaton_free(struct match_automaton *ac)
     free(ac->pat_flags);
     free(ac->pat_state);
     free(ac->slots);
-    free(ac->states);
+    free(ac->dense);
+    free(ac->sparse);
     free(ac->edge_byte);
     free(ac->edge_to);
+    free(ac->out);
     free(ac->out_pat);
     free(ac);
 }
@@ -97,6 +118,14 @@ void match_automaton_free(struct match_automaton *ac)
 size_t match_pattern_count(const struct match_automaton *ac)
 {
     return ac == NULL ? 0 : ac->npat;
+}
+
+int match_automaton_dense_set(struct match_automaton *ac, size_t rows)
+{
+    if (ac == NULL || ac->built || rows == 0 || rows > MATCH_DENSE_ROWS_MAX)
+        return STDTAX_EINVAL;
+    ac->dense_max = rows;
+    return 0;
 }
 
 static size_t slot_hash(uint32_t from, uint8_t byte, size_t cap)
@@ -209,9 +238,10 @@ int match_pattern_add(struct match_automaton *ac, const char *pattern, size_t le
     return 0;
 }
 
-/* The child of s on byte b, or 0 if none (0 is the root, never a child). */
-static inline uint32_t state_next(const struct match_automaton *ac,
-                                  const struct match_state *st, uint8_t b)
+/* Target of a sparse state s on byte b (flagged), or 0 if it has no such edge (the
+ * root, 0, is never a target). */
+static inline uint32_t sparse_next(const struct match_automaton *ac,
+                                   const struct match_sparse *st, uint8_t b)
 {
     const uint8_t *lab = ac->edge_byte + st->edge_start;
     uint32_t n = st->edge_count;
@@ -232,25 +262,48 @@ static inline uint32_t state_next(const struct match_automaton *ac,
     return (lo < n && lab[lo] == b) ? ac->edge_to[st->edge_start + lo] : 0;
 }
 
+/* The transition from any state: the dense row, or sparse edges then failure links. */
+static inline uint32_t state_step(const struct match_automaton *ac, uint32_t s, uint8_t b)
+{
+    while (s >= ac->ndense) {
+        const struct match_sparse *st = &ac->sparse[s];
+        uint32_t next = sparse_next(ac, st, b);
+        if (next != 0)
+            return next;
+        s = st->fail;
+    }
+    return ac->dense[(size_t)s * 256 + b];
+}
+
 int match_automaton_build(struct match_automaton *ac)
 {
     if (ac == NULL || ac->built)
         return STDTAX_EINVAL;
-    size_t ns = ac->nstates, ne = ac->nedges;
-    struct match_state *states = calloc(ns, sizeof *states);
+    size_t ns = ac->nstates, ne = ac->nedges, np = ac->npat;
+    size_t ndense = ns < ac->dense_max ? ns : ac->dense_max;
+    /* old numbering (insertion order) */
+    uint32_t *o_start = calloc(ns + 1, sizeof *o_start);
+    uint32_t *o_to = malloc((ne ? ne : 1) * sizeof *o_to);
+    uint8_t *o_byte = malloc(ne ? ne : 1);
+    uint32_t *tmp = malloc((ne ? ne : 1) * sizeof *tmp);
+    uint32_t *renum = malloc(ns * sizeof *renum); /* old -> new */
+    uint32_t *order = malloc(ns * sizeof *order); /* new -> old */
+    /* results, new numbering */
+    uint32_t *dense = calloc(ndense * 256, sizeof *dense);
+    struct match_sparse *sparse = calloc(ns, sizeof *sparse);
     uint8_t *ebyte = malloc(ne ? ne : 1);
     uint32_t *eto = malloc((ne ? ne : 1) * sizeof *eto);
-    uint32_t *tmp = malloc((ne ? ne : 1) * sizeof *tmp);
-    uint32_t *outp = malloc((ac->npat ? ac->npat : 1) * sizeof *outp);
-    uint32_t *queue = malloc(ns * sizeof *queue);
-    if (!states || !ebyte || !eto || !tmp || !outp || !queue) {
-        free(states), free(ebyte), free(eto), free(tmp), free(outp), free(queue);
-        return STDTAX_ENOMEM;
+    struct match_out *out = calloc(ns, sizeof *out);
+    uint32_t *outp = malloc((np ? np : 1) * sizeof *outp);
+    if (!o_start || !o_to || !o_byte || !tmp || !renum || !order || !dense || !sparse ||
+        !ebyte || !eto || !out || !outp) {
+        free(o_start), free(o_to), free(o_byte), free(tmp), free(renum), free(order);
+        free(dense), free(sparse), free(ebyte), free(eto), free(out), free(outp);
+        return STDTAX_ENOMEM; /* nothing changed: build may be retried */
     }
 
-    /* Counting sort of the hash-table edges: first by byte into tmp (slot indices),
-     * then stably by source state into the flat arrays, so each state's run is sorted
-     * by byte. */
+    /* Counting sort of the hash-table edges: by byte into tmp (slot indices), then
+     * stably by source state, so each state's run is sorted by byte. */
     size_t bcount[257] = {0};
     for (size_t i = 0; i < ac->slot_cap; i++)
         if (ac->slots[i].from != UINT32_MAX)
@@ -261,72 +314,106 @@ int match_automaton_build(struct match_automaton *ac)
         if (ac->slots[i].from != UINT32_MAX)
             tmp[bcount[ac->slots[i].byte]++] = (uint32_t)i;
     for (size_t e = 0; e < ne; e++)
-        states[ac->slots[tmp[e]].from].edge_count++;
-    uint32_t pos = 0;
-    for (size_t s = 0; s < ns; s++) {
-        states[s].edge_start = pos;
-        pos += states[s].edge_count;
-        states[s].edge_count = 0;
-    }
+        o_start[ac->slots[tmp[e]].from + 1]++;
+    for (size_t s = 0; s < ns; s++)
+        o_start[s + 1] += o_start[s];
     for (size_t e = 0; e < ne; e++) {
         const struct match_edge_slot *sl = &ac->slots[tmp[e]];
-        struct match_state *st = &states[sl->from];
-        ebyte[st->edge_start + st->edge_count] = sl->byte;
-        eto[st->edge_start + st->edge_count] = sl->to;
-        st->edge_count++;
+        uint32_t at = o_start[sl->from]++;
+        o_byte[at] = sl->byte;
+        o_to[at] = sl->to;
     }
+    for (size_t s = ns; s > 0; s--) /* undo the increments: start[s] = end[s-1] */
+        o_start[s] = o_start[s - 1];
+    o_start[0] = 0;
     free(tmp);
 
-    /* Outputs grouped by end state, in the order the patterns were added. */
-    for (size_t p = 0; p < ac->npat; p++)
-        states[ac->pat_state[p]].out_count++;
-    pos = 0;
-    for (size_t s = 0; s < ns; s++) {
-        states[s].out_start = pos;
-        pos += states[s].out_count;
-        states[s].out_count = 0;
+    /* Breadth-first renumbering; order doubles as the queue. */
+    size_t head = 0, tail = 0;
+    order[tail++] = 0;
+    renum[0] = 0;
+    while (head < tail) {
+        uint32_t old = order[head++];
+        for (uint32_t e = o_start[old]; e < o_start[old + 1]; e++) {
+            renum[o_to[e]] = (uint32_t)tail;
+            order[tail++] = o_to[e];
+        }
     }
-    for (size_t p = 0; p < ac->npat; p++) {
-        struct match_state *st = &states[ac->pat_state[p]];
-        outp[st->out_start + st->out_count++] = (uint32_t)p;
+    uint32_t pos = 0;
+    for (size_t n = 0; n < ns; n++) {
+        uint32_t old = order[n];
+        sparse[n].edge_start = pos;
+        sparse[n].edge_count = o_start[old + 1] - o_start[old];
+        for (uint32_t e = o_start[old]; e < o_start[old + 1]; e++, pos++) {
+            ebyte[pos] = o_byte[e];
+            eto[pos] = renum[o_to[e]];
+        }
+    }
+    free(o_start), free(o_to), free(o_byte), free(order);
+
+    /* Outputs grouped by end state, in the order the patterns were added. */
+    for (size_t p = 0; p < np; p++) {
+        ac->pat_state[p] = renum[ac->pat_state[p]];
+        out[ac->pat_state[p]].count++;
+    }
+    free(renum);
+    pos = 0;
+    for (size_t n = 0; n < ns; n++) {
+        out[n].start = pos;
+        pos += out[n].count;
+        out[n].count = 0;
+    }
+    for (size_t p = 0; p < np; p++) {
+        struct match_out *o = &out[ac->pat_state[p]];
+        outp[o->start + o->count++] = (uint32_t)p;
     }
 
-    ac->states = states;
+    ac->ndense = ndense;
+    ac->dense = dense;
+    ac->sparse = sparse;
     ac->edge_byte = ebyte;
     ac->edge_to = eto;
+    ac->out = out;
     ac->out_pat = outp;
+
+    /* Failure links in breadth-first (= numeric) order: a state's failure target is
+     * shallower, so it and its own link are final before its children need them.
+     * Transitions are still unflagged here and row 0 holds the root's children. */
+    for (uint32_t e = 0; e < sparse[0].edge_count; e++)
+        dense[ebyte[e]] = eto[e];
+    for (size_t n = 1; n < ns; n++) {
+        const struct match_sparse *st = &sparse[n];
+        for (uint32_t e = st->edge_start; e < st->edge_start + st->edge_count; e++) {
+            uint32_t g = st->fail, t = 0;
+            while (g != 0 && (t = sparse_next(ac, &sparse[g], ebyte[e])) == 0)
+                g = sparse[g].fail;
+            sparse[eto[e]].fail = g != 0 ? t : dense[ebyte[e]];
+        }
+    }
+    /* Output links, then the report flag on every transition into a state where
+     * something ends. */
+    for (size_t n = 1; n < ns; n++) {
+        out[n].out_link = out[sparse[n].fail].report;
+        out[n].report = out[n].count ? (uint32_t)n : out[n].out_link;
+    }
+    for (size_t e = 0; e < ne; e++)
+        if (out[eto[e]].report != 0)
+            eto[e] |= MATCH_REPORT;
+    /* Dense rows: a row is its failure state's row (already complete, since that state
+     * is shallower and so also dense) with its own edges written over it. */
+    memset(dense, 0, 256 * sizeof *dense);
+    for (size_t n = 0; n < ndense; n++) {
+        uint32_t *row = dense + n * 256;
+        if (n > 0)
+            memcpy(row, dense + (size_t)sparse[n].fail * 256, 256 * sizeof *row);
+        const struct match_sparse *st = &sparse[n];
+        for (uint32_t e = st->edge_start; e < st->edge_start + st->edge_count; e++)
+            row[ebyte[e]] = eto[e];
+    }
+
     free(ac->slots);
     ac->slots = NULL;
     ac->slot_cap = 0;
-
-    /* Breadth first: a state's failure target is shallower, so it is final when the
-     * state is reached. */
-    memset(ac->root_next, 0, sizeof ac->root_next);
-    size_t head = 0, tail = 0;
-    const struct match_state *root = &states[0];
-    for (uint32_t e = 0; e < root->edge_count; e++) {
-        uint32_t c = eto[root->edge_start + e];
-        ac->root_next[ebyte[root->edge_start + e]] = c;
-        states[c].fail = 0;
-        queue[tail++] = c;
-    }
-    while (head < tail) {
-        uint32_t s = queue[head++];
-        struct match_state *st = &states[s];
-        uint32_t f = st->fail;
-        st->out_link = states[f].report;
-        st->report = st->out_count ? s : st->out_link;
-        for (uint32_t e = 0; e < st->edge_count; e++) {
-            uint8_t b = ebyte[st->edge_start + e];
-            uint32_t c = eto[st->edge_start + e];
-            uint32_t g = f, t = 0;
-            while (g != 0 && (t = state_next(ac, &states[g], b)) == 0)
-                g = states[g].fail;
-            states[c].fail = g != 0 ? t : ac->root_next[b];
-            queue[tail++] = c;
-        }
-    }
-    free(queue);
     ac->built = true;
     return 0;
 }
@@ -338,33 +425,43 @@ static inline bool is_word_byte(unsigned char c)
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
 }
 
+static int report_hits(const struct match_automaton *ac, uint32_t s,
+                       const unsigned char *t, size_t len, size_t end,
+                       match_hit_fn on_hit, void *ctx)
+{
+    for (uint32_t o = ac->out[s].report; o != 0; o = ac->out[o].out_link) {
+        const struct match_out *os = &ac->out[o];
+        for (uint32_t k = 0; k < os->count; k++) {
+            uint32_t p = ac->out_pat[os->start + k];
+            size_t start = end - ac->pat_len[p];
+            if ((ac->pat_flags[p] & MATCH_WORD_BOUNDARY) &&
+                ((start > 0 && is_word_byte(t[start - 1])) ||
+                 (end < len && is_word_byte(t[end]))))
+                continue;
+            int rc = on_hit(ctx, ac->pat_id[p], start, end);
+            if (rc != 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
 int match_text_scan(const struct match_automaton *ac, const char *text, size_t len,
                     match_hit_fn on_hit, void *ctx)
 {
     if (ac == NULL || !ac->built || on_hit == NULL || (text == NULL && len != 0))
         return STDTAX_EINVAL;
     const unsigned char *t = (const unsigned char *)text;
-    const struct match_state *states = ac->states;
+    const uint32_t *dense = ac->dense;
+    const uint32_t ndense = (uint32_t)ac->ndense;
     uint32_t s = 0;
     for (size_t i = 0; i < len; i++) {
-        uint8_t b = t[i];
-        uint32_t next = 0;
-        while (s != 0 && (next = state_next(ac, &states[s], b)) == 0)
-            s = states[s].fail;
-        s = s != 0 ? next : ac->root_next[b];
-        for (uint32_t o = states[s].report; o != 0; o = states[o].out_link) {
-            const struct match_state *os = &states[o];
-            for (uint32_t k = 0; k < os->out_count; k++) {
-                uint32_t p = ac->out_pat[os->out_start + k];
-                size_t end = i + 1, start = end - ac->pat_len[p];
-                if ((ac->pat_flags[p] & MATCH_WORD_BOUNDARY) &&
-                    ((start > 0 && is_word_byte(t[start - 1])) ||
-                     (end < len && is_word_byte(t[end]))))
-                    continue;
-                int rc = on_hit(ctx, ac->pat_id[p], start, end);
-                if (rc != 0)
-                    return rc;
-            }
+        uint32_t x = s < ndense ? dense[(size_t)s * 256 + t[i]] : state_step(ac, s, t[i]);
+        s = x & MATCH_STATE_MASK;
+        if (x & MATCH_REPORT) {
+            int rc = report_hits(ac, s, t, len, i + 1, on_hit, ctx);
+            if (rc != 0)
+                return rc;
         }
     }
     return 0;

@@ -47,40 +47,40 @@ struct norm_rule {
 
 /* Sorted by lo and non-overlapping: norm_rule_find is a binary search. */
 static const struct norm_rule norm_rules[] = {
-    {0x0000, 0x0020, NORM_SPACE, 0}, /* controls, tab, LF, VT, FF, CR, space */
-    {0x0021, 0x002F, NORM_SPACE, 0}, /* ! " # $ % & ' ( ) * + , - . / */
-    {0x003A, 0x0040, NORM_SPACE, 0}, /* : ; < = > ? @ */
+    {0x0000, 0x0020, NORM_SPACE, 0},  /* controls, tab, LF, VT, FF, CR, space */
+    {0x0021, 0x002F, NORM_SPACE, 0},  /* ! " # $ % & ' ( ) * + , - . / */
+    {0x003A, 0x0040, NORM_SPACE, 0},  /* : ; < = > ? @ */
     {0x0041, 0x005A, NORM_SHIFT, 32}, /* A-Z */
-    {0x005B, 0x0060, NORM_SPACE, 0}, /* [ \ ] ^ _ ` */
-    {0x007B, 0x00A9, NORM_SPACE, 0}, /* { | } ~ DEL, C1 controls, NBSP, ¡..© */
-    {0x00AB, 0x00AC, NORM_SPACE, 0}, /* « ¬ */
-    {0x00AD, 0x00AD, NORM_DROP, 0},  /* soft hyphen */
-    {0x00AE, 0x00B1, NORM_SPACE, 0}, /* ® ¯ ° ± */
-    {0x00B4, 0x00B4, NORM_SPACE, 0}, /* ´ */
-    {0x00B6, 0x00B8, NORM_SPACE, 0}, /* ¶ · ¸ */
-    {0x00BB, 0x00BB, NORM_SPACE, 0}, /* » */
-    {0x00BF, 0x00BF, NORM_SPACE, 0}, /* ¿ */
+    {0x005B, 0x0060, NORM_SPACE, 0},  /* [ \ ] ^ _ ` */
+    {0x007B, 0x00A9, NORM_SPACE, 0},  /* { | } ~ DEL, C1 controls, NBSP, ¡..© */
+    {0x00AB, 0x00AC, NORM_SPACE, 0},  /* « ¬ */
+    {0x00AD, 0x00AD, NORM_DROP, 0},   /* soft hyphen */
+    {0x00AE, 0x00B1, NORM_SPACE, 0},  /* ® ¯ ° ± */
+    {0x00B4, 0x00B4, NORM_SPACE, 0},  /* ´ */
+    {0x00B6, 0x00B8, NORM_SPACE, 0},  /* ¶ · ¸ */
+    {0x00BB, 0x00BB, NORM_SPACE, 0},  /* » */
+    {0x00BF, 0x00BF, NORM_SPACE, 0},  /* ¿ */
     {0x00C0, 0x00D6, NORM_SHIFT, 32}, /* À..Ö */
-    {0x00D7, 0x00D7, NORM_SPACE, 0}, /* × */
+    {0x00D7, 0x00D7, NORM_SPACE, 0},  /* × */
     {0x00D8, 0x00DE, NORM_SHIFT, 32}, /* Ø..Þ */
-    {0x00F7, 0x00F7, NORM_SPACE, 0}, /* ÷ */
-    {0x0100, 0x012F, NORM_EVEN, 0},  /* Ā ā .. Į į */
+    {0x00F7, 0x00F7, NORM_SPACE, 0},  /* ÷ */
+    {0x0100, 0x012F, NORM_EVEN, 0},   /* Ā ā .. Į į */
     {0x0130, 0x0130, NORM_MAP, 0x69}, /* İ -> i */
-    {0x0132, 0x0137, NORM_EVEN, 0},  /* Ĳ ĳ .. Ķ ķ */
-    {0x0139, 0x0148, NORM_ODD, 0},   /* Ĺ ĺ .. Ň ň */
-    {0x014A, 0x0177, NORM_EVEN, 0},  /* Ŋ ŋ .. Ŷ ŷ */
+    {0x0132, 0x0137, NORM_EVEN, 0},   /* Ĳ ĳ .. Ķ ķ */
+    {0x0139, 0x0148, NORM_ODD, 0},    /* Ĺ ĺ .. Ň ň */
+    {0x014A, 0x0177, NORM_EVEN, 0},   /* Ŋ ŋ .. Ŷ ŷ */
     {0x0178, 0x0178, NORM_MAP, 0xFF}, /* Ÿ -> ÿ */
-    {0x0179, 0x017E, NORM_ODD, 0},   /* Ź ź .. Ž ž */
+    {0x0179, 0x017E, NORM_ODD, 0},    /* Ź ź .. Ž ž */
     {0x017F, 0x017F, NORM_MAP, 0x73}, /* ſ -> s */
-    {0x1680, 0x1680, NORM_SPACE, 0}, /* ogham space mark */
-    {0x2000, 0x200A, NORM_SPACE, 0}, /* en quad .. hair space */
-    {0x200B, 0x200F, NORM_DROP, 0},  /* zero-width space/joiners, LRM, RLM */
-    {0x2010, 0x2029, NORM_SPACE, 0}, /* dashes, quotes, bullets, LS, PS */
-    {0x202A, 0x202E, NORM_DROP, 0},  /* bidi embedding controls */
-    {0x202F, 0x205F, NORM_SPACE, 0}, /* NNBSP, ‰ ′ ‹ › ※ ... ⁞, MMSP */
-    {0x2060, 0x206F, NORM_DROP, 0},  /* word joiner, invisible operators, bidi */
-    {0x2E00, 0x2E7F, NORM_SPACE, 0}, /* supplemental punctuation */
-    {0x3000, 0x3004, NORM_SPACE, 0}, /* ideographic space 、 。 〃 〄 */
+    {0x1680, 0x1680, NORM_SPACE, 0},  /* ogham space mark */
+    {0x2000, 0x200A, NORM_SPACE, 0},  /* en quad .. hair space */
+    {0x200B, 0x200F, NORM_DROP, 0},   /* zero-width space/joiners, LRM, RLM */
+    {0x2010, 0x2029, NORM_SPACE, 0},  /* dashes, quotes, bullets, LS, PS */
+    {0x202A, 0x202E, NORM_DROP, 0},   /* bidi embedding controls */
+    {0x202F, 0x205F, NORM_SPACE, 0},  /* NNBSP, ‰ ′ ‹ › ※ ... ⁞, MMSP */
+    {0x2060, 0x206F, NORM_DROP, 0},   /* word joiner, invisible operators, bidi */
+    {0x2E00, 0x2E7F, NORM_SPACE, 0},  /* supplemental punctuation */
+    {0x3000, 0x3004, NORM_SPACE, 0},  /* ideographic space 、 。 〃 〄 */
     {0x3008, 0x3020, NORM_SPACE, 0}, /* 〈〉《》「」『』【】〒〓〔〕... 〠 */
     {0x302A, 0x3030, NORM_SPACE, 0}, /* tone marks, 〰 */
     {0x3036, 0x3037, NORM_SPACE, 0}, /* 〶 〷 */
@@ -90,8 +90,8 @@ static const struct norm_rule norm_rules[] = {
     {0xFE30, 0xFE6B, NORM_SPACE, 0}, /* CJK compatibility forms, small form variants */
     {0xFEFF, 0xFEFF, NORM_DROP, 0},  /* BOM / zero-width no-break space */
     {0xFF01, 0xFF5E, NORM_SHIFT, -0xFEE0}, /* full-width ASCII */
-    {0xFF5F, 0xFF65, NORM_SPACE, 0}, /* ⦅ ⦆ ｡ ｢ ｣ ､ ･ */
-    {0xFFE0, 0xFFEE, NORM_SPACE, 0}, /* full-width and half-width symbols */
+    {0xFF5F, 0xFF65, NORM_SPACE, 0},       /* ⦅ ⦆ ｡ ｢ ｣ ､ ･ */
+    {0xFFE0, 0xFFEE, NORM_SPACE, 0},       /* full-width and half-width symbols */
 };
 
 #define NORM_RULES_COUNT (sizeof norm_rules / sizeof norm_rules[0])

@@ -1,4 +1,5 @@
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,8 @@ Test(matcher, overlapping_he_she_his_hers)
     /* ushers: she [1,4) he [2,4) hers [2,6); ahishers: his [8,11) she [10,13)
      * he [11,13) hers [11,15) */
     static const struct hit want[] = {
-        {1, 1, 4}, {0, 2, 4}, {3, 2, 6}, {2, 8, 11}, {1, 10, 13}, {0, 11, 13}, {3, 11, 15},
+        {1, 1, 4},   {0, 2, 4},   {3, 2, 6},   {2, 8, 11},
+        {1, 10, 13}, {0, 11, 13}, {3, 11, 15},
     };
     expect_hits(&h, want, sizeof want / sizeof want[0]);
     cr_expect_eq(match_pattern_count(ac), 4);
@@ -225,12 +227,17 @@ static int hit_cmp(const void *a, const void *b)
 Test(matcher, agrees_with_naive_reference_on_random_sets)
 {
     rng_state = 0x5eed5eed12345678ull;
-    for (int round = 0; round < 300; round++) {
+    for (int round = 0; round < 600; round++) {
         size_t npat = 1 + rng() % 40;
         int alphabet = 2 + (int)(rng() % 5);
         struct ref_pat pats[40];
+        /* All dense, all sparse but the root, and a mix: the results must not
+         * depend on the representation. */
+        static const size_t dense_rows[] = {1, 7, MATCH_DENSE_ROWS_DEFAULT};
+        size_t rows = dense_rows[round % 3];
         struct match_automaton *ac;
         cr_assert_eq(match_automaton_new(&ac), 0);
+        cr_assert_eq(match_automaton_dense_set(ac, rows), 0);
         for (size_t p = 0; p < npat; p++) {
             if (p > 0 && rng() % 8 == 0) { /* a duplicate with another id */
                 pats[p] = pats[rng() % p];
@@ -267,7 +274,8 @@ Test(matcher, agrees_with_naive_reference_on_random_sets)
          * (ids here are the add order). */
         if (want.n)
             qsort(want.v, want.n, sizeof *want.v, hit_cmp);
-        cr_assert_eq(got.n, want.n, "round %d: %zu hits, want %zu", round, got.n, want.n);
+        cr_assert_eq(got.n, want.n, "round %d (%zu dense): %zu hits, want %zu", round,
+                     rows, got.n, want.n);
         for (size_t i = 0; i < got.n; i++)
             cr_assert(got.v[i].id == want.v[i].id && got.v[i].start == want.v[i].start &&
                           got.v[i].end == want.v[i].end,
@@ -282,13 +290,14 @@ Test(matcher, agrees_with_naive_reference_on_random_sets)
 
 /* Many patterns sharing prefixes and suffixes: a larger automaton than the random
  * rounds, checked against strstr on NUL-free text. */
-Test(matcher, many_patterns_against_strstr)
+static void many_patterns_against_strstr(size_t dense_rows)
 {
     rng_state = 42;
     enum { NPAT = 2000, TLEN = 20000 };
     static char pats[NPAT][12];
     struct match_automaton *ac;
     cr_assert_eq(match_automaton_new(&ac), 0);
+    cr_assert_eq(match_automaton_dense_set(ac, dense_rows), 0);
     for (size_t p = 0; p < NPAT; p++) {
         size_t len = 2 + rng() % 10;
         random_bytes(pats[p], len, 6);
@@ -320,5 +329,94 @@ Test(matcher, many_patterns_against_strstr)
     }
     free(count);
     free(got.v);
+    match_automaton_free(ac);
+}
+
+Test(matcher, many_patterns_against_strstr_default_dense)
+{
+    many_patterns_against_strstr(MATCH_DENSE_ROWS_DEFAULT);
+}
+
+Test(matcher, many_patterns_against_strstr_sparse)
+{
+    many_patterns_against_strstr(1);
+}
+
+Test(matcher, many_patterns_against_strstr_all_dense)
+{
+    many_patterns_against_strstr(MATCH_DENSE_ROWS_MAX);
+}
+
+Test(matcher, dense_set_validates)
+{
+    struct match_automaton *ac;
+    cr_assert_eq(match_automaton_new(&ac), 0);
+    cr_expect_eq(match_automaton_dense_set(ac, 0), STDTAX_EINVAL);
+    cr_expect_eq(match_automaton_dense_set(ac, MATCH_DENSE_ROWS_MAX + 1), STDTAX_EINVAL);
+    cr_expect_eq(match_automaton_dense_set(ac, 1), 0);
+    cr_assert_eq(match_automaton_build(ac), 0);
+    cr_expect_eq(match_automaton_dense_set(ac, 2), STDTAX_EINVAL, "after build");
+    match_automaton_free(ac);
+}
+
+/* The automaton is read-only after build: threads scanning at once see the same hits
+ * as one thread. */
+struct thread_job {
+    const struct match_automaton *ac;
+    const char *text;
+    size_t len;
+    struct hits hits;
+};
+
+static void *scan_thread(void *arg)
+{
+    struct thread_job *job = arg;
+    for (int i = 0; i < 20; i++) {
+        job->hits.n = 0;
+        if (match_text_scan(job->ac, job->text, job->len, collect, &job->hits) != 0)
+            return arg;
+    }
+    return NULL;
+}
+
+Test(matcher, concurrent_scans_agree)
+{
+    rng_state = 7;
+    struct match_automaton *ac;
+    cr_assert_eq(match_automaton_new(&ac), 0);
+    cr_assert_eq(match_automaton_dense_set(ac, 16), 0); /* both paths in use */
+    for (uint32_t p = 0; p < 300; p++) {
+        char pat[8];
+        size_t len = 1 + rng() % 7;
+        random_bytes(pat, len, 6);
+        cr_assert_eq(match_pattern_add(ac, pat, len, p, rng() % 2), 0);
+    }
+    cr_assert_eq(match_automaton_build(ac), 0);
+    static char text[5000];
+    random_bytes(text, sizeof text, 6);
+
+    struct hits one = {0};
+    cr_assert_eq(match_text_scan(ac, text, sizeof text, collect, &one), 0);
+    cr_assert_gt(one.n, 0);
+    enum { NT = 4 };
+    pthread_t th[NT];
+    struct thread_job jobs[NT];
+    for (int i = 0; i < NT; i++) {
+        jobs[i] = (struct thread_job){ac, text, sizeof text, {0}};
+        cr_assert_eq(pthread_create(&th[i], NULL, scan_thread, &jobs[i]), 0);
+    }
+    for (int i = 0; i < NT; i++) {
+        void *rv;
+        cr_assert_eq(pthread_join(th[i], &rv), 0);
+        cr_expect_null(rv);
+        cr_expect_eq(jobs[i].hits.n, one.n);
+        for (size_t k = 0; k < one.n && k < jobs[i].hits.n; k++)
+            cr_expect(jobs[i].hits.v[k].id == one.v[k].id &&
+                          jobs[i].hits.v[k].start == one.v[k].start &&
+                          jobs[i].hits.v[k].end == one.v[k].end,
+                      "thread %d hit %zu", i, k);
+        free(jobs[i].hits.v);
+    }
+    free(one.v);
     match_automaton_free(ac);
 }

@@ -28,7 +28,8 @@ Test(normalise, each_rule)
         {"ａ（ｂ）ｃ", "a b c"},
         /* ideographic space and every Unicode space */
         {"a\u3000b", "a b"},
-        {"a\u00a0b\u1680c\u2000d\u2005e\u200af\u2028g\u2029h\u202fi\u205fj", "a b c d e f g h i j"},
+        {"a\u00a0b\u1680c\u2000d\u2005e\u200af\u2028g\u2029h\u202fi\u205fj",
+         "a b c d e f g h i j"},
         {"a\tb\nc\rd\ve\ff", "a b c d e f"},
         /* Latin case folding: ASCII, Latin-1, Latin Extended-A */
         {"MACHINE Learning", "machine learning"},
@@ -85,12 +86,12 @@ Test(normalise, offsets_point_at_source_characters)
     cr_assert_str_eq(t.bytes, "a中 é b");
     cr_assert_eq(t.len, strlen("a中 é b"));
     static const size_t want[] = {
-        3,       /* 'a' from U+FF21 at 3 (the leading U+3000 is trimmed) */
-        6, 6, 6, /* 中 */
-        9,       /* the space comes from the full-width comma */
-        12, 12,  /* é from É */
-        14,      /* first of the two ASCII spaces */
-        16,      /* b */
+        3,         /* 'a' from U+FF21 at 3 (the leading U+3000 is trimmed) */
+        6,  6,  6, /* 中 */
+        9,         /* the space comes from the full-width comma */
+        12, 12,    /* é from É */
+        14,        /* first of the two ASCII spaces */
+        16,        /* b */
     };
     cr_assert_eq(t.len, sizeof want / sizeof want[0]);
     for (size_t i = 0; i < t.len; i++)
@@ -108,7 +109,8 @@ Test(normalise, offsets_of_four_byte_and_folded_characters)
     const char *in = "\xf0\x9f\x98\x80\xc5\xb8\xc4\xb0";
     struct norm_text t;
     cr_assert_eq(norm_text_new(in, strlen(in), &t, NULL), 0);
-    cr_assert_str_eq(t.bytes, "\xf0\x9f\x98\x80\xc3\xbf" "i");
+    cr_assert_str_eq(t.bytes, "\xf0\x9f\x98\x80\xc3\xbf"
+                              "i");
     static const size_t want[] = {0, 0, 0, 0, 4, 4, 6};
     cr_assert_eq(t.len, 7);
     for (size_t i = 0; i < t.len; i++)

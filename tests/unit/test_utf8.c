@@ -11,7 +11,10 @@ struct bad_case {
     size_t bad_offset;
 };
 
-#define BAD(name, lit, off) {name, lit, sizeof(lit) - 1, off}
+#define BAD(name, lit, off)                                                              \
+    {                                                                                    \
+        name, lit, sizeof(lit) - 1, off                                                  \
+    }
 
 /* One row per way UTF-8 can be wrong (RFC 3629 plus our NUL rule), each behind a
  * valid prefix so the offset is not trivially 0. */
@@ -62,14 +65,14 @@ Test(utf8, accepts_boundary_scalars)
         "",
         "plain ASCII text longer than eight bytes",
         "\x7f",
-        "\xc2\x80",             /* U+0080 */
-        "\xdf\xbf",             /* U+07FF */
-        "\xe0\xa0\x80",         /* U+0800 */
-        "\xed\x9f\xbf",         /* U+D7FF */
-        "\xee\x80\x80",         /* U+E000 */
-        "\xef\xbf\xbf",         /* U+FFFF */
-        "\xf0\x90\x80\x80",     /* U+10000 */
-        "\xf4\x8f\xbf\xbf",     /* U+10FFFF */
+        "\xc2\x80",         /* U+0080 */
+        "\xdf\xbf",         /* U+07FF */
+        "\xe0\xa0\x80",     /* U+0800 */
+        "\xed\x9f\xbf",     /* U+D7FF */
+        "\xee\x80\x80",     /* U+E000 */
+        "\xef\xbf\xbf",     /* U+FFFF */
+        "\xf0\x90\x80\x80", /* U+10000 */
+        "\xf4\x8f\xbf\xbf", /* U+10FFFF */
         "人工智能 AI 标准 Ä ｓ",
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
@@ -107,7 +110,7 @@ Test(utf8, decode_returns_length_and_code_point)
 
 Test(utf8, encode_round_trips_and_rejects_non_scalars)
 {
-    static const uint32_t cps[] = {0x0,    0x41,   0x7F,    0x80,    0x7FF,    0x800,
+    static const uint32_t cps[] = {0x0,    0x41,   0x7F,   0x80,    0x7FF,    0x800,
                                    0xD7FF, 0xE000, 0xFFFF, 0x10000, 0x10FFFF, 0x4E2D};
     for (size_t i = 0; i < sizeof cps / sizeof cps[0]; i++) {
         char buf[4];
@@ -167,8 +170,9 @@ Test(utf8, decoder_agrees_with_arithmetic_reference_on_all_lead_and_second_bytes
                     size_t na = utf8_char_decode((const char *)buf, 4, &a);
                     size_t nb = reference_decode(buf, 4, &b);
                     if (na != nb || (na && a != b))
-                        cr_assert_fail("bytes %02x %02x %02x %02x: got %zu/U+%X, want %zu/U+%X",
-                                 buf[0], buf[1], buf[2], buf[3], na, (unsigned)a, nb,
-                                 (unsigned)b);
+                        cr_assert_fail(
+                            "bytes %02x %02x %02x %02x: got %zu/U+%X, want %zu/U+%X",
+                            buf[0], buf[1], buf[2], buf[3], na, (unsigned)a, nb,
+                            (unsigned)b);
                 }
 }
