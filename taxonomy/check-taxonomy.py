@@ -14,6 +14,9 @@ rules and names every problem by its JSON pointer, one per line, "pointer: detai
   --stats     print node and evidence counts per top-level category.
   --reformat  rewrite FILE in the canonical layout (pretty-printed, one evidence entry per
               line) when it has no problems.
+  --design=PATH
+              also compare the node codes, their order and their labels with the table in
+              section 1 of DESIGN.md at PATH (the contract the file must follow).
 
 Exit status: 0 clean, 1 problems found, 2 unreadable file or bad usage.
 Python 3 standard library only.
@@ -133,23 +136,24 @@ class Checker:
         oke = self.text_ok(en, pointer(*ptr, key, "en"), key + ".en")
         return (zh if okz else None), (en if oke else None)
 
-    def unique_labels(self, items, base):
-        """items: list of (index, zh, en). Chinese labels unique, English case-insensitively."""
+    def unique_labels(self, items, *base):
+        """items: list of (index, zh, en); base: path parts of the array.  Chinese labels
+        are unique, English labels case-insensitively."""
         seen_zh, seen_en = {}, {}
         for idx, zh, en in items:
             if zh is not None:
                 if zh in seen_zh:
-                    self.add(pointer(base, idx, "labels", "zh"),
+                    self.add(pointer(*base, idx, "labels", "zh"),
                              "Chinese label %r already used at %s" %
-                             (zh, pointer(base, seen_zh[zh])))
+                             (zh, pointer(*base, seen_zh[zh])))
                 else:
                     seen_zh[zh] = idx
             if en is not None:
                 key = en.casefold()
                 if key in seen_en:
-                    self.add(pointer(base, idx, "labels", "en"),
+                    self.add(pointer(*base, idx, "labels", "en"),
                              "English label %r already used at %s" %
-                             (en, pointer(base, seen_en[key])))
+                             (en, pointer(*base, seen_en[key])))
                 else:
                     seen_en[key] = idx
 
@@ -213,7 +217,7 @@ class Checker:
         for code in TRACK_CODES:
             if code not in seen:
                 self.add("/call/tracks", "track %r is missing" % code)
-        self.unique_labels(items, "/call/tracks")
+        self.unique_labels(items, "call", "tracks")
 
     def nodes(self, nodes):
         """Returns the set of valid node codes (for topic checks)."""
@@ -260,7 +264,7 @@ class Checker:
             if "description" in node or self.strict:
                 self.description(node, i)
             self.evidence(node, i, code)
-        self.unique_labels(items, "/nodes")
+        self.unique_labels(items, "nodes")
 
         # Tree shape: parent exists, code prefix rule, depth at most 2.
         for code, (i, parent) in parents.items():
@@ -368,7 +372,7 @@ class Checker:
                 if n not in codes:
                     self.add(pointer("priority_topics", i, "nodes", j),
                              "%r is not an existing node code" % (n,))
-        self.unique_labels(items, "/priority_topics")
+        self.unique_labels(items, "priority_topics")
 
 
 def rfc3339_ok(s):
@@ -381,6 +385,54 @@ def rfc3339_ok(s):
     if m.group(9) is not None and (int(m.group(9)) > 23 or int(m.group(10)) > 59):
         return False
     return True
+
+
+DESIGN_ROW_RE = re.compile(r"^\|\s*`([a-z0-9.-]+)`\s*\|([^|]*)\|([^|]*)\|\s*$")
+
+
+def design_rows(path):
+    """(code, zh, en) for every row of the taxonomy table in DESIGN.md."""
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            m = DESIGN_ROW_RE.match(line.rstrip("\n"))
+            if m:
+                rows.append((m.group(1), m.group(2).strip(), m.group(3).strip()))
+    return rows
+
+
+def check_design(doc, rows, add):
+    nodes = doc.get("nodes") if isinstance(doc, dict) else None
+    if not isinstance(nodes, list):
+        return
+    if not rows:
+        add("", "no taxonomy table rows found in the design file")
+        return
+    have = {}
+    for i, n in enumerate(nodes):
+        if isinstance(n, dict) and isinstance(n.get("code"), str):
+            have[n["code"]] = (i, n)
+    want = [r[0] for r in rows]
+    for code in want:
+        if code not in have:
+            add("/nodes", "node %r of the design table is missing" % code)
+    for code, (i, _) in have.items():
+        if code not in want:
+            add(pointer("nodes", i, "code"), "node %r is not in the design table" % code)
+    order = [c for c in (n.get("code") for n in nodes if isinstance(n, dict)) if c in want]
+    if order != [c for c in want if c in have]:
+        add("/nodes", "nodes are not in the order of the design table")
+    for code, zh, en in rows:
+        if code not in have:
+            continue
+        i, n = have[code]
+        lab = n.get("labels") if isinstance(n.get("labels"), dict) else {}
+        if lab.get("zh") != zh:
+            add(pointer("nodes", i, "labels", "zh"), "label %r differs from the design's %r" %
+                (lab.get("zh"), zh))
+        if lab.get("en") != en:
+            add(pointer("nodes", i, "labels", "en"), "label %r differs from the design's %r" %
+                (lab.get("en"), en))
 
 
 def load(path):
@@ -454,15 +506,23 @@ def stats(doc):
 
 
 def main(argv):
-    opts = {a for a in argv[1:] if a.startswith("--")}
-    args = [a for a in argv[1:] if not a.startswith("--")]
+    design = None
+    opts = set()
+    args = []
+    for a in argv[1:]:
+        if a.startswith("--design="):
+            design = a[len("--design="):]
+        elif a.startswith("--"):
+            opts.add(a)
+        else:
+            args.append(a)
     known = {"--strict", "--json", "--stats", "--reformat", "--help"}
     if "--help" in opts:
         print(__doc__)
         return 0
     if len(args) != 1 or opts - known:
         sys.stderr.write("usage: check-taxonomy.py [--strict] [--json] [--stats] "
-                         "[--reformat] FILE\n")
+                         "[--reformat] [--design=DESIGN.md] FILE\n")
         return 2
     path = args[0]
     try:
@@ -476,6 +536,13 @@ def main(argv):
     checker = Checker("--strict" in opts)
     checker.problems.extend(problems)
     checker.check(doc)
+    if design is not None:
+        try:
+            rows = design_rows(design)
+        except OSError as e:
+            sys.stderr.write("%s: %s\n" % (design, e))
+            return 2
+        check_design(doc, rows, checker.add)
     if "--json" in opts:
         print(json.dumps(checker.problems, ensure_ascii=False, indent=1))
     else:
