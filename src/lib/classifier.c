@@ -187,7 +187,8 @@ struct run {
     struct norm_text nt[MODEL_FIELD_COUNT];
     int have[MODEL_FIELD_COUNT];
     int field;           /* being scanned */
-    double *term_best;   /* per term: the best field weight it was seen with */
+    struct hit *seen;    /* kept occurrences of every field, for the K sums */
+    size_t n_seen, cap_seen;
     struct hit hits[CLF_EVIDENCE_MAX]; /* evidence listed in the result */
     size_t n_hits;
     struct hit *found; /* every occurrence in the field being scanned */
@@ -268,7 +269,7 @@ static void run_free(struct run *r)
     for (int f = 0; f < MODEL_FIELD_COUNT; f++)
         if (r->have[f])
             norm_text_free(&r->nt[f]);
-    free(r->term_best);
+    free(r->seen);
     free(r->K);
     free(r->found);
 }
@@ -311,6 +312,32 @@ static int run_prepare(struct run *r, const struct clf_input *in, struct stdtax_
     return 0;
 }
 
+static int hit_term_cmp(const void *a, const void *b)
+{
+    const struct hit *x = a, *y = b;
+    if (x->term != y->term)
+        return x->term < y->term ? -1 : 1;
+    return x->field - y->field;
+}
+
+/* K per node: each distinct term once, with the weight of the best field it occurs in,
+ * times the term's weight; summed in term order so the result never depends on where in
+ * the text the terms were. */
+static void keyword_sums(struct run *r)
+{
+    const struct clf_engine *e = r->e;
+    qsort(r->seen, r->n_seen, sizeof *r->seen, hit_term_cmp);
+    for (size_t i = 0; i < r->n_seen;) {
+        uint32_t term = r->seen[i].term;
+        double fw = 0;
+        for (; i < r->n_seen && r->seen[i].term == term; i++)
+            if (e->p.field_weight[r->seen[i].field] > fw)
+                fw = e->p.field_weight[r->seen[i].field];
+        const struct term_ref *t = &e->terms[term];
+        r->K[t->node->index] += fw * t->term->weight;
+    }
+}
+
 /* K of a category: its own terms, every subcategory's, and for `other` the baseline. */
 static double category_evidence(const struct run *r, const struct tax_node *c)
 {
@@ -345,9 +372,8 @@ static int run_score(struct run *r, const struct clf_input *in, struct clf_decis
     if (rc != 0)
         return rc;
     size_t nn = tax->n_nodes;
-    r->term_best = calloc(e->n_terms + 1, sizeof *r->term_best);
     r->K = calloc(4 * nn + nn + 1, sizeof *r->K); /* K, L, S, P + index scratch */
-    if (!r->term_best || !r->K)
+    if (!r->K)
         return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     r->L = r->K + nn;
     r->S = r->L + nn;
@@ -366,18 +392,21 @@ static int run_score(struct run *r, const struct clf_input *in, struct clf_decis
                 return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
             if (p->longest_match)
                 hits_keep_longest(r);
-            double fw = p->field_weight[f];
+            if (r->n_seen + r->n_found > r->cap_seen) {
+                size_t cap = r->n_seen + r->n_found + 64;
+                struct hit *h = realloc(r->seen, cap * sizeof *h);
+                if (!h)
+                    return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+                r->seen = h;
+                r->cap_seen = cap;
+            }
             for (size_t i = 0; i < r->n_found; i++) {
-                const struct hit *h = &r->found[i];
-                if (fw > r->term_best[h->term])
-                    r->term_best[h->term] = fw;
+                r->seen[r->n_seen++] = r->found[i];
                 if (r->n_hits < CLF_EVIDENCE_MAX)
-                    r->hits[r->n_hits++] = *h;
+                    r->hits[r->n_hits++] = r->found[i];
             }
         }
-        for (size_t t = 0; t < e->n_terms; t++)
-            if (r->term_best[t] > 0)
-                r->K[e->terms[t].node->index] += r->term_best[t] * e->terms[t].term->weight;
+        keyword_sums(r);
     }
     if (p->use_model) {
         const struct norm_text *fields[MODEL_FIELD_COUNT];
