@@ -15,9 +15,9 @@
 #include "stdtax/model.h"
 #include "stdtax/taxonomy.h"
 
-#define CLF_TITLE_MAX 1024u  /* bytes of title and of title_en */
-#define CLF_BODY_MAX 65536u  /* bytes of scope and of text */
-#define CLF_EVIDENCE_MAX 64  /* evidence entries listed in a result */
+#define CLF_TITLE_MAX 1024u /* bytes of title and of title_en */
+#define CLF_BODY_MAX 65536u /* bytes of scope and of text */
+#define CLF_EVIDENCE_MAX 64 /* evidence entries listed in a result */
 #define CLF_ALTERNATIVES_MAX 5
 
 /* The fields of one text to classify; field[f] == NULL or len[f] == 0 means absent.
@@ -28,15 +28,16 @@ struct clf_input {
 };
 
 /* Fills in from a JSON object's "title", "title_en", "scope" and "text" (each a string,
- * null or absent; other members are ignored).  The pointers borrow from obj.  Returns 0 or
- * STDTAX_EINVAL with err->field naming the member. */
-int clf_input_from_json(const json_t *obj, struct clf_input *in, struct stdtax_error *err);
+ * null or absent; other members are ignored).  The pointers borrow from obj.  Returns 0
+ * or STDTAX_EINVAL with err->field naming the member. */
+int clf_input_from_json(const json_t *obj, struct clf_input *in,
+                        struct stdtax_error *err);
 
 /* The knobs of the scoring formula (doc/classifier.md). */
 struct clf_params {
     double field_weight[MODEL_FIELD_COUNT]; /* keyword evidence per field */
-    double keyword_weight;   /* beta: weight of keyword evidence K */
-    double model_weight;     /* lambda: weight of log P_nb(category) */
+    double keyword_weight;                  /* beta: weight of keyword evidence K */
+    double model_weight;                    /* lambda: weight of log P_nb(category) */
     double sub_model_weight; /* lambda_s: weight of log P_nb(subcategory) */
     double other_baseline;   /* tau: evidence `other` gets for free */
     double min_confidence;   /* below this the answer is `other` */
@@ -48,8 +49,8 @@ void clf_params_default(struct clf_params *p);
 
 struct clf_engine;
 
-/* Builds an engine.  tax and model (may be NULL) are borrowed and must outlive the engine;
- * params NULL means the defaults.  *out is new: free with clf_engine_free. */
+/* Builds an engine.  tax and model (may be NULL) are borrowed and must outlive the
+ * engine; params NULL means the defaults.  *out is new: free with clf_engine_free. */
 int clf_engine_new(const struct tax_taxonomy *tax, const struct model *model,
                    const struct clf_params *params, struct clf_engine **out,
                    struct stdtax_error *err);
@@ -84,8 +85,8 @@ struct clf_decision {
 };
 
 /* The decision only, without building JSON (evaluation, benchmarks).  Errors:
- * STDTAX_ETOOBIG / STDTAX_EUTF8 with err->field "/title" etc., STDTAX_EEMPTY when no field
- * has any text after normalisation, STDTAX_ENOMEM. */
+ * STDTAX_ETOOBIG / STDTAX_EUTF8 with err->field "/title" etc., STDTAX_EEMPTY when no
+ * field has any text after normalisation, STDTAX_ENOMEM. */
 int clf_text_decide(const struct clf_engine *e, const struct clf_input *in,
                     struct clf_decision *out, struct stdtax_error *err);
 

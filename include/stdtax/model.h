@@ -3,9 +3,9 @@
  * for the top-level category and one for the subcategory.
  *
  * Training is counting, so it is exact and deterministic: the same examples and config
- * always give the same model file, byte for byte.  The file format is in doc/classifier.md.
- * A loaded model is immutable and may be shared by threads; it borrows the taxonomy it was
- * loaded against, which must outlive it. */
+ * always give the same model file, byte for byte.  The file format is in
+ * doc/classifier.md. A loaded model is immutable and may be shared by threads; it borrows
+ * the taxonomy it was loaded against, which must outlive it. */
 #ifndef STDTAX_MODEL_H
 #define STDTAX_MODEL_H
 
@@ -37,10 +37,10 @@ void model_fields_dedupe(const struct norm_text *nt, int *have);
 #define MODEL_LINE_MAX (1u << 20) /* a training line longer than this is refused */
 
 struct model_config {
-    int ngram_min, ngram_max;                /* character n-grams, 1 <= min <= max <= 3 */
-    int words;                               /* also ASCII words as features */
-    double alpha;                            /* Lidstone smoothing of the likelihoods */
-    int uniform_prior;                       /* ignore class frequencies */
+    int ngram_min, ngram_max; /* character n-grams, 1 <= min <= max <= 3 */
+    int words;                /* also ASCII words as features */
+    double alpha;             /* Lidstone smoothing of the likelihoods */
+    int uniform_prior;        /* ignore class frequencies */
     unsigned field_weight[MODEL_FIELD_COUNT]; /* integer repeat count per field */
     unsigned taxonomy_weight; /* repeat count of the taxonomy's labels and terms as
                                  pseudo-documents (0: none); see train_taxonomy */
@@ -52,7 +52,7 @@ struct model_config {
 void model_config_default(struct model_config *cfg);
 
 struct model_example {
-    char *field[MODEL_FIELD_COUNT];      /* raw UTF-8; NULL when absent */
+    char *field[MODEL_FIELD_COUNT];     /* raw UTF-8; NULL when absent */
     const struct tax_node *category;    /* top level, borrowed from the taxonomy */
     const struct tax_node *subcategory; /* NULL when the line names none */
 };

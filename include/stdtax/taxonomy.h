@@ -12,8 +12,8 @@
 
 #include "stdtax/error.h"
 
-#define TAX_CODE_MAX 64   /* bytes of a node, topic or track code */
-#define TAX_TERM_MAX 128  /* bytes of an evidence term */
+#define TAX_CODE_MAX 64         /* bytes of a node, topic or track code */
+#define TAX_TERM_MAX 128        /* bytes of an evidence term */
 #define TAX_FILE_MAX (8u << 20) /* a taxonomy file larger than this is refused */
 
 struct tax_topic;
@@ -29,7 +29,7 @@ struct tax_node {
     struct tax_node *parent; /* NULL for a top-level category */
     struct tax_node **children;
     size_t n_children;
-    int depth; /* 0 top level, 1 subcategory */
+    int depth;    /* 0 top level, 1 subcategory */
     size_t index; /* position in tax_taxonomy.nodes (file order) */
     char *zh, *en;
     char *desc_zh, *desc_en; /* "" when the file has none */
@@ -81,8 +81,8 @@ struct tax_taxonomy {
 
 /* Loads and validates a taxonomy file.  Every problem found is appended to problems (when
  * not NULL) as {"pointer","detail"}; any problem gives STDTAX_EINVAL.  An unreadable file
- * is STDTAX_EIO / STDTAX_ENOTFOUND, invalid JSON STDTAX_EPARSE (also added to problems with
- * pointer "").  On success *out is new: free with tax_taxonomy_free. */
+ * is STDTAX_EIO / STDTAX_ENOTFOUND, invalid JSON STDTAX_EPARSE (also added to problems
+ * with pointer "").  On success *out is new: free with tax_taxonomy_free. */
 int tax_file_load(const char *path, struct tax_taxonomy **out, json_t *problems,
                   struct stdtax_error *err);
 

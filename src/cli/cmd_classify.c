@@ -106,12 +106,15 @@ static size_t classify_lines(const struct clf_engine *e, FILE *in)
 
 int cmd_classify(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"taxonomy", required_argument, NULL, 'T'}, {"model", required_argument, NULL, 'M'},
-        {"no-model", no_argument, NULL, 'N'},       {"json", no_argument, NULL, 'j'},
-        {"title", required_argument, NULL, 't'},    {"title-en", required_argument, NULL, 'e'},
-        {"scope", required_argument, NULL, 's'},    {"text", required_argument, NULL, 'x'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"taxonomy", required_argument, NULL, 'T'},
+                                         {"model", required_argument, NULL, 'M'},
+                                         {"no-model", no_argument, NULL, 'N'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"title", required_argument, NULL, 't'},
+                                         {"title-en", required_argument, NULL, 'e'},
+                                         {"scope", required_argument, NULL, 's'},
+                                         {"text", required_argument, NULL, 'x'},
+                                         {NULL, 0, NULL, 0}};
     const char *tax_path = cli_default_taxonomy(), *model_path = cli_default_model();
     int as_json = 0, have_fields = 0;
     struct clf_input in = {0};
@@ -119,15 +122,32 @@ int cmd_classify(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         int f = -1;
         switch (c) {
-        case 'T': tax_path = optarg; break;
-        case 'M': model_path = optarg; break;
-        case 'N': model_path = NULL; break;
-        case 'j': as_json = 1; break;
-        case 't': f = MODEL_FIELD_TITLE; break;
-        case 'e': f = MODEL_FIELD_TITLE_EN; break;
-        case 's': f = MODEL_FIELD_SCOPE; break;
-        case 'x': f = MODEL_FIELD_TEXT; break;
-        default: return CLI_USAGE;
+        case 'T':
+            tax_path = optarg;
+            break;
+        case 'M':
+            model_path = optarg;
+            break;
+        case 'N':
+            model_path = NULL;
+            break;
+        case 'j':
+            as_json = 1;
+            break;
+        case 't':
+            f = MODEL_FIELD_TITLE;
+            break;
+        case 'e':
+            f = MODEL_FIELD_TITLE_EN;
+            break;
+        case 's':
+            f = MODEL_FIELD_SCOPE;
+            break;
+        case 'x':
+            f = MODEL_FIELD_TEXT;
+            break;
+        default:
+            return CLI_USAGE;
         }
         if (f >= 0) {
             in.field[f] = optarg;
@@ -178,7 +198,8 @@ int cmd_classify(int argc, char **argv)
         if (f != stdin)
             fclose(f);
         if (failed) {
-            fprintf(stderr, "stdtax: %zu line%s failed\n", failed, failed == 1 ? "" : "s");
+            fprintf(stderr, "stdtax: %zu line%s failed\n", failed,
+                    failed == 1 ? "" : "s");
             status = CLI_FAIL;
         }
     }

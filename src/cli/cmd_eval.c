@@ -57,21 +57,23 @@ static json_t *report(const struct tax_taxonomy *tax, const struct tally *t, int
             f1_n++;
         }
         json_object_set_new(per, c->code,
-                            json_pack("{s:s, s:s, s:I, s:I, s:I, s:f, s:f, s:f}", "zh", c->zh,
-                                      "en", c->en, "n", (json_int_t)g, "predicted",
-                                      (json_int_t)p, "correct", (json_int_t)h, "precision",
-                                      prec, "recall", rec, "f1", f1(prec, rec)));
+                            json_pack("{s:s, s:s, s:I, s:I, s:I, s:f, s:f, s:f}", "zh",
+                                      c->zh, "en", c->en, "n", (json_int_t)g, "predicted",
+                                      (json_int_t)p, "correct", (json_int_t)h,
+                                      "precision", prec, "recall", rec, "f1",
+                                      f1(prec, rec)));
     }
     return json_pack("{s:I, s:f, s:f, s:I, s:f, s:o, s:i, s:s}", "n", (json_int_t)t->n,
                      "top1_accuracy", ratio(t->top1, t->n), "sub_accuracy",
-                     ratio(t->sub_ok, t->sub_n), "sub_n", (json_int_t)t->sub_n, "macro_f1",
-                     f1_n ? f1_sum / (double)f1_n : 0.0, "per_category", per, "folds",
-                     folds, "mode", mode);
+                     ratio(t->sub_ok, t->sub_n), "sub_n", (json_int_t)t->sub_n,
+                     "macro_f1", f1_n ? f1_sum / (double)f1_n : 0.0, "per_category", per,
+                     "folds", folds, "mode", mode);
 }
 
 static void print_text(const json_t *r)
 {
-    printf("n             %lld\n", (long long)json_integer_value(json_object_get(r, "n")));
+    printf("n             %lld\n",
+           (long long)json_integer_value(json_object_get(r, "n")));
     printf("mode          %s\n", json_string_value(json_object_get(r, "mode")));
     printf("folds         %lld\n",
            (long long)json_integer_value(json_object_get(r, "folds")));
@@ -120,12 +122,15 @@ static int decide(const struct clf_engine *e, const struct model_example *ex,
 
 int cmd_eval(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"taxonomy", required_argument, NULL, 'T'}, {"model", required_argument, NULL, 'M'},
-        {"json", no_argument, NULL, 'j'},           {"folds", required_argument, NULL, 'k'},
-        {"cv", required_argument, NULL, 'k'},       {"mode", required_argument, NULL, 'm'},
-        {"set", required_argument, NULL, 's'},      {"show-errors", no_argument, NULL, 'E'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"taxonomy", required_argument, NULL, 'T'},
+                                         {"model", required_argument, NULL, 'M'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"folds", required_argument, NULL, 'k'},
+                                         {"cv", required_argument, NULL, 'k'},
+                                         {"mode", required_argument, NULL, 'm'},
+                                         {"set", required_argument, NULL, 's'},
+                                         {"show-errors", no_argument, NULL, 'E'},
+                                         {NULL, 0, NULL, 0}};
     const char *tax_path = cli_default_taxonomy(), *model_path = cli_default_model();
     const char *mode = "combined";
     int as_json = 0, folds = 0;
@@ -136,9 +141,15 @@ int cmd_eval(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'T': tax_path = optarg; break;
-        case 'M': model_path = optarg; break;
-        case 'j': as_json = 1; break;
+        case 'T':
+            tax_path = optarg;
+            break;
+        case 'M':
+            model_path = optarg;
+            break;
+        case 'j':
+            as_json = 1;
+            break;
         case 'k':
             folds = atoi(optarg);
             if (folds < 2 || folds > FOLDS_MAX) {
@@ -146,15 +157,20 @@ int cmd_eval(int argc, char **argv)
                 return CLI_USAGE;
             }
             break;
-        case 'm': mode = optarg; break;
-        case 'E': show_errors = 1; break;
+        case 'm':
+            mode = optarg;
+            break;
+        case 'E':
+            show_errors = 1;
+            break;
         case 's':
             if (cli_param_set(optarg, &params, &cfg) != 0) {
                 fprintf(stderr, "stdtax: unknown or bad setting \"%s\"\n", optarg);
                 return CLI_USAGE;
             }
             break;
-        default: return CLI_USAGE;
+        default:
+            return CLI_USAGE;
         }
     }
     if (strcmp(mode, "combined") == 0) {
@@ -168,8 +184,9 @@ int cmd_eval(int argc, char **argv)
         return CLI_USAGE;
     }
     if (argc - optind != 1) {
-        fprintf(stderr, "usage: stdtax eval [--taxonomy F] [--model F] [--json] [--folds K] "
-                        "[--mode M] [--set KEY=VALUE]... FILE.jsonl\n");
+        fprintf(stderr,
+                "usage: stdtax eval [--taxonomy F] [--model F] [--json] [--folds K] "
+                "[--mode M] [--set KEY=VALUE]... FILE.jsonl\n");
         return CLI_USAGE;
     }
     struct stdtax_error err = {0};

@@ -19,20 +19,26 @@ int cmd_train(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'T': tax_path = optarg; break;
-        case 'o': out = optarg; break;
+        case 'T':
+            tax_path = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
         case 's':
             if (cli_param_set(optarg, NULL, &cfg) != 0) {
                 fprintf(stderr, "stdtax: unknown or bad model setting \"%s\"\n", optarg);
                 return CLI_USAGE;
             }
             break;
-        default: return CLI_USAGE;
+        default:
+            return CLI_USAGE;
         }
     }
     if (argc - optind != 1) {
-        fprintf(stderr, "usage: stdtax train [--taxonomy F] [--out F] [--set KEY=VALUE]... "
-                        "FILE.jsonl\n");
+        fprintf(stderr,
+                "usage: stdtax train [--taxonomy F] [--out F] [--set KEY=VALUE]... "
+                "FILE.jsonl\n");
         return CLI_USAGE;
     }
     const char *path = argv[optind];
@@ -61,8 +67,8 @@ int cmd_train(int argc, char **argv)
     if (rc == 0)
         rc = model_file_save(m, out, &err);
     if (rc == 0)
-        fprintf(stderr, "stdtax: trained %s from %zu examples into %s\n", model_version(m),
-                n, out);
+        fprintf(stderr, "stdtax: trained %s from %zu examples into %s\n",
+                model_version(m), n, out);
     else
         cli_error(&err);
     model_free(m);

@@ -19,9 +19,11 @@ static const struct {
      "classify [--taxonomy F] [--model F|--no-model] [--json] (--title T [--title-en T] "
      "[--scope S] [--text T] | FILE.jsonl | -)"},
     {"eval", cmd_eval,
-     "eval [--taxonomy F] [--model F] [--json] [--folds K] [--mode combined|keywords|model] "
+     "eval [--taxonomy F] [--model F] [--json] [--folds K] [--mode "
+     "combined|keywords|model] "
      "[--set KEY=VALUE]... [--show-errors] FILE.jsonl"},
-    {"train", cmd_train, "train [--taxonomy F] [--out F] [--set KEY=VALUE]... FILE.jsonl"},
+    {"train", cmd_train,
+     "train [--taxonomy F] [--out F] [--set KEY=VALUE]... FILE.jsonl"},
     {"taxonomy", cmd_taxonomy, "taxonomy validate FILE"},
 };
 
@@ -88,7 +90,8 @@ int cli_param_set(const char *kv, struct clf_params *p, struct model_config *cfg
     if (end == eq + 1 || *end != '\0')
         return -1;
     size_t kl = (size_t)(eq - kv);
-    static const char *const fw[MODEL_FIELD_COUNT] = {"title", "title_en", "scope", "text"};
+    static const char *const fw[MODEL_FIELD_COUNT] = {"title", "title_en", "scope",
+                                                      "text"};
 #define KEY(name) (kl == strlen(name) && strncmp(kv, name, kl) == 0)
     if (p) {
         if (KEY("keyword_weight"))

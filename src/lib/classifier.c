@@ -186,19 +186,19 @@ struct run {
     const struct clf_engine *e;
     struct norm_text nt[MODEL_FIELD_COUNT];
     int have[MODEL_FIELD_COUNT];
-    int field;           /* being scanned */
-    struct hit *seen;    /* kept occurrences of every field, for the K sums */
+    int field;        /* being scanned */
+    struct hit *seen; /* kept occurrences of every field, for the K sums */
     size_t n_seen, cap_seen;
     struct hit hits[CLF_EVIDENCE_MAX]; /* evidence listed in the result */
     size_t n_hits;
     struct hit *found; /* every occurrence in the field being scanned */
     size_t n_found, cap_found;
     int oom;
-    double *K;    /* keyword evidence per node (own terms only) */
-    double *L;    /* model log-probabilities per node */
-    double *S;    /* combined score per node */
-    double *P;    /* probability: categories among categories, subcategories within
-                     their parent */
+    double *K; /* keyword evidence per node (own terms only) */
+    double *L; /* model log-probabilities per node */
+    double *S; /* combined score per node */
+    double *P; /* probability: categories among categories, subcategories within
+                  their parent */
 };
 
 #define HITS_PER_FIELD_MAX (1u << 18) /* a hostile text stops being scanned here */
@@ -243,7 +243,8 @@ static void hits_keep_longest(struct run *r)
     int any = 0;
     for (size_t i = 0; i < r->n_found; i++) {
         struct hit h = r->found[i];
-        int inside = any && far_end >= h.end && !(far_start == h.start && far_end == h.end);
+        int inside =
+            any && far_end >= h.end && !(far_start == h.start && far_end == h.end);
         if (!any || h.end > far_end) {
             far_start = h.start;
             far_end = h.end;
@@ -275,7 +276,8 @@ static void run_free(struct run *r)
 }
 
 /* Validates and normalises every field. */
-static int run_prepare(struct run *r, const struct clf_input *in, struct stdtax_error *err)
+static int run_prepare(struct run *r, const struct clf_input *in,
+                       struct stdtax_error *err)
 {
     int any = 0;
     for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
@@ -560,14 +562,15 @@ static json_t *evidence_json(const struct run *r, const struct clf_input *in)
         size_t from = nt->src_offset[h->start];
         size_t last = nt->src_offset[h->end - 1];
         uint32_t cp;
-        size_t clen = utf8_char_decode(in->field[h->field] + last, in->len[h->field] - last,
-                                       &cp);
+        size_t clen =
+            utf8_char_decode(in->field[h->field] + last, in->len[h->field] - last, &cp);
         size_t to = last + (clen ? clen : 1);
         json_array_append_new(
-            arr, json_pack("{s:s, s:s, s:s, s:I, s:I, s:f}", "term", t->term->term, "field",
-                           model_field_name(h->field), "node", t->node->code, "offset",
-                           (json_int_t)from, "length", (json_int_t)(to - from), "weight",
-                           round4(t->term->weight * r->e->p.field_weight[h->field])));
+            arr,
+            json_pack("{s:s, s:s, s:s, s:I, s:I, s:f}", "term", t->term->term, "field",
+                      model_field_name(h->field), "node", t->node->code, "offset",
+                      (json_int_t)from, "length", (json_int_t)(to - from), "weight",
+                      round4(t->term->weight * r->e->p.field_weight[h->field])));
     }
     return arr;
 }
@@ -597,8 +600,8 @@ static json_t *topics_json(const struct clf_decision *d)
             seen[j - 1] = tmp;
         }
     for (size_t i = 0; arr && i < n_seen; i++)
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "code", seen[i]->code, "zh",
-                                             seen[i]->zh, "en", seen[i]->en));
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "code", seen[i]->code,
+                                             "zh", seen[i]->zh, "en", seen[i]->en));
     return arr;
 }
 
@@ -613,15 +616,13 @@ int clf_text_classify(const struct clf_engine *e, const struct clf_input *in,
         run_free(&r);
         return rc;
     }
-    json_t *o = json_pack("{s:o, s:o, s:f, s:o, s:o, s:o, s:s, s:o}", "category",
-                          node_ref(d.category), "subcategory",
-                          d.subcategory ? node_ref(d.subcategory) : json_null(),
-                          "confidence", round4(d.confidence), "alternatives",
-                          alternatives_json(&r, &d), "evidence", evidence_json(&r, in),
-                          "priority_topics", topics_json(&d), "taxonomy_version",
-                          e->tax->version, "model_version",
-                          e->model && e->p.use_model ? json_string(model_version(e->model))
-                                                     : json_null());
+    json_t *o = json_pack(
+        "{s:o, s:o, s:f, s:o, s:o, s:o, s:s, s:o}", "category", node_ref(d.category),
+        "subcategory", d.subcategory ? node_ref(d.subcategory) : json_null(),
+        "confidence", round4(d.confidence), "alternatives", alternatives_json(&r, &d),
+        "evidence", evidence_json(&r, in), "priority_topics", topics_json(&d),
+        "taxonomy_version", e->tax->version, "model_version",
+        e->model && e->p.use_model ? json_string(model_version(e->model)) : json_null());
     run_free(&r);
     if (!o)
         return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
@@ -629,7 +630,8 @@ int clf_text_classify(const struct clf_engine *e, const struct clf_input *in,
     return 0;
 }
 
-/* ---- training the calibration -------------------------------------------------------- */
+/* ---- training the calibration --------------------------------------------------------
+ */
 
 #define CAL_ITERATIONS 2000
 #define CAL_STEP 0.2

@@ -180,7 +180,8 @@ static uint32_t *table_slot(const struct table *t, const uint64_t *keys, uint64_
     return &t->slot[h];
 }
 
-/* ---- the model ---------------------------------------------------------------------- */
+/* ---- the model ----------------------------------------------------------------------
+ */
 
 enum { LV_CAT, LV_SUB, LV_COUNT };
 static const char *const level_names[LV_COUNT] = {"category", "subcategory"};
@@ -339,7 +340,8 @@ static int model_finish(struct model *m)
             lv->logprior[c] = m->cfg.uniform_prior
                                   ? 0.0
                                   : log((lv->docs[c] + 1.0) / ((double)docs + lv->n));
-            lv->logdenom[c] = log((double)lv->tokens[c] + m->cfg.alpha * (double)m->n_feat);
+            lv->logdenom[c] =
+                log((double)lv->tokens[c] + m->cfg.alpha * (double)m->n_feat);
         }
     }
     for (size_t e = 0; e < m->n_ent; e++)
@@ -371,7 +373,8 @@ static int model_finish(struct model *m)
             for (uint32_t k = 0; k < m->count[l][f]; k++) {
                 size_t e = m->start[l][f] + k;
                 uint32_t base = l == LV_SUB ? (uint32_t)m->lv[LV_CAT].n : 0;
-                m->sent[e] = (struct sentry){base + m->ent[e].cls, (float)m->ent[e].delta};
+                m->sent[e] =
+                    (struct sentry){base + m->ent[e].cls, (float)m->ent[e].delta};
             }
     }
     return 0;
@@ -422,8 +425,7 @@ int model_text_score(const struct model *m, const struct norm_text *const *field
         const struct level *lv = &m->lv[l];
         double best = -HUGE_VAL;
         for (size_t c = 0; c < lv->n; c++) {
-            sc.acc[l][c] +=
-                lv->logprior[c] + sc.total * (m->log_alpha - lv->logdenom[c]);
+            sc.acc[l][c] += lv->logprior[c] + sc.total * (m->log_alpha - lv->logdenom[c]);
             if (sc.acc[l][c] > best)
                 best = sc.acc[l][c];
         }
@@ -597,9 +599,11 @@ static int config_check(const struct model_config *cfg, struct stdtax_error *err
         return stdtax_error_set(err, STDTAX_EINVAL, "/config", "n-grams must be 1..3");
     if (!(cfg->cal_l2_scale >= 0 && cfg->cal_l2_scale <= 100 && cfg->cal_l2_bias >= 0 &&
           cfg->cal_l2_bias <= 100))
-        return stdtax_error_set(err, STDTAX_EINVAL, "/config", "cal_l2_* must be in [0, 100]");
+        return stdtax_error_set(err, STDTAX_EINVAL, "/config",
+                                "cal_l2_* must be in [0, 100]");
     if (!(cfg->alpha > 0 && cfg->alpha <= 10))
-        return stdtax_error_set(err, STDTAX_EINVAL, "/config/alpha", "must be in (0, 10]");
+        return stdtax_error_set(err, STDTAX_EINVAL, "/config/alpha",
+                                "must be in (0, 10]");
     for (int f = 0; f < MODEL_FIELD_COUNT; f++)
         if (cfg->field_weight[f] > 100 || cfg->taxonomy_weight > 100)
             return stdtax_error_set(err, STDTAX_EINVAL, "/config/field_weights",
@@ -680,7 +684,8 @@ int model_train(const struct tax_taxonomy *tax, const struct model_example *ex, 
         train_taxonomy(&t, tax, cls_index);
     for (size_t i = 0; i < n && !t.oom; i++) {
         t.cls_of[LV_CAT] = cls_index[ex[i].category->index];
-        t.cls_of[LV_SUB] = ex[i].subcategory ? cls_index[ex[i].subcategory->index] : SIZE_MAX;
+        t.cls_of[LV_SUB] =
+            ex[i].subcategory ? cls_index[ex[i].subcategory->index] : SIZE_MAX;
         struct norm_text nt[MODEL_FIELD_COUNT];
         int have[MODEL_FIELD_COUNT] = {0};
         for (int f = 0; f < MODEL_FIELD_COUNT && rc == STDTAX_ENOMEM; f++) {
@@ -797,7 +802,8 @@ fail:
     return rc;
 }
 
-/* ---- the model file ------------------------------------------------------------------ */
+/* ---- the model file ------------------------------------------------------------------
+ */
 
 json_t *model_to_json(const struct model *m)
 {
@@ -832,15 +838,16 @@ json_t *model_to_json(const struct model *m)
     for (int f = 0; f < MODEL_FIELD_COUNT; f++)
         json_object_set_new(weights, field_names[f],
                             json_integer(m->cfg.field_weight[f]));
-    json_t *root = json_pack(
-        "{s:s, s:i, s:s, s:{s:s, s:s, s:I}, s:{s:i, s:i, s:b, s:f, s:b, s:i, s:o}, s:o, s:o}",
-        "format", "stdtax-naive-bayes", "format_version", MODEL_FORMAT_VERSION,
-        "taxonomy_version", m->tax_version, "training", "file", m->train_file, "sha256",
-        m->train_sha, "examples", (json_int_t)m->n_examples, "config", "ngram_min",
-        m->cfg.ngram_min, "ngram_max", m->cfg.ngram_max, "words", m->cfg.words, "alpha",
-        m->cfg.alpha, "uniform_prior", m->cfg.uniform_prior, "taxonomy_weight",
-        (int)m->cfg.taxonomy_weight, "field_weights", weights,
-        "levels", levels, "features", features);
+    json_t *root =
+        json_pack("{s:s, s:i, s:s, s:{s:s, s:s, s:I}, s:{s:i, s:i, s:b, s:f, s:b, s:i, "
+                  "s:o}, s:o, s:o}",
+                  "format", "stdtax-naive-bayes", "format_version", MODEL_FORMAT_VERSION,
+                  "taxonomy_version", m->tax_version, "training", "file", m->train_file,
+                  "sha256", m->train_sha, "examples", (json_int_t)m->n_examples, "config",
+                  "ngram_min", m->cfg.ngram_min, "ngram_max", m->cfg.ngram_max, "words",
+                  m->cfg.words, "alpha", m->cfg.alpha, "uniform_prior",
+                  m->cfg.uniform_prior, "taxonomy_weight", (int)m->cfg.taxonomy_weight,
+                  "field_weights", weights, "levels", levels, "features", features);
     if (root) {
         json_t *cal = json_null();
         if (m->cal_scale) {
@@ -922,7 +929,8 @@ static int load_levels(struct model *m, const json_t *levels, struct stdtax_erro
     return 0;
 }
 
-static int load_features(struct model *m, const json_t *features, struct stdtax_error *err)
+static int load_features(struct model *m, const json_t *features,
+                         struct stdtax_error *err)
 {
     size_t n = json_array_size(features);
     if (!json_is_array(features) || n > FEATURES_MAX)
@@ -949,7 +957,8 @@ static int load_features(struct model *m, const json_t *features, struct stdtax_
         const char *g = json_string_value(json_array_get(row, 0));
         if (!json_is_array(row) || json_array_size(row) != 1 + LV_COUNT || !g ||
             gram_key_parse(g, &m->key[f]) != 0)
-            return bad(err, ptr, "must be [gram, [[class, count]...], [[class, count]...]]");
+            return bad(err, ptr,
+                       "must be [gram, [[class, count]...], [[class, count]...]]");
         m->gram[f] = strdup(g);
         if (!m->gram[f])
             return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
@@ -1015,7 +1024,8 @@ int model_json_load(const json_t *root, const struct tax_taxonomy *tax,
     const char *fmt = json_string_value(json_object_get(root, "format"));
     if (!fmt || strcmp(fmt, "stdtax-naive-bayes") != 0)
         return bad(err, "/format", "not a stdtax naive Bayes model");
-    if (json_integer_value(json_object_get(root, "format_version")) != MODEL_FORMAT_VERSION)
+    if (json_integer_value(json_object_get(root, "format_version")) !=
+        MODEL_FORMAT_VERSION)
         return stdtax_error_set(err, STDTAX_EVERSION, "/format_version",
                                 "model format version %d expected", MODEL_FORMAT_VERSION);
     const char *tv = json_string_value(json_object_get(root, "taxonomy_version"));
@@ -1054,7 +1064,8 @@ int model_json_load(const json_t *root, const struct tax_taxonomy *tax,
             strdup_or_empty(json_string_value(json_object_get(training, "file")));
         m->train_sha =
             strdup_or_empty(json_string_value(json_object_get(training, "sha256")));
-        m->n_examples = (uint64_t)json_integer_value(json_object_get(training, "examples"));
+        m->n_examples =
+            (uint64_t)json_integer_value(json_object_get(training, "examples"));
         const char *ver = json_string_value(json_object_get(root, "model_version"));
         m->version = strdup_or_empty(ver);
         if (!m->tax_version || !m->train_file || !m->train_sha || !m->version)
@@ -1168,7 +1179,8 @@ int model_examples_read(const char *path, const struct tax_taxonomy *tax,
             break;
         }
         size_t k = (size_t)len;
-        while (k > 0 && (line[k - 1] == '\n' || line[k - 1] == '\r' || line[k - 1] == ' '))
+        while (k > 0 &&
+               (line[k - 1] == '\n' || line[k - 1] == '\r' || line[k - 1] == ' '))
             k--;
         if (k == 0)
             continue;

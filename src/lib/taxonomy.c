@@ -330,7 +330,8 @@ static int by_code_cmp(const void *a, const void *b)
     return strcmp(x->code, y->code);
 }
 
-static struct tax_node *find_loaded(struct tax_taxonomy *tax, size_t upto, const char *code)
+static struct tax_node *find_loaded(struct tax_taxonomy *tax, size_t upto,
+                                    const char *code)
 {
     for (size_t i = 0; i < upto; i++)
         if (tax->nodes[i].code && strcmp(tax->nodes[i].code, code) == 0)
@@ -608,7 +609,8 @@ int tax_json_load(const json_t *root, struct tax_taxonomy **out, json_t *problem
     return 0;
 }
 
-static int parse_failed(json_t *problems, const json_error_t *je, struct stdtax_error *err)
+static int parse_failed(json_t *problems, const json_error_t *je,
+                        struct stdtax_error *err)
 {
     if (problems)
         stdtax_problem_add(problems, "", "line %d column %d: %s", je->line, je->column,
@@ -768,16 +770,16 @@ json_t *tax_taxonomy_to_json(const struct tax_taxonomy *tax, const struct tax_no
         json_t *nodes = json_array();
         for (size_t k = 0; k < t->n_nodes; k++)
             json_array_append_new(nodes, json_string(t->nodes[k]->code));
-        json_array_append_new(topics, json_pack("{s:s, s:o, s:o}", "code", t->code,
-                                                "labels", labels_json(t->zh, t->en),
-                                                "nodes", nodes));
+        json_array_append_new(topics,
+                              json_pack("{s:s, s:o, s:o}", "code", t->code, "labels",
+                                        labels_json(t->zh, t->en), "nodes", nodes));
     }
     json_t *roots = json_array();
     for (size_t i = 0; i < tax->n_roots; i++)
         json_array_append_new(roots, node_json(tax->roots[i], with_evidence));
     return json_pack("{s:s, s:o, s:{s:s, s:o, s:s, s:s, s:o}, s:o, s:o}", "version",
-                     tax->version, "name", labels_json(tax->name_zh, tax->name_en), "call",
-                     "id", tax->call.id, "title",
+                     tax->version, "name", labels_json(tax->name_zh, tax->name_en),
+                     "call", "id", tax->call.id, "title",
                      labels_json(tax->call.title_zh, tax->call.title_en), "document",
                      tax->call.document, "published", tax->call.published, "tracks",
                      tracks, "priority_topics", topics, "nodes", roots);

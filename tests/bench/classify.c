@@ -21,8 +21,10 @@ int main(int argc, char **argv)
     size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 100000;
     const char *src = argc > 2 ? argv[2] : getenv("STDTAX_SRCDIR");
     char tax_path[4096], model_path[4096], data_path[4096];
-    snprintf(tax_path, sizeof tax_path, "%s/taxonomy/shanghai-ai-2023.json", src ? src : ".");
-    snprintf(model_path, sizeof model_path, "%s/taxonomy/model-2023.json", src ? src : ".");
+    snprintf(tax_path, sizeof tax_path, "%s/taxonomy/shanghai-ai-2023.json",
+             src ? src : ".");
+    snprintf(model_path, sizeof model_path, "%s/taxonomy/model-2023.json",
+             src ? src : ".");
     snprintf(data_path, sizeof data_path, "%s/taxonomy/train/labelled-2023.jsonl",
              src ? src : ".");
     struct stdtax_error err = {0};
@@ -35,7 +37,8 @@ int main(int argc, char **argv)
     double t_load = now() - t0;
     struct model_example *ex = NULL;
     size_t n_ex = 0;
-    if (model_examples_read(data_path, clf_engine_taxonomy(e), &ex, &n_ex, NULL, &err) != 0) {
+    if (model_examples_read(data_path, clf_engine_taxonomy(e), &ex, &n_ex, NULL, &err) !=
+        0) {
         fprintf(stderr, "%s: %s\n", err.field, err.text);
         return 1;
     }
@@ -75,10 +78,11 @@ int main(int argc, char **argv)
            t_load * 1e3);
     printf("records: %zu distinct title+scope, mean %.0f bytes\n", n_ex,
            (double)bytes / (double)n_ex);
-    printf("clf_text_decide:   %zu records in %.3f s = %.0f records/s (checksum %lu)\n", n,
-           t_decide, (double)n / t_decide, check);
-    printf("clf_text_classify: %zu records in %.3f s = %.0f records/s (with JSON result)\n",
-           n_json, t_json, (double)n_json / t_json);
+    printf("clf_text_decide:   %zu records in %.3f s = %.0f records/s (checksum %lu)\n",
+           n, t_decide, (double)n / t_decide, check);
+    printf(
+        "clf_text_classify: %zu records in %.3f s = %.0f records/s (with JSON result)\n",
+        n_json, t_json, (double)n_json / t_json);
     free(in);
     model_examples_free(ex, n_ex);
     clf_engine_free(e);

@@ -20,9 +20,9 @@ static struct clf_engine *engine;
 static void setup(void)
 {
     struct stdtax_error err = {0};
-    cr_assert_eq(clf_engine_load(data_path("fixture-taxonomy.json"), NULL, &engine, NULL,
-                                 &err),
-                 0, "%s", err.text);
+    cr_assert_eq(
+        clf_engine_load(data_path("fixture-taxonomy.json"), NULL, &engine, NULL, &err), 0,
+        "%s", err.text);
 }
 
 static void teardown(void)
@@ -73,12 +73,12 @@ Test(classifier, result_shape_and_labels)
     json_t *r = classify(engine, input("服务机器人通用技术条件", NULL, NULL, NULL));
     cr_expect_str_eq(code_at(r, "category"), "products");
     cr_expect_str_eq(code_at(r, "subcategory"), "products.robots");
-    cr_expect_str_eq(json_string_value(json_object_get(json_object_get(r, "subcategory"),
-                                                       "zh")),
-                     "智能机器人");
-    cr_expect_str_eq(json_string_value(json_object_get(json_object_get(r, "category"),
-                                                       "en")),
-                     "Products and services");
+    cr_expect_str_eq(
+        json_string_value(json_object_get(json_object_get(r, "subcategory"), "zh")),
+        "智能机器人");
+    cr_expect_str_eq(
+        json_string_value(json_object_get(json_object_get(r, "category"), "en")),
+        "Products and services");
     double conf = json_real_value(json_object_get(r, "confidence"));
     cr_expect(conf > 0.0 && conf <= 1.0, "confidence %g", conf);
     json_t *alts = json_object_get(r, "alternatives");
@@ -86,13 +86,15 @@ Test(classifier, result_shape_and_labels)
     cr_expect_leq(json_array_size(alts), CLF_ALTERNATIVES_MAX);
     for (size_t i = 0; i < json_array_size(alts); i++) {
         json_t *a = json_array_get(alts, i);
-        cr_expect_str_neq(json_string_value(json_object_get(a, "code")), "products.robots");
+        cr_expect_str_neq(json_string_value(json_object_get(a, "code")),
+                          "products.robots");
         if (i > 0)
-            cr_expect_geq(json_real_value(json_object_get(json_array_get(alts, i - 1),
-                                                          "score")),
-                          json_real_value(json_object_get(a, "score")));
+            cr_expect_geq(
+                json_real_value(json_object_get(json_array_get(alts, i - 1), "score")),
+                json_real_value(json_object_get(a, "score")));
     }
-    cr_expect_str_eq(json_string_value(json_object_get(r, "taxonomy_version")), "fixture.1");
+    cr_expect_str_eq(json_string_value(json_object_get(r, "taxonomy_version")),
+                     "fixture.1");
     cr_expect(json_is_null(json_object_get(r, "model_version")));
     json_decref(r);
 }
@@ -162,8 +164,8 @@ Test(classifier, priority_topics_follow_the_nodes)
     json_t *r = classify(engine, input("自动驾驶系统", NULL, NULL, NULL));
     json_t *topics = json_object_get(r, "priority_topics");
     cr_assert_eq(json_array_size(topics), 1);
-    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(topics, 0), "code")),
-                     "driving");
+    cr_expect_str_eq(
+        json_string_value(json_object_get(json_array_get(topics, 0), "code")), "driving");
     json_decref(r);
     r = classify(engine, input("医疗", NULL, NULL, NULL));
     cr_expect_eq(json_array_size(json_object_get(r, "priority_topics")), 0);
@@ -260,16 +262,17 @@ Test(classifier, deterministic_with_and_without_a_model)
     const struct tax_taxonomy *tax = clf_engine_taxonomy(engine);
     struct model_example *ex = NULL;
     size_t n = 0;
-    cr_assert_eq(model_examples_read(data_path("fixture-train.jsonl"), tax, &ex, &n, NULL,
-                                     &err),
-                 0, "%s", err.text);
+    cr_assert_eq(
+        model_examples_read(data_path("fixture-train.jsonl"), tax, &ex, &n, NULL, &err),
+        0, "%s", err.text);
     struct model_config cfg;
     model_config_default(&cfg);
     struct model *m = NULL;
     cr_assert_eq(model_train(tax, ex, n, &cfg, "t", "", &m, &err), 0);
     struct clf_engine *with = NULL;
     cr_assert_eq(clf_engine_new(tax, m, NULL, &with, &err), 0);
-    struct clf_input in = input("交通信号 芯片 传感器", "traffic sensor", "医疗机器人", NULL);
+    struct clf_input in =
+        input("交通信号 芯片 传感器", "traffic sensor", "医疗机器人", NULL);
     const struct clf_engine *engines[2] = {engine, with};
     for (int k = 0; k < 2; k++) {
         json_t *a = classify(engines[k], in);
@@ -334,8 +337,9 @@ Test(classifier, calibration_learns_category_preferences)
     const struct tax_taxonomy *tax = clf_engine_taxonomy(engine);
     const struct tax_node *transport = tax_node_find(tax, "industry.transport");
     const struct tax_node *chips = tax_node_find(tax, "infra.chips");
-    static const char *const titles[] = {"交通传感器", "交通 传感器 接口", "交通 sensor",
-                                         "交通传感器 标定", "芯片", "芯片 接口"};
+    static const char *const titles[] = {"交通传感器",  "交通 传感器 接口",
+                                         "交通 sensor", "交通传感器 标定",
+                                         "芯片",        "芯片 接口"};
     struct model_example ex[6];
     memset(ex, 0, sizeof ex);
     for (size_t i = 0; i < 6; i++) {
@@ -353,8 +357,8 @@ Test(classifier, calibration_learns_category_preferences)
     cr_assert_eq(clf_model_train(tax, ex, 6, &cfg, &p, "t", "", &m, &err), 0, "%s",
                  err.text);
     double scale_infra, bias_infra, scale_ind, bias_ind;
-    cr_expect_eq(model_calibration_get(m, tax_node_find(tax, "infra")->index, &scale_infra,
-                                       &bias_infra),
+    cr_expect_eq(model_calibration_get(m, tax_node_find(tax, "infra")->index,
+                                       &scale_infra, &bias_infra),
                  1);
     model_calibration_get(m, transport->parent->index, &scale_ind, &bias_ind);
     cr_expect_gt(scale_ind, scale_infra);
@@ -362,8 +366,9 @@ Test(classifier, calibration_learns_category_preferences)
     struct clf_input in = input("新型交通传感器", NULL, NULL, NULL);
     struct clf_decision d;
     cr_assert_eq(clf_text_decide(engine, &in, &d, &err), 0);
-    cr_expect_str_eq(d.category->code, "infra", "uncalibrated: sensors 0.9 = transport 0.9,"
-                                                " file order decides");
+    cr_expect_str_eq(d.category->code, "infra",
+                     "uncalibrated: sensors 0.9 = transport 0.9,"
+                     " file order decides");
     struct clf_engine *cal = NULL;
     cr_assert_eq(clf_engine_new(tax, m, &p, &cal, &err), 0);
     cr_assert_eq(clf_text_decide(cal, &in, &d, &err), 0);

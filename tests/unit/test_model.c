@@ -27,9 +27,9 @@ static void setup(void)
     struct stdtax_error err = {0};
     cr_assert_eq(tax_file_load(data_path("fixture-taxonomy.json"), &tax, NULL, &err), 0,
                  "%s", err.text);
-    cr_assert_eq(model_examples_read(data_path("fixture-train.jsonl"), tax, &ex, &n_ex, sha,
-                                     &err),
-                 0, "%s: %s", err.field, err.text);
+    cr_assert_eq(
+        model_examples_read(data_path("fixture-train.jsonl"), tax, &ex, &n_ex, sha, &err),
+        0, "%s: %s", err.field, err.text);
 }
 
 static void teardown(void)
@@ -76,10 +76,11 @@ Test(model, bad_example_lines_name_the_line)
         int rc;
         const char *line;
     } rows[] = {
-        {"{\"title\": \"x\", \"category\": \"infra\"}\n{\"title\": \"y\"}\n", STDTAX_EINVAL,
-         ":2"},
+        {"{\"title\": \"x\", \"category\": \"infra\"}\n{\"title\": \"y\"}\n",
+         STDTAX_EINVAL, ":2"},
         {"{\"title\": \"x\", \"category\": \"infra.chips\"}\n", STDTAX_EINVAL, ":1"},
-        {"{\"title\": \"x\", \"category\": \"infra\", \"subcategory\": \"industry.transport\"}\n",
+        {"{\"title\": \"x\", \"category\": \"infra\", \"subcategory\": "
+         "\"industry.transport\"}\n",
          STDTAX_EINVAL, ":1"},
         {"{\"title\": 5, \"category\": \"infra\"}\n", STDTAX_EINVAL, ":1"},
         {"{\"category\": \"infra\"}\n", STDTAX_EINVAL, ":1"},
@@ -88,7 +89,8 @@ Test(model, bad_example_lines_name_the_line)
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         struct stdtax_error err = {0};
-        cr_expect_eq(read_lines(rows[i].text, &err), rows[i].rc, "row %zu: %s", i, err.text);
+        cr_expect_eq(read_lines(rows[i].text, &err), rows[i].rc, "row %zu: %s", i,
+                     err.text);
         const char *colon = strrchr(err.field, ':');
         cr_expect(colon && strcmp(colon, rows[i].line) == 0, "row %zu: field %s", i,
                   err.field);
@@ -194,13 +196,14 @@ Test(model, recorded_config_and_source)
     struct model *m = train(&cfg);
     cr_expect_eq(model_config_get(m)->ngram_min, 2);
     json_t *j = model_to_json(m);
-    cr_expect_str_eq(json_string_value(json_object_get(j, "taxonomy_version")), "fixture.1");
+    cr_expect_str_eq(json_string_value(json_object_get(j, "taxonomy_version")),
+                     "fixture.1");
     json_t *tr = json_object_get(j, "training");
     cr_expect_str_eq(json_string_value(json_object_get(tr, "sha256")), sha);
     cr_expect_eq(json_integer_value(json_object_get(tr, "examples")), 10);
-    cr_expect_float_eq(json_real_value(json_object_get(json_object_get(j, "config"),
-                                                       "alpha")),
-                       0.5, 1e-12);
+    cr_expect_float_eq(
+        json_real_value(json_object_get(json_object_get(j, "config"), "alpha")), 0.5,
+        1e-12);
     /* No feature is a single character when n-grams start at 2 (words aside). */
     size_t i;
     json_t *row;
@@ -228,8 +231,8 @@ Test(model, load_refuses_another_taxonomy_or_a_broken_file)
     json_decref(j);
 
     j = model_to_json(m);
-    json_t *classes =
-        json_object_get(json_object_get(json_object_get(j, "levels"), "category"), "classes");
+    json_t *classes = json_object_get(
+        json_object_get(json_object_get(j, "levels"), "category"), "classes");
     json_array_set_new(classes, 0, json_string("nope"));
     cr_expect_eq(model_json_load(j, tax, &out, &err), STDTAX_EVERSION);
     json_decref(j);
@@ -301,9 +304,8 @@ Test(model, a_title_en_equal_to_the_title_counts_once)
     json_array_foreach(json_object_get(j, "features"), i, row)
     {
         if (strcmp(json_string_value(json_array_get(row, 0)), "w:fusion") == 0)
-            fusion = json_integer_value(json_array_get(json_array_get(json_array_get(row, 1),
-                                                                      0),
-                                                       1));
+            fusion = json_integer_value(
+                json_array_get(json_array_get(json_array_get(row, 1), 0), 1));
     }
     cr_expect_eq(fusion, (json_int_t)cfg.field_weight[MODEL_FIELD_TITLE]);
     json_decref(j);

@@ -18,7 +18,8 @@ static struct tax_taxonomy *load_fixture(void)
     struct stdtax_error err = {0};
     json_t *problems = json_array();
     int rc = tax_file_load(fixture_path(), &tax, problems, &err);
-    cr_assert_eq(rc, 0, "fixture: %s (%zu problems)", err.text, json_array_size(problems));
+    cr_assert_eq(rc, 0, "fixture: %s (%zu problems)", err.text,
+                 json_array_size(problems));
     json_decref(problems);
     return tax;
 }
@@ -114,10 +115,9 @@ Test(taxonomy, renders_tree_and_node_as_json)
         json_string_value(json_object_get(json_object_get(chips, "labels"), "en")),
         "AI chips");
     cr_expect_eq(json_array_size(json_object_get(chips, "evidence")), 3);
-    cr_expect_str_eq(json_string_value(json_array_get(json_object_get(chips,
-                                                                      "priority_topics"),
-                                                      0)),
-                     "chips-sensors");
+    cr_expect_str_eq(
+        json_string_value(json_array_get(json_object_get(chips, "priority_topics"), 0)),
+        "chips-sensors");
     json_decref(chips);
     tax_taxonomy_free(tax);
 }
@@ -185,7 +185,8 @@ Test(taxonomy, every_problem_is_reported_at_its_pointer)
         {"/call", NULL, "/call"},
         {"/call/id", "7", "/call/id"},
         {"/call/tracks/0/deadline", "\"2023-09-12\"", "/call/tracks/0/deadline"},
-        {"/call/tracks/0/deadline", "\"2023-02-30T00:00:00Z\"", "/call/tracks/0/deadline"},
+        {"/call/tracks/0/deadline", "\"2023-02-30T00:00:00Z\"",
+         "/call/tracks/0/deadline"},
         {"/call/tracks/0/deadline", "\"2023-09-12T23:59:59\"", "/call/tracks/0/deadline"},
         {"/call/tracks/1/code", "\"national\"", "/call/tracks/1/code"},
         {"/call/tracks/1/code", "\"local\"", "/call/tracks/1/code"},
@@ -215,7 +216,8 @@ Test(taxonomy, every_problem_is_reported_at_its_pointer)
         {"/nodes/1/evidence/0/term", "\"\"", "/nodes/1/evidence/0/term"},
         {"/nodes/1/evidence/0/term", "\"。！\"", "/nodes/1/evidence/0/term"},
         {"/nodes/1/evidence/0/term",
-         "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+         "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+         "aaaaaaaaaaa"
          "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"",
          "/nodes/1/evidence/0/term"},
         /* equal to "NPU" (index 2) after normalisation: the later one is the duplicate */
@@ -238,9 +240,9 @@ Test(taxonomy, every_problem_is_reported_at_its_pointer)
         char *dump = dump_problems(problems);
         cr_expect_eq(rc, STDTAX_EINVAL, "row %zu (%s)", i, rows[i].at);
         cr_expect_null(tax, "row %zu", i);
-        cr_expect(has_pointer(problems, rows[i].expect), "row %zu: %s = %s: want %s in %s",
-                  i, rows[i].at, rows[i].value ? rows[i].value : "(deleted)",
-                  rows[i].expect, dump);
+        cr_expect(has_pointer(problems, rows[i].expect),
+                  "row %zu: %s = %s: want %s in %s", i, rows[i].at,
+                  rows[i].value ? rows[i].value : "(deleted)", rows[i].expect, dump);
         free(dump);
         json_decref(problems);
         json_decref(root);
@@ -273,7 +275,8 @@ Test(taxonomy, unparsable_and_missing_files)
     json_t *problems = json_array();
     struct tax_taxonomy *tax;
     struct stdtax_error err = {0};
-    cr_expect_eq(tax_buffer_load(text, strlen(text), &tax, problems, &err), STDTAX_EPARSE);
+    cr_expect_eq(tax_buffer_load(text, strlen(text), &tax, problems, &err),
+                 STDTAX_EPARSE);
     cr_expect_eq(json_array_size(problems), 1);
     static const char dup[] = "{\"format\": 1, \"format\": 1}";
     cr_expect_eq(tax_buffer_load(dup, strlen(dup), &tax, NULL, &err), STDTAX_EPARSE);
