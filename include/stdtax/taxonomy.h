@@ -15,6 +15,11 @@
 #define TAX_CODE_MAX 64         /* bytes of a node, topic or track code */
 #define TAX_TERM_MAX 128        /* bytes of an evidence term */
 #define TAX_FILE_MAX (8u << 20) /* a taxonomy file larger than this is refused */
+/* Bounds that keep the loader's pairwise checks cheap on a hostile file. */
+#define TAX_NODES_MAX 512
+#define TAX_NODE_TERMS_MAX 512
+#define TAX_TOPICS_MAX 256
+#define TAX_TRACKS_MAX 16
 
 struct tax_topic;
 

@@ -234,6 +234,10 @@ static void load_evidence(struct load *ld, struct tax_node *node, const json_t *
         return;
     }
     size_t n = json_array_size(ev);
+    if (n > TAX_NODE_TERMS_MAX) {
+        problem(ld, ptr, "more than %d terms", TAX_NODE_TERMS_MAX);
+        return;
+    }
     node->terms = calloc(n ? n : 1, sizeof *node->terms);
     if (!node->terms) {
         ld->oom = 1;
@@ -438,6 +442,10 @@ static void load_topics(struct load *ld, struct tax_taxonomy *tax, const json_t 
         return;
     }
     size_t n = json_array_size(jt);
+    if (n > TAX_TOPICS_MAX) {
+        problem(ld, "/priority_topics", "more than %d topics", TAX_TOPICS_MAX);
+        return;
+    }
     tax->topics = calloc(n ? n : 1, sizeof *tax->topics);
     if (!tax->topics) {
         ld->oom = 1;
@@ -468,8 +476,9 @@ static void load_topics(struct load *ld, struct tax_taxonomy *tax, const json_t 
         member_labels(ld, j, "labels", base, 1, &t->zh, &t->en);
         const json_t *jn = json_object_get(j, "nodes");
         ptrf(ptr, "%s/nodes", base);
-        if (!json_is_array(jn) || json_array_size(jn) == 0) {
-            problem(ld, ptr, "must be a non-empty array of node codes");
+        if (!json_is_array(jn) || json_array_size(jn) == 0 ||
+            json_array_size(jn) > tax->n_nodes) {
+            problem(ld, ptr, "must be a non-empty array of distinct node codes");
             continue;
         }
         t->nodes = calloc(json_array_size(jn), sizeof *t->nodes);
@@ -486,6 +495,13 @@ static void load_topics(struct load *ld, struct tax_taxonomy *tax, const json_t 
                                   : NULL;
             if (!node) {
                 problem(ld, np, "no node with this code");
+                continue;
+            }
+            int dup = 0;
+            for (size_t q = 0; q < t->n_nodes; q++)
+                dup |= t->nodes[q] == node;
+            if (dup) {
+                problem(ld, np, "node \"%s\" listed twice", node->code);
                 continue;
             }
             t->nodes[t->n_nodes++] = node;
@@ -518,6 +534,10 @@ static void load_call(struct load *ld, struct tax_taxonomy *tax, const json_t *j
         return;
     }
     size_t n = json_array_size(jt);
+    if (n > TAX_TRACKS_MAX) {
+        problem(ld, "/call/tracks", "more than %d tracks", TAX_TRACKS_MAX);
+        return;
+    }
     c->tracks = calloc(n ? n : 1, sizeof *c->tracks);
     if (!c->tracks) {
         ld->oom = 1;
@@ -575,6 +595,8 @@ int tax_json_load(const json_t *root, struct tax_taxonomy **out, json_t *problem
     const json_t *jnodes = json_object_get(root, "nodes");
     if (!json_is_array(jnodes) || json_array_size(jnodes) == 0) {
         problem(&ld, "/nodes", jnodes ? "must be a non-empty array" : "missing");
+    } else if (json_array_size(jnodes) > TAX_NODES_MAX) {
+        problem(&ld, "/nodes", "more than %d nodes", TAX_NODES_MAX);
     } else {
         tax->n_nodes = json_array_size(jnodes);
         tax->nodes = calloc(tax->n_nodes, sizeof *tax->nodes);

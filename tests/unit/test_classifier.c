@@ -1,4 +1,5 @@
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -389,4 +390,51 @@ Test(classifier, calibration_learns_category_preferences)
     clf_engine_free(cal);
     model_free(loaded);
     model_free(m);
+}
+
+/* One engine, several threads at once: every thread must see the sequential results. */
+static const char *const thread_titles[] = {"服务机器人通用技术条件",
+                                            "自动驾驶 传感器 芯片", "医疗影像",
+                                            "会计核算规范", "traffic sensor"};
+#define N_TITLES (sizeof thread_titles / sizeof thread_titles[0])
+static char *expected[N_TITLES];
+
+static void *classify_many(void *arg)
+{
+    (void)arg;
+    for (int round = 0; round < 200; round++)
+        for (size_t i = 0; i < N_TITLES; i++) {
+            struct clf_input in = input(thread_titles[i], NULL, "用于交通与医疗。", NULL);
+            json_t *r = NULL;
+            struct stdtax_error err;
+            if (clf_text_classify(engine, &in, &r, &err) != 0)
+                return (void *)1;
+            char *s = json_dumps(r, JSON_COMPACT);
+            int same = s && strcmp(s, expected[i]) == 0;
+            free(s);
+            json_decref(r);
+            if (!same)
+                return (void *)1;
+        }
+    return NULL;
+}
+
+Test(classifier, one_engine_many_threads)
+{
+    for (size_t i = 0; i < N_TITLES; i++) {
+        json_t *r =
+            classify(engine, input(thread_titles[i], NULL, "用于交通与医疗。", NULL));
+        expected[i] = json_dumps(r, JSON_COMPACT);
+        json_decref(r);
+    }
+    pthread_t t[4];
+    for (int k = 0; k < 4; k++)
+        cr_assert_eq(pthread_create(&t[k], NULL, classify_many, NULL), 0);
+    for (int k = 0; k < 4; k++) {
+        void *rv;
+        pthread_join(t[k], &rv);
+        cr_expect_null(rv, "thread %d saw a different result", k);
+    }
+    for (size_t i = 0; i < N_TITLES; i++)
+        free(expected[i]);
 }

@@ -225,6 +225,7 @@ Test(taxonomy, every_problem_is_reported_at_its_pointer)
         {"/priority_topics", "{}", "/priority_topics"},
         {"/priority_topics/0/nodes/1", "\"nope\"", "/priority_topics/0/nodes/1"},
         {"/priority_topics/0/nodes", "[]", "/priority_topics/0/nodes"},
+        {"/priority_topics/0/nodes/1", "\"infra.chips\"", "/priority_topics/0/nodes/1"},
         {"/priority_topics/1/code", "\"chips-sensors\"", "/priority_topics/1/code"},
         {"/priority_topics/1/labels/zh", NULL, "/priority_topics/1/labels/zh"},
     };
@@ -286,4 +287,30 @@ Test(taxonomy, unparsable_and_missing_files)
                  STDTAX_ENOTFOUND);
     cr_expect_null(tax);
     json_decref(problems);
+}
+
+Test(taxonomy, size_bounds_hold)
+{
+    json_error_t je;
+    json_t *root = json_load_file(fixture_path(), 0, &je);
+    json_t *terms = json_array();
+    for (int i = 0; i <= TAX_NODE_TERMS_MAX; i++)
+        json_array_append_new(terms, json_pack("{s:s, s:f}", "term", "x", "weight", 0.5));
+    json_object_set_new(json_array_get(json_object_get(root, "nodes"), 1), "evidence",
+                        terms);
+    json_t *nodes = json_object_get(root, "nodes");
+    json_t *many = json_array();
+    for (int i = 0; i <= TAX_NODES_MAX; i++)
+        json_array_append(many, json_array_get(nodes, 0));
+    json_t *problems = json_array();
+    struct tax_taxonomy *tax;
+    struct stdtax_error err = {0};
+    cr_expect_eq(tax_json_load(root, &tax, problems, &err), STDTAX_EINVAL);
+    cr_expect(has_pointer(problems, "/nodes/1/evidence"));
+    json_object_set_new(root, "nodes", many);
+    json_array_clear(problems);
+    cr_expect_eq(tax_json_load(root, &tax, problems, &err), STDTAX_EINVAL);
+    cr_expect(has_pointer(problems, "/nodes"));
+    json_decref(problems);
+    json_decref(root);
 }
