@@ -238,7 +238,8 @@ static int hit_span_cmp(const void *a, const void *b)
  * and that span is not the hit's own. */
 static void hits_keep_longest(struct run *r)
 {
-    qsort(r->found, r->n_found, sizeof *r->found, hit_span_cmp);
+    if (r->n_found > 1)
+        qsort(r->found, r->n_found, sizeof *r->found, hit_span_cmp);
     size_t kept = 0, far_start = 0, far_end = 0;
     int any = 0;
     for (size_t i = 0; i < r->n_found; i++) {
@@ -328,7 +329,8 @@ static int hit_term_cmp(const void *a, const void *b)
 static void keyword_sums(struct run *r)
 {
     const struct clf_engine *e = r->e;
-    qsort(r->seen, r->n_seen, sizeof *r->seen, hit_term_cmp);
+    if (r->n_seen > 1) /* qsort(NULL, 0, ...) is undefined */
+        qsort(r->seen, r->n_seen, sizeof *r->seen, hit_term_cmp);
     for (size_t i = 0; i < r->n_seen;) {
         uint32_t term = r->seen[i].term;
         double fw = 0;
