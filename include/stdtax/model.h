@@ -1,0 +1,112 @@
+/* The learned part of the classifier: a multinomial naive Bayes over character n-grams of
+ * the normalised text (CJK has no spaces, so characters, not words, are the units), one
+ * for the top-level category and one for the subcategory.
+ *
+ * Training is counting, so it is exact and deterministic: the same examples and config
+ * always give the same model file, byte for byte.  The file format is in
+ * doc/classifier.md. A loaded model is immutable and may be shared by threads; it borrows
+ * the taxonomy it was loaded against, which must outlive it. */
+#ifndef STDTAX_MODEL_H
+#define STDTAX_MODEL_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "stdtax/error.h"
+#include "stdtax/normalise.h"
+#include "stdtax/taxonomy.h"
+
+/* The text fields of a proposal, in decreasing order of weight. */
+enum model_field {
+    MODEL_FIELD_TITLE,
+    MODEL_FIELD_TITLE_EN,
+    MODEL_FIELD_SCOPE,
+    MODEL_FIELD_TEXT,
+    MODEL_FIELD_COUNT
+};
+
+/* "title", "title_en", "scope", "text".  Static. */
+const char *model_field_name(enum model_field f);
+
+/* An English-only standard often has its title twice, as title and title_en: counting
+ * both would double its evidence against a Chinese one.  Clears have[TITLE_EN] when the
+ * normalised title_en equals the normalised title. */
+void model_fields_dedupe(const struct norm_text *nt, int *have);
+
+#define MODEL_FORMAT_VERSION 1
+#define MODEL_LINE_MAX (1u << 20) /* a training line longer than this is refused */
+
+struct model_config {
+    int ngram_min, ngram_max; /* character n-grams, 1 <= min <= max <= 3 */
+    int words;                /* also ASCII words as features */
+    double alpha;             /* Lidstone smoothing of the likelihoods */
+    int uniform_prior;        /* ignore class frequencies */
+    unsigned field_weight[MODEL_FIELD_COUNT]; /* integer repeat count per field */
+    unsigned taxonomy_weight; /* repeat count of the taxonomy's labels and terms as
+                                 pseudo-documents (0: none); see train_taxonomy */
+    double cal_l2_scale, cal_l2_bias; /* ridge penalties of the keyword calibration
+                                         (classifier.h, clf_model_train) */
+};
+
+/* The defaults the shipped model is trained with. */
+void model_config_default(struct model_config *cfg);
+
+struct model_example {
+    char *field[MODEL_FIELD_COUNT];     /* raw UTF-8; NULL when absent */
+    const struct tax_node *category;    /* top level, borrowed from the taxonomy */
+    const struct tax_node *subcategory; /* NULL when the line names none */
+};
+
+/* Reads labelled JSONL (title, title_en?, scope?, text?, category, subcategory?; category
+ * and subcategory as codes or Chinese/English labels).  Stops at the first bad line with
+ * err->field "PATH:LINE".  *out is new (free with model_examples_free); sha256_hex (65
+ * bytes, may be NULL) receives the file's SHA-256. */
+int model_examples_read(const char *path, const struct tax_taxonomy *tax,
+                        struct model_example **out, size_t *n, char *sha256_hex,
+                        struct stdtax_error *err);
+void model_examples_free(struct model_example *ex, size_t n);
+
+struct model;
+
+/* Trains from ex[0..n).  source_name and source_sha256 are recorded in the model (may be
+ * NULL).  *out is new; it borrows tax. */
+int model_train(const struct tax_taxonomy *tax, const struct model_example *ex, size_t n,
+                const struct model_config *cfg, const char *source_name,
+                const char *source_sha256, struct model **out, struct stdtax_error *err);
+
+/* The model file as JSON (new); deterministic for a given model. */
+json_t *model_to_json(const struct model *m);
+int model_file_save(const struct model *m, const char *path, struct stdtax_error *err);
+
+/* Loads a model file and checks that it was trained for this taxonomy (version and
+ * every class code): STDTAX_EVERSION otherwise.  *out is new and borrows tax. */
+int model_file_load(const char *path, const struct tax_taxonomy *tax, struct model **out,
+                    struct stdtax_error *err);
+int model_json_load(const json_t *root, const struct tax_taxonomy *tax,
+                    struct model **out, struct stdtax_error *err);
+
+void model_free(struct model *m);
+
+/* The per-category calibration of keyword evidence, fitted by the classifier
+ * (clf_model_train): a category's keyword score is scale * K + bias.  scale and bias are
+ * indexed by taxonomy node index; only top-level nodes are used.  Setting recomputes the
+ * model version.  Returns 0 or STDTAX_ENOMEM. */
+int model_calibration_set(struct model *m, const double *scale, const double *bias);
+/* 1 and the values when the model is calibrated, else 0 (scale 1, bias 0). */
+int model_calibration_get(const struct model *m, size_t node_index, double *scale,
+                          double *bias);
+
+/* Borrowed, valid until model_free. */
+const char *model_version(const struct model *m);
+const struct model_config *model_config_get(const struct model *m);
+
+/* Scores normalised fields (any may be NULL).  logp has tax->n_nodes entries: for each
+ * top-level node log P(category | text), for each subcategory log P(subcategory | text)
+ * (the two levels are separate distributions), and -HUGE_VAL for nodes the model has no
+ * training data for.  *n_features (may be NULL) receives the weighted number of n-grams
+ * the model knew, the evidence behind those log-probabilities.  Returns 0, or
+ * STDTAX_ENOMEM. */
+int model_text_score(const struct model *m, const struct norm_text *const *fields,
+                     double *logp, double *n_features);
+
+#endif

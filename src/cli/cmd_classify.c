@@ -1,0 +1,208 @@
+/* stdtax classify: one text from options, or JSON lines from a file or stdin. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define LINE_MAX_BYTES (1u << 20)
+
+static void print_human(const json_t *r)
+{
+    const json_t *cat = json_object_get(r, "category");
+    const json_t *sub = json_object_get(r, "subcategory");
+    printf("category:    %s  %s / %s\n", json_string_value(json_object_get(cat, "code")),
+           json_string_value(json_object_get(cat, "zh")),
+           json_string_value(json_object_get(cat, "en")));
+    if (json_is_object(sub))
+        printf("subcategory: %s  %s / %s\n",
+               json_string_value(json_object_get(sub, "code")),
+               json_string_value(json_object_get(sub, "zh")),
+               json_string_value(json_object_get(sub, "en")));
+    printf("confidence:  %.4f\n", json_real_value(json_object_get(r, "confidence")));
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(r, "alternatives"), i, v)
+    {
+        printf("%s %s (%s) %.4f\n", i == 0 ? "alternatives:" : "             ",
+               json_string_value(json_object_get(v, "code")),
+               json_string_value(json_object_get(v, "zh")),
+               json_real_value(json_object_get(v, "score")));
+    }
+    json_array_foreach(json_object_get(r, "evidence"), i, v)
+    {
+        printf("%s \"%s\" in %s at %lld+%lld -> %s (%.2f)\n",
+               i == 0 ? "evidence:    " : "             ",
+               json_string_value(json_object_get(v, "term")),
+               json_string_value(json_object_get(v, "field")),
+               (long long)json_integer_value(json_object_get(v, "offset")),
+               (long long)json_integer_value(json_object_get(v, "length")),
+               json_string_value(json_object_get(v, "node")),
+               json_real_value(json_object_get(v, "weight")));
+    }
+    json_array_foreach(json_object_get(r, "priority_topics"), i, v)
+    {
+        printf("%s %s %s\n", i == 0 ? "priority:    " : "             ",
+               json_string_value(json_object_get(v, "code")),
+               json_string_value(json_object_get(v, "zh")));
+    }
+}
+
+static void print_json_line(json_t *o)
+{
+    char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
+    if (s) {
+        puts(s);
+        free(s);
+    }
+}
+
+static json_t *error_object(size_t line, const struct stdtax_error *err)
+{
+    return json_pack("{s:I, s:{s:s, s:s, s:s}}", "line", (json_int_t)line, "error",
+                     "title", stdtax_strerror(err->code), "field", err->field, "detail",
+                     err->text);
+}
+
+/* One result or error object per non-empty input line; returns how many lines failed. */
+static size_t classify_lines(const struct clf_engine *e, FILE *in)
+{
+    char *line = NULL;
+    size_t cap = 0, lineno = 0, failed = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, in)) >= 0) {
+        lineno++;
+        size_t k = (size_t)len;
+        while (k > 0 && (line[k - 1] == '\n' || line[k - 1] == '\r'))
+            k--;
+        if (k == 0)
+            continue;
+        struct stdtax_error err = {0};
+        json_t *out = NULL;
+        if (k > LINE_MAX_BYTES) {
+            stdtax_error_set(&err, STDTAX_ETOOBIG, "", "line longer than %u bytes",
+                             LINE_MAX_BYTES);
+        } else {
+            json_error_t je;
+            json_t *j = json_loadb(line, k, JSON_REJECT_DUPLICATES, &je);
+            struct clf_input input;
+            if (!j)
+                stdtax_error_set(&err, STDTAX_EPARSE, "", "%s", je.text);
+            else if (clf_input_from_json(j, &input, &err) == 0)
+                clf_text_classify(e, &input, &out, &err);
+            json_decref(j);
+        }
+        if (!out) {
+            failed++;
+            out = error_object(lineno, &err);
+        }
+        print_json_line(out);
+        json_decref(out);
+    }
+    free(line);
+    return failed;
+}
+
+int cmd_classify(int argc, char **argv)
+{
+    static const struct option opts[] = {{"taxonomy", required_argument, NULL, 'T'},
+                                         {"model", required_argument, NULL, 'M'},
+                                         {"no-model", no_argument, NULL, 'N'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"title", required_argument, NULL, 't'},
+                                         {"title-en", required_argument, NULL, 'e'},
+                                         {"scope", required_argument, NULL, 's'},
+                                         {"text", required_argument, NULL, 'x'},
+                                         {NULL, 0, NULL, 0}};
+    const char *tax_path = cli_default_taxonomy(), *model_path = cli_default_model();
+    int as_json = 0, have_fields = 0;
+    struct clf_input in = {0};
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int f = -1;
+        switch (c) {
+        case 'T':
+            tax_path = optarg;
+            break;
+        case 'M':
+            model_path = optarg;
+            break;
+        case 'N':
+            model_path = NULL;
+            break;
+        case 'j':
+            as_json = 1;
+            break;
+        case 't':
+            f = MODEL_FIELD_TITLE;
+            break;
+        case 'e':
+            f = MODEL_FIELD_TITLE_EN;
+            break;
+        case 's':
+            f = MODEL_FIELD_SCOPE;
+            break;
+        case 'x':
+            f = MODEL_FIELD_TEXT;
+            break;
+        default:
+            return CLI_USAGE;
+        }
+        if (f >= 0) {
+            in.field[f] = optarg;
+            in.len[f] = strlen(optarg);
+            have_fields = 1;
+        }
+    }
+    if (have_fields == (optind < argc) || argc - optind > 1) {
+        fprintf(stderr, "usage: stdtax classify [--taxonomy F] [--model F|--no-model] "
+                        "[--json] (--title T [--title-en T] [--scope S] [--text T] | "
+                        "FILE.jsonl | -)\n");
+        return CLI_USAGE;
+    }
+    struct stdtax_error err = {0};
+    struct clf_engine *e = NULL;
+    json_t *problems = json_array();
+    if (clf_engine_load(tax_path, model_path, &e, problems, &err) != 0) {
+        cli_error(&err);
+        json_decref(problems);
+        return CLI_FAIL;
+    }
+    json_decref(problems);
+    int status = CLI_OK;
+    if (have_fields) {
+        json_t *r;
+        if (clf_text_classify(e, &in, &r, &err) != 0) {
+            cli_error(&err);
+            status = CLI_FAIL;
+        } else {
+            if (as_json) {
+                char *s = json_dumps(r, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+                puts(s ? s : "null");
+                free(s);
+            } else {
+                print_human(r);
+            }
+            json_decref(r);
+        }
+    } else {
+        const char *path = argv[optind];
+        FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+        if (!f) {
+            perror(path);
+            clf_engine_free(e);
+            return CLI_FAIL;
+        }
+        size_t failed = classify_lines(e, f);
+        if (f != stdin)
+            fclose(f);
+        if (failed) {
+            fprintf(stderr, "stdtax: %zu line%s failed\n", failed,
+                    failed == 1 ? "" : "s");
+            status = CLI_FAIL;
+        }
+    }
+    clf_engine_free(e);
+    return status;
+}

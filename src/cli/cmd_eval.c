@@ -1,0 +1,271 @@
+/* stdtax eval: accuracy of the classifier on labelled JSONL, optionally with K-fold
+ * cross-validation of the learned part (keywords stay as they are). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define FOLDS_MAX 100
+
+struct tally {
+    size_t n, top1, sub_n, sub_ok;
+    size_t *gold, *pred, *hit; /* per taxonomy node index */
+};
+
+static double ratio(size_t a, size_t b)
+{
+    return b ? (double)a / (double)b : 0.0;
+}
+
+static double f1(double p, double r)
+{
+    return p + r > 0 ? 2 * p * r / (p + r) : 0.0;
+}
+
+static void tally_add(struct tally *t, const struct model_example *ex,
+                      const struct clf_decision *d)
+{
+    t->n++;
+    t->gold[ex->category->index]++;
+    t->pred[d->category->index]++;
+    if (d->category == ex->category) {
+        t->top1++;
+        t->hit[ex->category->index]++;
+    }
+    if (ex->subcategory) {
+        t->sub_n++;
+        t->sub_ok += d->subcategory == ex->subcategory;
+    }
+}
+
+static json_t *report(const struct tax_taxonomy *tax, const struct tally *t, int folds,
+                      const char *mode)
+{
+    json_t *per = json_object();
+    double f1_sum = 0;
+    size_t f1_n = 0;
+    for (size_t i = 0; i < tax->n_roots; i++) {
+        const struct tax_node *c = tax->roots[i];
+        size_t g = t->gold[c->index], p = t->pred[c->index], h = t->hit[c->index];
+        double prec = ratio(h, p), rec = ratio(h, g);
+        /* Macro F1 over the categories that occur in the gold labels or the predictions
+         * (scikit-learn's convention). */
+        if (g || p) {
+            f1_sum += f1(prec, rec);
+            f1_n++;
+        }
+        json_object_set_new(per, c->code,
+                            json_pack("{s:s, s:s, s:I, s:I, s:I, s:f, s:f, s:f}", "zh",
+                                      c->zh, "en", c->en, "n", (json_int_t)g, "predicted",
+                                      (json_int_t)p, "correct", (json_int_t)h,
+                                      "precision", prec, "recall", rec, "f1",
+                                      f1(prec, rec)));
+    }
+    return json_pack("{s:I, s:f, s:f, s:I, s:f, s:o, s:i, s:s}", "n", (json_int_t)t->n,
+                     "top1_accuracy", ratio(t->top1, t->n), "sub_accuracy",
+                     ratio(t->sub_ok, t->sub_n), "sub_n", (json_int_t)t->sub_n,
+                     "macro_f1", f1_n ? f1_sum / (double)f1_n : 0.0, "per_category", per,
+                     "folds", folds, "mode", mode);
+}
+
+static void print_text(const json_t *r)
+{
+    printf("n             %lld\n",
+           (long long)json_integer_value(json_object_get(r, "n")));
+    printf("mode          %s\n", json_string_value(json_object_get(r, "mode")));
+    printf("folds         %lld\n",
+           (long long)json_integer_value(json_object_get(r, "folds")));
+    printf("top1_accuracy %.4f\n", json_real_value(json_object_get(r, "top1_accuracy")));
+    printf("sub_accuracy  %.4f (over %lld lines naming a subcategory)\n",
+           json_real_value(json_object_get(r, "sub_accuracy")),
+           (long long)json_integer_value(json_object_get(r, "sub_n")));
+    printf("macro_f1      %.4f\n", json_real_value(json_object_get(r, "macro_f1")));
+    printf("%-10s %5s %5s %5s %9s %6s %6s\n", "category", "n", "pred", "ok", "precision",
+           "recall", "f1");
+    const char *code;
+    json_t *v;
+    json_object_foreach((json_t *)json_object_get(r, "per_category"), code, v)
+    {
+        printf("%-10s %5lld %5lld %5lld %9.3f %6.3f %6.3f\n", code,
+               (long long)json_integer_value(json_object_get(v, "n")),
+               (long long)json_integer_value(json_object_get(v, "predicted")),
+               (long long)json_integer_value(json_object_get(v, "correct")),
+               json_real_value(json_object_get(v, "precision")),
+               json_real_value(json_object_get(v, "recall")),
+               json_real_value(json_object_get(v, "f1")));
+    }
+}
+
+static int show_errors;
+
+static int decide(const struct clf_engine *e, const struct model_example *ex,
+                  struct clf_decision *d, size_t line, struct stdtax_error *err)
+{
+    struct clf_input in = {0};
+    for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
+        in.field[f] = ex->field[f];
+        in.len[f] = ex->field[f] ? strlen(ex->field[f]) : 0;
+    }
+    int rc = clf_text_decide(e, &in, d, err);
+    if (rc != 0)
+        fprintf(stderr, "stdtax: example %zu: ", line + 1);
+    else if (show_errors && (d->category != ex->category ||
+                             (ex->subcategory && d->subcategory != ex->subcategory)))
+        fprintf(stderr, "line %zu: want %s got %s (%.2f): %s\n", line + 1,
+                ex->subcategory ? ex->subcategory->code : ex->category->code,
+                d->subcategory ? d->subcategory->code : d->category->code, d->confidence,
+                ex->field[MODEL_FIELD_TITLE]);
+    return rc;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    static const struct option opts[] = {{"taxonomy", required_argument, NULL, 'T'},
+                                         {"model", required_argument, NULL, 'M'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"folds", required_argument, NULL, 'k'},
+                                         {"cv", required_argument, NULL, 'k'},
+                                         {"mode", required_argument, NULL, 'm'},
+                                         {"set", required_argument, NULL, 's'},
+                                         {"show-errors", no_argument, NULL, 'E'},
+                                         {NULL, 0, NULL, 0}};
+    const char *tax_path = cli_default_taxonomy(), *model_path = cli_default_model();
+    const char *mode = "combined";
+    int as_json = 0, folds = 0;
+    struct clf_params params;
+    struct model_config cfg;
+    clf_params_default(&params);
+    model_config_default(&cfg);
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'T':
+            tax_path = optarg;
+            break;
+        case 'M':
+            model_path = optarg;
+            break;
+        case 'j':
+            as_json = 1;
+            break;
+        case 'k':
+            folds = atoi(optarg);
+            if (folds < 2 || folds > FOLDS_MAX) {
+                fprintf(stderr, "stdtax: --folds must be 2..%d\n", FOLDS_MAX);
+                return CLI_USAGE;
+            }
+            break;
+        case 'm':
+            mode = optarg;
+            break;
+        case 'E':
+            show_errors = 1;
+            break;
+        case 's':
+            if (cli_param_set(optarg, &params, &cfg) != 0) {
+                fprintf(stderr, "stdtax: unknown or bad setting \"%s\"\n", optarg);
+                return CLI_USAGE;
+            }
+            break;
+        default:
+            return CLI_USAGE;
+        }
+    }
+    if (strcmp(mode, "combined") == 0) {
+        params.use_keywords = params.use_model = 1;
+    } else if (strcmp(mode, "keywords") == 0) {
+        params.use_keywords = 1, params.use_model = 0;
+    } else if (strcmp(mode, "model") == 0) {
+        params.use_keywords = 0, params.use_model = 1;
+    } else {
+        fprintf(stderr, "stdtax: --mode is combined, keywords or model\n");
+        return CLI_USAGE;
+    }
+    if (argc - optind != 1) {
+        fprintf(stderr,
+                "usage: stdtax eval [--taxonomy F] [--model F] [--json] [--folds K] "
+                "[--mode M] [--set KEY=VALUE]... FILE.jsonl\n");
+        return CLI_USAGE;
+    }
+    struct stdtax_error err = {0};
+    struct tax_taxonomy *tax = NULL;
+    json_t *problems = json_array();
+    int rc = tax_file_load(tax_path, &tax, problems, &err);
+    json_decref(problems);
+    if (rc != 0) {
+        cli_error(&err);
+        return CLI_FAIL;
+    }
+    struct model_example *ex = NULL;
+    size_t n = 0;
+    rc = model_examples_read(argv[optind], tax, &ex, &n, NULL, &err);
+    struct tally t = {0};
+    t.gold = calloc(tax->n_nodes, sizeof *t.gold);
+    t.pred = calloc(tax->n_nodes, sizeof *t.pred);
+    t.hit = calloc(tax->n_nodes, sizeof *t.hit);
+    if (rc == 0 && (!t.gold || !t.pred || !t.hit))
+        rc = stdtax_error_set(&err, STDTAX_ENOMEM, "", "out of memory");
+    if (rc == 0 && folds == 0) {
+        struct model *m = NULL;
+        struct clf_engine *e = NULL;
+        if (params.use_model)
+            rc = model_file_load(model_path, tax, &m, &err);
+        if (rc == 0)
+            rc = clf_engine_new(tax, m, &params, &e, &err);
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            struct clf_decision d;
+            rc = decide(e, &ex[i], &d, i, &err);
+            if (rc == 0)
+                tally_add(&t, &ex[i], &d);
+        }
+        clf_engine_free(e);
+        model_free(m);
+    }
+    /* Fold of example i is i mod K: deterministic, and spreads a file sorted by category
+     * over every fold. */
+    struct model_example *train = rc == 0 && folds ? calloc(n, sizeof *train) : NULL;
+    if (rc == 0 && folds && !train)
+        rc = stdtax_error_set(&err, STDTAX_ENOMEM, "", "out of memory");
+    for (int k = 0; rc == 0 && k < folds; k++) {
+        size_t nt = 0;
+        for (size_t i = 0; i < n; i++)
+            if (i % (size_t)folds != (size_t)k)
+                train[nt++] = ex[i];
+        struct model *m = NULL;
+        struct clf_engine *e = NULL;
+        if (params.use_model)
+            rc = clf_model_train(tax, train, nt, &cfg, &params, "fold", "", &m, &err);
+        if (rc == 0)
+            rc = clf_engine_new(tax, m, &params, &e, &err);
+        for (size_t i = (size_t)k; rc == 0 && i < n; i += (size_t)folds) {
+            struct clf_decision d;
+            rc = decide(e, &ex[i], &d, i, &err);
+            if (rc == 0)
+                tally_add(&t, &ex[i], &d);
+        }
+        clf_engine_free(e);
+        model_free(m);
+    }
+    free(train);
+    if (rc == 0) {
+        json_t *r = report(tax, &t, folds, mode);
+        if (as_json) {
+            char *s = json_dumps(r, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+            puts(s ? s : "null");
+            free(s);
+        } else {
+            print_text(r);
+        }
+        json_decref(r);
+    } else {
+        cli_error(&err);
+    }
+    free(t.gold);
+    free(t.pred);
+    free(t.hit);
+    model_examples_free(ex, n);
+    tax_taxonomy_free(tax);
+    return rc == 0 ? CLI_OK : CLI_FAIL;
+}

@@ -1,0 +1,78 @@
+/* stdtax train: counts n-grams of labelled JSONL into a model file. */
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cmd_train(int argc, char **argv)
+{
+    static const struct option opts[] = {{"taxonomy", required_argument, NULL, 'T'},
+                                         {"out", required_argument, NULL, 'o'},
+                                         {"set", required_argument, NULL, 's'},
+                                         {NULL, 0, NULL, 0}};
+    const char *tax_path = cli_default_taxonomy(), *out = cli_default_model_out();
+    struct model_config cfg;
+    model_config_default(&cfg);
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'T':
+            tax_path = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 's':
+            if (cli_param_set(optarg, NULL, &cfg) != 0) {
+                fprintf(stderr, "stdtax: unknown or bad model setting \"%s\"\n", optarg);
+                return CLI_USAGE;
+            }
+            break;
+        default:
+            return CLI_USAGE;
+        }
+    }
+    if (argc - optind != 1) {
+        fprintf(stderr,
+                "usage: stdtax train [--taxonomy F] [--out F] [--set KEY=VALUE]... "
+                "FILE.jsonl\n");
+        return CLI_USAGE;
+    }
+    const char *path = argv[optind];
+    struct stdtax_error err = {0};
+    struct tax_taxonomy *tax = NULL;
+    json_t *problems = json_array();
+    int rc = tax_file_load(tax_path, &tax, problems, &err);
+    json_decref(problems);
+    if (rc != 0) {
+        cli_error(&err);
+        return CLI_FAIL;
+    }
+    struct model_example *ex = NULL;
+    size_t n = 0;
+    char sha[65];
+    struct model *m = NULL;
+    rc = model_examples_read(path, tax, &ex, &n, sha, &err);
+    if (rc == 0) {
+        char *copy = strdup(path);
+        /* Only the file name is recorded, so the model does not depend on where the
+         * source tree is checked out. */
+        rc = copy ? clf_model_train(tax, ex, n, &cfg, NULL, basename(copy), sha, &m, &err)
+                  : stdtax_error_set(&err, STDTAX_ENOMEM, "", "out of memory");
+        free(copy);
+    }
+    if (rc == 0)
+        rc = model_file_save(m, out, &err);
+    if (rc == 0)
+        fprintf(stderr, "stdtax: trained %s from %zu examples into %s\n",
+                model_version(m), n, out);
+    else
+        cli_error(&err);
+    model_free(m);
+    model_examples_free(ex, n);
+    tax_taxonomy_free(tax);
+    return rc == 0 ? CLI_OK : CLI_FAIL;
+}

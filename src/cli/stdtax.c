@@ -1,0 +1,160 @@
+/* stdtax: the offline command-line tool. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define TAXONOMY_FILE "shanghai-ai-2023.json"
+#define MODEL_FILE "model-2023.json"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *usage;
+} commands[] = {
+    {"classify", cmd_classify,
+     "classify [--taxonomy F] [--model F|--no-model] [--json] (--title T [--title-en T] "
+     "[--scope S] [--text T] | FILE.jsonl | -)"},
+    {"eval", cmd_eval,
+     "eval [--taxonomy F] [--model F] [--json] [--folds K] [--mode "
+     "combined|keywords|model] "
+     "[--set KEY=VALUE]... [--show-errors] FILE.jsonl"},
+    {"train", cmd_train,
+     "train [--taxonomy F] [--out F] [--set KEY=VALUE]... FILE.jsonl"},
+    {"taxonomy", cmd_taxonomy, "taxonomy validate FILE"},
+};
+
+static void usage(FILE *to)
+{
+    fprintf(to, "usage:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(to, "  stdtax %s\n", commands[i].usage);
+}
+
+/* Run from the build tree: the binary lives under STDTAX_BUILDDIR. */
+static int in_build_tree(void)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return 0;
+    exe[n] = '\0';
+    size_t bl = strlen(STDTAX_BUILDDIR);
+    return strncmp(exe, STDTAX_BUILDDIR, bl) == 0 && exe[bl] == '/';
+}
+
+static const char *data_path(const char *file)
+{
+    static char taxonomy[PATH_MAX], model[PATH_MAX];
+    char *buf = strcmp(file, TAXONOMY_FILE) == 0 ? taxonomy : model;
+    if (in_build_tree())
+        snprintf(buf, PATH_MAX, "%s/taxonomy/%s", STDTAX_SRCDIR, file);
+    else
+        snprintf(buf, PATH_MAX, "%s/%s", STDTAX_PKGDATADIR, file);
+    return buf;
+}
+
+const char *cli_default_taxonomy(void)
+{
+    return data_path(TAXONOMY_FILE);
+}
+
+const char *cli_default_model(void)
+{
+    return data_path(MODEL_FILE);
+}
+
+const char *cli_default_model_out(void)
+{
+    return in_build_tree() ? data_path(MODEL_FILE) : MODEL_FILE;
+}
+
+void cli_error(const struct stdtax_error *err)
+{
+    if (err->field[0])
+        fprintf(stderr, "stdtax: %s: %s\n", err->field, err->text);
+    else
+        fprintf(stderr, "stdtax: %s\n", err->text);
+}
+
+int cli_param_set(const char *kv, struct clf_params *p, struct model_config *cfg)
+{
+    const char *eq = strchr(kv, '=');
+    if (!eq)
+        return -1;
+    char *end;
+    double v = strtod(eq + 1, &end);
+    if (end == eq + 1 || *end != '\0')
+        return -1;
+    size_t kl = (size_t)(eq - kv);
+    static const char *const fw[MODEL_FIELD_COUNT] = {"title", "title_en", "scope",
+                                                      "text"};
+#define KEY(name) (kl == strlen(name) && strncmp(kv, name, kl) == 0)
+    if (p) {
+        if (KEY("keyword_weight"))
+            return p->keyword_weight = v, 0;
+        if (KEY("model_weight"))
+            return p->model_weight = v, 0;
+        if (KEY("sub_model_weight"))
+            return p->sub_model_weight = v, 0;
+        if (KEY("other_baseline"))
+            return p->other_baseline = v, 0;
+        if (KEY("longest_match"))
+            return p->longest_match = v != 0, 0;
+        if (KEY("min_confidence"))
+            return p->min_confidence = v, 0;
+        for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
+            char name[32];
+            snprintf(name, sizeof name, "kw_%s", fw[f]);
+            if (KEY(name))
+                return p->field_weight[f] = v, 0;
+        }
+    }
+    if (cfg) {
+        if (KEY("cal_l2_scale"))
+            return cfg->cal_l2_scale = v, 0;
+        if (KEY("cal_l2_bias"))
+            return cfg->cal_l2_bias = v, 0;
+        if (KEY("alpha"))
+            return cfg->alpha = v, 0;
+        if (KEY("ngram_min"))
+            return cfg->ngram_min = (int)v, 0;
+        if (KEY("ngram_max"))
+            return cfg->ngram_max = (int)v, 0;
+        if (KEY("words"))
+            return cfg->words = v != 0, 0;
+        if (KEY("taxonomy_weight") && v >= 0 && v <= 100)
+            return cfg->taxonomy_weight = (unsigned)v, 0;
+        if (KEY("uniform_prior"))
+            return cfg->uniform_prior = v != 0, 0;
+        for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
+            char name[32];
+            snprintf(name, sizeof name, "nb_%s", fw[f]);
+            if (KEY(name) && v >= 0 && v <= 100)
+                return cfg->field_weight[f] = (unsigned)v, 0;
+        }
+    }
+#undef KEY
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "stdtax: unknown command \"%s\"\n", argv[1]);
+    usage(stderr);
+    return CLI_USAGE;
+}

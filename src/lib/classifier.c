@@ -1,0 +1,744 @@
+/* Keyword evidence + naive Bayes, mixed log-linearly; see doc/classifier.md. */
+#include "stdtax/classifier.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stdtax/matcher.h"
+#include "stdtax/normalise.h"
+#include "stdtax/utf8.h"
+
+static const size_t field_max[MODEL_FIELD_COUNT] = {CLF_TITLE_MAX, CLF_TITLE_MAX,
+                                                    CLF_BODY_MAX, CLF_BODY_MAX};
+
+void clf_params_default(struct clf_params *p)
+{
+    /* Tuned by 5-fold cross-validation on the development data (tests/bench/RESULTS.md);
+     * the field weights only keep the order title > title_en > scope > text. */
+    *p = (struct clf_params){
+        .field_weight = {1.0, 0.8, 0.5, 0.3},
+        .keyword_weight = 1.0,
+        .model_weight = 2.0,
+        .sub_model_weight = 0.3,
+        .other_baseline = 0.5,
+        .min_confidence = 0.0,
+        .longest_match = 0, /* measured: slightly worse with this taxonomy's weights */
+        .use_keywords = 1,
+        .use_model = 1,
+    };
+}
+
+struct term_ref {
+    const struct tax_node *node;
+    const struct tax_term *term;
+};
+
+struct clf_engine {
+    const struct tax_taxonomy *tax;
+    const struct model *model;
+    struct tax_taxonomy *own_tax;
+    struct model *own_model;
+    struct clf_params p;
+    struct match_automaton *ac;
+    struct term_ref *terms;
+    size_t n_terms;
+    const struct tax_node *other;
+};
+
+void clf_engine_free(struct clf_engine *e)
+{
+    if (!e)
+        return;
+    match_automaton_free(e->ac);
+    free(e->terms);
+    model_free(e->own_model);
+    tax_taxonomy_free(e->own_tax);
+    free(e);
+}
+
+const struct tax_taxonomy *clf_engine_taxonomy(const struct clf_engine *e)
+{
+    return e->tax;
+}
+
+const struct model *clf_engine_model(const struct clf_engine *e)
+{
+    return e->model;
+}
+
+const struct clf_params *clf_engine_params(const struct clf_engine *e)
+{
+    return &e->p;
+}
+
+static int ascii_alnum(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+int clf_engine_new(const struct tax_taxonomy *tax, const struct model *model,
+                   const struct clf_params *params, struct clf_engine **out,
+                   struct stdtax_error *err)
+{
+    *out = NULL;
+    struct clf_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    e->tax = tax;
+    e->model = model;
+    if (params)
+        e->p = *params;
+    else
+        clf_params_default(&e->p);
+    if (!model)
+        e->p.use_model = 0;
+    e->other = tax_node_find(tax, "other");
+    size_t n = 0;
+    for (size_t i = 0; i < tax->n_nodes; i++)
+        n += tax->nodes[i].n_terms;
+    e->terms = calloc(n + 1, sizeof *e->terms);
+    int rc = e->terms ? match_automaton_new(&e->ac) : STDTAX_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < tax->n_nodes; i++) {
+        const struct tax_node *node = &tax->nodes[i];
+        for (size_t k = 0; rc == 0 && k < node->n_terms; k++) {
+            const char *norm = node->terms[k].norm;
+            size_t len = strlen(norm);
+            /* "ai" must not match inside "maintain"; CJK terms need no boundary. */
+            unsigned flags = ascii_alnum((unsigned char)norm[0]) ||
+                                     ascii_alnum((unsigned char)norm[len - 1])
+                                 ? MATCH_WORD_BOUNDARY
+                                 : 0;
+            rc = match_pattern_add(e->ac, norm, len, (uint32_t)e->n_terms, flags);
+            e->terms[e->n_terms++] = (struct term_ref){node, &node->terms[k]};
+        }
+    }
+    if (rc == 0)
+        rc = match_automaton_build(e->ac);
+    if (rc != 0) {
+        clf_engine_free(e);
+        return stdtax_error_set(err, rc, "", "cannot build the keyword automaton: %s",
+                                stdtax_strerror(rc));
+    }
+    *out = e;
+    return 0;
+}
+
+int clf_engine_load(const char *taxonomy_path, const char *model_path,
+                    struct clf_engine **out, json_t *problems, struct stdtax_error *err)
+{
+    struct tax_taxonomy *tax = NULL;
+    struct model *model = NULL;
+    *out = NULL;
+    int rc = tax_file_load(taxonomy_path, &tax, problems, err);
+    if (rc != 0)
+        return rc;
+    if (model_path) {
+        rc = model_file_load(model_path, tax, &model, err);
+        if (rc != 0) {
+            tax_taxonomy_free(tax);
+            return rc;
+        }
+    }
+    struct clf_engine *e;
+    rc = clf_engine_new(tax, model, NULL, &e, err);
+    if (rc != 0) {
+        model_free(model);
+        tax_taxonomy_free(tax);
+        return rc;
+    }
+    e->own_tax = tax;
+    e->own_model = model;
+    *out = e;
+    return 0;
+}
+
+int clf_input_from_json(const json_t *obj, struct clf_input *in, struct stdtax_error *err)
+{
+    memset(in, 0, sizeof *in);
+    if (!json_is_object(obj))
+        return stdtax_error_set(err, STDTAX_EINVAL, "", "must be a JSON object");
+    for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
+        const char *name = model_field_name(f);
+        const json_t *v = json_object_get(obj, name);
+        if (!v || json_is_null(v))
+            continue;
+        char ptr[32];
+        snprintf(ptr, sizeof ptr, "/%s", name);
+        if (!json_is_string(v))
+            return stdtax_error_set(err, STDTAX_EINVAL, ptr, "must be a string");
+        in->field[f] = json_string_value(v);
+        in->len[f] = json_string_length(v);
+    }
+    return 0;
+}
+
+/* ---- one classification ------------------------------------------------------------ */
+
+struct hit {
+    uint32_t term;
+    int field;
+    size_t start, end; /* in the normalised field */
+};
+
+struct run {
+    const struct clf_engine *e;
+    struct norm_text nt[MODEL_FIELD_COUNT];
+    int have[MODEL_FIELD_COUNT];
+    int field;        /* being scanned */
+    struct hit *seen; /* kept occurrences of every field, for the K sums */
+    size_t n_seen, cap_seen;
+    struct hit hits[CLF_EVIDENCE_MAX]; /* evidence listed in the result */
+    size_t n_hits;
+    struct hit *found; /* every occurrence in the field being scanned */
+    size_t n_found, cap_found;
+    int oom;
+    double *K; /* keyword evidence per node (own terms only) */
+    double *L; /* model log-probabilities per node */
+    double *S; /* combined score per node */
+    double *P; /* probability: categories among categories, subcategories within
+                  their parent */
+};
+
+#define HITS_PER_FIELD_MAX (1u << 18) /* a hostile text stops being scanned here */
+
+static int on_hit(void *ctx, uint32_t id, size_t start, size_t end)
+{
+    struct run *r = ctx;
+    if (r->n_found == r->cap_found) {
+        size_t cap = r->cap_found ? 2 * r->cap_found : 64;
+        if (cap > HITS_PER_FIELD_MAX)
+            return 1;
+        struct hit *h = realloc(r->found, cap * sizeof *h);
+        if (!h) {
+            r->oom = 1;
+            return 1;
+        }
+        r->found = h;
+        r->cap_found = cap;
+    }
+    r->found[r->n_found++] = (struct hit){id, r->field, start, end};
+    return 0;
+}
+
+static int hit_span_cmp(const void *a, const void *b)
+{
+    const struct hit *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    if (x->end != y->end)
+        return x->end > y->end ? -1 : 1;
+    return x->term < y->term ? -1 : x->term > y->term;
+}
+
+/* Longest match wins: an occurrence inside a longer one ("安全" inside "安全防范", "人脸"
+ * inside "人脸识别") is not evidence of its own.  Sorted by start, then longest first,
+ * a hit is inside a longer one exactly when the furthest end seen so far reaches its end
+ * and that span is not the hit's own. */
+static void hits_keep_longest(struct run *r)
+{
+    if (r->n_found > 1)
+        qsort(r->found, r->n_found, sizeof *r->found, hit_span_cmp);
+    size_t kept = 0, far_start = 0, far_end = 0;
+    int any = 0;
+    for (size_t i = 0; i < r->n_found; i++) {
+        struct hit h = r->found[i];
+        int inside =
+            any && far_end >= h.end && !(far_start == h.start && far_end == h.end);
+        if (!any || h.end > far_end) {
+            far_start = h.start;
+            far_end = h.end;
+            any = 1;
+        }
+        if (!inside)
+            r->found[kept++] = h;
+    }
+    r->n_found = kept;
+    /* Back to text order for the evidence list. */
+    for (size_t i = 1; i < kept; i++)
+        for (size_t j = i; j > 0 && r->found[j - 1].start == r->found[j].start &&
+                           r->found[j - 1].end > r->found[j].end;
+             j--) {
+            struct hit t = r->found[j];
+            r->found[j] = r->found[j - 1];
+            r->found[j - 1] = t;
+        }
+}
+
+static void run_free(struct run *r)
+{
+    for (int f = 0; f < MODEL_FIELD_COUNT; f++)
+        if (r->have[f])
+            norm_text_free(&r->nt[f]);
+    free(r->seen);
+    free(r->K);
+    free(r->found);
+}
+
+/* Validates and normalises every field. */
+static int run_prepare(struct run *r, const struct clf_input *in,
+                       struct stdtax_error *err)
+{
+    int any = 0;
+    for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
+        if (!in->field[f] || in->len[f] == 0)
+            continue;
+        char ptr[32];
+        snprintf(ptr, sizeof ptr, "/%s", model_field_name(f));
+        if (in->len[f] > field_max[f])
+            return stdtax_error_set(err, STDTAX_ETOOBIG, ptr, "longer than %zu bytes",
+                                    field_max[f]);
+        size_t bad;
+        if (utf8_text_validate(in->field[f], in->len[f], &bad) != 0)
+            return stdtax_error_set(err, STDTAX_EUTF8, ptr,
+                                    "invalid UTF-8 or NUL at byte %zu", bad);
+        int rc = norm_text_new(in->field[f], in->len[f], &r->nt[f], err);
+        if (rc != 0) {
+            if (err)
+                snprintf(err->field, sizeof err->field, "%s", ptr);
+            return rc;
+        }
+        r->have[f] = 1;
+        any |= r->nt[f].len > 0;
+    }
+    int have[MODEL_FIELD_COUNT];
+    memcpy(have, r->have, sizeof have);
+    model_fields_dedupe(r->nt, have);
+    if (!have[MODEL_FIELD_TITLE_EN] && r->have[MODEL_FIELD_TITLE_EN]) {
+        norm_text_free(&r->nt[MODEL_FIELD_TITLE_EN]);
+        r->have[MODEL_FIELD_TITLE_EN] = 0;
+    }
+    if (!any)
+        return stdtax_error_set(err, STDTAX_EEMPTY, "",
+                                "nothing to classify: every field is empty");
+    return 0;
+}
+
+static int hit_term_cmp(const void *a, const void *b)
+{
+    const struct hit *x = a, *y = b;
+    if (x->term != y->term)
+        return x->term < y->term ? -1 : 1;
+    return x->field - y->field;
+}
+
+/* K per node: each distinct term once, with the weight of the best field it occurs in,
+ * times the term's weight; summed in term order so the result never depends on where in
+ * the text the terms were. */
+static void keyword_sums(struct run *r)
+{
+    const struct clf_engine *e = r->e;
+    if (r->n_seen > 1) /* qsort(NULL, 0, ...) is undefined */
+        qsort(r->seen, r->n_seen, sizeof *r->seen, hit_term_cmp);
+    for (size_t i = 0; i < r->n_seen;) {
+        uint32_t term = r->seen[i].term;
+        double fw = 0;
+        for (; i < r->n_seen && r->seen[i].term == term; i++)
+            if (e->p.field_weight[r->seen[i].field] > fw)
+                fw = e->p.field_weight[r->seen[i].field];
+        const struct term_ref *t = &e->terms[term];
+        r->K[t->node->index] += fw * t->term->weight;
+    }
+}
+
+/* K of a category: its own terms, every subcategory's, and for `other` the baseline. */
+static double category_evidence(const struct run *r, const struct tax_node *c)
+{
+    double k = r->K[c->index];
+    for (size_t s = 0; s < c->n_children; s++)
+        k += r->K[c->children[s]->index];
+    if (c == r->e->other)
+        k += r->e->p.other_baseline;
+    return k;
+}
+
+static void softmax(double *x, const size_t *idx, size_t n, double *out)
+{
+    double best = -HUGE_VAL, sum = 0;
+    for (size_t i = 0; i < n; i++)
+        if (x[idx[i]] > best)
+            best = x[idx[i]];
+    for (size_t i = 0; i < n; i++)
+        sum += exp(x[idx[i]] - best);
+    for (size_t i = 0; i < n; i++)
+        out[idx[i]] = exp(x[idx[i]] - best) / sum;
+}
+
+/* The whole scoring: fills K, L, S, P and the decision. */
+static int run_score(struct run *r, const struct clf_input *in, struct clf_decision *d,
+                     struct stdtax_error *err)
+{
+    const struct clf_engine *e = r->e;
+    const struct tax_taxonomy *tax = e->tax;
+    const struct clf_params *p = &e->p;
+    int rc = run_prepare(r, in, err);
+    if (rc != 0)
+        return rc;
+    size_t nn = tax->n_nodes;
+    r->K = calloc(4 * nn + nn + 1, sizeof *r->K); /* K, L, S, P + index scratch */
+    if (!r->K)
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    r->L = r->K + nn;
+    r->S = r->L + nn;
+    r->P = r->S + nn;
+    size_t *idx = (size_t *)(void *)(r->P + nn);
+    _Static_assert(sizeof(size_t) <= sizeof(double), "index scratch fits");
+
+    if (p->use_keywords) {
+        for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
+            if (!r->have[f])
+                continue;
+            r->field = f;
+            r->n_found = 0;
+            match_text_scan(e->ac, r->nt[f].bytes, r->nt[f].len, on_hit, r);
+            if (r->oom)
+                return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+            if (p->longest_match)
+                hits_keep_longest(r);
+            if (r->n_seen + r->n_found > r->cap_seen) {
+                size_t cap = r->n_seen + r->n_found + 64;
+                struct hit *h = realloc(r->seen, cap * sizeof *h);
+                if (!h)
+                    return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+                r->seen = h;
+                r->cap_seen = cap;
+            }
+            for (size_t i = 0; i < r->n_found; i++) {
+                r->seen[r->n_seen++] = r->found[i];
+                if (r->n_hits < CLF_EVIDENCE_MAX)
+                    r->hits[r->n_hits++] = r->found[i];
+            }
+        }
+        keyword_sums(r);
+    }
+    if (p->use_model) {
+        const struct norm_text *fields[MODEL_FIELD_COUNT];
+        for (int f = 0; f < MODEL_FIELD_COUNT; f++)
+            fields[f] = r->have[f] ? &r->nt[f] : NULL;
+        double n_feat = 0;
+        if (model_text_score(e->model, fields, r->L, &n_feat) != 0)
+            return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+        /* Naive Bayes counts every overlapping n-gram as independent evidence, so its
+         * log-odds grow with the text's length and are far too sure of themselves;
+         * per n-gram they are comparable across texts and with keyword evidence. */
+        double per = n_feat > 1 ? 1.0 / n_feat : 1.0;
+        for (size_t i = 0; i < nn; i++)
+            r->L[i] *= per;
+        /* A class without training data is as unlikely as the least likely one with. */
+        double floor_[2] = {0, 0};
+        for (size_t i = 0; i < nn; i++) {
+            int lv = tax->nodes[i].depth;
+            if (isfinite(r->L[i]) && r->L[i] < floor_[lv])
+                floor_[lv] = r->L[i];
+        }
+        for (size_t i = 0; i < nn; i++)
+            if (!isfinite(r->L[i]))
+                r->L[i] = floor_[tax->nodes[i].depth];
+    }
+
+    /* Categories: own evidence plus the evidence of every subcategory, calibrated. */
+    for (size_t i = 0; i < tax->n_roots; i++) {
+        const struct tax_node *c = tax->roots[i];
+        double k = 0;
+        if (p->use_keywords) {
+            double scale = 1, bias = 0;
+            if (e->model)
+                model_calibration_get(e->model, c->index, &scale, &bias);
+            k = scale * category_evidence(r, c) + bias;
+        }
+        r->S[c->index] = p->keyword_weight * k + p->model_weight * r->L[c->index];
+        idx[i] = c->index;
+    }
+    softmax(r->S, idx, tax->n_roots, r->P);
+    const struct tax_node *best = tax->roots[0];
+    for (size_t i = 1; i < tax->n_roots; i++)
+        if (r->P[tax->roots[i]->index] > r->P[best->index])
+            best = tax->roots[i];
+    /* Subcategories, within each parent (alternatives need every parent). */
+    for (size_t i = 0; i < tax->n_roots; i++) {
+        const struct tax_node *c = tax->roots[i];
+        for (size_t s = 0; s < c->n_children; s++) {
+            const struct tax_node *sub = c->children[s];
+            r->S[sub->index] = p->keyword_weight * r->K[sub->index] +
+                               p->sub_model_weight * r->L[sub->index];
+            idx[s] = sub->index;
+        }
+        softmax(r->S, idx, c->n_children, r->P);
+    }
+    d->confidence = r->P[best->index];
+    if (e->other && best != e->other && d->confidence < p->min_confidence) {
+        best = e->other;
+        d->confidence = 1.0 - d->confidence;
+    }
+    d->category = best;
+    d->subcategory = NULL;
+    int sub_signal = p->use_model;
+    for (size_t s = 0; !sub_signal && s < best->n_children; s++)
+        sub_signal = r->K[best->children[s]->index] > 0;
+    if (sub_signal) {
+        const struct tax_node *bs = NULL;
+        for (size_t s = 0; s < best->n_children; s++)
+            if (!bs || r->P[best->children[s]->index] > r->P[bs->index])
+                bs = best->children[s];
+        d->subcategory = bs;
+    }
+    return 0;
+}
+
+int clf_text_decide(const struct clf_engine *e, const struct clf_input *in,
+                    struct clf_decision *out, struct stdtax_error *err)
+{
+    struct run r = {.e = e};
+    int rc = run_score(&r, in, out, err);
+    run_free(&r);
+    return rc;
+}
+
+/* ---- the JSON result ------------------------------------------------------------- */
+
+static double round4(double x)
+{
+    return round(x * 10000.0) / 10000.0;
+}
+
+static json_t *node_ref(const struct tax_node *n)
+{
+    return json_pack("{s:s, s:s, s:s}", "code", n->code, "zh", n->zh, "en", n->en);
+}
+
+struct alt {
+    const struct tax_node *node;
+    double score;
+};
+
+static int alt_cmp(const void *a, const void *b)
+{
+    const struct alt *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score < y->score ? 1 : -1;
+    return x->node->index < y->node->index ? -1 : x->node->index > y->node->index;
+}
+
+static json_t *alternatives_json(const struct run *r, const struct clf_decision *d)
+{
+    const struct tax_taxonomy *tax = r->e->tax;
+    struct alt *alts = calloc(tax->n_nodes + 1, sizeof *alts);
+    json_t *arr = json_array();
+    if (!alts || !arr) {
+        free(alts);
+        json_decref(arr);
+        return NULL;
+    }
+    size_t n = 0;
+    /* Leaves of the tree ranked by P(category) * P(subcategory | category). */
+    for (size_t i = 0; i < tax->n_roots; i++) {
+        const struct tax_node *c = tax->roots[i];
+        double pc = r->P[c->index];
+        if (c->n_children == 0 && c != d->category)
+            alts[n++] = (struct alt){c, pc};
+        for (size_t s = 0; s < c->n_children; s++) {
+            const struct tax_node *sub = c->children[s];
+            if (sub == d->subcategory)
+                continue;
+            alts[n++] = (struct alt){sub, pc * r->P[sub->index]};
+        }
+    }
+    qsort(alts, n, sizeof *alts, alt_cmp);
+    for (size_t i = 0; i < n && i < CLF_ALTERNATIVES_MAX; i++) {
+        json_t *o = node_ref(alts[i].node);
+        json_object_set_new(o, "score", json_real(round4(alts[i].score)));
+        json_array_append_new(arr, o);
+    }
+    free(alts);
+    return arr;
+}
+
+static json_t *evidence_json(const struct run *r, const struct clf_input *in)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < r->n_hits; i++) {
+        const struct hit *h = &r->hits[i];
+        const struct norm_text *nt = &r->nt[h->field];
+        const struct term_ref *t = &r->e->terms[h->term];
+        size_t from = nt->src_offset[h->start];
+        size_t last = nt->src_offset[h->end - 1];
+        uint32_t cp;
+        size_t clen =
+            utf8_char_decode(in->field[h->field] + last, in->len[h->field] - last, &cp);
+        size_t to = last + (clen ? clen : 1);
+        json_array_append_new(
+            arr,
+            json_pack("{s:s, s:s, s:s, s:I, s:I, s:f}", "term", t->term->term, "field",
+                      model_field_name(h->field), "node", t->node->code, "offset",
+                      (json_int_t)from, "length", (json_int_t)(to - from), "weight",
+                      round4(t->term->weight * r->e->p.field_weight[h->field])));
+    }
+    return arr;
+}
+
+static json_t *topics_json(const struct clf_decision *d)
+{
+    json_t *arr = json_array();
+    const struct tax_node *nodes[2] = {d->category, d->subcategory};
+    const struct tax_topic *seen[64];
+    size_t n_seen = 0;
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; nodes[k] && i < nodes[k]->n_topics; i++) {
+            const struct tax_topic *t = nodes[k]->topics[i];
+            int dup = 0;
+            for (size_t j = 0; j < n_seen; j++)
+                dup |= seen[j] == t;
+            if (dup || n_seen == sizeof seen / sizeof seen[0])
+                continue;
+            seen[n_seen++] = t;
+        }
+    }
+    /* Topic order is the file's, whatever node they came from. */
+    for (size_t i = 1; i < n_seen; i++)
+        for (size_t j = i; j > 0 && seen[j - 1]->index > seen[j]->index; j--) {
+            const struct tax_topic *tmp = seen[j];
+            seen[j] = seen[j - 1];
+            seen[j - 1] = tmp;
+        }
+    for (size_t i = 0; arr && i < n_seen; i++)
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "code", seen[i]->code,
+                                             "zh", seen[i]->zh, "en", seen[i]->en));
+    return arr;
+}
+
+int clf_text_classify(const struct clf_engine *e, const struct clf_input *in,
+                      json_t **result, struct stdtax_error *err)
+{
+    struct run r = {.e = e};
+    struct clf_decision d;
+    *result = NULL;
+    int rc = run_score(&r, in, &d, err);
+    if (rc != 0) {
+        run_free(&r);
+        return rc;
+    }
+    json_t *o = json_pack(
+        "{s:o, s:o, s:f, s:o, s:o, s:o, s:s, s:o}", "category", node_ref(d.category),
+        "subcategory", d.subcategory ? node_ref(d.subcategory) : json_null(),
+        "confidence", round4(d.confidence), "alternatives", alternatives_json(&r, &d),
+        "evidence", evidence_json(&r, in), "priority_topics", topics_json(&d),
+        "taxonomy_version", e->tax->version, "model_version",
+        e->model && e->p.use_model ? json_string(model_version(e->model)) : json_null());
+    run_free(&r);
+    if (!o)
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    *result = o;
+    return 0;
+}
+
+/* ---- training the calibration --------------------------------------------------------
+ */
+
+#define CAL_ITERATIONS 2000
+#define CAL_STEP 0.2
+
+/* Minimises mean(-log softmax(scale_c * x_ic + bias_c)[y_i]) + l2_s/2 sum (scale_c - 1)^2
+ * + l2_b/2 sum bias_c^2 over the categories; x is n x nc, y the category position. */
+static void calibration_fit(const double *x, const size_t *y, size_t n, size_t nc,
+                            double l2_scale, double l2_bias, double *scale, double *bias)
+{
+    double *g = calloc(2 * nc + nc, sizeof *g);
+    if (!g)
+        return; /* the identity calibration stays */
+    double *gs = g, *gb = g + nc, *s = g + 2 * nc;
+    for (int it = 0; it < CAL_ITERATIONS; it++) {
+        memset(g, 0, 2 * nc * sizeof *g);
+        for (size_t i = 0; i < n; i++) {
+            const double *xi = x + i * nc;
+            double best = -HUGE_VAL, sum = 0;
+            for (size_t c = 0; c < nc; c++) {
+                s[c] = scale[c] * xi[c] + bias[c];
+                if (s[c] > best)
+                    best = s[c];
+            }
+            for (size_t c = 0; c < nc; c++)
+                sum += (s[c] = exp(s[c] - best));
+            for (size_t c = 0; c < nc; c++) {
+                double d = s[c] / sum - (c == y[i] ? 1.0 : 0.0);
+                gs[c] += d * xi[c];
+                gb[c] += d;
+            }
+        }
+        for (size_t c = 0; c < nc; c++) {
+            scale[c] -= CAL_STEP * (gs[c] / (double)n + l2_scale * (scale[c] - 1.0));
+            bias[c] -= CAL_STEP * (gb[c] / (double)n + l2_bias * bias[c]);
+        }
+    }
+    free(g);
+}
+
+int clf_model_train(const struct tax_taxonomy *tax, const struct model_example *ex,
+                    size_t n, const struct model_config *cfg,
+                    const struct clf_params *params, const char *source_name,
+                    const char *source_sha256, struct model **out,
+                    struct stdtax_error *err)
+{
+    struct model *m = NULL;
+    int rc = model_train(tax, ex, n, cfg, source_name, source_sha256, &m, err);
+    if (rc != 0)
+        return rc;
+    struct clf_params kp;
+    if (params)
+        kp = *params;
+    else
+        clf_params_default(&kp);
+    kp.use_keywords = 1;
+    kp.use_model = 0;
+    struct clf_engine *e = NULL;
+    rc = clf_engine_new(tax, NULL, &kp, &e, err);
+    size_t nc = tax->n_roots, nn = tax->n_nodes;
+    double *x = calloc(n * nc + 1, sizeof *x);
+    size_t *y = calloc(n + 1, sizeof *y);
+    double *scale = calloc(nn + 1, sizeof *scale), *bias = calloc(nn + 1, sizeof *bias);
+    double *cs = calloc(nc + 1, sizeof *cs), *cb = calloc(nc + 1, sizeof *cb);
+    if (rc == 0 && (!x || !y || !scale || !bias || !cs || !cb))
+        rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        struct clf_input in = {{NULL}, {0}};
+        for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
+            in.field[f] = ex[i].field[f];
+            in.len[f] = ex[i].field[f] ? strlen(ex[i].field[f]) : 0;
+        }
+        struct run r = {.e = e};
+        struct clf_decision d;
+        rc = run_score(&r, &in, &d, err);
+        for (size_t c = 0; rc == 0 && c < nc; c++) {
+            x[i * nc + c] = category_evidence(&r, tax->roots[c]);
+            if (tax->roots[c] == ex[i].category)
+                y[i] = c;
+        }
+        run_free(&r);
+        if (rc != 0 && err)
+            snprintf(err->field, sizeof err->field, "example %zu", i + 1);
+    }
+    if (rc == 0) {
+        for (size_t c = 0; c < nc; c++)
+            cs[c] = 1.0;
+        calibration_fit(x, y, n, nc, cfg->cal_l2_scale, cfg->cal_l2_bias, cs, cb);
+        for (size_t c = 0; c < nc; c++) {
+            scale[tax->roots[c]->index] = cs[c];
+            bias[tax->roots[c]->index] = cb[c];
+        }
+        if (model_calibration_set(m, scale, bias) != 0)
+            rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    }
+    free(x);
+    free(y);
+    free(scale);
+    free(bias);
+    free(cs);
+    free(cb);
+    clf_engine_free(e);
+    if (rc != 0) {
+        model_free(m);
+        return rc;
+    }
+    *out = m;
+    return 0;
+}

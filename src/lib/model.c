@@ -1,0 +1,1229 @@
+/* Multinomial naive Bayes over character n-grams; see model.h and doc/classifier.md. */
+#include "stdtax/model.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stdtax/sha256.h"
+#include "stdtax/utf8.h"
+
+#define WORD_BIT (UINT64_C(1) << 63)
+#define WORD_MAX 64 /* longer ASCII runs are not words but codes or noise */
+#define FEATURES_MAX (1u << 24)
+
+static const char *const field_names[MODEL_FIELD_COUNT] = {"title", "title_en", "scope",
+                                                           "text"};
+
+const char *model_field_name(enum model_field f)
+{
+    return (unsigned)f < MODEL_FIELD_COUNT ? field_names[f] : "?";
+}
+
+void model_config_default(struct model_config *cfg)
+{
+    /* Chosen by 5-fold cross-validation on the development data; see
+     * tests/bench/RESULTS.md. */
+    *cfg = (struct model_config){
+        .ngram_min = 2, /* unigrams: no better in cross-validation, 1.5x slower */
+        .ngram_max = 3,
+        .words = 1,
+        .alpha = 0.1,
+        .uniform_prior = 0,
+        .field_weight = {3, 2, 1, 1},
+        .taxonomy_weight = 3,
+        .cal_l2_scale = 0.01,
+        .cal_l2_bias = 0.1,
+    };
+}
+
+void model_fields_dedupe(const struct norm_text *nt, int *have)
+{
+    if (have[MODEL_FIELD_TITLE] && have[MODEL_FIELD_TITLE_EN] &&
+        nt[MODEL_FIELD_TITLE].len == nt[MODEL_FIELD_TITLE_EN].len &&
+        memcmp(nt[MODEL_FIELD_TITLE].bytes, nt[MODEL_FIELD_TITLE_EN].bytes,
+               nt[MODEL_FIELD_TITLE].len) == 0)
+        have[MODEL_FIELD_TITLE_EN] = 0;
+}
+
+/* ---- features ---------------------------------------------------------------------- */
+
+typedef void (*gram_fn)(void *ctx, uint64_t key, const char *gram, size_t len,
+                        unsigned weight);
+
+static uint64_t word_key(const char *w, size_t len)
+{
+    uint64_t h = UINT64_C(1469598103934665603);
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)w[i];
+        h *= UINT64_C(1099511628211);
+    }
+    return h | WORD_BIT;
+}
+
+static int is_ascii_alnum(uint32_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
+}
+
+/* Calls fn for every n-gram (within runs of non-space characters) and every ASCII word
+ * of the normalised text.  gram/len give the bytes of the feature in the text. */
+static void grams_each(const struct model_config *cfg, const char *s, size_t len,
+                       unsigned weight, gram_fn fn, void *ctx)
+{
+    uint32_t win[3];
+    size_t wpos[3]; /* byte offset of each window character */
+    size_t have = 0, i = 0, word_start = 0, word_len = 0;
+    while (i <= len) {
+        uint32_t cp = ' ';
+        size_t step = 1;
+        if (i < len) {
+            step = utf8_char_decode(s + i, len - i, &cp);
+            if (step == 0) { /* normalised text is valid; be safe anyway */
+                cp = ' ';
+                step = 1;
+            }
+        }
+        if (cfg->words) {
+            if (is_ascii_alnum(cp)) {
+                if (word_len == 0)
+                    word_start = i;
+                word_len++;
+            } else {
+                if (word_len > 0 && word_len <= WORD_MAX)
+                    fn(ctx, word_key(s + word_start, word_len), s + word_start, word_len,
+                       weight);
+                word_len = 0;
+            }
+        }
+        if (cp == ' ') {
+            have = 0;
+            i += step;
+            continue;
+        }
+        if (have == 3) {
+            win[0] = win[1], win[1] = win[2];
+            wpos[0] = wpos[1], wpos[1] = wpos[2];
+            have = 2;
+        }
+        win[have] = cp;
+        wpos[have] = i;
+        have++;
+        for (int n = cfg->ngram_min; n <= cfg->ngram_max; n++) {
+            if ((size_t)n > have)
+                break;
+            uint64_t key = 0;
+            for (size_t k = have - n; k < have; k++)
+                key = key << 21 | win[k];
+            size_t from = wpos[have - n];
+            fn(ctx, key, s + from, i + step - from, weight);
+        }
+        i += step;
+    }
+}
+
+/* The key of a feature as written in the model file: "w:" + word, or 1..3 characters. */
+static int gram_key_parse(const char *g, uint64_t *key)
+{
+    size_t len = strlen(g);
+    if (len > 2 && g[0] == 'w' && g[1] == ':') {
+        *key = word_key(g + 2, len - 2);
+        return 0;
+    }
+    uint64_t k = 0;
+    int n = 0;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        size_t step = utf8_char_decode(g + i, len - i, &cp);
+        if (step == 0 || cp == ' ' || ++n > 3)
+            return -1;
+        k = k << 21 | cp;
+        i += step;
+    }
+    if (n == 0)
+        return -1;
+    *key = k;
+    return 0;
+}
+
+/* ---- hash table: key -> feature index --------------------------------------------- */
+
+struct table {
+    uint32_t *slot; /* feature index + 1, 0 = empty */
+    size_t mask;
+};
+
+static size_t table_hash(uint64_t key, size_t mask)
+{
+    return (size_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 20) & mask;
+}
+
+static int table_init(struct table *t, size_t n)
+{
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap <<= 1;
+    t->slot = calloc(cap, sizeof *t->slot);
+    t->mask = cap - 1;
+    return t->slot ? 0 : STDTAX_ENOMEM;
+}
+
+/* Returns the slot for key: either empty or holding key. */
+static uint32_t *table_slot(const struct table *t, const uint64_t *keys, uint64_t key)
+{
+    size_t h = table_hash(key, t->mask);
+    while (t->slot[h] && keys[t->slot[h] - 1] != key)
+        h = (h + 1) & t->mask;
+    return &t->slot[h];
+}
+
+/* ---- the model ----------------------------------------------------------------------
+ */
+
+enum { LV_CAT, LV_SUB, LV_COUNT };
+static const char *const level_names[LV_COUNT] = {"category", "subcategory"};
+
+struct level {
+    size_t n;
+    size_t *node;     /* taxonomy node index of each class */
+    uint64_t *docs;   /* training examples per class */
+    uint64_t *tokens; /* weighted feature occurrences per class */
+    double *logprior;
+    double *logdenom; /* log(tokens + alpha * V) */
+};
+
+struct fslot {
+    uint64_t key; /* 0: empty (no feature key is 0) */
+    uint32_t first;
+    uint32_t n;
+};
+
+struct sentry {
+    uint32_t cls; /* category classes first, then subcategory classes */
+    float delta;
+};
+
+struct entry {
+    uint32_t cls;
+    uint32_t count;
+    double delta; /* log(count + alpha) - log(alpha) */
+};
+
+struct model {
+    const struct tax_taxonomy *tax;
+    struct model_config cfg;
+    char *version, *tax_version, *train_file, *train_sha;
+    uint64_t n_examples;
+    struct level lv[LV_COUNT];
+    size_t n_feat;
+    uint64_t *key;
+    char **gram;
+    uint32_t *start[LV_COUNT], *count[LV_COUNT]; /* entries of each feature per level */
+    struct entry *ent;
+    size_t n_ent;
+    struct table table;
+    /* The scoring path, laid out for one cache miss per n-gram: the key, where its
+     * entries start and how many there are (both levels, classes numbered across the
+     * levels), and compact entries. */
+    struct fslot *fslots;
+    size_t fmask;
+    struct sentry *sent;
+    double log_alpha;
+    double *cal_scale, *cal_bias; /* per node index; NULL when not calibrated */
+};
+
+void model_free(struct model *m)
+{
+    if (!m)
+        return;
+    free(m->version);
+    free(m->tax_version);
+    free(m->train_file);
+    free(m->train_sha);
+    for (int l = 0; l < LV_COUNT; l++) {
+        free(m->lv[l].node);
+        free(m->lv[l].docs);
+        free(m->lv[l].tokens);
+        free(m->lv[l].logprior);
+        free(m->lv[l].logdenom);
+        free(m->start[l]);
+        free(m->count[l]);
+    }
+    for (size_t i = 0; m->gram && i < m->n_feat; i++)
+        free(m->gram[i]);
+    free(m->gram);
+    free(m->key);
+    free(m->ent);
+    free(m->table.slot);
+    free(m->fslots);
+    free(m->sent);
+    free(m->cal_scale);
+    free(m->cal_bias);
+    free(m);
+}
+
+static int model_version_compute(struct model *m);
+
+/* Six decimals: what the file keeps, so a loaded model scores exactly like the trained
+ * one. */
+static double round6(double x)
+{
+    return round(x * 1e6) / 1e6;
+}
+
+int model_calibration_set(struct model *m, const double *scale, const double *bias)
+{
+    size_t n = m->tax->n_nodes;
+    if (!m->cal_scale)
+        m->cal_scale = calloc(n + 1, sizeof *m->cal_scale);
+    if (!m->cal_bias)
+        m->cal_bias = calloc(n + 1, sizeof *m->cal_bias);
+    if (!m->cal_scale || !m->cal_bias)
+        return STDTAX_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        int top = m->tax->nodes[i].depth == 0;
+        m->cal_scale[i] = top ? round6(scale[i]) : 1.0;
+        m->cal_bias[i] = top ? round6(bias[i]) : 0.0;
+    }
+    return model_version_compute(m);
+}
+
+int model_calibration_get(const struct model *m, size_t node_index, double *scale,
+                          double *bias)
+{
+    if (!m->cal_scale || node_index >= m->tax->n_nodes) {
+        *scale = 1.0;
+        *bias = 0.0;
+        return 0;
+    }
+    *scale = m->cal_scale[node_index];
+    *bias = m->cal_bias[node_index];
+    return 1;
+}
+
+const char *model_version(const struct model *m)
+{
+    return m->version;
+}
+
+const struct model_config *model_config_get(const struct model *m)
+{
+    return &m->cfg;
+}
+
+static int level_alloc(struct level *lv, size_t n)
+{
+    lv->n = n;
+    lv->node = calloc(n + 1, sizeof *lv->node);
+    lv->docs = calloc(n + 1, sizeof *lv->docs);
+    lv->tokens = calloc(n + 1, sizeof *lv->tokens);
+    lv->logprior = calloc(n + 1, sizeof *lv->logprior);
+    lv->logdenom = calloc(n + 1, sizeof *lv->logdenom);
+    return lv->node && lv->docs && lv->tokens && lv->logprior && lv->logdenom
+               ? 0
+               : STDTAX_ENOMEM;
+}
+
+/* Derived values from the counts: priors, denominators, deltas, the lookup table. */
+static int model_finish(struct model *m)
+{
+    m->log_alpha = log(m->cfg.alpha);
+    for (int l = 0; l < LV_COUNT; l++) {
+        struct level *lv = &m->lv[l];
+        uint64_t docs = 0;
+        for (size_t c = 0; c < lv->n; c++)
+            docs += lv->docs[c];
+        for (size_t c = 0; c < lv->n; c++) {
+            lv->logprior[c] = m->cfg.uniform_prior
+                                  ? 0.0
+                                  : log((lv->docs[c] + 1.0) / ((double)docs + lv->n));
+            lv->logdenom[c] =
+                log((double)lv->tokens[c] + m->cfg.alpha * (double)m->n_feat);
+        }
+    }
+    for (size_t e = 0; e < m->n_ent; e++)
+        m->ent[e].delta = log(m->ent[e].count + m->cfg.alpha) - m->log_alpha;
+    if (table_init(&m->table, m->n_feat) != 0)
+        return STDTAX_ENOMEM;
+    for (size_t f = 0; f < m->n_feat; f++) {
+        uint32_t *slot = table_slot(&m->table, m->key, m->key[f]);
+        if (*slot)
+            return STDTAX_EINVAL; /* the same feature twice */
+        *slot = (uint32_t)f + 1;
+    }
+    size_t cap = 16;
+    while (cap < 2 * m->n_feat)
+        cap <<= 1;
+    m->fslots = calloc(cap, sizeof *m->fslots);
+    m->sent = malloc((m->n_ent + 1) * sizeof *m->sent);
+    if (!m->fslots || !m->sent)
+        return STDTAX_ENOMEM;
+    m->fmask = cap - 1;
+    for (size_t f = 0; f < m->n_feat; f++) {
+        size_t h = table_hash(m->key[f], m->fmask);
+        while (m->fslots[h].key)
+            h = (h + 1) & m->fmask;
+        /* Entries of a feature are stored level after level, so they are contiguous. */
+        m->fslots[h] = (struct fslot){m->key[f], m->start[LV_CAT][f],
+                                      m->count[LV_CAT][f] + m->count[LV_SUB][f]};
+        for (int l = 0; l < LV_COUNT; l++)
+            for (uint32_t k = 0; k < m->count[l][f]; k++) {
+                size_t e = m->start[l][f] + k;
+                uint32_t base = l == LV_SUB ? (uint32_t)m->lv[LV_CAT].n : 0;
+                m->sent[e] =
+                    (struct sentry){base + m->ent[e].cls, (float)m->ent[e].delta};
+            }
+    }
+    return 0;
+}
+
+/* ---- scoring ---------------------------------------------------------------------- */
+
+struct score_ctx {
+    const struct model *m;
+    double *acc[LV_COUNT]; /* acc[LV_SUB] follows acc[LV_CAT] */
+    double total;
+};
+
+static void score_gram(void *vctx, uint64_t key, const char *gram, size_t len,
+                       unsigned weight)
+{
+    (void)gram, (void)len;
+    struct score_ctx *sc = vctx;
+    const struct model *m = sc->m;
+    size_t h = table_hash(key, m->fmask);
+    while (m->fslots[h].key && m->fslots[h].key != key)
+        h = (h + 1) & m->fmask;
+    const struct fslot *fs = &m->fslots[h];
+    if (!fs->key)
+        return; /* unseen in training: says nothing about any class */
+    sc->total += weight;
+    double *acc = sc->acc[LV_CAT];
+    const struct sentry *e = m->sent + fs->first;
+    for (uint32_t k = 0; k < fs->n; k++)
+        acc[e[k].cls] += weight * (double)e[k].delta;
+}
+
+int model_text_score(const struct model *m, const struct norm_text *const *fields,
+                     double *logp, double *n_features)
+{
+    size_t n_all = m->lv[LV_CAT].n + m->lv[LV_SUB].n;
+    double *acc = calloc(n_all + 1, sizeof *acc);
+    if (!acc)
+        return STDTAX_ENOMEM;
+    struct score_ctx sc = {.m = m, .acc = {acc, acc + m->lv[LV_CAT].n}};
+    for (int f = 0; f < MODEL_FIELD_COUNT; f++)
+        if (fields[f] && m->cfg.field_weight[f] > 0)
+            grams_each(&m->cfg, fields[f]->bytes, fields[f]->len, m->cfg.field_weight[f],
+                       score_gram, &sc);
+    for (size_t i = 0; i < m->tax->n_nodes; i++)
+        logp[i] = -HUGE_VAL;
+    for (int l = 0; l < LV_COUNT; l++) {
+        const struct level *lv = &m->lv[l];
+        double best = -HUGE_VAL;
+        for (size_t c = 0; c < lv->n; c++) {
+            sc.acc[l][c] += lv->logprior[c] + sc.total * (m->log_alpha - lv->logdenom[c]);
+            if (sc.acc[l][c] > best)
+                best = sc.acc[l][c];
+        }
+        double sum = 0;
+        for (size_t c = 0; c < lv->n; c++)
+            sum += exp(sc.acc[l][c] - best);
+        double lse = best + log(sum);
+        for (size_t c = 0; c < lv->n; c++)
+            logp[lv->node[c]] = sc.acc[l][c] - lse;
+    }
+    if (n_features)
+        *n_features = sc.total;
+    free(acc);
+    return 0;
+}
+
+/* ---- training ---------------------------------------------------------------------- */
+
+struct train {
+    const struct model_config *cfg;
+    size_t n_cls[LV_COUNT];
+    size_t cls_of[LV_COUNT]; /* the current example's class per level, SIZE_MAX = none */
+    size_t n_feat, cap;
+    uint64_t *key;
+    char **gram;
+    uint32_t *counts; /* n_feat x (n_cls[0] + n_cls[1]) */
+    struct table table;
+    int oom;
+};
+
+static int train_grow(struct train *t)
+{
+    size_t width = t->n_cls[LV_CAT] + t->n_cls[LV_SUB];
+    size_t cap = t->cap ? 2 * t->cap : 4096;
+    uint64_t *key = realloc(t->key, cap * sizeof *key);
+    if (key)
+        t->key = key;
+    char **gram = realloc(t->gram, cap * sizeof *gram);
+    if (gram)
+        t->gram = gram;
+    uint32_t *counts = realloc(t->counts, cap * width * sizeof *counts);
+    if (counts)
+        t->counts = counts;
+    if (!key || !gram || !counts)
+        return STDTAX_ENOMEM;
+    memset(t->counts + t->cap * width, 0, (cap - t->cap) * width * sizeof *counts);
+    free(t->table.slot);
+    if (table_init(&t->table, cap) != 0)
+        return STDTAX_ENOMEM;
+    for (size_t f = 0; f < t->n_feat; f++)
+        *table_slot(&t->table, t->key, t->key[f]) = (uint32_t)f + 1;
+    t->cap = cap;
+    return 0;
+}
+
+static void train_gram(void *vctx, uint64_t key, const char *gram, size_t len,
+                       unsigned weight)
+{
+    struct train *t = vctx;
+    if (t->oom)
+        return;
+    uint32_t *slot = table_slot(&t->table, t->key, key);
+    if (!*slot) {
+        if (t->n_feat >= FEATURES_MAX) {
+            t->oom = 1;
+            return;
+        }
+        if (t->n_feat == t->cap) {
+            if (train_grow(t) != 0) {
+                t->oom = 1;
+                return;
+            }
+            slot = table_slot(&t->table, t->key, key);
+        }
+        int word = (key & WORD_BIT) != 0;
+        char *g = malloc(len + 3);
+        if (!g) {
+            t->oom = 1;
+            return;
+        }
+        snprintf(g, len + 3, "%s%.*s", word ? "w:" : "", (int)len, gram);
+        t->key[t->n_feat] = key;
+        t->gram[t->n_feat] = g;
+        *slot = (uint32_t)++t->n_feat;
+    }
+    size_t width = t->n_cls[LV_CAT] + t->n_cls[LV_SUB];
+    uint32_t *row = t->counts + (size_t)(*slot - 1) * width;
+    if (t->cls_of[LV_CAT] != SIZE_MAX)
+        row[t->cls_of[LV_CAT]] += weight;
+    if (t->cls_of[LV_SUB] != SIZE_MAX)
+        row[t->n_cls[LV_CAT] + t->cls_of[LV_SUB]] += weight;
+}
+
+/* The taxonomy's own words as pseudo-documents: each node's labels and evidence terms
+ * count for it (and a subcategory's for its parent too), each term repeated in
+ * proportion to its weight.  This is prior knowledge, not data: it gives classes with
+ * few or no labelled examples a vocabulary to generalise from. */
+static void train_taxonomy(struct train *t, const struct tax_taxonomy *tax,
+                           const size_t *cls_index)
+{
+    const struct model_config *cfg = t->cfg;
+    for (size_t i = 0; i < tax->n_nodes && !t->oom; i++) {
+        const struct tax_node *node = &tax->nodes[i];
+        if (node->n_terms == 0)
+            continue;
+        const struct tax_node *cat = node->parent ? node->parent : node;
+        t->cls_of[LV_CAT] = cls_index[cat->index];
+        t->cls_of[LV_SUB] = node->parent ? cls_index[node->index] : SIZE_MAX;
+        for (size_t k = 0; k < node->n_terms; k++) {
+            const struct tax_term *term = &node->terms[k];
+            long rep = lround(term->weight * cfg->taxonomy_weight);
+            grams_each(cfg, term->norm, strlen(term->norm), rep < 1 ? 1 : (unsigned)rep,
+                       train_gram, t);
+        }
+        const char *labels[2] = {node->zh, node->en};
+        for (int k = 0; k < 2; k++) {
+            char *norm = norm_string_new(labels[k]);
+            if (!norm) {
+                t->oom = 1;
+                return;
+            }
+            grams_each(cfg, norm, strlen(norm), cfg->taxonomy_weight, train_gram, t);
+            free(norm);
+        }
+    }
+}
+
+struct order {
+    const char *gram;
+    size_t idx;
+};
+
+static int order_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct order *)a)->gram, ((const struct order *)b)->gram);
+}
+
+static char *strdup_or_empty(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+/* Sets m->version from the SHA-256 of the model's JSON without the version. */
+static int model_version_compute(struct model *m)
+{
+    free(m->version);
+    m->version = NULL;
+    json_t *j = model_to_json(m);
+    if (!j)
+        return STDTAX_ENOMEM;
+    char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(j);
+    if (!text)
+        return STDTAX_ENOMEM;
+    struct sha256_ctx c;
+    char hex[65];
+    sha256_ctx_init(&c);
+    sha256_ctx_update(&c, text, strlen(text));
+    sha256_ctx_final_hex(&c, hex);
+    free(text);
+    m->version = malloc(20);
+    if (!m->version)
+        return STDTAX_ENOMEM;
+    snprintf(m->version, 20, "nb%d-%.12s", MODEL_FORMAT_VERSION, hex);
+    return 0;
+}
+
+static int config_check(const struct model_config *cfg, struct stdtax_error *err)
+{
+    if (cfg->ngram_min < 1 || cfg->ngram_max > 3 || cfg->ngram_min > cfg->ngram_max)
+        return stdtax_error_set(err, STDTAX_EINVAL, "/config", "n-grams must be 1..3");
+    if (!(cfg->cal_l2_scale >= 0 && cfg->cal_l2_scale <= 100 && cfg->cal_l2_bias >= 0 &&
+          cfg->cal_l2_bias <= 100))
+        return stdtax_error_set(err, STDTAX_EINVAL, "/config",
+                                "cal_l2_* must be in [0, 100]");
+    if (!(cfg->alpha > 0 && cfg->alpha <= 10))
+        return stdtax_error_set(err, STDTAX_EINVAL, "/config/alpha",
+                                "must be in (0, 10]");
+    for (int f = 0; f < MODEL_FIELD_COUNT; f++)
+        if (cfg->field_weight[f] > 100 || cfg->taxonomy_weight > 100)
+            return stdtax_error_set(err, STDTAX_EINVAL, "/config/field_weights",
+                                    "at most 100");
+    return 0;
+}
+
+int model_train(const struct tax_taxonomy *tax, const struct model_example *ex, size_t n,
+                const struct model_config *cfg, const char *source_name,
+                const char *source_sha256, struct model **out, struct stdtax_error *err)
+{
+    *out = NULL;
+    int rc = config_check(cfg, err);
+    if (rc)
+        return rc;
+    if (n == 0)
+        return stdtax_error_set(err, STDTAX_EINVAL, "", "no training examples");
+    struct model *m = calloc(1, sizeof *m);
+    struct train t = {.cfg = cfg};
+    size_t *cls_index = calloc(tax->n_nodes + 1, sizeof *cls_index);
+    if (!m || !cls_index) {
+        free(m);
+        free(cls_index);
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    }
+    m->tax = tax;
+    m->cfg = *cfg;
+    m->n_examples = n;
+    rc = STDTAX_ENOMEM;
+
+    /* Classes: the nodes with at least one example, in taxonomy order. */
+    int *is_cls = NULL;
+    uint64_t *docs = calloc(tax->n_nodes + 1, sizeof *docs);
+    if (!docs)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        docs[ex[i].category->index]++;
+        if (ex[i].subcategory)
+            docs[ex[i].subcategory->index]++;
+    }
+    /* With taxonomy pseudo-documents every node that has evidence is a class. */
+    is_cls = calloc(tax->n_nodes + 1, sizeof *is_cls);
+    if (!is_cls)
+        goto fail_docs;
+    for (size_t i = 0; i < tax->n_nodes; i++) {
+        const struct tax_node *node = &tax->nodes[i];
+        is_cls[i] = docs[i] > 0;
+        if (cfg->taxonomy_weight > 0 && node->n_terms > 0) {
+            is_cls[i] = 1;
+            if (node->parent)
+                is_cls[node->parent->index] = 1;
+        }
+    }
+    for (size_t i = 0; i < tax->n_nodes; i++)
+        if (is_cls[i])
+            t.n_cls[tax->nodes[i].depth == 0 ? LV_CAT : LV_SUB]++;
+    for (int l = 0; l < LV_COUNT; l++)
+        if (level_alloc(&m->lv[l], t.n_cls[l]) != 0)
+            goto fail_docs;
+    size_t fill[LV_COUNT] = {0, 0};
+    for (size_t i = 0; i < tax->n_nodes; i++) {
+        if (!is_cls[i])
+            continue;
+        int l = tax->nodes[i].depth == 0 ? LV_CAT : LV_SUB;
+        cls_index[i] = fill[l];
+        m->lv[l].node[fill[l]] = i;
+        m->lv[l].docs[fill[l]] = docs[i];
+        fill[l]++;
+    }
+    free(docs);
+    free(is_cls);
+    docs = NULL;
+    is_cls = NULL;
+
+    if (train_grow(&t) != 0)
+        goto fail;
+    if (cfg->taxonomy_weight > 0)
+        train_taxonomy(&t, tax, cls_index);
+    for (size_t i = 0; i < n && !t.oom; i++) {
+        t.cls_of[LV_CAT] = cls_index[ex[i].category->index];
+        t.cls_of[LV_SUB] =
+            ex[i].subcategory ? cls_index[ex[i].subcategory->index] : SIZE_MAX;
+        struct norm_text nt[MODEL_FIELD_COUNT];
+        int have[MODEL_FIELD_COUNT] = {0};
+        for (int f = 0; f < MODEL_FIELD_COUNT && rc == STDTAX_ENOMEM; f++) {
+            if (!ex[i].field[f])
+                continue;
+            int nrc = norm_text_new(ex[i].field[f], strlen(ex[i].field[f]), &nt[f], err);
+            if (nrc != 0) {
+                rc = nrc;
+                if (err)
+                    snprintf(err->field, sizeof err->field, "example %zu/%s", i,
+                             model_field_name(f));
+                break;
+            }
+            have[f] = 1;
+        }
+        if (rc == STDTAX_ENOMEM) {
+            int use[MODEL_FIELD_COUNT];
+            memcpy(use, have, sizeof use);
+            model_fields_dedupe(nt, use);
+            for (int f = 0; f < MODEL_FIELD_COUNT; f++)
+                if (use[f] && cfg->field_weight[f] > 0)
+                    grams_each(cfg, nt[f].bytes, nt[f].len, cfg->field_weight[f],
+                               train_gram, &t);
+        }
+        for (int f = 0; f < MODEL_FIELD_COUNT; f++)
+            if (have[f])
+                norm_text_free(&nt[f]);
+        if (rc != STDTAX_ENOMEM)
+            goto fail;
+    }
+    if (t.oom)
+        goto fail;
+
+    /* Features sorted by their text, so the file and the version never depend on the
+     * order of the examples' n-grams in memory. */
+    struct order *ord = malloc((t.n_feat + 1) * sizeof *ord);
+    if (!ord)
+        goto fail;
+    for (size_t f = 0; f < t.n_feat; f++)
+        ord[f] = (struct order){t.gram[f], f};
+    qsort(ord, t.n_feat, sizeof *ord, order_cmp);
+    size_t width = t.n_cls[LV_CAT] + t.n_cls[LV_SUB];
+    size_t n_ent = 0;
+    for (size_t i = 0; i < t.n_feat * width; i++)
+        n_ent += t.counts[i] != 0;
+    m->n_feat = t.n_feat;
+    m->key = malloc((t.n_feat + 1) * sizeof *m->key);
+    m->gram = calloc(t.n_feat + 1, sizeof *m->gram);
+    m->ent = malloc((n_ent + 1) * sizeof *m->ent);
+    for (int l = 0; l < LV_COUNT; l++) {
+        m->start[l] = malloc((t.n_feat + 1) * sizeof *m->start[l]);
+        m->count[l] = calloc(t.n_feat + 1, sizeof *m->count[l]);
+        if (!m->start[l] || !m->count[l])
+            goto fail_ord;
+    }
+    if (!m->key || !m->gram || !m->ent)
+        goto fail_ord;
+    for (size_t f = 0; f < t.n_feat; f++) {
+        size_t src = ord[f].idx;
+        m->key[f] = t.key[src];
+        m->gram[f] = t.gram[src];
+        t.gram[src] = NULL;
+        const uint32_t *row = t.counts + src * width;
+        size_t off = 0;
+        for (int l = 0; l < LV_COUNT; l++) {
+            m->start[l][f] = (uint32_t)m->n_ent;
+            for (size_t c = 0; c < t.n_cls[l]; c++) {
+                if (!row[off + c])
+                    continue;
+                m->ent[m->n_ent++] = (struct entry){(uint32_t)c, row[off + c], 0};
+                m->count[l][f]++;
+                m->lv[l].tokens[c] += row[off + c];
+            }
+            off += t.n_cls[l];
+        }
+    }
+    free(ord);
+    m->tax_version = strdup_or_empty(tax->version);
+    m->train_file = strdup_or_empty(source_name);
+    m->train_sha = strdup_or_empty(source_sha256);
+    if (!m->tax_version || !m->train_file || !m->train_sha)
+        goto fail;
+    rc = model_finish(m);
+    if (rc == 0)
+        rc = model_version_compute(m);
+    if (rc != 0)
+        goto fail;
+    for (size_t f = 0; f < t.n_feat; f++)
+        free(t.gram[f]);
+    free(t.gram);
+    free(t.key);
+    free(t.counts);
+    free(t.table.slot);
+    free(cls_index);
+    *out = m;
+    return 0;
+
+fail_ord:
+    free(ord);
+fail_docs:
+    free(docs);
+    free(is_cls);
+fail:
+    for (size_t f = 0; f < t.n_feat; f++)
+        free(t.gram[f]);
+    free(t.gram);
+    free(t.key);
+    free(t.counts);
+    free(t.table.slot);
+    free(cls_index);
+    model_free(m);
+    if (rc == STDTAX_ENOMEM || t.oom)
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory while training");
+    return rc;
+}
+
+/* ---- the model file ------------------------------------------------------------------
+ */
+
+json_t *model_to_json(const struct model *m)
+{
+    json_t *levels = json_object();
+    for (int l = 0; l < LV_COUNT && levels; l++) {
+        const struct level *lv = &m->lv[l];
+        json_t *classes = json_array(), *docs = json_array(), *tokens = json_array();
+        for (size_t c = 0; c < lv->n; c++) {
+            json_array_append_new(classes, json_string(m->tax->nodes[lv->node[c]].code));
+            json_array_append_new(docs, json_integer((json_int_t)lv->docs[c]));
+            json_array_append_new(tokens, json_integer((json_int_t)lv->tokens[c]));
+        }
+        json_object_set_new(levels, level_names[l],
+                            json_pack("{s:o, s:o, s:o}", "classes", classes, "docs", docs,
+                                      "tokens", tokens));
+    }
+    json_t *features = json_array();
+    for (size_t f = 0; f < m->n_feat && features; f++) {
+        json_t *row = json_array();
+        json_array_append_new(row, json_string(m->gram[f]));
+        for (int l = 0; l < LV_COUNT; l++) {
+            json_t *pairs = json_array();
+            const struct entry *e = m->ent + m->start[l][f];
+            for (uint32_t k = 0; k < m->count[l][f]; k++)
+                json_array_append_new(pairs, json_pack("[i, i]", (json_int_t)e[k].cls,
+                                                       (json_int_t)e[k].count));
+            json_array_append_new(row, pairs);
+        }
+        json_array_append_new(features, row);
+    }
+    json_t *weights = json_object();
+    for (int f = 0; f < MODEL_FIELD_COUNT; f++)
+        json_object_set_new(weights, field_names[f],
+                            json_integer(m->cfg.field_weight[f]));
+    json_t *root =
+        json_pack("{s:s, s:i, s:s, s:{s:s, s:s, s:I}, s:{s:i, s:i, s:b, s:f, s:b, s:i, "
+                  "s:o}, s:o, s:o}",
+                  "format", "stdtax-naive-bayes", "format_version", MODEL_FORMAT_VERSION,
+                  "taxonomy_version", m->tax_version, "training", "file", m->train_file,
+                  "sha256", m->train_sha, "examples", (json_int_t)m->n_examples, "config",
+                  "ngram_min", m->cfg.ngram_min, "ngram_max", m->cfg.ngram_max, "words",
+                  m->cfg.words, "alpha", m->cfg.alpha, "uniform_prior",
+                  m->cfg.uniform_prior, "taxonomy_weight", (int)m->cfg.taxonomy_weight,
+                  "field_weights", weights, "levels", levels, "features", features);
+    if (root) {
+        json_t *cal = json_null();
+        if (m->cal_scale) {
+            json_t *sc = json_object(), *bi = json_object();
+            for (size_t i = 0; i < m->tax->n_roots; i++) {
+                const struct tax_node *c = m->tax->roots[i];
+                json_object_set_new(sc, c->code, json_real(m->cal_scale[c->index]));
+                json_object_set_new(bi, c->code, json_real(m->cal_bias[c->index]));
+            }
+            cal = json_pack("{s:o, s:o}", "scale", sc, "bias", bi);
+        }
+        json_object_set_new(root, "calibration", cal);
+        json_t *c = json_object_get(root, "config");
+        json_object_set_new(c, "cal_l2_scale", json_real(m->cfg.cal_l2_scale));
+        json_object_set_new(c, "cal_l2_bias", json_real(m->cfg.cal_l2_bias));
+    }
+    if (root && m->version)
+        json_object_set_new(root, "model_version", json_string(m->version));
+    return root;
+}
+
+int model_file_save(const struct model *m, const char *path, struct stdtax_error *err)
+{
+    json_t *j = model_to_json(m);
+    if (!j)
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        json_decref(j);
+        return stdtax_error_set(err, STDTAX_EIO, "", "%s: %s", path, strerror(errno));
+    }
+    /* Compact, sorted keys, one trailing newline: byte-identical for the same model. */
+    int rc = json_dumpf(j, f, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+    json_decref(j);
+    if (rc == 0 && fputc('\n', f) == EOF)
+        rc = -1;
+    if (fclose(f) != 0 || rc != 0)
+        return stdtax_error_set(err, STDTAX_EIO, "", "%s: write failed", path);
+    return 0;
+}
+
+static int bad(struct stdtax_error *err, const char *ptr, const char *what)
+{
+    return stdtax_error_set(err, STDTAX_EINVAL, ptr, "model file: %s", what);
+}
+
+static int load_levels(struct model *m, const json_t *levels, struct stdtax_error *err)
+{
+    const struct tax_taxonomy *tax = m->tax;
+    for (int l = 0; l < LV_COUNT; l++) {
+        char ptr[64];
+        snprintf(ptr, sizeof ptr, "/levels/%s", level_names[l]);
+        const json_t *lv = json_object_get(levels, level_names[l]);
+        const json_t *classes = json_object_get(lv, "classes");
+        const json_t *docs = json_object_get(lv, "docs");
+        const json_t *tokens = json_object_get(lv, "tokens");
+        size_t n = json_array_size(classes);
+        if (!json_is_array(classes) || json_array_size(docs) != n ||
+            json_array_size(tokens) != n)
+            return bad(err, ptr, "classes, docs and tokens must be arrays of one length");
+        if (level_alloc(&m->lv[l], n) != 0)
+            return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+        for (size_t c = 0; c < n; c++) {
+            const char *code = json_string_value(json_array_get(classes, c));
+            const struct tax_node *node = tax_node_find(tax, code);
+            if (!node || node->depth != l)
+                return stdtax_error_set(err, STDTAX_EVERSION, ptr,
+                                        "model class \"%s\" is not a %s of the taxonomy",
+                                        code ? code : "?", level_names[l]);
+            json_int_t d = json_integer_value(json_array_get(docs, c));
+            json_int_t t = json_integer_value(json_array_get(tokens, c));
+            if (d < 0 || t < 0)
+                return bad(err, ptr, "docs and tokens must not be negative");
+            m->lv[l].node[c] = node->index;
+            m->lv[l].docs[c] = (uint64_t)d;
+            m->lv[l].tokens[c] = (uint64_t)t;
+        }
+    }
+    return 0;
+}
+
+static int load_features(struct model *m, const json_t *features,
+                         struct stdtax_error *err)
+{
+    size_t n = json_array_size(features);
+    if (!json_is_array(features) || n > FEATURES_MAX)
+        return bad(err, "/features", "must be an array");
+    size_t n_ent = 0;
+    for (size_t f = 0; f < n; f++)
+        for (int l = 0; l < LV_COUNT; l++)
+            n_ent += json_array_size(json_array_get(json_array_get(features, f), 1 + l));
+    m->key = malloc((n + 1) * sizeof *m->key);
+    m->gram = calloc(n + 1, sizeof *m->gram);
+    m->ent = malloc((n_ent + 1) * sizeof *m->ent);
+    for (int l = 0; l < LV_COUNT; l++) {
+        m->start[l] = malloc((n + 1) * sizeof *m->start[l]);
+        m->count[l] = calloc(n + 1, sizeof *m->count[l]);
+        if (!m->start[l] || !m->count[l])
+            return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    }
+    if (!m->key || !m->gram || !m->ent)
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    for (size_t f = 0; f < n; f++) {
+        char ptr[64];
+        snprintf(ptr, sizeof ptr, "/features/%zu", f);
+        const json_t *row = json_array_get(features, f);
+        const char *g = json_string_value(json_array_get(row, 0));
+        if (!json_is_array(row) || json_array_size(row) != 1 + LV_COUNT || !g ||
+            gram_key_parse(g, &m->key[f]) != 0)
+            return bad(err, ptr,
+                       "must be [gram, [[class, count]...], [[class, count]...]]");
+        m->gram[f] = strdup(g);
+        if (!m->gram[f])
+            return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+        m->n_feat = f + 1;
+        for (int l = 0; l < LV_COUNT; l++) {
+            const json_t *pairs = json_array_get(row, 1 + l);
+            m->start[l][f] = (uint32_t)m->n_ent;
+            for (size_t k = 0; k < json_array_size(pairs); k++) {
+                const json_t *p = json_array_get(pairs, k);
+                json_int_t c = json_integer_value(json_array_get(p, 0));
+                json_int_t cnt = json_integer_value(json_array_get(p, 1));
+                if (json_array_size(p) != 2 || c < 0 || (size_t)c >= m->lv[l].n ||
+                    cnt <= 0 || cnt > UINT32_MAX)
+                    return bad(err, ptr, "bad [class, count] pair");
+                m->ent[m->n_ent++] = (struct entry){(uint32_t)c, (uint32_t)cnt, 0};
+                m->count[l][f]++;
+            }
+        }
+    }
+    return 0;
+}
+
+static int load_calibration(struct model *m, const json_t *cal, struct stdtax_error *err)
+{
+    if (!cal || json_is_null(cal))
+        return 0;
+    const json_t *sc = json_object_get(cal, "scale"), *bi = json_object_get(cal, "bias");
+    if (!json_is_object(sc) || !json_is_object(bi))
+        return bad(err, "/calibration", "must be {scale: {...}, bias: {...}}");
+    size_t n = m->tax->n_nodes;
+    m->cal_scale = calloc(n + 1, sizeof *m->cal_scale);
+    m->cal_bias = calloc(n + 1, sizeof *m->cal_bias);
+    if (!m->cal_scale || !m->cal_bias)
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    for (size_t i = 0; i < n; i++)
+        m->cal_scale[i] = 1.0;
+    const char *code;
+    const json_t *v;
+    const json_t *maps[2] = {sc, bi};
+    double *dst[2] = {m->cal_scale, m->cal_bias};
+    for (int k = 0; k < 2; k++) {
+        json_object_foreach((json_t *)maps[k], code, v)
+        {
+            const struct tax_node *node = tax_node_find(m->tax, code);
+            if (!node || node->depth != 0)
+                return stdtax_error_set(err, STDTAX_EVERSION, "/calibration",
+                                        "\"%s\" is not a category of the taxonomy", code);
+            if (!json_is_number(v) || !isfinite(json_number_value(v)) ||
+                fabs(json_number_value(v)) > 1e6)
+                return bad(err, "/calibration", "values must be finite numbers");
+            dst[k][node->index] = json_number_value(v);
+        }
+    }
+    return 0;
+}
+
+int model_json_load(const json_t *root, const struct tax_taxonomy *tax,
+                    struct model **out, struct stdtax_error *err)
+{
+    *out = NULL;
+    if (!json_is_object(root))
+        return bad(err, "", "must be a JSON object");
+    const char *fmt = json_string_value(json_object_get(root, "format"));
+    if (!fmt || strcmp(fmt, "stdtax-naive-bayes") != 0)
+        return bad(err, "/format", "not a stdtax naive Bayes model");
+    if (json_integer_value(json_object_get(root, "format_version")) !=
+        MODEL_FORMAT_VERSION)
+        return stdtax_error_set(err, STDTAX_EVERSION, "/format_version",
+                                "model format version %d expected", MODEL_FORMAT_VERSION);
+    const char *tv = json_string_value(json_object_get(root, "taxonomy_version"));
+    if (!tv || strcmp(tv, tax->version) != 0)
+        return stdtax_error_set(err, STDTAX_EVERSION, "/taxonomy_version",
+                                "model trained for taxonomy %s, loaded with %s",
+                                tv ? tv : "?", tax->version);
+    const json_t *cfg = json_object_get(root, "config");
+    const json_t *training = json_object_get(root, "training");
+    struct model *m = calloc(1, sizeof *m);
+    if (!m)
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    m->tax = tax;
+    m->cfg.ngram_min = (int)json_integer_value(json_object_get(cfg, "ngram_min"));
+    m->cfg.ngram_max = (int)json_integer_value(json_object_get(cfg, "ngram_max"));
+    m->cfg.words = json_is_true(json_object_get(cfg, "words"));
+    m->cfg.alpha = json_number_value(json_object_get(cfg, "alpha"));
+    m->cfg.uniform_prior = json_is_true(json_object_get(cfg, "uniform_prior"));
+    json_int_t tw = json_integer_value(json_object_get(cfg, "taxonomy_weight"));
+    m->cfg.taxonomy_weight = tw < 0 || tw > 100 ? 1000 : (unsigned)tw;
+    m->cfg.cal_l2_scale = json_number_value(json_object_get(cfg, "cal_l2_scale"));
+    m->cfg.cal_l2_bias = json_number_value(json_object_get(cfg, "cal_l2_bias"));
+    const json_t *fw = json_object_get(cfg, "field_weights");
+    for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
+        json_int_t w = json_integer_value(json_object_get(fw, field_names[f]));
+        m->cfg.field_weight[f] = w < 0 || w > 100 ? 1000 : (unsigned)w;
+    }
+    int rc = config_check(&m->cfg, err);
+    if (rc == 0)
+        rc = load_levels(m, json_object_get(root, "levels"), err);
+    if (rc == 0)
+        rc = load_features(m, json_object_get(root, "features"), err);
+    if (rc == 0) {
+        m->tax_version = strdup(tv);
+        m->train_file =
+            strdup_or_empty(json_string_value(json_object_get(training, "file")));
+        m->train_sha =
+            strdup_or_empty(json_string_value(json_object_get(training, "sha256")));
+        m->n_examples =
+            (uint64_t)json_integer_value(json_object_get(training, "examples"));
+        const char *ver = json_string_value(json_object_get(root, "model_version"));
+        m->version = strdup_or_empty(ver);
+        if (!m->tax_version || !m->train_file || !m->train_sha || !m->version)
+            rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+        else if (!ver || !*ver)
+            rc = bad(err, "/model_version", "missing");
+    }
+    if (rc == 0)
+        rc = load_calibration(m, json_object_get(root, "calibration"), err);
+    if (rc == 0 && model_finish(m) != 0)
+        rc = bad(err, "/features", "a feature appears twice");
+    if (rc != 0) {
+        model_free(m);
+        return rc;
+    }
+    *out = m;
+    return 0;
+}
+
+int model_file_load(const char *path, const struct tax_taxonomy *tax, struct model **out,
+                    struct stdtax_error *err)
+{
+    json_error_t je;
+    *out = NULL;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        FILE *probe = fopen(path, "rb");
+        if (!probe)
+            return stdtax_error_set(err, errno == ENOENT ? STDTAX_ENOTFOUND : STDTAX_EIO,
+                                    "", "%s: %s", path, strerror(errno));
+        fclose(probe);
+        return stdtax_error_set(err, STDTAX_EPARSE, "", "%s: line %d: %s", path, je.line,
+                                je.text);
+    }
+    int rc = model_json_load(root, tax, out, err);
+    json_decref(root);
+    return rc;
+}
+
+/* ---- labelled examples ------------------------------------------------------------- */
+
+void model_examples_free(struct model_example *ex, size_t n)
+{
+    for (size_t i = 0; ex && i < n; i++)
+        for (int f = 0; f < MODEL_FIELD_COUNT; f++)
+            free(ex[i].field[f]);
+    free(ex);
+}
+
+static int example_parse(const json_t *j, const struct tax_taxonomy *tax,
+                         struct model_example *ex, const char **what)
+{
+    if (!json_is_object(j))
+        return *what = "not a JSON object", -1;
+    for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
+        const json_t *v = json_object_get(j, field_names[f]);
+        if (!v || json_is_null(v))
+            continue;
+        if (!json_is_string(v))
+            return *what = "a text field is not a string", -1;
+        if (json_string_length(v) == 0)
+            continue;
+        ex->field[f] = strdup(json_string_value(v));
+        if (!ex->field[f])
+            return *what = "out of memory", -1;
+    }
+    if (!ex->field[MODEL_FIELD_TITLE])
+        return *what = "no title", -1;
+    const char *cat = json_string_value(json_object_get(j, "category"));
+    ex->category = cat ? tax_node_resolve(tax, cat) : NULL;
+    if (!ex->category || ex->category->depth != 0)
+        return *what = "category is not a top-level code or label", -1;
+    const json_t *sv = json_object_get(j, "subcategory");
+    const char *sub = json_string_value(sv);
+    if (sv && !json_is_null(sv) && !sub)
+        return *what = "subcategory is not a string", -1;
+    if (sub && *sub) {
+        ex->subcategory = tax_node_resolve(tax, sub);
+        if (!ex->subcategory || ex->subcategory->parent != ex->category)
+            return *what = "subcategory is not a subcategory of the category", -1;
+    }
+    return 0;
+}
+
+int model_examples_read(const char *path, const struct tax_taxonomy *tax,
+                        struct model_example **out, size_t *n, char *sha256_hex,
+                        struct stdtax_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f)
+        return stdtax_error_set(err, errno == ENOENT ? STDTAX_ENOTFOUND : STDTAX_EIO, "",
+                                "%s: %s", path, strerror(errno));
+    struct sha256_ctx sha;
+    sha256_ctx_init(&sha);
+    struct model_example *ex = NULL;
+    size_t cap = 0, count = 0, lineno = 0;
+    char *line = NULL;
+    size_t line_cap = 0;
+    ssize_t len;
+    int rc = 0;
+    while ((len = getline(&line, &line_cap, f)) >= 0) {
+        lineno++;
+        sha256_ctx_update(&sha, line, (size_t)len);
+        char where[STDTAX_FIELD_MAX];
+        snprintf(where, sizeof where, "%s:%zu", path, lineno);
+        if ((size_t)len > MODEL_LINE_MAX) {
+            rc = stdtax_error_set(err, STDTAX_ETOOBIG, where, "line longer than %u bytes",
+                                  MODEL_LINE_MAX);
+            break;
+        }
+        size_t k = (size_t)len;
+        while (k > 0 &&
+               (line[k - 1] == '\n' || line[k - 1] == '\r' || line[k - 1] == ' '))
+            k--;
+        if (k == 0)
+            continue;
+        json_error_t je;
+        json_t *j = json_loadb(line, k, JSON_REJECT_DUPLICATES, &je);
+        if (!j) {
+            rc = stdtax_error_set(err, STDTAX_EPARSE, where, "%s", je.text);
+            break;
+        }
+        if (count == cap) {
+            size_t nc = cap ? 2 * cap : 64;
+            struct model_example *ne = realloc(ex, nc * sizeof *ne);
+            if (!ne) {
+                json_decref(j);
+                rc = stdtax_error_set(err, STDTAX_ENOMEM, where, "out of memory");
+                break;
+            }
+            ex = ne;
+            cap = nc;
+        }
+        memset(&ex[count], 0, sizeof ex[count]);
+        const char *what = NULL;
+        int prc = example_parse(j, tax, &ex[count], &what);
+        json_decref(j);
+        count++;
+        if (prc != 0) {
+            rc = stdtax_error_set(err, STDTAX_EINVAL, where, "%s", what);
+            break;
+        }
+    }
+    int read_failed = ferror(f);
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    if (rc == 0 && read_failed)
+        rc = stdtax_error_set(err, STDTAX_EIO, "", "%s: read error", path);
+    if (rc != 0) {
+        model_examples_free(ex, count);
+        return rc;
+    }
+    if (sha256_hex)
+        sha256_ctx_final_hex(&sha, sha256_hex);
+    *out = ex;
+    *n = count;
+    return 0;
+}

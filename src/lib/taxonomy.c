@@ -1,0 +1,808 @@
+/* Taxonomy loader: one pass that builds the structures and collects every problem, then
+ * a second pass for the checks that need the whole file (parents, topics, uniqueness). */
+#include "stdtax/taxonomy.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "stdtax/normalise.h"
+#include "stdtax/utf8.h"
+
+#define PTR_MAX 96
+
+struct load {
+    json_t *problems; /* may be NULL: only the count matters then */
+    size_t n_problems;
+    int oom;
+};
+
+static void problem(struct load *ld, const char *ptr, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void problem(struct load *ld, const char *ptr, const char *fmt, ...)
+{
+    char text[STDTAX_TEXT_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    ld->n_problems++;
+    if (ld->problems && stdtax_problem_add(ld->problems, ptr, "%s", text) != 0)
+        ld->oom = 1;
+}
+
+/* JSON pointers are bounded by PTR_MAX; a longer one is cut, never overflowed. */
+static void ptrf(char *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void ptrf(char *out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, PTR_MAX, fmt, ap);
+    va_end(ap);
+}
+
+static char *dup_or_oom(struct load *ld, const char *s)
+{
+    char *d = strdup(s ? s : "");
+    if (!d)
+        ld->oom = 1;
+    return d;
+}
+
+/* A string member: reports missing, wrong type, empty (when required) and bad UTF-8.
+ * Returns a new copy ("" when absent and optional) or NULL after a problem. */
+static char *member_string(struct load *ld, const json_t *obj, const char *key,
+                           const char *base, int required)
+{
+    char ptr[PTR_MAX];
+    ptrf(ptr, "%s/%s", base, key);
+    const json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+    if (!v) {
+        if (required) {
+            problem(ld, ptr, "missing");
+            return NULL;
+        }
+        return dup_or_oom(ld, "");
+    }
+    if (!json_is_string(v)) {
+        problem(ld, ptr, "must be a string");
+        return NULL;
+    }
+    size_t len = json_string_length(v);
+    if (utf8_text_validate(json_string_value(v), len, NULL) != 0) {
+        problem(ld, ptr, "not valid UTF-8 or contains NUL");
+        return NULL;
+    }
+    if (required && len == 0) {
+        problem(ld, ptr, "must not be empty");
+        return NULL;
+    }
+    return dup_or_oom(ld, json_string_value(v));
+}
+
+/* {"zh": ..., "en": ...} with both required and non-empty. */
+static void member_labels(struct load *ld, const json_t *obj, const char *key,
+                          const char *base, int required, char **zh, char **en)
+{
+    char ptr[PTR_MAX];
+    ptrf(ptr, "%s/%s", base, key);
+    const json_t *v = json_object_get(obj, key);
+    if (!v && !required) {
+        *zh = dup_or_oom(ld, "");
+        *en = dup_or_oom(ld, "");
+        return;
+    }
+    if (!json_is_object(v)) {
+        problem(ld, ptr, v ? "must be an object {zh, en}" : "missing");
+        return;
+    }
+    *zh = member_string(ld, v, "zh", ptr, required);
+    *en = member_string(ld, v, "en", ptr, required);
+}
+
+static int code_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > TAX_CODE_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* RFC 3339 with a mandatory offset: YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm). */
+static int rfc3339_parse(const char *s, time_t *out)
+{
+    struct tm tm = {0};
+    int y, mo, d, h, mi, se, n = 0;
+    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
+        return -1;
+    if (s[10] != 'T' && s[10] != 't' && s[10] != ' ')
+        return -1;
+    const char *p = s + 11;
+    if (sscanf(p, "%2d:%2d:%2d%n", &h, &mi, &se, &n) != 3 || n != 8)
+        return -1;
+    p += 8;
+    if (*p == '.') {
+        p++;
+        if (!isdigit((unsigned char)*p))
+            return -1;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    long off = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int oh, om;
+        if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || n != 5 || oh > 23 || om > 59)
+            return -1;
+        off = (oh * 60L + om) * 60L * (*p == '-' ? -1 : 1);
+        p += 6;
+    } else {
+        return -1;
+    }
+    if (*p != '\0')
+        return -1;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 60)
+        return -1;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo == 2 && d == 29 && !leap)
+        return -1;
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = se;
+    *out = timegm(&tm) - off;
+    return 0;
+}
+
+static void node_free(struct tax_node *n)
+{
+    free(n->code);
+    free(n->children);
+    free(n->zh);
+    free(n->en);
+    free(n->desc_zh);
+    free(n->desc_en);
+    for (size_t i = 0; i < n->n_terms; i++) {
+        free(n->terms[i].term);
+        free(n->terms[i].norm);
+    }
+    free(n->terms);
+    free(n->topics);
+}
+
+void tax_taxonomy_free(struct tax_taxonomy *tax)
+{
+    if (!tax)
+        return;
+    free(tax->version);
+    free(tax->name_zh);
+    free(tax->name_en);
+    free(tax->call.id);
+    free(tax->call.title_zh);
+    free(tax->call.title_en);
+    free(tax->call.document);
+    free(tax->call.published);
+    for (size_t i = 0; i < tax->call.n_tracks; i++) {
+        struct tax_track *t = &tax->call.tracks[i];
+        free(t->code);
+        free(t->zh);
+        free(t->en);
+        free(t->form);
+        free(t->suffix);
+        free(t->deadline);
+    }
+    free(tax->call.tracks);
+    for (size_t i = 0; i < tax->n_nodes; i++)
+        node_free(&tax->nodes[i]);
+    free(tax->nodes);
+    free(tax->roots);
+    for (size_t i = 0; i < tax->n_topics; i++) {
+        free(tax->topics[i].code);
+        free(tax->topics[i].zh);
+        free(tax->topics[i].en);
+        free(tax->topics[i].nodes);
+    }
+    free(tax->topics);
+    free(tax->by_code);
+    free(tax);
+}
+
+static void load_evidence(struct load *ld, struct tax_node *node, const json_t *ev,
+                          const char *base)
+{
+    char ptr[PTR_MAX];
+    ptrf(ptr, "%s/evidence", base);
+    if (!ev)
+        return;
+    if (!json_is_array(ev)) {
+        problem(ld, ptr, "must be an array");
+        return;
+    }
+    size_t n = json_array_size(ev);
+    if (n > TAX_NODE_TERMS_MAX) {
+        problem(ld, ptr, "more than %d terms", TAX_NODE_TERMS_MAX);
+        return;
+    }
+    node->terms = calloc(n ? n : 1, sizeof *node->terms);
+    if (!node->terms) {
+        ld->oom = 1;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char ip[PTR_MAX], tp[PTR_MAX], wp[PTR_MAX];
+        ptrf(ip, "%s/%zu", ptr, i);
+        ptrf(tp, "%s/term", ip);
+        ptrf(wp, "%s/weight", ip);
+        const json_t *e = json_array_get(ev, i);
+        if (!json_is_object(e)) {
+            problem(ld, ip, "must be an object {term, weight}");
+            continue;
+        }
+        char *term = member_string(ld, e, "term", ip, 1);
+        const json_t *w = json_object_get(e, "weight");
+        double weight = 0;
+        int ok = term != NULL;
+        if (term && strlen(term) > TAX_TERM_MAX) {
+            problem(ld, tp, "longer than %d bytes", TAX_TERM_MAX);
+            ok = 0;
+        }
+        if (!w) {
+            problem(ld, wp, "missing");
+            ok = 0;
+        } else if (!json_is_number(w)) {
+            problem(ld, wp, "must be a number");
+            ok = 0;
+        } else {
+            weight = json_number_value(w);
+            if (!(weight > 0 && weight <= 1)) {
+                problem(ld, wp, "must be in (0, 1], is %g", weight);
+                ok = 0;
+            }
+        }
+        char *norm = NULL;
+        if (ok) {
+            norm = norm_string_new(term);
+            if (!norm || norm[0] == '\0') {
+                problem(ld, tp, "nothing left after normalisation");
+                ok = 0;
+            }
+        }
+        for (size_t j = 0; ok && j < node->n_terms; j++) {
+            if (strcmp(node->terms[j].norm, norm) == 0) {
+                problem(ld, tp, "duplicate of term \"%s\" in this node",
+                        node->terms[j].term);
+                ok = 0;
+            }
+        }
+        if (!ok) {
+            free(term);
+            free(norm);
+            continue;
+        }
+        node->terms[node->n_terms].term = term;
+        node->terms[node->n_terms].norm = norm;
+        node->terms[node->n_terms].weight = weight;
+        node->n_terms++;
+    }
+}
+
+static void load_node(struct load *ld, struct tax_node *node, const json_t *j,
+                      const char *base)
+{
+    if (!json_is_object(j)) {
+        problem(ld, base, "must be an object");
+        return;
+    }
+    char ptr[PTR_MAX];
+    node->code = member_string(ld, j, "code", base, 1);
+    if (node->code && !code_valid(node->code)) {
+        ptrf(ptr, "%s/code", base);
+        problem(ld, ptr, "must be 1..%d bytes of [a-z0-9.-]", TAX_CODE_MAX);
+        free(node->code);
+        node->code = NULL;
+    }
+    member_labels(ld, j, "labels", base, 1, &node->zh, &node->en);
+    const json_t *desc = json_object_get(j, "description");
+    if (desc && !json_is_object(desc)) {
+        ptrf(ptr, "%s/description", base);
+        problem(ld, ptr, "must be an object {zh, en}");
+    } else {
+        member_labels(ld, j, "description", base, 0, &node->desc_zh, &node->desc_en);
+    }
+    load_evidence(ld, node, json_object_get(j, "evidence"), base);
+}
+
+static int by_code_cmp(const void *a, const void *b)
+{
+    const struct tax_node *x = *(struct tax_node *const *)a;
+    const struct tax_node *y = *(struct tax_node *const *)b;
+    return strcmp(x->code, y->code);
+}
+
+static struct tax_node *find_loaded(struct tax_taxonomy *tax, size_t upto,
+                                    const char *code)
+{
+    for (size_t i = 0; i < upto; i++)
+        if (tax->nodes[i].code && strcmp(tax->nodes[i].code, code) == 0)
+            return &tax->nodes[i];
+    return NULL;
+}
+
+/* Parents, depth, children, code shape, label uniqueness: needs every node loaded. */
+static void link_nodes(struct load *ld, struct tax_taxonomy *tax, const json_t *jnodes)
+{
+    char ptr[PTR_MAX];
+    for (size_t i = 0; i < tax->n_nodes; i++) {
+        struct tax_node *n = &tax->nodes[i];
+        const json_t *jn = json_array_get(jnodes, i);
+        if (!n->code)
+            continue;
+        ptrf(ptr, "/nodes/%zu/code", i);
+        if (find_loaded(tax, i, n->code))
+            problem(ld, ptr, "duplicate code \"%s\"", n->code);
+        const json_t *jp = json_object_get(jn, "parent");
+        ptrf(ptr, "/nodes/%zu/parent", i);
+        if (!jp) {
+            problem(ld, ptr, "missing (null for a top-level category)");
+            continue;
+        }
+        if (json_is_null(jp)) {
+            if (strchr(n->code, '.')) {
+                ptrf(ptr, "/nodes/%zu/code", i);
+                problem(ld, ptr, "a top-level code has no dot");
+            }
+            continue;
+        }
+        if (!json_is_string(jp)) {
+            problem(ld, ptr, "must be a code or null");
+            continue;
+        }
+        struct tax_node *p = find_loaded(tax, tax->n_nodes, json_string_value(jp));
+        if (!p) {
+            problem(ld, ptr, "no node with code \"%s\"", json_string_value(jp));
+            continue;
+        }
+        const json_t *jpp = json_object_get(json_array_get(jnodes, p->index), "parent");
+        if (p == n || !json_is_null(jpp)) {
+            problem(ld, ptr, "\"%s\" is not a top-level category (depth is at most 2)",
+                    p->code);
+            continue;
+        }
+        size_t pl = strlen(p->code);
+        if (strncmp(n->code, p->code, pl) != 0 || n->code[pl] != '.' ||
+            n->code[pl + 1] == '\0' || strchr(n->code + pl + 1, '.')) {
+            ptrf(ptr, "/nodes/%zu/code", i);
+            problem(ld, ptr, "must be the parent's code \"%s\", a dot and a suffix",
+                    p->code);
+        }
+        n->parent = p;
+        n->depth = 1;
+    }
+    for (size_t i = 0; i < tax->n_nodes; i++) {
+        struct tax_node *n = &tax->nodes[i];
+        for (size_t k = 0; k < i; k++) {
+            struct tax_node *m = &tax->nodes[k];
+            if (n->zh && m->zh && strcmp(n->zh, m->zh) == 0) {
+                ptrf(ptr, "/nodes/%zu/labels/zh", i);
+                problem(ld, ptr, "same Chinese label as /nodes/%zu", k);
+            }
+            if (n->en && m->en && strcasecmp(n->en, m->en) == 0) {
+                ptrf(ptr, "/nodes/%zu/labels/en", i);
+                problem(ld, ptr, "same English label as /nodes/%zu", k);
+            }
+        }
+    }
+}
+
+static int build_tree(struct tax_taxonomy *tax)
+{
+    tax->roots = calloc(tax->n_nodes + 1, sizeof *tax->roots);
+    tax->by_code = calloc(tax->n_nodes + 1, sizeof *tax->by_code);
+    if (!tax->roots || !tax->by_code)
+        return STDTAX_ENOMEM;
+    for (size_t i = 0; i < tax->n_nodes; i++) {
+        struct tax_node *n = &tax->nodes[i];
+        tax->by_code[i] = n;
+        if (!n->parent) {
+            tax->roots[tax->n_roots++] = n;
+            continue;
+        }
+        struct tax_node *p = n->parent;
+        struct tax_node **c = realloc(p->children, (p->n_children + 1) * sizeof *c);
+        if (!c)
+            return STDTAX_ENOMEM;
+        p->children = c;
+        p->children[p->n_children++] = n;
+    }
+    qsort(tax->by_code, tax->n_nodes, sizeof *tax->by_code, by_code_cmp);
+    return 0;
+}
+
+static void load_topics(struct load *ld, struct tax_taxonomy *tax, const json_t *jt)
+{
+    if (!jt)
+        return;
+    if (!json_is_array(jt)) {
+        problem(ld, "/priority_topics", "must be an array");
+        return;
+    }
+    size_t n = json_array_size(jt);
+    if (n > TAX_TOPICS_MAX) {
+        problem(ld, "/priority_topics", "more than %d topics", TAX_TOPICS_MAX);
+        return;
+    }
+    tax->topics = calloc(n ? n : 1, sizeof *tax->topics);
+    if (!tax->topics) {
+        ld->oom = 1;
+        return;
+    }
+    tax->n_topics = n;
+    for (size_t i = 0; i < n; i++) {
+        char base[PTR_MAX], ptr[PTR_MAX];
+        struct tax_topic *t = &tax->topics[i];
+        const json_t *j = json_array_get(jt, i);
+        t->index = i;
+        ptrf(base, "/priority_topics/%zu", i);
+        if (!json_is_object(j)) {
+            problem(ld, base, "must be an object");
+            continue;
+        }
+        t->code = member_string(ld, j, "code", base, 1);
+        if (t->code && !code_valid(t->code)) {
+            ptrf(ptr, "%s/code", base);
+            problem(ld, ptr, "must be 1..%d bytes of [a-z0-9.-]", TAX_CODE_MAX);
+        }
+        for (size_t k = 0; t->code && k < i; k++) {
+            if (tax->topics[k].code && strcmp(tax->topics[k].code, t->code) == 0) {
+                ptrf(ptr, "%s/code", base);
+                problem(ld, ptr, "duplicate topic code \"%s\"", t->code);
+            }
+        }
+        member_labels(ld, j, "labels", base, 1, &t->zh, &t->en);
+        const json_t *jn = json_object_get(j, "nodes");
+        ptrf(ptr, "%s/nodes", base);
+        if (!json_is_array(jn) || json_array_size(jn) == 0 ||
+            json_array_size(jn) > tax->n_nodes) {
+            problem(ld, ptr, "must be a non-empty array of distinct node codes");
+            continue;
+        }
+        t->nodes = calloc(json_array_size(jn), sizeof *t->nodes);
+        if (!t->nodes) {
+            ld->oom = 1;
+            continue;
+        }
+        for (size_t k = 0; k < json_array_size(jn); k++) {
+            char np[PTR_MAX];
+            ptrf(np, "%s/%zu", ptr, k);
+            const json_t *c = json_array_get(jn, k);
+            struct tax_node *node =
+                json_is_string(c) ? find_loaded(tax, tax->n_nodes, json_string_value(c))
+                                  : NULL;
+            if (!node) {
+                problem(ld, np, "no node with this code");
+                continue;
+            }
+            int dup = 0;
+            for (size_t q = 0; q < t->n_nodes; q++)
+                dup |= t->nodes[q] == node;
+            if (dup) {
+                problem(ld, np, "node \"%s\" listed twice", node->code);
+                continue;
+            }
+            t->nodes[t->n_nodes++] = node;
+            struct tax_topic **nt =
+                realloc(node->topics, (node->n_topics + 1) * sizeof *nt);
+            if (!nt) {
+                ld->oom = 1;
+                continue;
+            }
+            node->topics = nt;
+            node->topics[node->n_topics++] = t;
+        }
+    }
+}
+
+static void load_call(struct load *ld, struct tax_taxonomy *tax, const json_t *jc)
+{
+    struct tax_call *c = &tax->call;
+    if (!json_is_object(jc)) {
+        problem(ld, "/call", jc ? "must be an object" : "missing");
+        return;
+    }
+    c->id = member_string(ld, jc, "id", "/call", 1);
+    member_labels(ld, jc, "title", "/call", 0, &c->title_zh, &c->title_en);
+    c->document = member_string(ld, jc, "document", "/call", 0);
+    c->published = member_string(ld, jc, "published", "/call", 0);
+    const json_t *jt = json_object_get(jc, "tracks");
+    if (!json_is_array(jt)) {
+        problem(ld, "/call/tracks", jt ? "must be an array" : "missing");
+        return;
+    }
+    size_t n = json_array_size(jt);
+    if (n > TAX_TRACKS_MAX) {
+        problem(ld, "/call/tracks", "more than %d tracks", TAX_TRACKS_MAX);
+        return;
+    }
+    c->tracks = calloc(n ? n : 1, sizeof *c->tracks);
+    if (!c->tracks) {
+        ld->oom = 1;
+        return;
+    }
+    c->n_tracks = n;
+    for (size_t i = 0; i < n; i++) {
+        char base[PTR_MAX], ptr[PTR_MAX];
+        struct tax_track *t = &c->tracks[i];
+        const json_t *j = json_array_get(jt, i);
+        ptrf(base, "/call/tracks/%zu", i);
+        if (!json_is_object(j)) {
+            problem(ld, base, "must be an object");
+            continue;
+        }
+        t->code = member_string(ld, j, "code", base, 1);
+        ptrf(ptr, "%s/code", base);
+        if (t->code && strcmp(t->code, "local") != 0 && strcmp(t->code, "group") != 0)
+            problem(ld, ptr, "must be \"local\" or \"group\"");
+        for (size_t k = 0; t->code && k < i; k++)
+            if (c->tracks[k].code && strcmp(c->tracks[k].code, t->code) == 0)
+                problem(ld, ptr, "duplicate track \"%s\"", t->code);
+        member_labels(ld, j, "labels", base, 1, &t->zh, &t->en);
+        t->form = member_string(ld, j, "form", base, 0);
+        t->suffix = member_string(ld, j, "suffix", base, 0);
+        t->deadline = member_string(ld, j, "deadline", base, 1);
+        ptrf(ptr, "%s/deadline", base);
+        if (t->deadline && rfc3339_parse(t->deadline, &t->deadline_t) != 0)
+            problem(ld, ptr, "not an RFC 3339 timestamp with an offset");
+    }
+}
+
+int tax_json_load(const json_t *root, struct tax_taxonomy **out, json_t *problems,
+                  struct stdtax_error *err)
+{
+    struct load ld = {.problems = problems};
+    *out = NULL;
+    if (!json_is_object(root)) {
+        problem(&ld, "", "the taxonomy must be a JSON object");
+        return stdtax_error_set(err, STDTAX_EINVAL, "", "the taxonomy must be an object");
+    }
+    struct tax_taxonomy *tax = calloc(1, sizeof *tax);
+    if (!tax)
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+
+    const json_t *fmt = json_object_get(root, "format");
+    if (!json_is_integer(fmt) || json_integer_value(fmt) != 1)
+        problem(&ld, "/format", fmt ? "must be 1" : "missing");
+    else
+        tax->format = 1;
+    tax->version = member_string(&ld, root, "version", "", 1);
+    member_labels(&ld, root, "name", "", 0, &tax->name_zh, &tax->name_en);
+    load_call(&ld, tax, json_object_get(root, "call"));
+
+    const json_t *jnodes = json_object_get(root, "nodes");
+    if (!json_is_array(jnodes) || json_array_size(jnodes) == 0) {
+        problem(&ld, "/nodes", jnodes ? "must be a non-empty array" : "missing");
+    } else if (json_array_size(jnodes) > TAX_NODES_MAX) {
+        problem(&ld, "/nodes", "more than %d nodes", TAX_NODES_MAX);
+    } else {
+        tax->n_nodes = json_array_size(jnodes);
+        tax->nodes = calloc(tax->n_nodes, sizeof *tax->nodes);
+        if (!tax->nodes) {
+            tax->n_nodes = 0;
+            ld.oom = 1;
+        }
+        for (size_t i = 0; i < tax->n_nodes; i++) {
+            char base[PTR_MAX];
+            ptrf(base, "/nodes/%zu", i);
+            tax->nodes[i].index = i;
+            load_node(&ld, &tax->nodes[i], json_array_get(jnodes, i), base);
+        }
+        link_nodes(&ld, tax, jnodes);
+    }
+    load_topics(&ld, tax, json_object_get(root, "priority_topics"));
+
+    if (ld.oom) {
+        tax_taxonomy_free(tax);
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    }
+    if (ld.n_problems > 0) {
+        tax_taxonomy_free(tax);
+        return stdtax_error_set(err, STDTAX_EINVAL, "", "%zu problem%s in the taxonomy",
+                                ld.n_problems, ld.n_problems == 1 ? "" : "s");
+    }
+    if (build_tree(tax) != 0) {
+        tax_taxonomy_free(tax);
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    }
+    *out = tax;
+    return 0;
+}
+
+static int parse_failed(json_t *problems, const json_error_t *je,
+                        struct stdtax_error *err)
+{
+    if (problems)
+        stdtax_problem_add(problems, "", "line %d column %d: %s", je->line, je->column,
+                           je->text);
+    return stdtax_error_set(err, STDTAX_EPARSE, "", "line %d column %d: %s", je->line,
+                            je->column, je->text);
+}
+
+int tax_buffer_load(const char *buf, size_t len, struct tax_taxonomy **out,
+                    json_t *problems, struct stdtax_error *err)
+{
+    json_error_t je;
+    *out = NULL;
+    if (len > TAX_FILE_MAX)
+        return stdtax_error_set(err, STDTAX_ETOOBIG, "", "taxonomy larger than %u bytes",
+                                TAX_FILE_MAX);
+    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root)
+        return parse_failed(problems, &je, err);
+    int rc = tax_json_load(root, out, problems, err);
+    json_decref(root);
+    return rc;
+}
+
+int tax_file_load(const char *path, struct tax_taxonomy **out, json_t *problems,
+                  struct stdtax_error *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return stdtax_error_set(err, errno == ENOENT ? STDTAX_ENOTFOUND : STDTAX_EIO, "",
+                                "%s: %s", path, strerror(errno));
+    char *buf = malloc(TAX_FILE_MAX + 1);
+    if (!buf) {
+        fclose(f);
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    }
+    size_t len = fread(buf, 1, TAX_FILE_MAX + 1, f);
+    int rd_err = ferror(f);
+    fclose(f);
+    int rc;
+    if (rd_err)
+        rc = stdtax_error_set(err, STDTAX_EIO, "", "%s: read error", path);
+    else
+        rc = tax_buffer_load(buf, len, out, problems, err);
+    free(buf);
+    return rc;
+}
+
+const struct tax_node *tax_node_find(const struct tax_taxonomy *tax, const char *code)
+{
+    if (!tax || !code)
+        return NULL;
+    size_t lo = 0, hi = tax->n_nodes;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(tax->by_code[mid]->code, code);
+        if (c == 0)
+            return tax->by_code[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+const struct tax_node *tax_node_find_label(const struct tax_taxonomy *tax,
+                                           const char *label)
+{
+    if (!tax || !label)
+        return NULL;
+    for (size_t i = 0; i < tax->n_nodes; i++)
+        if (strcmp(tax->nodes[i].zh, label) == 0)
+            return &tax->nodes[i];
+    for (size_t i = 0; i < tax->n_nodes; i++)
+        if (strcasecmp(tax->nodes[i].en, label) == 0)
+            return &tax->nodes[i];
+    return NULL;
+}
+
+const struct tax_node *tax_node_resolve(const struct tax_taxonomy *tax, const char *name)
+{
+    const struct tax_node *n = tax_node_find(tax, name);
+    return n ? n : tax_node_find_label(tax, name);
+}
+
+const struct tax_topic *tax_topic_find(const struct tax_taxonomy *tax, const char *code)
+{
+    for (size_t i = 0; tax && code && i < tax->n_topics; i++)
+        if (strcmp(tax->topics[i].code, code) == 0)
+            return &tax->topics[i];
+    return NULL;
+}
+
+const struct tax_track *tax_track_find(const struct tax_taxonomy *tax, const char *code)
+{
+    for (size_t i = 0; tax && code && i < tax->call.n_tracks; i++)
+        if (strcmp(tax->call.tracks[i].code, code) == 0)
+            return &tax->call.tracks[i];
+    return NULL;
+}
+
+const struct tax_node *tax_node_root(const struct tax_node *node)
+{
+    while (node && node->parent)
+        node = node->parent;
+    return node;
+}
+
+static json_t *labels_json(const char *zh, const char *en)
+{
+    return json_pack("{s:s, s:s}", "zh", zh, "en", en);
+}
+
+static json_t *node_json(const struct tax_node *n, int with_evidence)
+{
+    json_t *topics = json_array();
+    json_t *children = json_array();
+    json_t *o = json_pack("{s:s, s:s?, s:i, s:o, s:o, s:o, s:o}", "code", n->code,
+                          "parent", n->parent ? n->parent->code : NULL, "depth", n->depth,
+                          "labels", labels_json(n->zh, n->en), "description",
+                          labels_json(n->desc_zh, n->desc_en), "priority_topics", topics,
+                          "children", children);
+    if (!o)
+        return NULL;
+    for (size_t i = 0; i < n->n_topics; i++)
+        json_array_append_new(topics, json_string(n->topics[i]->code));
+    for (size_t i = 0; i < n->n_children; i++)
+        json_array_append_new(children, node_json(n->children[i], with_evidence));
+    if (with_evidence) {
+        json_t *ev = json_array();
+        for (size_t i = 0; i < n->n_terms; i++)
+            json_array_append_new(ev, json_pack("{s:s, s:f}", "term", n->terms[i].term,
+                                                "weight", n->terms[i].weight));
+        json_object_set_new(o, "evidence", ev);
+    }
+    return o;
+}
+
+json_t *tax_taxonomy_to_json(const struct tax_taxonomy *tax, const struct tax_node *node,
+                             int with_evidence)
+{
+    if (node)
+        return node_json(node, with_evidence);
+    json_t *tracks = json_array();
+    for (size_t i = 0; i < tax->call.n_tracks; i++) {
+        const struct tax_track *t = &tax->call.tracks[i];
+        json_array_append_new(
+            tracks, json_pack("{s:s, s:o, s:s, s:s, s:s}", "code", t->code, "labels",
+                              labels_json(t->zh, t->en), "form", t->form, "suffix",
+                              t->suffix, "deadline", t->deadline));
+    }
+    json_t *topics = json_array();
+    for (size_t i = 0; i < tax->n_topics; i++) {
+        const struct tax_topic *t = &tax->topics[i];
+        json_t *nodes = json_array();
+        for (size_t k = 0; k < t->n_nodes; k++)
+            json_array_append_new(nodes, json_string(t->nodes[k]->code));
+        json_array_append_new(topics,
+                              json_pack("{s:s, s:o, s:o}", "code", t->code, "labels",
+                                        labels_json(t->zh, t->en), "nodes", nodes));
+    }
+    json_t *roots = json_array();
+    for (size_t i = 0; i < tax->n_roots; i++)
+        json_array_append_new(roots, node_json(tax->roots[i], with_evidence));
+    return json_pack("{s:s, s:o, s:{s:s, s:o, s:s, s:s, s:o}, s:o, s:o}", "version",
+                     tax->version, "name", labels_json(tax->name_zh, tax->name_en),
+                     "call", "id", tax->call.id, "title",
+                     labels_json(tax->call.title_zh, tax->call.title_en), "document",
+                     tax->call.document, "published", tax->call.published, "tracks",
+                     tracks, "priority_topics", topics, "nodes", roots);
+}

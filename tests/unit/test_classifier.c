@@ -1,0 +1,440 @@
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "stdtax/classifier.h"
+
+static char *data_path(const char *name)
+{
+    static char path[4][4096];
+    static int next;
+    char *p = path[next++ % 4];
+    const char *src = getenv("STDTAX_SRCDIR");
+    snprintf(p, sizeof path[0], "%s/tests/data/%s", src ? src : ".", name);
+    return p;
+}
+
+static struct clf_engine *engine;
+
+static void setup(void)
+{
+    struct stdtax_error err = {0};
+    cr_assert_eq(
+        clf_engine_load(data_path("fixture-taxonomy.json"), NULL, &engine, NULL, &err), 0,
+        "%s", err.text);
+}
+
+static void teardown(void)
+{
+    clf_engine_free(engine);
+}
+
+TestSuite(classifier, .init = setup, .fini = teardown);
+
+static struct clf_input input(const char *title, const char *title_en, const char *scope,
+                              const char *text)
+{
+    struct clf_input in = {{title, title_en, scope, text}, {0}};
+    for (int f = 0; f < MODEL_FIELD_COUNT; f++)
+        in.len[f] = in.field[f] ? strlen(in.field[f]) : 0;
+    return in;
+}
+
+static json_t *classify(const struct clf_engine *e, struct clf_input in)
+{
+    json_t *r = NULL;
+    struct stdtax_error err = {0};
+    cr_assert_eq(clf_text_classify(e, &in, &r, &err), 0, "%s: %s", err.field, err.text);
+    return r;
+}
+
+static const char *code_at(const json_t *r, const char *key)
+{
+    return json_string_value(json_object_get(json_object_get(r, key), "code"));
+}
+
+/* The evidence entry for term, or NULL. */
+static const json_t *evidence_for(const json_t *r, const char *term, const char *field)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(r, "evidence"), i, e)
+    {
+        if (strcmp(json_string_value(json_object_get(e, "term")), term) == 0 &&
+            strcmp(json_string_value(json_object_get(e, "field")), field) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+Test(classifier, result_shape_and_labels)
+{
+    json_t *r = classify(engine, input("服务机器人通用技术条件", NULL, NULL, NULL));
+    cr_expect_str_eq(code_at(r, "category"), "products");
+    cr_expect_str_eq(code_at(r, "subcategory"), "products.robots");
+    cr_expect_str_eq(
+        json_string_value(json_object_get(json_object_get(r, "subcategory"), "zh")),
+        "智能机器人");
+    cr_expect_str_eq(
+        json_string_value(json_object_get(json_object_get(r, "category"), "en")),
+        "Products and services");
+    double conf = json_real_value(json_object_get(r, "confidence"));
+    cr_expect(conf > 0.0 && conf <= 1.0, "confidence %g", conf);
+    json_t *alts = json_object_get(r, "alternatives");
+    cr_expect_gt(json_array_size(alts), 0);
+    cr_expect_leq(json_array_size(alts), CLF_ALTERNATIVES_MAX);
+    for (size_t i = 0; i < json_array_size(alts); i++) {
+        json_t *a = json_array_get(alts, i);
+        cr_expect_str_neq(json_string_value(json_object_get(a, "code")),
+                          "products.robots");
+        if (i > 0)
+            cr_expect_geq(
+                json_real_value(json_object_get(json_array_get(alts, i - 1), "score")),
+                json_real_value(json_object_get(a, "score")));
+    }
+    cr_expect_str_eq(json_string_value(json_object_get(r, "taxonomy_version")),
+                     "fixture.1");
+    cr_expect(json_is_null(json_object_get(r, "model_version")));
+    json_decref(r);
+}
+
+Test(classifier, evidence_offsets_point_into_the_original_text)
+{
+    /* Full-width "ＡＩ" (6 bytes) normalises to "ai" (2 bytes). */
+    const char *title = "用于ＡＩ　Accelerator的芯片。";
+    json_t *r = classify(engine, input(title, NULL, NULL, NULL));
+    const json_t *e = evidence_for(r, "AI accelerator", "title");
+    cr_assert_not_null(e);
+    size_t off = (size_t)json_integer_value(json_object_get(e, "offset"));
+    size_t len = (size_t)json_integer_value(json_object_get(e, "length"));
+    cr_expect_eq(off, strlen("用于"));
+    cr_expect_eq(len, strlen("ＡＩ　Accelerator"));
+    cr_expect_str_eq(json_string_value(json_object_get(e, "node")), "infra.chips");
+    const json_t *chip = evidence_for(r, "芯片", "title");
+    cr_assert_not_null(chip);
+    cr_expect_eq(json_integer_value(json_object_get(chip, "offset")),
+                 (json_int_t)strlen("用于ＡＩ　Accelerator的"));
+    /* The trailing "。" is not part of the match. */
+    cr_expect_eq(json_integer_value(json_object_get(chip, "length")),
+                 (json_int_t)strlen("芯片"));
+    cr_expect_str_eq(code_at(r, "subcategory"), "infra.chips");
+    json_decref(r);
+}
+
+Test(classifier, field_weights_put_title_above_scope)
+{
+    /* Equal term weights (1.0): the title's decides. */
+    json_t *r = classify(engine, input("医疗", NULL, "机器人", NULL));
+    cr_expect_str_eq(code_at(r, "subcategory"), "industry.healthcare");
+    const json_t *t = evidence_for(r, "医疗", "title");
+    const json_t *s = evidence_for(r, "机器人", "scope");
+    cr_assert_not_null(t);
+    cr_assert_not_null(s);
+    cr_expect_gt(json_real_value(json_object_get(t, "weight")),
+                 json_real_value(json_object_get(s, "weight")));
+    json_decref(r);
+    r = classify(engine, input("机器人", NULL, "医疗", NULL));
+    cr_expect_str_eq(code_at(r, "subcategory"), "products.robots");
+    json_decref(r);
+    /* title_en sits between title and scope. */
+    r = classify(engine, input(NULL, "medical", "机器人", NULL));
+    cr_expect_str_eq(code_at(r, "category"), "industry");
+    json_decref(r);
+    r = classify(engine, input(NULL, NULL, "机器人 车辆", "medical"));
+    cr_expect_str_eq(code_at(r, "category"), "products");
+    json_decref(r);
+}
+
+Test(classifier, subcategory_evidence_adds_up_in_the_parent)
+{
+    /* vehicles alone (1.0) beats either infra subcategory (0.9, 0.8) but not both. */
+    json_t *r = classify(engine, input("自动驾驶 传感器 芯片", NULL, NULL, NULL));
+    cr_expect_str_eq(code_at(r, "category"), "infra");
+    cr_expect_str_eq(code_at(r, "subcategory"), "infra.sensors");
+    json_decref(r);
+    r = classify(engine, input("自动驾驶 传感器", NULL, NULL, NULL));
+    cr_expect_str_eq(code_at(r, "category"), "products");
+    cr_expect_str_eq(code_at(r, "subcategory"), "products.vehicles");
+    json_decref(r);
+}
+
+Test(classifier, priority_topics_follow_the_nodes)
+{
+    json_t *r = classify(engine, input("自动驾驶系统", NULL, NULL, NULL));
+    json_t *topics = json_object_get(r, "priority_topics");
+    cr_assert_eq(json_array_size(topics), 1);
+    cr_expect_str_eq(
+        json_string_value(json_object_get(json_array_get(topics, 0), "code")), "driving");
+    json_decref(r);
+    r = classify(engine, input("医疗", NULL, NULL, NULL));
+    cr_expect_eq(json_array_size(json_object_get(r, "priority_topics")), 0);
+    json_decref(r);
+}
+
+Test(classifier, other_when_no_category_has_enough_evidence)
+{
+    json_t *r = classify(engine, input("会计核算规范", NULL, "适用于财务报表。", NULL));
+    cr_expect_str_eq(code_at(r, "category"), "other");
+    cr_expect(json_is_null(json_object_get(r, "subcategory")));
+    cr_expect_eq(json_array_size(json_object_get(r, "evidence")), 0);
+    json_decref(r);
+    /* One weak word in the body is not enough either. */
+    r = classify(engine, input("会计核算规范", NULL, NULL, "硬件"));
+    cr_expect_str_eq(code_at(r, "category"), "other");
+    json_decref(r);
+}
+
+Test(classifier, english_terms_match_whole_words_only)
+{
+    json_t *r = classify(engine, input(NULL, "multisensor robotics", NULL, NULL));
+    cr_expect_null(evidence_for(r, "sensor", "title_en"));
+    cr_expect_null(evidence_for(r, "robot", "title_en"));
+    json_decref(r);
+    r = classify(engine, input(NULL, "Sensor array", NULL, NULL));
+    cr_expect_not_null(evidence_for(r, "sensor", "title_en"));
+    json_decref(r);
+}
+
+Test(classifier, rejects_empty_bad_and_oversized_input)
+{
+    static const struct {
+        struct clf_input in;
+        int rc;
+        const char *field;
+    } rows[] = {
+        {{{NULL, NULL, NULL, NULL}, {0}}, STDTAX_EEMPTY, ""},
+        {{{"", "", "", ""}, {0}}, STDTAX_EEMPTY, ""},
+        {{{" \t\u3000", NULL, "。，！", NULL}, {5, 0, 9, 0}}, STDTAX_EEMPTY, ""},
+        {{{"ok", NULL, "bad \xff byte", NULL}, {2, 0, 10, 0}}, STDTAX_EUTF8, "/scope"},
+        {{{"\xc0\xaf", NULL, NULL, NULL}, {2, 0, 0, 0}}, STDTAX_EUTF8, "/title"},
+        {{{"ok", "a\0b", NULL, NULL}, {2, 3, 0, 0}}, STDTAX_EUTF8, "/title_en"},
+        {{{"ok", NULL, NULL, "\xed\xa0\x80"}, {2, 0, 0, 3}}, STDTAX_EUTF8, "/text"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        struct stdtax_error err = {0};
+        json_t *r = (json_t *)1;
+        cr_expect_eq(clf_text_classify(engine, &rows[i].in, &r, &err), rows[i].rc,
+                     "row %zu: %s", i, err.text);
+        cr_expect_null(r, "row %zu", i);
+        cr_expect_str_eq(err.field, rows[i].field, "row %zu", i);
+        struct clf_decision d;
+        cr_expect_eq(clf_text_decide(engine, &rows[i].in, &d, &err), rows[i].rc);
+    }
+    char *big = malloc(CLF_BODY_MAX + 2);
+    memset(big, 'a', CLF_BODY_MAX + 1);
+    big[CLF_BODY_MAX + 1] = '\0';
+    struct clf_input in = input("ok", NULL, big, NULL);
+    struct stdtax_error err = {0};
+    json_t *r;
+    cr_expect_eq(clf_text_classify(engine, &in, &r, &err), STDTAX_ETOOBIG);
+    cr_expect_str_eq(err.field, "/scope");
+    in = input(big + CLF_BODY_MAX - CLF_TITLE_MAX, NULL, NULL, NULL);
+    cr_expect_eq(clf_text_classify(engine, &in, &r, &err), STDTAX_ETOOBIG);
+    cr_expect_str_eq(err.field, "/title");
+    in = input("ok", NULL, big + 1, NULL); /* exactly at the limit is fine */
+    cr_expect_eq(clf_text_classify(engine, &in, &r, &err), 0);
+    json_decref(r);
+    free(big);
+}
+
+Test(classifier, input_from_json_checks_types)
+{
+    json_t *o = json_pack("{s:s, s:n, s:s}", "title", "芯片", "scope", "text", "x");
+    struct clf_input in;
+    struct stdtax_error err = {0};
+    cr_expect_eq(clf_input_from_json(o, &in, &err), 0);
+    cr_expect_str_eq(in.field[MODEL_FIELD_TITLE], "芯片");
+    cr_expect_null(in.field[MODEL_FIELD_SCOPE]);
+    cr_expect_eq(in.len[MODEL_FIELD_TEXT], 1);
+    json_object_set_new(o, "title_en", json_integer(3));
+    cr_expect_eq(clf_input_from_json(o, &in, &err), STDTAX_EINVAL);
+    cr_expect_str_eq(err.field, "/title_en");
+    json_decref(o);
+    json_t *a = json_array();
+    cr_expect_eq(clf_input_from_json(a, &in, &err), STDTAX_EINVAL);
+    json_decref(a);
+}
+
+Test(classifier, deterministic_with_and_without_a_model)
+{
+    struct stdtax_error err = {0};
+    const struct tax_taxonomy *tax = clf_engine_taxonomy(engine);
+    struct model_example *ex = NULL;
+    size_t n = 0;
+    cr_assert_eq(
+        model_examples_read(data_path("fixture-train.jsonl"), tax, &ex, &n, NULL, &err),
+        0, "%s", err.text);
+    struct model_config cfg;
+    model_config_default(&cfg);
+    struct model *m = NULL;
+    cr_assert_eq(model_train(tax, ex, n, &cfg, "t", "", &m, &err), 0);
+    struct clf_engine *with = NULL;
+    cr_assert_eq(clf_engine_new(tax, m, NULL, &with, &err), 0);
+    struct clf_input in =
+        input("交通信号 芯片 传感器", "traffic sensor", "医疗机器人", NULL);
+    const struct clf_engine *engines[2] = {engine, with};
+    for (int k = 0; k < 2; k++) {
+        json_t *a = classify(engines[k], in);
+        json_t *b = classify(engines[k], in);
+        char *sa = json_dumps(a, JSON_COMPACT), *sb = json_dumps(b, JSON_COMPACT);
+        cr_expect_str_eq(sa, sb);
+        struct clf_decision d;
+        cr_assert_eq(clf_text_decide(engines[k], &in, &d, &err), 0);
+        cr_expect_str_eq(d.category->code, code_at(a, "category"));
+        free(sa);
+        free(sb);
+        json_decref(a);
+        json_decref(b);
+    }
+    json_t *r = classify(with, in);
+    cr_expect_str_eq(json_string_value(json_object_get(r, "model_version")),
+                     model_version(m));
+    json_decref(r);
+    /* The model alone learned the training titles. */
+    struct clf_params p;
+    clf_params_default(&p);
+    p.use_keywords = 0;
+    struct clf_engine *model_only = NULL;
+    cr_assert_eq(clf_engine_new(tax, m, &p, &model_only, &err), 0);
+    for (size_t i = 0; i < n; i++) {
+        struct clf_input ei = input(ex[i].field[0], ex[i].field[1], ex[i].field[2], NULL);
+        struct clf_decision d;
+        cr_assert_eq(clf_text_decide(model_only, &ei, &d, &err), 0);
+        cr_expect_eq(d.category, ex[i].category, "example %zu", i);
+    }
+    clf_engine_free(model_only);
+    clf_engine_free(with);
+    model_free(m);
+    model_examples_free(ex, n);
+}
+
+Test(classifier, longest_match_drops_nested_occurrences)
+{
+    struct clf_params p;
+    clf_params_default(&p);
+    const struct tax_taxonomy *tax = clf_engine_taxonomy(engine);
+    struct stdtax_error err = {0};
+    for (int longest = 0; longest <= 1; longest++) {
+        p.longest_match = longest;
+        struct clf_engine *e = NULL;
+        cr_assert_eq(clf_engine_new(tax, NULL, &p, &e, &err), 0);
+        json_t *r = classify(e, input("交通信号灯", NULL, NULL, NULL));
+        cr_expect_not_null(evidence_for(r, "交通信号", "title"));
+        if (longest)
+            cr_expect_null(evidence_for(r, "交通", "title"), "inside 交通信号");
+        else
+            cr_expect_not_null(evidence_for(r, "交通", "title"));
+        json_decref(r);
+        clf_engine_free(e);
+    }
+}
+
+/* Examples where sensors and transport both appear but the label is always transport:
+ * the fitted calibration must learn to prefer industry evidence. */
+Test(classifier, calibration_learns_category_preferences)
+{
+    const struct tax_taxonomy *tax = clf_engine_taxonomy(engine);
+    const struct tax_node *transport = tax_node_find(tax, "industry.transport");
+    const struct tax_node *chips = tax_node_find(tax, "infra.chips");
+    static const char *const titles[] = {"交通传感器",  "交通 传感器 接口",
+                                         "交通 sensor", "交通传感器 标定",
+                                         "芯片",        "芯片 接口"};
+    struct model_example ex[6];
+    memset(ex, 0, sizeof ex);
+    for (size_t i = 0; i < 6; i++) {
+        ex[i].field[MODEL_FIELD_TITLE] = (char *)titles[i];
+        ex[i].subcategory = i < 4 ? transport : chips;
+        ex[i].category = ex[i].subcategory->parent;
+    }
+    struct model_config cfg;
+    model_config_default(&cfg);
+    struct clf_params p;
+    clf_params_default(&p);
+    p.model_weight = p.sub_model_weight = 0; /* keywords only, but calibrated */
+    struct model *m = NULL;
+    struct stdtax_error err = {0};
+    cr_assert_eq(clf_model_train(tax, ex, 6, &cfg, &p, "t", "", &m, &err), 0, "%s",
+                 err.text);
+    double scale_infra, bias_infra, scale_ind, bias_ind;
+    cr_expect_eq(model_calibration_get(m, tax_node_find(tax, "infra")->index,
+                                       &scale_infra, &bias_infra),
+                 1);
+    model_calibration_get(m, transport->parent->index, &scale_ind, &bias_ind);
+    cr_expect_gt(scale_ind, scale_infra);
+
+    struct clf_input in = input("新型交通传感器", NULL, NULL, NULL);
+    struct clf_decision d;
+    cr_assert_eq(clf_text_decide(engine, &in, &d, &err), 0);
+    cr_expect_str_eq(d.category->code, "infra",
+                     "uncalibrated: sensors 0.9 = transport 0.9,"
+                     " file order decides");
+    struct clf_engine *cal = NULL;
+    cr_assert_eq(clf_engine_new(tax, m, &p, &cal, &err), 0);
+    cr_assert_eq(clf_text_decide(cal, &in, &d, &err), 0);
+    cr_expect_str_eq(d.category->code, "industry");
+    /* Saved and loaded, the calibration and its decisions stay the same. */
+    char path[] = "/tmp/stdtax-cal-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    cr_assert_eq(model_file_save(m, path, &err), 0);
+    struct model *loaded = NULL;
+    cr_assert_eq(model_file_load(path, tax, &loaded, &err), 0, "%s", err.text);
+    unlink(path);
+    double s2, b2;
+    model_calibration_get(loaded, transport->parent->index, &s2, &b2);
+    cr_expect(s2 == scale_ind && b2 == bias_ind);
+    cr_expect_str_eq(model_version(loaded), model_version(m));
+    clf_engine_free(cal);
+    model_free(loaded);
+    model_free(m);
+}
+
+/* One engine, several threads at once: every thread must see the sequential results. */
+static const char *const thread_titles[] = {"服务机器人通用技术条件",
+                                            "自动驾驶 传感器 芯片", "医疗影像",
+                                            "会计核算规范", "traffic sensor"};
+#define N_TITLES (sizeof thread_titles / sizeof thread_titles[0])
+static char *expected[N_TITLES];
+
+static void *classify_many(void *arg)
+{
+    (void)arg;
+    for (int round = 0; round < 200; round++)
+        for (size_t i = 0; i < N_TITLES; i++) {
+            struct clf_input in = input(thread_titles[i], NULL, "用于交通与医疗。", NULL);
+            json_t *r = NULL;
+            struct stdtax_error err;
+            if (clf_text_classify(engine, &in, &r, &err) != 0)
+                return (void *)1;
+            char *s = json_dumps(r, JSON_COMPACT);
+            int same = s && strcmp(s, expected[i]) == 0;
+            free(s);
+            json_decref(r);
+            if (!same)
+                return (void *)1;
+        }
+    return NULL;
+}
+
+Test(classifier, one_engine_many_threads)
+{
+    for (size_t i = 0; i < N_TITLES; i++) {
+        json_t *r =
+            classify(engine, input(thread_titles[i], NULL, "用于交通与医疗。", NULL));
+        expected[i] = json_dumps(r, JSON_COMPACT);
+        json_decref(r);
+    }
+    pthread_t t[4];
+    for (int k = 0; k < 4; k++)
+        cr_assert_eq(pthread_create(&t[k], NULL, classify_many, NULL), 0);
+    for (int k = 0; k < 4; k++) {
+        void *rv;
+        pthread_join(t[k], &rv);
+        cr_expect_null(rv, "thread %d saw a different result", k);
+    }
+    for (size_t i = 0; i < N_TITLES; i++)
+        free(expected[i]);
+}

@@ -1,0 +1,313 @@
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "stdtax/model.h"
+
+static char *data_path(const char *name)
+{
+    static char path[4][4096];
+    static int next;
+    char *p = path[next++ % 4];
+    const char *src = getenv("STDTAX_SRCDIR");
+    snprintf(p, sizeof path[0], "%s/tests/data/%s", src ? src : ".", name);
+    return p;
+}
+
+static struct tax_taxonomy *tax;
+static struct model_example *ex;
+static size_t n_ex;
+static char sha[65];
+
+static void setup(void)
+{
+    struct stdtax_error err = {0};
+    cr_assert_eq(tax_file_load(data_path("fixture-taxonomy.json"), &tax, NULL, &err), 0,
+                 "%s", err.text);
+    cr_assert_eq(
+        model_examples_read(data_path("fixture-train.jsonl"), tax, &ex, &n_ex, sha, &err),
+        0, "%s: %s", err.field, err.text);
+}
+
+static void teardown(void)
+{
+    model_examples_free(ex, n_ex);
+    tax_taxonomy_free(tax);
+}
+
+TestSuite(model, .init = setup, .fini = teardown);
+
+Test(model, reads_examples_by_code_and_label)
+{
+    cr_assert_eq(n_ex, 10); /* the blank line is skipped */
+    cr_expect_eq(ex[1].category, tax_node_find(tax, "infra"));
+    cr_expect_eq(ex[1].subcategory, tax_node_find(tax, "infra.chips"));
+    cr_expect_eq(ex[4].category, tax_node_find(tax, "products"));
+    cr_expect_eq(ex[4].subcategory, tax_node_find(tax, "products.robots"));
+    cr_expect_null(ex[7].subcategory);
+    cr_expect_str_eq(ex[0].field[MODEL_FIELD_TITLE_EN],
+                     "Technical requirements for neural network processor chips");
+    cr_expect_null(ex[1].field[MODEL_FIELD_SCOPE]);
+    cr_expect_eq(strlen(sha), 64);
+}
+
+static int read_lines(const char *text, struct stdtax_error *err)
+{
+    char path[] = "/tmp/stdtax-model-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    struct model_example *e = NULL;
+    size_t n = 0;
+    int rc = model_examples_read(path, tax, &e, &n, NULL, err);
+    model_examples_free(e, n);
+    unlink(path);
+    return rc;
+}
+
+Test(model, bad_example_lines_name_the_line)
+{
+    static const struct {
+        const char *text;
+        int rc;
+        const char *line;
+    } rows[] = {
+        {"{\"title\": \"x\", \"category\": \"infra\"}\n{\"title\": \"y\"}\n",
+         STDTAX_EINVAL, ":2"},
+        {"{\"title\": \"x\", \"category\": \"infra.chips\"}\n", STDTAX_EINVAL, ":1"},
+        {"{\"title\": \"x\", \"category\": \"infra\", \"subcategory\": "
+         "\"industry.transport\"}\n",
+         STDTAX_EINVAL, ":1"},
+        {"{\"title\": 5, \"category\": \"infra\"}\n", STDTAX_EINVAL, ":1"},
+        {"{\"category\": \"infra\"}\n", STDTAX_EINVAL, ":1"},
+        {"\n\n{\"title\": \"x\", \n", STDTAX_EPARSE, ":3"},
+        {"[1]\n", STDTAX_EINVAL, ":1"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        struct stdtax_error err = {0};
+        cr_expect_eq(read_lines(rows[i].text, &err), rows[i].rc, "row %zu: %s", i,
+                     err.text);
+        const char *colon = strrchr(err.field, ':');
+        cr_expect(colon && strcmp(colon, rows[i].line) == 0, "row %zu: field %s", i,
+                  err.field);
+    }
+}
+
+static struct model *train(const struct model_config *cfg)
+{
+    struct model *m = NULL;
+    struct stdtax_error err = {0};
+    cr_assert_eq(model_train(tax, ex, n_ex, cfg, "fixture-train.jsonl", sha, &m, &err), 0,
+                 "%s", err.text);
+    return m;
+}
+
+static void score(const struct model *m, const char *title, double *logp)
+{
+    struct norm_text nt;
+    struct stdtax_error err;
+    cr_assert_eq(norm_text_new(title, strlen(title), &nt, &err), 0);
+    const struct norm_text *fields[MODEL_FIELD_COUNT] = {&nt, NULL, NULL, NULL};
+    double n_feat = -1;
+    cr_assert_eq(model_text_score(m, fields, logp, &n_feat), 0);
+    cr_expect_gt(n_feat, 0);
+    norm_text_free(&nt);
+}
+
+Test(model, predicts_its_training_examples)
+{
+    struct model_config cfg;
+    model_config_default(&cfg);
+    struct model *m = train(&cfg);
+    double *logp = calloc(tax->n_nodes, sizeof *logp);
+    for (size_t i = 0; i < n_ex; i++) {
+        score(m, ex[i].field[MODEL_FIELD_TITLE], logp);
+        size_t best = SIZE_MAX;
+        double sum = 0;
+        for (size_t k = 0; k < tax->n_nodes; k++) {
+            if (tax->nodes[k].depth != 0)
+                continue;
+            cr_expect_leq(logp[k], 0.0);
+            if (isfinite(logp[k]))
+                sum += exp(logp[k]);
+            if (best == SIZE_MAX || logp[k] > logp[best])
+                best = k;
+        }
+        cr_expect_float_eq(sum, 1.0, 1e-9, "example %zu: probabilities sum to 1", i);
+        cr_expect_eq(best, ex[i].category->index, "example %zu: %s", i,
+                     ex[i].field[MODEL_FIELD_TITLE]);
+    }
+    free(logp);
+    model_free(m);
+}
+
+Test(model, training_is_deterministic_and_round_trips)
+{
+    struct model_config cfg;
+    model_config_default(&cfg);
+    struct model *a = train(&cfg), *b = train(&cfg);
+    json_t *ja = model_to_json(a), *jb = model_to_json(b);
+    char *sa = json_dumps(ja, JSON_COMPACT | JSON_SORT_KEYS);
+    char *sb = json_dumps(jb, JSON_COMPACT | JSON_SORT_KEYS);
+    cr_expect_str_eq(sa, sb);
+    cr_expect_str_eq(model_version(a), model_version(b));
+    cr_expect_eq(strncmp(model_version(a), "nb1-", 4), 0);
+
+    char path[] = "/tmp/stdtax-model-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    struct stdtax_error err = {0};
+    cr_assert_eq(model_file_save(a, path, &err), 0, "%s", err.text);
+    struct model *c = NULL;
+    cr_assert_eq(model_file_load(path, tax, &c, &err), 0, "%s: %s", err.field, err.text);
+    unlink(path);
+    cr_expect_str_eq(model_version(c), model_version(a));
+    json_t *jc = model_to_json(c);
+    cr_expect(json_equal(ja, jc));
+    const char *title = "汽车芯片传感器";
+    double *la = calloc(tax->n_nodes, sizeof *la), *lc = calloc(tax->n_nodes, sizeof *lc);
+    score(a, title, la);
+    score(c, title, lc);
+    for (size_t k = 0; k < tax->n_nodes; k++)
+        cr_expect(la[k] == lc[k], "node %zu: %g vs %g", k, la[k], lc[k]);
+    free(la);
+    free(lc);
+    free(sa);
+    free(sb);
+    json_decref(ja);
+    json_decref(jb);
+    json_decref(jc);
+    model_free(a);
+    model_free(b);
+    model_free(c);
+}
+
+Test(model, recorded_config_and_source)
+{
+    struct model_config cfg;
+    model_config_default(&cfg);
+    cfg.ngram_min = 2;
+    cfg.alpha = 0.5;
+    struct model *m = train(&cfg);
+    cr_expect_eq(model_config_get(m)->ngram_min, 2);
+    json_t *j = model_to_json(m);
+    cr_expect_str_eq(json_string_value(json_object_get(j, "taxonomy_version")),
+                     "fixture.1");
+    json_t *tr = json_object_get(j, "training");
+    cr_expect_str_eq(json_string_value(json_object_get(tr, "sha256")), sha);
+    cr_expect_eq(json_integer_value(json_object_get(tr, "examples")), 10);
+    cr_expect_float_eq(
+        json_real_value(json_object_get(json_object_get(j, "config"), "alpha")), 0.5,
+        1e-12);
+    /* No feature is a single character when n-grams start at 2 (words aside). */
+    size_t i;
+    json_t *row;
+    json_array_foreach(json_object_get(j, "features"), i, row)
+    {
+        const char *g = json_string_value(json_array_get(row, 0));
+        if (strncmp(g, "w:", 2) != 0)
+            cr_expect_gt(strlen(g), 1, "feature %s", g);
+    }
+    json_decref(j);
+    model_free(m);
+}
+
+Test(model, load_refuses_another_taxonomy_or_a_broken_file)
+{
+    struct model_config cfg;
+    model_config_default(&cfg);
+    struct model *m = train(&cfg);
+    struct stdtax_error err = {0};
+    struct model *out = NULL;
+    json_t *j = model_to_json(m);
+    json_object_set_new(j, "taxonomy_version", json_string("other.1"));
+    cr_expect_eq(model_json_load(j, tax, &out, &err), STDTAX_EVERSION);
+    cr_expect_str_eq(err.field, "/taxonomy_version");
+    json_decref(j);
+
+    j = model_to_json(m);
+    json_t *classes = json_object_get(
+        json_object_get(json_object_get(j, "levels"), "category"), "classes");
+    json_array_set_new(classes, 0, json_string("nope"));
+    cr_expect_eq(model_json_load(j, tax, &out, &err), STDTAX_EVERSION);
+    json_decref(j);
+
+    j = model_to_json(m);
+    json_array_set_new(json_object_get(j, "features"), 0, json_string("x"));
+    cr_expect_eq(model_json_load(j, tax, &out, &err), STDTAX_EINVAL);
+    json_decref(j);
+
+    j = model_to_json(m);
+    json_object_set_new(j, "format_version", json_integer(99));
+    cr_expect_eq(model_json_load(j, tax, &out, &err), STDTAX_EVERSION);
+    json_decref(j);
+    cr_expect_null(out);
+
+    cr_expect_eq(model_file_load("/nonexistent/model.json", tax, &out, &err),
+                 STDTAX_ENOTFOUND);
+    model_free(m);
+}
+
+Test(model, taxonomy_terms_give_unseen_classes_a_vocabulary)
+{
+    struct model_config cfg;
+    model_config_default(&cfg);
+    cfg.taxonomy_weight = 3;
+    struct model *with = train(&cfg);
+    double *lw = calloc(tax->n_nodes, sizeof *lw);
+    /* "medical" appears in no training example, only in the taxonomy's terms. */
+    const char *title = "medical";
+    score(with, title, lw);
+    size_t best = SIZE_MAX;
+    for (size_t k = 0; k < tax->n_nodes; k++)
+        if (tax->nodes[k].depth == 1 && (best == SIZE_MAX || lw[k] > lw[best]))
+            best = k;
+    cr_expect_str_eq(tax->nodes[best].code, "industry.healthcare");
+    free(lw);
+    model_free(with);
+}
+
+Test(model, a_title_en_equal_to_the_title_counts_once)
+{
+    const char *a = "Sensor  fusion, interface", *b = "SENSOR fusion interface";
+    struct norm_text nt[MODEL_FIELD_COUNT];
+    struct stdtax_error err;
+    cr_assert_eq(norm_text_new(a, strlen(a), &nt[MODEL_FIELD_TITLE], &err), 0);
+    cr_assert_eq(norm_text_new(b, strlen(b), &nt[MODEL_FIELD_TITLE_EN], &err), 0);
+    int have[MODEL_FIELD_COUNT] = {1, 1, 0, 0};
+    model_fields_dedupe(nt, have);
+    cr_expect_eq(have[MODEL_FIELD_TITLE], 1);
+    cr_expect_eq(have[MODEL_FIELD_TITLE_EN], 0);
+    norm_text_free(&nt[MODEL_FIELD_TITLE_EN]);
+    b = "Sensor fusion interfaces";
+    cr_assert_eq(norm_text_new(b, strlen(b), &nt[MODEL_FIELD_TITLE_EN], &err), 0);
+    have[MODEL_FIELD_TITLE_EN] = 1;
+    model_fields_dedupe(nt, have);
+    cr_expect_eq(have[MODEL_FIELD_TITLE_EN], 1);
+    norm_text_free(&nt[MODEL_FIELD_TITLE]);
+    norm_text_free(&nt[MODEL_FIELD_TITLE_EN]);
+
+    /* In training: the example's words are counted with the title's weight only. */
+    struct model_config cfg;
+    model_config_default(&cfg);
+    cfg.taxonomy_weight = 0;
+    struct model *m = train(&cfg);
+    json_t *j = model_to_json(m);
+    size_t i;
+    json_t *row;
+    json_int_t fusion = -1;
+    json_array_foreach(json_object_get(j, "features"), i, row)
+    {
+        if (strcmp(json_string_value(json_array_get(row, 0)), "w:fusion") == 0)
+            fusion = json_integer_value(
+                json_array_get(json_array_get(json_array_get(row, 1), 0), 1));
+    }
+    cr_expect_eq(fusion, (json_int_t)cfg.field_weight[MODEL_FIELD_TITLE]);
+    json_decref(j);
+    model_free(m);
+}
