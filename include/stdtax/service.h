@@ -1,0 +1,141 @@
+/* The application service: what the daemon's handlers and the CLI's commands do, once.
+ *
+ * A struct svc binds the classifier engine (taxonomy + model, swappable on reload), the
+ * store and the call's rules (deadlines from the taxonomy file).  Every operation takes
+ * JSON in and gives JSON out, validates what comes from outside and reports each bad
+ * field by its JSON pointer, so the daemon and the CLI stay thin.  Thread-safe: the
+ * daemon's workers call it concurrently; an engine reload never disturbs a request that
+ * already holds the old engine (reference counts). */
+#ifndef STDTAX_SERVICE_H
+#define STDTAX_SERVICE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "stdtax/error.h"
+#include "stdtax/store.h"
+
+struct svc_options {
+    const char *data_dir;      /* LMDB environment directory (created if missing) */
+    const char *taxonomy_path; /* taxonomy JSON file */
+    const char *model_path;    /* model file, or NULL for keywords only */
+    size_t map_size;           /* initial LMDB map size; 0: the store's default */
+    bool read_only;            /* open the store read-only (stdtax stats, export) */
+};
+
+struct svc;
+
+/* Loads the taxonomy and model, builds the classifier and opens the store.  Problems of
+ * the taxonomy file go to problems (may be NULL) as {pointer, detail}.  *out is new:
+ * release with svc_close.  Errors name the file in err->field. */
+int svc_open(const struct svc_options *opts, struct svc **out, json_t *problems,
+             struct stdtax_error *err);
+void svc_close(struct svc *svc);
+
+/* Loads the taxonomy and model again from the paths given at open (SIGHUP).  On any
+ * failure the engine in use keeps serving and the error says why.  On success requests
+ * that started before keep the old engine until they finish.  *versions (may be NULL)
+ * is new: {"taxonomy_version", "model_version"} of the engine now in use. */
+int svc_engine_reload(struct svc *svc, json_t **versions, json_t *problems,
+                      struct stdtax_error *err);
+
+/* Who is asking: the secretariat (admin scope) may submit late and correct records. */
+struct svc_caller {
+    const char *name; /* token name, recorded in corrections; NULL: anonymous */
+    bool admin;
+};
+
+/* Classifies {title, title_en?, scope?, text?}.  Unknown members are rejected
+ * (STDTAX_EINVAL with problems), non-string members too; STDTAX_EEMPTY when there is
+ * no text; STDTAX_EUTF8/ETOOBIG with err->field naming the member.  *result is new
+ * (shape in doc/classifier.md). */
+int svc_text_classify(struct svc *svc, const json_t *input, json_t **result,
+                      json_t *problems, struct stdtax_error *err);
+
+/* Validates, checks the deadline, classifies and stores a submission (the form's
+ * fields, doc/proposals.md).  idem_key (may be NULL) makes the call idempotent: the
+ * same key with the same submission answers the first record with *created false; the
+ * same key with another submission is STDTAX_ECONFLICT.  Late: STDTAX_ELATE unless
+ * caller->admin, who stores it with "late": true.  Invalid: STDTAX_EINVAL with every
+ * problem in problems.  *record is new (the stored record with its id). */
+int svc_proposal_submit(struct svc *svc, const json_t *submission,
+                        const struct svc_caller *caller, const char *idem_key,
+                        time_t now, json_t **record, bool *created, json_t *problems,
+                        struct stdtax_error *err);
+
+/* *record is new; STDTAX_ENOTFOUND for an unknown id. */
+int svc_proposal_get(struct svc *svc, const char *id, json_t **record,
+                     struct stdtax_error *err);
+
+/* The secretariat's correction: patch is {"category"?, "subcategory"?, "status"?,
+ * "note"?} where a node may be given by code or by Chinese/English label; a
+ * subcategory alone implies its category; a category alone clears the subcategory.
+ * The machine's suggestion is kept in the record.  Unknown members, unknown codes, a
+ * subcategory outside the category and a status transition that is not allowed are
+ * STDTAX_EINVAL with problems.  Counts follow in the same transaction.  *record new. */
+int svc_proposal_patch(struct svc *svc, const char *id, const json_t *patch,
+                       const struct svc_caller *caller, time_t now, json_t **record,
+                       json_t *problems, struct stdtax_error *err);
+
+/* Withdraws (status "withdrawn"; the record stays for the audit, counts drop it).
+ * Withdrawing a withdrawn proposal is not an error.  *record (may be NULL) is new. */
+int svc_proposal_withdraw(struct svc *svc, const char *id, const struct svc_caller *caller,
+                          time_t now, json_t **record, struct stdtax_error *err);
+
+/* Filters as clients give them (strings from a query string or the CLI); every member
+ * may be NULL.  category and topic may be codes or labels. */
+struct svc_filter {
+    const char *call;
+    const char *track;
+    const char *status;
+    const char *category;
+    const char *topic;
+};
+
+/* Checks a filter against the taxonomy and the enums; a bad value is STDTAX_EINVAL with
+ * a problem whose pointer is "/query/<name>".  Fills out (pointing into svc's taxonomy
+ * strings or into in) for the store. */
+int svc_filter_resolve(struct svc *svc, const struct svc_filter *in,
+                       struct store_filter *out, json_t *problems,
+                       struct stdtax_error *err);
+
+/* One page of proposals: *page is new {"items": [...], "next_cursor": str|null,
+ * "limit": n}.  limit 0 means 50; at most 1000. */
+int svc_proposal_list(struct svc *svc, const struct svc_filter *filter,
+                      const char *cursor, size_t limit, json_t **page, json_t *problems,
+                      struct stdtax_error *err);
+
+/* Counts with labels and shares, from the counts database: *stats is new
+ * {"total", "taxonomy_version", "filter": {...},
+ *  "categories": [{"code","labels":{zh,en},"count","share",
+ *                  "subcategories":[{"code","labels","count","share"}]}],
+ *  "tracks": [{"code","labels","count","share"}], "statuses": [{"code","label","count"}],
+ *  "priority_topics": [{"code","labels","nodes":[codes],"count","share"}],
+ *  "calls": [{"id","count"}]}.
+ * A share is count / total (0 when total is 0); a subcategory's share is of the total
+ * too, so the chart and the table agree. */
+int svc_stats_get(struct svc *svc, const struct svc_filter *filter, json_t **stats,
+                  json_t *problems, struct stdtax_error *err);
+
+/* The gaps: nodes (categories and subcategories; `other` is left out, a gap there is
+ * good news) and priority topics with fewer than min proposals; *coverage is new
+ * {"min", "filter", "gaps": [...]} as store_coverage_get, sorted by how far under. */
+int svc_coverage_get(struct svc *svc, const struct svc_filter *filter, uint64_t min,
+                     json_t **coverage, json_t *problems, struct stdtax_error *err);
+
+/* The whole tree (code NULL) or one node, with the current counts (unfiltered) on every
+ * node and topic.  STDTAX_ENOTFOUND for an unknown code, with *nearest (new) listing up
+ * to 5 codes that are closest to it.  *out is new. */
+int svc_taxonomy_get(struct svc *svc, const char *code, json_t **out, json_t **nearest,
+                     struct stdtax_error *err);
+
+/* Versions of the engine now in use: new {"taxonomy_version","model_version"}. */
+json_t *svc_versions(struct svc *svc);
+
+/* Borrowed for the life of svc: the store (for the CLI's check and export). */
+struct store *svc_store(struct svc *svc);
+
+#endif
