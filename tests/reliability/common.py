@@ -26,6 +26,10 @@ SUBMIT_TOKEN = "rel-submit-7f3a9c1e5b2d4a6f8e0c"
 ADMIN_TOKEN = "rel-admin-2b8d6f0a4c1e9b7d3f5a"
 TOKENS = ("token rel-submit submit %s\ntoken rel-admin admin %s\n"
           % (SUBMIT_TOKEN, ADMIN_TOKEN))
+TAXONOMY = os.path.join(SRCDIR, "taxonomy", "shanghai-ai-2023.json")
+MODEL = os.path.join(SRCDIR, "taxonomy", "model-2023.json")
+# Named explicitly, so that a daemon built elsewhere (STDTAXD=...) finds them too.
+CONFIG = TOKENS + 'taxonomy "%s"\nmodel "%s"\n' % (TAXONOMY, MODEL)
 
 
 def example(track="local"):

@@ -120,7 +120,7 @@ def main():
     acked = {}
 
     def start_daemon():
-        dd = Daemon(config=common.TOKENS, workers=a.workers, data_dir=data_dir)
+        dd = Daemon(config=common.CONFIG, workers=a.workers, data_dir=data_dir)
         dd.start(timeout=60)
         return dd
 
