@@ -166,7 +166,7 @@ def closes_within(s, seconds):
 # --- scenarios ------------------------------------------------------------------
 
 def connection_flood(d):
-    n = MAX_CONNECTIONS * 3
+    n = MAX_CONNECTIONS * 2
     socks = []
     for _ in range(n):
         try:
