@@ -66,6 +66,15 @@ int svc_proposal_submit(struct svc *svc, const json_t *submission,
                         time_t now, json_t **record, bool *created, json_t *problems,
                         struct stdtax_error *err);
 
+/* The checks of svc_proposal_submit without storing or classifying anything (stdtax
+ * import checks a whole file before it stores a line): the form's validation against
+ * the call's rules, then the deadline.  Returns 0 with *late (may be NULL) saying
+ * whether submit would mark it late; STDTAX_EINVAL with every problem in problems;
+ * STDTAX_ELATE (caller not admin) with err naming the field. */
+int svc_proposal_check(struct svc *svc, const json_t *submission,
+                       const struct svc_caller *caller, time_t now, bool *late,
+                       json_t *problems, struct stdtax_error *err);
+
 /* *record is new; STDTAX_ENOTFOUND for an unknown id. */
 int svc_proposal_get(struct svc *svc, const char *id, json_t **record,
                      struct stdtax_error *err);
