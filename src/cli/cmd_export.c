@@ -34,26 +34,30 @@ static int write_record(const json_t *record, enum format fmt, FILE *out)
     return rc;
 }
 
-/* Pages through the listing until its end; returns the number of records written or
- * -1 after printing why it stopped. */
-static long export_all(struct svc *svc, const struct svc_filter *filter, enum format fmt,
-                       FILE *out, const char *out_name)
+/* One page after cursor (NULL: the first); *page is new.  Returns 0, or the service's
+ * error after printing it. */
+static int page_get(struct svc *svc, const struct svc_filter *filter, const char *cursor,
+                    json_t **page)
 {
-    char *cursor = NULL;
+    json_t *problems = json_array();
+    struct stdtax_error err = {0};
+    int rc = svc_proposal_list(svc, filter, cursor, PAGE, page, problems, &err);
+    if (rc != 0) {
+        cli_problems_print(stderr, "stdtax export", problems);
+        if (json_array_size(problems) == 0)
+            cli_error(&err);
+    }
+    json_decref(problems);
+    return rc;
+}
+
+/* Writes `page` (stolen) and the pages after it until the end of the listing; returns
+ * the number of records written or -1 after printing why it stopped. */
+static long export_all(struct svc *svc, const struct svc_filter *filter, json_t *page,
+                       enum format fmt, FILE *out, const char *out_name)
+{
     long written = 0;
     for (;;) {
-        json_t *page = NULL, *problems = json_array();
-        struct stdtax_error err = {0};
-        int rc = svc_proposal_list(svc, filter, cursor, PAGE, &page, problems, &err);
-        if (rc != 0) {
-            cli_problems_print(stderr, "stdtax export", problems);
-            if (json_array_size(problems) == 0)
-                cli_error(&err);
-            json_decref(problems);
-            free(cursor);
-            return -1;
-        }
-        json_decref(problems);
         size_t i;
         json_t *rec;
         json_array_foreach(json_object_get(page, "items"), i, rec)
@@ -61,21 +65,19 @@ static long export_all(struct svc *svc, const struct svc_filter *filter, enum fo
             if (write_record(rec, fmt, out) != 0) {
                 fprintf(stderr, "stdtax export: %s: write error\n", out_name);
                 json_decref(page);
-                free(cursor);
                 return -1;
             }
             written++;
         }
         const char *next = json_string_value(json_object_get(page, "next_cursor"));
-        free(cursor);
-        cursor = next ? strdup(next) : NULL;
+        char *cursor = next ? strdup(next) : NULL;
         json_decref(page);
         if (!next)
             return written;
-        if (!cursor) {
-            fprintf(stderr, "stdtax export: out of memory\n");
+        int rc = cursor ? page_get(svc, filter, cursor, &page) : STDTAX_ENOMEM;
+        free(cursor);
+        if (rc != 0)
             return -1;
-        }
     }
 }
 
@@ -125,32 +127,29 @@ int cmd_export(int argc, char **argv)
     struct svc *svc;
     if (cli_svc_open(&cs, true, &svc) != 0)
         return CLI_FAIL;
-    /* Check the filter before creating the output file, so a typo leaves no empty
+    /* The first page before the output file, so that a bad filter leaves no empty
      * file behind. */
-    struct store_filter sf;
-    json_t *problems = json_array();
-    struct stdtax_error err = {0};
-    if (svc_filter_resolve(svc, &filter, &sf, problems, &err) != 0) {
-        cli_problems_print(stderr, "stdtax export", problems);
-        if (json_array_size(problems) == 0)
-            cli_error(&err);
-        json_decref(problems);
+    json_t *first;
+    int rc = page_get(svc, &filter, NULL, &first);
+    if (rc != 0) {
         svc_close(svc);
-        return CLI_USAGE;
+        return rc == STDTAX_EINVAL ? CLI_USAGE : CLI_FAIL;
     }
-    json_decref(problems);
     FILE *out = out_path && strcmp(out_path, "-") != 0 ? fopen(out_path, "wb") : stdout;
     const char *out_name = out == stdout ? "<stdout>" : out_path;
     if (!out) {
         perror(out_path);
+        json_decref(first);
         svc_close(svc);
         return CLI_FAIL;
     }
     long n = -1;
-    if (fmt == FMT_CSV && prop_csv_header(out) != 0)
+    if (fmt == FMT_CSV && prop_csv_header(out) != 0) {
         fprintf(stderr, "stdtax export: %s: write error\n", out_name);
-    else
-        n = export_all(svc, &filter, fmt, out, out_name);
+        json_decref(first);
+    } else {
+        n = export_all(svc, &filter, first, fmt, out, out_name);
+    }
     int status = n < 0 ? CLI_FAIL : CLI_OK;
     if (out != stdout ? fclose(out) != 0 : fflush(out) != 0) {
         fprintf(stderr, "stdtax export: %s: write error\n", out_name);

@@ -21,12 +21,14 @@
 #define KEY_PREFIX "import:sha256:"
 #define KEY_SIZE (sizeof KEY_PREFIX + 64)
 
-enum format { FMT_NONE, FMT_JSONL, FMT_CSV };
+/* JSON: one document, a proposal object or an array of them (what the daemon's batch
+ * endpoint takes); JSONL: one object per line. */
+enum format { FMT_NONE, FMT_JSONL, FMT_JSON, FMT_CSV };
 
 static const struct {
     const char *name;
     enum format fmt;
-} formats[] = {{"jsonl", FMT_JSONL}, {"ndjson", FMT_JSONL}, {"json", FMT_JSONL},
+} formats[] = {{"jsonl", FMT_JSONL}, {"ndjson", FMT_JSONL}, {"json", FMT_JSON},
                {"csv", FMT_CSV}};
 
 static enum format format_parse(const char *name)
@@ -37,9 +39,16 @@ static enum format format_parse(const char *name)
     return FMT_NONE;
 }
 
+/* Where a submission is in the file: a line (JSONL, CSV), or an item of a JSON
+ * document (index -1: the document is the submission). */
+struct where {
+    unsigned long line;
+    long index;
+};
+
 /* A valid line waiting for the second pass. */
 struct entry {
-    unsigned long line;
+    struct where at;
     json_t *submission;
     char key[KEY_SIZE];
 };
@@ -72,13 +81,24 @@ static int entry_key(const json_t *submission, char key[KEY_SIZE])
     return 0;
 }
 
-static void line_problem(const struct import *im, unsigned long line, const char *ptr,
+/* FILE:LINE: /pointer: detail, or for a JSON document FILE: /index/pointer: detail. */
+static void line_problem(const struct import *im, struct where at, const char *ptr,
                          const char *detail)
 {
-    if (ptr && ptr[0])
-        fprintf(stderr, "%s:%lu: %s: %s\n", im->path, line, ptr, detail);
+    char prefix[32] = "";
+    if (!ptr)
+        ptr = "";
+    if (at.line > 0) {
+        fprintf(stderr, "%s:%lu: ", im->path, at.line);
+    } else {
+        fprintf(stderr, "%s: ", im->path);
+        if (at.index >= 0)
+            snprintf(prefix, sizeof prefix, "/%ld", at.index);
+    }
+    if (prefix[0] || ptr[0])
+        fprintf(stderr, "%s%s: %s\n", prefix, ptr, detail ? detail : "");
     else
-        fprintf(stderr, "%s:%lu: %s\n", im->path, line, detail);
+        fprintf(stderr, "%s\n", detail ? detail : "");
 }
 
 /* Appends the problems of `more` whose pointer `problems` does not name yet: the CSV
@@ -104,7 +124,7 @@ static void problems_merge(json_t *problems, const json_t *more)
 
 /* First pass for one line: checks the submission (steals it) with the problems the
  * reader already found, then keeps it or reports it. */
-static int entry_add(struct import *im, unsigned long line, json_t *submission,
+static int entry_add(struct import *im, struct where at, json_t *submission,
                      json_t *problems)
 {
     im->read++;
@@ -133,7 +153,7 @@ static int entry_add(struct import *im, unsigned long line, json_t *submission,
         json_t *p;
         json_array_foreach(problems, i, p)
         {
-            line_problem(im, line, json_string_value(json_object_get(p, "pointer")),
+            line_problem(im, at, json_string_value(json_object_get(p, "pointer")),
                          json_string_value(json_object_get(p, "detail")));
         }
         json_decref(submission);
@@ -151,7 +171,7 @@ static int entry_add(struct import *im, unsigned long line, json_t *submission,
         im->cap = cap;
     }
     struct entry *e = &im->v[im->n];
-    e->line = line;
+    e->at = at;
     e->submission = submission;
     if (entry_key(submission, e->key) != 0) {
         json_decref(submission);
@@ -198,7 +218,8 @@ static int read_jsonl(struct import *im, FILE *in)
                 sub = NULL;
             }
         }
-        rc = entry_add(im, lineno, sub, problems);
+        struct where at = {lineno, -1};
+        rc = entry_add(im, at, sub, problems);
         json_decref(problems);
     }
     if (rc == 0 && ferror(in)) {
@@ -206,6 +227,42 @@ static int read_jsonl(struct import *im, FILE *in)
         rc = -1;
     }
     free(buf);
+    return rc;
+}
+
+static int read_json(struct import *im, FILE *in)
+{
+    json_error_t je;
+    json_t *doc = json_loadf(in, JSON_REJECT_DUPLICATES, &je);
+    if (!doc) {
+        fprintf(stderr, "%s:%d: not JSON: %s\n", im->path, je.line, je.text);
+        return 1;
+    }
+    int rc = 0;
+    if (json_is_object(doc)) {
+        json_t *problems = json_array();
+        rc = entry_add(im, (struct where){0, -1}, json_incref(doc), problems);
+        json_decref(problems);
+    } else if (json_is_array(doc)) {
+        size_t i;
+        json_t *item;
+        json_array_foreach(doc, i, item)
+        {
+            json_t *problems = json_array();
+            json_t *sub = json_is_object(item) ? json_incref(item) : NULL;
+            if (!sub)
+                stdtax_problem_add(problems, "", "an item must be a JSON object");
+            rc = entry_add(im, (struct where){0, (long)i}, sub, problems);
+            json_decref(problems);
+            if (rc != 0)
+                break;
+        }
+    } else {
+        fprintf(stderr, "%s: a JSON file must hold a proposal object or an array of them\n",
+                im->path);
+        rc = 1;
+    }
+    json_decref(doc);
     return rc;
 }
 
@@ -265,7 +322,7 @@ static int read_csv(struct import *im, FILE *in)
         json_t *sub = NULL;
         if (prop_csv_row_to_submission(&header.row, &row, &sub, problems) ==
                 STDTAX_ENOMEM ||
-            entry_add(im, row.line, sub, problems) != 0)
+            entry_add(im, (struct where){row.line, -1}, sub, problems) != 0)
             rc = -1;
         json_decref(problems);
     }
@@ -308,13 +365,13 @@ static size_t submit_all(struct import *im, size_t *imported, size_t *duplicates
             json_t *p;
             json_array_foreach(problems, k, p)
             {
-                line_problem(im, e->line, json_string_value(json_object_get(p, "pointer")),
+                line_problem(im, e->at, json_string_value(json_object_get(p, "pointer")),
                              json_string_value(json_object_get(p, "detail")));
             }
             if (json_array_size(problems) == 0)
-                line_problem(im, e->line, err.field, err.text);
+                line_problem(im, e->at, err.field, err.text);
             if (rc != STDTAX_EINVAL && rc != STDTAX_ECONFLICT && rc != STDTAX_ELATE) {
-                fprintf(stderr, "%s: import stopped at line %lu\n", im->path, e->line);
+                fprintf(stderr, "%s: import stopped there\n", im->path);
                 failed += im->n - i - 1;
                 json_decref(problems);
                 break;
@@ -327,7 +384,7 @@ static size_t submit_all(struct import *im, size_t *imported, size_t *duplicates
 }
 
 static const char usage_text[] =
-    "usage: stdtax import [--format jsonl|csv] [--skip-invalid] [--as-secretariat]\n"
+    "usage: stdtax import [--format jsonl|json|csv] [--skip-invalid] [--as-secretariat]\n"
     "                     [--data-dir D] [--taxonomy F] [--model F|--no-model] FILE|-\n";
 
 int cmd_import(int argc, char **argv)
@@ -348,7 +405,7 @@ int cmd_import(int argc, char **argv)
         switch (c) {
         case 'f':
             if ((fmt = format_parse(optarg)) == FMT_NONE) {
-                fprintf(stderr, "stdtax import: unknown format \"%s\" (jsonl or csv)\n",
+                fprintf(stderr, "stdtax import: unknown format \"%s\" (jsonl, json or csv)\n",
                         optarg);
                 return CLI_USAGE;
             }
@@ -396,7 +453,9 @@ int cmd_import(int argc, char **argv)
             fclose(in);
         return CLI_FAIL;
     }
-    int rc = fmt == FMT_CSV ? read_csv(&im, in) : read_jsonl(&im, in);
+    int rc = fmt == FMT_CSV    ? read_csv(&im, in)
+             : fmt == FMT_JSON ? read_json(&im, in)
+                               : read_jsonl(&im, in);
     if (!is_stdin)
         fclose(in);
     int status = CLI_OK;

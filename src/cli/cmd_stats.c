@@ -86,8 +86,10 @@ static void section_print(const char *title, const json_t *items, const char *co
     {
         char count[24], share[16];
         count_cells(it, count, share);
-        const char *cells[] = {zh(it), json_string_value(json_object_get(it, code_key)),
-                               count, share};
+        const char *code = json_string_value(json_object_get(it, code_key));
+        /* Calls have no labels: their id stands in the first column. */
+        const char *label = zh(it)[0] ? zh(it) : code;
+        const char *cells[] = {label, code, count, share};
         row_add(table, cells, with_share ? 4 : 3);
         json_array_foreach(json_object_get(it, "subcategories"), j, sub)
         {

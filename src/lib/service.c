@@ -306,6 +306,46 @@ static json_t *submission_classify_input(const json_t *submission)
     return in;
 }
 
+/* What a submission must pass before it is classified and stored: the form's
+ * validation, then the deadline of its track. */
+static int submission_check(struct svc_engine *e, const json_t *submission,
+                            const struct svc_caller *caller, time_t now, bool *late,
+                            json_t *problems, struct stdtax_error *err)
+{
+    *late = false;
+    if (!json_is_object(submission))
+        return stdtax_error_set(err, STDTAX_EINVAL, "", "the body must be a JSON object");
+    int rc = prop_submission_validate(submission, &e->rules, problems);
+    if (rc != 0)
+        return stdtax_error_set(err, rc, "", "the proposal is not valid");
+    const char *call = json_string_value(json_object_get(submission, "call"));
+    const char *track = json_string_value(json_object_get(submission, "track"));
+    rc = prop_deadline_check(&e->rules, call, track, now, caller && caller->admin, late);
+    if (rc == STDTAX_ELATE) {
+        const struct tax_track *t = tax_track_find(e->tax, track);
+        return stdtax_error_set(err, rc, "/track",
+                                "the %s track of call %s closed at %s; only the "
+                                "secretariat can still accept this proposal",
+                                track, call, t ? t->deadline : "its deadline");
+    }
+    if (rc != 0)
+        return stdtax_error_set(err, rc, "/call", "unknown call or track");
+    return 0;
+}
+
+int svc_proposal_check(struct svc *svc, const json_t *submission,
+                       const struct svc_caller *caller, time_t now, bool *late,
+                       json_t *problems, struct stdtax_error *err)
+{
+    bool is_late;
+    struct svc_engine *e = engine_acquire(svc);
+    int rc = submission_check(e, submission, caller, now, &is_late, problems, err);
+    engine_release(svc, e);
+    if (late)
+        *late = rc == 0 && is_late;
+    return rc;
+}
+
 int svc_proposal_submit(struct svc *svc, const json_t *submission,
                         const struct svc_caller *caller, const char *idem_key,
                         time_t now, json_t **record, bool *created, json_t *problems,
@@ -313,31 +353,12 @@ int svc_proposal_submit(struct svc *svc, const json_t *submission,
 {
     *record = NULL;
     *created = false;
-    if (!json_is_object(submission))
-        return stdtax_error_set(err, STDTAX_EINVAL, "", "the body must be a JSON object");
     struct svc_engine *e = engine_acquire(svc);
     json_t *input = NULL, *classification = NULL, *rec = NULL;
     bool late = false;
-    int rc = prop_submission_validate(submission, &e->rules, problems);
-    if (rc != 0) {
-        stdtax_error_set(err, rc, "", "the proposal is not valid");
+    int rc = submission_check(e, submission, caller, now, &late, problems, err);
+    if (rc != 0)
         goto out;
-    }
-    const char *call = json_string_value(json_object_get(submission, "call"));
-    const char *track = json_string_value(json_object_get(submission, "track"));
-    rc = prop_deadline_check(&e->rules, call, track, now, caller && caller->admin, &late);
-    if (rc == STDTAX_ELATE) {
-        const struct tax_track *t = tax_track_find(e->tax, track);
-        stdtax_error_set(err, rc, "/track",
-                         "the %s track of call %s closed at %s; only the secretariat "
-                         "can still accept this proposal",
-                         track, call, t ? t->deadline : "its deadline");
-        goto out;
-    }
-    if (rc != 0) {
-        stdtax_error_set(err, rc, "/call", "unknown call or track");
-        goto out;
-    }
     input = submission_classify_input(submission);
     if (!input) {
         rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
