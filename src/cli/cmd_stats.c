@@ -93,10 +93,10 @@ static void section_print(const char *title, const json_t *items, const char *co
         row_add(table, cells, with_share ? 4 : 3);
         json_array_foreach(json_object_get(it, "subcategories"), j, sub)
         {
-            char label[256];
-            snprintf(label, sizeof label, "  %s", zh(sub));
+            char indented[256];
+            snprintf(indented, sizeof indented, "  %s", zh(sub));
             count_cells(sub, count, share);
-            const char *sc[] = {label, json_string_value(json_object_get(sub, "code")),
+            const char *sc[] = {indented, json_string_value(json_object_get(sub, "code")),
                                 count, share};
             row_add(table, sc, with_share ? 4 : 3);
         }
