@@ -175,7 +175,8 @@ static void coverage_print(const json_t *cov)
 
 static void json_print(const json_t *o)
 {
-    char *s = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+    /* The daemon's precision, so both give the same numbers. */
+    char *s = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
     puts(s ? s : "null");
     free(s);
 }
