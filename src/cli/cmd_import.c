@@ -18,6 +18,7 @@
 #include "stdtax/sha256.h"
 
 #define LINE_MAX_BYTES (1u << 20)
+#define BATCH 256 /* submissions per write transaction */
 #define KEY_PREFIX "import:sha256:"
 #define KEY_SIZE (sizeof KEY_PREFIX + 64)
 
@@ -345,40 +346,48 @@ static void entries_free(struct import *im)
     free(im->v);
 }
 
-/* Second pass: one submission per valid line.  Returns the number of lines that
- * failed; a failure of the store as a whole stops the import. */
+/* Second pass: the valid lines, BATCH to a durable transaction (a crash loses at most
+ * the batch being written; running the import again adds only what is missing).
+ * Returns the number of lines that failed; a failure of the store as a whole stops the
+ * import. */
 static size_t submit_all(struct import *im, size_t *imported, size_t *duplicates)
 {
+    struct svc_submit_item items[BATCH];
     size_t failed = 0;
-    for (size_t i = 0; i < im->n; i++) {
-        struct entry *e = &im->v[i];
-        json_t *problems = json_array(), *record = NULL;
+    for (size_t first = 0; first < im->n; first += BATCH) {
+        size_t n = im->n - first < BATCH ? im->n - first : BATCH;
+        for (size_t j = 0; j < n; j++)
+            items[j] = (struct svc_submit_item){.submission = im->v[first + j].submission,
+                                                .idem_key = im->v[first + j].key,
+                                                .problems = json_array()};
         struct stdtax_error err = {0};
-        bool created = false;
-        int rc = svc_proposal_submit(im->svc, e->submission, &im->caller, e->key, im->now,
-                                     &record, &created, problems, &err);
-        if (rc == 0) {
-            ++*(created ? imported : duplicates);
-        } else {
-            failed++;
-            size_t k;
-            json_t *p;
-            json_array_foreach(problems, k, p)
-            {
-                line_problem(im, e->at, json_string_value(json_object_get(p, "pointer")),
-                             json_string_value(json_object_get(p, "detail")));
+        int rc = svc_proposal_submit_batch(im->svc, items, n, &im->caller, im->now, &err);
+        for (size_t j = 0; j < n; j++) {
+            struct svc_submit_item *it = &items[j];
+            if (it->rc == 0) {
+                ++*(it->created ? imported : duplicates);
+            } else if (rc == 0) {
+                failed++;
+                size_t k;
+                json_t *p;
+                json_array_foreach(it->problems, k, p)
+                {
+                    line_problem(im, im->v[first + j].at,
+                                 json_string_value(json_object_get(p, "pointer")),
+                                 json_string_value(json_object_get(p, "detail")));
+                }
+                if (json_array_size(it->problems) == 0)
+                    line_problem(im, im->v[first + j].at, it->err.field, it->err.text);
             }
-            if (json_array_size(problems) == 0)
-                line_problem(im, e->at, err.field, err.text);
-            if (rc != STDTAX_EINVAL && rc != STDTAX_ECONFLICT && rc != STDTAX_ELATE) {
-                fprintf(stderr, "%s: import stopped there\n", im->path);
-                failed += im->n - i - 1;
-                json_decref(problems);
-                break;
-            }
+            json_decref(it->record);
+            json_decref(it->problems);
         }
-        json_decref(record);
-        json_decref(problems);
+        if (rc != 0) {
+            cli_error(&err);
+            fprintf(stderr, "%s: import stopped; %zu lines were stored before\n", im->path,
+                    *imported);
+            return failed + (im->n - first);
+        }
     }
     return failed;
 }
