@@ -88,7 +88,11 @@ void cli_problems_print(FILE *to, const char *prefix, const json_t *problems)
     {
         const char *ptr = json_string_value(json_object_get(p, "pointer"));
         const char *detail = json_string_value(json_object_get(p, "detail"));
-        if (ptr && ptr[0])
+        /* The service names a bad filter as the daemon's query parameter; here it
+         * was an option. */
+        if (ptr && strncmp(ptr, "/query/", 7) == 0)
+            fprintf(to, "%s: --%s: %s\n", prefix, ptr + 7, detail ? detail : "");
+        else if (ptr && ptr[0])
             fprintf(to, "%s: %s: %s\n", prefix, ptr, detail ? detail : "");
         else
             fprintf(to, "%s: %s\n", prefix, detail ? detail : "");

@@ -213,12 +213,21 @@ static int run(int argc, char **argv, bool coverage)
         }
         fprintf(stderr,
                 "usage: stdtax %s %s[--json] [--data-dir D] [--call C] [--track T] "
-                "[--status S] [--category X] [--topic T]\n",
+                "[--status S]\n",
                 name, coverage ? "[--min N] " : "");
         return CLI_USAGE;
     }
     if (optind != argc) {
         fprintf(stderr, "stdtax %s: unexpected argument \"%s\"\n", name, argv[optind]);
+        return CLI_USAGE;
+    }
+    if (filter.category || filter.topic) {
+        /* The counts are kept per call, track and status only (doc/store.md): the
+         * service would ignore these, which would mislead. */
+        fprintf(stderr,
+                "stdtax %s: --category and --topic filter only export; counts are "
+                "per call, track and status\n",
+                name);
         return CLI_USAGE;
     }
     struct svc *svc;

@@ -30,8 +30,9 @@ static const struct {
      "[--taxonomy F] [--model F|--no-model] FILE|-"},
     {"export", cmd_export,
      "export [--format csv|jsonl] [-o FILE] [--data-dir D] [FILTERS]"},
-    {"stats", cmd_stats, "stats [--json] [--data-dir D] [FILTERS]"},
-    {"coverage", cmd_coverage, "coverage [--min N] [--json] [--data-dir D] [FILTERS]"},
+    {"stats", cmd_stats, "stats [--json] [--data-dir D] [--call C] [--track T] [--status S]"},
+    {"coverage", cmd_coverage,
+     "coverage [--min N] [--json] [--data-dir D] [--call C] [--track T] [--status S]"},
     {"check", cmd_check, "check [--repair] [--json] [--data-dir D]"},
 };
 

@@ -268,6 +268,7 @@ class Figures(Base):
             self.assertEqual(cat["count"], gn.get(cat["code"], 0))
         r = self.ok(self.cli("stats", "--track", "bogus"), 2)
         self.assertIn("track", r.stderr)
+        self.ok(self.cli("stats", "--category", "infra"), 2)
 
     def test_coverage(self):
         cov = json.loads(self.ok(self.cli("coverage", "--min", "2", "--json")).stdout)
