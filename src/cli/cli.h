@@ -61,13 +61,17 @@ enum {
     {"data-dir", required_argument, NULL, CLI_OPT_DATA_DIR},                             \
         {"taxonomy", required_argument, NULL, CLI_OPT_TAXONOMY},                         \
         {"model", required_argument, NULL, CLI_OPT_MODEL},                               \
-        {"no-model", no_argument, NULL, CLI_OPT_NO_MODEL}
+    {                                                                                    \
+        "no-model", no_argument, NULL, CLI_OPT_NO_MODEL                                  \
+    }
 #define CLI_FILTER_LONG_OPTIONS                                                          \
     {"call", required_argument, NULL, CLI_OPT_CALL},                                     \
         {"track", required_argument, NULL, CLI_OPT_TRACK},                               \
         {"status", required_argument, NULL, CLI_OPT_STATUS},                             \
         {"category", required_argument, NULL, CLI_OPT_CATEGORY},                         \
-        {"topic", required_argument, NULL, CLI_OPT_TOPIC}
+    {                                                                                    \
+        "topic", required_argument, NULL, CLI_OPT_TOPIC                                  \
+    }
 
 struct cli_svc {
     const char *data_dir;

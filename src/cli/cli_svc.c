@@ -70,8 +70,9 @@ int cli_svc_open(const struct cli_svc *s, bool read_only, struct svc **out)
     if (rc != 0) {
         cli_problems_print(stderr, s->taxonomy, problems);
         if (rc == STDTAX_ENOTFOUND && read_only)
-            fprintf(stderr, "stdtax: no store in %s (import proposals first, or give "
-                            "--data-dir)\n",
+            fprintf(stderr,
+                    "stdtax: no store in %s (import proposals first, or give "
+                    "--data-dir)\n",
                     s->data_dir);
         else
             cli_error(&err);

@@ -87,7 +87,8 @@ static const char usage_text[] =
 
 int cmd_export(int argc, char **argv)
 {
-    static const struct option opts[] = {CLI_SVC_LONG_OPTIONS, CLI_FILTER_LONG_OPTIONS,
+    static const struct option opts[] = {CLI_SVC_LONG_OPTIONS,
+                                         CLI_FILTER_LONG_OPTIONS,
                                          {"format", required_argument, NULL, 'f'},
                                          {"output", required_argument, NULL, 'o'},
                                          {NULL, 0, NULL, 0}};

@@ -29,8 +29,8 @@ enum format { FMT_NONE, FMT_JSONL, FMT_JSON, FMT_CSV };
 static const struct {
     const char *name;
     enum format fmt;
-} formats[] = {{"jsonl", FMT_JSONL}, {"ndjson", FMT_JSONL}, {"json", FMT_JSON},
-               {"csv", FMT_CSV}};
+} formats[] = {
+    {"jsonl", FMT_JSONL}, {"ndjson", FMT_JSONL}, {"json", FMT_JSON}, {"csv", FMT_CSV}};
 
 static enum format format_parse(const char *name)
 {
@@ -259,7 +259,8 @@ static int read_json(struct import *im, FILE *in)
                 break;
         }
     } else {
-        fprintf(stderr, "%s: a JSON file must hold a proposal object or an array of them\n",
+        fprintf(stderr,
+                "%s: a JSON file must hold a proposal object or an array of them\n",
                 im->path);
         rc = 1;
     }
@@ -330,8 +331,8 @@ static int read_csv(struct import *im, FILE *in)
     if (got < 0) {
         /* A broken quote leaves the rest unreadable: nothing is imported, even with
          * --skip-invalid, since the lines after it cannot be told apart. */
-        fprintf(stderr, "%s:%s: %s\n", im->path, err.field + (strncmp(err.field, "line ", 5) == 0 ? 5 : 0),
-                err.text);
+        fprintf(stderr, "%s:%s: %s\n", im->path,
+                err.field + (strncmp(err.field, "line ", 5) == 0 ? 5 : 0), err.text);
         rc = 1;
     }
     header_free(&header);
@@ -384,8 +385,8 @@ static size_t submit_all(struct import *im, size_t *imported, size_t *duplicates
         }
         if (rc != 0) {
             cli_error(&err);
-            fprintf(stderr, "%s: import stopped; %zu lines were stored before\n", im->path,
-                    *imported);
+            fprintf(stderr, "%s: import stopped; %zu lines were stored before\n",
+                    im->path, *imported);
             return failed + (im->n - first);
         }
     }
@@ -414,7 +415,8 @@ int cmd_import(int argc, char **argv)
         switch (c) {
         case 'f':
             if ((fmt = format_parse(optarg)) == FMT_NONE) {
-                fprintf(stderr, "stdtax import: unknown format \"%s\" (jsonl, json or csv)\n",
+                fprintf(stderr,
+                        "stdtax import: unknown format \"%s\" (jsonl, json or csv)\n",
                         optarg);
                 return CLI_USAGE;
             }
@@ -452,11 +454,11 @@ int cmd_import(int argc, char **argv)
         perror(path);
         return CLI_FAIL;
     }
-    struct import im = {.path = is_stdin ? "<stdin>" : path,
-                        .caller = {.name = admin ? "stdtax import (secretariat)"
-                                                 : "stdtax import",
-                                   .admin = admin},
-                        .now = time(NULL)};
+    struct import im = {
+        .path = is_stdin ? "<stdin>" : path,
+        .caller = {.name = admin ? "stdtax import (secretariat)" : "stdtax import",
+                   .admin = admin},
+        .now = time(NULL)};
     if (cli_svc_open(&cs, false, &im.svc) != 0) {
         if (!is_stdin)
             fclose(in);
@@ -469,7 +471,8 @@ int cmd_import(int argc, char **argv)
         fclose(in);
     int status = CLI_OK;
     if (rc < 0) {
-        fprintf(stderr, "stdtax import: %s: out of memory or read error; nothing imported\n",
+        fprintf(stderr,
+                "stdtax import: %s: out of memory or read error; nothing imported\n",
                 im.path);
         status = CLI_FAIL;
     } else if (rc > 0) {

@@ -43,8 +43,8 @@ static void table_print(const json_t *table, const bool *right)
             if (j >= TABLE_COLS_MAX)
                 break;
             bool last = j + 1 == n;
-            cli_cell_print(stdout, json_string_value(cell), last && !right[j] ? 0 : width[j],
-                           right[j]);
+            cli_cell_print(stdout, json_string_value(cell),
+                           last && !right[j] ? 0 : width[j], right[j]);
             if (!last)
                 fputs("  ", stdout);
         }
@@ -54,7 +54,8 @@ static void table_print(const json_t *table, const bool *right)
 
 static const char *zh(const json_t *o)
 {
-    const char *s = json_string_value(json_object_get(json_object_get(o, "labels"), "zh"));
+    const char *s =
+        json_string_value(json_object_get(json_object_get(o, "labels"), "zh"));
     if (!s)
         s = json_string_value(json_object_get(o, "label"));
     return s ? s : "";
@@ -157,7 +158,7 @@ static void coverage_print(const json_t *cov)
     {
         const char *kind = json_string_value(json_object_get(g, "kind"));
         bool topic = kind && strcmp(kind, "topic") == 0;
-        const char *what = topic                                           ? "立项重点 ★"
+        const char *what = topic ? "立项重点 ★"
                            : json_is_string(json_object_get(g, "parent")) ? "子类"
                                                                           : "分类";
         char count[24], missing[24];
@@ -184,7 +185,8 @@ static void json_print(const json_t *o)
 /* Both commands: options, open read-only, one service call, print. */
 static int run(int argc, char **argv, bool coverage)
 {
-    static const struct option opts[] = {CLI_SVC_LONG_OPTIONS, CLI_FILTER_LONG_OPTIONS,
+    static const struct option opts[] = {CLI_SVC_LONG_OPTIONS,
+                                         CLI_FILTER_LONG_OPTIONS,
                                          {"json", no_argument, NULL, 'j'},
                                          {"min", required_argument, NULL, 'm'},
                                          {NULL, 0, NULL, 0}};
@@ -209,7 +211,8 @@ static int run(int argc, char **argv, bool coverage)
                 min = v;
                 continue;
             }
-            fprintf(stderr, "stdtax coverage: --min needs a whole number 0..1000000000\n");
+            fprintf(stderr,
+                    "stdtax coverage: --min needs a whole number 0..1000000000\n");
         }
         fprintf(stderr,
                 "usage: stdtax %s %s[--json] [--data-dir D] [--call C] [--track T] "

@@ -30,7 +30,8 @@ static const struct {
      "[--taxonomy F] [--model F|--no-model] FILE|-"},
     {"export", cmd_export,
      "export [--format csv|jsonl] [-o FILE] [--data-dir D] [FILTERS]"},
-    {"stats", cmd_stats, "stats [--json] [--data-dir D] [--call C] [--track T] [--status S]"},
+    {"stats", cmd_stats,
+     "stats [--json] [--data-dir D] [--call C] [--track T] [--status S]"},
     {"coverage", cmd_coverage,
      "coverage [--min N] [--json] [--data-dir D] [--call C] [--track T] [--status S]"},
     {"check", cmd_check, "check [--repair] [--json] [--data-dir D]"},
@@ -43,11 +44,12 @@ static void usage(FILE *to)
     fprintf(to, "usage:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(to, "  stdtax %s\n", commands[i].usage);
-    fprintf(to, "FILTERS: [--call C] [--track local|group] [--status S] [--category X] "
-                "[--topic T]\n"
-                "global options before the command: --data-dir D, --taxonomy F, --model F, "
-                "--no-model\n"
-                "see doc/cli.md\n");
+    fprintf(to,
+            "FILTERS: [--call C] [--track local|group] [--status S] [--category X] "
+            "[--topic T]\n"
+            "global options before the command: --data-dir D, --taxonomy F, --model F, "
+            "--no-model\n"
+            "see doc/cli.md\n");
 }
 
 /* Run from the build tree: the binary lives under STDTAX_BUILDDIR. */

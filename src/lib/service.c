@@ -378,8 +378,8 @@ static int submission_prepare(struct svc_engine *e, const json_t *submission,
 
 /* After the store's put: the answer of one submission.  Steals rec. */
 static int submission_stored(struct svc *svc, int put_rc, const char *idem_key,
-                             const char *id, int was_created, json_t *rec, json_t **record,
-                             bool *created, struct stdtax_error *err)
+                             const char *id, int was_created, json_t *rec,
+                             json_t **record, bool *created, struct stdtax_error *err)
 {
     if (put_rc == STDTAX_ECONFLICT && idem_key)
         put_rc = stdtax_error_set(err, put_rc, "/Idempotency-Key",
@@ -400,8 +400,8 @@ static int submission_stored(struct svc *svc, int put_rc, const char *idem_key,
 }
 
 int svc_proposal_submit(struct svc *svc, const json_t *submission,
-                        const struct svc_caller *caller, const char *idem_key,
-                        time_t now, json_t **record, bool *created, json_t *problems,
+                        const struct svc_caller *caller, const char *idem_key, time_t now,
+                        json_t **record, bool *created, json_t *problems,
                         struct stdtax_error *err)
 {
     *record = NULL;
@@ -464,9 +464,9 @@ int svc_proposal_submit_batch(struct svc *svc, struct svc_submit_item *items, si
         }
         if (puts[j].rc != 0)
             it->err = puts[j].err;
-        it->rc = submission_stored(svc, puts[j].rc, it->idem_key, puts[j].id,
-                                   puts[j].created, puts[j].record, &it->record,
-                                   &it->created, &it->err);
+        it->rc =
+            submission_stored(svc, puts[j].rc, it->idem_key, puts[j].id, puts[j].created,
+                              puts[j].record, &it->record, &it->created, &it->err);
     }
     free(puts);
     free(hashes);

@@ -69,9 +69,9 @@ Test(service_import, check_valid_stores_nothing)
     json_t *sub = load(LOCAL), *problems = json_array();
     struct stdtax_error err = {0};
     bool late = true;
-    cr_assert_eq(svc_proposal_check(svc, sub, &importer, BEFORE_DEADLINES, &late,
-                                    problems, &err),
-                 0, "%s", err.text);
+    cr_assert_eq(
+        svc_proposal_check(svc, sub, &importer, BEFORE_DEADLINES, &late, problems, &err),
+        0, "%s", err.text);
     cr_expect_not(late);
     cr_expect_eq(json_array_size(problems), 0);
     cr_expect_eq(total(), 0);
@@ -85,9 +85,9 @@ Test(service_import, check_reports_every_problem)
     json_object_del(sub, "title");
     json_object_set_new(json_object_get(sub, "contact"), "email", json_string("x@"));
     struct stdtax_error err = {0};
-    cr_assert_eq(svc_proposal_check(svc, sub, &importer, BEFORE_DEADLINES, NULL, problems,
-                                    &err),
-                 STDTAX_EINVAL);
+    cr_assert_eq(
+        svc_proposal_check(svc, sub, &importer, BEFORE_DEADLINES, NULL, problems, &err),
+        STDTAX_EINVAL);
     cr_expect_eq(json_array_size(problems), 2);
     json_decref(sub);
     json_decref(problems);
@@ -98,9 +98,9 @@ Test(service_import, check_late)
     json_t *sub = load(LOCAL), *problems = json_array();
     struct stdtax_error err = {0};
     bool late = false;
-    cr_assert_eq(svc_proposal_check(svc, sub, &importer, AFTER_DEADLINES, &late, problems,
-                                    &err),
-                 STDTAX_ELATE);
+    cr_assert_eq(
+        svc_proposal_check(svc, sub, &importer, AFTER_DEADLINES, &late, problems, &err),
+        STDTAX_ELATE);
     cr_expect_str_eq(err.field, "/track");
     cr_assert_eq(svc_proposal_check(svc, sub, &secretariat, AFTER_DEADLINES, &late,
                                     problems, &err),
@@ -122,9 +122,9 @@ Test(service_import, batch_items_each_their_own_result)
         {.submission = a, .idem_key = "import-test-a", .problems = json_array()},
     };
     struct stdtax_error err = {0};
-    cr_assert_eq(svc_proposal_submit_batch(svc, items, 3, &importer, BEFORE_DEADLINES,
-                                           &err),
-                 0, "%s", err.text);
+    cr_assert_eq(
+        svc_proposal_submit_batch(svc, items, 3, &importer, BEFORE_DEADLINES, &err), 0,
+        "%s", err.text);
     cr_expect_eq(items[0].rc, 0, "%s", items[0].err.text);
     cr_expect(items[0].created);
     cr_expect_eq(items[1].rc, STDTAX_EINVAL);
@@ -138,8 +138,8 @@ Test(service_import, batch_items_each_their_own_result)
     cr_expect_str_eq(id0, id2);
     cr_expect_str_eq(json_string_value(json_object_get(items[0].record, "status")),
                      "submitted");
-    cr_expect(json_is_string(json_object_get(
-        json_object_get(items[0].record, "classification"), "category")));
+    cr_expect(json_is_string(
+        json_object_get(json_object_get(items[0].record, "classification"), "category")));
     cr_expect_eq(total(), 1);
 
     /* The same key with another submission: a conflict for that item only. */
@@ -148,9 +148,8 @@ Test(service_import, batch_items_each_their_own_result)
         {.submission = c, .idem_key = "import-test-a", .problems = json_array()},
         {.submission = c, .idem_key = "import-test-c", .problems = json_array()},
     };
-    cr_assert_eq(svc_proposal_submit_batch(svc, again, 2, &importer, BEFORE_DEADLINES,
-                                           &err),
-                 0);
+    cr_assert_eq(
+        svc_proposal_submit_batch(svc, again, 2, &importer, BEFORE_DEADLINES, &err), 0);
     cr_expect_eq(again[0].rc, STDTAX_ECONFLICT);
     cr_expect_eq(again[1].rc, 0);
     cr_expect(again[1].created);
