@@ -28,7 +28,7 @@ else
 fi
 n=$((n + 1))
 if [ -n "$commands" ]; then
-    echo "ok $n - $(echo $commands | wc -w) commands in src/cli/stdtax.c"
+    echo "ok $n - $(printf '%s\n' "$commands" | wc -l) commands in src/cli/stdtax.c"
 else
     echo "not ok $n - no command found in src/cli/stdtax.c"
 fi

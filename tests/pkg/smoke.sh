@@ -9,6 +9,8 @@
 # Used by the autopkgtest (debian/tests/smoke) and tests/pkg/ci-package.sh.
 # Prints TAP-like lines; exits 1 at the first failure.
 set -eu
+# ok() only prints, so `test && ok ... || not_ok ...` is an if-then-else here.
+# shellcheck disable=SC2015
 
 base=${1:?usage: smoke.sh BASE_URL TOKEN}
 token=${2:?usage: smoke.sh BASE_URL TOKEN}
@@ -95,6 +97,7 @@ req GET "$loc"
 stats "$tmp/stats-after"
 before=$(count "$tmp/stats-before" "$cat")
 after=$(count "$tmp/stats-after" "$cat")
+# shellcheck disable=SC2086 # split "TOTAL N" into $1 and $2
 set -- $before
 expect="$(($1 + 1)) $(($2 + 1))"
 [ "$after" = "$expect" ] && ok "GET /v1/stats: total and $cat went from $before to $after" ||
