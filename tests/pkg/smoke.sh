@@ -1,4 +1,6 @@
 #!/bin/sh
+# ok() only prints, so `test && ok ... || not_ok ...` is an if-then-else here.
+# shellcheck disable=SC2015
 # Smoke test of a running stdtaxd over HTTP with curl: health, classify,
 # submit a proposal, read it back, and see the counts follow.
 #
@@ -9,8 +11,6 @@
 # Used by the autopkgtest (debian/tests/smoke) and tests/pkg/ci-package.sh.
 # Prints TAP-like lines; exits 1 at the first failure.
 set -eu
-# ok() only prints, so `test && ok ... || not_ok ...` is an if-then-else here.
-# shellcheck disable=SC2015
 
 base=${1:?usage: smoke.sh BASE_URL TOKEN}
 token=${2:?usage: smoke.sh BASE_URL TOKEN}
