@@ -25,6 +25,8 @@ void clf_params_default(struct clf_params *p)
         .other_baseline = 0.5,
         .min_confidence = 0.0,
         .longest_match = 0, /* measured: slightly worse with this taxonomy's weights */
+        .precedence = 0.5, /* "a term that mostly points at the node" (doc/taxonomy.md) */
+        .plurals = 1,
         .use_keywords = 1,
         .use_model = 1,
     };
@@ -45,6 +47,7 @@ struct clf_engine {
     struct term_ref *terms;
     size_t n_terms;
     const struct tax_node *other;
+    const struct tax_node *prec; /* the precedence category, NULL when none */
 };
 
 void clf_engine_free(struct clf_engine *e)
@@ -78,6 +81,35 @@ static int ascii_alnum(unsigned char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
+/* English evidence is written in the singular; a title says "knowledge graphs" or
+ * "computing centers" as often.  The regular plural of a term's last word is matched as
+ * the same term (so it counts once), unless the node lists that form itself. */
+static int add_plural(struct match_automaton *ac, const struct tax_node *node,
+                      const char *norm, size_t len, uint32_t id)
+{
+    char last = norm[len - 1], before = len > 1 ? norm[len - 2] : ' ';
+    if (last < 'a' || last > 'z' || last == 's' || len + 3 > MATCH_PATTERN_MAX)
+        return 0;
+    char buf[MATCH_PATTERN_MAX];
+    memcpy(buf, norm, len);
+    size_t n = len;
+    if (last == 'x' || last == 'z' || (last == 'h' && (before == 'c' || before == 's'))) {
+        buf[n++] = 'e';
+        buf[n++] = 's';
+    } else if (last == 'y' && !strchr("aeiou", before)) {
+        buf[n - 1] = 'i';
+        buf[n++] = 'e';
+        buf[n++] = 's';
+    } else {
+        buf[n++] = 's';
+    }
+    buf[n] = '\0';
+    for (size_t k = 0; k < node->n_terms; k++)
+        if (strcmp(node->terms[k].norm, buf) == 0)
+            return 0;
+    return match_pattern_add(ac, buf, n, id, MATCH_WORD_BOUNDARY);
+}
+
 int clf_engine_new(const struct tax_taxonomy *tax, const struct model *model,
                    const struct clf_params *params, struct clf_engine **out,
                    struct stdtax_error *err)
@@ -95,6 +127,7 @@ int clf_engine_new(const struct tax_taxonomy *tax, const struct model *model,
     if (!model)
         e->p.use_model = 0;
     e->other = tax_node_find(tax, "other");
+    e->prec = tax_node_find(tax, "industry");
     size_t n = 0;
     for (size_t i = 0; i < tax->n_nodes; i++)
         n += tax->nodes[i].n_terms;
@@ -111,6 +144,8 @@ int clf_engine_new(const struct tax_taxonomy *tax, const struct model *model,
                                  ? MATCH_WORD_BOUNDARY
                                  : 0;
             rc = match_pattern_add(e->ac, norm, len, (uint32_t)e->n_terms, flags);
+            if (rc == 0 && e->p.plurals)
+                rc = add_plural(e->ac, node, norm, len, (uint32_t)e->n_terms);
             e->terms[e->n_terms++] = (struct term_ref){node, &node->terms[k]};
         }
     }
@@ -195,6 +230,7 @@ struct run {
     size_t n_found, cap_found;
     int oom;
     double *K; /* keyword evidence per node (own terms only) */
+    double *T; /* strongest term of the node in a title field */
     double *L; /* model log-probabilities per node */
     double *S; /* combined score per node */
     double *P; /* probability: categories among categories, subcategories within
@@ -334,11 +370,19 @@ static void keyword_sums(struct run *r)
     for (size_t i = 0; i < r->n_seen;) {
         uint32_t term = r->seen[i].term;
         double fw = 0;
-        for (; i < r->n_seen && r->seen[i].term == term; i++)
-            if (e->p.field_weight[r->seen[i].field] > fw)
-                fw = e->p.field_weight[r->seen[i].field];
+        int in_title = 0;
+        for (; i < r->n_seen && r->seen[i].term == term; i++) {
+            const struct hit *h = &r->seen[i];
+            double w = e->p.field_weight[h->field];
+            if (h->field == MODEL_FIELD_TITLE || h->field == MODEL_FIELD_TITLE_EN)
+                in_title = 1;
+            if (w > fw)
+                fw = w;
+        }
         const struct term_ref *t = &e->terms[term];
         r->K[t->node->index] += fw * t->term->weight;
+        if (in_title && t->term->weight > r->T[t->node->index])
+            r->T[t->node->index] = t->term->weight;
     }
 }
 
@@ -351,6 +395,28 @@ static double category_evidence(const struct run *r, const struct tax_node *c)
     if (c == r->e->other)
         k += r->e->p.other_baseline;
     return k;
+}
+
+/* The framework's convention: a standard for an application domain belongs to that
+ * domain even when it names the technology it uses.  When the title carries a strong
+ * term of the precedence category's subcategories, that category ranks above every
+ * technology category (those that come before it in the file). */
+static void apply_precedence(struct run *r)
+{
+    const struct clf_engine *e = r->e;
+    const struct tax_node *c = e->prec;
+    double strongest = r->T[c->index];
+    for (size_t s = 0; s < c->n_children; s++)
+        if (r->T[c->children[s]->index] > strongest)
+            strongest = r->T[c->children[s]->index];
+    if (strongest < e->p.precedence)
+        return;
+    double top = -HUGE_VAL;
+    for (size_t i = 0; i < e->tax->n_roots && e->tax->roots[i] != c; i++)
+        if (r->S[e->tax->roots[i]->index] > top)
+            top = r->S[e->tax->roots[i]->index];
+    if (r->S[c->index] < top + 1.0)
+        r->S[c->index] = top + 1.0;
 }
 
 static void softmax(double *x, const size_t *idx, size_t n, double *out)
@@ -376,13 +442,14 @@ static int run_score(struct run *r, const struct clf_input *in, struct clf_decis
     if (rc != 0)
         return rc;
     size_t nn = tax->n_nodes;
-    r->K = calloc(4 * nn + nn + 1, sizeof *r->K); /* K, L, S, P + index scratch */
+    r->K = calloc(5 * nn + nn + 1, sizeof *r->K); /* K, L, S, P, T + index scratch */
     if (!r->K)
         return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     r->L = r->K + nn;
     r->S = r->L + nn;
     r->P = r->S + nn;
-    size_t *idx = (size_t *)(void *)(r->P + nn);
+    r->T = r->P + nn;
+    size_t *idx = (size_t *)(void *)(r->T + nn);
     _Static_assert(sizeof(size_t) <= sizeof(double), "index scratch fits");
 
     if (p->use_keywords) {
@@ -450,6 +517,8 @@ static int run_score(struct run *r, const struct clf_input *in, struct clf_decis
         r->S[c->index] = p->keyword_weight * k + p->model_weight * r->L[c->index];
         idx[i] = c->index;
     }
+    if (p->precedence > 0 && e->prec && p->use_keywords)
+        apply_precedence(r);
     softmax(r->S, idx, tax->n_roots, r->P);
     const struct tax_node *best = tax->roots[0];
     for (size_t i = 1; i < tax->n_roots; i++)
