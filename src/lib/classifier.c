@@ -115,6 +115,9 @@ int clf_engine_new(const struct tax_taxonomy *tax, const struct model *model,
                    struct stdtax_error *err)
 {
     *out = NULL;
+    if (tax->n_nodes > TAX_NODES_MAX) /* the loader refuses such files; the run needs it */
+        return stdtax_error_set(err, STDTAX_ETOOBIG, "", "more than %d nodes",
+                                TAX_NODES_MAX);
     struct clf_engine *e = calloc(1, sizeof *e);
     if (!e)
         return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
@@ -213,15 +216,23 @@ int clf_input_from_json(const json_t *obj, struct clf_input *in, struct stdtax_e
 
 struct hit {
     uint32_t term;
-    int field;
-    size_t start, end; /* in the normalised field */
+    uint32_t field;
+    uint32_t start, end; /* in the normalised field (fields are at most 64 KiB) */
 };
 
+#define RUN_HITS 256    /* occurrences kept on the stack; more go to the heap */
+#define RUN_ARENA 4096  /* normalised bytes kept on the stack; longer fields use the heap */
+
+/* Everything one classification needs.  It lives on the caller's stack and is only
+ * partly initialised (run_init), so a typical title + scope costs no allocation at all. */
 struct run {
     const struct clf_engine *e;
+    int want_offsets; /* source offsets, for the evidence of a full result */
     struct norm_text nt[MODEL_FIELD_COUNT];
     int have[MODEL_FIELD_COUNT];
-    int field;        /* being scanned */
+    int heap[MODEL_FIELD_COUNT]; /* nt[f] was allocated */
+    size_t arena_used;
+    uint32_t field;   /* being scanned */
     struct hit *seen; /* kept occurrences of every field, for the K sums */
     size_t n_seen, cap_seen;
     struct hit hits[CLF_EVIDENCE_MAX]; /* evidence listed in the result */
@@ -231,11 +242,66 @@ struct run {
     int oom;
     double *K; /* keyword evidence per node (own terms only) */
     double *T; /* strongest term of the node in a title field */
-    double *L; /* model log-probabilities per node */
+    double *L; /* model log-probabilities per node (up to a constant per level) */
     double *S; /* combined score per node */
     double *P; /* probability: categories among categories, subcategories within
                   their parent */
+    size_t idx[TAX_NODES_MAX];
+    double v[5 * TAX_NODES_MAX];
+    struct hit seen_buf[RUN_HITS], found_buf[RUN_HITS];
+    char arena[RUN_ARENA];
+    size_t arena_offs[RUN_ARENA];
 };
+
+static void run_init(struct run *r, const struct clf_engine *e, int want_offsets)
+{
+    r->e = e;
+    r->want_offsets = want_offsets;
+    memset(r->nt, 0, sizeof r->nt);
+    memset(r->have, 0, sizeof r->have);
+    memset(r->heap, 0, sizeof r->heap);
+    r->arena_used = 0;
+    r->field = 0;
+    r->seen = r->seen_buf;
+    r->n_seen = 0;
+    r->cap_seen = RUN_HITS;
+    r->n_hits = 0;
+    r->found = r->found_buf;
+    r->n_found = 0;
+    r->cap_found = RUN_HITS;
+    r->oom = 0;
+    size_t nn = e->tax->n_nodes;
+    r->K = r->v;
+    r->T = r->K + nn;
+    r->L = r->T + nn;
+    r->S = r->L + nn;
+    r->P = r->S + nn;
+    memset(r->v, 0, 3 * nn * sizeof *r->v); /* K, T, L */
+}
+
+/* Room for n more hits in *buf (capacity *cap, inline when it is inline). */
+static int hits_reserve(struct hit **buf, size_t *cap, const struct hit *inline_buf,
+                        size_t used, size_t n)
+{
+    if (used + n <= *cap)
+        return 0;
+    size_t want = *cap;
+    while (want < used + n)
+        want *= 2;
+    struct hit *h;
+    if (*buf == inline_buf) {
+        h = malloc(want * sizeof *h);
+        if (h)
+            memcpy(h, *buf, used * sizeof *h);
+    } else {
+        h = realloc(*buf, want * sizeof *h);
+    }
+    if (!h)
+        return STDTAX_ENOMEM;
+    *buf = h;
+    *cap = want;
+    return 0;
+}
 
 #define HITS_PER_FIELD_MAX (1u << 18) /* a hostile text stops being scanned here */
 
@@ -243,18 +309,14 @@ static int on_hit(void *ctx, uint32_t id, size_t start, size_t end)
 {
     struct run *r = ctx;
     if (r->n_found == r->cap_found) {
-        size_t cap = r->cap_found ? 2 * r->cap_found : 64;
-        if (cap > HITS_PER_FIELD_MAX)
+        if (r->cap_found >= HITS_PER_FIELD_MAX)
             return 1;
-        struct hit *h = realloc(r->found, cap * sizeof *h);
-        if (!h) {
+        if (hits_reserve(&r->found, &r->cap_found, r->found_buf, r->n_found, 1) != 0) {
             r->oom = 1;
             return 1;
         }
-        r->found = h;
-        r->cap_found = cap;
     }
-    r->found[r->n_found++] = (struct hit){id, r->field, start, end};
+    r->found[r->n_found++] = (struct hit){id, r->field, (uint32_t)start, (uint32_t)end};
     return 0;
 }
 
@@ -305,11 +367,32 @@ static void hits_keep_longest(struct run *r)
 static void run_free(struct run *r)
 {
     for (int f = 0; f < MODEL_FIELD_COUNT; f++)
-        if (r->have[f])
+        if (r->heap[f])
             norm_text_free(&r->nt[f]);
-    free(r->seen);
-    free(r->K);
-    free(r->found);
+    if (r->seen != r->seen_buf)
+        free(r->seen);
+    if (r->found != r->found_buf)
+        free(r->found);
+}
+
+/* Normalises a validated field into the arena when it fits, else into the heap. */
+static int run_normalise(struct run *r, int f, const char *in, size_t len)
+{
+    struct norm_text *nt = &r->nt[f];
+    if (len + 1 <= RUN_ARENA - r->arena_used) {
+        nt->bytes = r->arena + r->arena_used;
+        nt->src_offset = r->want_offsets ? r->arena_offs + r->arena_used : NULL;
+        nt->len = norm_text_fill(in, len, nt->bytes, nt->src_offset);
+        r->arena_used += nt->len + 1;
+        return 0;
+    }
+    nt->bytes = malloc(len + 1);
+    nt->src_offset = r->want_offsets ? malloc((len + 1) * sizeof *nt->src_offset) : NULL;
+    r->heap[f] = 1;
+    if (!nt->bytes || (r->want_offsets && !nt->src_offset))
+        return STDTAX_ENOMEM;
+    nt->len = norm_text_fill(in, len, nt->bytes, nt->src_offset);
+    return 0;
 }
 
 /* Validates and normalises every field. */
@@ -321,30 +404,27 @@ static int run_prepare(struct run *r, const struct clf_input *in,
         if (!in->field[f] || in->len[f] == 0)
             continue;
         char ptr[32];
-        snprintf(ptr, sizeof ptr, "/%s", model_field_name(f));
-        if (in->len[f] > field_max[f])
+        if (in->len[f] > field_max[f]) {
+            snprintf(ptr, sizeof ptr, "/%s", model_field_name(f));
             return stdtax_error_set(err, STDTAX_ETOOBIG, ptr, "longer than %zu bytes",
                                     field_max[f]);
+        }
         size_t bad;
-        if (utf8_text_validate(in->field[f], in->len[f], &bad) != 0)
+        if (utf8_text_validate(in->field[f], in->len[f], &bad) != 0) {
+            snprintf(ptr, sizeof ptr, "/%s", model_field_name(f));
             return stdtax_error_set(err, STDTAX_EUTF8, ptr,
                                     "invalid UTF-8 or NUL at byte %zu", bad);
-        int rc = norm_text_new(in->field[f], in->len[f], &r->nt[f], err);
-        if (rc != 0) {
-            if (err)
-                snprintf(err->field, sizeof err->field, "%s", ptr);
-            return rc;
         }
+        if (run_normalise(r, f, in->field[f], in->len[f]) != 0)
+            return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
         r->have[f] = 1;
         any |= r->nt[f].len > 0;
     }
     int have[MODEL_FIELD_COUNT];
     memcpy(have, r->have, sizeof have);
     model_fields_dedupe(r->nt, have);
-    if (!have[MODEL_FIELD_TITLE_EN] && r->have[MODEL_FIELD_TITLE_EN]) {
-        norm_text_free(&r->nt[MODEL_FIELD_TITLE_EN]);
-        r->have[MODEL_FIELD_TITLE_EN] = 0;
-    }
+    if (!have[MODEL_FIELD_TITLE_EN] && r->have[MODEL_FIELD_TITLE_EN])
+        r->have[MODEL_FIELD_TITLE_EN] = 0; /* freed, if on the heap, by run_free */
     if (!any)
         return stdtax_error_set(err, STDTAX_EEMPTY, "",
                                 "nothing to classify: every field is empty");
@@ -433,7 +513,7 @@ static void softmax(double *x, const size_t *idx, size_t n, double *out)
 
 /* The whole scoring: fills K, L, S, P and the decision. */
 static int run_score(struct run *r, const struct clf_input *in, struct clf_decision *d,
-                     struct stdtax_error *err)
+                     int all_subcategories, struct stdtax_error *err)
 {
     const struct clf_engine *e = r->e;
     const struct tax_taxonomy *tax = e->tax;
@@ -442,35 +522,22 @@ static int run_score(struct run *r, const struct clf_input *in, struct clf_decis
     if (rc != 0)
         return rc;
     size_t nn = tax->n_nodes;
-    r->K = calloc(5 * nn + nn + 1, sizeof *r->K); /* K, L, S, P, T + index scratch */
-    if (!r->K)
-        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
-    r->L = r->K + nn;
-    r->S = r->L + nn;
-    r->P = r->S + nn;
-    r->T = r->P + nn;
-    size_t *idx = (size_t *)(void *)(r->T + nn);
-    _Static_assert(sizeof(size_t) <= sizeof(double), "index scratch fits");
+    size_t *idx = r->idx;
 
     if (p->use_keywords) {
         for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
             if (!r->have[f])
                 continue;
-            r->field = f;
+            r->field = (uint32_t)f;
             r->n_found = 0;
             match_text_scan(e->ac, r->nt[f].bytes, r->nt[f].len, on_hit, r);
             if (r->oom)
                 return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
             if (p->longest_match)
                 hits_keep_longest(r);
-            if (r->n_seen + r->n_found > r->cap_seen) {
-                size_t cap = r->n_seen + r->n_found + 64;
-                struct hit *h = realloc(r->seen, cap * sizeof *h);
-                if (!h)
-                    return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
-                r->seen = h;
-                r->cap_seen = cap;
-            }
+            if (hits_reserve(&r->seen, &r->cap_seen, r->seen_buf, r->n_seen,
+                             r->n_found) != 0)
+                return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
             for (size_t i = 0; i < r->n_found; i++) {
                 r->seen[r->n_seen++] = r->found[i];
                 if (r->n_hits < CLF_EVIDENCE_MAX)
@@ -484,8 +551,9 @@ static int run_score(struct run *r, const struct clf_input *in, struct clf_decis
         for (int f = 0; f < MODEL_FIELD_COUNT; f++)
             fields[f] = r->have[f] ? &r->nt[f] : NULL;
         double n_feat = 0;
-        if (model_text_score(e->model, fields, r->L, &n_feat) != 0)
-            return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+        /* Unnormalised: each level is off by one constant, which neither the softmax
+         * over the categories nor the one within a category sees. */
+        model_text_score_raw(e->model, fields, r->L, &n_feat);
         /* Naive Bayes counts every overlapping n-gram as independent evidence, so its
          * log-odds grow with the text's length and are far too sure of themselves;
          * per n-gram they are comparable across texts and with keyword evidence. */
@@ -524,9 +592,12 @@ static int run_score(struct run *r, const struct clf_input *in, struct clf_decis
     for (size_t i = 1; i < tax->n_roots; i++)
         if (r->P[tax->roots[i]->index] > r->P[best->index])
             best = tax->roots[i];
-    /* Subcategories, within each parent (alternatives need every parent). */
+    /* Subcategories, within their parent: the chosen one, or every parent when the
+     * alternatives are wanted. */
     for (size_t i = 0; i < tax->n_roots; i++) {
         const struct tax_node *c = tax->roots[i];
+        if (!all_subcategories && c != best)
+            continue;
         for (size_t s = 0; s < c->n_children; s++) {
             const struct tax_node *sub = c->children[s];
             r->S[sub->index] = p->keyword_weight * r->K[sub->index] +
@@ -558,8 +629,9 @@ static int run_score(struct run *r, const struct clf_input *in, struct clf_decis
 int clf_text_decide(const struct clf_engine *e, const struct clf_input *in,
                     struct clf_decision *out, struct stdtax_error *err)
 {
-    struct run r = {.e = e};
-    int rc = run_score(&r, in, out, err);
+    struct run r;
+    run_init(&r, e, 0);
+    int rc = run_score(&r, in, out, 0, err);
     run_free(&r);
     return rc;
 }
@@ -679,10 +751,11 @@ static json_t *topics_json(const struct clf_decision *d)
 int clf_text_classify(const struct clf_engine *e, const struct clf_input *in,
                       json_t **result, struct stdtax_error *err)
 {
-    struct run r = {.e = e};
+    struct run r;
     struct clf_decision d;
     *result = NULL;
-    int rc = run_score(&r, in, &d, err);
+    run_init(&r, e, 1);
+    int rc = run_score(&r, in, &d, 1, err);
     if (rc != 0) {
         run_free(&r);
         return rc;
@@ -774,9 +847,10 @@ int clf_model_train(const struct tax_taxonomy *tax, const struct model_example *
             in.field[f] = ex[i].field[f];
             in.len[f] = ex[i].field[f] ? strlen(ex[i].field[f]) : 0;
         }
-        struct run r = {.e = e};
+        struct run r;
         struct clf_decision d;
-        rc = run_score(&r, &in, &d, err);
+        run_init(&r, e, 0);
+        rc = run_score(&r, &in, &d, 0, err);
         for (size_t c = 0; rc == 0 && c < nc; c++) {
             x[i * nc + c] = category_evidence(&r, tax->roots[c]);
             if (tax->roots[c] == ex[i].category)

@@ -195,6 +195,10 @@ struct level {
     double *logdenom; /* log(tokens + alpha * V) */
 };
 
+#define DENSE_LANES 4 /* floats per vector: one SSE register */
+#define DENSE_MIN 8   /* entries from which a feature gets a dense row */
+#define FSLOT_DENSE UINT32_MAX /* n of a feature whose first is its dense row */
+
 struct fslot {
     uint64_t key; /* 0: empty (no feature key is 0) */
     uint32_t first;
@@ -231,6 +235,11 @@ struct model {
     struct fslot *fslots;
     size_t fmask;
     struct sentry *sent;
+    /* Frequent n-grams (in most classes: 人工, 智能, 技术) hold nearly all the entries a
+     * text touches; for them a dense row of deltas over every class (padded to a whole
+     * number of vectors) replaces the scattered entries. */
+    float *dense;
+    size_t n_classes, row; /* classes of both levels; row = padded width */
     double log_alpha;
     double *cal_scale, *cal_bias; /* per node index; NULL when not calibrated */
 };
@@ -260,6 +269,7 @@ void model_free(struct model *m)
     free(m->table.slot);
     free(m->fslots);
     free(m->sent);
+    free(m->dense);
     free(m->cal_scale);
     free(m->cal_bias);
     free(m);
@@ -362,83 +372,172 @@ static int model_finish(struct model *m)
     if (!m->fslots || !m->sent)
         return STDTAX_ENOMEM;
     m->fmask = cap - 1;
+    m->n_classes = m->lv[LV_CAT].n + m->lv[LV_SUB].n;
+    m->row = (m->n_classes + DENSE_LANES - 1) / DENSE_LANES * DENSE_LANES;
+    size_t n_dense = 0;
+    for (size_t f = 0; f < m->n_feat; f++)
+        n_dense += m->count[LV_CAT][f] + m->count[LV_SUB][f] >= DENSE_MIN;
+    m->dense = calloc(n_dense * m->row + 1, sizeof *m->dense);
+    if (!m->dense)
+        return STDTAX_ENOMEM;
+    n_dense = 0;
     for (size_t f = 0; f < m->n_feat; f++) {
         size_t h = table_hash(m->key[f], m->fmask);
         while (m->fslots[h].key)
             h = (h + 1) & m->fmask;
+        uint32_t n = m->count[LV_CAT][f] + m->count[LV_SUB][f];
+        int dense = n >= DENSE_MIN;
         /* Entries of a feature are stored level after level, so they are contiguous. */
-        m->fslots[h] = (struct fslot){m->key[f], m->start[LV_CAT][f],
-                                      m->count[LV_CAT][f] + m->count[LV_SUB][f]};
+        m->fslots[h] = (struct fslot){m->key[f],
+                                      dense ? (uint32_t)n_dense : m->start[LV_CAT][f],
+                                      dense ? FSLOT_DENSE : n};
         for (int l = 0; l < LV_COUNT; l++)
             for (uint32_t k = 0; k < m->count[l][f]; k++) {
                 size_t e = m->start[l][f] + k;
                 uint32_t base = l == LV_SUB ? (uint32_t)m->lv[LV_CAT].n : 0;
                 m->sent[e] =
                     (struct sentry){base + m->ent[e].cls, (float)m->ent[e].delta};
+                if (dense)
+                    m->dense[n_dense * m->row + m->sent[e].cls] = m->sent[e].delta;
             }
+        n_dense += dense;
     }
     return 0;
 }
 
 /* ---- scoring ---------------------------------------------------------------------- */
 
+/* N-grams are collected a batch at a time and then looked up with the next lookups
+ * prefetched: the feature table and its entries do not stay in the L1/L2 cache, and a
+ * lookup that waits for memory one after the other is what dominated the scoring. */
+#define SCORE_BATCH 256
+#define SCORE_AHEAD 8
+
+typedef float vfloat __attribute__((vector_size(DENSE_LANES * sizeof(float))));
+
 struct score_ctx {
     const struct model *m;
-    double *acc[LV_COUNT]; /* acc[LV_SUB] follows acc[LV_CAT] */
+    float *acc; /* category classes, then subcategory classes; m->row, aligned */
     double total;
+    size_t n;
+    uint64_t key[SCORE_BATCH];
+    unsigned weight[SCORE_BATCH];
+    const struct fslot *slot[SCORE_BATCH];
 };
+
+static const struct fslot *fslot_find(const struct model *m, uint64_t key)
+{
+    size_t h = table_hash(key, m->fmask);
+    while (m->fslots[h].key && m->fslots[h].key != key)
+        h = (h + 1) & m->fmask;
+    return m->fslots[h].key ? &m->fslots[h] : NULL;
+}
+
+static const void *fslot_data(const struct model *m, const struct fslot *fs)
+{
+    if (fs->n == FSLOT_DENSE)
+        return m->dense + (size_t)fs->first * m->row;
+    return m->sent + fs->first;
+}
+
+static void score_flush(struct score_ctx *sc)
+{
+    const struct model *m = sc->m;
+    size_t n = sc->n;
+    for (size_t i = 0; i < n && i < SCORE_AHEAD; i++)
+        __builtin_prefetch(&m->fslots[table_hash(sc->key[i], m->fmask)]);
+    for (size_t i = 0; i < n; i++) {
+        if (i + SCORE_AHEAD < n)
+            __builtin_prefetch(&m->fslots[table_hash(sc->key[i + SCORE_AHEAD], m->fmask)]);
+        const struct fslot *fs = fslot_find(m, sc->key[i]);
+        sc->slot[i] = fs;
+        if (fs)
+            __builtin_prefetch(fslot_data(m, fs));
+    }
+    float *acc = sc->acc;
+    size_t lanes = m->row / DENSE_LANES;
+    for (size_t i = 0; i < n; i++) {
+        const struct fslot *fs = sc->slot[i];
+        if (!fs)
+            continue; /* unseen in training: says nothing about any class */
+        float w = (float)sc->weight[i];
+        sc->total += sc->weight[i];
+        if (fs->n == FSLOT_DENSE) {
+            const float *row = fslot_data(m, fs);
+            for (size_t k = 0; k < lanes; k++) {
+                vfloat a, r;
+                memcpy(&a, acc + k * DENSE_LANES, sizeof a);
+                memcpy(&r, row + k * DENSE_LANES, sizeof r);
+                a += w * r;
+                memcpy(acc + k * DENSE_LANES, &a, sizeof a);
+            }
+            continue;
+        }
+        const struct sentry *e = fslot_data(m, fs);
+        for (uint32_t k = 0; k < fs->n; k++)
+            acc[e[k].cls] += w * e[k].delta;
+    }
+    sc->n = 0;
+}
 
 static void score_gram(void *vctx, uint64_t key, const char *gram, size_t len,
                        unsigned weight)
 {
     (void)gram, (void)len;
     struct score_ctx *sc = vctx;
-    const struct model *m = sc->m;
-    size_t h = table_hash(key, m->fmask);
-    while (m->fslots[h].key && m->fslots[h].key != key)
-        h = (h + 1) & m->fmask;
-    const struct fslot *fs = &m->fslots[h];
-    if (!fs->key)
-        return; /* unseen in training: says nothing about any class */
-    sc->total += weight;
-    double *acc = sc->acc[LV_CAT];
-    const struct sentry *e = m->sent + fs->first;
-    for (uint32_t k = 0; k < fs->n; k++)
-        acc[e[k].cls] += weight * (double)e[k].delta;
+    sc->key[sc->n] = key;
+    sc->weight[sc->n] = weight;
+    if (++sc->n == SCORE_BATCH)
+        score_flush(sc);
+}
+
+int model_text_score_raw(const struct model *m, const struct norm_text *const *fields,
+                         double *logp, double *n_features)
+{
+    float facc[TAX_NODES_MAX + DENSE_LANES];
+    memset(facc, 0, m->row * sizeof *facc);
+    struct score_ctx sc;
+    sc.m = m;
+    sc.acc = facc;
+    sc.total = 0;
+    sc.n = 0;
+    for (int f = 0; f < MODEL_FIELD_COUNT; f++)
+        if (fields[f] && m->cfg.field_weight[f] > 0)
+            grams_each(&m->cfg, fields[f]->bytes, fields[f]->len, m->cfg.field_weight[f],
+                       score_gram, &sc);
+    score_flush(&sc);
+    for (size_t i = 0; i < m->tax->n_nodes; i++)
+        logp[i] = -HUGE_VAL;
+    const float *a = facc;
+    for (int l = 0; l < LV_COUNT; l++) {
+        const struct level *lv = &m->lv[l];
+        for (size_t c = 0; c < lv->n; c++)
+            logp[lv->node[c]] = (double)a[c] + lv->logprior[c] +
+                                sc.total * (m->log_alpha - lv->logdenom[c]);
+        a += lv->n;
+    }
+    if (n_features)
+        *n_features = sc.total;
+    return 0;
 }
 
 int model_text_score(const struct model *m, const struct norm_text *const *fields,
                      double *logp, double *n_features)
 {
-    size_t n_all = m->lv[LV_CAT].n + m->lv[LV_SUB].n;
-    double *acc = calloc(n_all + 1, sizeof *acc);
-    if (!acc)
-        return STDTAX_ENOMEM;
-    struct score_ctx sc = {.m = m, .acc = {acc, acc + m->lv[LV_CAT].n}};
-    for (int f = 0; f < MODEL_FIELD_COUNT; f++)
-        if (fields[f] && m->cfg.field_weight[f] > 0)
-            grams_each(&m->cfg, fields[f]->bytes, fields[f]->len, m->cfg.field_weight[f],
-                       score_gram, &sc);
-    for (size_t i = 0; i < m->tax->n_nodes; i++)
-        logp[i] = -HUGE_VAL;
+    model_text_score_raw(m, fields, logp, n_features);
     for (int l = 0; l < LV_COUNT; l++) {
         const struct level *lv = &m->lv[l];
         double best = -HUGE_VAL;
-        for (size_t c = 0; c < lv->n; c++) {
-            sc.acc[l][c] += lv->logprior[c] + sc.total * (m->log_alpha - lv->logdenom[c]);
-            if (sc.acc[l][c] > best)
-                best = sc.acc[l][c];
-        }
+        for (size_t c = 0; c < lv->n; c++)
+            if (logp[lv->node[c]] > best)
+                best = logp[lv->node[c]];
         double sum = 0;
         for (size_t c = 0; c < lv->n; c++)
-            sum += exp(sc.acc[l][c] - best);
+            sum += exp(logp[lv->node[c]] - best);
         double lse = best + log(sum);
         for (size_t c = 0; c < lv->n; c++)
-            logp[lv->node[c]] = sc.acc[l][c] - lse;
+            logp[lv->node[c]] -= lse;
     }
-    if (n_features)
-        *n_features = sc.total;
-    free(acc);
     return 0;
 }
 

@@ -165,7 +165,14 @@ int norm_text_new(const char *in, size_t len, struct norm_text *out,
         free(offs);
         return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     }
+    out->bytes = bytes;
+    out->len = norm_text_fill(in, len, bytes, offs);
+    out->src_offset = offs;
+    return 0;
+}
 
+size_t norm_text_fill(const char *in, size_t len, char *bytes, size_t *offs)
+{
     size_t o = 0;
     /* A pending space is written only when a kept character follows it: that both
      * collapses runs and trims the end; starting with pending = 0 trims the start. */
@@ -197,12 +204,15 @@ int norm_text_new(const char *in, size_t len, struct norm_text *out,
             }
             if (pending) {
                 bytes[o] = ' ';
-                offs[o++] = pending_src;
+                if (offs)
+                    offs[o] = pending_src;
+                o++;
                 pending = 0;
             }
             for (size_t k = 0; k < m; k++) {
-                bytes[o] = enc[k];
-                offs[o++] = i;
+                if (offs)
+                    offs[o] = i;
+                bytes[o++] = enc[k];
             }
             break;
         }
@@ -210,11 +220,9 @@ int norm_text_new(const char *in, size_t len, struct norm_text *out,
         i += n;
     }
     bytes[o] = '\0';
-    offs[o] = len;
-    out->bytes = bytes;
-    out->len = o;
-    out->src_offset = offs;
-    return 0;
+    if (offs)
+        offs[o] = len;
+    return o;
 }
 
 void norm_text_free(struct norm_text *text)
