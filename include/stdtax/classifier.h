@@ -97,4 +97,21 @@ int clf_text_decide(const struct clf_engine *e, const struct clf_input *in,
 int clf_text_classify(const struct clf_engine *e, const struct clf_input *in,
                       json_t **result, struct stdtax_error *err);
 
+/* A growable text buffer: data (new, the caller frees it) holds len bytes and a NUL.
+ * Start from {0}. */
+struct clf_buf {
+    char *data;
+    size_t len, cap;
+};
+
+/* Appends n bytes.  0 or STDTAX_ENOMEM. */
+int clf_buf_append(struct clf_buf *b, const char *s, size_t n);
+
+/* The full result as one line of compact JSON appended to out: the same text as
+ * json_dumps(clf_text_classify's result, JSON_COMPACT | JSON_REAL_PRECISION(6)), without
+ * building the JSON value (batch classification).  On error out is as it was.  Same
+ * errors as clf_text_decide. */
+int clf_text_classify_write(const struct clf_engine *e, const struct clf_input *in,
+                            struct clf_buf *out, struct stdtax_error *err);
+
 #endif

@@ -48,6 +48,11 @@ struct clf_engine {
     size_t n_terms;
     const struct tax_node *other;
     const struct tax_node *prec; /* the precedence category, NULL when none */
+    /* JSON text of the taxonomy's strings, escaped once, for clf_text_classify_write:
+     * per node '{"code":..,"zh":..,"en":..' (no closing brace), per topic the whole
+     * object, per term its quoted term, per node its quoted code. */
+    char **node_frag, **node_code, **topic_frag, **term_frag;
+    char *versions; /* ',"taxonomy_version":..,"model_version":..}' */
 };
 
 void clf_engine_free(struct clf_engine *e)
@@ -55,6 +60,19 @@ void clf_engine_free(struct clf_engine *e)
     if (!e)
         return;
     match_automaton_free(e->ac);
+    for (size_t i = 0; e->node_frag && i < e->tax->n_nodes; i++) {
+        free(e->node_frag[i]);
+        free(e->node_code[i]);
+    }
+    for (size_t i = 0; e->topic_frag && i < e->tax->n_topics; i++)
+        free(e->topic_frag[i]);
+    for (size_t i = 0; e->term_frag && i < e->n_terms; i++)
+        free(e->term_frag[i]);
+    free(e->node_frag);
+    free(e->node_code);
+    free(e->topic_frag);
+    free(e->term_frag);
+    free(e->versions);
     free(e->terms);
     model_free(e->own_model);
     tax_taxonomy_free(e->own_tax);
@@ -79,6 +97,168 @@ const struct clf_params *clf_engine_params(const struct clf_engine *e)
 static int ascii_alnum(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* ---- JSON text ------------------------------------------------------------------ */
+
+static double round4(double x)
+{
+    return round(x * 10000.0) / 10000.0;
+}
+
+/* Appends n bytes; the buffer grows by doubling.  0 or STDTAX_ENOMEM. */
+static int buf_put(struct clf_buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *d = realloc(b->data, cap);
+        if (!d)
+            return STDTAX_ENOMEM;
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int clf_buf_append(struct clf_buf *b, const char *s, size_t n)
+{
+    return buf_put(b, s, n);
+}
+
+static int buf_str(struct clf_buf *b, const char *s)
+{
+    return buf_put(b, s, strlen(s));
+}
+
+/* A JSON string as jansson's json_dumps writes it without JSON_ENSURE_ASCII: '"' and '\\'
+ * escaped, control characters as \b \f \n \r \t or \u00XX, everything else as is. */
+static int buf_json_string(struct clf_buf *b, const char *s)
+{
+    int rc = buf_put(b, "\"", 1);
+    for (; rc == 0 && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        char esc[8];
+        const char *named = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\b' ? "\\b"
+                          : c == '\f' ? "\\f" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
+                          : c == '\t' ? "\\t" : NULL;
+        if (named) {
+            rc = buf_str(b, named);
+        } else if (c < 0x20) {
+            snprintf(esc, sizeof esc, "\\u%04x", c);
+            rc = buf_str(b, esc);
+        } else {
+            rc = buf_put(b, s, 1);
+        }
+    }
+    return rc ? rc : buf_put(b, "\"", 1);
+}
+
+/* A probability or weight in [0, 1], rounded to 4 decimals, as json_dumps with
+ * JSON_REAL_PRECISION(6) prints it ("0.8132", "1.0", "0.0"); other values through
+ * the same %.6g. */
+static int buf_real4(struct clf_buf *b, double x)
+{
+    char tmp[40];
+    int n;
+    x = round4(x);
+    if (x >= 0 && x < 100) {
+        unsigned long v = (unsigned long)lround(x * 10000.0), f = v % 10000;
+        char frac[4] = {(char)('0' + f / 1000), (char)('0' + f / 100 % 10),
+                        (char)('0' + f / 10 % 10), (char)('0' + f % 10)};
+        int fl = 4;
+        while (fl > 1 && frac[fl - 1] == '0')
+            fl--;
+        n = snprintf(tmp, sizeof tmp, "%lu.%.*s", v / 10000, fl, frac);
+    } else {
+        n = snprintf(tmp, sizeof tmp, "%.6g", x);
+        if (n > 0 && !strpbrk(tmp, ".eE") && n + 2 < (int)sizeof tmp)
+            n += snprintf(tmp + n, sizeof tmp - (size_t)n, ".0");
+    }
+    return buf_put(b, tmp, n > 0 ? (size_t)n : 0);
+}
+
+static int buf_size(struct clf_buf *b, size_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[sizeof tmp - 1 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return buf_put(b, tmp + sizeof tmp - n, n);
+}
+
+/* A new string: the JSON text built by the caller's steps, or NULL. */
+static char *frag_take(struct clf_buf *b, int rc)
+{
+    if (rc != 0) {
+        free(b->data);
+        return NULL;
+    }
+    if (!b->data)
+        return calloc(1, 1);
+    return b->data;
+}
+
+static char *node_fragment(const char *code, const char *zh, const char *en, int close)
+{
+    struct clf_buf b = {0};
+    int rc = buf_str(&b, "{\"code\":");
+    rc = rc ? rc : buf_json_string(&b, code);
+    rc = rc ? rc : buf_str(&b, ",\"zh\":");
+    rc = rc ? rc : buf_json_string(&b, zh);
+    rc = rc ? rc : buf_str(&b, ",\"en\":");
+    rc = rc ? rc : buf_json_string(&b, en);
+    rc = rc ? rc : close ? buf_str(&b, "}") : 0;
+    return frag_take(&b, rc);
+}
+
+static char *string_fragment(const char *s)
+{
+    struct clf_buf b = {0};
+    return frag_take(&b, buf_json_string(&b, s));
+}
+
+static int fragments_build(struct clf_engine *e)
+{
+    const struct tax_taxonomy *tax = e->tax;
+    e->node_frag = calloc(tax->n_nodes + 1, sizeof *e->node_frag);
+    e->node_code = calloc(tax->n_nodes + 1, sizeof *e->node_code);
+    e->topic_frag = calloc(tax->n_topics + 1, sizeof *e->topic_frag);
+    e->term_frag = calloc(e->n_terms + 1, sizeof *e->term_frag);
+    if (!e->node_frag || !e->node_code || !e->topic_frag || !e->term_frag)
+        return STDTAX_ENOMEM;
+    for (size_t i = 0; i < tax->n_nodes; i++) {
+        const struct tax_node *n = &tax->nodes[i];
+        e->node_frag[i] = node_fragment(n->code, n->zh, n->en, 0);
+        e->node_code[i] = string_fragment(n->code);
+        if (!e->node_frag[i] || !e->node_code[i])
+            return STDTAX_ENOMEM;
+    }
+    for (size_t i = 0; i < tax->n_topics; i++) {
+        const struct tax_topic *t = &tax->topics[i];
+        if (!(e->topic_frag[i] = node_fragment(t->code, t->zh, t->en, 1)))
+            return STDTAX_ENOMEM;
+    }
+    for (size_t i = 0; i < e->n_terms; i++)
+        if (!(e->term_frag[i] = string_fragment(e->terms[i].term->term)))
+            return STDTAX_ENOMEM;
+    struct clf_buf b = {0};
+    int rc = buf_str(&b, "],\"taxonomy_version\":");
+    rc = rc ? rc : buf_json_string(&b, tax->version);
+    rc = rc ? rc : buf_str(&b, ",\"model_version\":");
+    if (e->model && e->p.use_model)
+        rc = rc ? rc : buf_json_string(&b, model_version(e->model));
+    else
+        rc = rc ? rc : buf_str(&b, "null");
+    rc = rc ? rc : buf_str(&b, "}");
+    e->versions = frag_take(&b, rc);
+    return e->versions ? 0 : STDTAX_ENOMEM;
 }
 
 /* English evidence is written in the singular; a title says "knowledge graphs" or
@@ -154,6 +334,8 @@ int clf_engine_new(const struct tax_taxonomy *tax, const struct model *model,
     }
     if (rc == 0)
         rc = match_automaton_build(e->ac);
+    if (rc == 0)
+        rc = fragments_build(e);
     if (rc != 0) {
         clf_engine_free(e);
         return stdtax_error_set(err, rc, "", "cannot build the keyword automaton: %s",
@@ -638,11 +820,6 @@ int clf_text_decide(const struct clf_engine *e, const struct clf_input *in,
 
 /* ---- the JSON result ------------------------------------------------------------- */
 
-static double round4(double x)
-{
-    return round(x * 10000.0) / 10000.0;
-}
-
 static json_t *node_ref(const struct tax_node *n)
 {
     return json_pack("{s:s, s:s, s:s}", "code", n->code, "zh", n->zh, "en", n->en);
@@ -653,45 +830,97 @@ struct alt {
     double score;
 };
 
-static int alt_cmp(const void *a, const void *b)
+/* Score descending, then file order: a total order, so the top k are well defined. */
+static int alt_before(const struct alt *x, const struct alt *y)
 {
-    const struct alt *x = a, *y = b;
     if (x->score != y->score)
-        return x->score < y->score ? 1 : -1;
-    return x->node->index < y->node->index ? -1 : x->node->index > y->node->index;
+        return x->score > y->score;
+    return x->node->index < y->node->index;
+}
+
+/* The leaves of the tree other than the answer, ranked by P(category) * P(subcategory |
+ * category): the best CLF_ALTERNATIVES_MAX into top (insertion, no sort of all).
+ * Returns how many. */
+static size_t alternatives_top(const struct run *r, const struct clf_decision *d,
+                               struct alt *top)
+{
+    const struct tax_taxonomy *tax = r->e->tax;
+    size_t n = 0;
+    for (size_t i = 0; i < tax->n_roots; i++) {
+        const struct tax_node *c = tax->roots[i];
+        double pc = r->P[c->index];
+        for (size_t s = 0; s <= c->n_children; s++) {
+            struct alt a;
+            if (s == c->n_children) {
+                if (c->n_children != 0 || c == d->category)
+                    continue;
+                a = (struct alt){c, pc};
+            } else {
+                if (c->children[s] == d->subcategory)
+                    continue;
+                a = (struct alt){c->children[s], pc * r->P[c->children[s]->index]};
+            }
+            if (n == CLF_ALTERNATIVES_MAX && !alt_before(&a, &top[n - 1]))
+                continue;
+            size_t j = n < CLF_ALTERNATIVES_MAX ? n++ : n - 1;
+            for (; j > 0 && alt_before(&a, &top[j - 1]); j--)
+                top[j] = top[j - 1];
+            top[j] = a;
+        }
+    }
+    return n;
+}
+
+/* Byte offset and length of an evidence hit in the caller's field. */
+static void hit_span(const struct run *r, const struct clf_input *in, const struct hit *h,
+                     size_t *from, size_t *len)
+{
+    const struct norm_text *nt = &r->nt[h->field];
+    size_t last = nt->src_offset[h->end - 1];
+    uint32_t cp;
+    size_t clen = utf8_char_decode(in->field[h->field] + last, in->len[h->field] - last, &cp);
+    *from = nt->src_offset[h->start];
+    *len = last + (clen ? clen : 1) - *from;
+}
+
+#define TOPICS_MAX 64
+
+/* The priority topics of the chosen category and subcategory, once each, in file
+ * order.  Returns how many. */
+static size_t topics_of(const struct clf_decision *d, const struct tax_topic **seen)
+{
+    const struct tax_node *nodes[2] = {d->category, d->subcategory};
+    size_t n_seen = 0;
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; nodes[k] && i < nodes[k]->n_topics; i++) {
+            const struct tax_topic *t = nodes[k]->topics[i];
+            int dup = 0;
+            for (size_t j = 0; j < n_seen; j++)
+                dup |= seen[j] == t;
+            if (dup || n_seen == TOPICS_MAX)
+                continue;
+            seen[n_seen++] = t;
+        }
+    }
+    for (size_t i = 1; i < n_seen; i++)
+        for (size_t j = i; j > 0 && seen[j - 1]->index > seen[j]->index; j--) {
+            const struct tax_topic *tmp = seen[j];
+            seen[j] = seen[j - 1];
+            seen[j - 1] = tmp;
+        }
+    return n_seen;
 }
 
 static json_t *alternatives_json(const struct run *r, const struct clf_decision *d)
 {
-    const struct tax_taxonomy *tax = r->e->tax;
-    struct alt *alts = calloc(tax->n_nodes + 1, sizeof *alts);
+    struct alt top[CLF_ALTERNATIVES_MAX];
+    size_t n = alternatives_top(r, d, top);
     json_t *arr = json_array();
-    if (!alts || !arr) {
-        free(alts);
-        json_decref(arr);
-        return NULL;
-    }
-    size_t n = 0;
-    /* Leaves of the tree ranked by P(category) * P(subcategory | category). */
-    for (size_t i = 0; i < tax->n_roots; i++) {
-        const struct tax_node *c = tax->roots[i];
-        double pc = r->P[c->index];
-        if (c->n_children == 0 && c != d->category)
-            alts[n++] = (struct alt){c, pc};
-        for (size_t s = 0; s < c->n_children; s++) {
-            const struct tax_node *sub = c->children[s];
-            if (sub == d->subcategory)
-                continue;
-            alts[n++] = (struct alt){sub, pc * r->P[sub->index]};
-        }
-    }
-    qsort(alts, n, sizeof *alts, alt_cmp);
-    for (size_t i = 0; i < n && i < CLF_ALTERNATIVES_MAX; i++) {
-        json_t *o = node_ref(alts[i].node);
-        json_object_set_new(o, "score", json_real(round4(alts[i].score)));
+    for (size_t i = 0; arr && i < n; i++) {
+        json_t *o = node_ref(top[i].node);
+        json_object_set_new(o, "score", json_real(round4(top[i].score)));
         json_array_append_new(arr, o);
     }
-    free(alts);
     return arr;
 }
 
@@ -700,19 +929,14 @@ static json_t *evidence_json(const struct run *r, const struct clf_input *in)
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < r->n_hits; i++) {
         const struct hit *h = &r->hits[i];
-        const struct norm_text *nt = &r->nt[h->field];
         const struct term_ref *t = &r->e->terms[h->term];
-        size_t from = nt->src_offset[h->start];
-        size_t last = nt->src_offset[h->end - 1];
-        uint32_t cp;
-        size_t clen =
-            utf8_char_decode(in->field[h->field] + last, in->len[h->field] - last, &cp);
-        size_t to = last + (clen ? clen : 1);
+        size_t from, len;
+        hit_span(r, in, h, &from, &len);
         json_array_append_new(
             arr,
             json_pack("{s:s, s:s, s:s, s:I, s:I, s:f}", "term", t->term->term, "field",
                       model_field_name(h->field), "node", t->node->code, "offset",
-                      (json_int_t)from, "length", (json_int_t)(to - from), "weight",
+                      (json_int_t)from, "length", (json_int_t)len, "weight",
                       round4(t->term->weight * r->e->p.field_weight[h->field])));
     }
     return arr;
@@ -720,29 +944,10 @@ static json_t *evidence_json(const struct run *r, const struct clf_input *in)
 
 static json_t *topics_json(const struct clf_decision *d)
 {
+    const struct tax_topic *seen[TOPICS_MAX];
+    size_t n = topics_of(d, seen);
     json_t *arr = json_array();
-    const struct tax_node *nodes[2] = {d->category, d->subcategory};
-    const struct tax_topic *seen[64];
-    size_t n_seen = 0;
-    for (int k = 0; k < 2; k++) {
-        for (size_t i = 0; nodes[k] && i < nodes[k]->n_topics; i++) {
-            const struct tax_topic *t = nodes[k]->topics[i];
-            int dup = 0;
-            for (size_t j = 0; j < n_seen; j++)
-                dup |= seen[j] == t;
-            if (dup || n_seen == sizeof seen / sizeof seen[0])
-                continue;
-            seen[n_seen++] = t;
-        }
-    }
-    /* Topic order is the file's, whatever node they came from. */
-    for (size_t i = 1; i < n_seen; i++)
-        for (size_t j = i; j > 0 && seen[j - 1]->index > seen[j]->index; j--) {
-            const struct tax_topic *tmp = seen[j];
-            seen[j] = seen[j - 1];
-            seen[j - 1] = tmp;
-        }
-    for (size_t i = 0; arr && i < n_seen; i++)
+    for (size_t i = 0; arr && i < n; i++)
         json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "code", seen[i]->code,
                                              "zh", seen[i]->zh, "en", seen[i]->en));
     return arr;
@@ -771,6 +976,75 @@ int clf_text_classify(const struct clf_engine *e, const struct clf_input *in,
     if (!o)
         return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     *result = o;
+    return 0;
+}
+
+int clf_text_classify_write(const struct clf_engine *e, const struct clf_input *in,
+                            struct clf_buf *out, struct stdtax_error *err)
+{
+    struct run r;
+    struct clf_decision d;
+    run_init(&r, e, 1);
+    int rc = run_score(&r, in, &d, 1, err);
+    if (rc != 0) {
+        run_free(&r);
+        return rc;
+    }
+    size_t mark = out->len;
+    rc = buf_str(out, "{\"category\":");
+    rc = rc ? rc : buf_str(out, e->node_frag[d.category->index]);
+    rc = rc ? rc : buf_str(out, "},\"subcategory\":");
+    if (d.subcategory) {
+        rc = rc ? rc : buf_str(out, e->node_frag[d.subcategory->index]);
+        rc = rc ? rc : buf_str(out, "}");
+    } else {
+        rc = rc ? rc : buf_str(out, "null");
+    }
+    rc = rc ? rc : buf_str(out, ",\"confidence\":");
+    rc = rc ? rc : buf_real4(out, d.confidence);
+    rc = rc ? rc : buf_str(out, ",\"alternatives\":[");
+    struct alt top[CLF_ALTERNATIVES_MAX];
+    size_t n = alternatives_top(&r, &d, top);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = buf_str(out, i ? ",": "");
+        rc = rc ? rc : buf_str(out, e->node_frag[top[i].node->index]);
+        rc = rc ? rc : buf_str(out, ",\"score\":");
+        rc = rc ? rc : buf_real4(out, top[i].score);
+        rc = rc ? rc : buf_str(out, "}");
+    }
+    rc = rc ? rc : buf_str(out, "],\"evidence\":[");
+    for (size_t i = 0; rc == 0 && i < r.n_hits; i++) {
+        const struct hit *h = &r.hits[i];
+        const struct term_ref *t = &e->terms[h->term];
+        size_t from, len;
+        hit_span(&r, in, h, &from, &len);
+        rc = buf_str(out, i ? ",{\"term\":" : "{\"term\":");
+        rc = rc ? rc : buf_str(out, e->term_frag[h->term]);
+        rc = rc ? rc : buf_str(out, ",\"field\":\"");
+        rc = rc ? rc : buf_str(out, model_field_name(h->field));
+        rc = rc ? rc : buf_str(out, "\",\"node\":");
+        rc = rc ? rc : buf_str(out, e->node_code[t->node->index]);
+        rc = rc ? rc : buf_str(out, ",\"offset\":");
+        rc = rc ? rc : buf_size(out, from);
+        rc = rc ? rc : buf_str(out, ",\"length\":");
+        rc = rc ? rc : buf_size(out, len);
+        rc = rc ? rc : buf_str(out, ",\"weight\":");
+        rc = rc ? rc : buf_real4(out, t->term->weight * e->p.field_weight[h->field]);
+        rc = rc ? rc : buf_str(out, "}");
+    }
+    rc = rc ? rc : buf_str(out, "],\"priority_topics\":[");
+    const struct tax_topic *topics[TOPICS_MAX];
+    n = topics_of(&d, topics);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = buf_str(out, i ? "," : "");
+        rc = rc ? rc : buf_str(out, e->topic_frag[topics[i]->index]);
+    }
+    rc = rc ? rc : buf_str(out, e->versions);
+    run_free(&r);
+    if (rc != 0) {
+        out->len = mark;
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    }
     return 0;
 }
 

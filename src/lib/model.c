@@ -69,6 +69,23 @@ static int is_ascii_alnum(uint32_t c)
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
 }
 
+/* One character of normalised (so valid) UTF-8, inline: this runs for every character
+ * scored.  Anything that is not a well-formed sequence within len gives 0. */
+static inline size_t char_decode(const char *p, size_t len, uint32_t *cp)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    if (u[0] < 0x80) {
+        *cp = u[0];
+        return 1;
+    }
+    if ((u[0] & 0xF0) == 0xE0 && len >= 3 && (u[1] & 0xC0) == 0x80 &&
+        (u[2] & 0xC0) == 0x80) {
+        *cp = (uint32_t)(u[0] & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 | (u[2] & 0x3F);
+        return 3;
+    }
+    return utf8_char_decode(p, len, cp);
+}
+
 /* Calls fn for every n-gram (within runs of non-space characters) and every ASCII word
  * of the normalised text.  gram/len give the bytes of the feature in the text. */
 static void grams_each(const struct model_config *cfg, const char *s, size_t len,
@@ -81,7 +98,7 @@ static void grams_each(const struct model_config *cfg, const char *s, size_t len
         uint32_t cp = ' ';
         size_t step = 1;
         if (i < len) {
-            step = utf8_char_decode(s + i, len - i, &cp);
+            step = char_decode(s + i, len - i, &cp);
             if (step == 0) { /* normalised text is valid; be safe anyway */
                 cp = ' ';
                 step = 1;
@@ -196,7 +213,7 @@ struct level {
 };
 
 #define DENSE_LANES 4 /* floats per vector: one SSE register */
-#define DENSE_MIN 8   /* entries from which a feature gets a dense row */
+#define DENSE_MIN 16   /* entries from which a feature gets a dense row */
 #define FSLOT_DENSE UINT32_MAX /* n of a feature whose first is its dense row */
 
 struct fslot {

@@ -185,6 +185,25 @@ size_t norm_text_fill(const char *in, size_t len, char *bytes, size_t *offs)
         /* cannot fail after validation; guard anyway so a bug cannot loop */
         if (n == 0)
             n = 1, cp = 0xFFFD;
+        /* CJK ideographs (extension A and the unified block) and ASCII lower case and
+         * digits, nearly all of a text, have no rule: kept as they are. */
+        if ((cp >= 0x3400 && cp <= 0x9FFF) || (cp >= 'a' && cp <= 'z') ||
+            (cp >= '0' && cp <= '9')) {
+            if (pending) {
+                bytes[o] = ' ';
+                if (offs)
+                    offs[o] = pending_src;
+                o++;
+                pending = 0;
+            }
+            for (size_t k = 0; k < n; k++) {
+                if (offs)
+                    offs[o] = i;
+                bytes[o++] = in[i + k];
+            }
+            i += n;
+            continue;
+        }
         switch (norm_char_map(cp, &mapped)) {
         case KIND_SPACE:
             if (!pending && o > 0) {
