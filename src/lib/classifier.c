@@ -32,6 +32,11 @@ void clf_params_default(struct clf_params *p)
     };
 }
 
+struct frag {
+    char *s;
+    size_t n;
+};
+
 struct term_ref {
     const struct tax_node *node;
     const struct tax_term *term;
@@ -51,8 +56,8 @@ struct clf_engine {
     /* JSON text of the taxonomy's strings, escaped once, for clf_text_classify_write:
      * per node '{"code":..,"zh":..,"en":..' (no closing brace), per topic the whole
      * object, per term its quoted term, per node its quoted code. */
-    char **node_frag, **node_code, **topic_frag, **term_frag;
-    char *versions; /* ',"taxonomy_version":..,"model_version":..}' */
+    struct frag *node_frag, *node_code, *topic_frag, *term_frag;
+    struct frag versions; /* '],"taxonomy_version":..,"model_version":..}' */
 };
 
 void clf_engine_free(struct clf_engine *e)
@@ -61,18 +66,18 @@ void clf_engine_free(struct clf_engine *e)
         return;
     match_automaton_free(e->ac);
     for (size_t i = 0; e->node_frag && i < e->tax->n_nodes; i++) {
-        free(e->node_frag[i]);
-        free(e->node_code[i]);
+        free(e->node_frag[i].s);
+        free(e->node_code[i].s);
     }
     for (size_t i = 0; e->topic_frag && i < e->tax->n_topics; i++)
-        free(e->topic_frag[i]);
+        free(e->topic_frag[i].s);
     for (size_t i = 0; e->term_frag && i < e->n_terms; i++)
-        free(e->term_frag[i]);
+        free(e->term_frag[i].s);
     free(e->node_frag);
     free(e->node_code);
     free(e->topic_frag);
     free(e->term_frag);
-    free(e->versions);
+    free(e->versions.s);
     free(e->terms);
     model_free(e->own_model);
     tax_taxonomy_free(e->own_tax);
@@ -135,6 +140,9 @@ static int buf_str(struct clf_buf *b, const char *s)
     return buf_put(b, s, strlen(s));
 }
 
+/* A string literal, its length known at compile time. */
+#define BUF_LIT(b, lit) buf_put((b), "" lit, sizeof(lit) - 1)
+
 /* A JSON string as jansson's json_dumps writes it without JSON_ENSURE_ASCII: '"' and '\\'
  * escaped, control characters as \b \f \n \r \t or \u00XX, everything else as is. */
 static int buf_json_string(struct clf_buf *b, const char *s)
@@ -173,7 +181,14 @@ static int buf_real4(struct clf_buf *b, double x)
         int fl = 4;
         while (fl > 1 && frac[fl - 1] == '0')
             fl--;
-        n = snprintf(tmp, sizeof tmp, "%lu.%.*s", v / 10000, fl, frac);
+        unsigned long whole = v / 10000; /* below 100 */
+        n = 0;
+        if (whole >= 10)
+            tmp[n++] = (char)('0' + whole / 10);
+        tmp[n++] = (char)('0' + whole % 10);
+        tmp[n++] = '.';
+        memcpy(tmp + n, frac, (size_t)fl);
+        n += fl;
     } else {
         n = snprintf(tmp, sizeof tmp, "%.6g", x);
         if (n > 0 && !strpbrk(tmp, ".eE") && n + 2 < (int)sizeof tmp)
@@ -193,19 +208,18 @@ static int buf_size(struct clf_buf *b, size_t v)
     return buf_put(b, tmp + sizeof tmp - n, n);
 }
 
-/* A new string: the JSON text built by the caller's steps, or NULL. */
-static char *frag_take(struct clf_buf *b, int rc)
+/* The JSON text built by the caller's steps (new), or {NULL, 0}. */
+static struct frag frag_take(struct clf_buf *b, int rc)
 {
-    if (rc != 0) {
+    if (rc != 0 || !b->data) {
         free(b->data);
-        return NULL;
+        return (struct frag){NULL, 0};
     }
-    if (!b->data)
-        return calloc(1, 1);
-    return b->data;
+    return (struct frag){b->data, b->len};
 }
 
-static char *node_fragment(const char *code, const char *zh, const char *en, int close)
+static struct frag node_fragment(const char *code, const char *zh, const char *en,
+                                 int close)
 {
     struct clf_buf b = {0};
     int rc = buf_str(&b, "{\"code\":");
@@ -218,10 +232,15 @@ static char *node_fragment(const char *code, const char *zh, const char *en, int
     return frag_take(&b, rc);
 }
 
-static char *string_fragment(const char *s)
+static struct frag string_fragment(const char *s)
 {
     struct clf_buf b = {0};
     return frag_take(&b, buf_json_string(&b, s));
+}
+
+static int buf_frag(struct clf_buf *b, const struct frag *f)
+{
+    return buf_put(b, f->s, f->n);
 }
 
 static int fragments_build(struct clf_engine *e)
@@ -237,16 +256,16 @@ static int fragments_build(struct clf_engine *e)
         const struct tax_node *n = &tax->nodes[i];
         e->node_frag[i] = node_fragment(n->code, n->zh, n->en, 0);
         e->node_code[i] = string_fragment(n->code);
-        if (!e->node_frag[i] || !e->node_code[i])
+        if (!e->node_frag[i].s || !e->node_code[i].s)
             return STDTAX_ENOMEM;
     }
     for (size_t i = 0; i < tax->n_topics; i++) {
         const struct tax_topic *t = &tax->topics[i];
-        if (!(e->topic_frag[i] = node_fragment(t->code, t->zh, t->en, 1)))
+        if (!(e->topic_frag[i] = node_fragment(t->code, t->zh, t->en, 1)).s)
             return STDTAX_ENOMEM;
     }
     for (size_t i = 0; i < e->n_terms; i++)
-        if (!(e->term_frag[i] = string_fragment(e->terms[i].term->term)))
+        if (!(e->term_frag[i] = string_fragment(e->terms[i].term->term)).s)
             return STDTAX_ENOMEM;
     struct clf_buf b = {0};
     int rc = buf_str(&b, "],\"taxonomy_version\":");
@@ -258,7 +277,7 @@ static int fragments_build(struct clf_engine *e)
         rc = rc ? rc : buf_str(&b, "null");
     rc = rc ? rc : buf_str(&b, "}");
     e->versions = frag_take(&b, rc);
-    return e->versions ? 0 : STDTAX_ENOMEM;
+    return e->versions.s ? 0 : STDTAX_ENOMEM;
 }
 
 /* English evidence is written in the singular; a title says "knowledge graphs" or
@@ -991,55 +1010,55 @@ int clf_text_classify_write(const struct clf_engine *e, const struct clf_input *
         return rc;
     }
     size_t mark = out->len;
-    rc = buf_str(out, "{\"category\":");
-    rc = rc ? rc : buf_str(out, e->node_frag[d.category->index]);
-    rc = rc ? rc : buf_str(out, "},\"subcategory\":");
+    rc = BUF_LIT(out, "{\"category\":");
+    rc = rc ? rc : buf_frag(out, &e->node_frag[d.category->index]);
+    rc = rc ? rc : BUF_LIT(out, "},\"subcategory\":");
     if (d.subcategory) {
-        rc = rc ? rc : buf_str(out, e->node_frag[d.subcategory->index]);
-        rc = rc ? rc : buf_str(out, "}");
+        rc = rc ? rc : buf_frag(out, &e->node_frag[d.subcategory->index]);
+        rc = rc ? rc : BUF_LIT(out, "}");
     } else {
-        rc = rc ? rc : buf_str(out, "null");
+        rc = rc ? rc : BUF_LIT(out, "null");
     }
-    rc = rc ? rc : buf_str(out, ",\"confidence\":");
+    rc = rc ? rc : BUF_LIT(out, ",\"confidence\":");
     rc = rc ? rc : buf_real4(out, d.confidence);
-    rc = rc ? rc : buf_str(out, ",\"alternatives\":[");
+    rc = rc ? rc : BUF_LIT(out, ",\"alternatives\":[");
     struct alt top[CLF_ALTERNATIVES_MAX];
     size_t n = alternatives_top(&r, &d, top);
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = buf_str(out, i ? ",": "");
-        rc = rc ? rc : buf_str(out, e->node_frag[top[i].node->index]);
-        rc = rc ? rc : buf_str(out, ",\"score\":");
+        rc = (i ? BUF_LIT(out, ",") : 0);
+        rc = rc ? rc : buf_frag(out, &e->node_frag[top[i].node->index]);
+        rc = rc ? rc : BUF_LIT(out, ",\"score\":");
         rc = rc ? rc : buf_real4(out, top[i].score);
-        rc = rc ? rc : buf_str(out, "}");
+        rc = rc ? rc : BUF_LIT(out, "}");
     }
-    rc = rc ? rc : buf_str(out, "],\"evidence\":[");
+    rc = rc ? rc : BUF_LIT(out, "],\"evidence\":[");
     for (size_t i = 0; rc == 0 && i < r.n_hits; i++) {
         const struct hit *h = &r.hits[i];
         const struct term_ref *t = &e->terms[h->term];
         size_t from, len;
         hit_span(&r, in, h, &from, &len);
-        rc = buf_str(out, i ? ",{\"term\":" : "{\"term\":");
-        rc = rc ? rc : buf_str(out, e->term_frag[h->term]);
-        rc = rc ? rc : buf_str(out, ",\"field\":\"");
+        rc = (i ? BUF_LIT(out, ",{\"term\":") : BUF_LIT(out, "{\"term\":"));
+        rc = rc ? rc : buf_frag(out, &e->term_frag[h->term]);
+        rc = rc ? rc : BUF_LIT(out, ",\"field\":\"");
         rc = rc ? rc : buf_str(out, model_field_name(h->field));
-        rc = rc ? rc : buf_str(out, "\",\"node\":");
-        rc = rc ? rc : buf_str(out, e->node_code[t->node->index]);
-        rc = rc ? rc : buf_str(out, ",\"offset\":");
+        rc = rc ? rc : BUF_LIT(out, "\",\"node\":");
+        rc = rc ? rc : buf_frag(out, &e->node_code[t->node->index]);
+        rc = rc ? rc : BUF_LIT(out, ",\"offset\":");
         rc = rc ? rc : buf_size(out, from);
-        rc = rc ? rc : buf_str(out, ",\"length\":");
+        rc = rc ? rc : BUF_LIT(out, ",\"length\":");
         rc = rc ? rc : buf_size(out, len);
-        rc = rc ? rc : buf_str(out, ",\"weight\":");
+        rc = rc ? rc : BUF_LIT(out, ",\"weight\":");
         rc = rc ? rc : buf_real4(out, t->term->weight * e->p.field_weight[h->field]);
-        rc = rc ? rc : buf_str(out, "}");
+        rc = rc ? rc : BUF_LIT(out, "}");
     }
-    rc = rc ? rc : buf_str(out, "],\"priority_topics\":[");
+    rc = rc ? rc : BUF_LIT(out, "],\"priority_topics\":[");
     const struct tax_topic *topics[TOPICS_MAX];
     n = topics_of(&d, topics);
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = buf_str(out, i ? "," : "");
-        rc = rc ? rc : buf_str(out, e->topic_frag[topics[i]->index]);
+        rc = (i ? BUF_LIT(out, ",") : 0);
+        rc = rc ? rc : buf_frag(out, &e->topic_frag[topics[i]->index]);
     }
-    rc = rc ? rc : buf_str(out, e->versions);
+    rc = rc ? rc : buf_frag(out, &e->versions);
     run_free(&r);
     if (rc != 0) {
         out->len = mark;

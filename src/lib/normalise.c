@@ -181,7 +181,19 @@ size_t norm_text_fill(const char *in, size_t len, char *bytes, size_t *offs)
     size_t i = 0;
     while (i < len) {
         uint32_t cp, mapped = 0;
-        size_t n = utf8_char_decode(in + i, len - i, &cp);
+        const unsigned char *u = (const unsigned char *)in + i;
+        size_t n;
+        /* The input is valid UTF-8: ASCII and 3-byte sequences (all of CJK) inline. */
+        if (u[0] < 0x80) {
+            cp = u[0];
+            n = 1;
+        } else if ((u[0] & 0xF0) == 0xE0 && len - i >= 3) {
+            cp = (uint32_t)(u[0] & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 |
+                 (uint32_t)(u[2] & 0x3F);
+            n = 3;
+        } else {
+            n = utf8_char_decode(in + i, len - i, &cp);
+        }
         /* cannot fail after validation; guard anyway so a bug cannot loop */
         if (n == 0)
             n = 1, cp = 0xFFFD;
