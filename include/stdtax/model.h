@@ -41,6 +41,7 @@ struct model_config {
     int words;                /* also ASCII words as features */
     double alpha;             /* Lidstone smoothing of the likelihoods */
     int uniform_prior;        /* ignore class frequencies */
+    int complement;           /* complement naive Bayes (see model.c) */
     unsigned field_weight[MODEL_FIELD_COUNT]; /* integer repeat count per field */
     unsigned taxonomy_weight; /* repeat count of the taxonomy's labels and terms as
                                  pseudo-documents (0: none); see train_taxonomy */

@@ -132,6 +132,8 @@ int cli_param_set(const char *kv, struct clf_params *p, struct model_config *cfg
             return cfg->words = v != 0, 0;
         if (KEY("taxonomy_weight") && v >= 0 && v <= 100)
             return cfg->taxonomy_weight = (unsigned)v, 0;
+        if (KEY("complement"))
+            return cfg->complement = v != 0, 0;
         if (KEY("uniform_prior"))
             return cfg->uniform_prior = v != 0, 0;
         for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
