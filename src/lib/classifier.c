@@ -448,6 +448,7 @@ struct run {
     double *P; /* probability: categories among categories, subcategories within
                   their parent */
     size_t idx[TAX_NODES_MAX];
+    unsigned char sub_done[TAX_NODES_MAX]; /* P of the node's subcategories computed */
     double v[5 * TAX_NODES_MAX];
     struct hit seen_buf[RUN_HITS], found_buf[RUN_HITS];
     char arena[RUN_ARENA];
@@ -478,6 +479,7 @@ static void run_init(struct run *r, const struct clf_engine *e, int want_offsets
     r->S = r->L + nn;
     r->P = r->S + nn;
     memset(r->v, 0, 3 * nn * sizeof *r->v); /* K, T, L */
+    memset(r->sub_done, 0, nn);
 }
 
 /* Room for n more hits in *buf (capacity *cap, inline when it is inline). */
@@ -712,9 +714,25 @@ static void softmax(double *x, const size_t *idx, size_t n, double *out)
         out[idx[i]] = exp(x[idx[i]] - best) / sum;
 }
 
+/* P(s | c) for every subcategory s of c, once. */
+static void subcategory_softmax(struct run *r, const struct tax_node *c)
+{
+    if (r->sub_done[c->index] || c->n_children == 0)
+        return;
+    const struct clf_engine *e = r->e;
+    for (size_t s = 0; s < c->n_children; s++) {
+        const struct tax_node *sub = c->children[s];
+        r->S[sub->index] = e->p.keyword_weight * r->K[sub->index] +
+                           e->p.sub_model_weight * r->L[sub->index];
+        r->idx[s] = sub->index;
+    }
+    softmax(r->S, r->idx, c->n_children, r->P);
+    r->sub_done[c->index] = 1;
+}
+
 /* The whole scoring: fills K, L, S, P and the decision. */
 static int run_score(struct run *r, const struct clf_input *in, struct clf_decision *d,
-                     int all_subcategories, struct stdtax_error *err)
+                     struct stdtax_error *err)
 {
     const struct clf_engine *e = r->e;
     const struct tax_taxonomy *tax = e->tax;
@@ -793,20 +811,9 @@ static int run_score(struct run *r, const struct clf_input *in, struct clf_decis
     for (size_t i = 1; i < tax->n_roots; i++)
         if (r->P[tax->roots[i]->index] > r->P[best->index])
             best = tax->roots[i];
-    /* Subcategories, within their parent: the chosen one, or every parent when the
-     * alternatives are wanted. */
-    for (size_t i = 0; i < tax->n_roots; i++) {
-        const struct tax_node *c = tax->roots[i];
-        if (!all_subcategories && c != best)
-            continue;
-        for (size_t s = 0; s < c->n_children; s++) {
-            const struct tax_node *sub = c->children[s];
-            r->S[sub->index] = p->keyword_weight * r->K[sub->index] +
-                               p->sub_model_weight * r->L[sub->index];
-            idx[s] = sub->index;
-        }
-        softmax(r->S, idx, c->n_children, r->P);
-    }
+    /* Subcategories, within their parent: the chosen one now, others only when the
+     * alternatives need them (alternatives_top). */
+    subcategory_softmax(r, best);
     d->confidence = r->P[best->index];
     if (e->other && best != e->other && d->confidence < p->min_confidence) {
         best = e->other;
@@ -832,7 +839,7 @@ int clf_text_decide(const struct clf_engine *e, const struct clf_input *in,
 {
     struct run r;
     run_init(&r, e, 0);
-    int rc = run_score(&r, in, out, 0, err);
+    int rc = run_score(&r, in, out, err);
     run_free(&r);
     return rc;
 }
@@ -859,15 +866,30 @@ static int alt_before(const struct alt *x, const struct alt *y)
 
 /* The leaves of the tree other than the answer, ranked by P(category) * P(subcategory |
  * category): the best CLF_ALTERNATIVES_MAX into top (insertion, no sort of all).
+ * Categories are visited from the likeliest, and one whose P is below the last of a full
+ * top cannot place a subcategory (P(s | c) <= 1), so its subcategory softmax is never
+ * computed.  The order is total, so the visiting order does not change the answer.
  * Returns how many. */
-static size_t alternatives_top(const struct run *r, const struct clf_decision *d,
+static size_t alternatives_top(struct run *r, const struct clf_decision *d,
                                struct alt *top)
 {
     const struct tax_taxonomy *tax = r->e->tax;
+    const struct tax_node *order[TAX_NODES_MAX];
+    for (size_t i = 0; i < tax->n_roots; i++) {
+        size_t j = i;
+        for (; j > 0 && r->P[order[j - 1]->index] < r->P[tax->roots[i]->index]; j--)
+            order[j] = order[j - 1];
+        order[j] = tax->roots[i];
+    }
     size_t n = 0;
     for (size_t i = 0; i < tax->n_roots; i++) {
-        const struct tax_node *c = tax->roots[i];
+        const struct tax_node *c = order[i];
         double pc = r->P[c->index];
+        if (c->n_children > 0) {
+            if (n == CLF_ALTERNATIVES_MAX && pc < top[n - 1].score)
+                continue;
+            subcategory_softmax(r, c);
+        }
         for (size_t s = 0; s <= c->n_children; s++) {
             struct alt a;
             if (s == c->n_children) {
@@ -930,7 +952,7 @@ static size_t topics_of(const struct clf_decision *d, const struct tax_topic **s
     return n_seen;
 }
 
-static json_t *alternatives_json(const struct run *r, const struct clf_decision *d)
+static json_t *alternatives_json(struct run *r, const struct clf_decision *d)
 {
     struct alt top[CLF_ALTERNATIVES_MAX];
     size_t n = alternatives_top(r, d, top);
@@ -979,7 +1001,7 @@ int clf_text_classify(const struct clf_engine *e, const struct clf_input *in,
     struct clf_decision d;
     *result = NULL;
     run_init(&r, e, 1);
-    int rc = run_score(&r, in, &d, 1, err);
+    int rc = run_score(&r, in, &d, err);
     if (rc != 0) {
         run_free(&r);
         return rc;
@@ -1004,7 +1026,7 @@ int clf_text_classify_write(const struct clf_engine *e, const struct clf_input *
     struct run r;
     struct clf_decision d;
     run_init(&r, e, 1);
-    int rc = run_score(&r, in, &d, 1, err);
+    int rc = run_score(&r, in, &d, err);
     if (rc != 0) {
         run_free(&r);
         return rc;
@@ -1143,7 +1165,7 @@ int clf_model_train(const struct tax_taxonomy *tax, const struct model_example *
         struct run r;
         struct clf_decision d;
         run_init(&r, e, 0);
-        rc = run_score(&r, &in, &d, 0, err);
+        rc = run_score(&r, &in, &d, err);
         for (size_t c = 0; rc == 0 && c < nc; c++) {
             x[i * nc + c] = category_evidence(&r, tax->roots[c]);
             if (tax->roots[c] == ex[i].category)
