@@ -42,9 +42,9 @@ struct clf_params {
     double other_baseline;   /* tau: evidence `other` gets for free */
     double min_confidence;   /* below this the answer is `other` */
     int longest_match;       /* drop occurrences inside a longer one */
-    double precedence; /* title term weight from which industry outranks technology;
-                          0: off */
-    int plurals;       /* English terms also match their regular plural */
+    double precedence;       /* title term weight from which industry outranks technology;
+                                0: off */
+    int plurals;             /* English terms also match their regular plural */
     int use_keywords, use_model;
 };
 

@@ -24,7 +24,7 @@ int jsonflat_object_parse(const char *s, size_t len, char *scratch,
                           struct jsonflat_member *m, size_t *n);
 
 /* The member named key (NUL-terminated), or NULL. */
-const struct jsonflat_member *jsonflat_member_get(const struct jsonflat_member *m, size_t n,
-                                                  const char *key);
+const struct jsonflat_member *jsonflat_member_get(const struct jsonflat_member *m,
+                                                  size_t n, const char *key);
 
 #endif

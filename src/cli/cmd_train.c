@@ -62,7 +62,8 @@ int cmd_train(int argc, char **argv)
         char *copy = strdup(path);
         /* Only the file name is recorded, so the model does not depend on where the
          * source tree is checked out. */
-        rc = copy ? clf_model_train(tax, ex, n, &cfg, &params, basename(copy), sha, &m, &err)
+        rc = copy ? clf_model_train(tax, ex, n, &cfg, &params, basename(copy), sha, &m,
+                                    &err)
                   : stdtax_error_set(&err, STDTAX_ENOMEM, "", "out of memory");
         free(copy);
     }

@@ -151,9 +151,14 @@ static int buf_json_string(struct clf_buf *b, const char *s)
     for (; rc == 0 && *s; s++) {
         unsigned char c = (unsigned char)*s;
         char esc[8];
-        const char *named = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\b' ? "\\b"
-                          : c == '\f' ? "\\f" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
-                          : c == '\t' ? "\\t" : NULL;
+        const char *named = c == '"'    ? "\\\""
+                            : c == '\\' ? "\\\\"
+                            : c == '\b' ? "\\b"
+                            : c == '\f' ? "\\f"
+                            : c == '\n' ? "\\n"
+                            : c == '\r' ? "\\r"
+                            : c == '\t' ? "\\t"
+                                        : NULL;
         if (named) {
             rc = buf_str(b, named);
         } else if (c < 0x20) {
@@ -314,7 +319,8 @@ int clf_engine_new(const struct tax_taxonomy *tax, const struct model *model,
                    struct stdtax_error *err)
 {
     *out = NULL;
-    if (tax->n_nodes > TAX_NODES_MAX) /* the loader refuses such files; the run needs it */
+    if (tax->n_nodes >
+        TAX_NODES_MAX) /* the loader refuses such files; the run needs it */
         return stdtax_error_set(err, STDTAX_ETOOBIG, "", "more than %d nodes",
                                 TAX_NODES_MAX);
     struct clf_engine *e = calloc(1, sizeof *e);
@@ -421,11 +427,13 @@ struct hit {
     uint32_t start, end; /* in the normalised field (fields are at most 64 KiB) */
 };
 
-#define RUN_HITS 256    /* occurrences kept on the stack; more go to the heap */
-#define RUN_ARENA 4096  /* normalised bytes kept on the stack; longer fields use the heap */
+#define RUN_HITS 256 /* occurrences kept on the stack; more go to the heap */
+#define RUN_ARENA                                                                        \
+    4096 /* normalised bytes kept on the stack; longer fields use the heap */
 
 /* Everything one classification needs.  It lives on the caller's stack and is only
- * partly initialised (run_init), so a typical title + scope costs no allocation at all. */
+ * partly initialised (run_init), so a typical title + scope costs no allocation at all.
+ */
 struct run {
     const struct clf_engine *e;
     int want_offsets; /* source offsets, for the evidence of a full result */
@@ -919,7 +927,8 @@ static void hit_span(const struct run *r, const struct clf_input *in, const stru
     const struct norm_text *nt = &r->nt[h->field];
     size_t last = nt->src_offset[h->end - 1];
     uint32_t cp;
-    size_t clen = utf8_char_decode(in->field[h->field] + last, in->len[h->field] - last, &cp);
+    size_t clen =
+        utf8_char_decode(in->field[h->field] + last, in->len[h->field] - last, &cp);
     *from = nt->src_offset[h->start];
     *len = last + (clen ? clen : 1) - *from;
 }

@@ -150,8 +150,8 @@ int jsonflat_object_parse(const char *s, size_t len, char *scratch,
     return c.s == c.end;
 }
 
-const struct jsonflat_member *jsonflat_member_get(const struct jsonflat_member *m, size_t n,
-                                                  const char *key)
+const struct jsonflat_member *jsonflat_member_get(const struct jsonflat_member *m,
+                                                  size_t n, const char *key)
 {
     size_t kl = strlen(key);
     for (size_t i = 0; i < n; i++)

@@ -81,7 +81,8 @@ static inline size_t char_decode(const char *p, size_t len, uint32_t *cp)
     }
     if ((u[0] & 0xF0) == 0xE0 && len >= 3 && (u[1] & 0xC0) == 0x80 &&
         (u[2] & 0xC0) == 0x80) {
-        *cp = (uint32_t)(u[0] & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 | (u[2] & 0x3F);
+        *cp =
+            (uint32_t)(u[0] & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 | (u[2] & 0x3F);
         return 3;
     }
     return utf8_char_decode(p, len, cp);
@@ -221,8 +222,8 @@ struct level {
     double *logdenom; /* log(tokens + alpha * V) */
 };
 
-#define DENSE_LANES 4 /* floats per vector: one SSE register */
-#define DENSE_MIN 16   /* entries from which a feature gets a dense row */
+#define DENSE_LANES 4          /* floats per vector: one SSE register */
+#define DENSE_MIN 16           /* entries from which a feature gets a dense row */
 #define FSLOT_DENSE UINT32_MAX /* n of a feature whose first is its dense row */
 
 struct fslot {
@@ -378,9 +379,8 @@ static void complement_finish(struct model *m)
         for (size_t c = 0; c < lv->n; c++)
             all += lv->tokens[c];
         for (size_t c = 0; c < lv->n; c++)
-            lv->logdenom[c] =
-                m->log_alpha - log((double)(all - lv->tokens[c]) +
-                                   m->cfg.alpha * (double)m->n_feat);
+            lv->logdenom[c] = m->log_alpha - log((double)(all - lv->tokens[c]) +
+                                                 m->cfg.alpha * (double)m->n_feat);
     }
     for (size_t f = 0; f < m->n_feat; f++)
         for (int l = 0; l < LV_COUNT; l++) {
@@ -448,9 +448,9 @@ static int model_finish(struct model *m)
         uint32_t n = m->count[LV_CAT][f] + m->count[LV_SUB][f];
         int dense = n >= DENSE_MIN;
         /* Entries of a feature are stored level after level, so they are contiguous. */
-        m->fslots[h] = (struct fslot){m->key[f],
-                                      dense ? (uint32_t)n_dense : m->start[LV_CAT][f],
-                                      dense ? FSLOT_DENSE : n};
+        m->fslots[h] =
+            (struct fslot){m->key[f], dense ? (uint32_t)n_dense : m->start[LV_CAT][f],
+                           dense ? FSLOT_DENSE : n};
         for (int l = 0; l < LV_COUNT; l++)
             for (uint32_t k = 0; k < m->count[l][f]; k++) {
                 size_t e = m->start[l][f] + k;
@@ -508,7 +508,8 @@ static void score_flush(struct score_ctx *sc)
         __builtin_prefetch(&m->fslots[table_hash(sc->key[i], m->fmask)]);
     for (size_t i = 0; i < n; i++) {
         if (i + SCORE_AHEAD < n)
-            __builtin_prefetch(&m->fslots[table_hash(sc->key[i + SCORE_AHEAD], m->fmask)]);
+            __builtin_prefetch(
+                &m->fslots[table_hash(sc->key[i + SCORE_AHEAD], m->fmask)]);
         const struct fslot *fs = fslot_find(m, sc->key[i]);
         sc->slot[i] = fs;
         if (fs)
@@ -537,7 +538,8 @@ static void score_flush(struct score_ctx *sc)
      * The order of the additions is fixed, so the result is too. */
     size_t d = 0;
     for (; d + 4 <= nd; d += 4) {
-        const float *r0 = rows[d], *r1 = rows[d + 1], *r2 = rows[d + 2], *r3 = rows[d + 3];
+        const float *r0 = rows[d], *r1 = rows[d + 1], *r2 = rows[d + 2],
+                    *r3 = rows[d + 3];
         float w0 = rw[d], w1 = rw[d + 1], w2 = rw[d + 2], w3 = rw[d + 3];
         for (size_t k = 0; k < lanes * DENSE_LANES; k += DENSE_LANES) {
             vfloat a, x0, x1, x2, x3;
@@ -564,7 +566,6 @@ static void score_flush(struct score_ctx *sc)
     sc->n = 0;
 }
 
-
 static inline void score_push(struct score_ctx *sc, uint64_t key, unsigned weight)
 {
     sc->key[sc->n] = key;
@@ -575,8 +576,8 @@ static inline void score_push(struct score_ctx *sc, uint64_t key, unsigned weigh
 
 /* grams_each for scoring: the same features in the same order, without the callback
  * and the feature's text, which scoring does not need. */
-static void score_text(struct score_ctx *sc, const struct model_config *cfg, const char *s,
-                       size_t len, unsigned weight)
+static void score_text(struct score_ctx *sc, const struct model_config *cfg,
+                       const char *s, size_t len, unsigned weight)
 {
     uint64_t win = 0; /* the last three code points, 21 bits each, newest lowest */
     size_t have = 0, i = 0, word_start = 0, word_len = 0;
@@ -1064,17 +1065,16 @@ json_t *model_to_json(const struct model *m)
     for (int f = 0; f < MODEL_FIELD_COUNT; f++)
         json_object_set_new(weights, field_names[f],
                             json_integer(m->cfg.field_weight[f]));
-    json_t *root =
-        json_pack("{s:s, s:i, s:s, s:{s:s, s:s, s:I}, s:{s:i, s:i, s:b, s:f, s:b, s:b, "
-                  "s:i, s:o}, s:o, s:o}",
-                  "format", "stdtax-naive-bayes", "format_version", MODEL_FORMAT_VERSION,
-                  "taxonomy_version", m->tax_version, "training", "file", m->train_file,
-                  "sha256", m->train_sha, "examples", (json_int_t)m->n_examples, "config",
-                  "ngram_min", m->cfg.ngram_min, "ngram_max", m->cfg.ngram_max, "words",
-                  m->cfg.words, "alpha", m->cfg.alpha, "uniform_prior",
-                  m->cfg.uniform_prior, "complement", m->cfg.complement, "taxonomy_weight",
-                  (int)m->cfg.taxonomy_weight,
-                  "field_weights", weights, "levels", levels, "features", features);
+    json_t *root = json_pack(
+        "{s:s, s:i, s:s, s:{s:s, s:s, s:I}, s:{s:i, s:i, s:b, s:f, s:b, s:b, "
+        "s:i, s:o}, s:o, s:o}",
+        "format", "stdtax-naive-bayes", "format_version", MODEL_FORMAT_VERSION,
+        "taxonomy_version", m->tax_version, "training", "file", m->train_file, "sha256",
+        m->train_sha, "examples", (json_int_t)m->n_examples, "config", "ngram_min",
+        m->cfg.ngram_min, "ngram_max", m->cfg.ngram_max, "words", m->cfg.words, "alpha",
+        m->cfg.alpha, "uniform_prior", m->cfg.uniform_prior, "complement",
+        m->cfg.complement, "taxonomy_weight", (int)m->cfg.taxonomy_weight,
+        "field_weights", weights, "levels", levels, "features", features);
     if (root) {
         json_t *cal = json_null();
         if (m->cal_scale) {

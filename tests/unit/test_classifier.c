@@ -423,7 +423,7 @@ Test(classifier, calibration_learns_category_preferences)
     struct clf_params p;
     clf_params_default(&p);
     p.model_weight = p.sub_model_weight = 0; /* keywords only, but calibrated */
-    p.precedence = 0; /* the calibration alone must learn it */
+    p.precedence = 0;                        /* the calibration alone must learn it */
     struct model *m = NULL;
     struct stdtax_error err = {0};
     cr_assert_eq(clf_model_train(tax, ex, 6, &cfg, &p, "t", "", &m, &err), 0, "%s",
@@ -529,8 +529,12 @@ static void expect_writer_matches(const struct clf_engine *e, struct clf_input i
 }
 
 static const char *const writer_titles[] = {
-    "交通信号 芯片 传感器", "Sensors for robots", "医疗机器人 traffic", "完全无关",
-    "自动驾驶车辆 交通 医疗 芯片 NPU robot medical 行业应用", "ａｂｃ　ＮＰＵ，芯片"};
+    "交通信号 芯片 传感器",
+    "Sensors for robots",
+    "医疗机器人 traffic",
+    "完全无关",
+    "自动驾驶车辆 交通 医疗 芯片 NPU robot medical 行业应用",
+    "ａｂｃ　ＮＰＵ，芯片"};
 
 Test(classifier, writer_matches_json_dumps)
 {
@@ -549,8 +553,8 @@ Test(classifier, writer_matches_json_dumps)
     cr_assert_eq(clf_engine_new(tax, m, NULL, &with, &err), 0);
     for (size_t i = 0; i < sizeof writer_titles / sizeof writer_titles[0]; i++) {
         expect_writer_matches(engine, input(writer_titles[i], NULL, NULL, NULL));
-        expect_writer_matches(with, input(writer_titles[i], "traffic sensor",
-                                          "医疗机器人 的 芯片", "NPU"));
+        expect_writer_matches(
+            with, input(writer_titles[i], "traffic sensor", "医疗机器人 的 芯片", "NPU"));
     }
     for (size_t i = 0; i < n; i++) {
         struct clf_input in = {{NULL}, {0}};
@@ -583,8 +587,9 @@ Test(classifier, writer_escapes_like_jansson)
     {
         if (strcmp(json_string_value(json_object_get(node, "code")), "products.robots") ==
             0)
-            json_object_set_new(json_object_get(node, "labels"), "en",
-                                json_string("Robots \"quoted\" \\ back/slash \x01 tab\t"));
+            json_object_set_new(
+                json_object_get(node, "labels"), "en",
+                json_string("Robots \"quoted\" \\ back/slash \x01 tab\t"));
     }
     char path[] = "/tmp/stdtax-tax-XXXXXX";
     int fd = mkstemp(path);

@@ -53,8 +53,9 @@ static int handled(const char *s)
 
 Test(jsonflat, handles_objects_of_strings_and_nulls)
 {
-    const char *s = " {\"title\" : \"智能\\u8bed\\u97f3 \\ud83d\\ude00 \\\"q\\\" \\\\ \\/ \\t\","
-                    "\"scope\":null, \"x\":\"\"}\r\n";
+    const char *s =
+        " {\"title\" : \"智能\\u8bed\\u97f3 \\ud83d\\ude00 \\\"q\\\" \\\\ \\/ \\t\","
+        "\"scope\":null, \"x\":\"\"}\r\n";
     struct jsonflat_member m[JSONFLAT_MEMBERS_MAX];
     size_t n;
     char *scratch;

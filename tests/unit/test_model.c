@@ -325,7 +325,8 @@ Test(model, scores_follow_the_formulas)
         json_t *j = model_to_json(m);
         const json_t *lv = json_object_get(json_object_get(j, "levels"), "category");
         const json_t *classes = json_object_get(lv, "classes");
-        size_t nc = json_array_size(classes), V = json_array_size(json_object_get(j, "features"));
+        size_t nc = json_array_size(classes),
+               V = json_array_size(json_object_get(j, "features"));
         double alpha = cfg.alpha, f = cfg.field_weight[MODEL_FIELD_TITLE];
         double *cnt = calloc(nc, sizeof *cnt), t = 0, all = 0, docs = 0;
         size_t i;
@@ -345,15 +346,17 @@ Test(model, scores_follow_the_formulas)
         }
         cr_assert_gt(t, 0, "the fixture knows 芯片");
         for (size_t c = 0; c < nc; c++) {
-            all += (double)json_integer_value(json_array_get(json_object_get(lv, "tokens"), c));
-            docs += (double)json_integer_value(json_array_get(json_object_get(lv, "docs"), c));
+            all += (double)json_integer_value(
+                json_array_get(json_object_get(lv, "tokens"), c));
+            docs += (double)json_integer_value(
+                json_array_get(json_object_get(lv, "docs"), c));
         }
         double *want = calloc(nc, sizeof *want);
         for (size_t c = 0; c < nc; c++) {
-            double tok =
-                (double)json_integer_value(json_array_get(json_object_get(lv, "tokens"), c));
-            double d =
-                (double)json_integer_value(json_array_get(json_object_get(lv, "docs"), c));
+            double tok = (double)json_integer_value(
+                json_array_get(json_object_get(lv, "tokens"), c));
+            double d = (double)json_integer_value(
+                json_array_get(json_object_get(lv, "docs"), c));
             want[c] = log((d + 1) / (docs + (double)nc));
             if (complement)
                 want[c] += f * (log(t + alpha) - log(t - cnt[c] + alpha)) +
@@ -369,11 +372,12 @@ Test(model, scores_follow_the_formulas)
             const struct tax_node *node =
                 tax_node_find(tax, json_string_value(json_array_get(classes, c)));
             /* log P differs from the score by one constant per level. */
-            cr_expect_float_eq(logp[node->index] - logp[c0->index], want[c] - want[0], 1e-5,
-                               "complement %d class %zu", complement, c);
+            cr_expect_float_eq(logp[node->index] - logp[c0->index], want[c] - want[0],
+                               1e-5, "complement %d class %zu", complement, c);
         }
-        cr_expect_eq(json_is_true(json_object_get(json_object_get(j, "config"), "complement")),
-                     complement);
+        cr_expect_eq(
+            json_is_true(json_object_get(json_object_get(j, "config"), "complement")),
+            complement);
         free(logp);
         free(want);
         free(cnt);
