@@ -165,8 +165,8 @@ typedef int (*api_handler_fn)(struct api_ctx *app, const struct api_request *req
                               struct api_response *resp);
 
 /* Route flags. */
-#define API_F_JSON_BODY 0x1u /* body required: application/json, parsed into req->body   \
-                              */
+#define API_F_JSON_BODY 0x1u /* body required: application/json, parsed into req->body */
+#define API_F_MERGE_PATCH 0x2u /* also application/merge-patch+json (RFC 7396) */
 
 /* One row of the route table (redis command table).  pattern segments are
  * literals or {name} parameters, each matching one non-empty path segment. */
@@ -218,6 +218,10 @@ bool api_secret_equal(const char *a, size_t alen, const char *b, size_t blen);
 
 /* True when a Content-Type value is application/json with no charset or UTF-8. */
 bool api_content_type_json(const char *value);
+
+/* True when a Content-Type value is application/merge-patch+json (RFC 7396), with no
+ * charset or UTF-8. */
+bool api_content_type_merge_patch(const char *value);
 
 /* The dispatcher's body step for API_F_JSON_BODY routes: 415 unless the media type
  * is JSON, 413 over max-body, 400 (with "line", "column" and "position" members)

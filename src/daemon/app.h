@@ -1,0 +1,71 @@
+/* The application behind the HTTP layer: the service (include/stdtax/service.h) and
+ * what the handlers share, plugged into struct api_ctx as ctx->app.  Handlers in
+ * api_taxonomy.c, api_classify.c, api_proposals.c and api_stats.c stay thin: parse the
+ * query or body, call one svc_* function, map its answer to a status and JSON. */
+#ifndef STDTAXD_APP_H
+#define STDTAXD_APP_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "api.h"
+#include "stdtax/service.h"
+
+struct app {
+    struct svc *svc;                     /* owned: svc_close after the workers stop */
+    const struct stdtax_config *cfg;     /* borrowed */
+    atomic_uint_fast64_t classifications; /* texts classified by /v1/classify[/batch] */
+};
+
+/* Borrowed: the application of a context. */
+static inline struct app *app_of(struct api_ctx *ctx)
+{
+    return (struct app *)ctx->app;
+}
+
+/* The hooks (reload on SIGHUP, metrics gauges, readiness) for an api_ctx whose app is
+ * a struct app.  Borrowed, static. */
+const struct api_hooks *app_hooks(void);
+
+/* Answers a failed svc_* call: status and type from api.c's table, detail from err,
+ * and `errors` from problems (steals problems; may be NULL or empty).  A field that
+ * err names becomes the one problem when problems is empty.  A text over a size limit
+ * inside a valid body is content (422), not a too large request.  Returns rc. */
+int app_problem(struct api_response *resp, int rc, json_t *problems,
+                const struct stdtax_error *err);
+
+/* 400 naming the first query parameter that is not in allowed (NULL-terminated) or
+ * that is repeated.  Returns 0 when every parameter is known and single. */
+int app_query_check(const struct api_request *req, const char *const *allowed,
+                    struct api_response *resp);
+
+/* Parses an unsigned decimal query parameter in [min, max]; absent leaves *out.
+ * 400 with a /query/NAME problem when malformed or out of range. */
+int app_query_uint(const struct api_request *req, const char *name, uint64_t min,
+                   uint64_t max, uint64_t *out, struct api_response *resp);
+
+/* Handlers (one file per resource). */
+int api_taxonomy_get(struct api_ctx *ctx, const struct api_request *req,
+                     struct api_response *resp);
+int api_taxonomy_node_get(struct api_ctx *ctx, const struct api_request *req,
+                          struct api_response *resp);
+int api_classify_post(struct api_ctx *ctx, const struct api_request *req,
+                      struct api_response *resp);
+int api_classify_batch_post(struct api_ctx *ctx, const struct api_request *req,
+                            struct api_response *resp);
+int api_proposals_post(struct api_ctx *ctx, const struct api_request *req,
+                       struct api_response *resp);
+int api_proposals_list(struct api_ctx *ctx, const struct api_request *req,
+                       struct api_response *resp);
+int api_proposal_get(struct api_ctx *ctx, const struct api_request *req,
+                     struct api_response *resp);
+int api_proposal_patch(struct api_ctx *ctx, const struct api_request *req,
+                       struct api_response *resp);
+int api_proposal_delete(struct api_ctx *ctx, const struct api_request *req,
+                        struct api_response *resp);
+int api_stats_get(struct api_ctx *ctx, const struct api_request *req,
+                  struct api_response *resp);
+int api_coverage_get(struct api_ctx *ctx, const struct api_request *req,
+                     struct api_response *resp);
+
+#endif
