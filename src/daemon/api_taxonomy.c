@@ -35,8 +35,8 @@ int api_taxonomy_node_get(struct api_ctx *ctx, const struct api_request *req,
         json_array_foreach(nearest, i, c)
         {
             size_t len = strlen(list);
-            snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "",
-                     json_string_value(c) ? json_string_value(c) : "");
+            const char *nc = json_string_value(json_object_get(c, "code"));
+            snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", nc ? nc : "?");
         }
         api_response_problem(resp, rc, NULL, "no taxonomy node '%.64s'%s%s", code,
                              list[0] ? "; nearest: " : "", list);
