@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "stdtax/taxonomy.h"
 
 int app_problem(struct api_response *resp, int rc, json_t *problems,
                 const struct stdtax_error *err)
@@ -85,6 +86,26 @@ int app_query_uint(const struct api_request *req, const char *name, uint64_t min
     return 0;
 }
 
+void app_engine_error_locate(const struct stdtax_config *cfg, struct stdtax_error *err)
+{
+    if (err->field[0] && err->field[0] != '/')
+        return;
+    if (strstr(err->text, cfg->taxonomy) || (cfg->model && strstr(err->text, cfg->model)))
+        return;
+    /* The taxonomy loads first: if it loads on its own, the model was the problem. */
+    struct tax_taxonomy *tax = NULL;
+    struct stdtax_error probe = {0};
+    const char *file = cfg->taxonomy;
+    if (cfg->model && tax_file_load(cfg->taxonomy, &tax, NULL, &probe) == 0)
+        file = cfg->model;
+    tax_taxonomy_free(tax);
+    char field[CFG_PATH_MAX + sizeof err->field + 2];
+    snprintf(field, sizeof field, "%s%s%s", file, err->field[0] ? " " : "", err->field);
+    /* A path longer than the field keeps its start; the log line stays one line. */
+    field[sizeof err->field - 1] = '\0';
+    memcpy(err->field, field, sizeof err->field);
+}
+
 /* --- hooks ------------------------------------------------------------------------ */
 
 static int app_reload(void *arg, struct stdtax_error *err)
@@ -97,10 +118,12 @@ static int app_reload(void *arg, struct stdtax_error *err)
     json_t *p;
     json_array_foreach(problems, i, p)
     {
-        LOG_ERROR("reload", "%s: %s",
+        LOG_ERROR("reload", "%s %s: %s", app->cfg->taxonomy,
                   json_string_value(json_object_get(p, "pointer")) ?: "",
                   json_string_value(json_object_get(p, "detail")) ?: "");
     }
+    if (rc != 0)
+        app_engine_error_locate(app->cfg, err);
     if (rc == 0)
         LOG_INFO("reload", "now serving taxonomy %s, model %s",
                  json_string_value(json_object_get(versions, "taxonomy_version")) ?: "-",

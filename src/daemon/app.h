@@ -17,6 +17,11 @@ struct app {
     atomic_uint_fast64_t classifications; /* texts classified by /v1/classify[/batch] */
 };
 
+/* The service promises to name the file in err->field; where it gives a JSON pointer
+ * or nothing instead, finds out which of the taxonomy and the model failed and puts
+ * that file's name in front, so a message always says which file to fix. */
+void app_engine_error_locate(const struct stdtax_config *cfg, struct stdtax_error *err);
+
 /* Borrowed: the application of a context. */
 static inline struct app *app_of(struct api_ctx *ctx)
 {

@@ -32,6 +32,7 @@ static int open_service(const struct stdtax_config *cfg, struct app *app)
     json_t *problems = json_array();
     int rc = svc_open(&opts, &app->svc, problems, &err);
     if (rc != 0) {
+        app_engine_error_locate(cfg, &err);
         fail(&err);
         size_t i;
         json_t *p;
@@ -39,8 +40,10 @@ static int open_service(const struct stdtax_config *cfg, struct app *app)
         {
             const char *ptr = json_string_value(json_object_get(p, "pointer"));
             const char *detail = json_string_value(json_object_get(p, "detail"));
-            fprintf(stderr, "stdtaxd: %s: %s: %s\n", cfg->taxonomy, ptr ? ptr : "",
-                    detail ? detail : "");
+            if (!detail || strcmp(detail, err.text) == 0)
+                continue; /* already said */
+            fprintf(stderr, "stdtaxd: %s: %s%s%s\n", cfg->taxonomy, ptr ? ptr : "",
+                    ptr && ptr[0] ? ": " : "", detail);
         }
     } else {
         json_t *v = svc_versions(app->svc);
