@@ -306,13 +306,12 @@ static json_t *submission_classify_input(const json_t *submission)
     return in;
 }
 
-int svc_proposal_submit(struct svc *svc, const json_t *submission,
-                        const struct svc_caller *caller, const char *idem_key,
-                        time_t now, json_t **record, bool *created, json_t *problems,
-                        struct stdtax_error *err)
+int svc_proposal_prepare(struct svc *svc, const json_t *submission,
+                         const struct svc_caller *caller, const char *idem_key,
+                         time_t now, struct svc_batch_item *item, json_t *problems,
+                         struct stdtax_error *err)
 {
-    *record = NULL;
-    *created = false;
+    memset(item, 0, sizeof *item);
     if (!json_is_object(submission))
         return stdtax_error_set(err, STDTAX_EINVAL, "", "the body must be a JSON object");
     struct svc_engine *e = engine_acquire(svc);
@@ -348,32 +347,12 @@ int svc_proposal_submit(struct svc *svc, const json_t *submission,
         rc = prop_record_build(submission, classification, now, late, &rec, err);
     if (rc != 0)
         goto out;
-    char hash[65];
-    if (idem_key && (rc = request_hash(submission, hash)) != 0) {
+    if (idem_key && (rc = request_hash(submission, item->hash)) != 0) {
         stdtax_error_set(err, rc, "", "out of memory");
         goto out;
     }
-    char id[STORE_ID_MAX];
-    int was_created = 0;
-    rc = store_proposal_put(svc->store, rec, idem_key, idem_key ? hash : NULL, id,
-                            &was_created, err);
-    if (rc == STDTAX_ECONFLICT && idem_key) {
-        stdtax_error_set(err, rc, "/Idempotency-Key",
-                         "this Idempotency-Key was used with another proposal");
-        goto out;
-    }
-    if (rc != 0)
-        goto out;
-    if (!was_created) {
-        /* A replay: answer the record stored by the first request. */
-        json_decref(rec);
-        rec = NULL;
-        rc = store_proposal_get(svc->store, id, &rec, err);
-        if (rc != 0)
-            goto out;
-    }
-    *created = was_created;
-    *record = rec;
+    item->idem_key = idem_key;
+    item->record = rec;
     rec = NULL;
 out:
     json_decref(input);
@@ -381,6 +360,83 @@ out:
     json_decref(rec);
     engine_release(svc, e);
     return rc;
+}
+
+/* Most batches are small: the items' store slots live on the stack up to this. */
+#define COMMIT_STACK_ITEMS 64
+
+int svc_proposal_commit(struct svc *svc, struct svc_batch_item *items, size_t n,
+                        struct stdtax_error *err)
+{
+    struct store_put_item stack[COMMIT_STACK_ITEMS];
+    struct store_put_item *put = n <= COMMIT_STACK_ITEMS ? stack : calloc(n, sizeof *put);
+    if (!put)
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    memset(put, 0, (n <= COMMIT_STACK_ITEMS ? COMMIT_STACK_ITEMS : n) * sizeof *put);
+    for (size_t i = 0; i < n; i++) {
+        put[i].record = items[i].record;
+        put[i].idem_key = items[i].idem_key;
+        put[i].request_hash = items[i].idem_key ? items[i].hash : NULL;
+    }
+    int rc = store_proposal_put_batch(svc->store, put, n, err);
+    for (size_t i = 0; i < n; i++) {
+        struct svc_batch_item *it = &items[i];
+        it->created = false;
+        if (rc != 0) {
+            it->rc = rc;
+            it->err = *err;
+            continue;
+        }
+        it->rc = put[i].rc;
+        if (it->rc == STDTAX_ECONFLICT && it->idem_key) {
+            stdtax_error_set(&it->err, it->rc, "/Idempotency-Key",
+                             "this Idempotency-Key was used with another proposal");
+        } else if (it->rc != 0) {
+            it->err = put[i].err;
+        } else if (!put[i].created) {
+            /* A replay: answer the record stored by the first request. */
+            json_decref(it->record);
+            it->record = NULL;
+            it->rc = store_proposal_get(svc->store, put[i].id, &it->record, &it->err);
+        } else {
+            it->created = true;
+        }
+        if (it->rc != 0) {
+            json_decref(it->record);
+            it->record = NULL;
+        }
+    }
+    if (rc != 0)
+        for (size_t i = 0; i < n; i++) {
+            json_decref(items[i].record);
+            items[i].record = NULL;
+        }
+    if (put != stack)
+        free(put);
+    return rc;
+}
+
+int svc_proposal_submit(struct svc *svc, const json_t *submission,
+                        const struct svc_caller *caller, const char *idem_key,
+                        time_t now, json_t **record, bool *created, json_t *problems,
+                        struct stdtax_error *err)
+{
+    *record = NULL;
+    *created = false;
+    struct svc_batch_item item;
+    int rc = svc_proposal_prepare(svc, submission, caller, idem_key, now, &item, problems,
+                                  err);
+    if (rc == 0)
+        rc = svc_proposal_commit(svc, &item, 1, err);
+    if (rc != 0)
+        return rc;
+    if (item.rc != 0) {
+        *err = item.err;
+        return item.rc;
+    }
+    *record = item.record;
+    *created = item.created;
+    return 0;
 }
 
 int svc_proposal_get(struct svc *svc, const char *id, json_t **record,
