@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "commit.h"
 #include "stdtax/proposal.h"
 
 /* An export pages through the store; past this many rows it refuses rather than
@@ -20,12 +21,28 @@ static struct svc_caller caller_of(const struct api_request *req)
                                .admin = req->scope >= CFG_SCOPE_ADMIN};
 }
 
-static int record_answer(struct api_response *resp, int status, json_t *record)
+int api_proposal_answer(struct api_response *resp, int rc, json_t *record, bool created,
+                        json_t *problems, const struct stdtax_error *err)
 {
+    if (rc) {
+        json_decref(record);
+        return app_problem(resp, rc, problems, err);
+    }
+    json_decref(problems);
     const char *id = json_string_value(json_object_get(record, "id"));
-    api_response_json(resp, status, record);
-    if (status == 201 && id)
-        api_response_header(resp, "Location", "/v1/proposals/%s", id);
+    char location[STORE_ID_MAX + 16] = "";
+    if (id)
+        snprintf(location, sizeof location, "/v1/proposals/%s", id);
+    api_response_json(resp, created ? 201 : 200, record);
+    if (created && id)
+        api_response_header(resp, "Location", "%s", location);
+    if (!created) {
+        /* A replay: the first answer's record, and where it lives, so a client that
+         * lost the first response finds the resource the same way. */
+        api_response_header(resp, "Idempotency-Replayed", "true");
+        if (id)
+            api_response_header(resp, "Content-Location", "%s", location);
+    }
     return 0;
 }
 
@@ -38,23 +55,22 @@ int api_proposals_post(struct api_ctx *ctx, const struct api_request *req,
     struct app *app = app_of(ctx);
     struct svc_caller caller = caller_of(req);
     struct stdtax_error err = {0};
-    json_t *problems = json_array(), *record = NULL;
-    bool created = false;
-    rc = svc_proposal_submit(app->svc, req->body, &caller, req->idempotency_key,
-                             time(NULL), &record, &created, problems, &err);
+    json_t *problems = json_array();
+    struct svc_batch_item item;
+    rc = svc_proposal_prepare(app->svc, req->body, &caller, req->idempotency_key,
+                              time(NULL), &item, problems, &err);
     if (rc)
-        return app_problem(resp, rc, problems, &err);
+        return api_proposal_answer(resp, rc, NULL, false, problems, &err);
     json_decref(problems);
-    const char *id = json_string_value(json_object_get(record, "id"));
-    record_answer(resp, created ? 201 : 200, record);
-    if (!created) {
-        /* A replay: the first answer's record; Location too, so a client that lost
-         * the first response finds the resource the same way. */
-        api_response_header(resp, "Idempotency-Replayed", "true");
-        if (id)
-            api_response_header(resp, "Content-Location", "/v1/proposals/%s", id);
+    struct api_deferred *later = app->commits ? api_request_defer(req) : NULL;
+    if (later) {
+        commit_queue_push(app->commits, &item, later);
+        return API_DEFERRED;
     }
-    return 0;
+    rc = svc_proposal_commit(app->svc, &item, 1, &err);
+    if (rc == 0)
+        rc = item.rc, err = item.err;
+    return api_proposal_answer(resp, rc, item.record, item.created, NULL, &err);
 }
 
 /* True when the list should be CSV: ?format=csv, or an Accept that names text/csv

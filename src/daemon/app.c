@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commit.h"
 #include "log.h"
 #include "stdtax/taxonomy.h"
 
@@ -189,6 +190,16 @@ static int app_metrics(void *arg, struct api_buf *out)
                    "# TYPE stdtax_classifications_total counter\n"
                    "stdtax_classifications_total %" PRIuFAST64 "\n",
                    atomic_load(&app->classifications));
+    uint64_t batches, items;
+    commit_queue_counts(app->commits, &batches, &items);
+    api_buf_printf(out,
+                   "# HELP stdtax_commit_batches_total Write transactions of the group "
+                   "commit of submissions.\n# TYPE stdtax_commit_batches_total counter\n"
+                   "stdtax_commit_batches_total %" PRIu64 "\n"
+                   "# HELP stdtax_commit_items_total Submissions stored by the group "
+                   "commit.\n# TYPE stdtax_commit_items_total counter\n"
+                   "stdtax_commit_items_total %" PRIu64 "\n",
+                   batches, items);
     json_t *raw = NULL;
     if (store_stats_raw(svc_store(app->svc), &raw, &err) == 0) {
         json_int_t pages = json_integer_value(json_object_get(raw, "last_page")) + 1;
@@ -214,7 +225,14 @@ static int app_ready(void *arg, struct stdtax_error *err)
     return 0;
 }
 
+static void app_stop(void *arg)
+{
+    struct app *app = arg;
+    commit_queue_stop(app->commits);
+}
+
 static const struct api_hooks hooks = {
+    .stop = app_stop,
     .reload = app_reload,
     .metrics = app_metrics,
     .ready = app_ready,

@@ -11,10 +11,13 @@
 #include "api.h"
 #include "stdtax/service.h"
 
+struct commit_queue;
+
 struct app {
     struct svc *svc;                     /* owned: svc_close after the workers stop */
     const struct stdtax_config *cfg;     /* borrowed */
     atomic_uint_fast64_t classifications; /* texts classified by /v1/classify[/batch] */
+    struct commit_queue *commits; /* group commit of submissions; NULL: commit inline */
 };
 
 /* The service promises to name the file in err->field; where it gives a JSON pointer
@@ -48,6 +51,12 @@ int app_query_check(const struct api_request *req, const char *const *allowed,
  * 400 with a /query/NAME problem when malformed or out of range. */
 int app_query_uint(const struct api_request *req, const char *name, uint64_t min,
                    uint64_t max, uint64_t *out, struct api_response *resp);
+
+/* The answer to a submission: 201 + Location for a new record, 200 +
+ * Idempotency-Replayed for a replay, else the problem for rc (steals record and
+ * problems; either may be NULL).  Returns 0 or rc. */
+int api_proposal_answer(struct api_response *resp, int rc, json_t *record, bool created,
+                        json_t *problems, const struct stdtax_error *err);
 
 /* Handlers (one file per resource). */
 int api_taxonomy_get(struct api_ctx *ctx, const struct api_request *req,

@@ -6,6 +6,7 @@
 
 #include "api.h"
 #include "app.h"
+#include "commit.h"
 #include "config.h" /* PACKAGE_VERSION */
 #include "log.h"
 #include "metrics.h"
@@ -105,6 +106,11 @@ int main(int argc, char **argv)
     }
     if (open_service(&cfg, &app) != 0)
         goto out;
+    app.commits = commit_queue_new(app.svc);
+    if (!app.commits) {
+        fprintf(stderr, "stdtaxd: cannot start the committer thread\n");
+        goto out;
+    }
     ctx.app = &app;
     ctx.hooks = app_hooks();
     ctx.started_us = api_now_us();
@@ -118,6 +124,7 @@ int main(int argc, char **argv)
     status = 0;
 out:
     /* After server_run: every worker has stopped, no request holds the service. */
+    commit_queue_free(app.commits);
     svc_close(app.svc);
     metrics_free(ctx.metrics);
     free(ctx.openapi);
