@@ -68,6 +68,7 @@ int api_proposals_post(struct api_ctx *ctx, const struct api_request *req,
         return API_DEFERRED;
     }
     rc = svc_proposal_commit(app->svc, &item, 1, &err);
+    atomic_fetch_add(&app->generation, 1);
     if (rc == 0)
         rc = item.rc, err = item.err;
     return api_proposal_answer(resp, rc, item.record, item.created, NULL, &err);
@@ -252,6 +253,7 @@ int api_proposal_patch(struct api_ctx *ctx, const struct api_request *req,
     const char *id = api_param(req, "id");
     rc = svc_proposal_patch(app_of(ctx)->svc, id, req->body, &caller, time(NULL), &record,
                             problems, &err);
+    atomic_fetch_add(&app_of(ctx)->generation, 1);
     if (rc == STDTAX_ENOTFOUND) {
         json_decref(problems);
         return api_response_problem(resp, rc, NULL, "no proposal '%.64s'", id);
@@ -273,6 +275,7 @@ int api_proposal_delete(struct api_ctx *ctx, const struct api_request *req,
     json_t *record = NULL;
     const char *id = api_param(req, "id");
     rc = svc_proposal_withdraw(app_of(ctx)->svc, id, &caller, time(NULL), &record, &err);
+    atomic_fetch_add(&app_of(ctx)->generation, 1);
     if (rc == STDTAX_ENOTFOUND)
         return api_response_problem(resp, rc, NULL, "no proposal '%.64s'", id);
     if (rc)

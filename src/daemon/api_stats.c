@@ -19,14 +19,22 @@ int api_stats_get(struct api_ctx *ctx, const struct api_request *req,
     int qrc = app_query_check(req, allowed, resp);
     if (qrc)
         return qrc;
+    struct app *app = app_of(ctx);
+    char key[APP_CACHE_KEY_MAX];
+    bool cacheable = app_cache_key(req, key);
+    if (cacheable && app_cache_answer(app, key, resp))
+        return 0;
+    uint64_t generation = atomic_load(&app->generation);
     struct svc_filter f = {0};
     filter_from_query(req, &f);
     struct stdtax_error err = {0};
     json_t *problems = json_array(), *out = NULL;
-    int rc = svc_stats_get(app_of(ctx)->svc, &f, &out, problems, &err);
+    int rc = svc_stats_get(app->svc, &f, &out, problems, &err);
     if (rc)
         return app_problem(resp, rc, problems, &err);
     json_decref(problems);
+    if (cacheable)
+        app_cache_store(app, key, generation, out);
     return api_response_json(resp, 200, out);
 }
 
@@ -41,13 +49,21 @@ int api_coverage_get(struct api_ctx *ctx, const struct api_request *req,
     qrc = app_query_uint(req, "min", 1, COVERAGE_MIN_MAX, &min, resp);
     if (qrc)
         return qrc;
+    struct app *app = app_of(ctx);
+    char key[APP_CACHE_KEY_MAX];
+    bool cacheable = app_cache_key(req, key);
+    if (cacheable && app_cache_answer(app, key, resp))
+        return 0;
+    uint64_t generation = atomic_load(&app->generation);
     struct svc_filter f = {0};
     filter_from_query(req, &f);
     struct stdtax_error err = {0};
     json_t *problems = json_array(), *out = NULL;
-    int rc = svc_coverage_get(app_of(ctx)->svc, &f, min, &out, problems, &err);
+    int rc = svc_coverage_get(app->svc, &f, min, &out, problems, &err);
     if (rc)
         return app_problem(resp, rc, problems, &err);
     json_decref(problems);
+    if (cacheable)
+        app_cache_store(app, key, generation, out);
     return api_response_json(resp, 200, out);
 }

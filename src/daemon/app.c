@@ -107,6 +107,90 @@ void app_engine_error_locate(const struct stdtax_config *cfg, struct stdtax_erro
     memcpy(err->field, field, sizeof err->field);
 }
 
+/* --- answer cache --------------------------------------------------------------- */
+
+void app_cache_init(struct app_cache *c)
+{
+    memset(c, 0, sizeof *c);
+    pthread_mutex_init(&c->lock, NULL);
+}
+
+void app_cache_free(struct app_cache *c)
+{
+    for (size_t i = 0; i < APP_CACHE_SLOTS; i++)
+        free(c->slots[i].text);
+    pthread_mutex_destroy(&c->lock);
+}
+
+bool app_cache_key(const struct api_request *req, char key[APP_CACHE_KEY_MAX])
+{
+    size_t len = (size_t)snprintf(key, APP_CACHE_KEY_MAX, "%s", req->route->pattern);
+    for (size_t i = 0; i < req->query.n && len < APP_CACHE_KEY_MAX; i++)
+        len += (size_t)snprintf(key + len, APP_CACHE_KEY_MAX - len, "\n%s=%s",
+                                req->query.items[i].key, req->query.items[i].value);
+    return len < APP_CACHE_KEY_MAX - 1;
+}
+
+bool app_cache_answer(struct app *app, const char *key, struct api_response *resp)
+{
+    struct app_cache *c = &app->cache;
+    uint64_t gen = atomic_load(&app->generation);
+    uint64_t now = api_now_us();
+    char *copy = NULL;
+    size_t len = 0;
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < APP_CACHE_SLOTS; i++) {
+        struct app_cache_entry *e = &c->slots[i];
+        if (e->text && e->generation == gen && now - e->made_us < APP_CACHE_TTL_US &&
+            strcmp(e->key, key) == 0) {
+            copy = malloc(e->len);
+            if (copy) {
+                memcpy(copy, e->text, e->len);
+                len = e->len;
+            }
+            break;
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (!copy)
+        return false;
+    api_response_raw(resp, 200, "application/json; charset=utf-8", copy, len);
+    return true;
+}
+
+void app_cache_store(struct app *app, const char *key, uint64_t generation,
+                     const json_t *body)
+{
+    /* The same bytes the server would send for body. */
+    char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    if (!text)
+        return;
+    size_t len = strlen(text);
+    char *t = realloc(text, len + 2);
+    if (!t) {
+        free(text);
+        return;
+    }
+    t[len++] = '\n';
+    struct app_cache *c = &app->cache;
+    pthread_mutex_lock(&c->lock);
+    struct app_cache_entry *e = NULL;
+    for (size_t i = 0; i < APP_CACHE_SLOTS && !e; i++)
+        if (c->slots[i].text && strcmp(c->slots[i].key, key) == 0)
+            e = &c->slots[i];
+    if (!e) {
+        e = &c->slots[c->next];
+        c->next = (c->next + 1) % APP_CACHE_SLOTS;
+    }
+    free(e->text);
+    snprintf(e->key, sizeof e->key, "%s", key);
+    e->generation = generation;
+    e->made_us = api_now_us();
+    e->text = t;
+    e->len = len;
+    pthread_mutex_unlock(&c->lock);
+}
+
 /* --- hooks ------------------------------------------------------------------------ */
 
 static int app_reload(void *arg, struct stdtax_error *err)
@@ -125,6 +209,8 @@ static int app_reload(void *arg, struct stdtax_error *err)
     }
     if (rc != 0)
         app_engine_error_locate(app->cfg, err);
+    else
+        atomic_fetch_add(&app->generation, 1); /* labels and versions changed */
     if (rc == 0)
         LOG_INFO("reload", "now serving taxonomy %s, model %s",
                  json_string_value(json_object_get(versions, "taxonomy_version")) ?: "-",

@@ -5,6 +5,7 @@
 #ifndef STDTAXD_APP_H
 #define STDTAXD_APP_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -13,11 +14,33 @@
 
 struct commit_queue;
 
+/* Answers of GET /v1/stats and /v1/coverage, by route and query, as sent: they change
+ * only when a proposal is written, and building them (counts, labels, shares) costs
+ * far more than copying them.  An entry is used while no write went through this
+ * daemon since it was made (app.generation) and for at most APP_CACHE_TTL_US, which
+ * bounds how stale a count gets after a write by another process (stdtax). */
+#define APP_CACHE_SLOTS 16
+#define APP_CACHE_TTL_US 1000000u
+#define APP_CACHE_KEY_MAX 512
+struct app_cache_entry {
+    char key[APP_CACHE_KEY_MAX];
+    uint64_t generation, made_us;
+    char *text; /* owned */
+    size_t len;
+};
+struct app_cache {
+    pthread_mutex_t lock;
+    struct app_cache_entry slots[APP_CACHE_SLOTS];
+    unsigned next; /* round robin replacement */
+};
+
 struct app {
     struct svc *svc;                     /* owned: svc_close after the workers stop */
     const struct stdtax_config *cfg;     /* borrowed */
     atomic_uint_fast64_t classifications; /* texts classified by /v1/classify[/batch] */
     struct commit_queue *commits; /* group commit of submissions; NULL: commit inline */
+    atomic_uint_fast64_t generation; /* bumped after every write and reload */
+    struct app_cache cache;
 };
 
 /* The service promises to name the file in err->field; where it gives a JSON pointer
@@ -57,6 +80,21 @@ int app_query_uint(const struct api_request *req, const char *name, uint64_t min
  * problems; either may be NULL).  Returns 0 or rc. */
 int api_proposal_answer(struct api_response *resp, int rc, json_t *record, bool created,
                         json_t *problems, const struct stdtax_error *err);
+
+void app_cache_init(struct app_cache *c);
+void app_cache_free(struct app_cache *c);
+
+/* Answers a GET from the cache when a fresh entry for key exists (returns true with
+ * resp filled), else false. */
+bool app_cache_answer(struct app *app, const char *key, struct api_response *resp);
+
+/* Keeps body (borrowed), made when app->generation was generation, for key. */
+void app_cache_store(struct app *app, const char *key, uint64_t generation,
+                     const json_t *body);
+
+/* Builds the cache key of a request: route pattern and the query as given.  False
+ * when it does not fit (then the answer is not cached). */
+bool app_cache_key(const struct api_request *req, char key[APP_CACHE_KEY_MAX]);
 
 /* Handlers (one file per resource). */
 int api_taxonomy_get(struct api_ctx *ctx, const struct api_request *req,

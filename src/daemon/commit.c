@@ -18,6 +18,7 @@ struct commit_entry {
 
 struct commit_queue {
     struct svc *svc;
+    atomic_uint_fast64_t *generation;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -37,6 +38,8 @@ static void commit_run(struct commit_queue *q, struct commit_entry **entries, si
     if (rc != 0)
         LOG_ERROR("commit", "a batch of %zu proposals failed: %s", n,
                   err.text[0] ? err.text : stdtax_strerror(rc));
+    /* Before any answer: a client that reads after its 201 sees its write. */
+    atomic_fetch_add(q->generation, 1);
     atomic_fetch_add(&q->batches, 1);
     atomic_fetch_add(&q->items, n);
     for (size_t i = 0; i < n; i++) {
@@ -74,12 +77,13 @@ static void *committer(void *arg)
     return NULL;
 }
 
-struct commit_queue *commit_queue_new(struct svc *svc)
+struct commit_queue *commit_queue_new(struct svc *svc, atomic_uint_fast64_t *generation)
 {
     struct commit_queue *q = calloc(1, sizeof *q);
     if (!q)
         return NULL;
     q->svc = svc;
+    q->generation = generation;
     pthread_mutex_init(&q->lock, NULL);
     pthread_cond_init(&q->cond, NULL);
     atomic_init(&q->batches, 0);

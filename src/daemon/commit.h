@@ -9,6 +9,7 @@
 #ifndef STDTAXD_COMMIT_H
 #define STDTAXD_COMMIT_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "api.h"
@@ -18,8 +19,9 @@
 
 struct commit_queue;
 
-/* Starts the committer thread.  NULL when out of memory or threads. */
-struct commit_queue *commit_queue_new(struct svc *svc);
+/* Starts the committer thread.  generation (borrowed) is bumped after every commit,
+ * before the answers go out.  NULL when out of memory or threads. */
+struct commit_queue *commit_queue_new(struct svc *svc, atomic_uint_fast64_t *generation);
 
 /* Queues a prepared item (moved: *item is emptied) whose answer goes to d.  Never
  * fails: when the queue is stopping or memory is short, commits at once on the

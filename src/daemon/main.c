@@ -67,6 +67,8 @@ int main(int argc, char **argv)
     struct api_ctx ctx = {.cfg = &cfg, .hooks = &no_hooks};
     struct app app = {.cfg = &cfg};
     atomic_init(&app.classifications, 0);
+    atomic_init(&app.generation, 0);
+    app_cache_init(&app.cache);
     int status = 1;
 
     if (options_load(argc, argv, &cfg, &opt, &err) != 0) {
@@ -106,7 +108,7 @@ int main(int argc, char **argv)
     }
     if (open_service(&cfg, &app) != 0)
         goto out;
-    app.commits = commit_queue_new(app.svc);
+    app.commits = commit_queue_new(app.svc, &app.generation);
     if (!app.commits) {
         fprintf(stderr, "stdtaxd: cannot start the committer thread\n");
         goto out;
@@ -126,6 +128,7 @@ out:
     /* After server_run: every worker has stopped, no request holds the service. */
     commit_queue_free(app.commits);
     svc_close(app.svc);
+    app_cache_free(&app.cache);
     metrics_free(ctx.metrics);
     free(ctx.openapi);
     cfg_config_free(&cfg);
