@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "commit.h"
+#include "jsonout.h"
 #include "log.h"
 #include "stdtax/taxonomy.h"
 
@@ -162,10 +163,10 @@ void app_cache_store(struct app *app, const char *key, uint64_t generation,
                      const json_t *body)
 {
     /* The same bytes the server would send for body. */
-    char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    size_t len;
+    char *text = jsonout_dump(body, &len);
     if (!text)
         return;
-    size_t len = strlen(text);
     char *t = realloc(text, len + 2);
     if (!t) {
         free(text);

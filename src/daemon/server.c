@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "jsonout.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -424,11 +425,6 @@ static void dispatch(struct dispatch *d)
         api_response_problem(&d->resp, rc, NULL, "%s", stdtax_strerror(rc));
 }
 
-static int dump_to_evbuffer(const char *buf, size_t size, void *data)
-{
-    return evbuffer_add(data, buf, size);
-}
-
 static void free_raw(const void *data, size_t len, void *arg)
 {
     (void)len;
@@ -466,9 +462,13 @@ static size_t send_response(struct dispatch *d)
         evhttp_add_header(out, "Content-Type",
                           resp->content_type ? resp->content_type
                                              : "application/json; charset=utf-8");
-        if (json_dump_callback(resp->body, dump_to_evbuffer, body,
-                               JSON_COMPACT | JSON_REAL_PRECISION(15)) != 0) {
-            evbuffer_drain(body, evbuffer_get_length(body));
+        /* One dump into one buffer handed to the evbuffer (jsonout.h says why not
+         * jansson's own dump). */
+        size_t tlen = 0;
+        char *text = jsonout_dump(resp->body, &tlen);
+        if (!text && (text = json_dumps(resp->body, JSON_COMPACT | JSON_REAL_PRECISION(15))))
+            tlen = strlen(text);
+        if (!text) {
             evhttp_remove_header(out, "Content-Type");
             evhttp_add_header(out, "Content-Type",
                               "application/problem+json; charset=utf-8");
@@ -476,6 +476,8 @@ static size_t send_response(struct dispatch *d)
             evbuffer_add_printf(body,
                                 "{\"type\":\"urn:stdtaxd:problem:internal\",\"title\":"
                                 "\"Internal error\",\"status\":500}");
+        } else if (evbuffer_add_reference(body, text, tlen, free_raw, NULL) != 0) {
+            free(text);
         }
         evbuffer_add(body, "\n", 1);
     } else if (resp->raw) {
