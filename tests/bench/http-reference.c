@@ -3,7 +3,10 @@
  * SO_REUSEPORT socket), but every request gets the same small JSON body at once, so
  * the difference to stdtaxd is the cost of routing, parsing, the work and the JSON.
  *
- *     http-reference PORT [THREADS]      (THREADS: default 2) */
+ *     http-reference PORT [THREADS [BYTES]]
+ *
+ * THREADS: default 2.  BYTES: size of the JSON body (default: a 35-byte object); a
+ * larger one is padded, so that an answer as big as stdtaxd's can be compared too. */
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -16,13 +19,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static const char body[] = "{\"status\":\"ok\",\"reference\":true}\n";
+static const char small[] = "{\"status\":\"ok\",\"reference\":true}\n";
+static const char *body = small;
+static size_t body_len = sizeof small - 1;
 
 static void on_request(struct evhttp_request *req, void *arg)
 {
     (void)arg;
     struct evbuffer *out = evhttp_request_get_output_buffer(req);
-    evbuffer_add_reference(out, body, sizeof body - 1, NULL, NULL);
+    evbuffer_add_reference(out, body, body_len, NULL, NULL);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                       "application/json; charset=utf-8");
     evhttp_send_reply(req, 200, "OK", NULL);
@@ -59,6 +64,18 @@ int main(int argc, char **argv)
     int threads = argc > 2 ? atoi(argv[2]) : 2;
     if (threads < 1 || threads > 64)
         threads = 2;
+    long bytes = argc > 3 ? atol(argv[3]) : 0;
+    if (bytes > 64 && bytes < 16 * 1024 * 1024) {
+        /* {"pad":"xxx...x"}\n */
+        char *big = malloc((size_t)bytes);
+        if (!big)
+            return 1;
+        memset(big, 'x', (size_t)bytes);
+        memcpy(big, "{\"pad\":\"", 8);
+        memcpy(big + bytes - 3, "\"}\n", 3);
+        body = big;
+        body_len = (size_t)bytes;
+    }
     signal(SIGPIPE, SIG_IGN);
     pthread_t tid[64];
     for (int i = 0; i < threads; i++) {
