@@ -82,7 +82,7 @@ struct api_request {
     const char *idempotency_key; /* Idempotency-Key header, or NULL */
     enum cfg_scope scope;        /* what the caller's token grants */
     const char *token_name;      /* borrowed from the config; NULL if anonymous */
-    void *server;                /* the dispatcher's, for api_request_defer; NULL in tests */
+    void *server; /* the dispatcher's, for api_request_defer; NULL in tests */
 };
 
 /* A handler's return value when its answer comes later (api_request_defer). */
@@ -183,7 +183,8 @@ typedef int (*api_handler_fn)(struct api_ctx *app, const struct api_request *req
                               struct api_response *resp);
 
 /* Route flags. */
-#define API_F_JSON_BODY 0x1u /* body required: application/json, parsed into req->body */
+#define API_F_JSON_BODY 0x1u   /* body required: application/json, parsed into req->body \
+                                */
 #define API_F_MERGE_PATCH 0x2u /* also application/merge-patch+json (RFC 7396) */
 
 /* One row of the route table (redis command table).  pattern segments are

@@ -176,7 +176,7 @@ static int export_csv(struct app *app, const struct svc_filter *f,
 int api_proposals_list(struct api_ctx *ctx, const struct api_request *req,
                        struct api_response *resp)
 {
-    static const char *const allowed[] = {"category", "track",  "status", "topic", "call",
+    static const char *const allowed[] = {"category", "track", "status", "topic", "call",
                                           "cursor",   "limit", "format", NULL};
     int rc = app_query_check(req, allowed, resp);
     if (rc)
@@ -189,8 +189,7 @@ int api_proposals_list(struct api_ctx *ctx, const struct api_request *req,
     if (bad_format) {
         json_t *p = json_array();
         stdtax_problem_add(p, "/query/format", "csv or json");
-        return api_response_problem(resp, STDTAX_EPARSE, p,
-                                    "format must be csv or json");
+        return api_response_problem(resp, STDTAX_EPARSE, p, "format must be csv or json");
     }
     if (!csv && !api_query_get(&req->query, "format") && !acceptable(req->accept))
         return api_response_problem(resp, API_ENOTACCEPTABLE, NULL,
@@ -209,8 +208,9 @@ int api_proposals_list(struct api_ctx *ctx, const struct api_request *req,
             json_t *p = json_array();
             stdtax_problem_add(p, "/query",
                                "cursor and limit page JSON; a CSV export has every row");
-            return api_response_problem(resp, STDTAX_EPARSE, p,
-                                        "cursor and limit do not apply to the CSV export");
+            return api_response_problem(
+                resp, STDTAX_EPARSE, p,
+                "cursor and limit do not apply to the CSV export");
         }
         return export_csv(app_of(ctx), &f, resp);
     }

@@ -267,8 +267,8 @@ static int app_metrics(void *arg, struct api_buf *out)
     }
     api_buf_printf(out,
                    "# HELP stdtax_proposals_total Proposals (not withdrawn).\n"
-                   "# TYPE stdtax_proposals_total gauge\nstdtax_proposals_total %" JSON_INTEGER_FORMAT
-                   "\n",
+                   "# TYPE stdtax_proposals_total gauge\nstdtax_proposals_total "
+                   "%" JSON_INTEGER_FORMAT "\n",
                    json_integer_value(json_object_get(stats, "total")));
     json_decref(stats);
     api_buf_printf(out,
@@ -298,7 +298,8 @@ static int app_metrics(void *arg, struct api_buf *out)
                        "# HELP stdtax_store_map_bytes Size of the store's memory map.\n"
                        "# TYPE stdtax_store_map_bytes gauge\n"
                        "stdtax_store_map_bytes %" JSON_INTEGER_FORMAT "\n",
-                       pages * psize, json_integer_value(json_object_get(raw, "map_size")));
+                       pages * psize,
+                       json_integer_value(json_object_get(raw, "map_size")));
         json_decref(raw);
     }
     return 0;

@@ -35,8 +35,8 @@ struct app_cache {
 };
 
 struct app {
-    struct svc *svc;                     /* owned: svc_close after the workers stop */
-    const struct stdtax_config *cfg;     /* borrowed */
+    struct svc *svc;                      /* owned: svc_close after the workers stop */
+    const struct stdtax_config *cfg;      /* borrowed */
     atomic_uint_fast64_t classifications; /* texts classified by /v1/classify[/batch] */
     struct commit_queue *commits; /* group commit of submissions; NULL: commit inline */
     atomic_uint_fast64_t generation; /* bumped after every write and reload */

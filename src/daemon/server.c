@@ -466,7 +466,8 @@ static size_t send_response(struct dispatch *d)
          * jansson's own dump). */
         size_t tlen = 0;
         char *text = jsonout_dump(resp->body, &tlen);
-        if (!text && (text = json_dumps(resp->body, JSON_COMPACT | JSON_REAL_PRECISION(15))))
+        if (!text &&
+            (text = json_dumps(resp->body, JSON_COMPACT | JSON_REAL_PRECISION(15))))
             tlen = strlen(text);
         if (!text) {
             evhttp_remove_header(out, "Content-Type");
@@ -762,7 +763,8 @@ static int worker_init(struct worker *w, int fd, struct stdtax_error *err)
     if (!w->bound)
         close(fd);
     if (!w->buckets || !w->bound || !w->wake_ev || !w->reg_ev || !w->drain_ev ||
-        !w->done_ev || event_add(w->wake_ev, NULL) != 0 || event_add(w->done_ev, NULL) != 0)
+        !w->done_ev || event_add(w->wake_ev, NULL) != 0 ||
+        event_add(w->done_ev, NULL) != 0)
         return stdtax_error_set(err, STDTAX_ENOMEM, "worker", "cannot set up worker %u",
                                 w->id);
     return 0;

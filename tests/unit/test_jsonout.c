@@ -22,12 +22,26 @@ static void same_as_jansson(json_t *v)
 
 Test(jsonout, scalars_and_reals)
 {
-    static const double reals[] = {0.0,    -0.0,     1.0,     0.5,    0.1,   1.0 / 3,
-                                   1e300,  -1e-300,  1e15,    1e16,   123456789012345678.0,
-                                   0.8132, 2.5e-7,   1e21,    -42.0,  3.14159265358979};
+    static const double reals[] = {0.0,
+                                   -0.0,
+                                   1.0,
+                                   0.5,
+                                   0.1,
+                                   1.0 / 3,
+                                   1e300,
+                                   -1e-300,
+                                   1e15,
+                                   1e16,
+                                   123456789012345678.0,
+                                   0.8132,
+                                   2.5e-7,
+                                   1e21,
+                                   -42.0,
+                                   3.14159265358979};
     for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++)
         same_as_jansson(json_real(reals[i]));
-    static const json_int_t ints[] = {0, 1, -1, 9007199254740993LL, -9223372036854775807LL};
+    static const json_int_t ints[] = {0, 1, -1, 9007199254740993LL,
+                                      -9223372036854775807LL};
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
         same_as_jansson(json_integer(ints[i]));
     same_as_jansson(json_true());
@@ -37,8 +51,13 @@ Test(jsonout, scalars_and_reals)
 
 Test(jsonout, strings_escape_like_jansson)
 {
-    const char *texts[] = {"", "plain", "quote \" and backslash \\", "/slash/",
-                           "controls \b\f\n\r\t\x01\x1f\x7f", "中文 标准（全角）", "emoji 😀",
+    const char *texts[] = {"",
+                           "plain",
+                           "quote \" and backslash \\",
+                           "/slash/",
+                           "controls \b\f\n\r\t\x01\x1f\x7f",
+                           "中文 标准（全角）",
+                           "emoji 😀",
                            "\xe2\x80\xa8 line separator"};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
         same_as_jansson(json_string(texts[i]));
@@ -47,8 +66,8 @@ Test(jsonout, strings_escape_like_jansson)
 
 Test(jsonout, nested_in_insertion_order)
 {
-    same_as_jansson(json_pack("{s:[i,f,s,{}], s:{s:n, s:b}, s:[], s:o}", "zeta", 1, 2.5, "x",
-                              "alpha", "k", "b", 1, "empty", "last",
+    same_as_jansson(json_pack("{s:[i,f,s,{}], s:{s:n, s:b}, s:[], s:o}", "zeta", 1, 2.5,
+                              "x", "alpha", "k", "b", 1, "empty", "last",
                               json_pack("[[[[{s:s}]]]]", "deep", "值")));
 }
 
