@@ -62,8 +62,8 @@ int svc_text_classify(struct svc *svc, const json_t *input, json_t **result,
  * caller->admin, who stores it with "late": true.  Invalid: STDTAX_EINVAL with every
  * problem in problems.  *record is new (the stored record with its id). */
 int svc_proposal_submit(struct svc *svc, const json_t *submission,
-                        const struct svc_caller *caller, const char *idem_key, time_t now,
-                        json_t **record, bool *created, json_t *problems,
+                        const struct svc_caller *caller, const char *idem_key,
+                        time_t now, json_t **record, bool *created, json_t *problems,
                         struct stdtax_error *err);
 
 /* Group commit for bulk imports: every item as svc_proposal_submit would handle it,
@@ -138,9 +138,8 @@ int svc_proposal_patch(struct svc *svc, const char *id, const json_t *patch,
 
 /* Withdraws (status "withdrawn"; the record stays for the audit, counts drop it).
  * Withdrawing a withdrawn proposal is not an error.  *record (may be NULL) is new. */
-int svc_proposal_withdraw(struct svc *svc, const char *id,
-                          const struct svc_caller *caller, time_t now, json_t **record,
-                          struct stdtax_error *err);
+int svc_proposal_withdraw(struct svc *svc, const char *id, const struct svc_caller *caller,
+                          time_t now, json_t **record, struct stdtax_error *err);
 
 /* Filters as clients give them (strings from a query string or the CLI); every member
  * may be NULL.  category and topic may be codes or labels. */
