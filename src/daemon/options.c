@@ -22,16 +22,30 @@ enum {
 
 /* True when /proc/self/exe lives in STDTAX_BUILDDIR/src/daemon: run from the
  * tree, use the tree's taxonomy and a data directory inside it. */
-static bool running_in_build_tree(void)
+/* True when the directory of path is this build tree's src/daemon. */
+static bool dir_is_build_tree(const char *path)
 {
-    char exe[PATH_MAX], here[PATH_MAX], tree[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
+    char copy[PATH_MAX], here[PATH_MAX], tree[PATH_MAX];
+    if (!path || snprintf(copy, sizeof copy, "%s", path) >= (int)sizeof copy)
         return false;
-    exe[n] = '\0';
-    if (!realpath(dirname(exe), here) || !realpath(STDTAX_BUILDDIR "/src/daemon", tree))
+    if (!realpath(dirname(copy), here) || !realpath(STDTAX_BUILDDIR "/src/daemon", tree))
         return false;
     return strcmp(here, tree) == 0;
+}
+
+/* /proc/self/exe is the binary, except under valgrind (which loads the program
+ * itself: /proc/self/exe is the tool), where argv[0] still is
+ * (tests/reliability/valgrind.sh). */
+static bool running_in_build_tree(const char *argv0)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        if (dir_is_build_tree(exe))
+            return true;
+    }
+    return argv0 && strchr(argv0, '/') && dir_is_build_tree(argv0);
 }
 
 static int set_default(struct stdtax_config *cfg, const char *name, const char *value,
@@ -101,7 +115,7 @@ int options_load(int argc, char **argv, struct stdtax_config *cfg, struct option
     if (opt->help || opt->version)
         return 0;
 
-    opt->in_build_tree = running_in_build_tree();
+    opt->in_build_tree = running_in_build_tree(argv[0]);
     const char *default_config = NULL;
     if (opt->in_build_tree) {
         if ((rc = set_default(cfg, "taxonomy",
