@@ -384,6 +384,8 @@ def auth(d):
             r = d.request(m, url, json_body=body)
             if r.status != 401 or "Bearer" not in (r.header("WWW-Authenticate") or ""):
                 fail("%s %s without a token: %r" % (m, url, r))
+            if r.header("X-Content-Type-Options") != "nosniff":
+                fail("%s %s: 401 without nosniff" % (m, url))
             r = d.request(m, url, json_body=body, token=WRONG_TOKEN)
             if r.status != 401:
                 fail("%s %s with an unknown token: %r" % (m, url, r))
@@ -394,6 +396,8 @@ def auth(d):
                 r = d.request(m, url, json_body=body, token=SUBMIT_TOKEN)
                 if r.status != 403:
                     fail("%s %s with a submit token: %r" % (m, url, r))
+                if r.header("X-Content-Type-Options") != "nosniff":
+                    fail("%s %s: 403 without nosniff" % (m, url))
             r = d.request(m, url, json_body=body, token=ADMIN_TOKEN)
             if r.status in (401, 403):
                 fail("%s %s with the admin token: %r" % (m, url, r))
