@@ -59,7 +59,7 @@ struct worker {
     int wake_fd;           /* eventfd: doorbell for stop_level */
     atomic_int stop_level; /* set by the main thread: 1 drain, 2 stop now */
     struct event *wake_ev, *reg_ev, *drain_ev;
-    struct event *deadline_ev; /* once a second: requests received too slowly */
+    struct event *deadline_ev;    /* once a second: requests received too slowly */
     struct bufferevent **pending; /* accepted, not yet registered */
     size_t n_pending, cap_pending;
     struct conn *conns;
@@ -818,9 +818,8 @@ static int worker_init(struct worker *w, int fd, struct stdtax_error *err)
     if (!w->bound)
         close(fd);
     if (!w->buckets || !w->bound || !w->wake_ev || !w->reg_ev || !w->drain_ev ||
-        !w->deadline_ev || event_add(w->deadline_ev, &second) != 0 ||
-        !w->done_ev || event_add(w->wake_ev, NULL) != 0 ||
-        event_add(w->done_ev, NULL) != 0)
+        !w->deadline_ev || event_add(w->deadline_ev, &second) != 0 || !w->done_ev ||
+        event_add(w->wake_ev, NULL) != 0 || event_add(w->done_ev, NULL) != 0)
         return stdtax_error_set(err, STDTAX_ENOMEM, "worker", "cannot set up worker %u",
                                 w->id);
     return 0;

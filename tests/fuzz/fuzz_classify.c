@@ -40,9 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
         if (start > size)
             break;
-        const char *nl = f < MODEL_FIELD_COUNT - 1
-                             ? memchr(buf + start, '\n', size - start)
-                             : NULL;
+        const char *nl =
+            f < MODEL_FIELD_COUNT - 1 ? memchr(buf + start, '\n', size - start) : NULL;
         size_t end = nl ? (size_t)(nl - buf) : size;
         in.field[f] = buf + start;
         in.len[f] = end - start;

@@ -63,8 +63,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(buf);
         return 0;
     }
-    static const struct csv_limits lim = {.max_field = 4096, .max_record = 16384,
-                                          .max_fields = 64};
+    static const struct csv_limits lim = {
+        .max_field = 4096, .max_record = 16384, .max_fields = 64};
     struct csv_reader *r = csv_reader_new(in, &lim);
     struct row_copy header = {0};
     struct csv_row row;

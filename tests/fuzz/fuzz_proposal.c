@@ -29,8 +29,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     json_error_t jerr;
-    json_t *sub = json_loadb((const char *)data, size,
-                             JSON_REJECT_DUPLICATES, &jerr);
+    json_t *sub = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &jerr);
     if (!sub)
         return 0;
     json_t *problems = json_array();

@@ -64,7 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         __builtin_trap();
     for (size_t i = 0; i < m.n_params; i++) {
         char *out = malloc(m.params[i].value_len + 1);
-        long len = api_percent_decode(m.params[i].value, m.params[i].value_len, out, false);
+        long len =
+            api_percent_decode(m.params[i].value, m.params[i].value_len, out, false);
         if (len > (long)m.params[i].value_len)
             __builtin_trap();
         if (len >= 0)
@@ -87,7 +88,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (r >= 0) {
         enum cfg_scope granted;
         const char *who = NULL;
-        int rc = api_auth_check(&cfg, alen ? auth : NULL, routes[r].scope, &granted, &who);
+        int rc =
+            api_auth_check(&cfg, alen ? auth : NULL, routes[r].scope, &granted, &who);
         /* Only the two configured secrets may ever grant a scope. */
         if (rc == 0 && who && strcmp(who, "alice") != 0 && strcmp(who, "root") != 0)
             __builtin_trap();
