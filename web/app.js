@@ -204,6 +204,14 @@
     }
   }
 
+  /* A closed category still tells how many of its subcategories are gaps. */
+  function subGaps(subs) {
+    const n = subs.filter((s) => state.gaps.has(s.code)).length;
+    if (!n) return null;
+    const text = state.lang === 'zh' ? n + ' 个子类缺口' : n + ' subcategory gaps';
+    return el('span', { class: 'sub-gaps', text: String(n), title: text, 'aria-label': text });
+  }
+
   function bar(node, count, max, depth) {
     const gap = state.gaps.get(node.code);
     const pct = max > 0 ? (100 * count) / max : 0;
@@ -218,7 +226,9 @@
       onclick: () => (subs.length ? toggle(node.code) : select(node.code)),
     }, el('span', { class: 'twisty', 'aria-hidden': 'true', text: subs.length ? (open ? '▾' : '▸') : '' }),
        labelSpan(node.labels, node.code),
-       gap ? el('span', { class: 'gap-mark', title: 'gap', text: '▲', 'aria-label': state.lang === 'zh' ? '缺口' : 'gap' }) : null);
+       gap ? el('span', { class: 'gap-mark', title: state.lang === 'zh' ? '缺口' : 'gap', text: '▲',
+                          'aria-label': state.lang === 'zh' ? '缺口' : 'gap' }) : null,
+       subGaps(subs));
     const countBtn = el('button', {
       type: 'button', class: 'count',
       'aria-label': (state.lang === 'zh' ? '查看提案：' : 'List proposals: ') + pick(node.labels, node.code).main + ' ' + count,
@@ -326,8 +336,8 @@
         save.disabled = true;
         try {
           await api('PATCH', '/v1/proposals/' + encodeURIComponent(p.id), patch);
-          say((state.lang === 'zh' ? '已更正：' : 'Corrected: ') + (p.title || p.id));
           await refresh();
+          say((state.lang === 'zh' ? '已更正：' : 'Corrected: ') + (p.title || p.id));
         } catch (e) {
           say((state.lang === 'zh' ? '更正失败：' : 'Correction failed: ') + e.message, true);
           save.disabled = false;
@@ -367,6 +377,7 @@
   }
 
   async function select(code) {
+    if (code !== state.selected) say('');
     state.selected = code;
     state.cursor = null;
     $('node-name').replaceChildren(labelSpan(nodeLabels(code), code));
@@ -414,6 +425,7 @@
 
   function redrawAll() {
     applyLang();
+    tokenState();
     drawChart();
     drawGaps();
     if (state.selected) select(state.selected);
