@@ -95,13 +95,6 @@ struct svc_filter {
     const char *topic;
 };
 
-/* Checks a filter against the taxonomy and the enums; a bad value is STDTAX_EINVAL with
- * a problem whose pointer is "/query/<name>".  Fills out (pointing into svc's taxonomy
- * strings or into in) for the store. */
-int svc_filter_resolve(struct svc *svc, const struct svc_filter *in,
-                       struct store_filter *out, json_t *problems,
-                       struct stdtax_error *err);
-
 /* One page of proposals: *page is new {"items": [...], "next_cursor": str|null,
  * "limit": n}.  limit 0 means 50; at most 1000. */
 int svc_proposal_list(struct svc *svc, const struct svc_filter *filter,
