@@ -306,80 +306,171 @@ static json_t *submission_classify_input(const json_t *submission)
     return in;
 }
 
+/* What a submission must pass before it is classified and stored: the form's
+ * validation, then the deadline of its track. */
+static int submission_check(struct svc_engine *e, const json_t *submission,
+                            const struct svc_caller *caller, time_t now, bool *late,
+                            json_t *problems, struct stdtax_error *err)
+{
+    *late = false;
+    if (!json_is_object(submission))
+        return stdtax_error_set(err, STDTAX_EINVAL, "", "the body must be a JSON object");
+    int rc = prop_submission_validate(submission, &e->rules, problems);
+    if (rc != 0)
+        return stdtax_error_set(err, rc, "", "the proposal is not valid");
+    const char *call = json_string_value(json_object_get(submission, "call"));
+    const char *track = json_string_value(json_object_get(submission, "track"));
+    rc = prop_deadline_check(&e->rules, call, track, now, caller && caller->admin, late);
+    if (rc == STDTAX_ELATE) {
+        const struct tax_track *t = tax_track_find(e->tax, track);
+        return stdtax_error_set(err, rc, "/track",
+                                "the %s track of call %s closed at %s; only the "
+                                "secretariat can still accept this proposal",
+                                track, call, t ? t->deadline : "its deadline");
+    }
+    if (rc != 0)
+        return stdtax_error_set(err, rc, "/call", "unknown call or track");
+    return 0;
+}
+
+int svc_proposal_check(struct svc *svc, const json_t *submission,
+                       const struct svc_caller *caller, time_t now, bool *late,
+                       json_t *problems, struct stdtax_error *err)
+{
+    bool is_late;
+    struct svc_engine *e = engine_acquire(svc);
+    int rc = submission_check(e, submission, caller, now, &is_late, problems, err);
+    engine_release(svc, e);
+    if (late)
+        *late = rc == 0 && is_late;
+    return rc;
+}
+
+/* Everything of a submission before the store: the checks, the classification, the
+ * record and (with an idempotency key) the request hash.  *rec is new. */
+static int submission_prepare(struct svc_engine *e, const json_t *submission,
+                              const struct svc_caller *caller, bool hashed, time_t now,
+                              json_t **rec, char hash[65], json_t *problems,
+                              struct stdtax_error *err)
+{
+    json_t *input = NULL, *classification = NULL;
+    bool late = false;
+    *rec = NULL;
+    int rc = submission_check(e, submission, caller, now, &late, problems, err);
+    if (rc != 0)
+        return rc;
+    input = submission_classify_input(submission);
+    if (!input)
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    rc = engine_classify(e, input, &classification, problems, err);
+    if (rc == 0)
+        rc = prop_record_build(submission, classification, now, late, rec, err);
+    if (rc == 0 && hashed && (rc = request_hash(submission, hash)) != 0)
+        stdtax_error_set(err, rc, "", "out of memory");
+    if (rc != 0) {
+        json_decref(*rec);
+        *rec = NULL;
+    }
+    json_decref(input);
+    json_decref(classification);
+    return rc;
+}
+
+/* After the store's put: the answer of one submission.  Steals rec. */
+static int submission_stored(struct svc *svc, int put_rc, const char *idem_key,
+                             const char *id, int was_created, json_t *rec,
+                             json_t **record, bool *created, struct stdtax_error *err)
+{
+    if (put_rc == STDTAX_ECONFLICT && idem_key)
+        put_rc = stdtax_error_set(err, put_rc, "/Idempotency-Key",
+                                  "this Idempotency-Key was used with another proposal");
+    if (put_rc == 0 && !was_created) {
+        /* A replay: answer the record stored by the first request. */
+        json_decref(rec);
+        rec = NULL;
+        put_rc = store_proposal_get(svc->store, id, &rec, err);
+    }
+    if (put_rc != 0) {
+        json_decref(rec);
+        return put_rc;
+    }
+    *created = was_created;
+    *record = rec;
+    return 0;
+}
+
 int svc_proposal_submit(struct svc *svc, const json_t *submission,
-                        const struct svc_caller *caller, const char *idem_key,
-                        time_t now, json_t **record, bool *created, json_t *problems,
+                        const struct svc_caller *caller, const char *idem_key, time_t now,
+                        json_t **record, bool *created, json_t *problems,
                         struct stdtax_error *err)
 {
     *record = NULL;
     *created = false;
-    if (!json_is_object(submission))
-        return stdtax_error_set(err, STDTAX_EINVAL, "", "the body must be a JSON object");
     struct svc_engine *e = engine_acquire(svc);
-    json_t *input = NULL, *classification = NULL, *rec = NULL;
-    bool late = false;
-    int rc = prop_submission_validate(submission, &e->rules, problems);
-    if (rc != 0) {
-        stdtax_error_set(err, rc, "", "the proposal is not valid");
-        goto out;
-    }
-    const char *call = json_string_value(json_object_get(submission, "call"));
-    const char *track = json_string_value(json_object_get(submission, "track"));
-    rc = prop_deadline_check(&e->rules, call, track, now, caller && caller->admin, &late);
-    if (rc == STDTAX_ELATE) {
-        const struct tax_track *t = tax_track_find(e->tax, track);
-        stdtax_error_set(err, rc, "/track",
-                         "the %s track of call %s closed at %s; only the secretariat "
-                         "can still accept this proposal",
-                         track, call, t ? t->deadline : "its deadline");
-        goto out;
-    }
-    if (rc != 0) {
-        stdtax_error_set(err, rc, "/call", "unknown call or track");
-        goto out;
-    }
-    input = submission_classify_input(submission);
-    if (!input) {
-        rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
-        goto out;
-    }
-    rc = engine_classify(e, input, &classification, problems, err);
-    if (rc == 0)
-        rc = prop_record_build(submission, classification, now, late, &rec, err);
-    if (rc != 0)
-        goto out;
+    json_t *rec;
     char hash[65];
-    if (idem_key && (rc = request_hash(submission, hash)) != 0) {
-        stdtax_error_set(err, rc, "", "out of memory");
-        goto out;
-    }
+    int rc = submission_prepare(e, submission, caller, idem_key != NULL, now, &rec, hash,
+                                problems, err);
+    engine_release(svc, e);
+    if (rc != 0)
+        return rc;
     char id[STORE_ID_MAX];
     int was_created = 0;
     rc = store_proposal_put(svc->store, rec, idem_key, idem_key ? hash : NULL, id,
                             &was_created, err);
-    if (rc == STDTAX_ECONFLICT && idem_key) {
-        stdtax_error_set(err, rc, "/Idempotency-Key",
-                         "this Idempotency-Key was used with another proposal");
-        goto out;
+    return submission_stored(svc, rc, idem_key, id, was_created, rec, record, created,
+                             err);
+}
+
+int svc_proposal_submit_batch(struct svc *svc, struct svc_submit_item *items, size_t n,
+                              const struct svc_caller *caller, time_t now,
+                              struct stdtax_error *err)
+{
+    struct store_put_item *puts = calloc(n ? n : 1, sizeof *puts);
+    char(*hashes)[65] = calloc(n ? n : 1, sizeof *hashes);
+    size_t *from = calloc(n ? n : 1, sizeof *from);
+    if (!puts || !hashes || !from) {
+        free(puts);
+        free(hashes);
+        free(from);
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     }
-    if (rc != 0)
-        goto out;
-    if (!was_created) {
-        /* A replay: answer the record stored by the first request. */
-        json_decref(rec);
-        rec = NULL;
-        rc = store_proposal_get(svc->store, id, &rec, err);
-        if (rc != 0)
-            goto out;
+    struct svc_engine *e = engine_acquire(svc);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct svc_submit_item *it = &items[i];
+        json_t *rec;
+        it->record = NULL;
+        it->created = false;
+        memset(&it->err, 0, sizeof it->err);
+        it->rc = submission_prepare(e, it->submission, caller, it->idem_key != NULL, now,
+                                    &rec, hashes[m], it->problems, &it->err);
+        if (it->rc != 0)
+            continue;
+        puts[m].record = rec;
+        puts[m].idem_key = it->idem_key;
+        puts[m].request_hash = it->idem_key ? hashes[m] : NULL;
+        from[m++] = i;
     }
-    *created = was_created;
-    *record = rec;
-    rec = NULL;
-out:
-    json_decref(input);
-    json_decref(classification);
-    json_decref(rec);
     engine_release(svc, e);
+    int rc = m ? store_proposal_put_batch(svc->store, puts, m, err) : 0;
+    for (size_t j = 0; j < m; j++) {
+        struct svc_submit_item *it = &items[from[j]];
+        if (rc != 0) {
+            it->rc = rc;
+            it->err = *err;
+            json_decref(puts[j].record);
+            continue;
+        }
+        if (puts[j].rc != 0)
+            it->err = puts[j].err;
+        it->rc =
+            submission_stored(svc, puts[j].rc, it->idem_key, puts[j].id, puts[j].created,
+                              puts[j].record, &it->record, &it->created, &it->err);
+    }
+    free(puts);
+    free(hashes);
+    free(from);
     return rc;
 }
 
