@@ -434,6 +434,16 @@ check('a phone-sized window: one column, no sideways scrolling', async () => {
   assertEq(problems, [], 'no errors');
 });
 
+check('the daemon stops cleanly after the session (exit 0, no sanitizer report)', async () => {
+  await browser.close();
+  browser = null;
+  daemon.kill('SIGTERM');
+  await new Promise((r) => (daemonExit !== null ? r() : daemon.on('exit', r)));
+  const log = fs.readFileSync(path.join(tmp, 'stderr.log'), 'utf8');
+  assert(!/Sanitizer|runtime error:/.test(log), 'sanitizer report:\n' + log.slice(-3000));
+  assertEq(daemonExit, 0, 'exit status');
+});
+
 // --- run -------------------------------------------------------------------------------
 
 await probe();
@@ -459,7 +469,7 @@ for (const c of checks) {
   }
 }
 if (browser) await browser.close();
-daemon.kill('SIGTERM');
+if (daemonExit === null) daemon.kill('SIGTERM');
 await new Promise((r) => (daemonExit !== null ? r() : daemon.on('exit', r)));
 if (!process.env.STDTAX_KEEP_TMP) fs.rmSync(tmp, { recursive: true, force: true });
 else console.log('# kept ' + tmp);
