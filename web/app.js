@@ -362,11 +362,16 @@
     return tr;
   }
 
+  /* A click on a node and a refresh may both load the list: the last one asked wins. */
+  let listGeneration = 0;
+
   async function loadProposals(append) {
     if (!state.selected) return;
+    const mine = ++listGeneration;
     const params = Object.assign({ category: state.selected, limit: PAGE }, filter());
     if (append && state.cursor) params.cursor = state.cursor;
     const page = await api('GET', '/v1/proposals' + query(params));
+    if (mine !== listGeneration) return;
     const body = $('proposal-rows');
     if (!append) body.replaceChildren();
     for (const p of page.items || []) body.append(proposalRow(p));
