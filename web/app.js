@@ -115,9 +115,12 @@
       const type = r.headers.get('Content-Type') || '';
       const data = type.includes('json') ? await r.json() : await r.text();
       if (!r.ok) {
+        /* A validation problem names each bad field; its details say more than the
+         * summary in "detail". */
         const detail = data && typeof data === 'object'
-          ? (data.detail || data.title) +
-            (Array.isArray(data.errors) ? ': ' + data.errors.map((e) => (e.pointer || '') + ' ' + (e.detail || '')).join('; ') : '')
+          ? (Array.isArray(data.errors) && data.errors.length
+            ? data.errors.map((e) => e.detail || e.pointer).join('; ')
+            : data.detail || data.title)
           : String(data);
         const err = new Error(r.status + ' ' + detail);
         err.status = r.status;
@@ -447,6 +450,7 @@
     tokenState();
     $('lang').addEventListener('click', () => {
       state.lang = state.lang === 'zh' ? 'en' : 'zh';
+      say('');
       redrawAll();
       state.filtersFilled = false;
       refresh();
