@@ -123,6 +123,7 @@ int options_load(int argc, char **argv, struct stdtax_config *cfg, struct option
             (rc = set_default(cfg, "model", STDTAX_SRCDIR "/taxonomy/model-2023.json",
                               err)) ||
             (rc = set_default(cfg, "openapi", STDTAX_SRCDIR "/api/openapi.json", err)) ||
+            (rc = set_default(cfg, "web-root", STDTAX_SRCDIR "/web", err)) ||
             (rc = set_default(cfg, "data-dir", STDTAX_BUILDDIR "/var/stdtaxd", err)))
             return rc;
     } else {
@@ -130,6 +131,7 @@ int options_load(int argc, char **argv, struct stdtax_config *cfg, struct option
                               err)) ||
             (rc = set_default(cfg, "model", STDTAX_PKGDATADIR "/model-2023.json", err)) ||
             (rc = set_default(cfg, "openapi", STDTAX_PKGDATADIR "/openapi.json", err)) ||
+            (rc = set_default(cfg, "web-root", STDTAX_PKGDATADIR "/web", err)) ||
             (rc = set_default(cfg, "data-dir", STDTAX_LOCALSTATEDIR "/lib/stdtaxd", err)))
             return rc;
         default_config = STDTAX_SYSCONFDIR "/stdtaxd/stdtaxd.conf";
@@ -192,7 +194,8 @@ void options_print(FILE *out, const struct stdtax_config *cfg)
     const char *strings[][2] = {
         {"listen", cfg->listen},     {"port-file", cfg->port_file},
         {"data-dir", cfg->data_dir}, {"taxonomy", cfg->taxonomy},
-        {"model", cfg->model},       {"openapi", cfg->openapi}};
+        {"model", cfg->model},       {"openapi", cfg->openapi},
+        {"web-root", cfg->web_root}};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
         if (strings[i][1])
             fprintf(out, "%s \"%s\"\n", strings[i][0], strings[i][1]);

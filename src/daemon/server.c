@@ -425,6 +425,7 @@ static void dispatch(struct dispatch *d)
         return;
 
     d->req.accept = evhttp_find_header(in, "Accept");
+    d->req.if_none_match = evhttp_find_header(in, "If-None-Match");
     const char *ikey = evhttp_find_header(in, "Idempotency-Key");
     if (ikey) {
         size_t n = strlen(ikey);
