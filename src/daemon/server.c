@@ -68,6 +68,7 @@ struct worker {
     unsigned n_conns, max_conns;
     bool paused, draining;
     uint64_t drain_deadline_us;
+    uint64_t drain_started_us;
     /* Deferred requests whose answer is ready, pushed by other threads. */
     pthread_mutex_t done_lock;
     bool done_lock_init;
@@ -155,7 +156,10 @@ static void conn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *i
         return;
     c->busy = true;
     c->busy_since_us = api_now_us();
-    if (c->w->draining)
+    /* Bytes read within the first drain tick were already on their way when the
+     * signal came (a loaded worker may read them only now): finish those requests.
+     * After the first sweep, idle connections are gone and anything new is late. */
+    if (c->w->draining && api_now_us() > c->w->drain_started_us + DRAIN_TICK_US)
         c->late = true;
     LOG_DEBUG("http", "worker %u: connection %p busy%s", c->w->id, (void *)c,
               c->late ? " (after shutdown began)" : "");
@@ -695,8 +699,9 @@ static void worker_wake_cb(evutil_socket_t fd, short what, void *arg)
         evhttp_del_accept_socket(w->http, w->bound);
         w->bound = NULL;
     }
+    w->drain_started_us = api_now_us();
     w->drain_deadline_us =
-        api_now_us() + (uint64_t)w->ctx->cfg->shutdown_grace * 1000000u;
+        w->drain_started_us + (uint64_t)w->ctx->cfg->shutdown_grace * 1000000u;
     /* The first sweep waits one tick, so requests already in the socket buffers
      * are read (and answered 503) rather than cut off. */
     struct timeval tick = {0, DRAIN_TICK_US};
