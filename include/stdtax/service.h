@@ -55,6 +55,14 @@ struct svc_caller {
 int svc_text_classify(struct svc *svc, const json_t *input, json_t **result,
                       json_t *problems, struct stdtax_error *err);
 
+/* svc_text_classify with the result appended to out as compact JSON text (the bytes of
+ * json_dumps(result, JSON_COMPACT | JSON_REAL_PRECISION(6)); see clf_text_classify_write)
+ * without building a JSON value: the daemon's hot path.  Same checks and errors; on
+ * error out is as it was. */
+struct clf_buf;
+int svc_text_classify_write(struct svc *svc, const json_t *input, struct clf_buf *out,
+                            json_t *problems, struct stdtax_error *err);
+
 /* Validates, checks the deadline, classifies and stores a submission (the form's
  * fields, doc/proposals.md).  idem_key (may be NULL) makes the call idempotent: the
  * same key with the same submission answers the first record with *created false; the

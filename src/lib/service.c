@@ -268,6 +268,23 @@ int svc_text_classify(struct svc *svc, const json_t *input, json_t **result,
     return rc;
 }
 
+int svc_text_classify_write(struct svc *svc, const json_t *input, struct clf_buf *out,
+                            json_t *problems, struct stdtax_error *err)
+{
+    int rc = classify_input_check(input, problems, err);
+    if (rc != 0)
+        return rc;
+    struct svc_engine *e = engine_acquire(svc);
+    struct clf_input in;
+    rc = clf_input_from_json(input, &in, err);
+    if (rc == 0)
+        rc = clf_text_classify_write(e->clf, &in, out, err);
+    engine_release(svc, e);
+    if (rc != 0 && rc != STDTAX_ENOMEM && problems && err && err->text[0])
+        stdtax_problem_add(problems, err->field, "%s", err->text);
+    return rc;
+}
+
 /* --- proposals ---------------------------------------------------------------- */
 
 static int request_hash(const json_t *submission, char hex[65])

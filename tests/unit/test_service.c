@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "stdtax/classifier.h"
 #include "stdtax/service.h"
 
 #define TAXONOMY STDTAX_SRCDIR "/taxonomy/shanghai-ai-2023.json"
@@ -148,6 +149,71 @@ Test(service, classify_rejects_unknown_members_and_empty_text)
     cr_expect_null(res);
     json_decref(in);
     json_decref(problems);
+}
+
+/* The daemon's text path gives the bytes it used to send for the JSON result
+ * (jsonout, byte for byte json_dumps with JSON_REAL_PRECISION(15)), on every labelled
+ * example of the shipped model and each of its fields alone; errors leave out alone. */
+static void expect_write_matches(json_t *in)
+{
+    json_t *res = NULL, *p1 = json_array(), *p2 = json_array();
+    struct stdtax_error e1 = {0}, e2 = {0};
+    int rc1 = svc_text_classify(svc, in, &res, p1, &e1);
+    struct clf_buf out = {0};
+    cr_assert_eq(clf_buf_append(&out, "x", 1), 0);
+    int rc2 = svc_text_classify_write(svc, in, &out, p2, &e2);
+    cr_expect_eq(rc1, rc2);
+    cr_expect(json_equal(p1, p2));
+    if (rc1 == 0) {
+        char *want = json_dumps(res, JSON_COMPACT | JSON_REAL_PRECISION(15));
+        cr_expect_str_eq(out.data + 1, want);
+        free(want);
+    } else {
+        cr_expect_eq(out.len, 1);
+    }
+    free(out.data);
+    json_decref(res);
+    json_decref(p1);
+    json_decref(p2);
+}
+
+Test(service, classify_write_matches_the_json_result)
+{
+    FILE *f = fopen(STDTAX_SRCDIR "/taxonomy/train/labelled-2023.jsonl", "r");
+    cr_assert_not_null(f);
+    static const char *const fields[] = {"title", "title_en", "scope", "text"};
+    char line[65536];
+    size_t n = 0;
+    while (fgets(line, sizeof line, f)) {
+        json_error_t jerr;
+        json_t *ex = json_loads(line, 0, &jerr);
+        cr_assert_not_null(ex, "%s", jerr.text);
+        json_t *all = json_object();
+        for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+            json_t *v = json_object_get(ex, fields[i]);
+            if (!json_is_string(v))
+                continue;
+            json_object_set(all, fields[i], v);
+            json_t *one = json_pack("{s:O}", fields[i], v);
+            expect_write_matches(one);
+            json_decref(one);
+        }
+        expect_write_matches(all);
+        json_decref(all);
+        json_decref(ex);
+        n++;
+    }
+    fclose(f);
+    cr_expect_gt(n, 100);
+    json_t *bad = json_pack("{s:s, s:i}", "titel", "x", "scope", 3);
+    expect_write_matches(bad);
+    json_decref(bad);
+    bad = json_pack("{s:s}", "title", " \t　");
+    expect_write_matches(bad);
+    json_decref(bad);
+    bad = json_pack("{s:s}", "title", "\x01\x7f control \xe2\x80\xa8 \"quoted\" \\");
+    expect_write_matches(bad);
+    json_decref(bad);
 }
 
 Test(service, submit_refuses_late_unless_secretariat)
