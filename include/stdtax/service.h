@@ -101,6 +101,8 @@ struct svc_batch_item {
                                 commit: the stored record, or the first one for a replay */
     const char *idem_key;    /* borrowed from prepare's caller; NULL without a key */
     char hash[65];           /* the submission's hash, with idem_key */
+    struct store_record_text text; /* prepare: the record's stored text (owned), made
+                                      on the caller's thread, not the committer's */
     bool created;            /* commit: false for an idempotent replay */
     int rc;                  /* commit: 0 or this item's error (409 for a reused key) */
     struct stdtax_error err; /* commit: when rc != 0 */
@@ -108,11 +110,14 @@ struct svc_batch_item {
 
 /* The first half: validates, checks the deadline, classifies and builds the record,
  * filling *item; stores nothing.  Errors as svc_proposal_submit.  On success the item
- * owns a record: pass it to svc_proposal_commit (or json_decref item->record). */
+ * owns a record and its text: pass it to svc_proposal_commit (or svc_batch_item_clear). */
 int svc_proposal_prepare(struct svc *svc, const json_t *submission,
                          const struct svc_caller *caller, const char *idem_key,
                          time_t now, struct svc_batch_item *item, json_t *problems,
                          struct stdtax_error *err);
+
+/* Frees what a prepared item owns, for an item that will not be committed. */
+void svc_batch_item_clear(struct svc_batch_item *item);
 
 /* The second half for n prepared items: stores every one in ONE durable write
  * transaction (an item that conflicts gets its own rc, the others are stored).  On

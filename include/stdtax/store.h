@@ -64,9 +64,30 @@ int store_proposal_put(struct store *store, json_t *record, const char *idem_key
                        const char *request_hash, char id[STORE_ID_MAX], int *created,
                        struct stdtax_error *err);
 
+/* A record's stored text without its /id, split where "id" goes among the sorted
+ * keys: head is "{" plus the members before it (with a trailing ','), tail the members
+ * after it (with a leading ',') plus "}".  Made outside the write transaction, so the
+ * one writer only copies bytes (tests/bench/RESULTS.md, "http"). */
+struct store_record_text {
+    char *text;   /* new: head and tail, NUL-terminated; NULL: not made */
+    size_t len;   /* bytes of head and tail */
+    size_t split; /* head is text[0, split) */
+    int rc;       /* 0, or why the record cannot be encoded (reported by the put) */
+    struct stdtax_error err;
+};
+
+/* Encodes record (an object; its /id is left out) into *t: the bytes
+ * json_dumps(record with /id, JSON_COMPACT | JSON_SORT_KEYS) makes around /id.  A
+ * record that cannot be encoded gets t->rc (STDTAX_EINVAL, or STDTAX_ENOMEM) and is
+ * refused by the put that receives it.  Free with store_record_text_free. */
+void store_record_encode(const json_t *record, struct store_record_text *t);
+void store_record_text_free(struct store_record_text *t);
+
 /* One item of a batch put: the same contract as store_proposal_put per item. */
 struct store_put_item {
     json_t *record;           /* in, borrowed; /id is set on success */
+    const struct store_record_text *text; /* in, optional: store_record_encode(record),
+                                             made by the caller's thread */
     const char *idem_key;     /* in, NULL or a client key */
     const char *request_hash; /* in, required with idem_key */
     char id[STORE_ID_MAX];    /* out */

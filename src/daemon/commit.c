@@ -103,7 +103,7 @@ void commit_queue_push(struct commit_queue *q, struct svc_batch_item *item,
     if (!e) {
         /* Not even an entry: nothing is stored and the client is told to retry. */
         struct api_response resp = {0};
-        json_decref(item->record);
+        svc_batch_item_clear(item);
         memset(item, 0, sizeof *item);
         api_response_problem(&resp, STDTAX_ENOMEM, NULL, "out of memory; retry");
         api_deferred_finish(d, &resp);

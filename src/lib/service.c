@@ -449,9 +449,18 @@ int svc_proposal_prepare(struct svc *svc, const json_t *submission,
     int rc = submission_prepare(e, submission, caller, idem_key != NULL, now,
                                 &item->record, item->hash, problems, err);
     engine_release(svc, e);
-    if (rc == 0)
+    if (rc == 0) {
         item->idem_key = idem_key;
+        store_record_encode(item->record, &item->text);
+    }
     return rc;
+}
+
+void svc_batch_item_clear(struct svc_batch_item *item)
+{
+    json_decref(item->record);
+    item->record = NULL;
+    store_record_text_free(&item->text);
 }
 
 int svc_proposal_commit(struct svc *svc, struct svc_batch_item *items, size_t n,
@@ -460,8 +469,7 @@ int svc_proposal_commit(struct svc *svc, struct svc_batch_item *items, size_t n,
     struct store_put_item *put = calloc(n ? n : 1, sizeof *put);
     if (!put) {
         for (size_t i = 0; i < n; i++) {
-            json_decref(items[i].record);
-            items[i].record = NULL;
+            svc_batch_item_clear(&items[i]);
             items[i].rc =
                 stdtax_error_set(&items[i].err, STDTAX_ENOMEM, "", "out of memory");
         }
@@ -469,12 +477,14 @@ int svc_proposal_commit(struct svc *svc, struct svc_batch_item *items, size_t n,
     }
     for (size_t i = 0; i < n; i++) {
         put[i].record = items[i].record;
+        put[i].text = &items[i].text;
         put[i].idem_key = items[i].idem_key;
         put[i].request_hash = items[i].idem_key ? items[i].hash : NULL;
     }
     int rc = store_proposal_put_batch(svc->store, put, n, err);
     for (size_t i = 0; i < n; i++) {
         struct svc_batch_item *it = &items[i];
+        store_record_text_free(&it->text);
         json_t *rec = it->record;
         it->record = NULL;
         it->created = false;

@@ -685,6 +685,7 @@ void store_close(struct store *s)
 
 struct batch {
     struct store_put_item *items;
+    const struct store_record_text **texts; /* texts[i]: the text of items[i] */
     size_t n;
 };
 
@@ -706,32 +707,124 @@ static int seq_next(struct store *s, MDB_txn *txn, const char *call, uint64_t *o
     return mdb_put(txn, s->dbi_meta, &k, &v, 0);
 }
 
+/* jansson's JSON_SORT_KEYS order (memcmp, then the shorter first) against "id". */
+static int key_before_id(const char *key, size_t len)
+{
+    int c = memcmp(key, "id", len < 2 ? len : 2);
+    return c < 0 || (c == 0 && len < 2);
+}
+
+static void text_fail(struct store_record_text *t, int rc, const char *why)
+{
+    free(t->text);
+    t->text = NULL;
+    t->rc = stdtax_error_set(&t->err, rc, "", "%s", why);
+}
+
+void store_record_encode(const json_t *record, struct store_record_text *t)
+{
+    memset(t, 0, sizeof *t);
+    if (!json_is_object(record)) {
+        text_fail(t, STDTAX_EINVAL, "a record must be an object");
+        return;
+    }
+    /* Two shallow objects on either side of "id", each dumped sorted: the stored text
+     * is then head + "id":"..." + tail, the id being known only inside the write. */
+    json_t *side[2] = {json_object(), json_object()};
+    const char *key;
+    json_t *v;
+    int rc = side[0] && side[1] ? 0 : -1;
+    size_t len;
+    json_object_keylen_foreach((json_t *)record, key, len, v)
+    {
+        if (rc || (len == 2 && memcmp(key, "id", 2) == 0))
+            continue;
+        rc = json_object_setn(side[key_before_id(key, len) ? 0 : 1], key, len, v);
+    }
+    char *d[2] = {NULL, NULL};
+    for (int i = 0; i < 2 && rc == 0; i++)
+        if (!(d[i] = json_dumps(side[i], JSON_COMPACT | JSON_SORT_KEYS)))
+            rc = -2;
+    json_decref(side[0]);
+    json_decref(side[1]);
+    if (rc) {
+        free(d[0]);
+        free(d[1]);
+        if (rc == -2)
+            text_fail(t, STDTAX_EINVAL, "the record cannot be encoded");
+        else
+            text_fail(t, STDTAX_ENOMEM, "out of memory");
+        return;
+    }
+    /* d[0] is "{...}" or "{}", d[1] the same. */
+    size_t l0 = strlen(d[0]), l1 = strlen(d[1]);
+    size_t head = l0 > 2 ? l0 : 1, tail = l1 > 2 ? l1 : 1;
+    t->text = malloc(head + tail + 1);
+    if (!t->text) {
+        free(d[0]);
+        free(d[1]);
+        text_fail(t, STDTAX_ENOMEM, "out of memory");
+        return;
+    }
+    memcpy(t->text, d[0], head);
+    if (l0 > 2)
+        t->text[head - 1] = ',';
+    memcpy(t->text + head, l1 > 2 ? d[1] : "}", tail);
+    if (l1 > 2)
+        t->text[head] = ',';
+    t->text[head + tail] = '\0';
+    t->split = head;
+    t->len = head + tail;
+    free(d[0]);
+    free(d[1]);
+}
+
+void store_record_text_free(struct store_record_text *t)
+{
+    free(t->text);
+    t->text = NULL;
+}
+
+/* The stored text of a record (new, in *json): t with "id":"<id>" between head and
+ * tail (an id is [A-Za-z0-9._-], nothing to escape). */
+static int record_join(const struct store_record_text *t, const char *id, char **json,
+                       size_t *len, struct stdtax_error *err)
+{
+    if (!t->text)
+        return stdtax_error_set(err, t->rc ? t->rc : STDTAX_ENOMEM, t->err.field, "%s",
+                                t->rc ? t->err.text : "out of memory");
+    size_t idlen = strlen(id);
+    *len = t->len + idlen + 7;
+    if (*len > STORE_RECORD_MAX)
+        return stdtax_error_set(err, STDTAX_ETOOBIG, "", "the record has %zu bytes, over %d",
+                                *len, STORE_RECORD_MAX);
+    char *p = *json = malloc(*len + 1);
+    if (!p)
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    memcpy(p, t->text, t->split);
+    p += t->split;
+    memcpy(p, "\"id\":\"", 6);
+    memcpy(p + 6, id, idlen);
+    p[6 + idlen] = '"';
+    memcpy(p + 7 + idlen, t->text + t->split, t->len - t->split + 1);
+    return 0;
+}
+
+/* The stored text of rec with id (new, in *json). */
 static int record_dump(json_t *rec, const char *id, char **json, size_t *len,
                        struct stdtax_error *err)
 {
-    /* A shallow copy, so the caller's object only gets its /id after commit. */
-    json_t *copy = json_copy(rec);
-    if (!copy || json_object_set_new(copy, "id", json_string(id)) != 0) {
-        json_decref(copy);
-        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
-    }
-    *json = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(copy);
-    if (!*json)
-        return stdtax_error_set(err, STDTAX_EINVAL, "", "the record cannot be encoded");
-    *len = strlen(*json);
-    if (*len > STORE_RECORD_MAX) {
-        free(*json);
-        return stdtax_error_set(err, STDTAX_ETOOBIG, "",
-                                "the record has %zu bytes, over %d", *len,
-                                STORE_RECORD_MAX);
-    }
-    return 0;
+    struct store_record_text t;
+    store_record_encode(rec, &t);
+    int rc = record_join(&t, id, json, len, err);
+    store_record_text_free(&t);
+    return rc;
 }
 
 /* One item of a batch; returns an LMDB code (aborts the batch) or 0, and puts
  * item-level problems into it->rc. */
-static int put_one(struct store *s, MDB_txn *txn, struct store_put_item *it)
+static int put_one(struct store *s, MDB_txn *txn, struct store_put_item *it,
+                   const struct store_record_text *text)
 {
     struct store_keys keys;
     int rc;
@@ -811,8 +904,8 @@ static int put_one(struct store *s, MDB_txn *txn, struct store_put_item *it)
         return 0;
     }
     char *json;
-    size_t len;
-    if ((it->rc = record_dump(it->record, it->id, &json, &len, &it->err)) != 0) {
+    size_t len = 0;
+    if ((it->rc = record_join(text, it->id, &json, &len, &it->err)) != 0) {
         it->id[0] = 0;
         return 0;
     }
@@ -845,7 +938,7 @@ static int put_body(struct store *s, MDB_txn *txn, void *arg, struct stdtax_erro
     (void)err;
     struct batch *b = arg;
     for (size_t i = 0; i < b->n; i++) {
-        int rc = put_one(s, txn, &b->items[i]);
+        int rc = put_one(s, txn, &b->items[i], b->texts[i]);
         if (rc)
             return rc;
     }
@@ -855,8 +948,29 @@ static int put_body(struct store *s, MDB_txn *txn, void *arg, struct stdtax_erro
 int store_proposal_put_batch(struct store *s, struct store_put_item *items, size_t n,
                              struct stdtax_error *err)
 {
-    struct batch b = {items, n};
+    /* Every record is encoded before the write transaction begins: the writer is one
+     * at a time, and jansson's dump costs more than the rest of a put. */
+    const struct store_record_text **texts = calloc(n ? n : 1, sizeof *texts);
+    struct store_record_text *own = calloc(n ? n : 1, sizeof *own);
+    if (!texts || !own) {
+        free(texts);
+        free(own);
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].text) {
+            texts[i] = items[i].text;
+        } else {
+            store_record_encode(items[i].record, &own[i]);
+            texts[i] = &own[i];
+        }
+    }
+    struct batch b = {items, texts, n};
     int rc = store_write(s, put_body, &b, err);
+    for (size_t i = 0; i < n; i++)
+        store_record_text_free(&own[i]);
+    free(own);
+    free(texts);
     if (rc)
         return rc;
     for (size_t i = 0; i < n; i++)

@@ -979,3 +979,50 @@ Test(store_open, kill9_during_inserts_loses_no_acknowledged_write, .timeout = 12
     }
     cr_expect_gt(acked_total, 0);
 }
+
+/* The text made outside the write transaction, joined with an id, is exactly what
+ * json_dumps makes of the record with that id, whatever keys sort around "id". */
+static void expect_encode_matches(const char *record_json)
+{
+    json_error_t jerr;
+    json_t *rec = json_loads(record_json, JSON_ALLOW_NUL, &jerr);
+    cr_assert_not_null(rec, "%s", jerr.text);
+    struct store_record_text t;
+    store_record_encode(rec, &t);
+    cr_assert_eq(t.rc, 0, "%s", t.err.text);
+    cr_assert_not_null(t.text);
+    json_t *copy = json_copy(rec);
+    json_object_set_new(copy, "id", json_string("PX-000001"));
+    char *want = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
+    char got[4096];
+    snprintf(got, sizeof got, "%.*s\"id\":\"PX-000001\"%s", (int)t.split, t.text,
+             t.text + t.split);
+    cr_expect_str_eq(got, want, "record %s", record_json);
+    cr_expect_eq(t.len, strlen(t.text));
+    free(want);
+    json_decref(copy);
+    json_decref(rec);
+    store_record_text_free(&t);
+}
+
+Test(store, record_encode_splits_around_id)
+{
+    static const char *const records[] = {
+        "{}",
+        "{\"id\":null}",
+        "{\"id\":\"old\",\"a\":1}",
+        "{\"z\":[1,2,{\"id\":3,\"b\":\"x\"}]}",
+        "{\"a\":1,\"b\":{\"c\":2.5}}",
+        "{\"i\":1,\"ic\":2,\"id0\":3,\"ie\":4,\"Id\":5,\"\":6}",
+        "{\"title\":\"智能 \\\"芯片\\\"\\n\",\"call\":\"2023\",\"late\":true,\"x\":null}",
+        "{\"\\u00e9\":1,\"idx\":[],\"h\":{}}",
+    };
+    for (size_t i = 0; i < sizeof records / sizeof *records; i++)
+        expect_encode_matches(records[i]);
+    struct store_record_text t;
+    json_t *arr = json_array();
+    store_record_encode(arr, &t);
+    cr_expect_eq(t.rc, STDTAX_EINVAL);
+    cr_expect_null(t.text);
+    json_decref(arr);
+}
