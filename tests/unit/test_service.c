@@ -460,6 +460,21 @@ Test(service, prepare_then_commit_in_one_batch)
                                       problems, &err),
                  STDTAX_ELATE);
     cr_expect_null(it[2].record);
+    /* Real records (reals, nested classification, Chinese text) encode as json_dumps
+     * would with their id. */
+    for (int k = 0; k < 2; k++) {
+        json_t *copy = json_copy(it[k].record);
+        json_object_set_new(copy, "id", json_string("P2023-000009"));
+        char *want = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
+        cr_assert_not_null(it[k].text.text);
+        size_t wl = strlen(want);
+        cr_expect_eq(it[k].text.len + strlen("\"id\":\"P2023-000009\""), wl);
+        cr_expect_eq(memcmp(want, it[k].text.text, it[k].text.split), 0);
+        cr_expect_str_eq(want + wl - (it[k].text.len - it[k].text.split),
+                         it[k].text.text + it[k].text.split);
+        free(want);
+        json_decref(copy);
+    }
     cr_assert_eq(svc_proposal_commit(svc, it, 2, &err), 0, "%s", err.text);
     cr_expect_eq(it[0].rc, 0);
     cr_expect(it[0].created);
