@@ -27,6 +27,9 @@ void clf_params_default(struct clf_params *p)
         .longest_match = 0, /* measured: slightly worse with this taxonomy's weights */
         .precedence = 0.5, /* "a term that mostly points at the node" (doc/taxonomy.md) */
         .plurals = 1,
+        .knn_k = 5,
+        .knn_weight = 1.0,
+        .knn_sub_weight = 1.0,
         .use_keywords = 1,
         .use_model = 1,
     };
@@ -457,7 +460,8 @@ struct run {
                   their parent */
     size_t idx[TAX_NODES_MAX];
     unsigned char sub_done[TAX_NODES_MAX]; /* P of the node's subcategories computed */
-    double v[5 * TAX_NODES_MAX];
+    double *N; /* nearest-neighbour vote shares per node (per level) */
+    double v[6 * TAX_NODES_MAX];
     struct hit seen_buf[RUN_HITS], found_buf[RUN_HITS];
     char arena[RUN_ARENA];
     size_t arena_offs[RUN_ARENA];
@@ -486,7 +490,9 @@ static void run_init(struct run *r, const struct clf_engine *e, int want_offsets
     r->L = r->T + nn;
     r->S = r->L + nn;
     r->P = r->S + nn;
+    r->N = r->P + nn;
     memset(r->v, 0, 3 * nn * sizeof *r->v); /* K, T, L */
+    memset(r->N, 0, nn * sizeof *r->N);
     memset(r->sub_done, 0, nn);
 }
 
@@ -731,7 +737,8 @@ static void subcategory_softmax(struct run *r, const struct tax_node *c)
     for (size_t s = 0; s < c->n_children; s++) {
         const struct tax_node *sub = c->children[s];
         r->S[sub->index] = e->p.keyword_weight * r->K[sub->index] +
-                           e->p.sub_model_weight * r->L[sub->index];
+                           e->p.sub_model_weight * r->L[sub->index] +
+                           e->p.knn_sub_weight * r->N[sub->index];
         r->idx[s] = sub->index;
     }
     softmax(r->S, r->idx, c->n_children, r->P);
@@ -780,7 +787,13 @@ static int run_score(struct run *r, const struct clf_input *in, struct clf_decis
         double n_feat = 0;
         /* Unnormalised: each level is off by one constant, which neither the softmax
          * over the categories nor the one within a category sees. */
-        model_text_score_raw(e->model, fields, r->L, &n_feat);
+        if (p->knn_k > 0 && (p->knn_weight != 0 || p->knn_sub_weight != 0) &&
+            model_has_neighbours(e->model)) {
+            if (model_text_score_nn(e->model, fields, r->L, &n_feat, p->knn_k, r->N) != 0)
+                return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+        } else {
+            model_text_score_raw(e->model, fields, r->L, &n_feat);
+        }
         /* Naive Bayes counts every overlapping n-gram as independent evidence, so its
          * log-odds grow with the text's length and are far too sure of themselves;
          * per n-gram they are comparable across texts and with keyword evidence. */
@@ -809,7 +822,8 @@ static int run_score(struct run *r, const struct clf_input *in, struct clf_decis
                 model_calibration_get(e->model, c->index, &scale, &bias);
             k = scale * category_evidence(r, c) + bias;
         }
-        r->S[c->index] = p->keyword_weight * k + p->model_weight * r->L[c->index];
+        r->S[c->index] = p->keyword_weight * k + p->model_weight * r->L[c->index] +
+                         p->knn_weight * r->N[c->index];
         idx[i] = c->index;
     }
     if (p->precedence > 0 && e->prec && p->use_keywords)
