@@ -52,6 +52,8 @@ struct model_config {
     double nn_max_df; /* n-grams in more than this fraction of the examples are left
                          out of the neighbour vectors */
     int nn_titles;    /* only the title fields make the neighbour vectors */
+    unsigned other_cv; /* folds of the cross-validation inside the training set that
+                          learns when to answer `other` (0: never learned) */
 };
 
 /* The defaults the shipped model is trained with. */
@@ -101,6 +103,12 @@ int model_calibration_set(struct model *m, const double *scale, const double *bi
 /* 1 and the values when the model is calibrated, else 0 (scale 1, bias 0). */
 int model_calibration_get(const struct model *m, size_t node_index, double *scale,
                           double *bias);
+
+/* The confidence under which the classifier answers `other`, learned in training
+ * (clf_model_train); 0 when none.  Setting recomputes the model version.  Returns 0 or
+ * STDTAX_ENOMEM. */
+int model_other_threshold_set(struct model *m, double t);
+double model_other_threshold(const struct model *m);
 
 /* Borrowed, valid until model_free. */
 const char *model_version(const struct model *m);

@@ -837,7 +837,10 @@ static int run_score(struct run *r, const struct clf_input *in, struct clf_decis
      * alternatives need them (alternatives_top). */
     subcategory_softmax(r, best);
     d->confidence = r->P[best->index];
-    if (e->other && best != e->other && d->confidence < p->min_confidence) {
+    double min_conf = p->min_confidence;
+    if (e->model && p->use_model && model_other_threshold(e->model) > min_conf)
+        min_conf = model_other_threshold(e->model);
+    if (e->other && best != e->other && d->confidence < min_conf) {
         best = e->other;
         d->confidence = 1.0 - d->confidence;
     }
@@ -1153,6 +1156,78 @@ static void calibration_fit(const double *x, const size_t *y, size_t n, size_t n
     free(g);
 }
 
+/* Thresholds tried for `other`: a few round values, chosen by the data inside training. */
+static const double other_thresholds[] = {0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4};
+
+/* When to answer `other`: K-fold cross-validation inside the training examples (example
+ * i in fold i mod K), each fold's model trained like the final one but without this
+ * step; the threshold among other_thresholds under which answering `other` instead of
+ * the best category gives the most right answers on the held-out examples (ties: the
+ * lower one).  Only the examples at hand decide it, so an outer cross-validation that
+ * trains on its own folds measures it honestly. */
+static int other_threshold_learn(const struct tax_taxonomy *tax,
+                                 const struct model_example *ex, size_t n,
+                                 const struct model_config *cfg,
+                                 const struct clf_params *params, struct model *m,
+                                 struct stdtax_error *err)
+{
+    const struct tax_node *other = tax_node_find(tax, "other");
+    if (!other)
+        return 0;
+    struct model_config icfg = *cfg;
+    icfg.other_cv = 0;
+    struct clf_params ip;
+    if (params)
+        ip = *params;
+    else
+        clf_params_default(&ip);
+    ip.min_confidence = 0;
+    ip.use_keywords = ip.use_model = 1;
+    size_t k = cfg->other_cv, nt_ = sizeof other_thresholds / sizeof other_thresholds[0];
+    struct model_example *train = calloc(n + 1, sizeof *train);
+    size_t right[sizeof other_thresholds / sizeof other_thresholds[0]] = {0};
+    int rc = train ? 0 : stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    for (size_t f = 0; rc == 0 && f < k; f++) {
+        size_t nt = 0;
+        for (size_t i = 0; i < n; i++)
+            if (i % k != f)
+                train[nt++] = ex[i];
+        struct model *im = NULL;
+        struct clf_engine *e = NULL;
+        rc = clf_model_train(tax, train, nt, &icfg, &ip, NULL, NULL, &im, err);
+        if (rc == 0)
+            rc = clf_engine_new(tax, im, &ip, &e, err);
+        for (size_t i = f; rc == 0 && i < n; i += k) {
+            struct clf_input in = {{NULL}, {0}};
+            for (int fl = 0; fl < MODEL_FIELD_COUNT; fl++) {
+                in.field[fl] = ex[i].field[fl];
+                in.len[fl] = ex[i].field[fl] ? strlen(ex[i].field[fl]) : 0;
+            }
+            struct clf_decision d;
+            rc = clf_text_decide(e, &in, &d, err);
+            for (size_t t = 0; rc == 0 && t < nt_; t++) {
+                const struct tax_node *ans =
+                    d.category != other && d.confidence < other_thresholds[t]
+                        ? other
+                        : d.category;
+                right[t] += ans == ex[i].category;
+            }
+        }
+        clf_engine_free(e);
+        model_free(im);
+    }
+    free(train);
+    if (rc != 0)
+        return rc;
+    size_t best = 0;
+    for (size_t t = 1; t < nt_; t++)
+        if (right[t] > right[best])
+            best = t;
+    if (model_other_threshold_set(m, other_thresholds[best]) != 0)
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    return 0;
+}
+
 int clf_model_train(const struct tax_taxonomy *tax, const struct model_example *ex,
                     size_t n, const struct model_config *cfg,
                     const struct clf_params *params, const char *source_name,
@@ -1216,6 +1291,8 @@ int clf_model_train(const struct tax_taxonomy *tax, const struct model_example *
     free(cs);
     free(cb);
     clf_engine_free(e);
+    if (rc == 0 && cfg->other_cv >= 2 && n >= 2 * (size_t)cfg->other_cv)
+        rc = other_threshold_learn(tax, ex, n, cfg, params, m, err);
     if (rc != 0) {
         model_free(m);
         return rc;

@@ -285,6 +285,7 @@ struct model {
      * (cfg.neighbours): example i has the pairs nn_feat/nn_count[nn_first[i] ..
      * nn_first[i + 1]) sorted by feature index, and class nn_cls[i * LV_COUNT + l] per
      * level (UINT32_MAX: none). */
+    double other_threshold;
     size_t n_nn;
     uint32_t *nn_cls, *nn_first, *nn_feat, *nn_count;
     /* Derived: per feature-table slot, the examples holding that n-gram with their
@@ -372,6 +373,17 @@ int model_calibration_get(const struct model *m, size_t node_index, double *scal
     *scale = m->cal_scale[node_index];
     *bias = m->cal_bias[node_index];
     return 1;
+}
+
+int model_other_threshold_set(struct model *m, double t)
+{
+    m->other_threshold = round6(t);
+    return model_version_compute(m);
+}
+
+double model_other_threshold(const struct model *m)
+{
+    return m->other_threshold;
 }
 
 const char *model_version(const struct model *m)
@@ -1111,6 +1123,8 @@ static int config_check(const struct model_config *cfg, struct stdtax_error *err
           cfg->cal_l2_bias <= 100))
         return stdtax_error_set(err, STDTAX_EINVAL, "/config",
                                 "cal_l2_* must be in [0, 100]");
+    if (cfg->other_cv > 100)
+        return stdtax_error_set(err, STDTAX_EINVAL, "/config/other_cv", "at most 100");
     if (!(cfg->nn_max_df > 0 && cfg->nn_max_df <= 1))
         return stdtax_error_set(err, STDTAX_EINVAL, "/config/nn_max_df",
                                 "must be in (0, 1]");
@@ -1381,6 +1395,8 @@ json_t *model_to_json(const struct model *m)
         json_object_set_new(c, "neighbours", json_boolean(m->cfg.neighbours));
         json_object_set_new(c, "nn_max_df", json_real(m->cfg.nn_max_df));
         json_object_set_new(c, "nn_titles", json_boolean(m->cfg.nn_titles));
+        json_object_set_new(c, "other_cv", json_integer(m->cfg.other_cv));
+        json_object_set_new(root, "other_threshold", json_real(m->other_threshold));
         if (m->n_nn) {
             /* [category class, subcategory class or -1, [feature, count, ...]] */
             json_t *nn = json_array();
@@ -1636,6 +1652,10 @@ int model_json_load(const json_t *root, const struct tax_taxonomy *tax,
     m->cfg.cal_l2_bias = json_number_value(json_object_get(cfg, "cal_l2_bias"));
     m->cfg.neighbours = json_is_true(json_object_get(cfg, "neighbours"));
     m->cfg.nn_titles = json_is_true(json_object_get(cfg, "nn_titles"));
+    json_int_t ocv = json_integer_value(json_object_get(cfg, "other_cv"));
+    m->cfg.other_cv = ocv < 0 || ocv > 100 ? 1000 : (unsigned)ocv;
+    const json_t *oth = json_object_get(root, "other_threshold");
+    m->other_threshold = json_is_number(oth) ? json_number_value(oth) : 0.0;
     m->cfg.nn_max_df = json_is_number(json_object_get(cfg, "nn_max_df"))
                            ? json_number_value(json_object_get(cfg, "nn_max_df"))
                            : 1.0;
@@ -1645,6 +1665,8 @@ int model_json_load(const json_t *root, const struct tax_taxonomy *tax,
         m->cfg.field_weight[f] = w < 0 || w > 100 ? 1000 : (unsigned)w;
     }
     int rc = config_check(&m->cfg, err);
+    if (rc == 0 && !(m->other_threshold >= 0 && m->other_threshold <= 1))
+        rc = bad(err, "/other_threshold", "must be in [0, 1]");
     if (rc == 0)
         rc = load_levels(m, json_object_get(root, "levels"), err);
     if (rc == 0)
