@@ -47,11 +47,11 @@ struct model_config {
                                  pseudo-documents (0: none); see train_taxonomy */
     double cal_l2_scale, cal_l2_bias; /* ridge penalties of the keyword calibration
                                          (classifier.h, clf_model_train) */
-    int neighbours; /* keep the training examples' n-gram counts in the model for
-                       nearest-neighbour votes (model_text_score_nn) */
-    double nn_max_df; /* n-grams in more than this fraction of the examples are left
-                         out of the neighbour vectors */
-    int nn_titles;    /* only the title fields make the neighbour vectors */
+    int neighbours;    /* keep the training examples' n-gram counts in the model for
+                          nearest-neighbour votes (model_text_score_nn) */
+    double nn_max_df;  /* n-grams in more than this fraction of the examples are left
+                          out of the neighbour vectors */
+    int nn_titles;     /* only the title fields make the neighbour vectors */
     unsigned other_cv; /* folds of the cross-validation inside the training set that
                           learns when to answer `other` (0: never learned) */
 };

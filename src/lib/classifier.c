@@ -1156,7 +1156,7 @@ static void calibration_fit(const double *x, const size_t *y, size_t n, size_t n
     free(g);
 }
 
-/* Thresholds tried for `other`: a few round values, chosen by the data inside training. */
+/* Thresholds tried for `other`: round values; the data inside training choose one. */
 static const double other_thresholds[] = {0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4};
 
 /* When to answer `other`: K-fold cross-validation inside the training examples (example

@@ -38,7 +38,7 @@ void model_config_default(struct model_config *cfg)
         .taxonomy_weight = 3,
         .cal_l2_scale = 0.01,
         .cal_l2_bias = 0.1,
-        .neighbours = 0, /* opt-in: +0.004 top1 in CV, 18-30 % slower (RESULTS.md) */
+        .neighbours = 0, /* opt-in: +0.006 top1 in CV, 18-36 % slower (RESULTS.md) */
         .nn_max_df = 0.5,
         .nn_titles = 0,
     };
@@ -289,7 +289,8 @@ struct model {
     size_t n_nn;
     uint32_t *nn_cls, *nn_first, *nn_feat, *nn_count;
     /* Derived: per feature-table slot, the examples holding that n-gram with their
-     * tf-idf weight over the example's norm, times the n-gram's idf (the query's side). */
+     * tf-idf weight over the example's norm, times the n-gram's idf (the query's side).
+     */
     struct prange *prange;
     struct npost *post;
 };
@@ -449,7 +450,6 @@ static int nn_field(const struct model_config *cfg, int f)
     return !cfg->nn_titles || f == MODEL_FIELD_TITLE || f == MODEL_FIELD_TITLE_EN;
 }
 
-
 /* Postings of the training examples' n-grams, by feature-table slot.  An example's
  * vector is tf-idf (tf: the field-weighted count, idf = ln((N + 1) / (df + 1)) + 1 as in
  * scikit-learn) over its Euclidean norm; the query's n-grams come with their field
@@ -500,9 +500,8 @@ static int nn_finish(struct model *m)
             if (!df[f])
                 continue;
             size_t h = (size_t)(fslot_find(m, m->key[f]) - m->fslots);
-            m->post[m->prange[h].first + m->prange[h].n++] =
-                (struct npost){(uint32_t)i,
-                               (float)(m->nn_count[k] * idf[f] * idf[f] / norm)};
+            m->post[m->prange[h].first + m->prange[h].n++] = (struct npost){
+                (uint32_t)i, (float)(m->nn_count[k] * idf[f] * idf[f] / norm)};
         }
     }
     free(df);
@@ -1071,8 +1070,8 @@ static int nn_collect(struct model *m, const struct model_example *ex, size_t n,
             a.n_touched = 0;
             for (int f = 0; f < MODEL_FIELD_COUNT; f++)
                 if (use[f] && cfg->field_weight[f] > 0 && nn_field(cfg, f))
-                    grams_each(cfg, nt[f].bytes, nt[f].len, cfg->field_weight[f],
-                               nn_gram, &a);
+                    grams_each(cfg, nt[f].bytes, nt[f].len, cfg->field_weight[f], nn_gram,
+                               &a);
         }
         for (int f = 0; f < MODEL_FIELD_COUNT; f++)
             if (have[f])
@@ -1408,9 +1407,9 @@ json_t *model_to_json(const struct model *m)
                 }
                 uint32_t sub = m->nn_cls[i * LV_COUNT + LV_SUB];
                 json_array_append_new(
-                    nn, json_pack("[I, I, o]", (json_int_t)m->nn_cls[i * LV_COUNT],
-                                  sub == UINT32_MAX ? (json_int_t)-1 : (json_int_t)sub,
-                                  v));
+                    nn,
+                    json_pack("[I, I, o]", (json_int_t)m->nn_cls[i * LV_COUNT],
+                              sub == UINT32_MAX ? (json_int_t)-1 : (json_int_t)sub, v));
             }
             json_object_set_new(root, "neighbours", nn);
         }
@@ -1559,8 +1558,9 @@ static int load_neighbours(struct model *m, const json_t *nn, struct stdtax_erro
         if (!json_is_array(e) || json_array_size(e) != 3 ||
             !json_is_integer(json_array_get(e, 0)) ||
             !json_is_integer(json_array_get(e, 1)) || c < 0 ||
-            (size_t)c >= m->lv[LV_CAT].n || sc < -1 || sc >= (json_int_t)m->lv[LV_SUB].n ||
-            !json_is_array(v) || json_array_size(v) % 2 != 0)
+            (size_t)c >= m->lv[LV_CAT].n || sc < -1 ||
+            sc >= (json_int_t)m->lv[LV_SUB].n || !json_is_array(v) ||
+            json_array_size(v) % 2 != 0)
             return bad(err, ptr, "must be [class, subclass or -1, [feature, count...]]");
         m->nn_cls[i * LV_COUNT + LV_CAT] = (uint32_t)c;
         m->nn_cls[i * LV_COUNT + LV_SUB] = sc < 0 ? UINT32_MAX : (uint32_t)sc;

@@ -614,9 +614,9 @@ Test(classifier, other_threshold_is_learned_inside_training_and_applied)
     const struct tax_node *other = tax_node_find(tax, "other");
     /* Texts with weak, mixed evidence labelled `other`; clear ones labelled by topic. */
     static const char *const titles[] = {
-        "交通芯片",           "交通 芯片 指南",   "芯片 交通 概述",   "交通与芯片",
-        "城市交通信号系统",   "交通流量采集",     "道路交通管理平台", "交通运输调度",
-        "神经网络芯片",       "AI芯片测试方法",   "芯片接口规范",     "芯片能效评估"};
+        "交通芯片",         "交通 芯片 指南", "芯片 交通 概述",   "交通与芯片",
+        "城市交通信号系统", "交通流量采集",   "道路交通管理平台", "交通运输调度",
+        "神经网络芯片",     "AI芯片测试方法", "芯片接口规范",     "芯片能效评估"};
     struct model_example ex[12];
     memset(ex, 0, sizeof ex);
     for (size_t i = 0; i < 12; i++) {
