@@ -26,6 +26,10 @@ static const struct api_route routes[] = {
      "deleteProposal"},
     {API_GET, "/v1/stats", api_stats_get, 0, CFG_SCOPE_READ, "getStats"},
     {API_GET, "/v1/coverage", api_coverage_get, 0, CFG_SCOPE_READ, "getCoverage"},
+    /* The dashboard is always open: it holds no data, it calls the API, and the
+     * API applies require-read-token to what the page asks for. */
+    {API_GET, "/", api_index_get, 0, CFG_SCOPE_NONE, "getDashboard"},
+    {API_GET, "/ui/{file}", api_ui_get, 0, CFG_SCOPE_NONE, "getDashboardFile"},
 };
 
 const struct api_route *api_routes(size_t *n)
