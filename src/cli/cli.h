@@ -11,6 +11,7 @@ int cmd_classify(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_taxonomy(int argc, char **argv);
+int cmd_catalog(int argc, char **argv);
 
 /* Default data files: the source tree's taxonomy/ when this binary runs from the build
  * tree, else the installed package data directory.  Static strings. */
