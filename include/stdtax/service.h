@@ -66,6 +66,33 @@ int svc_proposal_submit(struct svc *svc, const json_t *submission,
                         time_t now, json_t **record, bool *created, json_t *problems,
                         struct stdtax_error *err);
 
+/* Group commit for bulk imports: every item as svc_proposal_submit would handle it,
+ * the valid ones stored in ONE durable write transaction.  Each item gets its own rc
+ * (0, STDTAX_EINVAL with its problems, STDTAX_ELATE, STDTAX_ECONFLICT, ...), err and,
+ * on success, record (new) and created.  Returns 0, or a failure of the store as a
+ * whole (then nothing was stored and every prepared item carries that rc). */
+struct svc_submit_item {
+    const json_t *submission; /* in, borrowed */
+    const char *idem_key;     /* in, may be NULL */
+    json_t *problems;         /* in, array for this item's problems (required) */
+    json_t *record;           /* out, new on success */
+    bool created;             /* out */
+    int rc;                   /* out */
+    struct stdtax_error err;  /* out, when rc != 0 */
+};
+int svc_proposal_submit_batch(struct svc *svc, struct svc_submit_item *items, size_t n,
+                              const struct svc_caller *caller, time_t now,
+                              struct stdtax_error *err);
+
+/* The checks of svc_proposal_submit without storing or classifying anything (stdtax
+ * import checks a whole file before it stores a line): the form's validation against
+ * the call's rules, then the deadline.  Returns 0 with *late (may be NULL) saying
+ * whether submit would mark it late; STDTAX_EINVAL with every problem in problems;
+ * STDTAX_ELATE (caller not admin) with err naming the field. */
+int svc_proposal_check(struct svc *svc, const json_t *submission,
+                       const struct svc_caller *caller, time_t now, bool *late,
+                       json_t *problems, struct stdtax_error *err);
+
 /* *record is new; STDTAX_ENOTFOUND for an unknown id. */
 int svc_proposal_get(struct svc *svc, const char *id, json_t **record,
                      struct stdtax_error *err);
@@ -94,13 +121,6 @@ struct svc_filter {
     const char *category;
     const char *topic;
 };
-
-/* Checks a filter against the taxonomy and the enums; a bad value is STDTAX_EINVAL with
- * a problem whose pointer is "/query/<name>".  Fills out (pointing into svc's taxonomy
- * strings or into in) for the store. */
-int svc_filter_resolve(struct svc *svc, const struct svc_filter *in,
-                       struct store_filter *out, json_t *problems,
-                       struct stdtax_error *err);
 
 /* One page of proposals: *page is new {"items": [...], "next_cursor": str|null,
  * "limit": n}.  limit 0 means 50; at most 1000. */

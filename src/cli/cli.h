@@ -2,7 +2,11 @@
 #ifndef STDTAX_CLI_H
 #define STDTAX_CLI_H
 
+#include <stdbool.h>
+#include <stdio.h>
+
 #include "stdtax/classifier.h"
+#include "stdtax/service.h"
 
 /* Exit statuses shared by every subcommand. */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
@@ -12,6 +16,14 @@ int cmd_eval(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_taxonomy(int argc, char **argv);
 int cmd_catalog(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_coverage(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+
+/* `stdtax check`: 0 no difference, 1 differences, 2 error or usage. */
+enum { CHECK_CLEAN = 0, CHECK_DIFFERENT = 1, CHECK_ERROR = 2 };
 
 /* Default data files: the source tree's taxonomy/ when this binary runs from the build
  * tree, else the installed package data directory.  Static strings. */
@@ -19,6 +31,74 @@ const char *cli_default_taxonomy(void);
 const char *cli_default_model(void);
 /* Where `stdtax train` writes by default. Static. */
 const char *cli_default_model_out(void);
+/* The store: the build tree's var/stdtaxd when run from the build tree, else
+ * /var/lib/stdtaxd.  Static. */
+const char *cli_default_data_dir(void);
+
+/* The global options given before the subcommand (stdtax --data-dir D stats); the
+ * cli_default_* functions answer them when set. */
+struct cli_globals {
+    const char *data_dir;
+    const char *taxonomy;
+    const char *model;
+    bool no_model;
+};
+extern struct cli_globals cli_globals;
+
+/* What the subcommands over the application service share: where the store, the
+ * taxonomy and the model are.  Long options (getopt values): */
+enum {
+    CLI_OPT_DATA_DIR = 0x100,
+    CLI_OPT_TAXONOMY,
+    CLI_OPT_MODEL,
+    CLI_OPT_NO_MODEL,
+    CLI_OPT_CALL,
+    CLI_OPT_TRACK,
+    CLI_OPT_STATUS,
+    CLI_OPT_CATEGORY,
+    CLI_OPT_TOPIC,
+};
+#define CLI_SVC_LONG_OPTIONS                                                             \
+    {"data-dir", required_argument, NULL, CLI_OPT_DATA_DIR},                             \
+        {"taxonomy", required_argument, NULL, CLI_OPT_TAXONOMY},                         \
+        {"model", required_argument, NULL, CLI_OPT_MODEL},                               \
+    {                                                                                    \
+        "no-model", no_argument, NULL, CLI_OPT_NO_MODEL                                  \
+    }
+#define CLI_FILTER_LONG_OPTIONS                                                          \
+    {"call", required_argument, NULL, CLI_OPT_CALL},                                     \
+        {"track", required_argument, NULL, CLI_OPT_TRACK},                               \
+        {"status", required_argument, NULL, CLI_OPT_STATUS},                             \
+        {"category", required_argument, NULL, CLI_OPT_CATEGORY},                         \
+    {                                                                                    \
+        "topic", required_argument, NULL, CLI_OPT_TOPIC                                  \
+    }
+
+struct cli_svc {
+    const char *data_dir;
+    const char *taxonomy;
+    const char *model; /* NULL: keywords only */
+};
+/* The defaults, after the global options. */
+void cli_svc_init(struct cli_svc *s);
+/* Applies a CLI_SVC_LONG_OPTIONS option; returns 1 when c was one, else 0. */
+int cli_svc_option(struct cli_svc *s, int c, const char *arg);
+/* Applies a CLI_FILTER_LONG_OPTIONS option; returns 1 when c was one, else 0. */
+int cli_filter_option(struct svc_filter *f, int c, const char *arg);
+/* Opens the service, printing what went wrong (taxonomy problems included) to stderr.
+ * Returns 0 with *out new (svc_close it), or -1. */
+int cli_svc_open(const struct cli_svc *s, bool read_only, struct svc **out);
+
+/* Prints each {pointer, detail} of problems as "PREFIX: /pointer: detail" (or "PREFIX:
+ * detail" for the empty pointer) to `to`. */
+void cli_problems_print(FILE *to, const char *prefix, const json_t *problems);
+
+/* Columns a terminal gives to the UTF-8 text s: 2 for East Asian wide and full-width
+ * characters, 0 for combining marks, 1 for the rest. */
+size_t cli_text_width(const char *s);
+/* Prints s and spaces up to `width` columns (s is left as it is when wider);
+ * right-aligned when right is true. */
+void cli_cell_print(FILE *to, const char *s, size_t width, bool right);
 
 /* Prints "stdtax: [field: ]text" to stderr. */
 void cli_error(const struct stdtax_error *err);

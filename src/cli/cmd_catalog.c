@@ -23,15 +23,6 @@ static void usage(void)
             "       stdtax catalog counts [--data-dir D]\n");
 }
 
-static const char *default_data_dir(void)
-{
-    /* The daemon's default: the build tree's var/ from a build tree. */
-    const char *exe_tax = cli_default_taxonomy();
-    if (strncmp(exe_tax, STDTAX_SRCDIR, strlen(STDTAX_SRCDIR)) == 0)
-        return STDTAX_BUILDDIR "/var/stdtaxd";
-    return STDTAX_LOCALSTATEDIR "/lib/stdtaxd";
-}
-
 static int open_store(const char *dir, int read_only, struct store **st)
 {
     struct store_options o = {.read_only = read_only};
@@ -246,7 +237,7 @@ int cmd_catalog(int argc, char **argv)
         return CLI_USAGE;
     }
     const char *sub = argv[1];
-    const char *dir = default_data_dir(), *taxonomy = cli_default_taxonomy();
+    const char *dir = cli_default_data_dir(), *taxonomy = cli_default_taxonomy();
     struct catalog_filter f = {0};
     struct overlap_query q = {.threshold = 0.3, .limit = 10, .what = OVERLAP_STANDARDS};
     static const struct option opts[] = {{"data-dir", required_argument, 0, 'd'},

@@ -27,13 +27,31 @@ static const struct {
     {"taxonomy", cmd_taxonomy, "taxonomy validate FILE"},
     {"catalog", cmd_catalog,
      "catalog import|list|search|counts [--data-dir D] ... (stdtax catalog for details)"},
+    {"import", cmd_import,
+     "import [--format jsonl|csv] [--skip-invalid] [--as-secretariat] [--data-dir D] "
+     "[--taxonomy F] [--model F|--no-model] FILE|-"},
+    {"export", cmd_export,
+     "export [--format csv|jsonl] [-o FILE] [--data-dir D] [FILTERS]"},
+    {"stats", cmd_stats,
+     "stats [--json] [--data-dir D] [--call C] [--track T] [--status S]"},
+    {"coverage", cmd_coverage,
+     "coverage [--min N] [--json] [--data-dir D] [--call C] [--track T] [--status S]"},
+    {"check", cmd_check, "check [--repair] [--json] [--data-dir D]"},
 };
+
+struct cli_globals cli_globals;
 
 static void usage(FILE *to)
 {
     fprintf(to, "usage:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(to, "  stdtax %s\n", commands[i].usage);
+    fprintf(to,
+            "FILTERS: [--call C] [--track local|group] [--status S] [--category X] "
+            "[--topic T]\n"
+            "global options before the command: --data-dir D, --taxonomy F, --model F, "
+            "--no-model\n"
+            "see doc/cli.md\n");
 }
 
 /* Run from the build tree: the binary lives under STDTAX_BUILDDIR. */
@@ -61,12 +79,67 @@ static const char *data_path(const char *file)
 
 const char *cli_default_taxonomy(void)
 {
-    return data_path(TAXONOMY_FILE);
+    return cli_globals.taxonomy ? cli_globals.taxonomy : data_path(TAXONOMY_FILE);
 }
 
 const char *cli_default_model(void)
 {
-    return data_path(MODEL_FILE);
+    if (cli_globals.no_model)
+        return NULL;
+    return cli_globals.model ? cli_globals.model : data_path(MODEL_FILE);
+}
+
+const char *cli_default_data_dir(void)
+{
+    static char dir[PATH_MAX];
+    if (cli_globals.data_dir)
+        return cli_globals.data_dir;
+    if (!in_build_tree())
+        return "/var/lib/stdtaxd";
+    snprintf(dir, sizeof dir, "%s/var/stdtaxd", STDTAX_BUILDDIR);
+    return dir;
+}
+
+/* Consumes the global options before the command: returns the index of the command
+ * in argv, or -1 after printing what is wrong. */
+static int globals_parse(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        const char **slot;
+    } table[] = {{"--data-dir", &cli_globals.data_dir},
+                 {"--taxonomy", &cli_globals.taxonomy},
+                 {"--model", &cli_globals.model}};
+    int i = 1;
+    while (i < argc && strncmp(argv[i], "--", 2) == 0 && strcmp(argv[i], "--help") != 0) {
+        if (strcmp(argv[i], "--no-model") == 0) {
+            cli_globals.no_model = true;
+            i++;
+            continue;
+        }
+        size_t k, n = sizeof table / sizeof table[0];
+        for (k = 0; k < n; k++) {
+            size_t len = strlen(table[k].name);
+            if (strncmp(argv[i], table[k].name, len) != 0)
+                continue;
+            if (argv[i][len] == '=') {
+                *table[k].slot = argv[i] + len + 1;
+                i++;
+                break;
+            }
+            if (argv[i][len] == '\0' && i + 1 < argc) {
+                *table[k].slot = argv[i + 1];
+                i += 2;
+                break;
+            }
+        }
+        if (k == n) {
+            fprintf(stderr, "stdtax: unknown or incomplete global option \"%s\"\n",
+                    argv[i]);
+            return -1;
+        }
+    }
+    return i;
 }
 
 const char *cli_default_model_out(void)
@@ -145,18 +218,19 @@ int cli_param_set(const char *kv, struct clf_params *p, struct model_config *cfg
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
+    int first = globals_parse(argc, argv);
+    if (first < 0 || first >= argc) {
         usage(stderr);
         return CLI_USAGE;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    if (strcmp(argv[first], "--help") == 0 || strcmp(argv[first], "-h") == 0) {
         usage(stdout);
         return CLI_OK;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "stdtax: unknown command \"%s\"\n", argv[1]);
+        if (strcmp(argv[first], commands[i].name) == 0)
+            return commands[i].run(argc - first, argv + first);
+    fprintf(stderr, "stdtax: unknown command \"%s\"\n", argv[first]);
     usage(stderr);
     return CLI_USAGE;
 }

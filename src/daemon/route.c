@@ -1,6 +1,7 @@
 /* Path matching, query strings and percent-decoding: pure functions on bytes,
  * unit-tested without a server. */
 #include "api.h"
+#include "stdtax/utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,43 +137,7 @@ long api_percent_decode(const char *in, size_t len, char *out, bool plus_is_spac
 
 bool api_utf8_valid(const char *s, size_t len)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = p[i];
-        if (c == 0)
-            return false;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t need;
-        uint32_t cp;
-        if (c >= 0xc2 && c <= 0xdf) {
-            need = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            need = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            need = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (len - i <= need)
-            return false;
-        for (size_t k = 1; k <= need; k++) {
-            if ((p[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += need + 1;
-    }
-    return true;
+    return utf8_text_validate(s, len, NULL) == 0;
 }
 
 int api_query_parse(const char *qs, size_t len, struct api_query *q,

@@ -1,4 +1,5 @@
 #include "stdtax/csv.h"
+#include "stdtax/utf8.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,41 +21,6 @@ struct csv_reader {
     const char **cells;
     size_t ncells, cellcap;
 };
-
-/* Strict UTF-8 (RFC 3629): no overlongs, no surrogates, nothing above U+10FFFF.  A small
- * local copy so that CSV does not depend on the text module's build order. */
-static bool utf8_valid(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t need;
-        uint32_t cp, min;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            need = 1, cp = c & 0x1F, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            need = 2, cp = c & 0x0F, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            need = 3, cp = c & 0x07, min = 0x10000;
-        } else {
-            return false;
-        }
-        if (len - i <= need)
-            return false;
-        for (size_t k = 1; k <= need; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += need + 1;
-    }
-    return true;
-}
 
 struct csv_reader *csv_reader_new(FILE *in, const struct csv_limits *limits)
 {
@@ -149,7 +115,7 @@ static int cell_end(struct csv_reader *r, struct stdtax_error *err)
 {
     size_t start = r->starts[r->ncells - 1];
     size_t n = r->len - start;
-    if (!utf8_valid((const unsigned char *)r->buf + start, n)) {
+    if (utf8_text_validate(r->buf + start, n, NULL) != 0) {
         char text[64];
         snprintf(text, sizeof text, "field %zu is not valid UTF-8", r->ncells);
         return fail(r, err, STDTAX_EUTF8, r->line, text);

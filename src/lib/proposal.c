@@ -1,4 +1,5 @@
 #include "stdtax/proposal.h"
+#include "stdtax/utf8.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -627,37 +628,6 @@ bool prop_status_transition_allowed(enum prop_status from, enum prop_status to)
  * Text helpers
  * ---------------------------------------------------------------------------------- */
 
-/* Decodes one UTF-8 sequence strictly; returns its length or 0 when invalid. */
-static size_t u8_decode(const unsigned char *s, size_t len, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t need;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if ((c & 0xE0) == 0xC0) {
-        need = 1, v = c & 0x1F, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-        need = 2, v = c & 0x0F, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-        need = 3, v = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (len <= need)
-        return 0;
-    for (size_t k = 1; k <= need; k++) {
-        if ((s[k] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[k] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    return need + 1;
-}
-
 static bool is_space_cp(uint32_t cp)
 {
     return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0xA0 ||
@@ -675,7 +645,7 @@ static const char *text_scan(const char *s, size_t len, bool multiline, size_t *
     bool all_space = true;
     while (i < len) {
         uint32_t cp;
-        size_t k = u8_decode(u + i, len - i, &cp);
+        size_t k = utf8_char_decode((const char *)u + i, len - i, &cp);
         if (k == 0)
             return "is not valid UTF-8";
         if (cp == 0)
@@ -791,7 +761,7 @@ static void ptr_join(char *out, const char *base, const char *token)
         while (k > 0 && (out[k] & 0xC0) == 0x80)
             k--;
         uint32_t cp;
-        if (u8_decode((const unsigned char *)out + k, n - k, &cp) == n - k)
+        if (utf8_char_decode(out + k, n - k, &cp) == n - k)
             break;
         n = k;
     }
@@ -978,13 +948,13 @@ static void trimmed(const char *s, const char **start, size_t *len)
     size_t n = strlen(s), b = 0, e = n;
     uint32_t cp;
     size_t k;
-    while (b < e && (k = u8_decode(u + b, e - b, &cp)) && is_space_cp(cp))
+    while (b < e && (k = utf8_char_decode((const char *)u + b, e - b, &cp)) && is_space_cp(cp))
         b += k;
     while (e > b) {
         size_t p = e - 1;
         while (p > b && (u[p] & 0xC0) == 0x80)
             p--;
-        if (!(k = u8_decode(u + p, e - p, &cp)) || !is_space_cp(cp))
+        if (!(k = utf8_char_decode((const char *)u + p, e - p, &cp)) || !is_space_cp(cp))
             break;
         e = p;
     }
@@ -1183,7 +1153,7 @@ static size_t name_part(char *out, const char *s, size_t max)
     const unsigned char *u = (const unsigned char *)start;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        size_t k = u8_decode(u + i, len - i, &cp);
+        size_t k = utf8_char_decode((const char *)u + i, len - i, &cp);
         bool bad = k == 0 || cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) ||
                    (cp < 0x80 && strchr("/\\:*?\"<>|", (int)cp)) || (n == 0 && cp == '.');
         size_t w = bad ? 1 : k;

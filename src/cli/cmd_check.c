@@ -1,0 +1,142 @@
+/* stdtax check [--repair]: recounts the store from its records (store_check) and
+ * reports every difference from the stored counts and indexes; --repair rebuilds them
+ * (store_repair) and checks again.  Exit 0: no difference (after the repair, with
+ * --repair); 1: differences; 2: could not check. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* The store's keys hold the byte 0x1F between their parts; shown as '|'. */
+static void key_print(const char *key)
+{
+    for (const char *p = key ? key : ""; *p; p++)
+        fputc(*p == '\x1f' ? '|' : *p, stdout);
+}
+
+static size_t report_print(const json_t *r)
+{
+    const json_t *counts = json_object_get(r, "counts");
+    const json_t *indexes = json_object_get(r, "indexes");
+    size_t diffs = (size_t)json_integer_value(json_object_get(counts, "differences"));
+    size_t missing = (size_t)json_integer_value(json_object_get(indexes, "missing"));
+    size_t extra = (size_t)json_integer_value(json_object_get(indexes, "extra"));
+    size_t bad = json_array_size(json_object_get(r, "bad_records"));
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(counts, "items"), i, it)
+    {
+        fputs("count ", stdout);
+        key_print(json_string_value(json_object_get(it, "key")));
+        printf(": stored %" JSON_INTEGER_FORMAT ", recounted %" JSON_INTEGER_FORMAT "\n",
+               json_integer_value(json_object_get(it, "stored")),
+               json_integer_value(json_object_get(it, "expected")));
+    }
+    json_array_foreach(json_object_get(indexes, "items"), i, it)
+    {
+        fputs("index ", stdout);
+        key_print(json_string_value(json_object_get(it, "key")));
+        printf(" %s: %s\n", json_string_value(json_object_get(it, "id")),
+               json_string_value(json_object_get(it, "problem")));
+    }
+    json_array_foreach(json_object_get(r, "bad_records"), i, it)
+    {
+        char *s = json_dumps(it, JSON_COMPACT | JSON_ENCODE_ANY);
+        printf("bad record: %s\n", s ? s : "?");
+        free(s);
+    }
+    printf("%" JSON_INTEGER_FORMAT " records: %zu count differences, %zu missing and %zu "
+           "extra index entries, %zu bad records\n",
+           json_integer_value(json_object_get(r, "records")), diffs, missing, extra, bad);
+    return diffs + missing + extra + bad;
+}
+
+static int check_run(struct store *store, json_t **report)
+{
+    struct stdtax_error err = {0};
+    if (store_check(store, report, &err) != 0) {
+        cli_error(&err);
+        return -1;
+    }
+    return 0;
+}
+
+static bool report_ok(const json_t *r)
+{
+    return json_is_true(json_object_get(r, "ok"));
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: stdtax check [--repair] [--json] [--data-dir D]\n");
+    return CHECK_ERROR;
+}
+
+int cmd_check(int argc, char **argv)
+{
+    static const struct option opts[] = {CLI_SVC_LONG_OPTIONS,
+                                         {"repair", no_argument, NULL, 'r'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {NULL, 0, NULL, 0}};
+    struct cli_svc cs;
+    cli_svc_init(&cs);
+    bool repair = false, as_json = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (cli_svc_option(&cs, c, optarg))
+            continue;
+        if (c == 'r')
+            repair = true;
+        else if (c == 'j')
+            as_json = true;
+        else
+            return usage();
+    }
+    if (optind != argc)
+        return usage();
+
+    struct svc *svc;
+    if (cli_svc_open(&cs, !repair, &svc) != 0)
+        return CHECK_ERROR;
+    struct store *store = svc_store(svc);
+    json_t *before = NULL, *after = NULL, *repaired = NULL;
+    int status = CHECK_ERROR;
+    if (check_run(store, &before) != 0)
+        goto out;
+    if (repair && !report_ok(before)) {
+        struct stdtax_error err = {0};
+        if (store_repair(store, &repaired, &err) != 0) {
+            cli_error(&err);
+            goto out;
+        }
+        if (check_run(store, &after) != 0)
+            goto out;
+    }
+    const json_t *final = after ? after : before;
+    status = report_ok(final) ? CHECK_CLEAN : CHECK_DIFFERENT;
+    if (as_json) {
+        json_t *o = json_pack("{s:O, s:O*, s:O*}", "check", before, "repair", repaired,
+                              "after_repair", after);
+        char *s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+        puts(s ? s : "null");
+        free(s);
+        json_decref(o);
+    } else {
+        report_print(before);
+        if (after) {
+            printf("repaired: counts and indexes rebuilt from %" JSON_INTEGER_FORMAT
+                   " records\n",
+                   json_integer_value(json_object_get(repaired, "records")));
+            report_print(after);
+        }
+        puts(status == CHECK_CLEAN ? "ok" : "DIFFERENT");
+    }
+out:
+    json_decref(before);
+    json_decref(after);
+    json_decref(repaired);
+    svc_close(svc);
+    return status;
+}

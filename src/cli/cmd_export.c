@@ -1,0 +1,163 @@
+/* stdtax export: the stored proposals as CSV for spreadsheet programs (UTF-8 with BOM,
+ * RFC 4180, CRLF, formula guard) or as JSON lines, page by page through the service. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+#include "stdtax/proposal.h"
+
+#define PAGE 1000
+
+enum format { FMT_NONE, FMT_CSV, FMT_JSONL };
+
+static enum format format_parse(const char *name)
+{
+    if (strcasecmp(name, "csv") == 0)
+        return FMT_CSV;
+    if (strcasecmp(name, "jsonl") == 0 || strcasecmp(name, "ndjson") == 0)
+        return FMT_JSONL;
+    return FMT_NONE;
+}
+
+static int write_record(const json_t *record, enum format fmt, FILE *out)
+{
+    if (fmt == FMT_CSV)
+        return prop_record_to_csv_row(record, out);
+    char *s = json_dumps(record, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    if (!s)
+        return STDTAX_ENOMEM;
+    int rc = fputs(s, out) < 0 || fputc('\n', out) == EOF ? STDTAX_EIO : 0;
+    free(s);
+    return rc;
+}
+
+/* One page after cursor (NULL: the first); *page is new.  Returns 0, or the service's
+ * error after printing it. */
+static int page_get(struct svc *svc, const struct svc_filter *filter, const char *cursor,
+                    json_t **page)
+{
+    json_t *problems = json_array();
+    struct stdtax_error err = {0};
+    int rc = svc_proposal_list(svc, filter, cursor, PAGE, page, problems, &err);
+    if (rc != 0) {
+        cli_problems_print(stderr, "stdtax export", problems);
+        if (json_array_size(problems) == 0)
+            cli_error(&err);
+    }
+    json_decref(problems);
+    return rc;
+}
+
+/* Writes `page` (stolen) and the pages after it until the end of the listing; returns
+ * the number of records written or -1 after printing why it stopped. */
+static long export_all(struct svc *svc, const struct svc_filter *filter, json_t *page,
+                       enum format fmt, FILE *out, const char *out_name)
+{
+    long written = 0;
+    for (;;) {
+        size_t i;
+        json_t *rec;
+        json_array_foreach(json_object_get(page, "items"), i, rec)
+        {
+            if (write_record(rec, fmt, out) != 0) {
+                fprintf(stderr, "stdtax export: %s: write error\n", out_name);
+                json_decref(page);
+                return -1;
+            }
+            written++;
+        }
+        const char *next = json_string_value(json_object_get(page, "next_cursor"));
+        char *cursor = next ? strdup(next) : NULL;
+        json_decref(page);
+        if (!next)
+            return written;
+        int rc = cursor ? page_get(svc, filter, cursor, &page) : STDTAX_ENOMEM;
+        free(cursor);
+        if (rc != 0)
+            return -1;
+    }
+}
+
+static const char usage_text[] =
+    "usage: stdtax export [--format csv|jsonl] [-o FILE] [--data-dir D] [--call C]\n"
+    "                     [--track T] [--status S] [--category X] [--topic T]\n";
+
+int cmd_export(int argc, char **argv)
+{
+    static const struct option opts[] = {CLI_SVC_LONG_OPTIONS,
+                                         CLI_FILTER_LONG_OPTIONS,
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {NULL, 0, NULL, 0}};
+    struct cli_svc cs;
+    cli_svc_init(&cs);
+    struct svc_filter filter = {0};
+    enum format fmt = FMT_NONE;
+    const char *out_path = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+        if (cli_svc_option(&cs, c, optarg) || cli_filter_option(&filter, c, optarg))
+            continue;
+        switch (c) {
+        case 'f':
+            if ((fmt = format_parse(optarg)) == FMT_NONE) {
+                fprintf(stderr, "stdtax export: unknown format \"%s\" (csv or jsonl)\n",
+                        optarg);
+                return CLI_USAGE;
+            }
+            break;
+        case 'o':
+            out_path = optarg;
+            break;
+        default:
+            fputs(usage_text, stderr);
+            return CLI_USAGE;
+        }
+    }
+    if (optind != argc) {
+        fputs(usage_text, stderr);
+        return CLI_USAGE;
+    }
+    if (fmt == FMT_NONE) {
+        const char *dot = out_path ? strrchr(out_path, '.') : NULL;
+        fmt = dot && format_parse(dot + 1) != FMT_NONE ? format_parse(dot + 1) : FMT_CSV;
+    }
+    struct svc *svc;
+    if (cli_svc_open(&cs, true, &svc) != 0)
+        return CLI_FAIL;
+    /* The first page before the output file, so that a bad filter leaves no empty
+     * file behind. */
+    json_t *first;
+    int rc = page_get(svc, &filter, NULL, &first);
+    if (rc != 0) {
+        svc_close(svc);
+        return rc == STDTAX_EINVAL ? CLI_USAGE : CLI_FAIL;
+    }
+    FILE *out = out_path && strcmp(out_path, "-") != 0 ? fopen(out_path, "wb") : stdout;
+    const char *out_name = out == stdout ? "<stdout>" : out_path;
+    if (!out) {
+        perror(out_path);
+        json_decref(first);
+        svc_close(svc);
+        return CLI_FAIL;
+    }
+    long n = -1;
+    if (fmt == FMT_CSV && prop_csv_header(out) != 0) {
+        fprintf(stderr, "stdtax export: %s: write error\n", out_name);
+        json_decref(first);
+    } else {
+        n = export_all(svc, &filter, first, fmt, out, out_name);
+    }
+    int status = n < 0 ? CLI_FAIL : CLI_OK;
+    if (out != stdout ? fclose(out) != 0 : fflush(out) != 0) {
+        fprintf(stderr, "stdtax export: %s: write error\n", out_name);
+        status = CLI_FAIL;
+    }
+    if (status == CLI_OK && out != stdout)
+        fprintf(stderr, "%s: %ld proposals\n", out_name, n);
+    svc_close(svc);
+    return status;
+}

@@ -1,0 +1,1041 @@
+/* The application service (service.h): one place where a submission is validated,
+ * checked against its deadline, classified and stored, and where counts get their
+ * labels.  The daemon and the CLI only translate to and from it. */
+#include "stdtax/service.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stdtax/classifier.h"
+#include "stdtax/proposal.h"
+#include "stdtax/sha256.h"
+#include "stdtax/taxonomy.h"
+
+/* One loaded taxonomy + model with everything derived from it.  Requests hold a
+ * reference while they use it, so a reload can swap in a new one at any time. */
+struct svc_engine {
+    struct clf_engine *clf;
+    const struct tax_taxonomy *tax; /* borrowed from clf */
+    struct prop_rules rules;
+    struct store_coverage_node *cov_nodes;
+    struct store_coverage_topic *cov_topics;
+    const char **topic_nodes; /* storage behind cov_topics[].nodes */
+    unsigned refs;            /* guarded by svc->engine_lock */
+};
+
+struct svc {
+    struct store *store;
+    char *taxonomy_path;
+    char *model_path; /* NULL: keywords only */
+    pthread_mutex_t engine_lock;
+    pthread_mutex_t reload_lock; /* one reload at a time */
+    struct svc_engine *engine;   /* the one new requests get */
+};
+
+#define SVC_LIST_DEFAULT 50
+
+/* --- engines ------------------------------------------------------------------ */
+
+static void engine_free(struct svc_engine *e)
+{
+    if (!e)
+        return;
+    clf_engine_free(e->clf);
+    free(e->cov_nodes);
+    free(e->cov_topics);
+    free(e->topic_nodes);
+    free(e);
+}
+
+static int engine_coverage_build(struct svc_engine *e, struct stdtax_error *err)
+{
+    const struct tax_taxonomy *tax = e->tax;
+    size_t n_links = 0;
+    for (size_t i = 0; i < tax->n_topics; i++)
+        n_links += tax->topics[i].n_nodes;
+    e->cov_nodes = calloc(tax->n_nodes ? tax->n_nodes : 1, sizeof *e->cov_nodes);
+    e->cov_topics = calloc(tax->n_topics ? tax->n_topics : 1, sizeof *e->cov_topics);
+    e->topic_nodes = calloc(n_links ? n_links : 1, sizeof *e->topic_nodes);
+    if (!e->cov_nodes || !e->cov_topics || !e->topic_nodes)
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    for (size_t i = 0; i < tax->n_nodes; i++) {
+        const struct tax_node *n = &tax->nodes[i];
+        e->cov_nodes[i] = (struct store_coverage_node){
+            n->code, n->parent ? n->parent->code : NULL, n->zh, n->en};
+    }
+    size_t at = 0;
+    for (size_t i = 0; i < tax->n_topics; i++) {
+        const struct tax_topic *t = &tax->topics[i];
+        for (size_t j = 0; j < t->n_nodes; j++)
+            e->topic_nodes[at + j] = t->nodes[j]->code;
+        e->cov_topics[i] = (struct store_coverage_topic){
+            t->code, t->zh, t->en, &e->topic_nodes[at], t->n_nodes};
+        at += t->n_nodes;
+    }
+    return 0;
+}
+
+static int engine_load(const char *taxonomy_path, const char *model_path,
+                       struct svc_engine **out, json_t *problems,
+                       struct stdtax_error *err)
+{
+    struct svc_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    int rc = clf_engine_load(taxonomy_path, model_path, &e->clf, problems, err);
+    if (rc != 0) {
+        free(e);
+        return rc;
+    }
+    e->tax = clf_engine_taxonomy(e->clf);
+    time_t deadline[PROP_TRACK_COUNT] = {0};
+    for (size_t i = 0; i < e->tax->call.n_tracks; i++) {
+        const struct tax_track *t = &e->tax->call.tracks[i];
+        int track = prop_track_parse(t->code);
+        if (track >= 0)
+            deadline[track] = t->deadline_t;
+    }
+    rc = prop_rules_call_add(&e->rules, e->tax->call.id, deadline[PROP_TRACK_LOCAL],
+                             deadline[PROP_TRACK_GROUP], err);
+    if (rc == 0)
+        rc = engine_coverage_build(e, err);
+    if (rc != 0) {
+        engine_free(e);
+        return rc;
+    }
+    e->refs = 1; /* the svc's own reference */
+    *out = e;
+    return 0;
+}
+
+static struct svc_engine *engine_acquire(struct svc *svc)
+{
+    pthread_mutex_lock(&svc->engine_lock);
+    struct svc_engine *e = svc->engine;
+    e->refs++;
+    pthread_mutex_unlock(&svc->engine_lock);
+    return e;
+}
+
+static void engine_release(struct svc *svc, struct svc_engine *e)
+{
+    pthread_mutex_lock(&svc->engine_lock);
+    unsigned left = --e->refs;
+    pthread_mutex_unlock(&svc->engine_lock);
+    if (left == 0)
+        engine_free(e);
+}
+
+/* --- open, close, reload ------------------------------------------------------ */
+
+int svc_open(const struct svc_options *opts, struct svc **out, json_t *problems,
+             struct stdtax_error *err)
+{
+    struct svc *svc = calloc(1, sizeof *svc);
+    if (!svc)
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    pthread_mutex_init(&svc->engine_lock, NULL);
+    pthread_mutex_init(&svc->reload_lock, NULL);
+    svc->taxonomy_path = strdup(opts->taxonomy_path);
+    svc->model_path = opts->model_path ? strdup(opts->model_path) : NULL;
+    int rc = 0;
+    if (!svc->taxonomy_path || (opts->model_path && !svc->model_path))
+        rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    if (rc == 0)
+        rc = engine_load(svc->taxonomy_path, svc->model_path, &svc->engine, problems,
+                         err);
+    if (rc == 0) {
+        struct store_options so = {.map_size = opts->map_size,
+                                   .read_only = opts->read_only};
+        rc = store_open(opts->data_dir, &so, &svc->store, err);
+    }
+    if (rc != 0) {
+        svc_close(svc);
+        return rc;
+    }
+    *out = svc;
+    return 0;
+}
+
+void svc_close(struct svc *svc)
+{
+    if (!svc)
+        return;
+    store_close(svc->store);
+    if (svc->engine)
+        engine_release(svc, svc->engine);
+    pthread_mutex_destroy(&svc->engine_lock);
+    pthread_mutex_destroy(&svc->reload_lock);
+    free(svc->taxonomy_path);
+    free(svc->model_path);
+    free(svc);
+}
+
+static json_t *engine_versions(const struct svc_engine *e)
+{
+    const struct model *m = clf_engine_model(e->clf);
+    return json_pack("{s:s, s:s?}", "taxonomy_version", e->tax->version,
+                     "model_version", m ? model_version(m) : NULL);
+}
+
+int svc_engine_reload(struct svc *svc, json_t **versions, json_t *problems,
+                      struct stdtax_error *err)
+{
+    pthread_mutex_lock(&svc->reload_lock);
+    struct svc_engine *fresh = NULL;
+    int rc = engine_load(svc->taxonomy_path, svc->model_path, &fresh, problems, err);
+    if (rc == 0) {
+        pthread_mutex_lock(&svc->engine_lock);
+        struct svc_engine *old = svc->engine;
+        svc->engine = fresh;
+        pthread_mutex_unlock(&svc->engine_lock);
+        engine_release(svc, old);
+    }
+    pthread_mutex_unlock(&svc->reload_lock);
+    if (rc == 0 && versions)
+        *versions = svc_versions(svc);
+    return rc;
+}
+
+json_t *svc_versions(struct svc *svc)
+{
+    struct svc_engine *e = engine_acquire(svc);
+    json_t *v = engine_versions(e);
+    engine_release(svc, e);
+    return v;
+}
+
+struct store *svc_store(struct svc *svc)
+{
+    return svc->store;
+}
+
+/* --- classification ----------------------------------------------------------- */
+
+static const char *const classify_members[] = {"title", "title_en", "scope", "text"};
+
+static int classify_input_check(const json_t *input, json_t *problems,
+                                struct stdtax_error *err)
+{
+    if (!json_is_object(input))
+        return stdtax_error_set(err, STDTAX_EINVAL, "", "the body must be a JSON object");
+    const char *key;
+    const json_t *value;
+    int bad = 0;
+    json_object_foreach((json_t *)input, key, value)
+    {
+        size_t i = 0;
+        while (i < sizeof classify_members / sizeof *classify_members &&
+               strcmp(key, classify_members[i]) != 0)
+            i++;
+        char pointer[STDTAX_FIELD_MAX];
+        snprintf(pointer, sizeof pointer, "/%.100s", key);
+        if (i == sizeof classify_members / sizeof *classify_members) {
+            stdtax_problem_add(problems, pointer, "unknown member");
+            bad = 1;
+        } else if (!json_is_string(value) && !json_is_null(value)) {
+            stdtax_problem_add(problems, pointer, "must be a string");
+            bad = 1;
+        }
+    }
+    if (bad)
+        return stdtax_error_set(err, STDTAX_EINVAL, "", "invalid classification request");
+    return 0;
+}
+
+static int engine_classify(struct svc_engine *e, const json_t *input, json_t **result,
+                           json_t *problems, struct stdtax_error *err)
+{
+    struct clf_input in;
+    int rc = clf_input_from_json(input, &in, err);
+    if (rc == 0)
+        rc = clf_text_classify(e->clf, &in, result, err);
+    if (rc != 0 && rc != STDTAX_ENOMEM && problems && err && err->text[0])
+        stdtax_problem_add(problems, err->field, "%s", err->text);
+    return rc;
+}
+
+int svc_text_classify(struct svc *svc, const json_t *input, json_t **result,
+                      json_t *problems, struct stdtax_error *err)
+{
+    int rc = classify_input_check(input, problems, err);
+    if (rc != 0)
+        return rc;
+    struct svc_engine *e = engine_acquire(svc);
+    rc = engine_classify(e, input, result, problems, err);
+    engine_release(svc, e);
+    return rc;
+}
+
+/* --- proposals ---------------------------------------------------------------- */
+
+static int request_hash(const json_t *submission, char hex[65])
+{
+    char *text = json_dumps(submission, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!text)
+        return STDTAX_ENOMEM;
+    struct sha256_ctx c;
+    sha256_ctx_init(&c);
+    sha256_ctx_update(&c, text, strlen(text));
+    sha256_ctx_final_hex(&c, hex);
+    free(text);
+    return 0;
+}
+
+/* What of a submission the classifier reads: the title (both languages), the scope
+ * and main technical content, and the purpose as the weakest field. */
+static json_t *submission_classify_input(const json_t *submission)
+{
+    static const struct {
+        const char *from, *to;
+    } map[] = {{"title", "title"},
+               {"title_en", "title_en"},
+               {"scope", "scope"},
+               {"purpose", "text"}};
+    json_t *in = json_object();
+    if (!in)
+        return NULL;
+    for (size_t i = 0; i < sizeof map / sizeof *map; i++) {
+        json_t *v = json_object_get(submission, map[i].from);
+        if (json_is_string(v) && json_object_set(in, map[i].to, v) != 0) {
+            json_decref(in);
+            return NULL;
+        }
+    }
+    return in;
+}
+
+/* What a submission must pass before it is classified and stored: the form's
+ * validation, then the deadline of its track. */
+static int submission_check(struct svc_engine *e, const json_t *submission,
+                            const struct svc_caller *caller, time_t now, bool *late,
+                            json_t *problems, struct stdtax_error *err)
+{
+    *late = false;
+    if (!json_is_object(submission))
+        return stdtax_error_set(err, STDTAX_EINVAL, "", "the body must be a JSON object");
+    int rc = prop_submission_validate(submission, &e->rules, problems);
+    if (rc != 0)
+        return stdtax_error_set(err, rc, "", "the proposal is not valid");
+    const char *call = json_string_value(json_object_get(submission, "call"));
+    const char *track = json_string_value(json_object_get(submission, "track"));
+    rc = prop_deadline_check(&e->rules, call, track, now, caller && caller->admin, late);
+    if (rc == STDTAX_ELATE) {
+        const struct tax_track *t = tax_track_find(e->tax, track);
+        return stdtax_error_set(err, rc, "/track",
+                                "the %s track of call %s closed at %s; only the "
+                                "secretariat can still accept this proposal",
+                                track, call, t ? t->deadline : "its deadline");
+    }
+    if (rc != 0)
+        return stdtax_error_set(err, rc, "/call", "unknown call or track");
+    return 0;
+}
+
+int svc_proposal_check(struct svc *svc, const json_t *submission,
+                       const struct svc_caller *caller, time_t now, bool *late,
+                       json_t *problems, struct stdtax_error *err)
+{
+    bool is_late;
+    struct svc_engine *e = engine_acquire(svc);
+    int rc = submission_check(e, submission, caller, now, &is_late, problems, err);
+    engine_release(svc, e);
+    if (late)
+        *late = rc == 0 && is_late;
+    return rc;
+}
+
+/* Everything of a submission before the store: the checks, the classification, the
+ * record and (with an idempotency key) the request hash.  *rec is new. */
+static int submission_prepare(struct svc_engine *e, const json_t *submission,
+                              const struct svc_caller *caller, bool hashed, time_t now,
+                              json_t **rec, char hash[65], json_t *problems,
+                              struct stdtax_error *err)
+{
+    json_t *input = NULL, *classification = NULL;
+    bool late = false;
+    *rec = NULL;
+    int rc = submission_check(e, submission, caller, now, &late, problems, err);
+    if (rc != 0)
+        return rc;
+    input = submission_classify_input(submission);
+    if (!input)
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    rc = engine_classify(e, input, &classification, problems, err);
+    if (rc == 0)
+        rc = prop_record_build(submission, classification, now, late, rec, err);
+    if (rc == 0 && hashed && (rc = request_hash(submission, hash)) != 0)
+        stdtax_error_set(err, rc, "", "out of memory");
+    if (rc != 0) {
+        json_decref(*rec);
+        *rec = NULL;
+    }
+    json_decref(input);
+    json_decref(classification);
+    return rc;
+}
+
+/* After the store's put: the answer of one submission.  Steals rec. */
+static int submission_stored(struct svc *svc, int put_rc, const char *idem_key,
+                             const char *id, int was_created, json_t *rec,
+                             json_t **record, bool *created, struct stdtax_error *err)
+{
+    if (put_rc == STDTAX_ECONFLICT && idem_key)
+        put_rc = stdtax_error_set(err, put_rc, "/Idempotency-Key",
+                                  "this Idempotency-Key was used with another proposal");
+    if (put_rc == 0 && !was_created) {
+        /* A replay: answer the record stored by the first request. */
+        json_decref(rec);
+        rec = NULL;
+        put_rc = store_proposal_get(svc->store, id, &rec, err);
+    }
+    if (put_rc != 0) {
+        json_decref(rec);
+        return put_rc;
+    }
+    *created = was_created;
+    *record = rec;
+    return 0;
+}
+
+int svc_proposal_submit(struct svc *svc, const json_t *submission,
+                        const struct svc_caller *caller, const char *idem_key, time_t now,
+                        json_t **record, bool *created, json_t *problems,
+                        struct stdtax_error *err)
+{
+    *record = NULL;
+    *created = false;
+    struct svc_engine *e = engine_acquire(svc);
+    json_t *rec;
+    char hash[65];
+    int rc = submission_prepare(e, submission, caller, idem_key != NULL, now, &rec, hash,
+                                problems, err);
+    engine_release(svc, e);
+    if (rc != 0)
+        return rc;
+    char id[STORE_ID_MAX];
+    int was_created = 0;
+    rc = store_proposal_put(svc->store, rec, idem_key, idem_key ? hash : NULL, id,
+                            &was_created, err);
+    return submission_stored(svc, rc, idem_key, id, was_created, rec, record, created,
+                             err);
+}
+
+int svc_proposal_submit_batch(struct svc *svc, struct svc_submit_item *items, size_t n,
+                              const struct svc_caller *caller, time_t now,
+                              struct stdtax_error *err)
+{
+    struct store_put_item *puts = calloc(n ? n : 1, sizeof *puts);
+    char(*hashes)[65] = calloc(n ? n : 1, sizeof *hashes);
+    size_t *from = calloc(n ? n : 1, sizeof *from);
+    if (!puts || !hashes || !from) {
+        free(puts);
+        free(hashes);
+        free(from);
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    }
+    struct svc_engine *e = engine_acquire(svc);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct svc_submit_item *it = &items[i];
+        json_t *rec;
+        it->record = NULL;
+        it->created = false;
+        memset(&it->err, 0, sizeof it->err);
+        it->rc = submission_prepare(e, it->submission, caller, it->idem_key != NULL, now,
+                                    &rec, hashes[m], it->problems, &it->err);
+        if (it->rc != 0)
+            continue;
+        puts[m].record = rec;
+        puts[m].idem_key = it->idem_key;
+        puts[m].request_hash = it->idem_key ? hashes[m] : NULL;
+        from[m++] = i;
+    }
+    engine_release(svc, e);
+    int rc = m ? store_proposal_put_batch(svc->store, puts, m, err) : 0;
+    for (size_t j = 0; j < m; j++) {
+        struct svc_submit_item *it = &items[from[j]];
+        if (rc != 0) {
+            it->rc = rc;
+            it->err = *err;
+            json_decref(puts[j].record);
+            continue;
+        }
+        if (puts[j].rc != 0)
+            it->err = puts[j].err;
+        it->rc =
+            submission_stored(svc, puts[j].rc, it->idem_key, puts[j].id, puts[j].created,
+                              puts[j].record, &it->record, &it->created, &it->err);
+    }
+    free(puts);
+    free(hashes);
+    free(from);
+    return rc;
+}
+
+int svc_proposal_get(struct svc *svc, const char *id, json_t **record,
+                     struct stdtax_error *err)
+{
+    return store_proposal_get(svc->store, id, record, err);
+}
+
+/* A correction resolved against the taxonomy before the store transaction runs. */
+struct patch_plan {
+    const struct tax_node *category;    /* NULL: unchanged */
+    const struct tax_node *subcategory; /* NULL: none (when category is set) */
+    const char *status;                 /* NULL: unchanged */
+    const char *note;
+    const char *who;
+    time_t when;
+    json_t *topics; /* the new node's priority topic codes (when category is set) */
+};
+
+static json_t *node_topic_codes(const struct tax_node *category,
+                                const struct tax_node *subcategory)
+{
+    json_t *codes = json_array();
+    const struct tax_node *nodes[2] = {category, subcategory};
+    for (size_t k = 0; codes && k < 2; k++) {
+        if (!nodes[k])
+            continue;
+        for (size_t i = 0; i < nodes[k]->n_topics; i++) {
+            const char *code = nodes[k]->topics[i]->code;
+            size_t j;
+            for (j = 0; j < json_array_size(codes); j++)
+                if (strcmp(json_string_value(json_array_get(codes, j)), code) == 0)
+                    break;
+            if (j == json_array_size(codes))
+                json_array_append_new(codes, json_string(code));
+        }
+    }
+    return codes;
+}
+
+static int patch_apply(json_t *record, void *arg, struct stdtax_error *err)
+{
+    const struct patch_plan *plan = arg;
+    int rc = 0;
+    if (plan->category)
+        rc = prop_record_reclassify(record, plan->category->code,
+                                    plan->subcategory ? plan->subcategory->code : NULL,
+                                    plan->topics, plan->who, plan->when, err);
+    if (rc == 0 && plan->status) {
+        rc = prop_record_set_status(record, plan->status, plan->who, plan->when, err);
+        if (rc == STDTAX_ECONFLICT)
+            stdtax_error_set(err, STDTAX_EINVAL, "/status",
+                             "a proposal cannot move from %s to %s",
+                             json_string_value(json_object_get(record, "status")),
+                             plan->status);
+        if (rc == STDTAX_ECONFLICT)
+            rc = STDTAX_EINVAL;
+    }
+    if (rc == 0 && plan->note) {
+        char when[40];
+        prop_time_format(plan->when, when, sizeof when);
+        json_t *notes = json_object_get(record, "notes");
+        if (!json_is_array(notes)) {
+            notes = json_array();
+            json_object_set_new(record, "notes", notes);
+        }
+        json_array_append_new(notes, json_pack("{s:s, s:s, s:s}", "by", plan->who, "at",
+                                               when, "text", plan->note));
+    }
+    return rc;
+}
+
+#define SVC_NOTE_MAX 2000
+
+static int patch_plan_build(struct svc_engine *e, const json_t *patch,
+                            struct patch_plan *plan, json_t *problems)
+{
+    int bad = 0;
+    const char *key;
+    const json_t *value;
+    json_object_foreach((json_t *)patch, key, value)
+    {
+        if (strcmp(key, "category") && strcmp(key, "subcategory") &&
+            strcmp(key, "status") && strcmp(key, "note")) {
+            char pointer[STDTAX_FIELD_MAX];
+            snprintf(pointer, sizeof pointer, "/%.100s", key);
+            stdtax_problem_add(problems, pointer,
+                               "unknown member (category, subcategory, status, note)");
+            bad = 1;
+        } else if (!json_is_string(value) &&
+                   !(json_is_null(value) && strcmp(key, "subcategory") == 0)) {
+            char pointer[STDTAX_FIELD_MAX];
+            snprintf(pointer, sizeof pointer, "/%s", key);
+            stdtax_problem_add(problems, pointer, "must be a string");
+            bad = 1;
+        }
+    }
+    if (bad)
+        return STDTAX_EINVAL;
+    const char *cat = json_string_value(json_object_get(patch, "category"));
+    const char *sub = json_string_value(json_object_get(patch, "subcategory"));
+    bool sub_given = json_object_get(patch, "subcategory") != NULL;
+    if (cat) {
+        plan->category = tax_node_resolve(e->tax, cat);
+        if (!plan->category || plan->category->parent) {
+            stdtax_problem_add(problems, "/category",
+                               "not a top-level category code or label of taxonomy %s",
+                               e->tax->version);
+            bad = 1;
+        }
+    }
+    if (sub) {
+        plan->subcategory = tax_node_resolve(e->tax, sub);
+        if (!plan->subcategory || !plan->subcategory->parent) {
+            stdtax_problem_add(problems, "/subcategory",
+                               "not a subcategory code or label of taxonomy %s",
+                               e->tax->version);
+            bad = 1;
+        } else if (plan->category && plan->subcategory->parent != plan->category) {
+            stdtax_problem_add(problems, "/subcategory", "%s is not a subcategory of %s",
+                               plan->subcategory->code, plan->category->code);
+            bad = 1;
+        } else if (!plan->category) {
+            plan->category = plan->subcategory->parent;
+        }
+    } else if (sub_given && !cat) {
+        stdtax_problem_add(problems, "/subcategory",
+                           "clearing the subcategory needs the category too");
+        bad = 1;
+    }
+    plan->status = json_string_value(json_object_get(patch, "status"));
+    if (plan->status && prop_status_parse(plan->status) < 0) {
+        stdtax_problem_add(problems, "/status", "unknown status");
+        bad = 1;
+    } else if (plan->status) {
+        plan->status = prop_status_code(prop_status_parse(plan->status));
+    }
+    plan->note = json_string_value(json_object_get(patch, "note"));
+    if (plan->note && (strlen(plan->note) == 0 || strlen(plan->note) > SVC_NOTE_MAX)) {
+        stdtax_problem_add(problems, "/note", "must be 1 to %d bytes", SVC_NOTE_MAX);
+        bad = 1;
+    }
+    if (!bad && !plan->category && !plan->status && !plan->note) {
+        stdtax_problem_add(problems, "",
+                           "nothing to change: give category, subcategory, status or "
+                           "note");
+        bad = 1;
+    }
+    if (bad)
+        return STDTAX_EINVAL;
+    if (plan->category) {
+        plan->topics = node_topic_codes(plan->category, plan->subcategory);
+        if (!plan->topics)
+            return STDTAX_ENOMEM;
+    }
+    return 0;
+}
+
+int svc_proposal_patch(struct svc *svc, const char *id, const json_t *patch,
+                       const struct svc_caller *caller, time_t now, json_t **record,
+                       json_t *problems, struct stdtax_error *err)
+{
+    *record = NULL;
+    if (!json_is_object(patch))
+        return stdtax_error_set(err, STDTAX_EINVAL, "", "the body must be a JSON object");
+    struct svc_engine *e = engine_acquire(svc);
+    struct patch_plan plan = {
+        .who = caller && caller->name ? caller->name : "secretariat", .when = now};
+    int rc = patch_plan_build(e, patch, &plan, problems);
+    if (rc != 0)
+        stdtax_error_set(err, rc, "", "invalid correction");
+    else
+        rc = store_proposal_update(svc->store, id, patch_apply, &plan, record, err);
+    if (rc == STDTAX_EINVAL && err && err->field[0])
+        stdtax_problem_add(problems, err->field, "%s", err->text);
+    json_decref(plan.topics);
+    engine_release(svc, e);
+    return rc;
+}
+
+int svc_proposal_withdraw(struct svc *svc, const char *id, const struct svc_caller *caller,
+                          time_t now, json_t **record, struct stdtax_error *err)
+{
+    struct patch_plan plan = {
+        .status = "withdrawn",
+        .who = caller && caller->name ? caller->name : "secretariat",
+        .when = now};
+    json_t *out = NULL;
+    int rc = store_proposal_update(svc->store, id, patch_apply, &plan, &out, err);
+    if (record)
+        *record = out;
+    else
+        json_decref(out);
+    return rc;
+}
+
+/* --- filters, listing, counts -------------------------------------------------- */
+
+static int filter_resolve(struct svc_engine *e, const struct svc_filter *in,
+                          struct store_filter *out, json_t *problems)
+{
+    memset(out, 0, sizeof *out);
+    int bad = 0;
+    if (!in)
+        return 0;
+    out->call = in->call;
+    if (in->call && strcmp(in->call, e->tax->call.id) != 0) {
+        stdtax_problem_add(problems, "/query/call", "unknown call (known: %s)",
+                           e->tax->call.id);
+        bad = 1;
+    }
+    if (in->track) {
+        int t = prop_track_parse(in->track);
+        if (t < 0) {
+            stdtax_problem_add(problems, "/query/track", "must be local or group");
+            bad = 1;
+        } else {
+            out->track = prop_track_code(t);
+        }
+    }
+    if (in->status) {
+        int s = prop_status_parse(in->status);
+        if (s < 0) {
+            stdtax_problem_add(problems, "/query/status", "unknown status");
+            bad = 1;
+        } else {
+            out->status = prop_status_code(s);
+        }
+    }
+    if (in->category) {
+        const struct tax_node *n = tax_node_resolve(e->tax, in->category);
+        if (!n) {
+            stdtax_problem_add(problems, "/query/category", "unknown category");
+            bad = 1;
+        } else {
+            out->category = n->code;
+        }
+    }
+    if (in->topic) {
+        const struct tax_topic *t = tax_topic_find(e->tax, in->topic);
+        for (size_t i = 0; !t && i < e->tax->n_topics; i++)
+            if (strcmp(e->tax->topics[i].zh, in->topic) == 0)
+                t = &e->tax->topics[i];
+        if (!t) {
+            stdtax_problem_add(problems, "/query/topic", "unknown priority topic");
+            bad = 1;
+        } else {
+            out->topic = t->code;
+        }
+    }
+    return bad ? STDTAX_EINVAL : 0;
+}
+
+int svc_proposal_list(struct svc *svc, const struct svc_filter *filter,
+                      const char *cursor, size_t limit, json_t **page, json_t *problems,
+                      struct stdtax_error *err)
+{
+    *page = NULL;
+    if (limit == 0)
+        limit = SVC_LIST_DEFAULT;
+    if (limit > STORE_LIST_LIMIT_MAX) {
+        stdtax_problem_add(problems, "/query/limit", "must be 1 to %d",
+                           STORE_LIST_LIMIT_MAX);
+        return stdtax_error_set(err, STDTAX_EINVAL, "/query/limit", "limit too large");
+    }
+    struct svc_engine *e = engine_acquire(svc);
+    struct store_filter sf;
+    int rc = filter_resolve(e, filter, &sf, problems);
+    json_t *items = NULL;
+    char *next = NULL;
+    if (rc != 0) {
+        stdtax_error_set(err, rc, "/query", "invalid filter");
+    } else {
+        rc = store_proposal_list(svc->store, &sf, cursor, limit, &items, &next, err);
+        if (rc == STDTAX_EINVAL) /* the only caller-made mistake left: the cursor */
+            stdtax_problem_add(problems, "/query/cursor", "%s", err->text);
+    }
+    if (rc == 0) {
+        *page = json_pack("{s:o, s:s?, s:I}", "items", items, "next_cursor", next,
+                          "limit", (json_int_t)limit);
+        if (!*page)
+            rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    }
+    free(next);
+    engine_release(svc, e);
+    return rc;
+}
+
+static json_t *filter_json(const struct store_filter *f)
+{
+    return json_pack("{s:s?, s:s?, s:s?}", "call", f->call, "track", f->track, "status",
+                     f->status);
+}
+
+static json_int_t count_of(const json_t *map, const char *key)
+{
+    return json_integer_value(json_object_get(map, key));
+}
+
+static double share_of(json_int_t count, json_int_t total)
+{
+    return total > 0 ? (double)count / (double)total : 0.0;
+}
+
+static json_t *labels_json(const char *zh, const char *en)
+{
+    return json_pack("{s:s, s:s}", "zh", zh, "en", en);
+}
+
+static json_t *stats_categories(const struct tax_taxonomy *tax, const json_t *nodes,
+                                json_int_t total)
+{
+    json_t *cats = json_array();
+    for (size_t i = 0; cats && i < tax->n_roots; i++) {
+        const struct tax_node *c = tax->roots[i];
+        json_t *subs = json_array();
+        for (size_t j = 0; subs && j < c->n_children; j++) {
+            const struct tax_node *s = c->children[j];
+            json_int_t n = count_of(nodes, s->code);
+            json_array_append_new(subs, json_pack("{s:s, s:o, s:I, s:f}", "code",
+                                                  s->code, "labels",
+                                                  labels_json(s->zh, s->en), "count", n,
+                                                  "share", share_of(n, total)));
+        }
+        json_int_t n = count_of(nodes, c->code);
+        json_array_append_new(cats, json_pack("{s:s, s:o, s:I, s:f, s:o}", "code",
+                                              c->code, "labels", labels_json(c->zh, c->en),
+                                              "count", n, "share", share_of(n, total),
+                                              "subcategories", subs));
+    }
+    return cats;
+}
+
+static json_t *stats_topics(const struct tax_taxonomy *tax, const json_t *topics,
+                            json_int_t total)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < tax->n_topics; i++) {
+        const struct tax_topic *t = &tax->topics[i];
+        json_t *nodes = json_array();
+        for (size_t j = 0; nodes && j < t->n_nodes; j++)
+            json_array_append_new(nodes, json_string(t->nodes[j]->code));
+        json_int_t n = count_of(topics, t->code);
+        json_array_append_new(arr, json_pack("{s:s, s:o, s:o, s:I, s:f}", "code",
+                                             t->code, "labels", labels_json(t->zh, t->en),
+                                             "nodes", nodes, "count", n, "share",
+                                             share_of(n, total)));
+    }
+    return arr;
+}
+
+static json_t *stats_tracks(const struct tax_taxonomy *tax, const json_t *tracks,
+                            json_int_t total)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < tax->call.n_tracks; i++) {
+        const struct tax_track *t = &tax->call.tracks[i];
+        json_int_t n = count_of(tracks, t->code);
+        json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:I, s:f}", "code", t->code,
+                                             "labels", labels_json(t->zh, t->en),
+                                             "deadline", t->deadline, "count", n,
+                                             "share", share_of(n, total)));
+    }
+    return arr;
+}
+
+static json_t *stats_statuses(const json_t *statuses)
+{
+    json_t *arr = json_array();
+    for (int s = 0; arr && s < PROP_ST_COUNT; s++) {
+        const char *code = prop_status_code(s);
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "code", code, "label",
+                                             prop_status_label(s), "count",
+                                             count_of(statuses, code)));
+    }
+    return arr;
+}
+
+static json_t *stats_calls(const json_t *calls)
+{
+    json_t *arr = json_array();
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)calls, key, value)
+    {
+        json_array_append_new(arr, json_pack("{s:s, s:I}", "id", key, "count",
+                                             json_integer_value(value)));
+    }
+    return arr;
+}
+
+int svc_stats_get(struct svc *svc, const struct svc_filter *filter, json_t **stats,
+                  json_t *problems, struct stdtax_error *err)
+{
+    *stats = NULL;
+    struct svc_engine *e = engine_acquire(svc);
+    struct store_filter sf;
+    json_t *counts = NULL;
+    int rc = filter_resolve(e, filter, &sf, problems);
+    if (rc != 0)
+        stdtax_error_set(err, rc, "/query", "invalid filter");
+    else
+        rc = store_counts_get(svc->store, &sf, &counts, err);
+    if (rc == 0) {
+        json_int_t total = json_integer_value(json_object_get(counts, "total"));
+        *stats = json_pack(
+            "{s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "total", total,
+            "taxonomy_version", e->tax->version, "filter", filter_json(&sf), "categories",
+            stats_categories(e->tax, json_object_get(counts, "nodes"), total), "tracks",
+            stats_tracks(e->tax, json_object_get(counts, "tracks"), total), "statuses",
+            stats_statuses(json_object_get(counts, "statuses")), "priority_topics",
+            stats_topics(e->tax, json_object_get(counts, "topics"), total), "calls",
+            stats_calls(json_object_get(counts, "calls")));
+        if (!*stats)
+            rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    }
+    json_decref(counts);
+    engine_release(svc, e);
+    return rc;
+}
+
+int svc_coverage_get(struct svc *svc, const struct svc_filter *filter, uint64_t min,
+                     json_t **coverage, json_t *problems, struct stdtax_error *err)
+{
+    *coverage = NULL;
+    struct svc_engine *e = engine_acquire(svc);
+    struct store_filter sf;
+    int rc = filter_resolve(e, filter, &sf, problems);
+    if (rc != 0) {
+        stdtax_error_set(err, rc, "/query", "invalid filter");
+    } else {
+        /* `other` is where nothing fits: few proposals there is not a gap. */
+        struct store_coverage_nodes nodes = {e->cov_nodes, 0, e->cov_topics,
+                                             e->tax->n_topics};
+        struct store_coverage_node *kept =
+            calloc(e->tax->n_nodes ? e->tax->n_nodes : 1, sizeof *kept);
+        if (!kept) {
+            rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+        } else {
+            for (size_t i = 0; i < e->tax->n_nodes; i++)
+                if (strcmp(e->cov_nodes[i].code, "other") != 0)
+                    kept[nodes.n_nodes++] = e->cov_nodes[i];
+            nodes.nodes = kept;
+            rc = store_coverage_get(svc->store, &sf, &nodes, min, coverage, err);
+            free(kept);
+        }
+    }
+    if (rc == 0) {
+        json_object_set_new(*coverage, "filter", filter_json(&sf));
+        json_object_set_new(*coverage, "taxonomy_version", json_string(e->tax->version));
+    }
+    engine_release(svc, e);
+    return rc;
+}
+
+/* --- taxonomy ------------------------------------------------------------------ */
+
+static void tree_counts_add(json_t *node, const json_t *nodes)
+{
+    const char *code = json_string_value(json_object_get(node, "code"));
+    if (code)
+        json_object_set_new(node, "count", json_integer(count_of(nodes, code)));
+    size_t i;
+    json_t *child;
+    json_array_foreach(json_object_get(node, "children"), i, child)
+        tree_counts_add(child, nodes);
+}
+
+/* Edit distance bounded to short codes; used to suggest the codes nearest a typo. */
+static size_t code_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64)
+        return 1000;
+    size_t prev[65], cur[65];
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, (lb + 1) * sizeof *prev);
+    }
+    return prev[lb];
+}
+
+static json_t *nearest_codes(const struct tax_taxonomy *tax, const char *code)
+{
+    enum { NEAREST = 5 };
+    const struct tax_node *best[NEAREST] = {0};
+    size_t dist[NEAREST];
+    for (size_t i = 0; i < tax->n_nodes; i++) {
+        const struct tax_node *n = &tax->nodes[i];
+        size_t d = code_distance(code, n->code);
+        /* A code that contains the query (or the reverse) is near whatever the length. */
+        if (strstr(n->code, code) || strstr(code, n->code))
+            d = d < 2 ? d : 2;
+        for (size_t k = 0; k < NEAREST; k++) {
+            if (!best[k] || d < dist[k]) {
+                memmove(&best[k + 1], &best[k], (NEAREST - 1 - k) * sizeof *best);
+                memmove(&dist[k + 1], &dist[k], (NEAREST - 1 - k) * sizeof *dist);
+                best[k] = n;
+                dist[k] = d;
+                break;
+            }
+        }
+    }
+    json_t *arr = json_array();
+    for (size_t k = 0; arr && k < NEAREST && best[k]; k++)
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "code", best[k]->code,
+                                             "zh", best[k]->zh, "en", best[k]->en));
+    return arr;
+}
+
+int svc_taxonomy_get(struct svc *svc, const char *code, json_t **out, json_t **nearest,
+                     struct stdtax_error *err)
+{
+    *out = NULL;
+    if (nearest)
+        *nearest = NULL;
+    struct svc_engine *e = engine_acquire(svc);
+    const struct tax_node *node = NULL;
+    json_t *counts = NULL;
+    int rc = 0;
+    if (code) {
+        node = tax_node_resolve(e->tax, code);
+        if (!node) {
+            if (nearest)
+                *nearest = nearest_codes(e->tax, code);
+            rc = stdtax_error_set(err, STDTAX_ENOTFOUND, "/code",
+                                  "no node %.64s in taxonomy %s", code, e->tax->version);
+        }
+    }
+    if (rc == 0)
+        rc = store_counts_get(svc->store, NULL, &counts, err);
+    if (rc == 0) {
+        json_t *tree = tax_taxonomy_to_json(e->tax, node, 0);
+        const json_t *nodes = json_object_get(counts, "nodes");
+        if (!tree) {
+            rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+        } else if (node) {
+            tree_counts_add(tree, nodes);
+        } else {
+            size_t i;
+            json_t *n;
+            json_array_foreach(json_object_get(tree, "nodes"), i, n)
+                tree_counts_add(n, nodes);
+            json_t *topic;
+            const json_t *topic_counts = json_object_get(counts, "topics");
+            json_array_foreach(json_object_get(tree, "priority_topics"), i, topic)
+            {
+                const char *tc = json_string_value(json_object_get(topic, "code"));
+                json_object_set_new(topic, "count",
+                                    json_integer(tc ? count_of(topic_counts, tc) : 0));
+            }
+            json_object_set_new(tree, "total",
+                                json_integer(count_of(counts, "total")));
+        }
+        *out = tree;
+    }
+    json_decref(counts);
+    engine_release(svc, e);
+    return rc;
+}
