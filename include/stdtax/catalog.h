@@ -17,12 +17,12 @@
 #include "stdtax/error.h"
 #include "stdtax/store.h"
 
-#define CATALOG_NUMBER_MAX 64     /* bytes of a standard number */
-#define CATALOG_TITLE_MAX 1200    /* bytes of a title */
-#define CATALOG_SCOPE_MAX 15000   /* bytes of a scope */
-#define CATALOG_SOURCE_MAX 2000   /* bytes of a source note or URL */
-#define CATALOG_IMPORT_MAX 10000  /* entries in one store_catalog_import call */
-#define OVERLAP_LIMIT_MAX 100     /* results of one overlap query */
+#define CATALOG_NUMBER_MAX 64      /* bytes of a standard number */
+#define CATALOG_TITLE_MAX 1200     /* bytes of a title */
+#define CATALOG_SCOPE_MAX 15000    /* bytes of a scope */
+#define CATALOG_SOURCE_MAX 2000    /* bytes of a source note or URL */
+#define CATALOG_IMPORT_MAX 10000   /* entries in one store_catalog_import call */
+#define OVERLAP_LIMIT_MAX 100      /* results of one overlap query */
 #define OVERLAP_CANDIDATES_MAX 256 /* candidates scored exactly by one overlap query */
 #define OVERLAP_SCAN_MAX 50000     /* band entries one overlap query reads */
 
@@ -80,7 +80,7 @@ int store_catalog_counts(struct store *store, json_t **out, struct stdtax_error 
 enum { OVERLAP_STANDARDS = 1, OVERLAP_PROPOSALS = 2 };
 
 struct overlap_query {
-    const char *title;      /* each may be NULL */
+    const char *title; /* each may be NULL */
     const char *title_en;
     const char *scope;
     const char *exclude_id; /* a proposal left out (the one being checked), or NULL */

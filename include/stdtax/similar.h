@@ -24,7 +24,7 @@
 #define SIM_BANDS 20
 #define SIM_ROWS 3
 #define SIM_HASHES (SIM_BANDS * SIM_ROWS)
-#define SIM_TEXT_MAX 16384   /* bytes of a field that are fingerprinted */
+#define SIM_TEXT_MAX 16384    /* bytes of a field that are fingerprinted */
 #define SIM_SHINGLES_MAX 4096 /* shingles kept per field (the smallest hashes) */
 #define SIM_LATIN_BIT (UINT64_C(1) << 63)
 

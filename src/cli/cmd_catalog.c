@@ -177,7 +177,8 @@ static int do_list(const char *dir, const struct catalog_filter *f)
         json_t *items;
         char *next;
         struct stdtax_error err = {0};
-        if (store_catalog_list(st, f, cursor, STORE_LIST_LIMIT_MAX, &items, &next, &err)) {
+        if (store_catalog_list(st, f, cursor, STORE_LIST_LIMIT_MAX, &items, &next,
+                               &err)) {
             cli_error(&err);
             rc = CLI_FAIL;
             break;
@@ -254,17 +255,39 @@ int cmd_catalog(int argc, char **argv)
     optind = 2;
     for (int o; (o = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
         switch (o) {
-        case 'd': dir = optarg; break;
-        case 't': taxonomy = optarg; break;
-        case 'k': f.kind = optarg; break;
-        case 's': f.status = optarg; break;
-        case 'c': f.category = optarg; break;
-        case 'h': q.threshold = atof(optarg); break;
-        case 'l': q.limit = strtoul(optarg, NULL, 10); break;
-        case 'e': q.title_en = optarg; break;
-        case 'S': q.scope = optarg; break;
-        case 'p': q.what |= OVERLAP_PROPOSALS; break;
-        default: usage(); return CLI_USAGE;
+        case 'd':
+            dir = optarg;
+            break;
+        case 't':
+            taxonomy = optarg;
+            break;
+        case 'k':
+            f.kind = optarg;
+            break;
+        case 's':
+            f.status = optarg;
+            break;
+        case 'c':
+            f.category = optarg;
+            break;
+        case 'h':
+            q.threshold = atof(optarg);
+            break;
+        case 'l':
+            q.limit = strtoul(optarg, NULL, 10);
+            break;
+        case 'e':
+            q.title_en = optarg;
+            break;
+        case 'S':
+            q.scope = optarg;
+            break;
+        case 'p':
+            q.what |= OVERLAP_PROPOSALS;
+            break;
+        default:
+            usage();
+            return CLI_USAGE;
         }
     }
     int rest = argc - optind;

@@ -39,9 +39,9 @@ static const char *const series_prefixes[] = {
 };
 
 static const char *const stop_words[] = {
-    "a",  "an",  "and", "as",  "at",   "based", "be",   "by",   "for",   "from", "in",
-    "into", "is", "its", "of", "on",  "or",   "the",   "their", "to", "using", "via",
-    "with", "edition", "version", "revision", "draft",
+    "a",     "an", "and",   "as",  "at",   "based",   "be",      "by",       "for",
+    "from",  "in", "into",  "is",  "its",  "of",      "on",      "or",       "the",
+    "their", "to", "using", "via", "with", "edition", "version", "revision", "draft",
 };
 
 /* Ideographs that say nothing alone: part and edition markers, conjunctions. */
@@ -276,9 +276,9 @@ int sim_set_new(const char *text, size_t len, int title, struct sim_set *out,
                 word_len = 0;
             }
             if (run >= 1)
-                hbuf_add(&b, mix64(fnv1a(nt.bytes + prev_off, prev_n + n,
-                                         FNV_BASIS ^ 'c')) &
-                                 ~SIM_LATIN_BIT);
+                hbuf_add(&b,
+                         mix64(fnv1a(nt.bytes + prev_off, prev_n + n, FNV_BASIS ^ 'c')) &
+                             ~SIM_LATIN_BIT);
             run++;
             prev = c;
             prev_off = p;

@@ -321,7 +321,8 @@ static void draft_id(const char *title, const char *title_en, char out[CAT_ID_MA
 {
     struct sha256_ctx c;
     char hex[65];
-    char *a = norm_string_new(title ? title : ""), *b = norm_string_new(title_en ? title_en : "");
+    char *a = norm_string_new(title ? title : ""),
+         *b = norm_string_new(title_en ? title_en : "");
     sha256_ctx_init(&c);
     sha256_ctx_update(&c, a ? a : "", a ? strlen(a) : 0);
     sha256_ctx_update(&c, "\x1f", 1);
@@ -343,9 +344,9 @@ static void draft_id(const char *title, const char *title_en, char out[CAT_ID_MA
 int catalog_entry_check(const json_t *e, const char *prefix, json_t **out,
                         json_t *problems, struct stdtax_error *err)
 {
-    static const char *const members[] = {"id",    "number", "title",          "title_en",
-                                          "kind",  "status", "scope",          "classification",
-                                          "source"};
+    static const char *const members[] = {"id",       "number",         "title",
+                                          "title_en", "kind",           "status",
+                                          "scope",    "classification", "source"};
     int bad = 0;
     const char *member = "";
     *out = NULL;
@@ -381,9 +382,9 @@ int catalog_entry_check(const json_t *e, const char *prefix, json_t **out,
                     PROBLEM("must not contain control characters");
                     break;
                 }
-            if (!bad && (isspace((unsigned char)number[0]) ||
-                         (number[0] &&
-                          isspace((unsigned char)number[strlen(number) - 1]))))
+            if (!bad &&
+                (isspace((unsigned char)number[0]) ||
+                 (number[0] && isspace((unsigned char)number[strlen(number) - 1]))))
                 PROBLEM("must not begin or end with a space");
         }
         if (number && !*number)
@@ -550,7 +551,8 @@ static int import_body(struct store *s, MDB_txn *txn, void *arg, struct stdtax_e
             return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
         MDB_val k = val_of(id, strlen(id)), v;
         int rc = mdb_get(txn, s->dbi_catalog, &k, &v);
-        if (rc == 0 && v.mv_size == strlen(json) && memcmp(v.mv_data, json, v.mv_size) == 0) {
+        if (rc == 0 && v.mv_size == strlen(json) &&
+            memcmp(v.mv_data, json, v.mv_size) == 0) {
             im->unchanged++;
             free(json);
             continue;
@@ -640,8 +642,8 @@ int store_catalog_get(struct store *s, const char *id, json_t **out,
     if (rc == 0) {
         *out = json_loadb(v.mv_data, v.mv_size, 0, NULL);
         if (!*out)
-            rc = stdtax_error_set(err, STDTAX_ESTORE, "", "catalogue entry %s is not JSON",
-                                  id);
+            rc = stdtax_error_set(err, STDTAX_ESTORE, "",
+                                  "catalogue entry %s is not JSON", id);
     } else if (rc == MDB_NOTFOUND) {
         rc = stdtax_error_set(err, STDTAX_ENOTFOUND, "/id", "no catalogue entry %s", id);
     } else {
@@ -657,7 +659,8 @@ static int delete_body(struct store *s, MDB_txn *txn, void *arg, struct stdtax_e
     MDB_val k = val_of(id, strlen(id)), v;
     int rc = mdb_get(txn, s->dbi_catalog, &k, &v);
     if (rc == MDB_NOTFOUND)
-        return stdtax_error_set(err, STDTAX_ENOTFOUND, "/id", "no catalogue entry %s", id);
+        return stdtax_error_set(err, STDTAX_ENOTFOUND, "/id", "no catalogue entry %s",
+                                id);
     if (rc)
         return rc;
     json_t *old = json_loadb(v.mv_data, v.mv_size, 0, NULL);
@@ -725,8 +728,8 @@ static int entry_matches(const json_t *e, const struct catalog_filter *f, const 
 {
     if (f->kind && !in_list(json_string_value(json_object_get(e, "kind")), &f->kind, 1))
         return 0;
-    if (f->status && !in_list(json_string_value(json_object_get(e, "status")),
-                              &f->status, 1))
+    if (f->status &&
+        !in_list(json_string_value(json_object_get(e, "status")), &f->status, 1))
         return 0;
     if (f->category) {
         const json_t *cls = json_object_get(e, "classification");
@@ -748,9 +751,9 @@ static int entry_matches(const json_t *e, const struct catalog_filter *f, const 
     return 1;
 }
 
-int store_catalog_list(struct store *s, const struct catalog_filter *f, const char *cursor,
-                       size_t limit, json_t **items, char **next_cursor,
-                       struct stdtax_error *err)
+int store_catalog_list(struct store *s, const struct catalog_filter *f,
+                       const char *cursor, size_t limit, json_t **items,
+                       char **next_cursor, struct stdtax_error *err)
 {
     static const struct catalog_filter none;
     char start[CAT_ID_MAX];
@@ -763,7 +766,8 @@ int store_catalog_list(struct store *s, const struct catalog_filter *f, const ch
         return stdtax_error_set(err, STDTAX_EINVAL, "/limit", "limit is 1 to %d",
                                 STORE_LIST_LIMIT_MAX);
     if (cursor && !hex_decode(cursor, start, sizeof start - 1, &start_len))
-        return stdtax_error_set(err, STDTAX_EINVAL, "/cursor", "not a cursor of this list");
+        return stdtax_error_set(err, STDTAX_EINVAL, "/cursor",
+                                "not a cursor of this list");
     char *q = NULL;
     if (f->q && *f->q) {
         q = norm_string_new(f->q);
@@ -975,10 +979,10 @@ static json_t *span_array(const char *qtext, const char *rtext)
         sim_spans_find(qtext, strlen(qtext), rtext, strlen(rtext), sp, 8, &n, NULL) != 0)
         return a;
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(
-            a, json_pack("{s:I, s:I, s:s%}", "start", (json_int_t)sp[i].start, "end",
-                         (json_int_t)sp[i].end, "text", qtext + sp[i].start,
-                         sp[i].end - sp[i].start));
+        json_array_append_new(a, json_pack("{s:I, s:I, s:s%}", "start",
+                                           (json_int_t)sp[i].start, "end",
+                                           (json_int_t)sp[i].end, "text",
+                                           qtext + sp[i].start, sp[i].end - sp[i].start));
     return a;
 }
 
@@ -1011,17 +1015,18 @@ static json_t *hit_item(struct store *s, MDB_txn *txn, const struct cand *c,
         json_decref(r);
         return NULL;
     }
-    static const char *const members[] = {"number", "title", "title_en", "kind",
-                                          "status", "organisation", "classification"};
+    static const char *const members[] = {"number",        "title",  "title_en",
+                                          "kind",          "status", "organisation",
+                                          "classification"};
     for (size_t i = 0; i < sizeof members / sizeof members[0]; i++)
         copy_member(o, r, members[i]);
-    json_object_set_new(o, "similarity", json_real((double)(int)(h->sim * 1000 + 0.5) / 1000));
+    json_object_set_new(o, "similarity",
+                        json_real((double)(int)(h->sim * 1000 + 0.5) / 1000));
     json_object_set_new(o, "field", json_string(qf[h->qfield].name));
     json_object_set_new(o, "matched_field", json_string(fp_members[h->rfield]));
-    json_object_set_new(
-        o, "spans",
-        span_array(qf[h->qfield].text,
-                   json_string_value(json_object_get(r, fp_members[h->rfield]))));
+    json_object_set_new(o, "spans",
+                        span_array(qf[h->qfield].text, json_string_value(json_object_get(
+                                                           r, fp_members[h->rfield]))));
     json_decref(r);
     return o;
 }
@@ -1036,9 +1041,9 @@ static double score(const struct qfield *qf, const struct fp *r, struct hit *h)
         if (x > h->sim) {
             h->sim = x;
             h->qfield = i;
-            h->rfield = sim_common(&qf[i].set, &r->f[0]) >= sim_common(&qf[i].set, &r->f[1])
-                            ? 0
-                            : 1;
+            h->rfield =
+                sim_common(&qf[i].set, &r->f[0]) >= sim_common(&qf[i].set, &r->f[1]) ? 0
+                                                                                     : 1;
         }
     }
     if (qf[2].set.n >= SCOPE_SHINGLES_MIN && r->f[2].n >= SCOPE_SHINGLES_MIN) {
@@ -1056,8 +1061,9 @@ static double score(const struct qfield *qf, const struct fp *r, struct hit *h)
 int store_overlap_find(struct store *s, const struct overlap_query *q, json_t **out,
                        struct stdtax_error *err)
 {
-    struct qfield qf[FP_FIELDS] = {
-        {"title", q->title, {0}}, {"title_en", q->title_en, {0}}, {"scope", q->scope, {0}}};
+    struct qfield qf[FP_FIELDS] = {{"title", q->title, {0}},
+                                   {"title_en", q->title_en, {0}},
+                                   {"scope", q->scope, {0}}};
     struct probe p = {0};
     struct hit *hits = NULL;
     size_t n_hits = 0, limit = q->limit ? q->limit : 10;
@@ -1321,9 +1327,9 @@ int store_catalog_check(struct store *s, json_t **report, struct stdtax_error *e
                 key_show(show, sizeof show, key, strlen(key));
                 diffs++;
                 if (json_array_size(items) < 100)
-                    json_array_append_new(items, json_pack("{s:s, s:I, s:I}", "key", show,
-                                                           "stored", stored, "expected",
-                                                           want));
+                    json_array_append_new(items,
+                                          json_pack("{s:s, s:I, s:I}", "key", show,
+                                                    "stored", stored, "expected", want));
             }
             json_object_del(ck.expected, key);
         }
@@ -1338,9 +1344,9 @@ int store_catalog_check(struct store *s, json_t **report, struct stdtax_error *e
             key_show(show, sizeof show, key, strlen(key));
             diffs++;
             if (json_array_size(items) < 100)
-                json_array_append_new(items, json_pack("{s:s, s:I, s:I}", "key", show,
-                                                       "stored", (json_int_t)0, "expected",
-                                                       json_integer_value(e)));
+                json_array_append_new(
+                    items, json_pack("{s:s, s:I, s:I}", "key", show, "stored",
+                                     (json_int_t)0, "expected", json_integer_value(e)));
         }
     }
     MDB_stat st_sig, st_band;

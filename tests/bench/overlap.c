@@ -153,7 +153,8 @@ static void pieces(const char *t, json_t *zh, json_t *en, unsigned *seed)
                 if (i + n > chars)
                     n = chars - i;
                 if (n >= 2)
-                    json_array_append_new(zh, json_stringn((const char *)s + 3 * i, 3 * n));
+                    json_array_append_new(zh,
+                                          json_stringn((const char *)s + 3 * i, 3 * n));
                 i += n;
             }
         } else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) {
@@ -170,7 +171,8 @@ static void pieces(const char *t, json_t *zh, json_t *en, unsigned *seed)
 
 static const char *pick(json_t *pool, unsigned *seed)
 {
-    return json_string_value(json_array_get(pool, (size_t)rand_r(seed) % json_array_size(pool)));
+    return json_string_value(
+        json_array_get(pool, (size_t)rand_r(seed) % json_array_size(pool)));
 }
 
 static json_t *synthetic(json_t *catalog, size_t n, unsigned seed)
@@ -200,7 +202,8 @@ static json_t *synthetic(json_t *catalog, size_t n, unsigned seed)
                          s || j ? (j ? " " : " - ") : "", pick(en, &seed));
         }
         snprintf(num, sizeof num, "SYN/T %06zu-2024", i + 1);
-        json_t *src = json_array_get(catalog, (size_t)rand_r(&seed) % json_array_size(catalog));
+        json_t *src =
+            json_array_get(catalog, (size_t)rand_r(&seed) % json_array_size(catalog));
         json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:O*}", "number", num, "title", t,
                               "title_en", te, "kind", kinds[rand_r(&seed) % 5],
                               "classification", json_object_get(src, "classification"));
@@ -230,13 +233,26 @@ int main(int argc, char **argv)
                                          {0, 0, 0, 0}};
     for (int o; (o = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
         switch (o) {
-        case 'c': catalog_path = optarg; break;
-        case 't': testset_path = optarg; break;
-        case 'h': threshold = atof(optarg); break;
-        case 'n': entries = strtoul(optarg, NULL, 10); break;
-        case 'd': dir = optarg; break;
-        case 's': show = 1; break;
-        default: return 2;
+        case 'c':
+            catalog_path = optarg;
+            break;
+        case 't':
+            testset_path = optarg;
+            break;
+        case 'h':
+            threshold = atof(optarg);
+            break;
+        case 'n':
+            entries = strtoul(optarg, NULL, 10);
+            break;
+        case 'd':
+            dir = optarg;
+            break;
+        case 's':
+            show = 1;
+            break;
+        default:
+            return 2;
         }
     }
     char tmp[] = "/tmp/stdtax-overlap-XXXXXX";
@@ -260,10 +276,11 @@ int main(int argc, char **argv)
                                json_string_value(json_object_get(t, "variant")),
                                json_string_value(json_object_get(q, "title")),
                                json_string_value(json_object_get(q, "title_en")),
-                               json_is_true(json_object_get(t, "expect")), 0};
+                               json_is_true(json_object_get(t, "expect")),
+                               0};
     }
-    printf("catalogue: %zu real entries; test set: %zu cases\n",
-           json_array_size(catalog), n);
+    printf("catalogue: %zu real entries; test set: %zu cases\n", json_array_size(catalog),
+           n);
     for (size_t i = 0; i < n; i++)
         cs[i].sim = query(st, &cs[i], 0.2, NULL);
     for (double th = 0.3; th < 0.76; th += 0.05)

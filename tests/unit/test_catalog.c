@@ -104,14 +104,14 @@ Test(catalog, kind_from_the_number)
 Test(catalog, entry_check_reports_every_problem)
 {
     json_t *problems = json_array(), *out;
-    json_t *e = json_pack("{s:i, s:s, s:s, s:{s:s}, s:s}", "number", 5, "kind", "planet",
-                          "status", "old", "classification", "category", "a b", "extra",
-                          "x");
+    json_t *e =
+        json_pack("{s:i, s:s, s:s, s:{s:s}, s:s}", "number", 5, "kind", "planet",
+                  "status", "old", "classification", "category", "a b", "extra", "x");
     cr_assert_eq(catalog_entry_check(e, "/3", &out, problems, NULL), STDTAX_EINVAL);
     cr_assert_null(out);
     char *s = json_dumps(problems, 0);
-    const char *want[] = {"/3/extra", "/3/number", "/3/title", "/3/kind", "/3/status",
-                          "/3/classification"};
+    const char *want[] = {"/3/extra", "/3/number", "/3/title",
+                          "/3/kind",  "/3/status", "/3/classification"};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         cr_assert_not_null(strstr(s, want[i]), "%s missing in %s", want[i], s);
     free(s);
@@ -177,8 +177,9 @@ Test(catalog, counts_and_indexes_stay_exact_through_writes)
 Test(catalog, invalid_entries_are_skipped_and_reported)
 {
     json_t *report, *problems = json_array();
-    json_t *a = json_pack("[o, s, {}]", entry("T/X 1-2023", "一个标准", NULL, "core", NULL),
-                          "not an object");
+    json_t *a =
+        json_pack("[o, s, {}]", entry("T/X 1-2023", "一个标准", NULL, "core", NULL),
+                  "not an object");
     cr_assert_eq(store_catalog_import(st, a, &report, problems, NULL), 0);
     cr_assert_eq(rep(report, "created"), 1);
     cr_assert_eq(rep(report, "invalid"), 2);
@@ -215,13 +216,14 @@ static json_t *proposal(const char *title)
 
 Test(catalog, overlaps_with_standards_and_proposals)
 {
-    json_decref(import(json_pack(
-        "[o, o]",
-        entry("GB/T 46346-2025", "人工智能 计算中心 计算能力评估",
-              "Artificial intelligence - Computing center - Computing capability assessment",
-              "infra", "infra.compute"),
-        entry("GB/T 42755-2023", "人工智能 面向机器学习的数据标注规程", NULL, "core",
-              "core.ml"))));
+    json_decref(
+        import(json_pack("[o, o]",
+                         entry("GB/T 46346-2025", "人工智能 计算中心 计算能力评估",
+                               "Artificial intelligence - Computing center - Computing "
+                               "capability assessment",
+                               "infra", "infra.compute"),
+                         entry("GB/T 42755-2023", "人工智能 面向机器学习的数据标注规程",
+                               NULL, "core", "core.ml"))));
     json_t *out = find("计算能力评估 计算中心", NULL, NULL, 0);
     cr_assert_eq(json_array_size(out), 1);
     json_t *h = json_array_get(out, 0);
@@ -233,9 +235,9 @@ Test(catalog, overlaps_with_standards_and_proposals)
 
     out = find(NULL, "computing capability assessment for computing centers", NULL, 0);
     cr_assert_eq(json_array_size(out), 1);
-    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(out, 0),
-                                                       "matched_field")),
-                     "title_en");
+    cr_assert_str_eq(
+        json_string_value(json_object_get(json_array_get(out, 0), "matched_field")),
+        "title_en");
     json_decref(out);
 
     /* Proposals are indexed by store_proposal_put in the same transaction. */
@@ -295,15 +297,16 @@ Test(catalog, check_finds_a_lost_band_entry)
     json_t *r;
     cr_assert_eq(store_catalog_check(st, &r, NULL), 0);
     cr_assert(json_is_false(json_object_get(r, "ok")));
-    cr_assert_eq(json_integer_value(json_object_get(json_object_get(r, "bands"), "missing")),
-                 1);
+    cr_assert_eq(
+        json_integer_value(json_object_get(json_object_get(r, "bands"), "missing")), 1);
     json_decref(r);
 }
 
 Test(catalog, list_filters_and_pages)
 {
     json_decref(import(json_pack(
-        "[o, o, o]", entry("GB/T 1-2020", "智能语音交互系统", NULL, "domain", "domain.speech"),
+        "[o, o, o]",
+        entry("GB/T 1-2020", "智能语音交互系统", NULL, "domain", "domain.speech"),
         entry("GB/T 2-2020", "语音合成 技术要求", NULL, "domain", "domain.speech"),
         entry("ISO 3:2020", NULL, "Speech synthesis", "domain", "domain.speech"))));
     json_t *items;
@@ -329,5 +332,6 @@ Test(catalog, list_filters_and_pages)
     cr_assert_null(next);
     free(cursor);
     json_decref(items);
-    cr_assert_eq(store_catalog_list(st, NULL, "zz", 2, &items, &next, NULL), STDTAX_EINVAL);
+    cr_assert_eq(store_catalog_list(st, NULL, "zz", 2, &items, &next, NULL),
+                 STDTAX_EINVAL);
 }

@@ -39,7 +39,8 @@ Test(similar, cjk_bigrams_within_runs)
 Test(similar, series_prefixes_carry_no_identity)
 {
     cr_assert_float_eq(sim2("信息技术 人工智能 术语", "术语"), 1.0, 1e-9);
-    cr_assert_float_eq(sim2("人工智能 术语 信息技术", "信息技术 人工智能 术语"), 1.0, 1e-9);
+    cr_assert_float_eq(sim2("人工智能 术语 信息技术", "信息技术 人工智能 术语"), 1.0,
+                       1e-9);
     cr_assert_float_eq(sim2("Information technology - Artificial intelligence - "
                             "Management system",
                             "Management systems"),
@@ -54,10 +55,10 @@ Test(similar, series_prefixes_carry_no_identity)
 
 Test(similar, reordering_and_editions_keep_the_set)
 {
-    cr_assert_float_eq(sim2("计算能力评估 计算中心", "人工智能 计算中心 计算能力评估"), 1.0,
-                       1e-9);
-    cr_assert_float_eq(sim2("数据标注通用工作规程（2025版）", "数据标注通用工作规程"), 1.0,
-                       1e-9);
+    cr_assert_float_eq(sim2("计算能力评估 计算中心", "人工智能 计算中心 计算能力评估"),
+                       1.0, 1e-9);
+    cr_assert_float_eq(sim2("数据标注通用工作规程（2025版）", "数据标注通用工作规程"),
+                       1.0, 1e-9);
     cr_assert_float_eq(sim2("Use cases (2024 edition)", "Use cases"), 1.0, 1e-9);
 }
 
@@ -92,10 +93,12 @@ Test(similar, mixed_languages_cover_both_titles)
     struct sim_set q = set_of("人工智能 计算中心 Computing capability assessment", 1);
     struct sim_set zh = set_of("人工智能 计算中心 计算能力评估", 1);
     struct sim_set en = set_of(
-        "Artificial intelligence - Computing center - Computing capability assessment", 1);
+        "Artificial intelligence - Computing center - Computing capability assessment",
+        1);
     const struct sim_set *both[] = {&zh, &en}, *zh_only[] = {&zh};
     cr_assert_float_eq(sim_score(&q, both, 2), 1.0, 1e-9);
-    cr_assert_lt(sim_score(&q, zh_only, 1), 0.5, "the English part finds nothing in Chinese");
+    cr_assert_lt(sim_score(&q, zh_only, 1), 0.5,
+                 "the English part finds nothing in Chinese");
     sim_set_free(&q);
     sim_set_free(&zh);
     sim_set_free(&en);
@@ -155,7 +158,8 @@ Test(similar, spans_point_into_the_original_query)
     const char *q2 = "ＡＩ Ｃｏｍｐｕｔｉｎｇ center";
     cr_assert_eq(sim_spans_find(q2, strlen(q2), "computing", 9, sp, 4, &n, NULL), 0);
     cr_assert_eq(n, 1);
-    cr_assert_eq(memcmp(q2 + sp[0].start, "Ｃｏｍｐｕｔｉｎｇ", sp[0].end - sp[0].start), 0);
+    cr_assert_eq(memcmp(q2 + sp[0].start, "Ｃｏｍｐｕｔｉｎｇ", sp[0].end - sp[0].start),
+                 0);
     /* Too short a run is no span. */
     cr_assert_eq(sim_spans_find("计算", 6, "计", 3, sp, 4, &n, NULL), 0);
     cr_assert_eq(n, 0);
