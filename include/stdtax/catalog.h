@@ -101,6 +101,11 @@ struct overlap_query {
 int store_overlap_find(struct store *store, const struct overlap_query *query,
                        json_t **out, struct stdtax_error *err);
 
+/* The id of the proposal stored with an idempotency key: 0 with id filled, or
+ * STDTAX_ENOTFOUND.  (The duplicate rule must not refuse the replay of a request.) */
+int store_idem_find(struct store *store, const char *key, char id[STORE_ID_MAX],
+                    struct stdtax_error *err);
+
 /* Recounts the catalogue and recomputes every fingerprint and band entry from the
  * catalogue entries and the proposals in one snapshot.  *report is new:
  * {"ok", "entries", "counts": {"differences", "items"}, "fingerprints": {"missing",
