@@ -112,4 +112,13 @@ int store_idem_find(struct store *store, const char *key, char id[STORE_ID_MAX],
  * "stale", "extra"}, "bands": {"missing", "extra"}}. */
 int store_catalog_check(struct store *store, json_t **report, struct stdtax_error *err);
 
+/* Rebuilds the catalogue counts, every fingerprint and the band index from the
+ * catalogue entries and the proposals (`stdtax catalog check --repair`; also what a
+ * store whose proposals were stored before the catalogue existed needs).  One write
+ * transaction empties the three databases, then chunks of 2000 records each are
+ * rebuilt in their own transaction, so a large store needs no giant transaction; until
+ * it finishes, overlap queries may miss records.  *report (may be NULL) is new:
+ * {"entries", "proposals"} rebuilt. */
+int store_catalog_repair(struct store *store, json_t **report, struct stdtax_error *err);
+
 #endif

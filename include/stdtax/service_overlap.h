@@ -58,6 +58,17 @@ int svc_overlaps_find(struct svc *svc, const json_t *input, const char *exclude_
 int svc_proposal_overlaps(struct svc *svc, const char *id, double threshold, json_t **out,
                           struct stdtax_error *err);
 
+/* The call's first rule for a submission, before it is stored: the proposal of the same
+ * organisation (not withdrawn) whose title, English title or scope this submission
+ * duplicates (similarity >= SVC_DUPLICATE_THRESHOLD).  0 when there is none, or when
+ * idem_key was already used (the store then answers the replay or its own conflict);
+ * STDTAX_ECONFLICT with *existing (new: that proposal's overlap item, with "id") and
+ * err->field naming the member.  Two concurrent duplicates can both pass: the check is
+ * a read before the write. */
+int svc_proposal_duplicate_find(struct svc *svc, const json_t *submission,
+                                const char *idem_key, json_t **existing,
+                                struct stdtax_error *err);
+
 /* svc_proposal_submit with the call's first rule applied: after validation (problems,
  * STDTAX_EINVAL/ELATE as svc_proposal_submit), a submission whose title or scope
  * duplicates (similarity >= SVC_DUPLICATE_THRESHOLD) a proposal of the same

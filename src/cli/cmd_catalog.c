@@ -20,7 +20,8 @@ static void usage(void)
             "[--category C] [TEXT]\n"
             "       stdtax catalog search [--data-dir D] [--threshold X] [--limit N] "
             "[--title-en T] [--scope S] [--proposals] TEXT\n"
-            "       stdtax catalog counts [--data-dir D]\n");
+            "       stdtax catalog counts [--data-dir D]\n"
+            "       stdtax catalog check [--repair] [--data-dir D]\n");
 }
 
 static int open_store(const char *dir, int read_only, struct store **st)
@@ -231,6 +232,28 @@ static int do_counts(const char *dir)
     return CLI_OK;
 }
 
+/* 0 when the catalogue and the overlap index agree with the records, 1 when not, 2 on
+ * error (as `stdtax check`). */
+static int do_check(const char *dir, int repair)
+{
+    struct store *st;
+    if (open_store(dir, !repair, &st) != CLI_OK)
+        return 2;
+    json_t *report;
+    struct stdtax_error err = {0};
+    int rc = repair ? store_catalog_repair(st, &report, &err)
+                    : store_catalog_check(st, &report, &err);
+    store_close(st);
+    if (rc) {
+        cli_error(&err);
+        return 2;
+    }
+    print_json(report, JSON_INDENT(2));
+    rc = repair || json_is_true(json_object_get(report, "ok")) ? 0 : 1;
+    json_decref(report);
+    return rc;
+}
+
 int cmd_catalog(int argc, char **argv)
 {
     if (argc < 2) {
@@ -240,18 +263,15 @@ int cmd_catalog(int argc, char **argv)
     const char *sub = argv[1];
     const char *dir = cli_default_data_dir(), *taxonomy = cli_default_taxonomy();
     struct catalog_filter f = {0};
+    int repair = 0;
     struct overlap_query q = {.threshold = 0.3, .limit = 10, .what = OVERLAP_STANDARDS};
-    static const struct option opts[] = {{"data-dir", required_argument, 0, 'd'},
-                                         {"taxonomy", required_argument, 0, 't'},
-                                         {"kind", required_argument, 0, 'k'},
-                                         {"status", required_argument, 0, 's'},
-                                         {"category", required_argument, 0, 'c'},
-                                         {"threshold", required_argument, 0, 'h'},
-                                         {"limit", required_argument, 0, 'l'},
-                                         {"title-en", required_argument, 0, 'e'},
-                                         {"scope", required_argument, 0, 'S'},
-                                         {"proposals", no_argument, 0, 'p'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"data-dir", required_argument, 0, 'd'}, {"taxonomy", required_argument, 0, 't'},
+        {"kind", required_argument, 0, 'k'},     {"status", required_argument, 0, 's'},
+        {"category", required_argument, 0, 'c'}, {"threshold", required_argument, 0, 'h'},
+        {"limit", required_argument, 0, 'l'},    {"title-en", required_argument, 0, 'e'},
+        {"scope", required_argument, 0, 'S'},    {"proposals", no_argument, 0, 'p'},
+        {"repair", no_argument, 0, 'r'},         {0, 0, 0, 0}};
     optind = 2;
     for (int o; (o = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
         switch (o) {
@@ -303,6 +323,8 @@ int cmd_catalog(int argc, char **argv)
     }
     if (strcmp(sub, "counts") == 0 && rest == 0)
         return do_counts(dir);
+    if (strcmp(sub, "check") == 0 && rest == 0)
+        return do_check(dir, repair);
     usage();
     return CLI_USAGE;
 }

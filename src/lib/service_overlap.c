@@ -356,6 +356,45 @@ static int same_organisation(const char *a, const char *b)
     return same;
 }
 
+int svc_proposal_duplicate_find(struct svc *svc, const json_t *submission,
+                                const char *idem_key, json_t **existing,
+                                struct stdtax_error *err)
+{
+    char first[STORE_ID_MAX];
+    *existing = NULL;
+    if (!json_is_object(submission))
+        return 0;
+    if (idem_key && store_idem_find(svc_store(svc), idem_key, first, NULL) == 0)
+        return 0;
+    const char *org = member(submission, "organisation");
+    if (!org)
+        return 0;
+    json_t *dups;
+    int rc = overlaps_run(svc, submission, NULL, OVERLAP_PROPOSALS,
+                          SVC_DUPLICATE_THRESHOLD, OVERLAP_LIMIT_MAX, &dups, err);
+    if (rc)
+        return rc;
+    size_t i;
+    json_t *d;
+    json_array_foreach(dups, i, d)
+    {
+        if (same_organisation(org, member(d, "organisation"))) {
+            *existing = json_incref(d);
+            break;
+        }
+    }
+    json_decref(dups);
+    if (!*existing)
+        return 0;
+    const char *field = member(*existing, "field");
+    char ptr[32];
+    snprintf(ptr, sizeof ptr, "/%s", field ? field : "title");
+    return stdtax_error_set(err, STDTAX_ECONFLICT, ptr,
+                            "%s already submitted this proposal as %s (similarity %.2f)",
+                            org, member(*existing, "id"),
+                            json_real_value(json_object_get(*existing, "similarity")));
+}
+
 int svc_proposal_submit_checked(struct svc *svc, const json_t *submission,
                                 const struct svc_caller *caller, const char *idem_key,
                                 time_t now, double threshold, json_t **record,
@@ -371,36 +410,9 @@ int svc_proposal_submit_checked(struct svc *svc, const json_t *submission,
     int rc = svc_proposal_check(svc, submission, caller, now, &late, problems, err);
     if (rc)
         return rc;
-    char first[STORE_ID_MAX];
-    int replay = idem_key && store_idem_find(svc_store(svc), idem_key, first, NULL) == 0;
-    if (!replay) {
-        json_t *dups;
-        rc = overlaps_run(svc, submission, NULL, OVERLAP_PROPOSALS,
-                          SVC_DUPLICATE_THRESHOLD, OVERLAP_LIMIT_MAX, &dups, err);
-        if (rc)
-            return rc;
-        const char *org = member(submission, "organisation");
-        size_t i;
-        json_t *d;
-        json_array_foreach(dups, i, d)
-        {
-            if (same_organisation(org, member(d, "organisation"))) {
-                *existing = json_incref(d);
-                break;
-            }
-        }
-        json_decref(dups);
-        if (*existing) {
-            const char *field = member(*existing, "field");
-            char ptr[32];
-            snprintf(ptr, sizeof ptr, "/%s", field ? field : "title");
-            return stdtax_error_set(
-                err, STDTAX_ECONFLICT, ptr,
-                "%s already submitted this proposal as %s (similarity %.2f)", org,
-                member(*existing, "id"),
-                json_real_value(json_object_get(*existing, "similarity")));
-        }
-    }
+    rc = svc_proposal_duplicate_find(svc, submission, idem_key, existing, err);
+    if (rc)
+        return rc;
     rc = svc_proposal_submit(svc, submission, caller, idem_key, now, record, created,
                              problems, err);
     if (rc || !overlaps)

@@ -1405,3 +1405,105 @@ int store_catalog_check(struct store *s, json_t **report, struct stdtax_error *e
         return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     return 0;
 }
+
+/* ---- repair ----------------------------------------------------------------------- */
+
+#define REPAIR_CHUNK 2000
+
+struct repair {
+    MDB_dbi dbi;
+    char source;
+    char start[SIG_KEY_MAX]; /* last key done; empty at the beginning */
+    size_t start_len;
+    char next[SIG_KEY_MAX]; /* written by the body, adopted after its commit */
+    size_t next_len;
+    size_t done; /* records of this chunk */
+    int end;
+};
+
+static int repair_clear(struct store *s, MDB_txn *txn, void *arg,
+                        struct stdtax_error *err)
+{
+    (void)arg;
+    (void)err;
+    int rc = mdb_drop(txn, s->dbi_sim_sig, 0);
+    if (!rc)
+        rc = mdb_drop(txn, s->dbi_sim_band, 0);
+    if (!rc)
+        rc = mdb_drop(txn, s->dbi_cat_counts, 0);
+    return rc;
+}
+
+static int repair_chunk(struct store *s, MDB_txn *txn, void *arg,
+                        struct stdtax_error *err)
+{
+    (void)err;
+    struct repair *r = arg;
+    MDB_cursor *c;
+    MDB_val k = val_of(r->start, r->start_len), v;
+    r->done = 0;
+    r->end = 0;
+    r->next_len = r->start_len;
+    memcpy(r->next, r->start, r->start_len);
+    int rc = mdb_cursor_open(txn, r->dbi, &c);
+    if (rc)
+        return rc;
+    rc = mdb_cursor_get(c, &k, &v, r->start_len ? MDB_SET_RANGE : MDB_FIRST);
+    if (rc == 0 && r->start_len && k.mv_size == r->start_len &&
+        memcmp(k.mv_data, r->start, r->start_len) == 0)
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+    for (; rc == 0 && r->done < REPAIR_CHUNK; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        char id[SIG_KEY_MAX];
+        if (k.mv_size >= sizeof id)
+            continue;
+        memcpy(id, k.mv_data, k.mv_size);
+        id[k.mv_size] = 0;
+        memcpy(r->next, k.mv_data, k.mv_size);
+        r->next_len = k.mv_size;
+        r->done++;
+        json_t *rec = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+        if (!rec)
+            continue; /* store_check reports records that are not JSON */
+        int r2 = r->source == 'c' ? cat_counts_apply(s, txn, rec, 1) : 0;
+        if (!r2)
+            r2 = store_sim_put(s, txn, r->source, id, rec);
+        json_decref(rec);
+        if (r2) {
+            mdb_cursor_close(c);
+            return r2;
+        }
+    }
+    mdb_cursor_close(c);
+    if (rc == MDB_NOTFOUND) {
+        r->end = 1;
+        rc = 0;
+    }
+    return rc;
+}
+
+int store_catalog_repair(struct store *s, json_t **report, struct stdtax_error *err)
+{
+    size_t total[2] = {0, 0};
+    if (report)
+        *report = NULL;
+    int rc = catalogue_ready(s, err);
+    if (!rc)
+        rc = store_write(s, repair_clear, NULL, err);
+    for (int pass = 0; pass < 2 && !rc; pass++) {
+        struct repair r = {.dbi = pass ? s->dbi_proposals : s->dbi_catalog,
+                           .source = pass ? 'p' : 'c'};
+        do {
+            if ((rc = store_write(s, repair_chunk, &r, err)) != 0)
+                break;
+            total[pass] += r.done;
+            memcpy(r.start, r.next, r.next_len);
+            r.start_len = r.next_len;
+        } while (!r.end);
+    }
+    if (rc)
+        return rc;
+    if (report && !(*report = json_pack("{s:I, s:I}", "entries", (json_int_t)total[0],
+                                        "proposals", (json_int_t)total[1])))
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    return 0;
+}

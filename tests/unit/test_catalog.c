@@ -335,3 +335,37 @@ Test(catalog, list_filters_and_pages)
     cr_assert_eq(store_catalog_list(st, NULL, "zz", 2, &items, &next, NULL),
                  STDTAX_EINVAL);
 }
+
+Test(catalog, repair_rebuilds_a_lost_index)
+{
+    json_decref(import(json_pack("[o]", entry("GB/T 1-2020", "智能语音交互系统", NULL,
+                                              "domain", "domain.speech"))));
+    json_t *p = proposal("大模型 训练数据 质量评估规范");
+    char id[STORE_ID_MAX];
+    cr_assert_eq(store_proposal_put(st, p, NULL, NULL, id, NULL, NULL), 0);
+    json_decref(p);
+    /* As a store whose proposals came before the catalogue: no index at all. */
+    MDB_txn *txn;
+    cr_assert_eq(mdb_txn_begin(st->env, NULL, 0, &txn), 0);
+    cr_assert_eq(mdb_drop(txn, st->dbi_sim_sig, 0), 0);
+    cr_assert_eq(mdb_drop(txn, st->dbi_sim_band, 0), 0);
+    cr_assert_eq(mdb_drop(txn, st->dbi_cat_counts, 0), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    json_t *r;
+    cr_assert_eq(store_catalog_check(st, &r, NULL), 0);
+    cr_assert(json_is_false(json_object_get(r, "ok")));
+    json_decref(r);
+    json_t *out = find("大模型训练数据质量评估规范", NULL, NULL, 0);
+    cr_assert_eq(json_array_size(out), 0);
+    json_decref(out);
+
+    cr_assert_eq(store_catalog_repair(st, &r, NULL), 0);
+    cr_assert_eq(json_integer_value(json_object_get(r, "entries")), 1);
+    cr_assert_eq(json_integer_value(json_object_get(r, "proposals")), 1);
+    json_decref(r);
+    check_ok();
+    cr_assert_eq(count(NULL, NULL), 1);
+    out = find("大模型训练数据质量评估规范", NULL, NULL, 0);
+    cr_assert_eq(json_array_size(out), 1);
+    json_decref(out);
+}
