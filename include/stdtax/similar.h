@@ -5,7 +5,7 @@
  * carry no identity (信息技术, 人工智能, information technology, ...; the table is in
  * similar.c), and is cut into shingles: character bigrams inside runs of CJK
  * ideographs, and stemmed words outside stop words for everything else (Latin words
- * and numbers).  Each shingle is a 64-bit hash whose top bit tells the script, so a
+ * and numbers).  Each shingle is a 32-bit hash whose top bit tells the script, so a
  * sorted set holds the CJK shingles first.
  *
  * Candidates are found through MinHash signatures (SIM_HASHES fixed-seed hash
@@ -26,12 +26,14 @@
 #define SIM_HASHES (SIM_BANDS * SIM_ROWS)
 #define SIM_TEXT_MAX 16384    /* bytes of a field that are fingerprinted */
 #define SIM_SHINGLES_MAX 4096 /* shingles kept per field (the smallest hashes) */
-#define SIM_LATIN_BIT (UINT64_C(1) << 63)
+#define SIM_LATIN_BIT (UINT32_C(1) << 31)
 
-/* A sorted set of distinct shingle hashes: h[0..n_cjk) are CJK bigrams, the rest
- * words (SIM_LATIN_BIT set). */
+/* A sorted set of distinct 32-bit shingle hashes: h[0..n_cjk) are CJK bigrams, the
+ * rest words (SIM_LATIN_BIT set).  32 bits keep the stored fingerprints small; a
+ * collision among the few thousand shingles of a domain is rare and moves a score by
+ * one shingle at most. */
 struct sim_set {
-    uint64_t *h;
+    uint32_t *h;
     size_t n;
     size_t n_cjk;
 };
@@ -44,12 +46,12 @@ int sim_set_new(const char *text, size_t len, int title, struct sim_set *out,
                 struct stdtax_error *err);
 
 /* A set over a copy of h[0..n) (sorted and made unique here); new. */
-int sim_set_from(const uint64_t *h, size_t n, struct sim_set *out);
+int sim_set_from(const uint32_t *h, size_t n, struct sim_set *out);
 
 void sim_set_free(struct sim_set *set);
 
 /* MinHash signature of h[0..n); all UINT64_MAX when n is 0. */
-void sim_minhash(const uint64_t *h, size_t n, uint64_t sig[SIM_HASHES]);
+void sim_minhash(const uint32_t *h, size_t n, uint64_t sig[SIM_HASHES]);
 
 /* One 64-bit key per band of the signature (the band index is mixed in). */
 void sim_bands(const uint64_t sig[SIM_HASHES], uint64_t bands[SIM_BANDS]);

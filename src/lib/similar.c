@@ -83,18 +83,19 @@ static int is_cjk(uint32_t c)
 }
 
 struct hbuf {
-    uint64_t *h;
+    uint32_t *h;
     size_t n, cap;
     int oom;
 };
 
-static void hbuf_add(struct hbuf *b, uint64_t v)
+static void hbuf_add(struct hbuf *b, uint64_t v64)
 {
+    uint32_t v = (uint32_t)(v64 >> 32); /* the mixed high half; bit 31 = script */
     if (b->oom)
         return;
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 64;
-        uint64_t *h = realloc(b->h, cap * sizeof *h);
+        uint32_t *h = realloc(b->h, cap * sizeof *h);
         if (!h) {
             b->oom = 1;
             return;
@@ -123,7 +124,7 @@ static void word_add(struct hbuf *b, const char *w, size_t n)
     } else if (n > 3 && tmp[n - 1] == 's' && tmp[n - 2] != 's') {
         n--;
     }
-    hbuf_add(b, mix64(fnv1a(tmp, n, FNV_BASIS ^ 'w')) | SIM_LATIN_BIT);
+    hbuf_add(b, mix64(fnv1a(tmp, n, FNV_BASIS ^ 'w')) | ((uint64_t)SIM_LATIN_BIT << 32));
 }
 
 static size_t prefix_skip(const char *t, size_t len)
@@ -192,9 +193,9 @@ static int lone_stopped(const char *c, size_t n)
     return 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
+static int cmp_u32(const void *a, const void *b)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return x < y ? -1 : x > y;
 }
 
@@ -206,7 +207,7 @@ static int set_finish(struct hbuf *b, struct sim_set *out)
     }
     size_t n = 0;
     if (b->n) {
-        qsort(b->h, b->n, sizeof *b->h, cmp_u64);
+        qsort(b->h, b->n, sizeof *b->h, cmp_u32);
         for (size_t i = 0; i < b->n; i++)
             if (n == 0 || b->h[i] != b->h[n - 1])
                 b->h[n++] = b->h[i];
@@ -221,12 +222,12 @@ static int set_finish(struct hbuf *b, struct sim_set *out)
     return 0;
 }
 
-int sim_set_from(const uint64_t *h, size_t n, struct sim_set *out)
+int sim_set_from(const uint32_t *h, size_t n, struct sim_set *out)
 {
     struct hbuf b = {0};
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < n; i++)
-        hbuf_add(&b, h[i]);
+        hbuf_add(&b, (uint64_t)h[i] << 32);
     return set_finish(&b, out);
 }
 
@@ -269,7 +270,7 @@ int sim_set_new(const char *text, size_t len, int title, struct sim_set *out,
         int cjk = is_cjk(c);
         if (!cjk && run == 1 && !lone_stopped(nt.bytes + prev_off, prev_n))
             hbuf_add(&b, mix64(fnv1a(nt.bytes + prev_off, prev_n, FNV_BASIS ^ 'c')) &
-                             ~SIM_LATIN_BIT); /* a lone ideograph is its own shingle */
+                             ~((uint64_t)SIM_LATIN_BIT << 32)); /* a lone ideograph */
         if (cjk) {
             if (word_len) {
                 word_add(&b, nt.bytes + word, word_len);
@@ -278,7 +279,7 @@ int sim_set_new(const char *text, size_t len, int title, struct sim_set *out,
             if (run >= 1)
                 hbuf_add(&b,
                          mix64(fnv1a(nt.bytes + prev_off, prev_n + n, FNV_BASIS ^ 'c')) &
-                             ~SIM_LATIN_BIT);
+                             ~((uint64_t)SIM_LATIN_BIT << 32));
             run++;
             prev = c;
             prev_off = p;
@@ -312,7 +313,7 @@ void sim_set_free(struct sim_set *set)
     memset(set, 0, sizeof *set);
 }
 
-void sim_minhash(const uint64_t *h, size_t n, uint64_t sig[SIM_HASHES])
+void sim_minhash(const uint32_t *h, size_t n, uint64_t sig[SIM_HASHES])
 {
     uint64_t seeds[SIM_HASHES];
     uint64_t s = UINT64_C(0x5851f42d4c957f2d); /* fixed: signatures are stored */

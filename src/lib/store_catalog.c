@@ -90,22 +90,22 @@ static size_t fp_total(const struct fp *fp)
     return n;
 }
 
-/* "SIM1", then per field: u32 n, u32 n_cjk, n u64, native byte order. */
+/* "SIM2", then per field: u32 n, u32 n_cjk, n u32 shingles, native byte order. */
 static unsigned char *fp_encode(const struct fp *fp, size_t *len)
 {
-    *len = 4 + FP_FIELDS * 8 + fp_total(fp) * 8;
+    *len = 4 + FP_FIELDS * 8 + fp_total(fp) * 4;
     unsigned char *b = malloc(*len), *p = b;
     if (!b)
         return NULL;
-    memcpy(p, "SIM1", 4);
+    memcpy(p, "SIM2", 4);
     p += 4;
     for (int i = 0; i < FP_FIELDS; i++) {
         uint32_t n = (uint32_t)fp->f[i].n, c = (uint32_t)fp->f[i].n_cjk;
         memcpy(p, &n, 4);
         memcpy(p + 4, &c, 4);
         if (n)
-            memcpy(p + 8, fp->f[i].h, n * 8);
-        p += 8 + n * 8;
+            memcpy(p + 8, fp->f[i].h, (size_t)n * 4);
+        p += 8 + (size_t)n * 4;
     }
     return b;
 }
@@ -114,7 +114,7 @@ static int fp_decode(const MDB_val *v, struct fp *fp)
 {
     const unsigned char *p = v->mv_data, *end = p + v->mv_size;
     memset(fp, 0, sizeof *fp);
-    if (v->mv_size < 4 + FP_FIELDS * 8 || memcmp(p, "SIM1", 4) != 0)
+    if (v->mv_size < 4 + FP_FIELDS * 8 || memcmp(p, "SIM2", 4) != 0)
         return STDTAX_ESTORE;
     p += 4;
     for (int i = 0; i < FP_FIELDS; i++) {
@@ -124,20 +124,20 @@ static int fp_decode(const MDB_val *v, struct fp *fp)
         memcpy(&n, p, 4);
         memcpy(&c, p + 4, 4);
         p += 8;
-        if ((size_t)(end - p) / 8 < n || c > n)
+        if ((size_t)(end - p) / 4 < n || c > n)
             goto bad;
         if (n) {
-            /* A copy: values in the map need not be 8-byte aligned. */
-            fp->f[i].h = malloc((size_t)n * 8);
+            /* A copy: values in the map need not be aligned. */
+            fp->f[i].h = malloc((size_t)n * 4);
             if (!fp->f[i].h) {
                 fp_free(fp);
                 return STDTAX_ENOMEM;
             }
-            memcpy(fp->f[i].h, p, (size_t)n * 8);
+            memcpy(fp->f[i].h, p, (size_t)n * 4);
         }
         fp->f[i].n = n;
         fp->f[i].n_cjk = c;
-        p += (size_t)n * 8;
+        p += (size_t)n * 4;
     }
     return 0;
 bad:
@@ -926,7 +926,7 @@ struct probe {
     size_t n, cap;
 };
 
-static int probe_set(MDB_cursor *cur, const uint64_t *h, size_t n, unsigned what,
+static int probe_set(MDB_cursor *cur, const uint32_t *h, size_t n, unsigned what,
                      struct probe *p)
 {
     if (n == 0)

@@ -134,7 +134,7 @@ Test(similar, minhash_and_bands_are_deterministic)
 
 Test(similar, set_from_sorts_and_dedups)
 {
-    uint64_t h[] = {5, SIM_LATIN_BIT | 1, 5, 3};
+    uint32_t h[] = {5, SIM_LATIN_BIT | 1, 5, 3};
     struct sim_set s;
     cr_assert_eq(sim_set_from(h, 4, &s), 0);
     cr_assert_eq(s.n, 3);
