@@ -42,6 +42,9 @@ struct clf_params {
     double other_baseline;   /* tau: evidence `other` gets for free */
     double min_confidence;   /* below this the answer is `other` */
     int longest_match;       /* drop occurrences inside a longer one */
+    double precedence;       /* title term weight from which industry outranks technology;
+                                0: off */
+    int plurals;             /* English terms also match their regular plural */
     int use_keywords, use_model;
 };
 
@@ -93,5 +96,22 @@ int clf_text_decide(const struct clf_engine *e, const struct clf_input *in,
 /* The full result (shape in doc/classifier.md); *result is new.  Same errors. */
 int clf_text_classify(const struct clf_engine *e, const struct clf_input *in,
                       json_t **result, struct stdtax_error *err);
+
+/* A growable text buffer: data (new, the caller frees it) holds len bytes and a NUL.
+ * Start from {0}. */
+struct clf_buf {
+    char *data;
+    size_t len, cap;
+};
+
+/* Appends n bytes.  0 or STDTAX_ENOMEM. */
+int clf_buf_append(struct clf_buf *b, const char *s, size_t n);
+
+/* The full result as one line of compact JSON appended to out: the same text as
+ * json_dumps(clf_text_classify's result, JSON_COMPACT | JSON_REAL_PRECISION(6)), without
+ * building the JSON value (batch classification).  On error out is as it was.  Same
+ * errors as clf_text_decide. */
+int clf_text_classify_write(const struct clf_engine *e, const struct clf_input *in,
+                            struct clf_buf *out, struct stdtax_error *err);
 
 #endif

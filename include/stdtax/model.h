@@ -41,6 +41,7 @@ struct model_config {
     int words;                /* also ASCII words as features */
     double alpha;             /* Lidstone smoothing of the likelihoods */
     int uniform_prior;        /* ignore class frequencies */
+    int complement;           /* complement naive Bayes (see model.c) */
     unsigned field_weight[MODEL_FIELD_COUNT]; /* integer repeat count per field */
     unsigned taxonomy_weight; /* repeat count of the taxonomy's labels and terms as
                                  pseudo-documents (0: none); see train_taxonomy */
@@ -108,5 +109,11 @@ const struct model_config *model_config_get(const struct model *m);
  * STDTAX_ENOMEM. */
 int model_text_score(const struct model *m, const struct norm_text *const *fields,
                      double *logp, double *n_features);
+
+/* The same scores before each level is normalised: log P(class) + log P(text | class),
+ * which differs from model_text_score's by one constant per level, so it ranks and
+ * softmaxes alike at a fraction of the cost.  Allocates nothing; always returns 0. */
+int model_text_score_raw(const struct model *m, const struct norm_text *const *fields,
+                         double *logp, double *n_features);
 
 #endif

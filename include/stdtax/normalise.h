@@ -35,6 +35,12 @@ int norm_text_new(const char *in, size_t len, struct norm_text *out,
 
 void norm_text_free(struct norm_text *text);
 
+/* norm_text_new into the caller's buffers, for callers that classify many texts without
+ * allocating: in must be valid UTF-8 without NUL (checked by the caller); bytes has room
+ * for len + 1 bytes and offs (NULL: not wanted) for len + 1 entries.  Returns the
+ * normalised length; bytes is NUL-terminated. */
+size_t norm_text_fill(const char *in, size_t len, char *bytes, size_t *offs);
+
 /* Normalises a short string (a keyword) into a new NUL-terminated buffer (caller frees).
  * Returns NULL on invalid UTF-8 or out of memory. */
 char *norm_string_new(const char *in);

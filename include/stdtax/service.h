@@ -84,6 +84,35 @@ int svc_proposal_submit_batch(struct svc *svc, struct svc_submit_item *items, si
                               const struct svc_caller *caller, time_t now,
                               struct stdtax_error *err);
 
+/* Group commit for a server: svc_proposal_submit in two halves, so that the CPU work
+ * (checks, classification, record) runs on the threads that received the requests and
+ * one committer stores the submissions of many concurrent requests, of different
+ * callers, in one durable transaction.  One item: */
+struct svc_batch_item {
+    json_t *record;          /* prepare: the record to store (new, owned by the item);
+                                commit: the stored record, or the first one for a replay */
+    const char *idem_key;    /* borrowed from prepare's caller; NULL without a key */
+    char hash[65];           /* the submission's hash, with idem_key */
+    bool created;            /* commit: false for an idempotent replay */
+    int rc;                  /* commit: 0 or this item's error (409 for a reused key) */
+    struct stdtax_error err; /* commit: when rc != 0 */
+};
+
+/* The first half: validates, checks the deadline, classifies and builds the record,
+ * filling *item; stores nothing.  Errors as svc_proposal_submit.  On success the item
+ * owns a record: pass it to svc_proposal_commit (or json_decref item->record). */
+int svc_proposal_prepare(struct svc *svc, const json_t *submission,
+                         const struct svc_caller *caller, const char *idem_key,
+                         time_t now, struct svc_batch_item *item, json_t *problems,
+                         struct stdtax_error *err);
+
+/* The second half for n prepared items: stores every one in ONE durable write
+ * transaction (an item that conflicts gets its own rc, the others are stored).  On
+ * return each item with rc 0 holds a new record (freed by the caller).  Returns 0, or
+ * a store-wide failure (nothing stored; every item has that rc and no record). */
+int svc_proposal_commit(struct svc *svc, struct svc_batch_item *items, size_t n,
+                        struct stdtax_error *err);
+
 /* The checks of svc_proposal_submit without storing or classifying anything (stdtax
  * import checks a whole file before it stores a line): the form's validation against
  * the call's rules, then the deadline.  Returns 0 with *late (may be NULL) saying

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "stdtax/jsonflat.h"
 
 #define LINE_MAX_BYTES (1u << 20)
 
@@ -49,15 +50,6 @@ static void print_human(const json_t *r)
     }
 }
 
-static void print_json_line(json_t *o)
-{
-    char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
-    if (s) {
-        puts(s);
-        free(s);
-    }
-}
-
 static json_t *error_object(size_t line, const struct stdtax_error *err)
 {
     return json_pack("{s:I, s:{s:s, s:s, s:s}}", "line", (json_int_t)line, "error",
@@ -65,12 +57,56 @@ static json_t *error_object(size_t line, const struct stdtax_error *err)
                      err->text);
 }
 
-/* One result or error object per non-empty input line; returns how many lines failed. */
+/* The usual line, an object of strings and nulls, without building a JSON value: 1 and
+ * *in (borrowing from *scratch) when handled, else 0 and the caller parses it with
+ * jansson, which also words any error. */
+static int flat_input(const char *line, size_t len, char **scratch, size_t *cap,
+                      struct clf_input *in)
+{
+    size_t need = len + 2 * JSONFLAT_MEMBERS_MAX + 1;
+    if (need > *cap) {
+        char *s = realloc(*scratch, need);
+        if (!s)
+            return 0;
+        *scratch = s;
+        *cap = need;
+    }
+    struct jsonflat_member m[JSONFLAT_MEMBERS_MAX];
+    size_t n;
+    if (!jsonflat_object_parse(line, len, *scratch, m, &n))
+        return 0;
+    for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
+        const struct jsonflat_member *v = jsonflat_member_get(m, n, model_field_name(f));
+        in->field[f] = v && !v->is_null ? v->value : NULL;
+        in->len[f] = v && !v->is_null ? v->value_len : 0;
+    }
+    return 1;
+}
+
+#define OUT_FLUSH (1u << 20) /* bytes of results collected before one write */
+
+static int flush_out(struct clf_buf *out, int force)
+{
+    if (out->len == 0 || (!force && out->len < OUT_FLUSH))
+        return 0;
+    size_t w = fwrite(out->data, 1, out->len, stdout);
+    int rc = w == out->len ? 0 : -1;
+    out->len = 0;
+    return rc;
+}
+
+/* One result or error object per non-empty input line, written as the results come
+ * (compact JSON text without building JSON values: see clf_text_classify_write);
+ * returns how many lines failed. */
 static size_t classify_lines(const struct clf_engine *e, FILE *in)
 {
     char *line = NULL;
     size_t cap = 0, lineno = 0, failed = 0;
     ssize_t len;
+    struct clf_buf out = {0};
+    char *scratch = NULL;
+    size_t scratch_cap = 0;
+    struct clf_input input;
     while ((len = getline(&line, &cap, in)) >= 0) {
         lineno++;
         size_t k = (size_t)len;
@@ -79,27 +115,38 @@ static size_t classify_lines(const struct clf_engine *e, FILE *in)
         if (k == 0)
             continue;
         struct stdtax_error err = {0};
-        json_t *out = NULL;
+        int ok = 0;
         if (k > LINE_MAX_BYTES) {
             stdtax_error_set(&err, STDTAX_ETOOBIG, "", "line longer than %u bytes",
                              LINE_MAX_BYTES);
+        } else if (flat_input(line, k, &scratch, &scratch_cap, &input)) {
+            ok = clf_text_classify_write(e, &input, &out, &err) == 0;
         } else {
             json_error_t je;
             json_t *j = json_loadb(line, k, JSON_REJECT_DUPLICATES, &je);
-            struct clf_input input;
             if (!j)
                 stdtax_error_set(&err, STDTAX_EPARSE, "", "%s", je.text);
             else if (clf_input_from_json(j, &input, &err) == 0)
-                clf_text_classify(e, &input, &out, &err);
+                ok = clf_text_classify_write(e, &input, &out, &err) == 0;
             json_decref(j);
         }
-        if (!out) {
+        if (!ok) {
             failed++;
-            out = error_object(lineno, &err);
+            json_t *eo = error_object(lineno, &err);
+            char *s = eo ? json_dumps(eo, JSON_COMPACT) : NULL;
+            if (s) {
+                clf_buf_append(&out, s, strlen(s));
+                free(s);
+            }
+            json_decref(eo);
         }
-        print_json_line(out);
-        json_decref(out);
+        clf_buf_append(&out, "\n", 1);
+        if (flush_out(&out, 0) != 0)
+            break;
     }
+    flush_out(&out, 1);
+    free(out.data);
+    free(scratch);
     free(line);
     return failed;
 }

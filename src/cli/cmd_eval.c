@@ -184,9 +184,10 @@ int cmd_eval(int argc, char **argv)
         return CLI_USAGE;
     }
     if (argc - optind != 1) {
-        fprintf(stderr,
-                "usage: stdtax eval [--taxonomy F] [--model F] [--json] [--folds K] "
-                "[--mode M] [--set KEY=VALUE]... FILE.jsonl\n");
+        fprintf(
+            stderr,
+            "usage: stdtax eval [--taxonomy F] [--model F] [--json] [--folds K|--cv K] "
+            "[--mode M] [--set KEY=VALUE]... FILE.jsonl\n");
         return CLI_USAGE;
     }
     struct stdtax_error err = {0};

@@ -15,7 +15,9 @@ int cmd_train(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     const char *tax_path = cli_default_taxonomy(), *out = cli_default_model_out();
     struct model_config cfg;
+    struct clf_params params; /* the keyword side of the calibration */
     model_config_default(&cfg);
+    clf_params_default(&params);
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -26,7 +28,7 @@ int cmd_train(int argc, char **argv)
             out = optarg;
             break;
         case 's':
-            if (cli_param_set(optarg, NULL, &cfg) != 0) {
+            if (cli_param_set(optarg, &params, &cfg) != 0) {
                 fprintf(stderr, "stdtax: unknown or bad model setting \"%s\"\n", optarg);
                 return CLI_USAGE;
             }
@@ -60,7 +62,8 @@ int cmd_train(int argc, char **argv)
         char *copy = strdup(path);
         /* Only the file name is recorded, so the model does not depend on where the
          * source tree is checked out. */
-        rc = copy ? clf_model_train(tax, ex, n, &cfg, NULL, basename(copy), sha, &m, &err)
+        rc = copy ? clf_model_train(tax, ex, n, &cfg, &params, basename(copy), sha, &m,
+                                    &err)
                   : stdtax_error_set(&err, STDTAX_ENOMEM, "", "out of memory");
         free(copy);
     }

@@ -179,6 +179,10 @@ int cli_param_set(const char *kv, struct clf_params *p, struct model_config *cfg
             return p->other_baseline = v, 0;
         if (KEY("longest_match"))
             return p->longest_match = v != 0, 0;
+        if (KEY("precedence"))
+            return p->precedence = v, 0;
+        if (KEY("plurals"))
+            return p->plurals = v != 0, 0;
         if (KEY("min_confidence"))
             return p->min_confidence = v, 0;
         for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
@@ -203,6 +207,8 @@ int cli_param_set(const char *kv, struct clf_params *p, struct model_config *cfg
             return cfg->words = v != 0, 0;
         if (KEY("taxonomy_weight") && v >= 0 && v <= 100)
             return cfg->taxonomy_weight = (unsigned)v, 0;
+        if (KEY("complement"))
+            return cfg->complement = v != 0, 0;
         if (KEY("uniform_prior"))
             return cfg->uniform_prior = v != 0, 0;
         for (int f = 0; f < MODEL_FIELD_COUNT; f++) {

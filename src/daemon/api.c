@@ -208,15 +208,17 @@ int api_auth_check(const struct stdtax_config *cfg, const char *authorization,
     return found->scope >= need ? 0 : STDTAX_EFORBIDDEN;
 }
 
-bool api_content_type_json(const char *value)
+/* value is `type` with no parameter but a UTF-8 charset. */
+static bool content_type_is(const char *value, const char *type)
 {
     if (!value)
         return false;
     while (*value == ' ')
         value++;
-    if (strncasecmp(value, "application/json", 16) != 0)
+    size_t tlen = strlen(type);
+    if (strncasecmp(value, type, tlen) != 0)
         return false;
-    const char *p = value + 16;
+    const char *p = value + tlen;
     while (*p == ' ')
         p++;
     if (!*p)
@@ -243,6 +245,16 @@ bool api_content_type_json(const char *value)
             return true;
         p = semi;
     }
+}
+
+bool api_content_type_json(const char *value)
+{
+    return content_type_is(value, "application/json");
+}
+
+bool api_content_type_merge_patch(const char *value)
+{
+    return content_type_is(value, "application/merge-patch+json");
 }
 
 bool api_cors_allowed(const struct stdtax_config *cfg, const char *origin)

@@ -82,7 +82,25 @@ struct api_request {
     const char *idempotency_key; /* Idempotency-Key header, or NULL */
     enum cfg_scope scope;        /* what the caller's token grants */
     const char *token_name;      /* borrowed from the config; NULL if anonymous */
+    void *server; /* the dispatcher's, for api_request_defer; NULL in tests */
 };
+
+/* A handler's return value when its answer comes later (api_request_defer). */
+#define API_DEFERRED 1
+
+struct api_deferred;
+struct api_response;
+
+/* Takes the request over, for work that finishes on another thread (group commit):
+ * the handler then returns API_DEFERRED without touching resp, and later calls
+ * api_deferred_finish exactly once, from any thread.  req stays valid until then
+ * except path parameters and the body, which the handler must copy what it needs of.
+ * NULL when the caller cannot defer (unit tests): answer at once instead. */
+struct api_deferred *api_request_defer(const struct api_request *req);
+
+/* Sends resp as the answer of a deferred request; moves resp's content (resp is left
+ * empty).  Thread-safe; the answer goes out on the request's own event loop. */
+void api_deferred_finish(struct api_deferred *d, struct api_response *resp);
 
 /* Borrowed, valid as long as req: the decoded path parameter, or NULL. */
 const char *api_param(const struct api_request *req, const char *name);
@@ -165,8 +183,9 @@ typedef int (*api_handler_fn)(struct api_ctx *app, const struct api_request *req
                               struct api_response *resp);
 
 /* Route flags. */
-#define API_F_JSON_BODY 0x1u /* body required: application/json, parsed into req->body   \
-                              */
+#define API_F_JSON_BODY 0x1u   /* body required: application/json, parsed into req->body \
+                                */
+#define API_F_MERGE_PATCH 0x2u /* also application/merge-patch+json (RFC 7396) */
 
 /* One row of the route table (redis command table).  pattern segments are
  * literals or {name} parameters, each matching one non-empty path segment. */
@@ -219,6 +238,10 @@ bool api_secret_equal(const char *a, size_t alen, const char *b, size_t blen);
 /* True when a Content-Type value is application/json with no charset or UTF-8. */
 bool api_content_type_json(const char *value);
 
+/* True when a Content-Type value is application/merge-patch+json (RFC 7396), with no
+ * charset or UTF-8. */
+bool api_content_type_merge_patch(const char *value);
+
 /* The dispatcher's body step for API_F_JSON_BODY routes: 415 unless the media type
  * is JSON, 413 over max-body, 400 (with "line", "column" and "position" members)
  * for empty, unparsable, non-UTF-8 or duplicate-key JSON.  Returns 0 with *out
@@ -251,6 +274,9 @@ struct api_hooks {
     int (*metrics)(void *app, struct api_buf *out);
     /* GET /healthz readiness: 0 when ready, else an error saying why not. */
     int (*ready)(void *app, struct stdtax_error *err);
+    /* Every worker has stopped and nothing new arrives: finish asynchronous work
+     * (deferred requests) before the server frees its loops.  Main thread. */
+    void (*stop)(void *app);
 };
 
 struct metrics;

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "jsonout.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -64,6 +65,12 @@ struct worker {
     unsigned n_conns, max_conns;
     bool paused, draining;
     uint64_t drain_deadline_us;
+    /* Deferred requests whose answer is ready, pushed by other threads. */
+    pthread_mutex_t done_lock;
+    bool done_lock_init;
+    struct dispatch *done_head;
+    int done_fd; /* eventfd: doorbell for done_head */
+    struct event *done_ev;
 };
 
 struct server {
@@ -235,6 +242,8 @@ static void request_complete_cb(struct evhttp_request *ereq, void *arg)
 
 /* --- the dispatcher ------------------------------------------------------------ */
 
+/* One request from its arrival to its answer; on the heap, since a deferred request
+ * outlives the callback that received it. */
 struct dispatch {
     struct worker *w;
     struct evhttp_request *ereq;
@@ -244,6 +253,9 @@ struct dispatch {
     int route;
     const char *path;
     json_t *body;
+    uint64_t t0;
+    bool deferred;
+    struct dispatch *next; /* the worker's done list */
 };
 
 static void unauthorized(struct api_response *resp, int rc, bool presented)
@@ -307,8 +319,11 @@ static int read_json_body(struct dispatch *d)
     struct evbuffer *buf = evhttp_request_get_input_buffer(d->ereq);
     size_t len = evbuffer_get_length(buf);
     const char *data = len ? (const char *)evbuffer_pullup(buf, -1) : "";
-    int rc = api_body_parse(d->w->ctx->cfg, evhttp_find_header(in, "Content-Type"), data,
-                            len, &d->body, &d->resp);
+    const char *ctype = evhttp_find_header(in, "Content-Type");
+    /* A merge patch is JSON to the parser; the handler reads it as such. */
+    if ((d->req.route->flags & API_F_MERGE_PATCH) && api_content_type_merge_patch(ctype))
+        ctype = "application/json";
+    int rc = api_body_parse(d->w->ctx->cfg, ctype, data, len, &d->body, &d->resp);
     d->req.body = d->body;
     return rc;
 }
@@ -401,14 +416,13 @@ static void dispatch(struct dispatch *d)
     if ((route->flags & API_F_JSON_BODY) && read_json_body(d) != 0)
         return;
 
+    d->req.server = d;
     rc = route->handler(ctx, &d->req, &d->resp);
+    if (rc == API_DEFERRED && d->deferred)
+        return;
+    d->deferred = false;
     if (rc != 0 && !d->resp.body && !d->resp.raw)
         api_response_problem(&d->resp, rc, NULL, "%s", stdtax_strerror(rc));
-}
-
-static int dump_to_evbuffer(const char *buf, size_t size, void *data)
-{
-    return evbuffer_add(data, buf, size);
 }
 
 static void free_raw(const void *data, size_t len, void *arg)
@@ -448,9 +462,14 @@ static size_t send_response(struct dispatch *d)
         evhttp_add_header(out, "Content-Type",
                           resp->content_type ? resp->content_type
                                              : "application/json; charset=utf-8");
-        if (json_dump_callback(resp->body, dump_to_evbuffer, body,
-                               JSON_COMPACT | JSON_REAL_PRECISION(15)) != 0) {
-            evbuffer_drain(body, evbuffer_get_length(body));
+        /* One dump into one buffer handed to the evbuffer (jsonout.h says why not
+         * jansson's own dump). */
+        size_t tlen = 0;
+        char *text = jsonout_dump(resp->body, &tlen);
+        if (!text &&
+            (text = json_dumps(resp->body, JSON_COMPACT | JSON_REAL_PRECISION(15))))
+            tlen = strlen(text);
+        if (!text) {
             evhttp_remove_header(out, "Content-Type");
             evhttp_add_header(out, "Content-Type",
                               "application/problem+json; charset=utf-8");
@@ -458,6 +477,8 @@ static size_t send_response(struct dispatch *d)
             evbuffer_add_printf(body,
                                 "{\"type\":\"urn:stdtaxd:problem:internal\",\"title\":"
                                 "\"Internal error\",\"status\":500}");
+        } else if (evbuffer_add_reference(body, text, tlen, free_raw, NULL) != 0) {
+            free(text);
         }
         evbuffer_add(body, "\n", 1);
     } else if (resp->raw) {
@@ -473,34 +494,103 @@ static size_t send_response(struct dispatch *d)
     return bytes;
 }
 
+/* Answers d, counts and logs it, and frees it. */
+static void request_finish(struct dispatch *d)
+{
+    struct worker *w = d->w;
+    int status = d->resp.status;
+    size_t bytes = send_response(d);
+    status = d->resp.status ? d->resp.status : status;
+    uint64_t usec = api_now_us() - d->t0;
+
+    metrics_inflight_add(w->ctx->metrics, w->id, -1);
+    metrics_request_done(w->ctx->metrics, w->id, d->route, status, usec);
+    if (w->ctx->cfg->access_log)
+        LOG_INFO("access", "%s %.300s %d %lluus %zuB%s%s", api_method_name(d->req.method),
+                 d->path ? d->path : "-", status, (unsigned long long)usec, bytes,
+                 d->req.token_name ? " token=" : "",
+                 d->req.token_name ? d->req.token_name : "");
+    api_query_free(&d->req.query);
+    json_decref(d->body);
+    api_response_clear(&d->resp);
+    free(d);
+}
+
 static void worker_request_cb(struct evhttp_request *ereq, void *arg)
 {
     struct worker *w = arg;
-    uint64_t t0 = api_now_us();
-    struct dispatch d;
-    memset(&d, 0, sizeof d);
-    d.w = w;
-    d.ereq = ereq;
-    d.route = -1;
-    d.conn = conn_find(w, evhttp_request_get_connection(ereq));
+    struct dispatch *d = calloc(1, sizeof *d);
+    if (!d) {
+        evhttp_send_error(ereq, 503, "out of memory");
+        return;
+    }
+    d->t0 = api_now_us();
+    d->w = w;
+    d->ereq = ereq;
+    d->route = -1;
+    d->conn = conn_find(w, evhttp_request_get_connection(ereq));
     metrics_inflight_add(w->ctx->metrics, w->id, 1);
 
-    dispatch(&d);
-    int status = d.resp.status;
-    size_t bytes = send_response(&d);
-    status = d.resp.status ? d.resp.status : status;
-    uint64_t usec = api_now_us() - t0;
+    dispatch(d);
+    if (!d->deferred)
+        request_finish(d);
+}
 
-    metrics_inflight_add(w->ctx->metrics, w->id, -1);
-    metrics_request_done(w->ctx->metrics, w->id, d.route, status, usec);
-    if (w->ctx->cfg->access_log)
-        LOG_INFO("access", "%s %.300s %d %lluus %zuB%s%s", api_method_name(d.req.method),
-                 d.path ? d.path : "-", status, (unsigned long long)usec, bytes,
-                 d.req.token_name ? " token=" : "",
-                 d.req.token_name ? d.req.token_name : "");
-    api_query_free(&d.req.query);
-    json_decref(d.body);
-    api_response_clear(&d.resp);
+struct api_deferred *api_request_defer(const struct api_request *req)
+{
+    struct dispatch *d = req->server;
+    if (!d)
+        return NULL;
+    d->deferred = true;
+    return (struct api_deferred *)d;
+}
+
+void api_deferred_finish(struct api_deferred *ad, struct api_response *resp)
+{
+    struct dispatch *d = (struct dispatch *)ad;
+    struct worker *w = d->w;
+    api_response_clear(&d->resp);
+    d->resp = *resp;
+    memset(resp, 0, sizeof *resp);
+    pthread_mutex_lock(&w->done_lock);
+    bool ring = w->done_head == NULL;
+    d->next = w->done_head;
+    w->done_head = d;
+    pthread_mutex_unlock(&w->done_lock);
+    uint64_t one = 1;
+    if (ring && write(w->done_fd, &one, sizeof one) < 0)
+        LOG_ERROR("http", "worker %u: cannot signal a finished request: %s", w->id,
+                  strerror(errno));
+}
+
+/* Sends the answers of deferred requests, on the worker's own loop. */
+static void worker_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+    uint64_t v;
+    (void)what;
+    if (read(fd, &v, sizeof v) < 0 && errno != EAGAIN)
+        LOG_WARN("http", "worker %u: eventfd read: %s", w->id, strerror(errno));
+    pthread_mutex_lock(&w->done_lock);
+    struct dispatch *list = w->done_head;
+    w->done_head = NULL;
+    pthread_mutex_unlock(&w->done_lock);
+    /* The list is newest first; answer in arrival order. */
+    struct dispatch *rev = NULL;
+    while (list) {
+        struct dispatch *next = list->next;
+        list->next = rev;
+        rev = list;
+        list = next;
+    }
+    while (rev) {
+        struct dispatch *d = rev;
+        rev = d->next;
+        /* The connection may have gone meanwhile (a timeout): look it up again. */
+        struct evhttp_connection *evcon = evhttp_request_get_connection(d->ereq);
+        d->conn = evcon ? conn_find(w, evcon) : NULL;
+        request_finish(d);
+    }
 }
 
 /* --- shutdown ------------------------------------------------------------------ */
@@ -630,6 +720,9 @@ static int worker_init(struct worker *w, int fd, struct stdtax_error *err)
 {
     const struct stdtax_config *cfg = w->ctx->cfg;
     w->wake_fd = -1;
+    w->done_fd = -1;
+    pthread_mutex_init(&w->done_lock, NULL);
+    w->done_lock_init = true;
     /* Each base is used by its own thread only (the main thread talks through an
      * eventfd), so it needs no locks. */
     struct event_config *ec = event_config_new();
@@ -662,11 +755,16 @@ static int worker_init(struct worker *w, int fd, struct stdtax_error *err)
         w->wake_ev =
             event_new(w->base, w->wake_fd, EV_READ | EV_PERSIST, worker_wake_cb, w);
     w->reg_ev = event_new(w->base, -1, 0, worker_reg_cb, w);
+    w->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->done_fd >= 0)
+        w->done_ev =
+            event_new(w->base, w->done_fd, EV_READ | EV_PERSIST, worker_done_cb, w);
     w->drain_ev = event_new(w->base, -1, EV_PERSIST, worker_drain_cb, w);
     if (!w->bound)
         close(fd);
     if (!w->buckets || !w->bound || !w->wake_ev || !w->reg_ev || !w->drain_ev ||
-        event_add(w->wake_ev, NULL) != 0)
+        !w->done_ev || event_add(w->wake_ev, NULL) != 0 ||
+        event_add(w->done_ev, NULL) != 0)
         return stdtax_error_set(err, STDTAX_ENOMEM, "worker", "cannot set up worker %u",
                                 w->id);
     return 0;
@@ -674,6 +772,23 @@ static int worker_init(struct worker *w, int fd, struct stdtax_error *err)
 
 static void worker_free(struct worker *w)
 {
+    /* Answers that came after the loop stopped (shutdown grace over) go nowhere;
+     * evhttp_free below drops their requests with the connections. */
+    while (w->done_head) {
+        struct dispatch *d = w->done_head;
+        w->done_head = d->next;
+        metrics_inflight_add(w->ctx->metrics, w->id, -1);
+        api_query_free(&d->req.query);
+        json_decref(d->body);
+        api_response_clear(&d->resp);
+        free(d);
+    }
+    if (w->done_ev)
+        event_free(w->done_ev);
+    if (w->done_fd >= 0)
+        close(w->done_fd);
+    if (w->done_lock_init)
+        pthread_mutex_destroy(&w->done_lock);
     if (w->http)
         evhttp_free(w->http); /* closes connections: conn_closed_cb frees ours */
     for (size_t i = 0; i < w->n_pending; i++)
@@ -784,7 +899,7 @@ int server_run(struct api_ctx *ctx, struct stdtax_error *err)
         goto out;
     }
     for (unsigned i = 0; i < srv.n_workers; i++)
-        srv.workers[i].wake_fd = -1;
+        srv.workers[i].wake_fd = srv.workers[i].done_fd = -1;
     /* All sockets are bound here, before any thread runs: with port 0 the first
      * bind picks the port and the others join it. */
     for (unsigned i = 0; i < srv.n_workers; i++) {
@@ -850,6 +965,8 @@ int server_run(struct api_ctx *ctx, struct stdtax_error *err)
     for (unsigned i = 0; i < srv.n_workers; i++)
         if (srv.workers[i].started)
             pthread_join(srv.workers[i].thread, NULL);
+    if (ctx->hooks->stop)
+        ctx->hooks->stop(ctx->app);
     if (rc == 0)
         LOG_INFO("main", "stopped");
     if (cfg->port_file)

@@ -25,10 +25,17 @@ void clf_params_default(struct clf_params *p)
         .other_baseline = 0.5,
         .min_confidence = 0.0,
         .longest_match = 0, /* measured: slightly worse with this taxonomy's weights */
+        .precedence = 0.5, /* "a term that mostly points at the node" (doc/taxonomy.md) */
+        .plurals = 1,
         .use_keywords = 1,
         .use_model = 1,
     };
 }
+
+struct frag {
+    char *s;
+    size_t n;
+};
 
 struct term_ref {
     const struct tax_node *node;
@@ -45,6 +52,12 @@ struct clf_engine {
     struct term_ref *terms;
     size_t n_terms;
     const struct tax_node *other;
+    const struct tax_node *prec; /* the precedence category, NULL when none */
+    /* JSON text of the taxonomy's strings, escaped once, for clf_text_classify_write:
+     * per node '{"code":..,"zh":..,"en":..' (no closing brace), per topic the whole
+     * object, per term its quoted term, per node its quoted code. */
+    struct frag *node_frag, *node_code, *topic_frag, *term_frag;
+    struct frag versions; /* '],"taxonomy_version":..,"model_version":..}' */
 };
 
 void clf_engine_free(struct clf_engine *e)
@@ -52,6 +65,19 @@ void clf_engine_free(struct clf_engine *e)
     if (!e)
         return;
     match_automaton_free(e->ac);
+    for (size_t i = 0; e->node_frag && i < e->tax->n_nodes; i++) {
+        free(e->node_frag[i].s);
+        free(e->node_code[i].s);
+    }
+    for (size_t i = 0; e->topic_frag && i < e->tax->n_topics; i++)
+        free(e->topic_frag[i].s);
+    for (size_t i = 0; e->term_frag && i < e->n_terms; i++)
+        free(e->term_frag[i].s);
+    free(e->node_frag);
+    free(e->node_code);
+    free(e->topic_frag);
+    free(e->term_frag);
+    free(e->versions.s);
     free(e->terms);
     model_free(e->own_model);
     tax_taxonomy_free(e->own_tax);
@@ -78,11 +104,225 @@ static int ascii_alnum(unsigned char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
+/* ---- JSON text ------------------------------------------------------------------ */
+
+static double round4(double x)
+{
+    return round(x * 10000.0) / 10000.0;
+}
+
+/* Appends n bytes; the buffer grows by doubling.  0 or STDTAX_ENOMEM. */
+static int buf_put(struct clf_buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *d = realloc(b->data, cap);
+        if (!d)
+            return STDTAX_ENOMEM;
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int clf_buf_append(struct clf_buf *b, const char *s, size_t n)
+{
+    return buf_put(b, s, n);
+}
+
+static int buf_str(struct clf_buf *b, const char *s)
+{
+    return buf_put(b, s, strlen(s));
+}
+
+/* A string literal, its length known at compile time. */
+#define BUF_LIT(b, lit) buf_put((b), "" lit, sizeof(lit) - 1)
+
+/* A JSON string as jansson's json_dumps writes it without JSON_ENSURE_ASCII: '"' and '\\'
+ * escaped, control characters as \b \f \n \r \t or \u00XX, everything else as is. */
+static int buf_json_string(struct clf_buf *b, const char *s)
+{
+    int rc = buf_put(b, "\"", 1);
+    for (; rc == 0 && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        char esc[8];
+        const char *named = c == '"'    ? "\\\""
+                            : c == '\\' ? "\\\\"
+                            : c == '\b' ? "\\b"
+                            : c == '\f' ? "\\f"
+                            : c == '\n' ? "\\n"
+                            : c == '\r' ? "\\r"
+                            : c == '\t' ? "\\t"
+                                        : NULL;
+        if (named) {
+            rc = buf_str(b, named);
+        } else if (c < 0x20) {
+            snprintf(esc, sizeof esc, "\\u%04x", c);
+            rc = buf_str(b, esc);
+        } else {
+            rc = buf_put(b, s, 1);
+        }
+    }
+    return rc ? rc : buf_put(b, "\"", 1);
+}
+
+/* A probability or weight in [0, 1], rounded to 4 decimals, as json_dumps with
+ * JSON_REAL_PRECISION(6) prints it ("0.8132", "1.0", "0.0"); other values through
+ * the same %.6g. */
+static int buf_real4(struct clf_buf *b, double x)
+{
+    char tmp[40];
+    int n;
+    x = round4(x);
+    if (x >= 0 && x < 100) {
+        unsigned long v = (unsigned long)lround(x * 10000.0), f = v % 10000;
+        char frac[4] = {(char)('0' + f / 1000), (char)('0' + f / 100 % 10),
+                        (char)('0' + f / 10 % 10), (char)('0' + f % 10)};
+        int fl = 4;
+        while (fl > 1 && frac[fl - 1] == '0')
+            fl--;
+        unsigned long whole = v / 10000; /* below 100 */
+        n = 0;
+        if (whole >= 10)
+            tmp[n++] = (char)('0' + whole / 10);
+        tmp[n++] = (char)('0' + whole % 10);
+        tmp[n++] = '.';
+        memcpy(tmp + n, frac, (size_t)fl);
+        n += fl;
+    } else {
+        n = snprintf(tmp, sizeof tmp, "%.6g", x);
+        if (n > 0 && !strpbrk(tmp, ".eE") && n + 2 < (int)sizeof tmp)
+            n += snprintf(tmp + n, sizeof tmp - (size_t)n, ".0");
+    }
+    return buf_put(b, tmp, n > 0 ? (size_t)n : 0);
+}
+
+static int buf_size(struct clf_buf *b, size_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[sizeof tmp - 1 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return buf_put(b, tmp + sizeof tmp - n, n);
+}
+
+/* The JSON text built by the caller's steps (new), or {NULL, 0}. */
+static struct frag frag_take(struct clf_buf *b, int rc)
+{
+    if (rc != 0 || !b->data) {
+        free(b->data);
+        return (struct frag){NULL, 0};
+    }
+    return (struct frag){b->data, b->len};
+}
+
+static struct frag node_fragment(const char *code, const char *zh, const char *en,
+                                 int close)
+{
+    struct clf_buf b = {0};
+    int rc = buf_str(&b, "{\"code\":");
+    rc = rc ? rc : buf_json_string(&b, code);
+    rc = rc ? rc : buf_str(&b, ",\"zh\":");
+    rc = rc ? rc : buf_json_string(&b, zh);
+    rc = rc ? rc : buf_str(&b, ",\"en\":");
+    rc = rc ? rc : buf_json_string(&b, en);
+    rc = rc ? rc : close ? buf_str(&b, "}") : 0;
+    return frag_take(&b, rc);
+}
+
+static struct frag string_fragment(const char *s)
+{
+    struct clf_buf b = {0};
+    return frag_take(&b, buf_json_string(&b, s));
+}
+
+static int buf_frag(struct clf_buf *b, const struct frag *f)
+{
+    return buf_put(b, f->s, f->n);
+}
+
+static int fragments_build(struct clf_engine *e)
+{
+    const struct tax_taxonomy *tax = e->tax;
+    e->node_frag = calloc(tax->n_nodes + 1, sizeof *e->node_frag);
+    e->node_code = calloc(tax->n_nodes + 1, sizeof *e->node_code);
+    e->topic_frag = calloc(tax->n_topics + 1, sizeof *e->topic_frag);
+    e->term_frag = calloc(e->n_terms + 1, sizeof *e->term_frag);
+    if (!e->node_frag || !e->node_code || !e->topic_frag || !e->term_frag)
+        return STDTAX_ENOMEM;
+    for (size_t i = 0; i < tax->n_nodes; i++) {
+        const struct tax_node *n = &tax->nodes[i];
+        e->node_frag[i] = node_fragment(n->code, n->zh, n->en, 0);
+        e->node_code[i] = string_fragment(n->code);
+        if (!e->node_frag[i].s || !e->node_code[i].s)
+            return STDTAX_ENOMEM;
+    }
+    for (size_t i = 0; i < tax->n_topics; i++) {
+        const struct tax_topic *t = &tax->topics[i];
+        if (!(e->topic_frag[i] = node_fragment(t->code, t->zh, t->en, 1)).s)
+            return STDTAX_ENOMEM;
+    }
+    for (size_t i = 0; i < e->n_terms; i++)
+        if (!(e->term_frag[i] = string_fragment(e->terms[i].term->term)).s)
+            return STDTAX_ENOMEM;
+    struct clf_buf b = {0};
+    int rc = buf_str(&b, "],\"taxonomy_version\":");
+    rc = rc ? rc : buf_json_string(&b, tax->version);
+    rc = rc ? rc : buf_str(&b, ",\"model_version\":");
+    if (e->model && e->p.use_model)
+        rc = rc ? rc : buf_json_string(&b, model_version(e->model));
+    else
+        rc = rc ? rc : buf_str(&b, "null");
+    rc = rc ? rc : buf_str(&b, "}");
+    e->versions = frag_take(&b, rc);
+    return e->versions.s ? 0 : STDTAX_ENOMEM;
+}
+
+/* English evidence is written in the singular; a title says "knowledge graphs" or
+ * "computing centers" as often.  The regular plural of a term's last word is matched as
+ * the same term (so it counts once), unless the node lists that form itself. */
+static int add_plural(struct match_automaton *ac, const struct tax_node *node,
+                      const char *norm, size_t len, uint32_t id)
+{
+    char last = norm[len - 1], before = len > 1 ? norm[len - 2] : ' ';
+    if (last < 'a' || last > 'z' || last == 's' || len + 3 > MATCH_PATTERN_MAX)
+        return 0;
+    char buf[MATCH_PATTERN_MAX];
+    memcpy(buf, norm, len);
+    size_t n = len;
+    if (last == 'x' || last == 'z' || (last == 'h' && (before == 'c' || before == 's'))) {
+        buf[n++] = 'e';
+        buf[n++] = 's';
+    } else if (last == 'y' && !strchr("aeiou", before)) {
+        buf[n - 1] = 'i';
+        buf[n++] = 'e';
+        buf[n++] = 's';
+    } else {
+        buf[n++] = 's';
+    }
+    buf[n] = '\0';
+    for (size_t k = 0; k < node->n_terms; k++)
+        if (strcmp(node->terms[k].norm, buf) == 0)
+            return 0;
+    return match_pattern_add(ac, buf, n, id, MATCH_WORD_BOUNDARY);
+}
+
 int clf_engine_new(const struct tax_taxonomy *tax, const struct model *model,
                    const struct clf_params *params, struct clf_engine **out,
                    struct stdtax_error *err)
 {
     *out = NULL;
+    if (tax->n_nodes >
+        TAX_NODES_MAX) /* the loader refuses such files; the run needs it */
+        return stdtax_error_set(err, STDTAX_ETOOBIG, "", "more than %d nodes",
+                                TAX_NODES_MAX);
     struct clf_engine *e = calloc(1, sizeof *e);
     if (!e)
         return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
@@ -95,6 +335,7 @@ int clf_engine_new(const struct tax_taxonomy *tax, const struct model *model,
     if (!model)
         e->p.use_model = 0;
     e->other = tax_node_find(tax, "other");
+    e->prec = tax_node_find(tax, "industry");
     size_t n = 0;
     for (size_t i = 0; i < tax->n_nodes; i++)
         n += tax->nodes[i].n_terms;
@@ -111,11 +352,15 @@ int clf_engine_new(const struct tax_taxonomy *tax, const struct model *model,
                                  ? MATCH_WORD_BOUNDARY
                                  : 0;
             rc = match_pattern_add(e->ac, norm, len, (uint32_t)e->n_terms, flags);
+            if (rc == 0 && e->p.plurals)
+                rc = add_plural(e->ac, node, norm, len, (uint32_t)e->n_terms);
             e->terms[e->n_terms++] = (struct term_ref){node, &node->terms[k]};
         }
     }
     if (rc == 0)
         rc = match_automaton_build(e->ac);
+    if (rc == 0)
+        rc = fragments_build(e);
     if (rc != 0) {
         clf_engine_free(e);
         return stdtax_error_set(err, rc, "", "cannot build the keyword automaton: %s",
@@ -178,15 +423,25 @@ int clf_input_from_json(const json_t *obj, struct clf_input *in, struct stdtax_e
 
 struct hit {
     uint32_t term;
-    int field;
-    size_t start, end; /* in the normalised field */
+    uint32_t field;
+    uint32_t start, end; /* in the normalised field (fields are at most 64 KiB) */
 };
 
+#define RUN_HITS 256 /* occurrences kept on the stack; more go to the heap */
+#define RUN_ARENA                                                                        \
+    4096 /* normalised bytes kept on the stack; longer fields use the heap */
+
+/* Everything one classification needs.  It lives on the caller's stack and is only
+ * partly initialised (run_init), so a typical title + scope costs no allocation at all.
+ */
 struct run {
     const struct clf_engine *e;
+    int want_offsets; /* source offsets, for the evidence of a full result */
     struct norm_text nt[MODEL_FIELD_COUNT];
     int have[MODEL_FIELD_COUNT];
-    int field;        /* being scanned */
+    int heap[MODEL_FIELD_COUNT]; /* nt[f] was allocated */
+    size_t arena_used;
+    uint32_t field;   /* being scanned */
     struct hit *seen; /* kept occurrences of every field, for the K sums */
     size_t n_seen, cap_seen;
     struct hit hits[CLF_EVIDENCE_MAX]; /* evidence listed in the result */
@@ -195,11 +450,69 @@ struct run {
     size_t n_found, cap_found;
     int oom;
     double *K; /* keyword evidence per node (own terms only) */
-    double *L; /* model log-probabilities per node */
+    double *T; /* strongest term of the node in a title field */
+    double *L; /* model log-probabilities per node (up to a constant per level) */
     double *S; /* combined score per node */
     double *P; /* probability: categories among categories, subcategories within
                   their parent */
+    size_t idx[TAX_NODES_MAX];
+    unsigned char sub_done[TAX_NODES_MAX]; /* P of the node's subcategories computed */
+    double v[5 * TAX_NODES_MAX];
+    struct hit seen_buf[RUN_HITS], found_buf[RUN_HITS];
+    char arena[RUN_ARENA];
+    size_t arena_offs[RUN_ARENA];
 };
+
+static void run_init(struct run *r, const struct clf_engine *e, int want_offsets)
+{
+    r->e = e;
+    r->want_offsets = want_offsets;
+    memset(r->nt, 0, sizeof r->nt);
+    memset(r->have, 0, sizeof r->have);
+    memset(r->heap, 0, sizeof r->heap);
+    r->arena_used = 0;
+    r->field = 0;
+    r->seen = r->seen_buf;
+    r->n_seen = 0;
+    r->cap_seen = RUN_HITS;
+    r->n_hits = 0;
+    r->found = r->found_buf;
+    r->n_found = 0;
+    r->cap_found = RUN_HITS;
+    r->oom = 0;
+    size_t nn = e->tax->n_nodes;
+    r->K = r->v;
+    r->T = r->K + nn;
+    r->L = r->T + nn;
+    r->S = r->L + nn;
+    r->P = r->S + nn;
+    memset(r->v, 0, 3 * nn * sizeof *r->v); /* K, T, L */
+    memset(r->sub_done, 0, nn);
+}
+
+/* Room for n more hits in *buf (capacity *cap, inline when it is inline). */
+static int hits_reserve(struct hit **buf, size_t *cap, const struct hit *inline_buf,
+                        size_t used, size_t n)
+{
+    if (used + n <= *cap)
+        return 0;
+    size_t want = *cap;
+    while (want < used + n)
+        want *= 2;
+    struct hit *h;
+    if (*buf == inline_buf) {
+        h = malloc(want * sizeof *h);
+        if (h)
+            memcpy(h, *buf, used * sizeof *h);
+    } else {
+        h = realloc(*buf, want * sizeof *h);
+    }
+    if (!h)
+        return STDTAX_ENOMEM;
+    *buf = h;
+    *cap = want;
+    return 0;
+}
 
 #define HITS_PER_FIELD_MAX (1u << 18) /* a hostile text stops being scanned here */
 
@@ -207,18 +520,14 @@ static int on_hit(void *ctx, uint32_t id, size_t start, size_t end)
 {
     struct run *r = ctx;
     if (r->n_found == r->cap_found) {
-        size_t cap = r->cap_found ? 2 * r->cap_found : 64;
-        if (cap > HITS_PER_FIELD_MAX)
+        if (r->cap_found >= HITS_PER_FIELD_MAX)
             return 1;
-        struct hit *h = realloc(r->found, cap * sizeof *h);
-        if (!h) {
+        if (hits_reserve(&r->found, &r->cap_found, r->found_buf, r->n_found, 1) != 0) {
             r->oom = 1;
             return 1;
         }
-        r->found = h;
-        r->cap_found = cap;
     }
-    r->found[r->n_found++] = (struct hit){id, r->field, start, end};
+    r->found[r->n_found++] = (struct hit){id, r->field, (uint32_t)start, (uint32_t)end};
     return 0;
 }
 
@@ -269,11 +578,32 @@ static void hits_keep_longest(struct run *r)
 static void run_free(struct run *r)
 {
     for (int f = 0; f < MODEL_FIELD_COUNT; f++)
-        if (r->have[f])
+        if (r->heap[f])
             norm_text_free(&r->nt[f]);
-    free(r->seen);
-    free(r->K);
-    free(r->found);
+    if (r->seen != r->seen_buf)
+        free(r->seen);
+    if (r->found != r->found_buf)
+        free(r->found);
+}
+
+/* Normalises a validated field into the arena when it fits, else into the heap. */
+static int run_normalise(struct run *r, int f, const char *in, size_t len)
+{
+    struct norm_text *nt = &r->nt[f];
+    if (len + 1 <= RUN_ARENA - r->arena_used) {
+        nt->bytes = r->arena + r->arena_used;
+        nt->src_offset = r->want_offsets ? r->arena_offs + r->arena_used : NULL;
+        nt->len = norm_text_fill(in, len, nt->bytes, nt->src_offset);
+        r->arena_used += nt->len + 1;
+        return 0;
+    }
+    nt->bytes = malloc(len + 1);
+    nt->src_offset = r->want_offsets ? malloc((len + 1) * sizeof *nt->src_offset) : NULL;
+    r->heap[f] = 1;
+    if (!nt->bytes || (r->want_offsets && !nt->src_offset))
+        return STDTAX_ENOMEM;
+    nt->len = norm_text_fill(in, len, nt->bytes, nt->src_offset);
+    return 0;
 }
 
 /* Validates and normalises every field. */
@@ -285,30 +615,27 @@ static int run_prepare(struct run *r, const struct clf_input *in,
         if (!in->field[f] || in->len[f] == 0)
             continue;
         char ptr[32];
-        snprintf(ptr, sizeof ptr, "/%s", model_field_name(f));
-        if (in->len[f] > field_max[f])
+        if (in->len[f] > field_max[f]) {
+            snprintf(ptr, sizeof ptr, "/%s", model_field_name(f));
             return stdtax_error_set(err, STDTAX_ETOOBIG, ptr, "longer than %zu bytes",
                                     field_max[f]);
+        }
         size_t bad;
-        if (utf8_text_validate(in->field[f], in->len[f], &bad) != 0)
+        if (utf8_text_validate(in->field[f], in->len[f], &bad) != 0) {
+            snprintf(ptr, sizeof ptr, "/%s", model_field_name(f));
             return stdtax_error_set(err, STDTAX_EUTF8, ptr,
                                     "invalid UTF-8 or NUL at byte %zu", bad);
-        int rc = norm_text_new(in->field[f], in->len[f], &r->nt[f], err);
-        if (rc != 0) {
-            if (err)
-                snprintf(err->field, sizeof err->field, "%s", ptr);
-            return rc;
         }
+        if (run_normalise(r, f, in->field[f], in->len[f]) != 0)
+            return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
         r->have[f] = 1;
         any |= r->nt[f].len > 0;
     }
     int have[MODEL_FIELD_COUNT];
     memcpy(have, r->have, sizeof have);
     model_fields_dedupe(r->nt, have);
-    if (!have[MODEL_FIELD_TITLE_EN] && r->have[MODEL_FIELD_TITLE_EN]) {
-        norm_text_free(&r->nt[MODEL_FIELD_TITLE_EN]);
-        r->have[MODEL_FIELD_TITLE_EN] = 0;
-    }
+    if (!have[MODEL_FIELD_TITLE_EN] && r->have[MODEL_FIELD_TITLE_EN])
+        r->have[MODEL_FIELD_TITLE_EN] = 0; /* freed, if on the heap, by run_free */
     if (!any)
         return stdtax_error_set(err, STDTAX_EEMPTY, "",
                                 "nothing to classify: every field is empty");
@@ -334,11 +661,19 @@ static void keyword_sums(struct run *r)
     for (size_t i = 0; i < r->n_seen;) {
         uint32_t term = r->seen[i].term;
         double fw = 0;
-        for (; i < r->n_seen && r->seen[i].term == term; i++)
-            if (e->p.field_weight[r->seen[i].field] > fw)
-                fw = e->p.field_weight[r->seen[i].field];
+        int in_title = 0;
+        for (; i < r->n_seen && r->seen[i].term == term; i++) {
+            const struct hit *h = &r->seen[i];
+            double w = e->p.field_weight[h->field];
+            if (h->field == MODEL_FIELD_TITLE || h->field == MODEL_FIELD_TITLE_EN)
+                in_title = 1;
+            if (w > fw)
+                fw = w;
+        }
         const struct term_ref *t = &e->terms[term];
         r->K[t->node->index] += fw * t->term->weight;
+        if (in_title && t->term->weight > r->T[t->node->index])
+            r->T[t->node->index] = t->term->weight;
     }
 }
 
@@ -353,6 +688,28 @@ static double category_evidence(const struct run *r, const struct tax_node *c)
     return k;
 }
 
+/* The framework's convention: a standard for an application domain belongs to that
+ * domain even when it names the technology it uses.  When the title carries a strong
+ * term of the precedence category's subcategories, that category ranks above every
+ * technology category (those that come before it in the file). */
+static void apply_precedence(struct run *r)
+{
+    const struct clf_engine *e = r->e;
+    const struct tax_node *c = e->prec;
+    double strongest = r->T[c->index];
+    for (size_t s = 0; s < c->n_children; s++)
+        if (r->T[c->children[s]->index] > strongest)
+            strongest = r->T[c->children[s]->index];
+    if (strongest < e->p.precedence)
+        return;
+    double top = -HUGE_VAL;
+    for (size_t i = 0; i < e->tax->n_roots && e->tax->roots[i] != c; i++)
+        if (r->S[e->tax->roots[i]->index] > top)
+            top = r->S[e->tax->roots[i]->index];
+    if (r->S[c->index] < top + 1.0)
+        r->S[c->index] = top + 1.0;
+}
+
 static void softmax(double *x, const size_t *idx, size_t n, double *out)
 {
     double best = -HUGE_VAL, sum = 0;
@@ -363,6 +720,22 @@ static void softmax(double *x, const size_t *idx, size_t n, double *out)
         sum += exp(x[idx[i]] - best);
     for (size_t i = 0; i < n; i++)
         out[idx[i]] = exp(x[idx[i]] - best) / sum;
+}
+
+/* P(s | c) for every subcategory s of c, once. */
+static void subcategory_softmax(struct run *r, const struct tax_node *c)
+{
+    if (r->sub_done[c->index] || c->n_children == 0)
+        return;
+    const struct clf_engine *e = r->e;
+    for (size_t s = 0; s < c->n_children; s++) {
+        const struct tax_node *sub = c->children[s];
+        r->S[sub->index] = e->p.keyword_weight * r->K[sub->index] +
+                           e->p.sub_model_weight * r->L[sub->index];
+        r->idx[s] = sub->index;
+    }
+    softmax(r->S, r->idx, c->n_children, r->P);
+    r->sub_done[c->index] = 1;
 }
 
 /* The whole scoring: fills K, L, S, P and the decision. */
@@ -376,34 +749,22 @@ static int run_score(struct run *r, const struct clf_input *in, struct clf_decis
     if (rc != 0)
         return rc;
     size_t nn = tax->n_nodes;
-    r->K = calloc(4 * nn + nn + 1, sizeof *r->K); /* K, L, S, P + index scratch */
-    if (!r->K)
-        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
-    r->L = r->K + nn;
-    r->S = r->L + nn;
-    r->P = r->S + nn;
-    size_t *idx = (size_t *)(void *)(r->P + nn);
-    _Static_assert(sizeof(size_t) <= sizeof(double), "index scratch fits");
+    size_t *idx = r->idx;
 
     if (p->use_keywords) {
         for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
             if (!r->have[f])
                 continue;
-            r->field = f;
+            r->field = (uint32_t)f;
             r->n_found = 0;
             match_text_scan(e->ac, r->nt[f].bytes, r->nt[f].len, on_hit, r);
             if (r->oom)
                 return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
             if (p->longest_match)
                 hits_keep_longest(r);
-            if (r->n_seen + r->n_found > r->cap_seen) {
-                size_t cap = r->n_seen + r->n_found + 64;
-                struct hit *h = realloc(r->seen, cap * sizeof *h);
-                if (!h)
-                    return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
-                r->seen = h;
-                r->cap_seen = cap;
-            }
+            if (hits_reserve(&r->seen, &r->cap_seen, r->seen_buf, r->n_seen,
+                             r->n_found) != 0)
+                return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
             for (size_t i = 0; i < r->n_found; i++) {
                 r->seen[r->n_seen++] = r->found[i];
                 if (r->n_hits < CLF_EVIDENCE_MAX)
@@ -417,8 +778,9 @@ static int run_score(struct run *r, const struct clf_input *in, struct clf_decis
         for (int f = 0; f < MODEL_FIELD_COUNT; f++)
             fields[f] = r->have[f] ? &r->nt[f] : NULL;
         double n_feat = 0;
-        if (model_text_score(e->model, fields, r->L, &n_feat) != 0)
-            return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+        /* Unnormalised: each level is off by one constant, which neither the softmax
+         * over the categories nor the one within a category sees. */
+        model_text_score_raw(e->model, fields, r->L, &n_feat);
         /* Naive Bayes counts every overlapping n-gram as independent evidence, so its
          * log-odds grow with the text's length and are far too sure of themselves;
          * per n-gram they are comparable across texts and with keyword evidence. */
@@ -450,22 +812,16 @@ static int run_score(struct run *r, const struct clf_input *in, struct clf_decis
         r->S[c->index] = p->keyword_weight * k + p->model_weight * r->L[c->index];
         idx[i] = c->index;
     }
+    if (p->precedence > 0 && e->prec && p->use_keywords)
+        apply_precedence(r);
     softmax(r->S, idx, tax->n_roots, r->P);
     const struct tax_node *best = tax->roots[0];
     for (size_t i = 1; i < tax->n_roots; i++)
         if (r->P[tax->roots[i]->index] > r->P[best->index])
             best = tax->roots[i];
-    /* Subcategories, within each parent (alternatives need every parent). */
-    for (size_t i = 0; i < tax->n_roots; i++) {
-        const struct tax_node *c = tax->roots[i];
-        for (size_t s = 0; s < c->n_children; s++) {
-            const struct tax_node *sub = c->children[s];
-            r->S[sub->index] = p->keyword_weight * r->K[sub->index] +
-                               p->sub_model_weight * r->L[sub->index];
-            idx[s] = sub->index;
-        }
-        softmax(r->S, idx, c->n_children, r->P);
-    }
+    /* Subcategories, within their parent: the chosen one now, others only when the
+     * alternatives need them (alternatives_top). */
+    subcategory_softmax(r, best);
     d->confidence = r->P[best->index];
     if (e->other && best != e->other && d->confidence < p->min_confidence) {
         best = e->other;
@@ -489,18 +845,14 @@ static int run_score(struct run *r, const struct clf_input *in, struct clf_decis
 int clf_text_decide(const struct clf_engine *e, const struct clf_input *in,
                     struct clf_decision *out, struct stdtax_error *err)
 {
-    struct run r = {.e = e};
+    struct run r;
+    run_init(&r, e, 0);
     int rc = run_score(&r, in, out, err);
     run_free(&r);
     return rc;
 }
 
 /* ---- the JSON result ------------------------------------------------------------- */
-
-static double round4(double x)
-{
-    return round(x * 10000.0) / 10000.0;
-}
 
 static json_t *node_ref(const struct tax_node *n)
 {
@@ -512,45 +864,113 @@ struct alt {
     double score;
 };
 
-static int alt_cmp(const void *a, const void *b)
+/* Score descending, then file order: a total order, so the top k are well defined. */
+static int alt_before(const struct alt *x, const struct alt *y)
 {
-    const struct alt *x = a, *y = b;
     if (x->score != y->score)
-        return x->score < y->score ? 1 : -1;
-    return x->node->index < y->node->index ? -1 : x->node->index > y->node->index;
+        return x->score > y->score;
+    return x->node->index < y->node->index;
 }
 
-static json_t *alternatives_json(const struct run *r, const struct clf_decision *d)
+/* The leaves of the tree other than the answer, ranked by P(category) * P(subcategory |
+ * category): the best CLF_ALTERNATIVES_MAX into top (insertion, no sort of all).
+ * Categories are visited from the likeliest, and one whose P is below the last of a full
+ * top cannot place a subcategory (P(s | c) <= 1), so its subcategory softmax is never
+ * computed.  The order is total, so the visiting order does not change the answer.
+ * Returns how many. */
+static size_t alternatives_top(struct run *r, const struct clf_decision *d,
+                               struct alt *top)
 {
     const struct tax_taxonomy *tax = r->e->tax;
-    struct alt *alts = calloc(tax->n_nodes + 1, sizeof *alts);
-    json_t *arr = json_array();
-    if (!alts || !arr) {
-        free(alts);
-        json_decref(arr);
-        return NULL;
+    const struct tax_node *order[TAX_NODES_MAX];
+    for (size_t i = 0; i < tax->n_roots; i++) {
+        size_t j = i;
+        for (; j > 0 && r->P[order[j - 1]->index] < r->P[tax->roots[i]->index]; j--)
+            order[j] = order[j - 1];
+        order[j] = tax->roots[i];
     }
     size_t n = 0;
-    /* Leaves of the tree ranked by P(category) * P(subcategory | category). */
     for (size_t i = 0; i < tax->n_roots; i++) {
-        const struct tax_node *c = tax->roots[i];
+        const struct tax_node *c = order[i];
         double pc = r->P[c->index];
-        if (c->n_children == 0 && c != d->category)
-            alts[n++] = (struct alt){c, pc};
-        for (size_t s = 0; s < c->n_children; s++) {
-            const struct tax_node *sub = c->children[s];
-            if (sub == d->subcategory)
+        if (c->n_children > 0) {
+            if (n == CLF_ALTERNATIVES_MAX && pc < top[n - 1].score)
                 continue;
-            alts[n++] = (struct alt){sub, pc * r->P[sub->index]};
+            subcategory_softmax(r, c);
+        }
+        for (size_t s = 0; s <= c->n_children; s++) {
+            struct alt a;
+            if (s == c->n_children) {
+                if (c->n_children != 0 || c == d->category)
+                    continue;
+                a = (struct alt){c, pc};
+            } else {
+                if (c->children[s] == d->subcategory)
+                    continue;
+                a = (struct alt){c->children[s], pc * r->P[c->children[s]->index]};
+            }
+            if (n == CLF_ALTERNATIVES_MAX && !alt_before(&a, &top[n - 1]))
+                continue;
+            size_t j = n < CLF_ALTERNATIVES_MAX ? n++ : n - 1;
+            for (; j > 0 && alt_before(&a, &top[j - 1]); j--)
+                top[j] = top[j - 1];
+            top[j] = a;
         }
     }
-    qsort(alts, n, sizeof *alts, alt_cmp);
-    for (size_t i = 0; i < n && i < CLF_ALTERNATIVES_MAX; i++) {
-        json_t *o = node_ref(alts[i].node);
-        json_object_set_new(o, "score", json_real(round4(alts[i].score)));
+    return n;
+}
+
+/* Byte offset and length of an evidence hit in the caller's field. */
+static void hit_span(const struct run *r, const struct clf_input *in, const struct hit *h,
+                     size_t *from, size_t *len)
+{
+    const struct norm_text *nt = &r->nt[h->field];
+    size_t last = nt->src_offset[h->end - 1];
+    uint32_t cp;
+    size_t clen =
+        utf8_char_decode(in->field[h->field] + last, in->len[h->field] - last, &cp);
+    *from = nt->src_offset[h->start];
+    *len = last + (clen ? clen : 1) - *from;
+}
+
+#define TOPICS_MAX 64
+
+/* The priority topics of the chosen category and subcategory, once each, in file
+ * order.  Returns how many. */
+static size_t topics_of(const struct clf_decision *d, const struct tax_topic **seen)
+{
+    const struct tax_node *nodes[2] = {d->category, d->subcategory};
+    size_t n_seen = 0;
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; nodes[k] && i < nodes[k]->n_topics; i++) {
+            const struct tax_topic *t = nodes[k]->topics[i];
+            int dup = 0;
+            for (size_t j = 0; j < n_seen; j++)
+                dup |= seen[j] == t;
+            if (dup || n_seen == TOPICS_MAX)
+                continue;
+            seen[n_seen++] = t;
+        }
+    }
+    for (size_t i = 1; i < n_seen; i++)
+        for (size_t j = i; j > 0 && seen[j - 1]->index > seen[j]->index; j--) {
+            const struct tax_topic *tmp = seen[j];
+            seen[j] = seen[j - 1];
+            seen[j - 1] = tmp;
+        }
+    return n_seen;
+}
+
+static json_t *alternatives_json(struct run *r, const struct clf_decision *d)
+{
+    struct alt top[CLF_ALTERNATIVES_MAX];
+    size_t n = alternatives_top(r, d, top);
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        json_t *o = node_ref(top[i].node);
+        json_object_set_new(o, "score", json_real(round4(top[i].score)));
         json_array_append_new(arr, o);
     }
-    free(alts);
     return arr;
 }
 
@@ -559,19 +979,14 @@ static json_t *evidence_json(const struct run *r, const struct clf_input *in)
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < r->n_hits; i++) {
         const struct hit *h = &r->hits[i];
-        const struct norm_text *nt = &r->nt[h->field];
         const struct term_ref *t = &r->e->terms[h->term];
-        size_t from = nt->src_offset[h->start];
-        size_t last = nt->src_offset[h->end - 1];
-        uint32_t cp;
-        size_t clen =
-            utf8_char_decode(in->field[h->field] + last, in->len[h->field] - last, &cp);
-        size_t to = last + (clen ? clen : 1);
+        size_t from, len;
+        hit_span(r, in, h, &from, &len);
         json_array_append_new(
             arr,
             json_pack("{s:s, s:s, s:s, s:I, s:I, s:f}", "term", t->term->term, "field",
                       model_field_name(h->field), "node", t->node->code, "offset",
-                      (json_int_t)from, "length", (json_int_t)(to - from), "weight",
+                      (json_int_t)from, "length", (json_int_t)len, "weight",
                       round4(t->term->weight * r->e->p.field_weight[h->field])));
     }
     return arr;
@@ -579,29 +994,10 @@ static json_t *evidence_json(const struct run *r, const struct clf_input *in)
 
 static json_t *topics_json(const struct clf_decision *d)
 {
+    const struct tax_topic *seen[TOPICS_MAX];
+    size_t n = topics_of(d, seen);
     json_t *arr = json_array();
-    const struct tax_node *nodes[2] = {d->category, d->subcategory};
-    const struct tax_topic *seen[64];
-    size_t n_seen = 0;
-    for (int k = 0; k < 2; k++) {
-        for (size_t i = 0; nodes[k] && i < nodes[k]->n_topics; i++) {
-            const struct tax_topic *t = nodes[k]->topics[i];
-            int dup = 0;
-            for (size_t j = 0; j < n_seen; j++)
-                dup |= seen[j] == t;
-            if (dup || n_seen == sizeof seen / sizeof seen[0])
-                continue;
-            seen[n_seen++] = t;
-        }
-    }
-    /* Topic order is the file's, whatever node they came from. */
-    for (size_t i = 1; i < n_seen; i++)
-        for (size_t j = i; j > 0 && seen[j - 1]->index > seen[j]->index; j--) {
-            const struct tax_topic *tmp = seen[j];
-            seen[j] = seen[j - 1];
-            seen[j - 1] = tmp;
-        }
-    for (size_t i = 0; arr && i < n_seen; i++)
+    for (size_t i = 0; arr && i < n; i++)
         json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "code", seen[i]->code,
                                              "zh", seen[i]->zh, "en", seen[i]->en));
     return arr;
@@ -610,9 +1006,10 @@ static json_t *topics_json(const struct clf_decision *d)
 int clf_text_classify(const struct clf_engine *e, const struct clf_input *in,
                       json_t **result, struct stdtax_error *err)
 {
-    struct run r = {.e = e};
+    struct run r;
     struct clf_decision d;
     *result = NULL;
+    run_init(&r, e, 1);
     int rc = run_score(&r, in, &d, err);
     if (rc != 0) {
         run_free(&r);
@@ -629,6 +1026,75 @@ int clf_text_classify(const struct clf_engine *e, const struct clf_input *in,
     if (!o)
         return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     *result = o;
+    return 0;
+}
+
+int clf_text_classify_write(const struct clf_engine *e, const struct clf_input *in,
+                            struct clf_buf *out, struct stdtax_error *err)
+{
+    struct run r;
+    struct clf_decision d;
+    run_init(&r, e, 1);
+    int rc = run_score(&r, in, &d, err);
+    if (rc != 0) {
+        run_free(&r);
+        return rc;
+    }
+    size_t mark = out->len;
+    rc = BUF_LIT(out, "{\"category\":");
+    rc = rc ? rc : buf_frag(out, &e->node_frag[d.category->index]);
+    rc = rc ? rc : BUF_LIT(out, "},\"subcategory\":");
+    if (d.subcategory) {
+        rc = rc ? rc : buf_frag(out, &e->node_frag[d.subcategory->index]);
+        rc = rc ? rc : BUF_LIT(out, "}");
+    } else {
+        rc = rc ? rc : BUF_LIT(out, "null");
+    }
+    rc = rc ? rc : BUF_LIT(out, ",\"confidence\":");
+    rc = rc ? rc : buf_real4(out, d.confidence);
+    rc = rc ? rc : BUF_LIT(out, ",\"alternatives\":[");
+    struct alt top[CLF_ALTERNATIVES_MAX];
+    size_t n = alternatives_top(&r, &d, top);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = (i ? BUF_LIT(out, ",") : 0);
+        rc = rc ? rc : buf_frag(out, &e->node_frag[top[i].node->index]);
+        rc = rc ? rc : BUF_LIT(out, ",\"score\":");
+        rc = rc ? rc : buf_real4(out, top[i].score);
+        rc = rc ? rc : BUF_LIT(out, "}");
+    }
+    rc = rc ? rc : BUF_LIT(out, "],\"evidence\":[");
+    for (size_t i = 0; rc == 0 && i < r.n_hits; i++) {
+        const struct hit *h = &r.hits[i];
+        const struct term_ref *t = &e->terms[h->term];
+        size_t from, len;
+        hit_span(&r, in, h, &from, &len);
+        rc = (i ? BUF_LIT(out, ",{\"term\":") : BUF_LIT(out, "{\"term\":"));
+        rc = rc ? rc : buf_frag(out, &e->term_frag[h->term]);
+        rc = rc ? rc : BUF_LIT(out, ",\"field\":\"");
+        rc = rc ? rc : buf_str(out, model_field_name(h->field));
+        rc = rc ? rc : BUF_LIT(out, "\",\"node\":");
+        rc = rc ? rc : buf_frag(out, &e->node_code[t->node->index]);
+        rc = rc ? rc : BUF_LIT(out, ",\"offset\":");
+        rc = rc ? rc : buf_size(out, from);
+        rc = rc ? rc : BUF_LIT(out, ",\"length\":");
+        rc = rc ? rc : buf_size(out, len);
+        rc = rc ? rc : BUF_LIT(out, ",\"weight\":");
+        rc = rc ? rc : buf_real4(out, t->term->weight * e->p.field_weight[h->field]);
+        rc = rc ? rc : BUF_LIT(out, "}");
+    }
+    rc = rc ? rc : BUF_LIT(out, "],\"priority_topics\":[");
+    const struct tax_topic *topics[TOPICS_MAX];
+    n = topics_of(&d, topics);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = (i ? BUF_LIT(out, ",") : 0);
+        rc = rc ? rc : buf_frag(out, &e->topic_frag[topics[i]->index]);
+    }
+    rc = rc ? rc : buf_frag(out, &e->versions);
+    run_free(&r);
+    if (rc != 0) {
+        out->len = mark;
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    }
     return 0;
 }
 
@@ -705,8 +1171,9 @@ int clf_model_train(const struct tax_taxonomy *tax, const struct model_example *
             in.field[f] = ex[i].field[f];
             in.len[f] = ex[i].field[f] ? strlen(ex[i].field[f]) : 0;
         }
-        struct run r = {.e = e};
+        struct run r;
         struct clf_decision d;
+        run_init(&r, e, 0);
         rc = run_score(&r, &in, &d, err);
         for (size_t c = 0; rc == 0 && c < nc; c++) {
             x[i * nc + c] = category_evidence(&r, tax->roots[c]);

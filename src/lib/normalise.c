@@ -165,7 +165,14 @@ int norm_text_new(const char *in, size_t len, struct norm_text *out,
         free(offs);
         return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     }
+    out->bytes = bytes;
+    out->len = norm_text_fill(in, len, bytes, offs);
+    out->src_offset = offs;
+    return 0;
+}
 
+size_t norm_text_fill(const char *in, size_t len, char *bytes, size_t *offs)
+{
     size_t o = 0;
     /* A pending space is written only when a kept character follows it: that both
      * collapses runs and trims the end; starting with pending = 0 trims the start. */
@@ -174,10 +181,41 @@ int norm_text_new(const char *in, size_t len, struct norm_text *out,
     size_t i = 0;
     while (i < len) {
         uint32_t cp, mapped = 0;
-        size_t n = utf8_char_decode(in + i, len - i, &cp);
+        const unsigned char *u = (const unsigned char *)in + i;
+        size_t n;
+        /* The input is valid UTF-8: ASCII and 3-byte sequences (all of CJK) inline. */
+        if (u[0] < 0x80) {
+            cp = u[0];
+            n = 1;
+        } else if ((u[0] & 0xF0) == 0xE0 && len - i >= 3) {
+            cp = (uint32_t)(u[0] & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 |
+                 (uint32_t)(u[2] & 0x3F);
+            n = 3;
+        } else {
+            n = utf8_char_decode(in + i, len - i, &cp);
+        }
         /* cannot fail after validation; guard anyway so a bug cannot loop */
         if (n == 0)
             n = 1, cp = 0xFFFD;
+        /* CJK ideographs (extension A and the unified block) and ASCII lower case and
+         * digits, nearly all of a text, have no rule: kept as they are. */
+        if ((cp >= 0x3400 && cp <= 0x9FFF) || (cp >= 'a' && cp <= 'z') ||
+            (cp >= '0' && cp <= '9')) {
+            if (pending) {
+                bytes[o] = ' ';
+                if (offs)
+                    offs[o] = pending_src;
+                o++;
+                pending = 0;
+            }
+            for (size_t k = 0; k < n; k++) {
+                if (offs)
+                    offs[o] = i;
+                bytes[o++] = in[i + k];
+            }
+            i += n;
+            continue;
+        }
         switch (norm_char_map(cp, &mapped)) {
         case KIND_SPACE:
             if (!pending && o > 0) {
@@ -197,12 +235,15 @@ int norm_text_new(const char *in, size_t len, struct norm_text *out,
             }
             if (pending) {
                 bytes[o] = ' ';
-                offs[o++] = pending_src;
+                if (offs)
+                    offs[o] = pending_src;
+                o++;
                 pending = 0;
             }
             for (size_t k = 0; k < m; k++) {
-                bytes[o] = enc[k];
-                offs[o++] = i;
+                if (offs)
+                    offs[o] = i;
+                bytes[o++] = enc[k];
             }
             break;
         }
@@ -210,11 +251,9 @@ int norm_text_new(const char *in, size_t len, struct norm_text *out,
         i += n;
     }
     bytes[o] = '\0';
-    offs[o] = len;
-    out->bytes = bytes;
-    out->len = o;
-    out->src_offset = offs;
-    return 0;
+    if (offs)
+        offs[o] = len;
+    return o;
 }
 
 void norm_text_free(struct norm_text *text)

@@ -422,6 +422,60 @@ int svc_proposal_submit(struct svc *svc, const json_t *submission,
                              err);
 }
 
+int svc_proposal_prepare(struct svc *svc, const json_t *submission,
+                         const struct svc_caller *caller, const char *idem_key,
+                         time_t now, struct svc_batch_item *item, json_t *problems,
+                         struct stdtax_error *err)
+{
+    memset(item, 0, sizeof *item);
+    struct svc_engine *e = engine_acquire(svc);
+    int rc = submission_prepare(e, submission, caller, idem_key != NULL, now,
+                                &item->record, item->hash, problems, err);
+    engine_release(svc, e);
+    if (rc == 0)
+        item->idem_key = idem_key;
+    return rc;
+}
+
+int svc_proposal_commit(struct svc *svc, struct svc_batch_item *items, size_t n,
+                        struct stdtax_error *err)
+{
+    struct store_put_item *put = calloc(n ? n : 1, sizeof *put);
+    if (!put) {
+        for (size_t i = 0; i < n; i++) {
+            json_decref(items[i].record);
+            items[i].record = NULL;
+            items[i].rc =
+                stdtax_error_set(&items[i].err, STDTAX_ENOMEM, "", "out of memory");
+        }
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        put[i].record = items[i].record;
+        put[i].idem_key = items[i].idem_key;
+        put[i].request_hash = items[i].idem_key ? items[i].hash : NULL;
+    }
+    int rc = store_proposal_put_batch(svc->store, put, n, err);
+    for (size_t i = 0; i < n; i++) {
+        struct svc_batch_item *it = &items[i];
+        json_t *rec = it->record;
+        it->record = NULL;
+        it->created = false;
+        if (rc != 0) {
+            json_decref(rec);
+            it->rc = rc;
+            it->err = *err;
+            continue;
+        }
+        it->err = put[i].err;
+        it->rc =
+            submission_stored(svc, put[i].rc, it->idem_key, put[i].id, put[i].created,
+                              rec, &it->record, &it->created, &it->err);
+    }
+    free(put);
+    return rc;
+}
+
 int svc_proposal_submit_batch(struct svc *svc, struct svc_submit_item *items, size_t n,
                               const struct svc_caller *caller, time_t now,
                               struct stdtax_error *err)

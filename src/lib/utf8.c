@@ -78,6 +78,13 @@ int utf8_text_validate(const char *s, size_t len, size_t *bad_offset)
             i++;
             continue;
         }
+        /* Three-byte sequences with a lead whose second byte may be any continuation
+         * byte (E1..EC, EE, EF: all of CJK) are checked inline. */
+        if (p[i] >= 0xE1 && p[i] != 0xED && p[i] <= 0xEF && len - i >= 3 &&
+            (p[i + 1] & 0xC0) == 0x80 && (p[i + 2] & 0xC0) == 0x80) {
+            i += 3;
+            continue;
+        }
         uint32_t cp;
         size_t n = utf8_char_decode(s + i, len - i, &cp);
         if (n == 0)

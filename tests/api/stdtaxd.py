@@ -60,8 +60,11 @@ class Response:
 class Daemon:
     """One stdtaxd process on a loopback port with its own data directory."""
 
-    def __init__(self, config="", args=(), workers=2, env=None):
+    def __init__(self, config="", args=(), workers=2, env=None, data_dir=None):
+        """data_dir: reuse a data directory (a restart); by default a fresh one
+        inside the temporary directory."""
         self.config = config
+        self.fixed_data_dir = data_dir
         self.args = list(args)
         self.workers = workers
         self.env = env
@@ -74,7 +77,7 @@ class Daemon:
 
     def start(self, timeout=10.0):
         self.tmp = tempfile.mkdtemp(prefix="stdtaxd-test-")
-        self.data_dir = os.path.join(self.tmp, "data")
+        self.data_dir = self.fixed_data_dir or os.path.join(self.tmp, "data")
         self.port_file = os.path.join(self.tmp, "port")
         self.log_path = os.path.join(self.tmp, "stderr.log")
         self.config_path = os.path.join(self.tmp, "stdtaxd.conf")
@@ -388,6 +391,13 @@ def response_errors(method, path_pattern, response) -> list:
     if ctype.endswith("json"):
         return schema_errors(response.json(), media.get("schema", {}))
     return []
+
+
+def assert_valid(test, method, path_pattern, response):
+    """Fails test unless response matches its operation in api/openapi.json."""
+    errs = response_errors(method, path_pattern, response)
+    test.assertEqual(errs, [], "%s %s -> %r" % (method, path_pattern, response))
+    return response
 
 
 # -- TAP ----------------------------------------------------------------------------

@@ -197,6 +197,76 @@ Test(classifier, english_terms_match_whole_words_only)
     json_decref(r);
 }
 
+static const char *decide_code(const struct clf_engine *e, struct clf_input in)
+{
+    struct clf_decision d;
+    struct stdtax_error err = {0};
+    cr_assert_eq(clf_text_decide(e, &in, &d, &err), 0, "%s", err.text);
+    return d.category->code;
+}
+
+static struct clf_engine *engine_with(const struct clf_params *p)
+{
+    struct clf_engine *e = NULL;
+    struct stdtax_error err = {0};
+    cr_assert_eq(clf_engine_new(clf_engine_taxonomy(engine), NULL, p, &e, &err), 0);
+    return e;
+}
+
+/* An application domain named in the title outranks the technology it uses: robots 1.0
+ * against medical 1.0 would go to the earlier category (products) by file order. */
+Test(classifier, industry_in_the_title_outranks_technology)
+{
+    cr_expect_str_eq(decide_code(engine, input("医疗机器人", NULL, NULL, NULL)),
+                     "industry");
+    /* Only from the title, and only for a term at least as strong as the threshold. */
+    cr_expect_str_eq(decide_code(engine, input("机器人", NULL, "医疗", NULL)),
+                     "products");
+    struct clf_params p;
+    clf_params_default(&p);
+    p.precedence = 0.95;
+    struct clf_engine *strict = engine_with(&p);
+    cr_expect_str_eq(decide_code(strict, input("交通机器人", NULL, NULL, NULL)),
+                     "products", "交通 0.9 is below 0.95: robots 1.0 wins");
+    cr_expect_str_eq(decide_code(strict, input("医疗机器人", NULL, NULL, NULL)),
+                     "industry");
+    clf_engine_free(strict);
+    p.precedence = 0;
+    struct clf_engine *off = engine_with(&p);
+    cr_expect_str_eq(decide_code(off, input("医疗机器人", NULL, NULL, NULL)), "products");
+    clf_engine_free(off);
+}
+
+static double decide_confidence(const struct clf_engine *e, struct clf_input in)
+{
+    struct clf_decision d;
+    struct stdtax_error err = {0};
+    cr_assert_eq(clf_text_decide(e, &in, &d, &err), 0, "%s", err.text);
+    return d.confidence;
+}
+
+/* "sensors" is evidence for the term "sensor", counted once with its singular. */
+Test(classifier, english_plural_matches_the_singular_term_once)
+{
+    json_t *r = classify(engine, input(NULL, "Sensors for robots", NULL, NULL));
+    const json_t *ev = evidence_for(r, "sensor", "title_en");
+    cr_assert_not_null(ev);
+    cr_expect_eq(json_integer_value(json_object_get(ev, "offset")), 0);
+    cr_expect_eq(json_integer_value(json_object_get(ev, "length")), 7);
+    cr_expect_not_null(evidence_for(r, "robot", "title_en"));
+    json_decref(r);
+    cr_expect(decide_confidence(engine, input(NULL, "sensor sensors", NULL, NULL)) ==
+              decide_confidence(engine, input(NULL, "sensor", NULL, NULL)));
+    struct clf_params p;
+    clf_params_default(&p);
+    p.plurals = 0;
+    struct clf_engine *off = engine_with(&p);
+    r = classify(off, input(NULL, "Sensors for robots", NULL, NULL));
+    cr_expect_null(evidence_for(r, "sensor", "title_en"));
+    json_decref(r);
+    clf_engine_free(off);
+}
+
 Test(classifier, rejects_empty_bad_and_oversized_input)
 {
     static const struct {
@@ -353,6 +423,7 @@ Test(classifier, calibration_learns_category_preferences)
     struct clf_params p;
     clf_params_default(&p);
     p.model_weight = p.sub_model_weight = 0; /* keywords only, but calibrated */
+    p.precedence = 0;                        /* the calibration alone must learn it */
     struct model *m = NULL;
     struct stdtax_error err = {0};
     cr_assert_eq(clf_model_train(tax, ex, 6, &cfg, &p, "t", "", &m, &err), 0, "%s",
@@ -366,10 +437,13 @@ Test(classifier, calibration_learns_category_preferences)
 
     struct clf_input in = input("新型交通传感器", NULL, NULL, NULL);
     struct clf_decision d;
-    cr_assert_eq(clf_text_decide(engine, &in, &d, &err), 0);
+    struct clf_engine *plain = NULL;
+    cr_assert_eq(clf_engine_new(tax, NULL, &p, &plain, &err), 0);
+    cr_assert_eq(clf_text_decide(plain, &in, &d, &err), 0);
     cr_expect_str_eq(d.category->code, "infra",
                      "uncalibrated: sensors 0.9 = transport 0.9,"
                      " file order decides");
+    clf_engine_free(plain);
     struct clf_engine *cal = NULL;
     cr_assert_eq(clf_engine_new(tax, m, &p, &cal, &err), 0);
     cr_assert_eq(clf_text_decide(cal, &in, &d, &err), 0);
@@ -437,4 +511,97 @@ Test(classifier, one_engine_many_threads)
     }
     for (size_t i = 0; i < N_TITLES; i++)
         free(expected[i]);
+}
+
+/* The batch writer gives exactly the text json_dumps makes of the JSON result. */
+static void expect_writer_matches(const struct clf_engine *e, struct clf_input in)
+{
+    struct stdtax_error err = {0};
+    json_t *r = classify(e, in);
+    char *want = json_dumps(r, JSON_COMPACT | JSON_REAL_PRECISION(6));
+    struct clf_buf b = {0};
+    cr_assert_eq(clf_buf_append(&b, "x", 1), 0);
+    cr_assert_eq(clf_text_classify_write(e, &in, &b, &err), 0, "%s", err.text);
+    cr_expect_str_eq(b.data + 1, want);
+    free(want);
+    free(b.data);
+    json_decref(r);
+}
+
+static const char *const writer_titles[] = {
+    "交通信号 芯片 传感器",
+    "Sensors for robots",
+    "医疗机器人 traffic",
+    "完全无关",
+    "自动驾驶车辆 交通 医疗 芯片 NPU robot medical 行业应用",
+    "ａｂｃ　ＮＰＵ，芯片"};
+
+Test(classifier, writer_matches_json_dumps)
+{
+    struct stdtax_error err = {0};
+    const struct tax_taxonomy *tax = clf_engine_taxonomy(engine);
+    struct model_example *ex = NULL;
+    size_t n = 0;
+    cr_assert_eq(
+        model_examples_read(data_path("fixture-train.jsonl"), tax, &ex, &n, NULL, &err),
+        0, "%s", err.text);
+    struct model_config cfg;
+    model_config_default(&cfg);
+    struct model *m = NULL;
+    cr_assert_eq(clf_model_train(tax, ex, n, &cfg, NULL, "t", "", &m, &err), 0);
+    struct clf_engine *with = NULL;
+    cr_assert_eq(clf_engine_new(tax, m, NULL, &with, &err), 0);
+    for (size_t i = 0; i < sizeof writer_titles / sizeof writer_titles[0]; i++) {
+        expect_writer_matches(engine, input(writer_titles[i], NULL, NULL, NULL));
+        expect_writer_matches(
+            with, input(writer_titles[i], "traffic sensor", "医疗机器人 的 芯片", "NPU"));
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct clf_input in = {{NULL}, {0}};
+        for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
+            in.field[f] = ex[i].field[f];
+            in.len[f] = ex[i].field[f] ? strlen(ex[i].field[f]) : 0;
+        }
+        expect_writer_matches(with, in);
+    }
+    /* Errors leave the buffer as it was. */
+    struct clf_buf b = {0};
+    struct clf_input bad = input("\xff", NULL, NULL, NULL);
+    cr_expect_eq(clf_text_classify_write(engine, &bad, &b, &err), STDTAX_EUTF8);
+    cr_expect_eq(b.len, 0);
+    free(b.data);
+    clf_engine_free(with);
+    model_free(m);
+    model_examples_free(ex, n);
+}
+
+/* Labels with characters JSON must escape come out as jansson writes them. */
+Test(classifier, writer_escapes_like_jansson)
+{
+    json_error_t je;
+    json_t *t = json_load_file(data_path("fixture-taxonomy.json"), 0, &je);
+    cr_assert_not_null(t, "%s", je.text);
+    size_t i;
+    json_t *node;
+    json_array_foreach(json_object_get(t, "nodes"), i, node)
+    {
+        if (strcmp(json_string_value(json_object_get(node, "code")), "products.robots") ==
+            0)
+            json_object_set_new(
+                json_object_get(node, "labels"), "en",
+                json_string("Robots \"quoted\" \\ back/slash \x01 tab\t"));
+    }
+    char path[] = "/tmp/stdtax-tax-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    cr_assert_eq(json_dump_file(t, path, 0), 0);
+    json_decref(t);
+    struct clf_engine *e = NULL;
+    struct stdtax_error err = {0};
+    int rc = clf_engine_load(path, NULL, &e, NULL, &err);
+    unlink(path);
+    cr_assert_eq(rc, 0, "%s", err.text);
+    expect_writer_matches(e, input("服务机器人", NULL, NULL, NULL));
+    clf_engine_free(e);
 }

@@ -372,3 +372,63 @@ Test(service, reload_keeps_the_old_engine_on_a_bad_file)
     json_decref(v0);
     json_decref(problems);
 }
+
+/* Group commit as the daemon does it: prepared on one side, committed together,
+ * callers of different scopes in one transaction, a replay and a reused key in the
+ * same batch as new records. */
+Test(service, prepare_then_commit_in_one_batch)
+{
+    json_t *local = load_json(STDTAX_SRCDIR "/tests/data/proposal-local.json");
+    json_t *group = load_json(STDTAX_SRCDIR "/tests/data/proposal-group.json");
+    struct svc_batch_item it[4];
+    struct stdtax_error err = {0};
+    json_t *problems = json_array();
+    cr_assert_eq(svc_proposal_prepare(svc, local, &service, "k1", BEFORE_DEADLINES,
+                                      &it[0], problems, &err),
+                 0, "%s", err.text);
+    cr_assert_eq(svc_proposal_prepare(svc, group, &secretariat, NULL, AFTER_DEADLINES,
+                                      &it[1], problems, &err),
+                 0, "%s", err.text);
+    /* late for a service: refused at prepare, nothing to commit */
+    cr_expect_eq(svc_proposal_prepare(svc, group, &service, NULL, AFTER_DEADLINES, &it[2],
+                                      problems, &err),
+                 STDTAX_ELATE);
+    cr_expect_null(it[2].record);
+    cr_assert_eq(svc_proposal_commit(svc, it, 2, &err), 0, "%s", err.text);
+    cr_expect_eq(it[0].rc, 0);
+    cr_expect(it[0].created);
+    cr_expect_eq(it[1].rc, 0);
+    cr_expect(json_is_true(json_object_get(it[1].record, "late")));
+    const char *first = json_string_value(json_object_get(it[0].record, "id"));
+    cr_assert_not_null(first);
+    char first_id[64];
+    snprintf(first_id, sizeof first_id, "%s", first);
+
+    /* Next batch: the same key and body (a replay) and the same key with another body. */
+    cr_assert_eq(svc_proposal_prepare(svc, local, &service, "k1", BEFORE_DEADLINES,
+                                      &it[2], problems, &err),
+                 0);
+    json_t *other = json_deep_copy(local);
+    json_object_set_new(other, "title", json_string("另一个 标准 草案"));
+    cr_assert_eq(svc_proposal_prepare(svc, other, &service, "k1", BEFORE_DEADLINES,
+                                      &it[3], problems, &err),
+                 0);
+    cr_assert_eq(svc_proposal_commit(svc, &it[2], 2, &err), 0, "%s", err.text);
+    cr_expect_eq(it[2].rc, 0);
+    cr_expect_not(it[2].created);
+    cr_expect_str_eq(json_string_value(json_object_get(it[2].record, "id")), first_id);
+    cr_expect_eq(it[3].rc, STDTAX_ECONFLICT);
+    cr_expect_str_eq(it[3].err.field, "/Idempotency-Key");
+    cr_expect_null(it[3].record);
+
+    json_t *stats = NULL;
+    cr_assert_eq(svc_stats_get(svc, &(struct svc_filter){0}, &stats, NULL, &err), 0);
+    cr_expect_eq(json_integer_value(json_object_get(stats, "total")), 2);
+    for (int i = 0; i < 3; i++)
+        json_decref(it[i].record);
+    json_decref(stats);
+    json_decref(other);
+    json_decref(problems);
+    json_decref(local);
+    json_decref(group);
+}

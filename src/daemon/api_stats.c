@@ -1,0 +1,69 @@
+/* GET /v1/stats and GET /v1/coverage: counts and gaps, from the counts database. */
+#include "app.h"
+
+#define COVERAGE_MIN_DEFAULT 3
+/* A threshold above any plausible call: the report lists every node anyway. */
+#define COVERAGE_MIN_MAX 1000000
+
+static void filter_from_query(const struct api_request *req, struct svc_filter *f)
+{
+    f->call = api_query_get(&req->query, "call");
+    f->track = api_query_get(&req->query, "track");
+    f->status = api_query_get(&req->query, "status");
+}
+
+int api_stats_get(struct api_ctx *ctx, const struct api_request *req,
+                  struct api_response *resp)
+{
+    static const char *const allowed[] = {"call", "track", "status", NULL};
+    int qrc = app_query_check(req, allowed, resp);
+    if (qrc)
+        return qrc;
+    struct app *app = app_of(ctx);
+    char key[APP_CACHE_KEY_MAX];
+    bool cacheable = app_cache_key(req, key);
+    if (cacheable && app_cache_answer(app, key, resp))
+        return 0;
+    uint64_t generation = atomic_load(&app->generation);
+    struct svc_filter f = {0};
+    filter_from_query(req, &f);
+    struct stdtax_error err = {0};
+    json_t *problems = json_array(), *out = NULL;
+    int rc = svc_stats_get(app->svc, &f, &out, problems, &err);
+    if (rc)
+        return app_problem(resp, rc, problems, &err);
+    json_decref(problems);
+    if (cacheable)
+        app_cache_store(app, key, generation, out);
+    return api_response_json(resp, 200, out);
+}
+
+int api_coverage_get(struct api_ctx *ctx, const struct api_request *req,
+                     struct api_response *resp)
+{
+    static const char *const allowed[] = {"min", "call", "track", "status", NULL};
+    int qrc = app_query_check(req, allowed, resp);
+    if (qrc)
+        return qrc;
+    uint64_t min = COVERAGE_MIN_DEFAULT;
+    qrc = app_query_uint(req, "min", 1, COVERAGE_MIN_MAX, &min, resp);
+    if (qrc)
+        return qrc;
+    struct app *app = app_of(ctx);
+    char key[APP_CACHE_KEY_MAX];
+    bool cacheable = app_cache_key(req, key);
+    if (cacheable && app_cache_answer(app, key, resp))
+        return 0;
+    uint64_t generation = atomic_load(&app->generation);
+    struct svc_filter f = {0};
+    filter_from_query(req, &f);
+    struct stdtax_error err = {0};
+    json_t *problems = json_array(), *out = NULL;
+    int rc = svc_coverage_get(app->svc, &f, min, &out, problems, &err);
+    if (rc)
+        return app_problem(resp, rc, problems, &err);
+    json_decref(problems);
+    if (cacheable)
+        app_cache_store(app, key, generation, out);
+    return api_response_json(resp, 200, out);
+}

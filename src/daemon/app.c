@@ -1,0 +1,332 @@
+/* What the handlers share, and the application's hooks into the server. */
+#include "app.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commit.h"
+#include "jsonout.h"
+#include "log.h"
+#include "stdtax/taxonomy.h"
+
+int app_problem(struct api_response *resp, int rc, json_t *problems,
+                const struct stdtax_error *err)
+{
+    const char *field = err && err->field[0] ? err->field : NULL;
+    const char *text = err && err->text[0] ? err->text : stdtax_strerror(rc);
+    /* A member over its size limit or with bad text inside a body that parsed is a
+     * content problem of that member: 422 with its pointer, like any other. */
+    if ((rc == STDTAX_ETOOBIG || rc == STDTAX_EUTF8) && field && field[0] == '/')
+        rc = STDTAX_EINVAL;
+    if (problems && json_array_size(problems) == 0) {
+        json_decref(problems);
+        problems = NULL;
+    }
+    if (!problems && field && field[0] == '/' &&
+        (rc == STDTAX_EINVAL || rc == STDTAX_EEMPTY)) {
+        problems = json_array();
+        if (problems)
+            stdtax_problem_add(problems, field, "%s", text);
+    }
+    if (problems && json_array_size(problems) > 1 && rc == STDTAX_EINVAL)
+        return api_response_problem(resp, rc, problems, "%zu problems: %s",
+                                    json_array_size(problems), text);
+    return api_response_problem(resp, rc, problems, "%s", text);
+}
+
+int app_query_check(const struct api_request *req, const char *const *allowed,
+                    struct api_response *resp)
+{
+    for (size_t i = 0; i < req->query.n; i++) {
+        const char *key = req->query.items[i].key;
+        bool known = false;
+        for (size_t k = 0; allowed && allowed[k] && !known; k++)
+            known = strcmp(allowed[k], key) == 0;
+        json_t *problems = json_array();
+        if (!known) {
+            stdtax_problem_add(problems, "/query", "unknown parameter '%.64s'", key);
+            return api_response_problem(resp, STDTAX_EPARSE, problems,
+                                        "unknown query parameter '%.64s'", key);
+        }
+        if (api_query_count(&req->query, key) > 1) {
+            stdtax_problem_add(problems, "/query", "'%.64s' given more than once", key);
+            return api_response_problem(resp, STDTAX_EPARSE, problems,
+                                        "query parameter '%.64s' given more than once",
+                                        key);
+        }
+        json_decref(problems);
+    }
+    return 0;
+}
+
+int app_query_uint(const struct api_request *req, const char *name, uint64_t min,
+                   uint64_t max, uint64_t *out, struct api_response *resp)
+{
+    const char *v = api_query_get(&req->query, name);
+    if (!v)
+        return 0;
+    uint64_t n = 0;
+    bool ok = *v != '\0' && strlen(v) <= 19;
+    for (const char *p = v; ok && *p; p++) {
+        ok = *p >= '0' && *p <= '9';
+        n = n * 10 + (uint64_t)(*p - '0');
+    }
+    if (!ok || n < min || n > max) {
+        char pointer[API_QUERY_KEY_MAX + 8];
+        snprintf(pointer, sizeof pointer, "/query/%s", name);
+        json_t *problems = json_array();
+        stdtax_problem_add(problems, pointer, "an integer from %" PRIu64 " to %" PRIu64,
+                           min, max);
+        return api_response_problem(resp, STDTAX_EPARSE, problems,
+                                    "%s must be an integer from %" PRIu64 " to %" PRIu64
+                                    ", not '%.40s'",
+                                    name, min, max, v);
+    }
+    *out = n;
+    return 0;
+}
+
+void app_engine_error_locate(const struct stdtax_config *cfg, struct stdtax_error *err)
+{
+    if (err->field[0] && err->field[0] != '/')
+        return;
+    if (strstr(err->text, cfg->taxonomy) || (cfg->model && strstr(err->text, cfg->model)))
+        return;
+    /* The taxonomy loads first: if it loads on its own, the model was the problem. */
+    struct tax_taxonomy *tax = NULL;
+    struct stdtax_error probe = {0};
+    const char *file = cfg->taxonomy;
+    if (cfg->model && tax_file_load(cfg->taxonomy, &tax, NULL, &probe) == 0)
+        file = cfg->model;
+    tax_taxonomy_free(tax);
+    char field[CFG_PATH_MAX + sizeof err->field + 2];
+    snprintf(field, sizeof field, "%s%s%s", file, err->field[0] ? " " : "", err->field);
+    /* A path longer than the field keeps its start; the log line stays one line. */
+    field[sizeof err->field - 1] = '\0';
+    memcpy(err->field, field, sizeof err->field);
+}
+
+/* --- answer cache --------------------------------------------------------------- */
+
+void app_cache_init(struct app_cache *c)
+{
+    memset(c, 0, sizeof *c);
+    pthread_mutex_init(&c->lock, NULL);
+}
+
+void app_cache_free(struct app_cache *c)
+{
+    for (size_t i = 0; i < APP_CACHE_SLOTS; i++)
+        free(c->slots[i].text);
+    pthread_mutex_destroy(&c->lock);
+}
+
+bool app_cache_key(const struct api_request *req, char key[APP_CACHE_KEY_MAX])
+{
+    size_t len = (size_t)snprintf(key, APP_CACHE_KEY_MAX, "%s", req->route->pattern);
+    for (size_t i = 0; i < req->query.n && len < APP_CACHE_KEY_MAX; i++)
+        len += (size_t)snprintf(key + len, APP_CACHE_KEY_MAX - len, "\n%s=%s",
+                                req->query.items[i].key, req->query.items[i].value);
+    return len < APP_CACHE_KEY_MAX - 1;
+}
+
+bool app_cache_answer(struct app *app, const char *key, struct api_response *resp)
+{
+    struct app_cache *c = &app->cache;
+    uint64_t gen = atomic_load(&app->generation);
+    uint64_t now = api_now_us();
+    char *copy = NULL;
+    size_t len = 0;
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < APP_CACHE_SLOTS; i++) {
+        struct app_cache_entry *e = &c->slots[i];
+        if (e->text && e->generation == gen && now - e->made_us < APP_CACHE_TTL_US &&
+            strcmp(e->key, key) == 0) {
+            copy = malloc(e->len);
+            if (copy) {
+                memcpy(copy, e->text, e->len);
+                len = e->len;
+            }
+            break;
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (!copy)
+        return false;
+    api_response_raw(resp, 200, "application/json; charset=utf-8", copy, len);
+    return true;
+}
+
+void app_cache_store(struct app *app, const char *key, uint64_t generation,
+                     const json_t *body)
+{
+    /* The same bytes the server would send for body. */
+    size_t len;
+    char *text = jsonout_dump(body, &len);
+    if (!text)
+        return;
+    char *t = realloc(text, len + 2);
+    if (!t) {
+        free(text);
+        return;
+    }
+    t[len++] = '\n';
+    struct app_cache *c = &app->cache;
+    pthread_mutex_lock(&c->lock);
+    struct app_cache_entry *e = NULL;
+    for (size_t i = 0; i < APP_CACHE_SLOTS && !e; i++)
+        if (c->slots[i].text && strcmp(c->slots[i].key, key) == 0)
+            e = &c->slots[i];
+    if (!e) {
+        e = &c->slots[c->next];
+        c->next = (c->next + 1) % APP_CACHE_SLOTS;
+    }
+    free(e->text);
+    snprintf(e->key, sizeof e->key, "%s", key);
+    e->generation = generation;
+    e->made_us = api_now_us();
+    e->text = t;
+    e->len = len;
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* --- hooks ------------------------------------------------------------------------ */
+
+static int app_reload(void *arg, struct stdtax_error *err)
+{
+    struct app *app = arg;
+    json_t *versions = NULL;
+    json_t *problems = json_array();
+    int rc = svc_engine_reload(app->svc, &versions, problems, err);
+    size_t i;
+    json_t *p;
+    json_array_foreach(problems, i, p)
+    {
+        LOG_ERROR("reload", "%s %s: %s", app->cfg->taxonomy,
+                  json_string_value(json_object_get(p, "pointer")) ?: "",
+                  json_string_value(json_object_get(p, "detail")) ?: "");
+    }
+    if (rc != 0)
+        app_engine_error_locate(app->cfg, err);
+    else
+        atomic_fetch_add(&app->generation, 1); /* labels and versions changed */
+    if (rc == 0)
+        LOG_INFO("reload", "now serving taxonomy %s, model %s",
+                 json_string_value(json_object_get(versions, "taxonomy_version")) ?: "-",
+                 json_string_value(json_object_get(versions, "model_version")) ?: "-");
+    json_decref(problems);
+    json_decref(versions);
+    return rc;
+}
+
+/* Prometheus label values: backslash, quote and newline escaped. */
+static void label_value(struct api_buf *out, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"')
+            api_buf_printf(out, "\\%c", *s);
+        else if (*s == '\n')
+            api_buf_printf(out, "\\n");
+        else
+            api_buf_printf(out, "%c", *s);
+    }
+}
+
+static void node_gauge(struct api_buf *out, const json_t *node)
+{
+    const char *code = json_string_value(json_object_get(node, "code"));
+    if (!code)
+        return;
+    api_buf_printf(out, "stdtax_proposals{category=\"");
+    label_value(out, code);
+    api_buf_printf(out, "\"} %" JSON_INTEGER_FORMAT "\n",
+                   json_integer_value(json_object_get(node, "count")));
+}
+
+static int app_metrics(void *arg, struct api_buf *out)
+{
+    struct app *app = arg;
+    struct stdtax_error err = {0};
+    json_t *stats = NULL;
+    int rc = svc_stats_get(app->svc, &(struct svc_filter){0}, &stats, NULL, &err);
+    if (rc != 0) {
+        LOG_ERROR("metrics", "stats: %s", err.text[0] ? err.text : stdtax_strerror(rc));
+        return rc;
+    }
+    api_buf_printf(out, "# HELP stdtax_proposals Proposals (not withdrawn) per category "
+                        "and subcategory.\n# TYPE stdtax_proposals gauge\n");
+    size_t i, k;
+    json_t *cat, *sub;
+    json_array_foreach(json_object_get(stats, "categories"), i, cat)
+    {
+        node_gauge(out, cat);
+        json_array_foreach(json_object_get(cat, "subcategories"), k, sub)
+            node_gauge(out, sub);
+    }
+    api_buf_printf(out,
+                   "# HELP stdtax_proposals_total Proposals (not withdrawn).\n"
+                   "# TYPE stdtax_proposals_total gauge\nstdtax_proposals_total "
+                   "%" JSON_INTEGER_FORMAT "\n",
+                   json_integer_value(json_object_get(stats, "total")));
+    json_decref(stats);
+    api_buf_printf(out,
+                   "# HELP stdtax_classifications_total Texts classified by "
+                   "/v1/classify and /v1/classify/batch.\n"
+                   "# TYPE stdtax_classifications_total counter\n"
+                   "stdtax_classifications_total %" PRIuFAST64 "\n",
+                   atomic_load(&app->classifications));
+    uint64_t batches, items;
+    commit_queue_counts(app->commits, &batches, &items);
+    api_buf_printf(out,
+                   "# HELP stdtax_commit_batches_total Write transactions of the group "
+                   "commit of submissions.\n# TYPE stdtax_commit_batches_total counter\n"
+                   "stdtax_commit_batches_total %" PRIu64 "\n"
+                   "# HELP stdtax_commit_items_total Submissions stored by the group "
+                   "commit.\n# TYPE stdtax_commit_items_total counter\n"
+                   "stdtax_commit_items_total %" PRIu64 "\n",
+                   batches, items);
+    json_t *raw = NULL;
+    if (store_stats_raw(svc_store(app->svc), &raw, &err) == 0) {
+        json_int_t pages = json_integer_value(json_object_get(raw, "last_page")) + 1;
+        json_int_t psize = json_integer_value(json_object_get(raw, "page_size"));
+        api_buf_printf(out,
+                       "# HELP stdtax_store_bytes Bytes of the store in use (pages up to "
+                       "the last one written).\n# TYPE stdtax_store_bytes gauge\n"
+                       "stdtax_store_bytes %" JSON_INTEGER_FORMAT "\n"
+                       "# HELP stdtax_store_map_bytes Size of the store's memory map.\n"
+                       "# TYPE stdtax_store_map_bytes gauge\n"
+                       "stdtax_store_map_bytes %" JSON_INTEGER_FORMAT "\n",
+                       pages * psize,
+                       json_integer_value(json_object_get(raw, "map_size")));
+        json_decref(raw);
+    }
+    return 0;
+}
+
+static int app_ready(void *arg, struct stdtax_error *err)
+{
+    struct app *app = arg;
+    if (!app->svc || !svc_store(app->svc))
+        return stdtax_error_set(err, API_EUNAVAILABLE, "", "the store is not open");
+    return 0;
+}
+
+static void app_stop(void *arg)
+{
+    struct app *app = arg;
+    commit_queue_stop(app->commits);
+}
+
+static const struct api_hooks hooks = {
+    .stop = app_stop,
+    .reload = app_reload,
+    .metrics = app_metrics,
+    .ready = app_ready,
+};
+
+const struct api_hooks *app_hooks(void)
+{
+    return &hooks;
+}

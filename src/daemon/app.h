@@ -1,0 +1,123 @@
+/* The application behind the HTTP layer: the service (include/stdtax/service.h) and
+ * what the handlers share, plugged into struct api_ctx as ctx->app.  Handlers in
+ * api_taxonomy.c, api_classify.c, api_proposals.c and api_stats.c stay thin: parse the
+ * query or body, call one svc_* function, map its answer to a status and JSON. */
+#ifndef STDTAXD_APP_H
+#define STDTAXD_APP_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "api.h"
+#include "stdtax/service.h"
+
+struct commit_queue;
+
+/* Answers of GET /v1/stats and /v1/coverage, by route and query, as sent: they change
+ * only when a proposal is written, and building them (counts, labels, shares) costs
+ * far more than copying them.  An entry is used while no write went through this
+ * daemon since it was made (app.generation) and for at most APP_CACHE_TTL_US, which
+ * bounds how stale a count gets after a write by another process (stdtax). */
+#define APP_CACHE_SLOTS 16
+#define APP_CACHE_TTL_US 1000000u
+#define APP_CACHE_KEY_MAX 512
+struct app_cache_entry {
+    char key[APP_CACHE_KEY_MAX];
+    uint64_t generation, made_us;
+    char *text; /* owned */
+    size_t len;
+};
+struct app_cache {
+    pthread_mutex_t lock;
+    struct app_cache_entry slots[APP_CACHE_SLOTS];
+    unsigned next; /* round robin replacement */
+};
+
+struct app {
+    struct svc *svc;                      /* owned: svc_close after the workers stop */
+    const struct stdtax_config *cfg;      /* borrowed */
+    atomic_uint_fast64_t classifications; /* texts classified by /v1/classify[/batch] */
+    struct commit_queue *commits; /* group commit of submissions; NULL: commit inline */
+    atomic_uint_fast64_t generation; /* bumped after every write and reload */
+    struct app_cache cache;
+};
+
+/* The service promises to name the file in err->field; where it gives a JSON pointer
+ * or nothing instead, finds out which of the taxonomy and the model failed and puts
+ * that file's name in front, so a message always says which file to fix. */
+void app_engine_error_locate(const struct stdtax_config *cfg, struct stdtax_error *err);
+
+/* Borrowed: the application of a context. */
+static inline struct app *app_of(struct api_ctx *ctx)
+{
+    return (struct app *)ctx->app;
+}
+
+/* The hooks (reload on SIGHUP, metrics gauges, readiness) for an api_ctx whose app is
+ * a struct app.  Borrowed, static. */
+const struct api_hooks *app_hooks(void);
+
+/* Answers a failed svc_* call: status and type from api.c's table, detail from err,
+ * and `errors` from problems (steals problems; may be NULL or empty).  A field that
+ * err names becomes the one problem when problems is empty.  A text over a size limit
+ * inside a valid body is content (422), not a too large request.  Returns rc. */
+int app_problem(struct api_response *resp, int rc, json_t *problems,
+                const struct stdtax_error *err);
+
+/* 400 naming the first query parameter that is not in allowed (NULL-terminated) or
+ * that is repeated.  Returns 0 when every parameter is known and single. */
+int app_query_check(const struct api_request *req, const char *const *allowed,
+                    struct api_response *resp);
+
+/* Parses an unsigned decimal query parameter in [min, max]; absent leaves *out.
+ * 400 with a /query/NAME problem when malformed or out of range. */
+int app_query_uint(const struct api_request *req, const char *name, uint64_t min,
+                   uint64_t max, uint64_t *out, struct api_response *resp);
+
+/* The answer to a submission: 201 + Location for a new record, 200 +
+ * Idempotency-Replayed for a replay, else the problem for rc (steals record and
+ * problems; either may be NULL).  Returns 0 or rc. */
+int api_proposal_answer(struct api_response *resp, int rc, json_t *record, bool created,
+                        json_t *problems, const struct stdtax_error *err);
+
+void app_cache_init(struct app_cache *c);
+void app_cache_free(struct app_cache *c);
+
+/* Answers a GET from the cache when a fresh entry for key exists (returns true with
+ * resp filled), else false. */
+bool app_cache_answer(struct app *app, const char *key, struct api_response *resp);
+
+/* Keeps body (borrowed), made when app->generation was generation, for key. */
+void app_cache_store(struct app *app, const char *key, uint64_t generation,
+                     const json_t *body);
+
+/* Builds the cache key of a request: route pattern and the query as given.  False
+ * when it does not fit (then the answer is not cached). */
+bool app_cache_key(const struct api_request *req, char key[APP_CACHE_KEY_MAX]);
+
+/* Handlers (one file per resource). */
+int api_taxonomy_get(struct api_ctx *ctx, const struct api_request *req,
+                     struct api_response *resp);
+int api_taxonomy_node_get(struct api_ctx *ctx, const struct api_request *req,
+                          struct api_response *resp);
+int api_classify_post(struct api_ctx *ctx, const struct api_request *req,
+                      struct api_response *resp);
+int api_classify_batch_post(struct api_ctx *ctx, const struct api_request *req,
+                            struct api_response *resp);
+int api_proposals_post(struct api_ctx *ctx, const struct api_request *req,
+                       struct api_response *resp);
+int api_proposals_list(struct api_ctx *ctx, const struct api_request *req,
+                       struct api_response *resp);
+int api_proposal_get(struct api_ctx *ctx, const struct api_request *req,
+                     struct api_response *resp);
+int api_proposal_patch(struct api_ctx *ctx, const struct api_request *req,
+                       struct api_response *resp);
+int api_proposal_delete(struct api_ctx *ctx, const struct api_request *req,
+                        struct api_response *resp);
+int api_stats_get(struct api_ctx *ctx, const struct api_request *req,
+                  struct api_response *resp);
+int api_coverage_get(struct api_ctx *ctx, const struct api_request *req,
+                     struct api_response *resp);
+
+#endif

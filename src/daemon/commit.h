@@ -1,0 +1,39 @@
+/* Group commit of proposal submissions (DESIGN.md section 3: "batching several
+ * requests into one commit is allowed").  Workers prepare a submission (validate,
+ * classify, build the record) on their own thread and hand it here with their
+ * deferred request; one committer thread stores everything that queued up while the
+ * previous transaction was syncing in ONE durable transaction, then answers each
+ * request.  No 2xx leaves before the commit that holds its record: the answer is made
+ * only after svc_proposal_commit returned.  No artificial wait: a lone request is
+ * committed at once, and batches grow with the load by themselves. */
+#ifndef STDTAXD_COMMIT_H
+#define STDTAXD_COMMIT_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "api.h"
+#include "stdtax/service.h"
+
+#define COMMIT_BATCH_MAX 256
+
+struct commit_queue;
+
+/* Starts the committer thread.  generation (borrowed) is bumped after every commit,
+ * before the answers go out.  NULL when out of memory or threads. */
+struct commit_queue *commit_queue_new(struct svc *svc, atomic_uint_fast64_t *generation);
+
+/* Queues a prepared item (moved: *item is emptied) whose answer goes to d.  Never
+ * fails: when the queue is stopping or memory is short, commits at once on the
+ * calling thread.  Either way the answer is sent through api_deferred_finish. */
+void commit_queue_push(struct commit_queue *q, struct svc_batch_item *item,
+                       struct api_deferred *d);
+
+/* Commits and answers what is queued, then stops the thread.  NULL is accepted. */
+void commit_queue_stop(struct commit_queue *q);
+void commit_queue_free(struct commit_queue *q);
+
+/* Transactions and items committed so far (for /metrics). */
+void commit_queue_counts(struct commit_queue *q, uint64_t *batches, uint64_t *items);
+
+#endif

@@ -1,0 +1,191 @@
+#include "jsonout.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct out {
+    char *data;
+    size_t len, cap;
+    bool failed;
+};
+
+static bool grow(struct out *o, size_t need)
+{
+    if (o->failed)
+        return false;
+    if (o->len + need + 1 <= o->cap)
+        return true;
+    size_t cap = o->cap ? o->cap : 1024;
+    while (cap < o->len + need + 1)
+        cap *= 2;
+    char *p = realloc(o->data, cap);
+    if (!p) {
+        o->failed = true;
+        return false;
+    }
+    o->data = p;
+    o->cap = cap;
+    return true;
+}
+
+static void put(struct out *o, const char *s, size_t n)
+{
+    if (grow(o, n)) {
+        memcpy(o->data + o->len, s, n);
+        o->len += n;
+    }
+}
+
+static void put_string(struct out *o, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF"; /* as jansson */
+    /* Worst case every byte becomes \u00XX. */
+    if (!grow(o, n * 6 + 2))
+        return;
+    char *w = o->data + o->len;
+    *w++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *w++ = (char)c;
+            continue;
+        }
+        *w++ = '\\';
+        switch (c) {
+        case '"':
+        case '\\':
+            *w++ = (char)c;
+            break;
+        case '\b':
+            *w++ = 'b';
+            break;
+        case '\f':
+            *w++ = 'f';
+            break;
+        case '\n':
+            *w++ = 'n';
+            break;
+        case '\r':
+            *w++ = 'r';
+            break;
+        case '\t':
+            *w++ = 't';
+            break;
+        default:
+            *w++ = 'u';
+            *w++ = '0';
+            *w++ = '0';
+            *w++ = hex[c >> 4];
+            *w++ = hex[c & 15];
+        }
+    }
+    *w++ = '"';
+    o->len = (size_t)(w - o->data);
+}
+
+/* jansson's jsonp_dtostr with precision 15: %.15g, a ".0" when the text would read
+ * back as an integer, and no '+' or leading zeros in the exponent. */
+static bool put_real(struct out *o, double v)
+{
+    if (!isfinite(v))
+        return false;
+    char buf[64];
+    int n = snprintf(buf, sizeof buf, "%.15g", v);
+    if (n < 0 || (size_t)n >= sizeof buf - 3)
+        return false;
+    size_t len = (size_t)n;
+    if (!strchr(buf, '.') && !strchr(buf, 'e')) {
+        buf[len++] = '.';
+        buf[len++] = '0';
+        buf[len] = '\0';
+    }
+    char *e = strchr(buf, 'e');
+    if (e) {
+        char *start = e + 1, *end = e + 2;
+        if (*start == '-')
+            start++;
+        while (*end == '0')
+            end++;
+        if (end != start) {
+            memmove(start, end, len - (size_t)(end - buf) + 1);
+            len -= (size_t)(end - start);
+        }
+    }
+    put(o, buf, len);
+    return true;
+}
+
+static bool dump(struct out *o, const json_t *v, int depth)
+{
+    if (depth > JSONOUT_DEPTH_MAX)
+        return false;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        put(o, "{", 1);
+        const char *key;
+        size_t klen;
+        json_t *item;
+        bool first = true;
+        json_object_keylen_foreach((json_t *)v, key, klen, item)
+        {
+            if (!first)
+                put(o, ",", 1);
+            first = false;
+            put_string(o, key, klen);
+            put(o, ":", 1);
+            if (!dump(o, item, depth + 1))
+                return false;
+        }
+        put(o, "}", 1);
+        return true;
+    }
+    case JSON_ARRAY: {
+        put(o, "[", 1);
+        size_t n = json_array_size(v);
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                put(o, ",", 1);
+            if (!dump(o, json_array_get(v, i), depth + 1))
+                return false;
+        }
+        put(o, "]", 1);
+        return true;
+    }
+    case JSON_STRING:
+        put_string(o, json_string_value(v), json_string_length(v));
+        return true;
+    case JSON_INTEGER: {
+        char buf[32];
+        int n = snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        put(o, buf, (size_t)n);
+        return true;
+    }
+    case JSON_REAL:
+        return put_real(o, json_real_value(v));
+    case JSON_TRUE:
+        put(o, "true", 4);
+        return true;
+    case JSON_FALSE:
+        put(o, "false", 5);
+        return true;
+    case JSON_NULL:
+        put(o, "null", 4);
+        return true;
+    }
+    return false;
+}
+
+char *jsonout_dump(const json_t *v, size_t *len)
+{
+    struct out o = {0};
+    if (!v || !dump(&o, v, 0) || !grow(&o, 0)) {
+        free(o.data);
+        return NULL;
+    }
+    o.data[o.len] = '\0';
+    *len = o.len;
+    return o.data;
+}
