@@ -18,6 +18,7 @@ int api_classify_post(struct api_ctx *ctx, const struct api_request *req,
         return app_problem(resp, rc, problems, &err);
     json_decref(problems);
     atomic_fetch_add(&app->classifications, 1);
+    app_overlaps_attach(result, app_overlaps(app, req->body));
     return api_response_json(resp, 200, result);
 }
 

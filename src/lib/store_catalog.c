@@ -1015,11 +1015,18 @@ static json_t *hit_item(struct store *s, MDB_txn *txn, const struct cand *c,
         json_decref(r);
         return NULL;
     }
-    static const char *const members[] = {"number",        "title",  "title_en",
-                                          "kind",          "status", "organisation",
-                                          "classification"};
+    static const char *const members[] = {"number", "title",  "title_en",
+                                          "kind",   "status", "organisation"};
     for (size_t i = 0; i < sizeof members / sizeof members[0]; i++)
         copy_member(o, r, members[i]);
+    /* Only the node codes: a proposal's classification also holds its evidence. */
+    const json_t *cls = json_object_get(r, "classification");
+    if (json_is_object(cls)) {
+        json_t *codes = json_object();
+        copy_member(codes, cls, "category");
+        copy_member(codes, cls, "subcategory");
+        json_object_set_new(o, "classification", codes);
+    }
     json_object_set_new(o, "similarity",
                         json_real((double)(int)(h->sim * 1000 + 0.5) / 1000));
     json_object_set_new(o, "field", json_string(qf[h->qfield].name));
