@@ -24,7 +24,8 @@
 #define CATALOG_IMPORT_MAX 10000   /* entries in one store_catalog_import call */
 #define OVERLAP_LIMIT_MAX 100      /* results of one overlap query */
 #define OVERLAP_CANDIDATES_MAX 256 /* candidates scored exactly by one overlap query */
-#define OVERLAP_SCAN_MAX 50000     /* band entries one overlap query reads */
+#define OVERLAP_SCAN_MAX 8192      /* band entries one overlap query reads */
+#define OVERLAP_BUCKET_MAX 64      /* entries read from one band bucket */
 
 /* Kinds: national, industry, local, group, international, other.  The kind of a
  * number by its prefix (GB -> national, DB31/T -> local, T/ -> group, ISO/IEC/IEEE/

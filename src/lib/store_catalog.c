@@ -90,15 +90,47 @@ static size_t fp_total(const struct fp *fp)
     return n;
 }
 
-/* "SIM2", then per field: u32 n, u32 n_cjk, n u32 shingles, native byte order. */
-static unsigned char *fp_encode(const struct fp *fp, size_t *len)
+/* What an overlap answer shows of a record, kept beside its shingles so that a query
+ * never parses a whole (up to 1 MiB) record: new compact JSON, or NULL. */
+static char *summary_make(const json_t *rec)
 {
-    *len = 4 + FP_FIELDS * 8 + fp_total(fp) * 4;
+    static const char *const members[] = {"number", "title",  "title_en",
+                                          "kind",   "status", "organisation"};
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < sizeof members / sizeof members[0]; i++) {
+        json_t *v = json_object_get(rec, members[i]);
+        if (json_is_string(v))
+            json_object_set(o, members[i], v);
+    }
+    const json_t *cls = json_object_get(rec, "classification");
+    if (o && json_is_object(cls)) {
+        json_t *codes = json_object();
+        static const char *const nodes[] = {"category", "subcategory"};
+        for (int i = 0; codes && i < 2; i++) {
+            json_t *v = json_object_get(cls, nodes[i]);
+            if (json_is_string(v))
+                json_object_set(codes, nodes[i], v);
+        }
+        json_object_set_new(o, "classification", codes);
+    }
+    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(o);
+    return text;
+}
+
+/* "SIM3", u32 summary length, the summary (compact JSON), then per field: u32 n,
+ * u32 n_cjk, n u32 shingles; native byte order. */
+static unsigned char *fp_encode(const struct fp *fp, const char *summary, size_t *len)
+{
+    uint32_t slen = (uint32_t)strlen(summary);
+    *len = 8 + slen + FP_FIELDS * 8 + fp_total(fp) * 4;
     unsigned char *b = malloc(*len), *p = b;
     if (!b)
         return NULL;
-    memcpy(p, "SIM2", 4);
-    p += 4;
+    memcpy(p, "SIM3", 4);
+    memcpy(p + 4, &slen, 4);
+    memcpy(p + 8, summary, slen);
+    p += 8 + slen;
     for (int i = 0; i < FP_FIELDS; i++) {
         uint32_t n = (uint32_t)fp->f[i].n, c = (uint32_t)fp->f[i].n_cjk;
         memcpy(p, &n, 4);
@@ -110,13 +142,33 @@ static unsigned char *fp_encode(const struct fp *fp, size_t *len)
     return b;
 }
 
+/* Where the shingles start in a stored fingerprint; 0 when it is not one. */
+static size_t fp_shingles_at(const MDB_val *v)
+{
+    uint32_t slen;
+    if (v->mv_size < 8 || memcmp(v->mv_data, "SIM3", 4) != 0)
+        return 0;
+    memcpy(&slen, (const char *)v->mv_data + 4, 4);
+    if (v->mv_size - 8 < slen || v->mv_size - 8 - slen < FP_FIELDS * 8)
+        return 0;
+    return 8 + (size_t)slen;
+}
+
+/* The summary of a stored fingerprint; new, or NULL. */
+static json_t *fp_summary(const MDB_val *v)
+{
+    size_t at = fp_shingles_at(v);
+    return at ? json_loadb((const char *)v->mv_data + 8, at - 8, 0, NULL) : NULL;
+}
+
 static int fp_decode(const MDB_val *v, struct fp *fp)
 {
-    const unsigned char *p = v->mv_data, *end = p + v->mv_size;
+    size_t at = fp_shingles_at(v);
+    const unsigned char *p = (const unsigned char *)v->mv_data + at,
+                        *end = (const unsigned char *)v->mv_data + v->mv_size;
     memset(fp, 0, sizeof *fp);
-    if (v->mv_size < 4 + FP_FIELDS * 8 || memcmp(p, "SIM2", 4) != 0)
+    if (!at)
         return STDTAX_ESTORE;
-    p += 4;
     for (int i = 0; i < FP_FIELDS; i++) {
         uint32_t n, c;
         if (end - p < 8)
@@ -231,14 +283,21 @@ int store_sim_put(struct store *s, MDB_txn *txn, char source, const char *id,
         return sim_remove(s, txn, &key, 0);
     }
     size_t len;
-    unsigned char *blob = fp_encode(&fp, &len);
+    char *summary = summary_make(record);
+    unsigned char *blob = summary ? fp_encode(&fp, summary, &len) : NULL;
+    free(summary);
     if (!blob) {
         fp_free(&fp);
         return STDTAX_ENOMEM;
     }
     rc = mdb_get(txn, s->dbi_sim_sig, &key, &old);
+    MDB_val now = val_of(blob, len);
+    size_t at_old = rc == 0 ? fp_shingles_at(&old) : 0, at_new = fp_shingles_at(&now);
     if (rc == 0 && old.mv_size == len && memcmp(old.mv_data, blob, len) == 0) {
-        rc = 0; /* the same text: nothing to change */
+        rc = 0; /* the same text and summary: nothing to change */
+    } else if (rc == 0 && at_old && old.mv_size - at_old == len - at_new &&
+               memcmp((char *)old.mv_data + at_old, blob + at_new, len - at_new) == 0) {
+        rc = mdb_put(txn, s->dbi_sim_sig, &key, &now, 0); /* a status change */
     } else if (rc == 0 || rc == MDB_NOTFOUND) {
         rc = sim_remove(s, txn, &key, 1);
         MDB_val v = val_of(blob, len);
@@ -921,10 +980,44 @@ static int hit_cmp(const void *a, const void *b)
     return (x->cand > y->cand) - (x->cand < y->cand);
 }
 
+/* The candidates met while probing, one per record, with the number of bands each
+ * shares with the query; an open-addressing table finds a record met again. */
+#define PROBE_SLOTS (2 * OVERLAP_SCAN_MAX) /* a power of two */
+
 struct probe {
     struct cand *c;
     size_t n, cap;
+    uint32_t *slot; /* PROBE_SLOTS entries: index + 1 into c, 0 when empty */
+    size_t scanned;
 };
+
+static int probe_add(struct probe *p, const char *key, size_t len)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)key[i]) * UINT64_C(0x100000001b3);
+    for (size_t i = (size_t)h & (PROBE_SLOTS - 1);; i = (i + 1) & (PROBE_SLOTS - 1)) {
+        uint32_t at = p->slot[i];
+        if (at == 0) {
+            if (p->n == p->cap) {
+                size_t cap = p->cap ? p->cap * 2 : 256;
+                struct cand *c = realloc(p->c, cap * sizeof *c);
+                if (!c)
+                    return STDTAX_ENOMEM;
+                p->c = c;
+                p->cap = cap;
+            }
+            p->c[p->n] = (struct cand){key, len, 1};
+            p->slot[i] = (uint32_t)++p->n;
+            return 0;
+        }
+        struct cand *c = &p->c[at - 1];
+        if (c->len == len && memcmp(c->key, key, len) == 0) {
+            c->hits++;
+            return 0;
+        }
+    }
+}
 
 static int probe_set(MDB_cursor *cur, const uint32_t *h, size_t n, unsigned what,
                      struct probe *p)
@@ -936,27 +1029,22 @@ static int probe_set(MDB_cursor *cur, const uint32_t *h, size_t n, unsigned what
     sim_bands(sig, bands);
     for (int b = 0; b < SIM_BANDS; b++) {
         MDB_val k = val_of(&bands[b], sizeof bands[b]), v;
+        size_t in_bucket = 0;
         int rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
-        for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+        /* A crowded bucket is a crowd of alike records: its first ones stand for it. */
+        for (; rc == 0 && in_bucket < OVERLAP_BUCKET_MAX;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP), in_bucket++) {
             const char *val = v.mv_data;
             if (v.mv_size < 2 || v.mv_size >= SIG_KEY_MAX)
                 continue;
             if (!((val[0] == 'c' && (what & OVERLAP_STANDARDS)) ||
                   (val[0] == 'p' && (what & OVERLAP_PROPOSALS))))
                 continue;
-            if (p->n >= OVERLAP_SCAN_MAX)
+            if (p->scanned++ >= OVERLAP_SCAN_MAX)
                 return 0; /* the bound of one query */
-            if (p->n == p->cap) {
-                size_t cap = p->cap ? p->cap * 2 : 256;
-                struct cand *c = realloc(p->c, cap * sizeof *c);
-                if (!c)
-                    return STDTAX_ENOMEM;
-                p->c = c;
-                p->cap = cap;
-            }
-            p->c[p->n].key = val;
-            p->c[p->n].len = v.mv_size;
-            p->c[p->n++].hits = 1;
+            int r2 = probe_add(p, val, v.mv_size);
+            if (r2)
+                return r2;
         }
         if (rc != MDB_NOTFOUND && rc != 0)
             return rc;
@@ -986,55 +1074,44 @@ static json_t *span_array(const char *qtext, const char *rtext)
     return a;
 }
 
-static void copy_member(json_t *to, const json_t *from, const char *name)
-{
-    json_t *v = json_object_get(from, name);
-    if (v && !json_is_null(v))
-        json_object_set(to, name, v);
-}
-
 /* The output item of a hit, or NULL when the record is gone or withdrawn. */
 static json_t *hit_item(struct store *s, MDB_txn *txn, const struct cand *c,
                         const struct hit *h, const struct qfield *qf)
 {
     int cat = c->key[0] == 'c';
-    MDB_val k = val_of(c->key + 1, c->len - 1), v;
-    if (mdb_get(txn, cat ? s->dbi_catalog : s->dbi_proposals, &k, &v) != 0)
+    MDB_val k = val_of(c->key, c->len), v;
+    if (mdb_get(txn, s->dbi_sim_sig, &k, &v) != 0)
         return NULL;
-    json_t *r = json_loadb(v.mv_data, v.mv_size, 0, NULL);
-    if (!r)
+    json_t *sum = fp_summary(&v);
+    if (!sum)
         return NULL;
-    const char *status = json_string_value(json_object_get(r, "status"));
+    const char *status = json_string_value(json_object_get(sum, "status"));
     if (!cat && status && strcmp(status, "withdrawn") == 0) {
-        json_decref(r);
+        json_decref(sum);
         return NULL;
     }
     json_t *o = json_pack("{s:s, s:s%}", "source", cat ? "catalog" : "proposal", "id",
                           c->key + 1, c->len - 1);
     if (!o) {
-        json_decref(r);
+        json_decref(sum);
         return NULL;
     }
-    static const char *const members[] = {"number", "title",  "title_en",
-                                          "kind",   "status", "organisation"};
-    for (size_t i = 0; i < sizeof members / sizeof members[0]; i++)
-        copy_member(o, r, members[i]);
-    /* Only the node codes: a proposal's classification also holds its evidence. */
-    const json_t *cls = json_object_get(r, "classification");
-    if (json_is_object(cls)) {
-        json_t *codes = json_object();
-        copy_member(codes, cls, "category");
-        copy_member(codes, cls, "subcategory");
-        json_object_set_new(o, "classification", codes);
-    }
+    json_object_update(o, sum);
     json_object_set_new(o, "similarity",
                         json_real((double)(int)(h->sim * 1000 + 0.5) / 1000));
     json_object_set_new(o, "field", json_string(qf[h->qfield].name));
     json_object_set_new(o, "matched_field", json_string(fp_members[h->rfield]));
-    json_object_set_new(o, "spans",
-                        span_array(qf[h->qfield].text, json_string_value(json_object_get(
-                                                           r, fp_members[h->rfield]))));
-    json_decref(r);
+    const char *rtext = json_string_value(json_object_get(sum, fp_members[h->rfield]));
+    json_t *rec = NULL;
+    if (!rtext) { /* the scope is not in the summary: read the record */
+        MDB_val rk = val_of(c->key + 1, c->len - 1), rv;
+        if (mdb_get(txn, cat ? s->dbi_catalog : s->dbi_proposals, &rk, &rv) == 0)
+            rec = json_loadb(rv.mv_data, rv.mv_size, 0, NULL);
+        rtext = json_string_value(json_object_get(rec, fp_members[h->rfield]));
+    }
+    json_object_set_new(o, "spans", span_array(qf[h->qfield].text, rtext));
+    json_decref(rec);
+    json_decref(sum);
     return o;
 }
 
@@ -1073,7 +1150,7 @@ int store_overlap_find(struct store *s, const struct overlap_query *q, json_t **
                                    {"scope", q->scope, {0}}};
     struct probe p = {0};
     struct hit *hits = NULL;
-    size_t n_hits = 0, limit = q->limit ? q->limit : 10;
+    size_t n_hits = 0, perfect = 0, limit = q->limit ? q->limit : 10;
     unsigned what = q->what ? q->what : OVERLAP_STANDARDS | OVERLAP_PROPOSALS;
     MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
@@ -1103,6 +1180,8 @@ int store_overlap_find(struct store *s, const struct overlap_query *q, json_t **
         goto done;
     if ((rc = mdb_cursor_open(txn, s->dbi_sim_band, &cur)) != 0)
         goto mdb;
+    if (!(p.slot = calloc(PROBE_SLOTS, sizeof *p.slot)))
+        goto oom;
     /* Probe every field whole, and a mixed-language title by script as well: each part
      * of it meets the record's title in that language. */
     for (int i = 0; i < FP_FIELDS && !rc; i++) {
@@ -1120,20 +1199,12 @@ int store_overlap_find(struct store *s, const struct overlap_query *q, json_t **
         goto oom;
     if (rc)
         goto mdb;
-    /* One candidate per record, ranked by the bands it shares with the query (the
-     * MinHash estimate of its similarity); only the best are scored exactly. */
+    /* Candidates ranked by the bands they share with the query (the MinHash estimate
+     * of their similarity); only the best are scored exactly. */
     if (p.n)
-        qsort(p.c, p.n, sizeof *p.c, cand_cmp);
-    size_t u = 0;
-    for (size_t i = 0; i < p.n; i++) {
-        if (u && cand_cmp(&p.c[i], &p.c[u - 1]) == 0)
-            p.c[u - 1].hits++;
-        else
-            p.c[u++] = p.c[i];
-    }
-    if (u > OVERLAP_CANDIDATES_MAX)
-        qsort(p.c, u, sizeof *p.c, cand_hits_cmp);
-    p.n = u < OVERLAP_CANDIDATES_MAX ? u : OVERLAP_CANDIDATES_MAX;
+        qsort(p.c, p.n, sizeof *p.c, cand_hits_cmp);
+    if (p.n > OVERLAP_CANDIDATES_MAX)
+        p.n = OVERLAP_CANDIDATES_MAX;
     if (p.n && !(hits = malloc(p.n * sizeof *hits)))
         goto oom;
     for (size_t i = 0; i < p.n; i++) {
@@ -1149,6 +1220,10 @@ int store_overlap_find(struct store *s, const struct overlap_query *q, json_t **
         if (score(qf, &r, &h) >= q->threshold && h.sim > 0)
             hits[n_hits++] = h;
         fp_free(&r);
+        /* Nothing beats a perfect score: a flood of copies stops the scoring early
+         * (twice the limit, as withdrawn proposals are dropped later). */
+        if (h.sim >= 1.0 && ++perfect >= 2 * limit)
+            break;
     }
     if (n_hits)
         qsort(hits, n_hits, sizeof *hits, hit_cmp);
@@ -1171,6 +1246,7 @@ done:
     for (int i = 0; i < FP_FIELDS; i++)
         sim_set_free(&qf[i].set);
     free(p.c);
+    free(p.slot);
     free(hits);
     if (rc) {
         json_decref(arr);
@@ -1223,7 +1299,9 @@ static int check_fp(struct store *s, MDB_txn *txn, char source, const char *id,
     if (rc)
         return rc;
     size_t len = 0;
-    unsigned char *blob = fp_total(&fp) ? fp_encode(&fp, &len) : NULL;
+    char *summary = fp_total(&fp) ? summary_make(rec) : NULL;
+    unsigned char *blob = summary ? fp_encode(&fp, summary, &len) : NULL;
+    free(summary);
     ck->fp_expected += blob != NULL;
     rc = mdb_get(txn, s->dbi_sim_sig, &key, &v);
     if (rc == MDB_NOTFOUND) {
