@@ -115,8 +115,8 @@ static void word_add(struct hbuf *b, const char *w, size_t n)
         n = sizeof tmp - 1;
     memcpy(tmp, w, n);
     tmp[n] = 0;
-    for (size_t i = 0; i < sizeof stop_words / sizeof stop_words[0]; i++)
-        if (strcmp(tmp, stop_words[i]) == 0)
+    for (size_t i = 0; n <= 8 && i < sizeof stop_words / sizeof stop_words[0]; i++)
+        if (strcmp(tmp, stop_words[i]) == 0) /* none is longer than 8 */
             return;
     if (n > 4 && memcmp(tmp + n - 3, "ies", 3) == 0) {
         tmp[n - 3] = 'y';
@@ -193,10 +193,43 @@ static int lone_stopped(const char *c, size_t n)
     return 0;
 }
 
-static int cmp_u32(const void *a, const void *b)
+/* Sorts v[0..n) ascending: an inline-compare quicksort (qsort's callback per
+ * comparison was a tenth of an overlap query). */
+static void sort_u32(uint32_t *v, size_t n)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
+    while (n > 16) {
+        uint32_t a = v[0], b = v[n / 2], c = v[n - 1];
+        uint32_t pivot =
+            a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        size_t i = 0, j = n - 1;
+        for (;;) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i >= j)
+                break;
+            uint32_t t = v[i];
+            v[i++] = v[j];
+            v[j--] = t;
+        }
+        /* Recurse into the smaller side, loop on the larger. */
+        if (j + 1 < n - j - 1) {
+            sort_u32(v, j + 1);
+            v += j + 1;
+            n -= j + 1;
+        } else {
+            sort_u32(v + j + 1, n - j - 1);
+            n = j + 1;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint32_t x = v[i];
+        size_t k = i;
+        for (; k > 0 && v[k - 1] > x; k--)
+            v[k] = v[k - 1];
+        v[k] = x;
+    }
 }
 
 static int set_finish(struct hbuf *b, struct sim_set *out)
@@ -207,7 +240,7 @@ static int set_finish(struct hbuf *b, struct sim_set *out)
     }
     size_t n = 0;
     if (b->n) {
-        qsort(b->h, b->n, sizeof *b->h, cmp_u32);
+        sort_u32(b->h, b->n);
         for (size_t i = 0; i < b->n; i++)
             if (n == 0 || b->h[i] != b->h[n - 1])
                 b->h[n++] = b->h[i];
@@ -315,19 +348,26 @@ void sim_set_free(struct sim_set *set)
 
 void sim_minhash(const uint32_t *h, size_t n, uint64_t sig[SIM_HASHES])
 {
-    uint64_t seeds[SIM_HASHES];
-    uint64_t s = UINT64_C(0x5851f42d4c957f2d); /* fixed: signatures are stored */
+    /* h_i(x) = a_i x + b_i mod 2^64 with fixed odd a_i: a permutation of the already
+     * mixed shingle hashes, two operations per function (the signatures are stored,
+     * so the constants never change). */
+    uint64_t a[SIM_HASHES], b[SIM_HASHES];
+    uint64_t s = UINT64_C(0x5851f42d4c957f2d);
     for (int i = 0; i < SIM_HASHES; i++) {
         s += UINT64_C(0x9e3779b97f4a7c15);
-        seeds[i] = mix64(s);
+        a[i] = mix64(s) | 1;
+        s += UINT64_C(0x9e3779b97f4a7c15);
+        b[i] = mix64(s);
         sig[i] = UINT64_MAX;
     }
-    for (size_t j = 0; j < n; j++)
+    for (size_t j = 0; j < n; j++) {
+        uint64_t x = h[j];
         for (int i = 0; i < SIM_HASHES; i++) {
-            uint64_t v = mix64(h[j] ^ seeds[i]);
+            uint64_t v = a[i] * x + b[i];
             if (v < sig[i])
                 sig[i] = v;
         }
+    }
 }
 
 void sim_bands(const uint64_t sig[SIM_HASHES], uint64_t bands[SIM_BANDS])

@@ -982,21 +982,49 @@ static int hit_cmp(const void *a, const void *b)
 
 /* The candidates met while probing, one per record, with the number of bands each
  * shares with the query; an open-addressing table finds a record met again. */
-#define PROBE_SLOTS (2 * OVERLAP_SCAN_MAX) /* a power of two */
-
 struct probe {
     struct cand *c;
     size_t n, cap;
-    uint32_t *slot; /* PROBE_SLOTS entries: index + 1 into c, 0 when empty */
+    uint32_t *slot; /* nslots (a power of two): index + 1 into c, 0 when empty */
+    size_t nslots;
     size_t scanned;
 };
 
-static int probe_add(struct probe *p, const char *key, size_t len)
+static uint64_t key_hash(const char *key, size_t len)
 {
     uint64_t h = UINT64_C(0xcbf29ce484222325);
     for (size_t i = 0; i < len; i++)
         h = (h ^ (unsigned char)key[i]) * UINT64_C(0x100000001b3);
-    for (size_t i = (size_t)h & (PROBE_SLOTS - 1);; i = (i + 1) & (PROBE_SLOTS - 1)) {
+    return h;
+}
+
+/* Keeps the table at most half full; it starts small, most queries meet few records. */
+static int probe_grow(struct probe *p)
+{
+    if (p->nslots && 2 * (p->n + 1) <= p->nslots)
+        return 0;
+    size_t nslots = p->nslots ? 2 * p->nslots : 256;
+    uint32_t *slot = calloc(nslots, sizeof *slot);
+    if (!slot)
+        return STDTAX_ENOMEM;
+    for (size_t k = 0; k < p->n; k++) {
+        size_t i = (size_t)key_hash(p->c[k].key, p->c[k].len) & (nslots - 1);
+        while (slot[i])
+            i = (i + 1) & (nslots - 1);
+        slot[i] = (uint32_t)k + 1;
+    }
+    free(p->slot);
+    p->slot = slot;
+    p->nslots = nslots;
+    return 0;
+}
+
+static int probe_add(struct probe *p, const char *key, size_t len)
+{
+    if (probe_grow(p))
+        return STDTAX_ENOMEM;
+    size_t mask = p->nslots - 1;
+    for (size_t i = (size_t)key_hash(key, len) & mask;; i = (i + 1) & mask) {
         uint32_t at = p->slot[i];
         if (at == 0) {
             if (p->n == p->cap) {
@@ -1180,8 +1208,6 @@ int store_overlap_find(struct store *s, const struct overlap_query *q, json_t **
         goto done;
     if ((rc = mdb_cursor_open(txn, s->dbi_sim_band, &cur)) != 0)
         goto mdb;
-    if (!(p.slot = calloc(PROBE_SLOTS, sizeof *p.slot)))
-        goto oom;
     /* Probe every field whole, and a mixed-language title by script as well: each part
      * of it meets the record's title in that language. */
     for (int i = 0; i < FP_FIELDS && !rc; i++) {

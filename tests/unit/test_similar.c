@@ -175,3 +175,26 @@ Test(similar, invalid_utf8_is_refused)
     size_t n;
     cr_assert_eq(sim_spans_find("ok", 2, "\xc3", 1, sp, 1, &n, NULL), STDTAX_EUTF8);
 }
+
+Test(similar, large_sets_are_sorted_and_unique)
+{
+    /* Enough values for the quicksort path, with duplicates and runs. */
+    static uint32_t h[5000];
+    uint32_t x = 12345;
+    for (size_t i = 0; i < 5000; i++) {
+        x = x * 1103515245u + 12345u;
+        h[i] = i % 7 == 0 ? 42u : (i % 11 == 0 ? (uint32_t)i : x);
+    }
+    struct sim_set s;
+    cr_assert_eq(sim_set_from(h, 5000, &s), 0);
+    cr_assert_gt(s.n, 4000);
+    for (size_t i = 1; i < s.n; i++)
+        cr_assert_lt(s.h[i - 1], s.h[i], "at %zu", i);
+    for (size_t i = 0; i < 5000; i += 97) {
+        int found = 0;
+        for (size_t k = 0; k < s.n && !found; k++)
+            found = s.h[k] == h[i];
+        cr_assert(found || s.n == SIM_SHINGLES_MAX, "value %zu lost", i);
+    }
+    sim_set_free(&s);
+}
