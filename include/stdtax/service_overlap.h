@@ -69,6 +69,16 @@ int svc_proposal_duplicate_find(struct svc *svc, const json_t *submission,
                                 const char *idem_key, json_t **existing,
                                 struct stdtax_error *err);
 
+/* Both checks of a submission in one overlap query: *overlaps (new) as
+ * svc_overlaps_find at threshold, and - when check_duplicates - the duplicate rule of
+ * svc_proposal_duplicate_find (STDTAX_ECONFLICT with *existing).  On STDTAX_ECONFLICT
+ * *overlaps is NULL.  A failed query leaves *overlaps an empty array and returns 0:
+ * the submission goes on (the duplicate rule is then not applied). */
+int svc_proposal_overlaps_check(struct svc *svc, const json_t *submission,
+                                const char *idem_key, double threshold,
+                                bool check_duplicates, json_t **overlaps,
+                                json_t **existing, struct stdtax_error *err);
+
 /* svc_proposal_submit with the call's first rule applied: after validation (problems,
  * STDTAX_EINVAL/ELATE as svc_proposal_submit), a submission whose title or scope
  * duplicates (similarity >= SVC_DUPLICATE_THRESHOLD) a proposal of the same

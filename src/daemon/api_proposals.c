@@ -63,16 +63,16 @@ int api_proposals_post(struct api_ctx *ctx, const struct api_request *req,
     if (rc)
         return api_proposal_answer(resp, rc, NULL, false, problems, &err);
     json_decref(problems);
-    /* The call's first rule: the same organisation does not submit a proposal twice. */
-    json_t *existing = NULL;
-    if (app->cfg->duplicate_check)
-        rc = svc_proposal_duplicate_find(app->svc, req->body, req->idempotency_key,
-                                         &existing, &err);
+    /* The call's first rule: the same organisation does not submit a proposal twice;
+     * one overlap query finds that and the overlaps of the answer. */
+    json_t *existing = NULL, *overlaps = NULL;
+    rc = svc_proposal_overlaps_check(
+        app->svc, req->body, req->idempotency_key, app->cfg->overlap_threshold,
+        app->cfg->duplicate_check, &overlaps, &existing, &err);
     if (rc) {
         json_decref(item.record);
         return app_duplicate_problem(resp, rc, existing, &err);
     }
-    json_t *overlaps = app_overlaps(app, req->body);
     struct api_deferred *later = app->commits ? api_request_defer(req) : NULL;
     if (later) {
         commit_queue_push(app->commits, &item, overlaps, later);

@@ -395,6 +395,64 @@ int svc_proposal_duplicate_find(struct svc *svc, const json_t *submission,
                             json_real_value(json_object_get(*existing, "similarity")));
 }
 
+int svc_proposal_overlaps_check(struct svc *svc, const json_t *submission,
+                                const char *idem_key, double threshold,
+                                bool check_duplicates, json_t **overlaps,
+                                json_t **existing, struct stdtax_error *err)
+{
+    char first[STORE_ID_MAX];
+    *overlaps = NULL;
+    *existing = NULL;
+    if (check_duplicates && idem_key &&
+        store_idem_find(svc_store(svc), idem_key, first, NULL) == 0)
+        check_duplicates = false; /* a replay: the store answers it */
+    const char *org = member(submission, "organisation");
+    check_duplicates = check_duplicates && org;
+    /* Room for the same organisation's proposal behind closer ones of others. */
+    double at = check_duplicates && SVC_DUPLICATE_THRESHOLD < threshold
+                    ? SVC_DUPLICATE_THRESHOLD
+                    : threshold;
+    json_t *all;
+    struct stdtax_error qerr = {0};
+    if (!json_is_object(submission) ||
+        overlaps_run(svc, submission, NULL, 0, at, 4 * SVC_OVERLAP_LIMIT, &all, &qerr)) {
+        *overlaps = json_array();
+        return *overlaps ? 0 : stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    }
+    size_t i;
+    json_t *d;
+    json_array_foreach(all, i, d)
+    {
+        const char *src = member(d, "source");
+        if (check_duplicates && src && strcmp(src, "proposal") == 0 &&
+            json_real_value(json_object_get(d, "similarity")) >=
+                SVC_DUPLICATE_THRESHOLD &&
+            same_organisation(org, member(d, "organisation"))) {
+            *existing = json_incref(d);
+            break;
+        }
+    }
+    if (*existing) {
+        json_decref(all);
+        const char *field = member(*existing, "field");
+        char ptr[32];
+        snprintf(ptr, sizeof ptr, "/%s", field ? field : "title");
+        return stdtax_error_set(
+            err, STDTAX_ECONFLICT, ptr,
+            "%s already submitted this proposal as %s (similarity %.2f)", org,
+            member(*existing, "id"),
+            json_real_value(json_object_get(*existing, "similarity")));
+    }
+    /* Best first: keep those at the threshold, at most the answer's limit. */
+    for (i = json_array_size(all); i-- > 0;)
+        if (i >= SVC_OVERLAP_LIMIT ||
+            json_real_value(json_object_get(json_array_get(all, i), "similarity")) <
+                threshold)
+            json_array_remove(all, i);
+    *overlaps = all;
+    return 0;
+}
+
 int svc_proposal_submit_checked(struct svc *svc, const json_t *submission,
                                 const struct svc_caller *caller, const char *idem_key,
                                 time_t now, double threshold, json_t **record,

@@ -177,6 +177,26 @@ Test(svc_overlap, duplicates_of_the_same_organisation_conflict)
     cr_assert_null(rec2);
     json_decref(existing);
 
+    /* The daemon's single query: the same answer, and the overlaps without the rule. */
+    json_t *ov;
+    cr_assert_eq(
+        svc_proposal_overlaps_check(svc, sub, NULL, 0.5, true, &ov, &existing, &err),
+        STDTAX_ECONFLICT);
+    cr_assert_null(ov);
+    cr_assert_str_eq(json_string_value(json_object_get(existing, "id")), id);
+    json_decref(existing);
+    cr_assert_eq(
+        svc_proposal_overlaps_check(svc, sub, "k1", 0.5, true, &ov, &existing, &err), 0,
+        "a replay is not a duplicate");
+    cr_assert_null(existing);
+    cr_assert_geq(json_array_size(ov), 2);
+    cr_assert_leq(json_array_size(ov), SVC_OVERLAP_LIMIT);
+    json_decref(ov);
+    cr_assert_eq(
+        svc_proposal_overlaps_check(svc, sub, NULL, 0.5, false, &ov, &existing, &err), 0);
+    cr_assert_null(existing);
+    json_decref(ov);
+
     /* Another organisation may propose the same: it is stored, and told. */
     json_object_set_new(sub, "organisation", json_string("另一家研究院"));
     cr_assert_eq(submit(sub, NULL, &rec2, &created, &existing, &overlaps, &err), 0, "%s",
