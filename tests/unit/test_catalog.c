@@ -369,3 +369,30 @@ Test(catalog, repair_rebuilds_a_lost_index)
     cr_assert_eq(json_array_size(out), 1);
     json_decref(out);
 }
+
+Test(catalog, a_copied_scope_is_found_under_another_title)
+{
+    const char *scope = "本文件规定了智能语音交互系统在智能家居场景下的框架、基本要求、"
+                        "扩展要求以及相应的测试方法，适用于智能家居语音交互系统的设计、"
+                        "开发、测试和应用。";
+    json_t *e = entry("GB/T 36464.2-2018", "信息技术 智能语音交互系统 第2部分：智能家居",
+                      NULL, "domain", "domain.speech");
+    json_object_set_new(e, "scope", json_string(scope));
+    json_decref(import(json_pack("[o]", e)));
+    struct overlap_query q = {
+        .title = "家用电器语音控制规范", .scope = scope, .threshold = 0.5};
+    json_t *out;
+    cr_assert_eq(store_overlap_find(st, &q, &out, NULL), 0);
+    cr_assert_eq(json_array_size(out), 1);
+    json_t *h = json_array_get(out, 0);
+    cr_assert_str_eq(json_string_value(json_object_get(h, "field")), "scope");
+    cr_assert_str_eq(json_string_value(json_object_get(h, "matched_field")), "scope");
+    cr_assert_float_eq(json_real_value(json_object_get(h, "similarity")), 1.0, 1e-9);
+    json_t *sp = json_array_get(json_object_get(h, "spans"), 0);
+    cr_assert_eq(json_integer_value(json_object_get(sp, "start")), 0);
+    /* The whole scope but its final 。, which normalisation drops. */
+    cr_assert_eq(json_integer_value(json_object_get(sp, "end")),
+                 (json_int_t)(strlen(scope) - strlen("。")));
+    json_decref(out);
+    check_ok();
+}
