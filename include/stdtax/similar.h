@@ -56,6 +56,12 @@ void sim_minhash(const uint32_t *h, size_t n, uint64_t sig[SIM_HASHES]);
 /* One 64-bit key per band of the signature (the band index is mixed in). */
 void sim_bands(const uint64_t sig[SIM_HASHES], uint64_t bands[SIM_BANDS]);
 
+/* The first k hash functions only (k <= SIM_HASHES; the same values as sim_minhash's
+ * first k), and the first nb bands from the first nb * SIM_ROWS of them: what a record
+ * that stores fewer bands needs. */
+void sim_minhash_n(const uint32_t *h, size_t n, uint64_t *sig, int k);
+void sim_bands_n(const uint64_t *sig, uint64_t *bands, int nb);
+
 /* Shingles that q and r have in common. */
 size_t sim_common(const struct sim_set *q, const struct sim_set *r);
 

@@ -346,14 +346,16 @@ void sim_set_free(struct sim_set *set)
     memset(set, 0, sizeof *set);
 }
 
-void sim_minhash(const uint32_t *h, size_t n, uint64_t sig[SIM_HASHES])
+void sim_minhash_n(const uint32_t *h, size_t n, uint64_t *sig, int k)
 {
     /* h_i(x) = a_i x + b_i mod 2^64 with fixed odd a_i: a permutation of the already
      * mixed shingle hashes, two operations per function (the signatures are stored,
      * so the constants never change). */
     uint64_t a[SIM_HASHES], b[SIM_HASHES];
     uint64_t s = UINT64_C(0x5851f42d4c957f2d);
-    for (int i = 0; i < SIM_HASHES; i++) {
+    if (k > SIM_HASHES)
+        k = SIM_HASHES;
+    for (int i = 0; i < k; i++) {
         s += UINT64_C(0x9e3779b97f4a7c15);
         a[i] = mix64(s) | 1;
         s += UINT64_C(0x9e3779b97f4a7c15);
@@ -362,7 +364,7 @@ void sim_minhash(const uint32_t *h, size_t n, uint64_t sig[SIM_HASHES])
     }
     for (size_t j = 0; j < n; j++) {
         uint64_t x = h[j];
-        for (int i = 0; i < SIM_HASHES; i++) {
+        for (int i = 0; i < k; i++) {
             uint64_t v = a[i] * x + b[i];
             if (v < sig[i])
                 sig[i] = v;
@@ -370,14 +372,24 @@ void sim_minhash(const uint32_t *h, size_t n, uint64_t sig[SIM_HASHES])
     }
 }
 
-void sim_bands(const uint64_t sig[SIM_HASHES], uint64_t bands[SIM_BANDS])
+void sim_minhash(const uint32_t *h, size_t n, uint64_t sig[SIM_HASHES])
 {
-    for (int b = 0; b < SIM_BANDS; b++) {
+    sim_minhash_n(h, n, sig, SIM_HASHES);
+}
+
+void sim_bands_n(const uint64_t *sig, uint64_t *bands, int nb)
+{
+    for (int b = 0; b < nb && b < SIM_BANDS; b++) {
         uint64_t k = mix64((uint64_t)b + 1);
         for (int r = 0; r < SIM_ROWS; r++)
             k = mix64(k ^ sig[b * SIM_ROWS + r]);
         bands[b] = k;
     }
+}
+
+void sim_bands(const uint64_t sig[SIM_HASHES], uint64_t bands[SIM_BANDS])
+{
+    sim_bands_n(sig, bands, SIM_BANDS);
 }
 
 size_t sim_common(const struct sim_set *q, const struct sim_set *r)

@@ -198,3 +198,16 @@ Test(similar, large_sets_are_sorted_and_unique)
     }
     sim_set_free(&s);
 }
+
+Test(similar, the_first_bands_alone_are_the_same_bands)
+{
+    struct sim_set a = set_of("人工智能 计算中心 计算能力评估", 1);
+    uint64_t all[SIM_HASHES], some[SIM_HASHES], ball[SIM_BANDS], bsome[SIM_BANDS];
+    sim_minhash(a.h, a.n, all);
+    sim_minhash_n(a.h, a.n, some, 8 * SIM_ROWS);
+    cr_assert_arr_eq(all, some, 8 * SIM_ROWS * sizeof all[0]);
+    sim_bands(all, ball);
+    sim_bands_n(some, bsome, 8);
+    cr_assert_arr_eq(ball, bsome, 8 * sizeof ball[0]);
+    sim_set_free(&a);
+}
