@@ -80,6 +80,7 @@ struct api_request {
     json_t *body;                /* borrowed: parsed JSON body, or NULL */
     const char *accept;          /* Accept header, or NULL */
     const char *idempotency_key; /* Idempotency-Key header, or NULL */
+    const char *if_none_match;   /* If-None-Match header, or NULL */
     enum cfg_scope scope;        /* what the caller's token grants */
     const char *token_name;      /* borrowed from the config; NULL if anonymous */
     void *server; /* the dispatcher's, for api_request_defer; NULL in tests */
@@ -319,5 +320,32 @@ int api_metrics_get(struct api_ctx *app, const struct api_request *req,
                     struct api_response *resp);
 int api_openapi_get(struct api_ctx *app, const struct api_request *req,
                     struct api_response *resp);
+
+/* --- the dashboard's static files (api_static.c) ------------------------------ */
+
+#define API_STATIC_NAME_MAX 64
+
+/* True for a file name the dashboard may serve: 1..API_STATIC_NAME_MAX bytes of
+ * [a-z0-9._-], not starting with a dot.  Everything else is a 404 before any
+ * file system call, so no encoding of "..", "/" or NUL can escape web-root. */
+bool api_static_name_ok(const char *name);
+
+/* Static Content-Type for the name's extension, or NULL (not served). */
+const char *api_static_type(const char *name);
+
+/* True when an If-None-Match header value matches etag (weak comparison, "*"). */
+bool api_etag_match(const char *header, const char *etag);
+
+/* Fills resp with root/name: 200 with the file, 304 when if_none_match (may be
+ * NULL) matches its ETag, 404 for a refused or missing name.  Returns 0 or an
+ * error with the problem in resp. */
+int api_static_serve(const char *root, const char *name, const char *if_none_match,
+                     struct api_response *resp);
+
+/* GET / and GET /ui/{file}. */
+int api_index_get(struct api_ctx *app, const struct api_request *req,
+                  struct api_response *resp);
+int api_ui_get(struct api_ctx *app, const struct api_request *req,
+               struct api_response *resp);
 
 #endif

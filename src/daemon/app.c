@@ -92,6 +92,10 @@ void app_engine_error_locate(const struct stdtax_config *cfg, struct stdtax_erro
 {
     if (err->field[0] && err->field[0] != '/')
         return;
+    /* An absolute path is not a JSON pointer: the store names its directory. */
+    size_t dlen = cfg->data_dir ? strlen(cfg->data_dir) : 0;
+    if (dlen && strncmp(err->field, cfg->data_dir, dlen) == 0)
+        return;
     if (strstr(err->text, cfg->taxonomy) || (cfg->model && strstr(err->text, cfg->model)))
         return;
     /* The taxonomy loads first: if it loads on its own, the model was the problem. */

@@ -1,4 +1,6 @@
 /* stdtaxd: settings, logging, the application context, then the server. */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,68 @@ static int fail(const struct stdtax_error *err)
     return 1;
 }
 
+static bool starts_with(const char *s, const char *prefix)
+{
+    return s && prefix && *prefix && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* What an operator should do about a failed start: one line after the error, which
+ * already names the file.  err->field says which of the three files failed. */
+static void startup_hint(const struct stdtax_config *cfg, int rc,
+                         const struct stdtax_error *err)
+{
+    const char *f = err->field, *t = err->text;
+    char buf[CFG_PATH_MAX * 2 + 256];
+    const char *hint = NULL;
+    if (starts_with(f, cfg->data_dir) || starts_with(t, cfg->data_dir)) {
+        const char *d = cfg->data_dir;
+        if (strstr(t, strerror(EACCES)) || strstr(t, strerror(EPERM)) ||
+            strstr(t, strerror(EROFS))) {
+            snprintf(buf, sizeof buf,
+                     "let the user stdtaxd runs as (uid %u) read and write %s and its "
+                     "data.mdb and lock.mdb (chown -R), or set data-dir to a directory "
+                     "it owns",
+                     (unsigned)geteuid(), d);
+            hint = buf;
+        } else if (strstr(t, "not a directory")) {
+            snprintf(buf, sizeof buf,
+                     "set data-dir (config file or --data-dir) to a directory; stdtaxd "
+                     "creates a missing one");
+            hint = buf;
+        } else if (rc == STDTAX_EVERSION) {
+            snprintf(buf, sizeof buf,
+                     "start the stdtaxd version that wrote %s, or set data-dir to a new "
+                     "directory and import the proposals (stdtax export / import)",
+                     d);
+            hint = buf;
+        } else if (rc == STDTAX_ENOSPC) {
+            snprintf(buf, sizeof buf, "free space on the filesystem that holds %s", d);
+            hint = buf;
+        } else {
+            snprintf(buf, sizeof buf,
+                     "%s must hold only stdtaxd's data.mdb and lock.mdb: move the other "
+                     "file away, restore data.mdb from a backup (check it with `stdtax "
+                     "check --data-dir %s`), or set data-dir to an empty directory",
+                     d, d);
+            hint = buf;
+        }
+    } else if (starts_with(f, cfg->model) || starts_with(t, cfg->model)) {
+        hint = rc == STDTAX_EVERSION
+                   ? "the model was trained for another taxonomy: retrain it (stdtax "
+                     "train, or make model) or set taxonomy to the file it was made for"
+                   : "set model (config file or --model) to a readable model file, or "
+                     "retrain it with stdtax train";
+    } else if (starts_with(f, cfg->taxonomy) || starts_with(t, cfg->taxonomy)) {
+        hint = rc == STDTAX_ENOTFOUND || rc == STDTAX_EIO
+                   ? "set taxonomy (config file or --taxonomy) to a readable taxonomy "
+                     "file; the shipped one is shanghai-ai-2023.json"
+                   : "correct the file (stdtax taxonomy validate FILE lists every "
+                     "problem) or set taxonomy to a valid one";
+    }
+    if (hint)
+        fprintf(stderr, "stdtaxd: to fix: %s\n", hint);
+}
+
 /* Opens the taxonomy, model and store; a bad taxonomy file stops the start with the
  * file and every problem, one per line. */
 static int open_service(const struct stdtax_config *cfg, struct app *app)
@@ -35,6 +99,7 @@ static int open_service(const struct stdtax_config *cfg, struct app *app)
     if (rc != 0) {
         app_engine_error_locate(cfg, &err);
         fail(&err);
+        startup_hint(cfg, rc, &err);
         size_t i;
         json_t *p;
         json_array_foreach(problems, i, p)

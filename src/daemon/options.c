@@ -22,16 +22,30 @@ enum {
 
 /* True when /proc/self/exe lives in STDTAX_BUILDDIR/src/daemon: run from the
  * tree, use the tree's taxonomy and a data directory inside it. */
-static bool running_in_build_tree(void)
+/* True when the directory of path is this build tree's src/daemon. */
+static bool dir_is_build_tree(const char *path)
 {
-    char exe[PATH_MAX], here[PATH_MAX], tree[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
+    char copy[PATH_MAX], here[PATH_MAX], tree[PATH_MAX];
+    if (!path || snprintf(copy, sizeof copy, "%s", path) >= (int)sizeof copy)
         return false;
-    exe[n] = '\0';
-    if (!realpath(dirname(exe), here) || !realpath(STDTAX_BUILDDIR "/src/daemon", tree))
+    if (!realpath(dirname(copy), here) || !realpath(STDTAX_BUILDDIR "/src/daemon", tree))
         return false;
     return strcmp(here, tree) == 0;
+}
+
+/* /proc/self/exe is the binary, except under valgrind (which loads the program
+ * itself: /proc/self/exe is the tool), where argv[0] still is
+ * (tests/reliability/valgrind.sh). */
+static bool running_in_build_tree(const char *argv0)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        if (dir_is_build_tree(exe))
+            return true;
+    }
+    return argv0 && strchr(argv0, '/') && dir_is_build_tree(argv0);
 }
 
 static int set_default(struct stdtax_config *cfg, const char *name, const char *value,
@@ -101,7 +115,7 @@ int options_load(int argc, char **argv, struct stdtax_config *cfg, struct option
     if (opt->help || opt->version)
         return 0;
 
-    opt->in_build_tree = running_in_build_tree();
+    opt->in_build_tree = running_in_build_tree(argv[0]);
     const char *default_config = NULL;
     if (opt->in_build_tree) {
         if ((rc = set_default(cfg, "taxonomy",
@@ -109,6 +123,7 @@ int options_load(int argc, char **argv, struct stdtax_config *cfg, struct option
             (rc = set_default(cfg, "model", STDTAX_SRCDIR "/taxonomy/model-2023.json",
                               err)) ||
             (rc = set_default(cfg, "openapi", STDTAX_SRCDIR "/api/openapi.json", err)) ||
+            (rc = set_default(cfg, "web-root", STDTAX_SRCDIR "/web", err)) ||
             (rc = set_default(cfg, "data-dir", STDTAX_BUILDDIR "/var/stdtaxd", err)))
             return rc;
     } else {
@@ -116,6 +131,7 @@ int options_load(int argc, char **argv, struct stdtax_config *cfg, struct option
                               err)) ||
             (rc = set_default(cfg, "model", STDTAX_PKGDATADIR "/model-2023.json", err)) ||
             (rc = set_default(cfg, "openapi", STDTAX_PKGDATADIR "/openapi.json", err)) ||
+            (rc = set_default(cfg, "web-root", STDTAX_PKGDATADIR "/web", err)) ||
             (rc = set_default(cfg, "data-dir", STDTAX_LOCALSTATEDIR "/lib/stdtaxd", err)))
             return rc;
         default_config = STDTAX_SYSCONFDIR "/stdtaxd/stdtaxd.conf";
@@ -178,7 +194,8 @@ void options_print(FILE *out, const struct stdtax_config *cfg)
     const char *strings[][2] = {
         {"listen", cfg->listen},     {"port-file", cfg->port_file},
         {"data-dir", cfg->data_dir}, {"taxonomy", cfg->taxonomy},
-        {"model", cfg->model},       {"openapi", cfg->openapi}};
+        {"model", cfg->model},       {"openapi", cfg->openapi},
+        {"web-root", cfg->web_root}};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
         if (strings[i][1])
             fprintf(out, "%s \"%s\"\n", strings[i][0], strings[i][1]);

@@ -31,6 +31,10 @@ static const struct api_route routes[] = {
     {API_POST, "/v1/catalog", api_catalog_post, API_F_JSON_BODY | API_F_JSONL_BODY,
      CFG_SCOPE_ADMIN, "importCatalog"},
     {API_GET, "/v1/catalog", api_catalog_list, 0, CFG_SCOPE_READ, "listCatalog"},
+    /* The dashboard is always open: it holds no data, it calls the API, and the
+     * API applies require-read-token to what the page asks for. */
+    {API_GET, "/", api_index_get, 0, CFG_SCOPE_NONE, "getDashboard"},
+    {API_GET, "/ui/{file}", api_ui_get, 0, CFG_SCOPE_NONE, "getDashboardFile"},
 };
 
 const struct api_route *api_routes(size_t *n)

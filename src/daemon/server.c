@@ -41,6 +41,8 @@ struct conn {
     struct conn *hnext;       /* hash chain, evcon -> conn */
     bool busy;                /* a request is being received or answered */
     bool late;                /* its request began after shutdown started */
+    bool dispatched;          /* its request is complete and with the dispatcher */
+    uint64_t busy_since_us;   /* when the request now being received began */
 };
 
 struct server;
@@ -57,6 +59,7 @@ struct worker {
     int wake_fd;           /* eventfd: doorbell for stop_level */
     atomic_int stop_level; /* set by the main thread: 1 drain, 2 stop now */
     struct event *wake_ev, *reg_ev, *drain_ev;
+    struct event *deadline_ev;    /* once a second: requests received too slowly */
     struct bufferevent **pending; /* accepted, not yet registered */
     size_t n_pending, cap_pending;
     struct conn *conns;
@@ -65,6 +68,7 @@ struct worker {
     unsigned n_conns, max_conns;
     bool paused, draining;
     uint64_t drain_deadline_us;
+    uint64_t drain_started_us;
     /* Deferred requests whose answer is ready, pushed by other threads. */
     pthread_mutex_t done_lock;
     bool done_lock_init;
@@ -151,7 +155,11 @@ static void conn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *i
     if (info->n_added == 0 || c->busy)
         return;
     c->busy = true;
-    if (c->w->draining)
+    c->busy_since_us = api_now_us();
+    /* Bytes read within the first drain tick were already on their way when the
+     * signal came (a loaded worker may read them only now): finish those requests.
+     * After the first sweep, idle connections are gone and anything new is late. */
+    if (c->w->draining && api_now_us() > c->w->drain_started_us + DRAIN_TICK_US)
         c->late = true;
     LOG_DEBUG("http", "worker %u: connection %p busy%s", c->w->id, (void *)c,
               c->late ? " (after shutdown began)" : "");
@@ -230,10 +238,13 @@ static void request_complete_cb(struct evhttp_request *ereq, void *arg)
 {
     struct conn *c = arg;
     (void)ereq;
-    /* A pipelined request may already wait in the input buffer. */
+    c->dispatched = false;
+    /* A pipelined request may already wait in the input buffer: its time starts now. */
     struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
-    if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+    if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
+        c->busy_since_us = api_now_us();
         return;
+    }
     c->busy = false;
     const struct stdtax_config *cfg = c->w->ctx->cfg;
     if (cfg->idle_timeout != cfg->read_timeout)
@@ -330,6 +341,19 @@ static int read_json_body(struct dispatch *d)
     return rc;
 }
 
+/* True when the request has more than one Content-Length, or one with chunked. */
+static bool framing_ambiguous(const struct evkeyvalq *in)
+{
+    unsigned lengths = 0, encodings = 0;
+    for (const struct evkeyval *h = in->tqh_first; h; h = h->next.tqe_next) {
+        if (evutil_ascii_strcasecmp(h->key, "Content-Length") == 0)
+            lengths++;
+        else if (evutil_ascii_strcasecmp(h->key, "Transfer-Encoding") == 0)
+            encodings++;
+    }
+    return lengths > 1 || (lengths && encodings);
+}
+
 static void dispatch(struct dispatch *d)
 {
     struct api_ctx *ctx = d->w->ctx;
@@ -343,6 +367,14 @@ static void dispatch(struct dispatch *d)
     d->req.method = (unsigned)evhttp_request_get_command(ereq);
     d->req.path = path;
 
+    if (framing_ambiguous(in)) {
+        /* Two lengths, or a length and chunked: a proxy in front may have framed the
+         * body differently (request smuggling, RFC 9112 6.3).  Refuse and close. */
+        api_response_problem(&d->resp, STDTAX_EPARSE, NULL,
+                             "conflicting Content-Length / Transfer-Encoding headers");
+        api_response_header(&d->resp, "Connection", "close");
+        return;
+    }
     if (d->conn && d->conn->late) {
         api_response_problem(&d->resp, API_EUNAVAILABLE, NULL,
                              "the server is shutting down; retry on another instance");
@@ -399,6 +431,7 @@ static void dispatch(struct dispatch *d)
         return;
 
     d->req.accept = evhttp_find_header(in, "Accept");
+    d->req.if_none_match = evhttp_find_header(in, "If-None-Match");
     const char *ikey = evhttp_find_header(in, "Idempotency-Key");
     if (ikey) {
         size_t n = strlen(ikey);
@@ -531,6 +564,8 @@ static void worker_request_cb(struct evhttp_request *ereq, void *arg)
     d->ereq = ereq;
     d->route = -1;
     d->conn = conn_find(w, evhttp_request_get_connection(ereq));
+    if (d->conn)
+        d->conn->dispatched = true;
     metrics_inflight_add(w->ctx->metrics, w->id, 1);
 
     dispatch(d);
@@ -597,6 +632,29 @@ static void worker_done_cb(evutil_socket_t fd, short what, void *arg)
 
 /* --- shutdown ------------------------------------------------------------------ */
 
+/* libevent's read timeout restarts with every byte, so a client that sends one byte
+ * every few seconds (slowloris) would hold its connection, and with enough of them
+ * every connection slot, for ever.  read-timeout is the time to receive a whole
+ * request: a request still incomplete after it loses its connection
+ * (tests/reliability/abuse.py). */
+static void worker_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+    (void)fd;
+    (void)what;
+    uint64_t now = api_now_us();
+    uint64_t limit = (uint64_t)w->ctx->cfg->read_timeout * 1000000u;
+    struct conn *next;
+    for (struct conn *c = w->conns; c; c = next) {
+        next = c->next;
+        if (c->busy && !c->dispatched && now - c->busy_since_us > limit) {
+            LOG_INFO("http", "worker %u: request not received within %u s, closing",
+                     w->id, w->ctx->cfg->read_timeout);
+            evhttp_connection_free(c->evcon);
+        }
+    }
+}
+
 static void drain_check(struct worker *w)
 {
     if (w->n_conns == 0 && w->n_pending == 0) {
@@ -643,8 +701,9 @@ static void worker_wake_cb(evutil_socket_t fd, short what, void *arg)
         evhttp_del_accept_socket(w->http, w->bound);
         w->bound = NULL;
     }
+    w->drain_started_us = api_now_us();
     w->drain_deadline_us =
-        api_now_us() + (uint64_t)w->ctx->cfg->shutdown_grace * 1000000u;
+        w->drain_started_us + (uint64_t)w->ctx->cfg->shutdown_grace * 1000000u;
     /* The first sweep waits one tick, so requests already in the socket buffers
      * are read (and answered 503) rather than cut off. */
     struct timeval tick = {0, DRAIN_TICK_US};
@@ -762,11 +821,13 @@ static int worker_init(struct worker *w, int fd, struct stdtax_error *err)
         w->done_ev =
             event_new(w->base, w->done_fd, EV_READ | EV_PERSIST, worker_done_cb, w);
     w->drain_ev = event_new(w->base, -1, EV_PERSIST, worker_drain_cb, w);
+    w->deadline_ev = event_new(w->base, -1, EV_PERSIST, worker_deadline_cb, w);
+    struct timeval second = {1, 0};
     if (!w->bound)
         close(fd);
     if (!w->buckets || !w->bound || !w->wake_ev || !w->reg_ev || !w->drain_ev ||
-        !w->done_ev || event_add(w->wake_ev, NULL) != 0 ||
-        event_add(w->done_ev, NULL) != 0)
+        !w->deadline_ev || event_add(w->deadline_ev, &second) != 0 || !w->done_ev ||
+        event_add(w->wake_ev, NULL) != 0 || event_add(w->done_ev, NULL) != 0)
         return stdtax_error_set(err, STDTAX_ENOMEM, "worker", "cannot set up worker %u",
                                 w->id);
     return 0;
@@ -802,6 +863,8 @@ static void worker_free(struct worker *w)
         event_free(w->reg_ev);
     if (w->drain_ev)
         event_free(w->drain_ev);
+    if (w->deadline_ev)
+        event_free(w->deadline_ev);
     if (w->wake_fd >= 0)
         close(w->wake_fd);
     if (w->base)

@@ -31,6 +31,8 @@ static const struct cfg_directive directives[] = {
      "classifier model JSON file"},
     {"openapi", CFG_T_PATH, OFF(openapi), 0, 0, true, false, "FILE",
      "OpenAPI description served at /v1/openapi.json"},
+    {"web-root", CFG_T_PATH, OFF(web_root), 0, 0, true, false, "DIR",
+     "directory of the dashboard served at / and /ui/"},
     {"token", CFG_T_TOKEN, OFF(tokens), 0, 0, false, true, "[NAME] SCOPE SECRET",
      "bearer token with scope submit or admin (config file only)"},
     {"require-read-token", CFG_T_BOOL, OFF(require_read_token), 0, 0, true, false,
@@ -154,7 +156,7 @@ static void origins_clear(struct stdtax_config *cfg)
 void cfg_config_free(struct stdtax_config *cfg)
 {
     char **strings[] = {&cfg->listen, &cfg->port_file, &cfg->data_dir,   &cfg->taxonomy,
-                        &cfg->model,  &cfg->openapi,   &cfg->config_file};
+                        &cfg->model,  &cfg->openapi,   &cfg->config_file, &cfg->web_root};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
         free(*strings[i]);
         *strings[i] = NULL;

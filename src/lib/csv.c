@@ -115,7 +115,9 @@ static int cell_end(struct csv_reader *r, struct stdtax_error *err)
 {
     size_t start = r->starts[r->ncells - 1];
     size_t n = r->len - start;
-    if (utf8_text_validate(r->buf + start, n, NULL) != 0) {
+    /* buf is still NULL when the very first cell of a reader is empty (",a"): NULL + 0
+     * is undefined behaviour (found by tests/fuzz/fuzz_csv). */
+    if (n > 0 && utf8_text_validate(r->buf + start, n, NULL) != 0) {
         char text[64];
         snprintf(text, sizeof text, "field %zu is not valid UTF-8", r->ncells);
         return fail(r, err, STDTAX_EUTF8, r->line, text);

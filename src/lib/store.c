@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #define MIB ((size_t)1024 * 1024)
 #define DEFAULT_MAP_SIZE (64 * MIB)
@@ -434,6 +435,25 @@ void store_read_end(struct store *s, MDB_txn *txn)
     pthread_rwlock_unlock(&s->resize_lock);
 }
 
+/* LMDB reports a short pwrite as EIO ("short write, filesystem full?" in mdb.c): that
+ * is what a full tmpfs gives, where ext4 gives ENOSPC (tests/reliability/diskfull.py).
+ * A failed commit on a filesystem with almost no space left is a full disk, so that
+ * clients get 507 and operators "no space", not 500 and "Input/output error".  A
+ * disk quota is the same condition. */
+#define STORE_FULL_MARGIN (1u << 20)
+static int commit_error_classify(const struct store *s, int rc)
+{
+    if (rc == EDQUOT)
+        return ENOSPC;
+    if (rc == EIO) {
+        struct statvfs sv;
+        if (statvfs(s->dir, &sv) == 0 &&
+            (unsigned long long)sv.f_bavail * sv.f_frsize < STORE_FULL_MARGIN)
+            return ENOSPC;
+    }
+    return rc;
+}
+
 int store_write(struct store *s, store_write_fn fn, void *arg, struct stdtax_error *err)
 {
     if (s->read_only)
@@ -469,7 +489,7 @@ int store_write(struct store *s, store_write_fn fn, void *arg, struct stdtax_err
         }
         if (rc == 0 || (rc < 0 && rc > -100)) /* done, or an enum stdtax_err */
             return rc;
-        return store_mdb_error(s, rc, "write", err);
+        return store_mdb_error(s, commit_error_classify(s, rc), "write", err);
     }
     return stdtax_error_set(err, STDTAX_ESTORE, s->dir, "the map could not grow enough");
 }

@@ -20,6 +20,7 @@ import http.client
 import json
 import os
 import shutil
+import shlex
 import signal
 import socket
 import subprocess
@@ -34,6 +35,10 @@ SRCDIR = os.environ.get("STDTAX_SRCDIR") or os.path.dirname(os.path.dirname(HERE
 BUILDDIR = os.environ.get("STDTAX_BUILDDIR") or SRCDIR
 BINARY = os.environ.get("STDTAXD") or os.path.join(BUILDDIR, "src", "daemon", "stdtaxd")
 OPENAPI = os.path.join(SRCDIR, "api", "openapi.json")
+# A command to run the daemon under, e.g. "valgrind --leak-check=full
+# --error-exitcode=99" (tests/reliability/valgrind.sh); time bounds grow with it.
+WRAPPER = shlex.split(os.environ.get("STDTAXD_WRAPPER", ""))
+SLOW = float(os.environ.get("STDTAXD_SLOW", "20" if WRAPPER else "1"))
 
 
 class Response:
@@ -88,7 +93,7 @@ class Daemon:
             f.write("log-level debug\n")
             f.write(self.config)
             f.write("\n")
-        argv = [BINARY, "--config", self.config_path, "--listen", "127.0.0.1",
+        argv = WRAPPER + [BINARY, "--config", self.config_path, "--listen", "127.0.0.1",
                 "--port", "0", "--port-file", self.port_file,
                 "--workers", str(self.workers)] + self.args
         self._log = open(self.log_path, "wb")
@@ -97,7 +102,7 @@ class Daemon:
             env.update(self.env)
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=self._log, env=env)
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout * SLOW
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("stdtaxd exited with %d at start:\n%s"
@@ -108,7 +113,7 @@ class Daemon:
                 if text:
                     self.port = int(text)
                     try:
-                        if self.get("/healthz", timeout=1).status in (200, 503):
+                        if self.get("/healthz", timeout=SLOW).status in (200, 503):
                             return self
                     except OSError:
                         pass
@@ -127,7 +132,7 @@ class Daemon:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
-            self.returncode = self.proc.wait(timeout)
+            self.returncode = self.proc.wait(timeout * SLOW)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()

@@ -131,7 +131,7 @@ class Http(unittest.TestCase):
     # -- dispatcher errors -------------------------------------------------------
 
     def test_unknown_path_404(self):
-        for path in ["/", "/v2", "/healthz/", "/healthz/x", "/v1/openapi.json/x"]:
+        for path in ["/ui", "/ui/", "/v2", "/healthz/", "/healthz/x", "/v1/openapi.json/x"]:
             body = assert_problem(self, self.d.get(path), 404)
             self.assertIn("no resource", body["detail"])
 

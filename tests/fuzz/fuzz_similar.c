@@ -1,12 +1,7 @@
 /* libFuzzer target for the overlap fingerprints and spans (src/lib/similar.c) and the
  * catalogue entry check (src/lib/store_catalog.c).  The input is split at its first
  * NUL byte into a query and a record text; the whole input is also tried as a
- * catalogue entry (JSON).  Build and run (not part of make check):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Isrc/lib \
- *     tests/fuzz/fuzz_similar.c src/lib/similar.c src/lib/normalise.c src/lib/utf8.c \
- *     src/lib/error.c src/lib/store_catalog.c src/lib/store.c src/lib/sha256.c \
- *     $(pkg-config --cflags --libs jansson lmdb) -lpthread -o tests/fuzz/fuzz_similar
- *   tests/fuzz/fuzz_similar -max_total_time=60 */
+ * catalogue entry (JSON).  Built and run by tests/fuzz/fuzz.sh (`make fuzz`). */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>

@@ -64,7 +64,7 @@ getent passwd stdtaxd >/dev/null || fail "no stdtaxd user after install"
 if grep -Eq '^[[:space:]]*token[[:space:]]' "$conf"; then fail "$conf ships a token"; fi
 for f in /usr/sbin/stdtaxd /usr/bin/stdtax /lib/systemd/system/stdtaxd.service \
          /usr/share/man/man8/stdtaxd.8.gz /usr/share/man/man1/stdtax.1.gz \
-         /usr/share/stdtaxd/openapi.json; do
+         /usr/share/stdtaxd/openapi.json /usr/share/stdtaxd/web/index.html; do
     [ -e "$f" ] || fail "$f is not installed"
 done
 # The commented values of the installed config are the installed defaults,

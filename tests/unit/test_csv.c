@@ -55,6 +55,14 @@ Test(csv, reads_plain_and_quoted_fields)
     expect_read("a\rb\r", "a\nb\n"); /* lone CR ends a record */
 }
 
+/* Regression (tests/fuzz/fuzz_csv): an empty first cell on a fresh reader computed
+ * NULL + 0, which UndefinedBehaviorSanitizer (--enable-sanitizers) aborts on. */
+Test(csv, empty_first_cell_of_fresh_reader)
+{
+    expect_read(",a\r\n", "|a\n");
+    expect_read(",\n", "|\n");
+}
+
 Test(csv, keeps_newlines_inside_quotes)
 {
     expect_read("\"line1\r\nline2\",z\r\nnext,row\r\n", "line1\r\nline2|z\nnext|row\n");

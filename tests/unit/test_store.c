@@ -436,7 +436,7 @@ static void model_compare(const struct mrec *ms, size_t n, const struct store_fi
 
 Test(store, random_operations_keep_counts_exact, .timeout = 120)
 {
-    enum { OPS = 500 };
+    enum { OPS = 2000 };
     static struct mrec ms[OPS];
     size_t n = 0;
     unsigned seed = 20231031;
