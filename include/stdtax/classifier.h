@@ -45,6 +45,9 @@ struct clf_params {
     double precedence;       /* title term weight from which industry outranks technology;
                                 0: off */
     int plurals;             /* English terms also match their regular plural */
+    unsigned knn_k;        /* nearest training examples that vote (model_text_score_nn) */
+    double knn_weight;     /* mu: weight of their vote share for the category */
+    double knn_sub_weight; /* mu_s: the same for the subcategory */
     int use_keywords, use_model;
 };
 

@@ -47,6 +47,13 @@ struct model_config {
                                  pseudo-documents (0: none); see train_taxonomy */
     double cal_l2_scale, cal_l2_bias; /* ridge penalties of the keyword calibration
                                          (classifier.h, clf_model_train) */
+    int neighbours;    /* keep the training examples' n-gram counts in the model for
+                          nearest-neighbour votes (model_text_score_nn) */
+    double nn_max_df;  /* n-grams in more than this fraction of the examples are left
+                          out of the neighbour vectors */
+    int nn_titles;     /* only the title fields make the neighbour vectors */
+    unsigned other_cv; /* folds of the cross-validation inside the training set that
+                          learns when to answer `other` (0: never learned) */
 };
 
 /* The defaults the shipped model is trained with. */
@@ -97,6 +104,12 @@ int model_calibration_set(struct model *m, const double *scale, const double *bi
 int model_calibration_get(const struct model *m, size_t node_index, double *scale,
                           double *bias);
 
+/* The confidence under which the classifier answers `other`, learned in training
+ * (clf_model_train); 0 when none.  Setting recomputes the model version.  Returns 0 or
+ * STDTAX_ENOMEM. */
+int model_other_threshold_set(struct model *m, double t);
+double model_other_threshold(const struct model *m);
+
 /* Borrowed, valid until model_free. */
 const char *model_version(const struct model *m);
 const struct model_config *model_config_get(const struct model *m);
@@ -115,5 +128,20 @@ int model_text_score(const struct model *m, const struct norm_text *const *field
  * softmaxes alike at a fraction of the cost.  Allocates nothing; always returns 0. */
 int model_text_score_raw(const struct model *m, const struct norm_text *const *fields,
                          double *logp, double *n_features);
+
+#define MODEL_NEIGHBOURS_MAX 64 /* largest k of model_text_score_nn */
+
+/* 1 when the model keeps its training examples (config neighbours). */
+int model_has_neighbours(const struct model *m);
+
+/* model_text_score_raw, and votes (tax->n_nodes entries, may be NULL): the k (at most
+ * MODEL_NEIGHBOURS_MAX) training examples most similar to the text by cosine of tf-idf
+ * weighted n-gram counts, each voting for its category and its subcategory with its
+ * similarity; votes[node] is the node's share of the votes of its level (0 everywhere
+ * when the model keeps no examples, k is 0 or no example shares an n-gram).  Ties go
+ * to the earlier example.  Returns 0, or STDTAX_ENOMEM (only with more than 1024
+ * training examples, which need a buffer). */
+int model_text_score_nn(const struct model *m, const struct norm_text *const *fields,
+                        double *logp, double *n_features, unsigned k, double *votes);
 
 #endif

@@ -1,6 +1,7 @@
 /* stdtax eval: accuracy of the classifier on labelled JSONL, optionally with K-fold
  * cross-validation of the learned part (keywords stay as they are). */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,39 @@ static void print_text(const json_t *r)
 
 static int show_errors;
 
+/* A fixed generator (splitmix64), so a seed gives the same folds on every machine. */
+static uint64_t splitmix64(uint64_t *s)
+{
+    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+/* The fold of each example (new): position in a Fisher-Yates shuffle by seed (none for
+ * seed 0) modulo k. */
+static size_t *fold_assign(size_t n, size_t k, unsigned long seed)
+{
+    size_t *pos = malloc((n + 1) * sizeof *pos), *fold = malloc((n + 1) * sizeof *fold);
+    if (!pos || !fold) {
+        free(pos);
+        free(fold);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        pos[i] = i;
+    uint64_t st = seed;
+    for (size_t i = n; seed && i > 1; i--) {
+        size_t j = (size_t)(splitmix64(&st) % i), t = pos[i - 1];
+        pos[i - 1] = pos[j];
+        pos[j] = t;
+    }
+    for (size_t i = 0; i < n; i++)
+        fold[pos[i]] = i % k;
+    free(pos);
+    return fold;
+}
+
 static int decide(const struct clf_engine *e, const struct model_example *ex,
                   struct clf_decision *d, size_t line, struct stdtax_error *err)
 {
@@ -130,10 +164,12 @@ int cmd_eval(int argc, char **argv)
                                          {"mode", required_argument, NULL, 'm'},
                                          {"set", required_argument, NULL, 's'},
                                          {"show-errors", no_argument, NULL, 'E'},
+                                         {"seed", required_argument, NULL, 'S'},
                                          {NULL, 0, NULL, 0}};
     const char *tax_path = cli_default_taxonomy(), *model_path = cli_default_model();
     const char *mode = "combined";
     int as_json = 0, folds = 0;
+    unsigned long seed = 0;
     struct clf_params params;
     struct model_config cfg;
     clf_params_default(&params);
@@ -163,6 +199,15 @@ int cmd_eval(int argc, char **argv)
         case 'E':
             show_errors = 1;
             break;
+        case 'S': {
+            char *end;
+            seed = strtoul(optarg, &end, 10);
+            if (end == optarg || *end) {
+                fprintf(stderr, "stdtax: --seed must be a non-negative integer\n");
+                return CLI_USAGE;
+            }
+            break;
+        }
         case 's':
             if (cli_param_set(optarg, &params, &cfg) != 0) {
                 fprintf(stderr, "stdtax: unknown or bad setting \"%s\"\n", optarg);
@@ -187,7 +232,7 @@ int cmd_eval(int argc, char **argv)
         fprintf(
             stderr,
             "usage: stdtax eval [--taxonomy F] [--model F] [--json] [--folds K|--cv K] "
-            "[--mode M] [--set KEY=VALUE]... FILE.jsonl\n");
+            "[--seed N] [--mode M] [--set KEY=VALUE]... FILE.jsonl\n");
         return CLI_USAGE;
     }
     struct stdtax_error err = {0};
@@ -224,15 +269,19 @@ int cmd_eval(int argc, char **argv)
         clf_engine_free(e);
         model_free(m);
     }
-    /* Fold of example i is i mod K: deterministic, and spreads a file sorted by category
-     * over every fold. */
+    /* Fold of example i is pos[i] mod K, pos a permutation: the identity with seed 0
+     * (spreads a file sorted by category over every fold), else a seeded shuffle, so a
+     * change can be checked against other splits of the same data. */
+    size_t *fold_of = rc == 0 && folds ? fold_assign(n, (size_t)folds, seed) : NULL;
+    if (rc == 0 && folds && !fold_of)
+        rc = stdtax_error_set(&err, STDTAX_ENOMEM, "", "out of memory");
     struct model_example *train = rc == 0 && folds ? calloc(n, sizeof *train) : NULL;
     if (rc == 0 && folds && !train)
         rc = stdtax_error_set(&err, STDTAX_ENOMEM, "", "out of memory");
     for (int k = 0; rc == 0 && k < folds; k++) {
         size_t nt = 0;
         for (size_t i = 0; i < n; i++)
-            if (i % (size_t)folds != (size_t)k)
+            if (fold_of[i] != (size_t)k)
                 train[nt++] = ex[i];
         struct model *m = NULL;
         struct clf_engine *e = NULL;
@@ -240,7 +289,9 @@ int cmd_eval(int argc, char **argv)
             rc = clf_model_train(tax, train, nt, &cfg, &params, "fold", "", &m, &err);
         if (rc == 0)
             rc = clf_engine_new(tax, m, &params, &e, &err);
-        for (size_t i = (size_t)k; rc == 0 && i < n; i += (size_t)folds) {
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            if (fold_of[i] != (size_t)k)
+                continue;
             struct clf_decision d;
             rc = decide(e, &ex[i], &d, i, &err);
             if (rc == 0)
@@ -250,6 +301,7 @@ int cmd_eval(int argc, char **argv)
         model_free(m);
     }
     free(train);
+    free(fold_of);
     if (rc == 0) {
         json_t *r = report(tax, &t, folds, mode);
         if (as_json) {

@@ -183,6 +183,12 @@ int cli_param_set(const char *kv, struct clf_params *p, struct model_config *cfg
             return p->precedence = v, 0;
         if (KEY("plurals"))
             return p->plurals = v != 0, 0;
+        if (KEY("knn_k") && v >= 0 && v <= MODEL_NEIGHBOURS_MAX)
+            return p->knn_k = (unsigned)v, 0;
+        if (KEY("knn_weight"))
+            return p->knn_weight = v, 0;
+        if (KEY("knn_sub_weight"))
+            return p->knn_sub_weight = v, 0;
         if (KEY("min_confidence"))
             return p->min_confidence = v, 0;
         for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
@@ -209,6 +215,14 @@ int cli_param_set(const char *kv, struct clf_params *p, struct model_config *cfg
             return cfg->taxonomy_weight = (unsigned)v, 0;
         if (KEY("complement"))
             return cfg->complement = v != 0, 0;
+        if (KEY("other_cv") && v >= 0 && v <= 100)
+            return cfg->other_cv = (unsigned)v, 0;
+        if (KEY("nn_titles"))
+            return cfg->nn_titles = v != 0, 0;
+        if (KEY("nn_max_df"))
+            return cfg->nn_max_df = v, 0;
+        if (KEY("neighbours"))
+            return cfg->neighbours = v != 0, 0;
         if (KEY("uniform_prior"))
             return cfg->uniform_prior = v != 0, 0;
         for (int f = 0; f < MODEL_FIELD_COUNT; f++) {

@@ -27,6 +27,9 @@ void clf_params_default(struct clf_params *p)
         .longest_match = 0, /* measured: slightly worse with this taxonomy's weights */
         .precedence = 0.5, /* "a term that mostly points at the node" (doc/taxonomy.md) */
         .plurals = 1,
+        .knn_k = 5,
+        .knn_weight = 1.0,
+        .knn_sub_weight = 1.0,
         .use_keywords = 1,
         .use_model = 1,
     };
@@ -457,7 +460,8 @@ struct run {
                   their parent */
     size_t idx[TAX_NODES_MAX];
     unsigned char sub_done[TAX_NODES_MAX]; /* P of the node's subcategories computed */
-    double v[5 * TAX_NODES_MAX];
+    double *N; /* nearest-neighbour vote shares per node (per level) */
+    double v[6 * TAX_NODES_MAX];
     struct hit seen_buf[RUN_HITS], found_buf[RUN_HITS];
     char arena[RUN_ARENA];
     size_t arena_offs[RUN_ARENA];
@@ -486,7 +490,9 @@ static void run_init(struct run *r, const struct clf_engine *e, int want_offsets
     r->L = r->T + nn;
     r->S = r->L + nn;
     r->P = r->S + nn;
+    r->N = r->P + nn;
     memset(r->v, 0, 3 * nn * sizeof *r->v); /* K, T, L */
+    memset(r->N, 0, nn * sizeof *r->N);
     memset(r->sub_done, 0, nn);
 }
 
@@ -731,7 +737,8 @@ static void subcategory_softmax(struct run *r, const struct tax_node *c)
     for (size_t s = 0; s < c->n_children; s++) {
         const struct tax_node *sub = c->children[s];
         r->S[sub->index] = e->p.keyword_weight * r->K[sub->index] +
-                           e->p.sub_model_weight * r->L[sub->index];
+                           e->p.sub_model_weight * r->L[sub->index] +
+                           e->p.knn_sub_weight * r->N[sub->index];
         r->idx[s] = sub->index;
     }
     softmax(r->S, r->idx, c->n_children, r->P);
@@ -780,7 +787,13 @@ static int run_score(struct run *r, const struct clf_input *in, struct clf_decis
         double n_feat = 0;
         /* Unnormalised: each level is off by one constant, which neither the softmax
          * over the categories nor the one within a category sees. */
-        model_text_score_raw(e->model, fields, r->L, &n_feat);
+        if (p->knn_k > 0 && (p->knn_weight != 0 || p->knn_sub_weight != 0) &&
+            model_has_neighbours(e->model)) {
+            if (model_text_score_nn(e->model, fields, r->L, &n_feat, p->knn_k, r->N) != 0)
+                return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+        } else {
+            model_text_score_raw(e->model, fields, r->L, &n_feat);
+        }
         /* Naive Bayes counts every overlapping n-gram as independent evidence, so its
          * log-odds grow with the text's length and are far too sure of themselves;
          * per n-gram they are comparable across texts and with keyword evidence. */
@@ -809,7 +822,8 @@ static int run_score(struct run *r, const struct clf_input *in, struct clf_decis
                 model_calibration_get(e->model, c->index, &scale, &bias);
             k = scale * category_evidence(r, c) + bias;
         }
-        r->S[c->index] = p->keyword_weight * k + p->model_weight * r->L[c->index];
+        r->S[c->index] = p->keyword_weight * k + p->model_weight * r->L[c->index] +
+                         p->knn_weight * r->N[c->index];
         idx[i] = c->index;
     }
     if (p->precedence > 0 && e->prec && p->use_keywords)
@@ -823,7 +837,10 @@ static int run_score(struct run *r, const struct clf_input *in, struct clf_decis
      * alternatives need them (alternatives_top). */
     subcategory_softmax(r, best);
     d->confidence = r->P[best->index];
-    if (e->other && best != e->other && d->confidence < p->min_confidence) {
+    double min_conf = p->min_confidence;
+    if (e->model && p->use_model && model_other_threshold(e->model) > min_conf)
+        min_conf = model_other_threshold(e->model);
+    if (e->other && best != e->other && d->confidence < min_conf) {
         best = e->other;
         d->confidence = 1.0 - d->confidence;
     }
@@ -1139,6 +1156,78 @@ static void calibration_fit(const double *x, const size_t *y, size_t n, size_t n
     free(g);
 }
 
+/* Thresholds tried for `other`: round values; the data inside training choose one. */
+static const double other_thresholds[] = {0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4};
+
+/* When to answer `other`: K-fold cross-validation inside the training examples (example
+ * i in fold i mod K), each fold's model trained like the final one but without this
+ * step; the threshold among other_thresholds under which answering `other` instead of
+ * the best category gives the most right answers on the held-out examples (ties: the
+ * lower one).  Only the examples at hand decide it, so an outer cross-validation that
+ * trains on its own folds measures it honestly. */
+static int other_threshold_learn(const struct tax_taxonomy *tax,
+                                 const struct model_example *ex, size_t n,
+                                 const struct model_config *cfg,
+                                 const struct clf_params *params, struct model *m,
+                                 struct stdtax_error *err)
+{
+    const struct tax_node *other = tax_node_find(tax, "other");
+    if (!other)
+        return 0;
+    struct model_config icfg = *cfg;
+    icfg.other_cv = 0;
+    struct clf_params ip;
+    if (params)
+        ip = *params;
+    else
+        clf_params_default(&ip);
+    ip.min_confidence = 0;
+    ip.use_keywords = ip.use_model = 1;
+    size_t k = cfg->other_cv, nt_ = sizeof other_thresholds / sizeof other_thresholds[0];
+    struct model_example *train = calloc(n + 1, sizeof *train);
+    size_t right[sizeof other_thresholds / sizeof other_thresholds[0]] = {0};
+    int rc = train ? 0 : stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    for (size_t f = 0; rc == 0 && f < k; f++) {
+        size_t nt = 0;
+        for (size_t i = 0; i < n; i++)
+            if (i % k != f)
+                train[nt++] = ex[i];
+        struct model *im = NULL;
+        struct clf_engine *e = NULL;
+        rc = clf_model_train(tax, train, nt, &icfg, &ip, NULL, NULL, &im, err);
+        if (rc == 0)
+            rc = clf_engine_new(tax, im, &ip, &e, err);
+        for (size_t i = f; rc == 0 && i < n; i += k) {
+            struct clf_input in = {{NULL}, {0}};
+            for (int fl = 0; fl < MODEL_FIELD_COUNT; fl++) {
+                in.field[fl] = ex[i].field[fl];
+                in.len[fl] = ex[i].field[fl] ? strlen(ex[i].field[fl]) : 0;
+            }
+            struct clf_decision d;
+            rc = clf_text_decide(e, &in, &d, err);
+            for (size_t t = 0; rc == 0 && t < nt_; t++) {
+                const struct tax_node *ans =
+                    d.category != other && d.confidence < other_thresholds[t]
+                        ? other
+                        : d.category;
+                right[t] += ans == ex[i].category;
+            }
+        }
+        clf_engine_free(e);
+        model_free(im);
+    }
+    free(train);
+    if (rc != 0)
+        return rc;
+    size_t best = 0;
+    for (size_t t = 1; t < nt_; t++)
+        if (right[t] > right[best])
+            best = t;
+    if (model_other_threshold_set(m, other_thresholds[best]) != 0)
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    return 0;
+}
+
 int clf_model_train(const struct tax_taxonomy *tax, const struct model_example *ex,
                     size_t n, const struct model_config *cfg,
                     const struct clf_params *params, const char *source_name,
@@ -1202,6 +1291,8 @@ int clf_model_train(const struct tax_taxonomy *tax, const struct model_example *
     free(cs);
     free(cb);
     clf_engine_free(e);
+    if (rc == 0 && cfg->other_cv >= 2 && n >= 2 * (size_t)cfg->other_cv)
+        rc = other_threshold_learn(tax, ex, n, cfg, params, m, err);
     if (rc != 0) {
         model_free(m);
         return rc;

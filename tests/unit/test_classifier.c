@@ -605,3 +605,74 @@ Test(classifier, writer_escapes_like_jansson)
     expect_writer_matches(e, input("服务机器人", NULL, NULL, NULL));
     clf_engine_free(e);
 }
+
+Test(classifier, other_threshold_is_learned_inside_training_and_applied)
+{
+    const struct tax_taxonomy *tax = clf_engine_taxonomy(engine);
+    const struct tax_node *transport = tax_node_find(tax, "industry.transport");
+    const struct tax_node *chips = tax_node_find(tax, "infra.chips");
+    const struct tax_node *other = tax_node_find(tax, "other");
+    /* Texts with weak, mixed evidence labelled `other`; clear ones labelled by topic. */
+    static const char *const titles[] = {
+        "交通芯片",         "交通 芯片 指南", "芯片 交通 概述",   "交通与芯片",
+        "城市交通信号系统", "交通流量采集",   "道路交通管理平台", "交通运输调度",
+        "神经网络芯片",     "AI芯片测试方法", "芯片接口规范",     "芯片能效评估"};
+    struct model_example ex[12];
+    memset(ex, 0, sizeof ex);
+    for (size_t i = 0; i < 12; i++) {
+        ex[i].field[MODEL_FIELD_TITLE] = (char *)titles[i];
+        ex[i].subcategory = i < 4 ? NULL : i < 8 ? transport : chips;
+        ex[i].category = i < 4 ? other : ex[i].subcategory->parent;
+    }
+    struct model_config cfg;
+    model_config_default(&cfg);
+    struct model *plain = NULL, *m = NULL, *again = NULL;
+    struct stdtax_error err = {0};
+    cr_assert_eq(clf_model_train(tax, ex, 12, &cfg, NULL, "t", "", &plain, &err), 0);
+    cr_expect(model_other_threshold(plain) == 0, "not learned unless asked");
+    cfg.other_cv = 3;
+    cr_assert_eq(clf_model_train(tax, ex, 12, &cfg, NULL, "t", "", &m, &err), 0, "%s",
+                 err.text);
+    cr_assert_eq(clf_model_train(tax, ex, 12, &cfg, NULL, "t", "", &again, &err), 0);
+    double t = model_other_threshold(m);
+    cr_expect(t >= 0 && t <= 0.4, "one of the thresholds tried: %g", t);
+    cr_expect(t == model_other_threshold(again));
+    cr_expect_str_eq(model_version(m), model_version(again));
+    cr_expect_str_neq(model_version(m), model_version(plain), "other_cv is recorded");
+    /* Applied: under the threshold the answer is `other`. */
+    cr_assert_eq(model_other_threshold_set(m, 0.9), 0);
+    t = 0.9;
+
+    struct clf_input in = input("交通 芯片", NULL, NULL, NULL);
+    struct clf_decision d0, d1;
+    struct clf_engine *e0 = NULL, *e1 = NULL;
+    cr_assert_eq(clf_engine_new(tax, plain, NULL, &e0, &err), 0);
+    cr_assert_eq(clf_engine_new(tax, m, NULL, &e1, &err), 0);
+    cr_assert_eq(clf_text_decide(e0, &in, &d0, &err), 0);
+    cr_assert_eq(clf_text_decide(e1, &in, &d1, &err), 0);
+    cr_expect_neq(d0.category, other);
+    cr_expect_lt(d0.confidence, t);
+    cr_expect_eq(d1.category, other);
+    cr_expect_float_eq(d1.confidence, 1.0 - d0.confidence, 1e-12);
+    /* A clear text keeps its category. */
+    in = input("城市道路交通信号控制", NULL, NULL, NULL);
+    cr_assert_eq(clf_text_decide(e1, &in, &d1, &err), 0);
+    cr_expect_str_eq(d1.category->code, "industry");
+
+    /* Saved and loaded it stays; out of [0, 1] it is refused. */
+    json_t *j = model_to_json(m);
+    struct model *loaded = NULL;
+    cr_assert_eq(model_json_load(j, tax, &loaded, &err), 0, "%s", err.text);
+    cr_expect(model_other_threshold(loaded) == t);
+    model_free(loaded);
+    json_object_set_new(j, "other_threshold", json_real(1.5));
+    loaded = NULL;
+    cr_expect_eq(model_json_load(j, tax, &loaded, &err), STDTAX_EINVAL);
+    cr_expect_str_eq(err.field, "/other_threshold");
+    json_decref(j);
+    clf_engine_free(e0);
+    clf_engine_free(e1);
+    model_free(plain);
+    model_free(m);
+    model_free(again);
+}

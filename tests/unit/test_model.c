@@ -385,3 +385,114 @@ Test(model, scores_follow_the_formulas)
         model_free(m);
     }
 }
+
+/* Votes of the k nearest training examples for a title; returns their sum per level. */
+static void nn_score(const struct model *m, const char *title, unsigned k, double *votes,
+                     double sum[2])
+{
+    struct norm_text nt;
+    struct stdtax_error err;
+    cr_assert_eq(norm_text_new(title, strlen(title), &nt, &err), 0);
+    const struct norm_text *fields[MODEL_FIELD_COUNT] = {&nt, NULL, NULL, NULL};
+    double *logp = calloc(tax->n_nodes, sizeof *logp);
+    cr_assert_eq(model_text_score_nn(m, fields, logp, NULL, k, votes), 0);
+    sum[0] = sum[1] = 0;
+    for (size_t i = 0; i < tax->n_nodes; i++) {
+        cr_expect_geq(votes[i], 0.0);
+        sum[tax->nodes[i].depth] += votes[i];
+    }
+    free(logp);
+    norm_text_free(&nt);
+}
+
+Test(model, neighbours_vote_with_the_most_similar_examples)
+{
+    struct model_config cfg;
+    model_config_default(&cfg);
+    cfg.nn_max_df = 1.0;
+    double *v = calloc(tax->n_nodes, sizeof *v), sum[2];
+    const struct tax_node *ind = tax_node_find(tax, "industry"),
+                          *tr = tax_node_find(tax, "industry.transport");
+
+    /* Without the option the model keeps no examples and nobody votes. */
+    struct model *plain = train(&cfg);
+    cr_expect_not(model_has_neighbours(plain));
+    nn_score(plain, "城市道路交通信号控制系统", 3, v, sum);
+    cr_expect(sum[0] == 0 && sum[1] == 0);
+    model_free(plain);
+
+    cfg.neighbours = 1;
+    struct model *m = train(&cfg);
+    cr_assert(model_has_neighbours(m));
+    /* k = 1: the training example itself (cosine 1) takes every vote of both levels. */
+    nn_score(m, "城市道路交通信号控制系统", 1, v, sum);
+    cr_expect_float_eq(v[ind->index], 1.0, 1e-9);
+    cr_expect_float_eq(v[tr->index], 1.0, 1e-9);
+    /* k = 3: shares of each level sum to 1, the nearest still ahead. */
+    nn_score(m, "城市道路交通信号控制系统", 3, v, sum);
+    cr_expect_float_eq(sum[0], 1.0, 1e-9);
+    cr_expect_float_eq(sum[1], 1.0, 1e-9);
+    cr_expect_gt(v[tr->index], 0.5);
+    /* A text sharing no n-gram with any example: no votes. */
+    nn_score(m, "qqqq zzzz", 3, v, sum);
+    cr_expect(sum[0] == 0 && sum[1] == 0);
+    /* k = 0: off. */
+    nn_score(m, "城市道路交通信号控制系统", 0, v, sum);
+    cr_expect(sum[0] == 0 && sum[1] == 0);
+    /* The example without a subcategory votes only at the top level. */
+    nn_score(m, "会议纪要格式", 1, v, sum);
+    cr_expect_float_eq(v[tax_node_find(tax, "other")->index], 1.0, 1e-9);
+    cr_expect(sum[1] == 0);
+    free(v);
+    model_free(m);
+}
+
+Test(model, neighbours_round_trip_and_are_checked_on_load)
+{
+    struct model_config cfg;
+    model_config_default(&cfg);
+    cfg.neighbours = 1;
+    struct model *m = train(&cfg);
+    struct stdtax_error err = {0};
+    struct model *c = NULL;
+    json_t *j = model_to_json(m);
+    cr_assert_eq(model_json_load(j, tax, &c, &err), 0, "%s: %s", err.field, err.text);
+    double *va = calloc(tax->n_nodes, sizeof *va), *vc = calloc(tax->n_nodes, sizeof *vc);
+    double sa[2], sc[2];
+    nn_score(m, "汽车芯片传感器", 3, va, sa);
+    nn_score(c, "汽车芯片传感器", 3, vc, sc);
+    for (size_t k = 0; k < tax->n_nodes; k++)
+        cr_expect(va[k] == vc[k], "node %zu: %g vs %g", k, va[k], vc[k]);
+    model_free(c);
+    json_decref(j);
+
+    static const char *const broken[] = {
+        "[99, -1, [0, 1]]",      /* no such category class */
+        "[0, 999, [0, 1]]",      /* no such subcategory class */
+        "[0, -1, [3, 1, 2, 1]]", /* features out of order */
+        "[0, -1, [0, 0]]",       /* count 0 */
+        "[0, -1, [0]]",          /* odd pairs */
+        "[0, -1, [99999999, 1]]" /* no such feature */
+    };
+    for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++) {
+        j = model_to_json(m);
+        json_array_set_new(json_object_get(j, "neighbours"), 0,
+                           json_loads(broken[i], 0, NULL));
+        c = NULL;
+        cr_expect_eq(model_json_load(j, tax, &c, &err), STDTAX_EINVAL, "%s", broken[i]);
+        cr_expect_str_eq(err.field, "/neighbours/0");
+        cr_expect_null(c);
+        json_decref(j);
+    }
+    /* Examples without the config saying so, and the config without examples. */
+    j = model_to_json(m);
+    json_object_set_new(json_object_get(j, "config"), "neighbours", json_false());
+    cr_expect_eq(model_json_load(j, tax, &c, &err), STDTAX_EINVAL);
+    json_object_set_new(json_object_get(j, "config"), "neighbours", json_true());
+    json_object_del(j, "neighbours");
+    cr_expect_eq(model_json_load(j, tax, &c, &err), STDTAX_EINVAL);
+    json_decref(j);
+    free(va);
+    free(vc);
+    model_free(m);
+}
