@@ -70,6 +70,8 @@ struct stdtax_config {
     unsigned read_timeout;    /* 30 s to receive a request and to send its response */
     unsigned shutdown_grace;  /* 10 s for in-flight requests after SIGTERM */
     unsigned batch_max;       /* 100 items per POST /v1/classify/batch */
+    double overlap_threshold; /* 0.5: similarity from which overlaps are reported */
+    bool duplicate_check;     /* yes: 409 for a proposal the same organisation sent */
     enum cfg_log_level log_level; /* info: lifecycle events and one line per request */
     int log_timestamps;           /* -1 auto (when stderr is a tty), 0 no, 1 yes */
     bool access_log;              /* yes: one line per request at level info */
@@ -96,6 +98,7 @@ enum cfg_type {
     CFG_T_LISTEN,   /* ADDR, ADDR:PORT or [V6]:PORT */
     CFG_T_TOKEN,    /* [NAME] SCOPE SECRET, repeated */
     CFG_T_ORIGIN,   /* scheme://host[:port] or *, repeated */
+    CFG_T_FRACTION, /* decimal number in [0, 1] */
 };
 
 struct cfg_directive {

@@ -25,6 +25,8 @@ static const struct {
     {"train", cmd_train,
      "train [--taxonomy F] [--out F] [--set KEY=VALUE]... FILE.jsonl"},
     {"taxonomy", cmd_taxonomy, "taxonomy validate FILE"},
+    {"catalog", cmd_catalog,
+     "catalog import|list|search|counts [--data-dir D] ... (stdtax catalog for details)"},
     {"import", cmd_import,
      "import [--format jsonl|csv] [--skip-invalid] [--as-secretariat] [--data-dir D] "
      "[--taxonomy F] [--model F|--no-model] FILE|-"},

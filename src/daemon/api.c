@@ -257,6 +257,56 @@ bool api_content_type_merge_patch(const char *value)
     return content_type_is(value, "application/merge-patch+json");
 }
 
+bool api_content_type_jsonl(const char *value)
+{
+    return content_type_is(value, "application/x-ndjson") ||
+           content_type_is(value, "application/jsonl") ||
+           content_type_is(value, "application/x-jsonl");
+}
+
+int api_body_parse_jsonl(const struct stdtax_config *cfg, const char *data, size_t len,
+                         json_t **out, struct api_response *resp)
+{
+    *out = NULL;
+    if (len > cfg->max_body)
+        return api_response_problem(resp, STDTAX_ETOOBIG, NULL,
+                                    "body of %zu bytes is over the limit of %zu", len,
+                                    cfg->max_body);
+    json_t *a = json_array();
+    if (!a)
+        return api_response_problem(resp, STDTAX_ENOMEM, NULL, "out of memory");
+    size_t line = 0;
+    for (size_t p = 0; p < len; line++) {
+        const char *nl = memchr(data + p, '\n', len - p);
+        size_t end = nl ? (size_t)(nl - data) : len, s = p;
+        p = end + 1;
+        while (s < end && (data[s] == ' ' || data[s] == '\t' || data[s] == '\r'))
+            s++;
+        if (s == end)
+            continue;
+        json_error_t jerr;
+        json_t *v = json_loadb(data + s, end - s, JSON_REJECT_DUPLICATES, &jerr);
+        if (!v) {
+            json_decref(a);
+            api_response_problem(resp, STDTAX_EPARSE, NULL,
+                                 "invalid JSON at line %zu, column %d: %s", line + 1,
+                                 jerr.column, jerr.text);
+            if (resp->body)
+                json_object_set_new(resp->body, "line",
+                                    json_integer((json_int_t)line + 1));
+            return STDTAX_EPARSE;
+        }
+        json_array_append_new(a, v);
+    }
+    if (json_array_size(a) == 0) {
+        json_decref(a);
+        return api_response_problem(resp, STDTAX_EPARSE, NULL,
+                                    "the request body has no JSON line");
+    }
+    *out = a;
+    return 0;
+}
+
 bool api_cors_allowed(const struct stdtax_config *cfg, const char *origin)
 {
     if (!origin || !*origin)

@@ -184,9 +184,11 @@ typedef int (*api_handler_fn)(struct api_ctx *app, const struct api_request *req
                               struct api_response *resp);
 
 /* Route flags. */
-#define API_F_JSON_BODY 0x1u   /* body required: application/json, parsed into req->body \
+#define API_F_JSON_BODY                                                                  \
+    0x1u                       /* body required: application/json, parsed into req->body \
                                 */
 #define API_F_MERGE_PATCH 0x2u /* also application/merge-patch+json (RFC 7396) */
+#define API_F_JSONL_BODY 0x4u  /* also JSON Lines: the lines become an array in body */
 
 /* One row of the route table (redis command table).  pattern segments are
  * literals or {name} parameters, each matching one non-empty path segment. */
@@ -242,6 +244,15 @@ bool api_content_type_json(const char *value);
 /* True when a Content-Type value is application/merge-patch+json (RFC 7396), with no
  * charset or UTF-8. */
 bool api_content_type_merge_patch(const char *value);
+
+/* True for JSON Lines: application/x-ndjson, application/jsonl or application/x-jsonl. */
+bool api_content_type_jsonl(const char *value);
+
+/* Parses a JSON Lines body (one JSON value per line, blank lines allowed) into a new
+ * array in *out; the same limits and answers as api_body_parse, and a bad line is 400
+ * with its line number. */
+int api_body_parse_jsonl(const struct stdtax_config *cfg, const char *data, size_t len,
+                         json_t **out, struct api_response *resp);
 
 /* The dispatcher's body step for API_F_JSON_BODY routes: 415 unless the media type
  * is JSON, 413 over max-body, 400 (with "line", "column" and "position" members)

@@ -1,11 +1,34 @@
 /* POST /v1/classify and POST /v1/classify/batch: nothing is stored. */
 #include "app.h"
 
+#include "jsonout.h"
 #include "stdtax/classifier.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Puts ,"overlaps":[...] before the closing brace of the result text in out (which ends
+ * with "}\n"), the bytes jsonout_dump makes of the result with the member set last.
+ * Steals overlaps (NULL: nothing added).  0 or STDTAX_ENOMEM. */
+static int overlaps_append(struct clf_buf *out, json_t *overlaps)
+{
+    if (!overlaps)
+        return 0;
+    size_t len = 0;
+    char *text = jsonout_dump(overlaps, &len);
+    if (!text && (text = json_dumps(overlaps, JSON_COMPACT | JSON_REAL_PRECISION(15))))
+        len = strlen(text);
+    json_decref(overlaps);
+    if (!text)
+        return STDTAX_ENOMEM;
+    out->len -= 2; /* "}\n" */
+    int rc = clf_buf_append(out, ",\"overlaps\":", 12);
+    rc = rc ? rc : clf_buf_append(out, text, len);
+    rc = rc ? rc : clf_buf_append(out, "}\n", 2);
+    free(text);
+    return rc;
+}
 
 int api_classify_post(struct api_ctx *ctx, const struct api_request *req,
                       struct api_response *resp)
@@ -30,6 +53,11 @@ int api_classify_post(struct api_ctx *ctx, const struct api_request *req,
     }
     json_decref(problems);
     atomic_fetch_add(&app->classifications, 1);
+    /* The overlaps go last, as app_overlaps_attach would add them to the result. */
+    if ((rc = overlaps_append(&out, app_overlaps(app, req->body))) != 0) {
+        free(out.data);
+        return api_response_problem(resp, rc, NULL, "out of memory");
+    }
     return api_response_raw(resp, 200, "application/json; charset=utf-8", out.data,
                             out.len);
 }

@@ -9,6 +9,7 @@
 
 #include "commit.h"
 #include "stdtax/proposal.h"
+#include "stdtax/service_overlap.h"
 
 /* An export pages through the store; past this many rows it refuses rather than
  * send a list that silently misses proposals. */
@@ -62,16 +63,31 @@ int api_proposals_post(struct api_ctx *ctx, const struct api_request *req,
     if (rc)
         return api_proposal_answer(resp, rc, NULL, false, problems, &err);
     json_decref(problems);
+    /* The call's first rule: the same organisation does not submit a proposal twice;
+     * one overlap query finds that and the overlaps of the answer. */
+    json_t *existing = NULL, *overlaps = NULL;
+    rc = svc_proposal_overlaps_check(
+        app->svc, req->body, req->idempotency_key, app->cfg->overlap_threshold,
+        app->cfg->duplicate_check, &overlaps, &existing, &err);
+    if (rc) {
+        json_decref(item.record);
+        return app_duplicate_problem(resp, rc, existing, &err);
+    }
     struct api_deferred *later = app->commits ? api_request_defer(req) : NULL;
     if (later) {
-        commit_queue_push(app->commits, &item, later);
+        commit_queue_push(app->commits, &item, overlaps, later);
         return API_DEFERRED;
     }
     rc = svc_proposal_commit(app->svc, &item, 1, &err);
     atomic_fetch_add(&app->generation, 1);
     if (rc == 0)
         rc = item.rc, err = item.err;
-    return api_proposal_answer(resp, rc, item.record, item.created, NULL, &err);
+    rc = api_proposal_answer(resp, rc, item.record, item.created, NULL, &err);
+    if (rc == 0)
+        app_overlaps_attach(resp->body, overlaps);
+    else
+        json_decref(overlaps);
+    return rc;
 }
 
 /* True when the list should be CSV: ?format=csv, or an Accept that names text/csv

@@ -1,6 +1,8 @@
 /* GET /v1/stats and GET /v1/coverage: counts and gaps, from the counts database. */
 #include "app.h"
 
+#include "stdtax/service_overlap.h"
+
 #define COVERAGE_MIN_DEFAULT 3
 /* A threshold above any plausible call: the report lists every node anyway. */
 #define COVERAGE_MIN_MAX 1000000
@@ -30,8 +32,12 @@ int api_stats_get(struct api_ctx *ctx, const struct api_request *req,
     struct stdtax_error err = {0};
     json_t *problems = json_array(), *out = NULL;
     int rc = svc_stats_get(app->svc, &f, &out, problems, &err);
-    if (rc)
+    if (rc == 0) /* existing standards beside the proposals */
+        rc = svc_catalog_counts_merge(app->svc, out, &err);
+    if (rc) {
+        json_decref(out);
         return app_problem(resp, rc, problems, &err);
+    }
     json_decref(problems);
     if (cacheable)
         app_cache_store(app, key, generation, out);
@@ -60,8 +66,12 @@ int api_coverage_get(struct api_ctx *ctx, const struct api_request *req,
     struct stdtax_error err = {0};
     json_t *problems = json_array(), *out = NULL;
     int rc = svc_coverage_get(app->svc, &f, min, &out, problems, &err);
-    if (rc)
+    if (rc == 0) /* existing standards beside the proposals */
+        rc = svc_catalog_counts_merge(app->svc, out, &err);
+    if (rc) {
+        json_decref(out);
         return app_problem(resp, rc, problems, &err);
+    }
     json_decref(problems);
     if (cacheable)
         app_cache_store(app, key, generation, out);

@@ -81,6 +81,24 @@ int app_query_uint(const struct api_request *req, const char *name, uint64_t min
 int api_proposal_answer(struct api_response *resp, int rc, json_t *record, bool created,
                         json_t *problems, const struct stdtax_error *err);
 
+/* Overlaps (doc/overlap.md).  A new array of the closest standards and proposals to
+ * input's title, title_en and scope at the overlap-threshold; empty when the query
+ * fails (the answer it decorates matters more). */
+json_t *app_overlaps(struct app *app, const json_t *input);
+
+/* Sets body's "overlaps" to overlaps (steals; NULL does nothing), leaving out the
+ * proposal that body is. */
+void app_overlaps_attach(json_t *body, json_t *overlaps);
+
+/* The 409 of a submission that duplicates a proposal of the same organisation: the
+ * problem for rc/err with "existing" (steals; its "href" added).  Returns rc. */
+int app_duplicate_problem(struct api_response *resp, int rc, json_t *existing,
+                          const struct stdtax_error *err);
+
+/* ?threshold= (0..1) or the configured overlap-threshold; 400 when malformed. */
+int app_query_threshold(const struct api_request *req, const struct stdtax_config *cfg,
+                        double *out, struct api_response *resp);
+
 void app_cache_init(struct app_cache *c);
 void app_cache_free(struct app_cache *c);
 
@@ -117,6 +135,12 @@ int api_proposal_delete(struct api_ctx *ctx, const struct api_request *req,
                         struct api_response *resp);
 int api_stats_get(struct api_ctx *ctx, const struct api_request *req,
                   struct api_response *resp);
+int api_catalog_post(struct api_ctx *ctx, const struct api_request *req,
+                     struct api_response *resp);
+int api_catalog_list(struct api_ctx *ctx, const struct api_request *req,
+                     struct api_response *resp);
+int api_proposal_overlaps_get(struct api_ctx *ctx, const struct api_request *req,
+                              struct api_response *resp);
 int api_coverage_get(struct api_ctx *ctx, const struct api_request *req,
                      struct api_response *resp);
 

@@ -13,6 +13,7 @@ struct commit_entry {
     struct svc_batch_item item;
     char *idem_key; /* owned copy: the request's header may go before the commit */
     struct api_deferred *d;
+    json_t *overlaps; /* owned: added to a successful answer (doc/overlap.md) */
     struct commit_entry *next;
 };
 
@@ -44,8 +45,11 @@ static void commit_run(struct commit_queue *q, struct commit_entry **entries, si
     atomic_fetch_add(&q->items, n);
     for (size_t i = 0; i < n; i++) {
         struct api_response resp = {0};
-        api_proposal_answer(&resp, items[i].rc, items[i].record, items[i].created, NULL,
-                            &items[i].err);
+        if (api_proposal_answer(&resp, items[i].rc, items[i].record, items[i].created,
+                                NULL, &items[i].err) == 0)
+            app_overlaps_attach(resp.body, entries[i]->overlaps);
+        else
+            json_decref(entries[i]->overlaps);
         api_deferred_finish(entries[i]->d, &resp);
         free(entries[i]->idem_key);
         free(entries[i]);
@@ -97,12 +101,13 @@ struct commit_queue *commit_queue_new(struct svc *svc, atomic_uint_fast64_t *gen
 }
 
 void commit_queue_push(struct commit_queue *q, struct svc_batch_item *item,
-                       struct api_deferred *d)
+                       json_t *overlaps, struct api_deferred *d)
 {
     struct commit_entry *e = calloc(1, sizeof *e);
     if (!e) {
         /* Not even an entry: nothing is stored and the client is told to retry. */
         struct api_response resp = {0};
+        json_decref(overlaps);
         svc_batch_item_clear(item);
         memset(item, 0, sizeof *item);
         api_response_problem(&resp, STDTAX_ENOMEM, NULL, "out of memory; retry");
@@ -111,6 +116,7 @@ void commit_queue_push(struct commit_queue *q, struct svc_batch_item *item,
     }
     e->item = *item;
     e->d = d;
+    e->overlaps = overlaps;
     memset(item, 0, sizeof *item);
     if (e->item.idem_key && (e->idem_key = strdup(e->item.idem_key)) != NULL)
         e->item.idem_key = e->idem_key;

@@ -23,11 +23,12 @@ struct commit_queue;
  * before the answers go out.  NULL when out of memory or threads. */
 struct commit_queue *commit_queue_new(struct svc *svc, atomic_uint_fast64_t *generation);
 
-/* Queues a prepared item (moved: *item is emptied) whose answer goes to d.  Never
+/* Queues a prepared item (moved: *item is emptied) whose answer goes to d, with the
+ * overlaps found for it (steals; may be NULL) added to a successful answer.  Never
  * fails: when the queue is stopping or memory is short, commits at once on the
  * calling thread.  Either way the answer is sent through api_deferred_finish. */
 void commit_queue_push(struct commit_queue *q, struct svc_batch_item *item,
-                       struct api_deferred *d);
+                       json_t *overlaps, struct api_deferred *d);
 
 /* Commits and answers what is queued, then stops the thread.  NULL is accepted. */
 void commit_queue_stop(struct commit_queue *q);

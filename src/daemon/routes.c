@@ -26,6 +26,11 @@ static const struct api_route routes[] = {
      "deleteProposal"},
     {API_GET, "/v1/stats", api_stats_get, 0, CFG_SCOPE_READ, "getStats"},
     {API_GET, "/v1/coverage", api_coverage_get, 0, CFG_SCOPE_READ, "getCoverage"},
+    {API_GET, "/v1/proposals/{id}/overlaps", api_proposal_overlaps_get, 0, CFG_SCOPE_READ,
+     "getProposalOverlaps"},
+    {API_POST, "/v1/catalog", api_catalog_post, API_F_JSON_BODY | API_F_JSONL_BODY,
+     CFG_SCOPE_ADMIN, "importCatalog"},
+    {API_GET, "/v1/catalog", api_catalog_list, 0, CFG_SCOPE_READ, "listCatalog"},
     /* The dashboard is always open: it holds no data, it calls the API, and the
      * API applies require-read-token to what the page asks for. */
     {API_GET, "/", api_index_get, 0, CFG_SCOPE_NONE, "getDashboard"},

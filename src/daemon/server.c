@@ -334,7 +334,9 @@ static int read_json_body(struct dispatch *d)
     /* A merge patch is JSON to the parser; the handler reads it as such. */
     if ((d->req.route->flags & API_F_MERGE_PATCH) && api_content_type_merge_patch(ctype))
         ctype = "application/json";
-    int rc = api_body_parse(d->w->ctx->cfg, ctype, data, len, &d->body, &d->resp);
+    int rc = (d->req.route->flags & API_F_JSONL_BODY) && api_content_type_jsonl(ctype)
+                 ? api_body_parse_jsonl(d->w->ctx->cfg, data, len, &d->body, &d->resp)
+                 : api_body_parse(d->w->ctx->cfg, ctype, data, len, &d->body, &d->resp);
     d->req.body = d->body;
     return rc;
 }

@@ -49,6 +49,10 @@ static const struct cfg_directive directives[] = {
      "time to receive a request or send a response (30)"},
     {"shutdown-grace", CFG_T_SECONDS, OFF(shutdown_grace), 0, 3600, true, false,
      "SECONDS", "time for in-flight requests after SIGTERM (10)"},
+    {"overlap-threshold", CFG_T_FRACTION, OFF(overlap_threshold), 0, 1, true, false, "X",
+     "similarity (0..1) from which overlaps with standards and proposals are reported"},
+    {"duplicate-check", CFG_T_BOOL, OFF(duplicate_check), 0, 0, true, false, "yes|no",
+     "refuse (409) a proposal that duplicates one of the same organisation"},
     {"batch-max", CFG_T_UINT, OFF(batch_max), 1, 10000, true, false, "N",
      "items per classify batch (100)"},
     {"log-level", CFG_T_LEVEL, OFF(log_level), 0, 0, true, false, "error|warn|info|debug",
@@ -119,6 +123,8 @@ int cfg_config_init(struct stdtax_config *cfg)
     cfg->read_timeout = 30;
     cfg->shutdown_grace = 10;
     cfg->batch_max = 100;
+    cfg->overlap_threshold = 0.5;
+    cfg->duplicate_check = true;
     cfg->log_level = CFG_LOG_INFO;
     cfg->log_timestamps = -1;
     cfg->access_log = true;
@@ -451,6 +457,15 @@ int cfg_directive_set(struct stdtax_config *cfg, const char *name, size_t argc,
             *(size_t *)base = (size_t)n;
         else
             *(unsigned *)base = (unsigned)n;
+        break;
+    }
+    case CFG_T_FRACTION: {
+        char *end;
+        double x = strtod(v, &end);
+        if (*end || end == v || !(x >= 0 && x <= 1))
+            return stdtax_error_set(err, STDTAX_EINVAL, where,
+                                    "%s: '%s' is not a number from 0 to 1", d->name, v);
+        *(double *)base = x;
         break;
     }
     case CFG_T_BOOL:

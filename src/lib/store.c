@@ -582,6 +582,8 @@ static int open_dbs(struct store *s, struct stdtax_error *err)
         !(rc = mdb_dbi_open(txn, "index", create | MDB_DUPSORT, &s->dbi_index)) &&
         !(rc = mdb_dbi_open(txn, "counts", create, &s->dbi_counts)))
         rc = mdb_dbi_open(txn, "idempotency", create, &s->dbi_idem);
+    if (!rc)
+        rc = store_catalog_dbs_open(s, txn);
     if (rc) {
         mdb_txn_abort(txn);
         return store_mdb_error(s, rc, "open the named databases", err);
@@ -629,7 +631,7 @@ int store_open(const char *dir, const struct store_options *opts, struct store *
 
     int rc = mdb_env_create(&s->env);
     if (!rc)
-        rc = mdb_env_set_maxdbs(s->env, 8);
+        rc = mdb_env_set_maxdbs(s->env, 16);
     if (!rc)
         rc = mdb_env_set_mapsize(s->env,
                                  opts->map_size ? opts->map_size : DEFAULT_MAP_SIZE);
@@ -1123,6 +1125,8 @@ static int put_one(struct store *s, MDB_txn *txn, struct store_put_item *it,
     }
     if (!rc)
         rc = store_keys_add(s, txn, &keys);
+    if (!rc) /* the overlap index (store_catalog.c) */
+        rc = store_sim_put(s, txn, 'p', it->id, it->record);
     if (!rc && it->idem_key) {
         size_t idlen = strlen(it->id), hlen = strlen(it->request_hash);
         char buf[STORE_ID_MAX + STORE_HASH_MAX + 1];
@@ -1300,6 +1304,8 @@ static int update_body(struct store *s, MDB_txn *txn, void *arg, struct stdtax_e
     free(json);
     if (!rc)
         rc = keys_change(s, txn, &ok, &nk);
+    if (!rc) /* the overlap index (store_catalog.c) */
+        rc = store_sim_put(s, txn, 'p', u->id, rec);
     if (rc) {
         json_decref(rec);
         return rc;
@@ -1360,6 +1366,8 @@ static int delete_body(struct store *s, MDB_txn *txn, void *arg, struct stdtax_e
     rc = mdb_del(txn, s->dbi_proposals, &k, NULL);
     if (!rc && !bad)
         rc = keys_remove(s, txn, &keys);
+    if (!rc) /* the overlap index (store_catalog.c) */
+        rc = store_sim_del(s, txn, 'p', id);
     return rc;
 }
 

@@ -15,6 +15,12 @@ struct store {
     MDB_dbi dbi_counts;    /* call US track US status US kind US value -> u64 */
     MDB_dbi dbi_idem;      /* client key -> id NUL request hash */
     MDB_dbi dbi_meta;      /* "schema_version" -> "1", "seq" US call -> u64 */
+    /* The catalogue and the overlap index (store_catalog.c, doc/overlap.md). */
+    MDB_dbi dbi_catalog;    /* catalogue id -> compact JSON */
+    MDB_dbi dbi_cat_counts; /* "*", "k" US kind, "s" US status, "n" US node -> u64 */
+    MDB_dbi dbi_sim_sig;    /* source byte ('c' or 'p') + id -> shingle sets */
+    MDB_dbi dbi_sim_band;   /* dupsort: LSH band key (8 bytes) -> source byte + id */
+    int has_catalog;        /* 0: a store opened read-only from before the catalogue */
     /* Every transaction holds it shared; growing the map holds it exclusive,
      * because mdb_env_set_mapsize needs no active transaction in the process. */
     pthread_rwlock_t resize_lock;
@@ -68,5 +74,15 @@ int store_id_ok(const char *v);
 int store_rfc3339_parse(const char *s, int64_t *usec);
 
 uint64_t store_u64_get(const MDB_val *v);
+
+/* The catalogue's databases, opened (created unless read-only) in open's transaction. */
+int store_catalog_dbs_open(struct store *s, MDB_txn *txn);
+/* Fingerprints record's /title, /title_en and /scope and stores the shingle sets and
+ * band entries of source ('c' catalogue, 'p' proposal) id, replacing those it had.
+ * Returns 0, an LMDB code or STDTAX_ENOMEM. */
+int store_sim_put(struct store *s, MDB_txn *txn, char source, const char *id,
+                  const json_t *record);
+/* Removes the fingerprint and band entries of source id (none is not an error). */
+int store_sim_del(struct store *s, MDB_txn *txn, char source, const char *id);
 
 #endif

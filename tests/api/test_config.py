@@ -1,6 +1,7 @@
 """stdtaxd's command line and config file, on the real binary."""
 
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -19,6 +20,13 @@ def write(dirname, name, text):
         f.write(text)
     return path
 
+
+
+def scratch_dir(test):
+    """A data directory of the test's own, so no run touches the build tree's var/."""
+    path = tempfile.mkdtemp(prefix="stdtaxd-cfg-")
+    test.addCleanup(shutil.rmtree, path, True)
+    return path
 
 class CheckConfig(unittest.TestCase):
     def setUp(self):
@@ -125,7 +133,7 @@ class StartUp(unittest.TestCase):
         try:
             port = holder.getsockname()[1]
             code, out, err = run(["--port", str(port), "--listen", "127.0.0.1",
-                                  "--workers", "1"])
+                                  "--workers", "1", "--data-dir", scratch_dir(self)])
             self.assertEqual(code, 1)
             self.assertIn("bind on 127.0.0.1 port %d" % port, err)
         finally:
@@ -133,7 +141,8 @@ class StartUp(unittest.TestCase):
 
     def test_second_instance_on_the_same_port_is_refused(self):
         with Daemon() as d:
-            code, out, err = run(["--port", str(d.port), "--listen", "127.0.0.1"])
+            code, out, err = run(["--port", str(d.port), "--listen", "127.0.0.1",
+                                  "--data-dir", scratch_dir(self)])
             self.assertEqual(code, 1)
             self.assertIn("Address already in use", err)
             self.assertEqual(d.get("/healthz").status, 200)

@@ -45,7 +45,8 @@ class Readme(unittest.TestCase):
         for path in ("/healthz", "/metrics", "/v1/openapi.json", "/v1/taxonomy\"",
                      "/v1/taxonomy/", "/v1/classify\"", "/v1/classify/batch",
                      "/v1/proposals\"", "/v1/proposals?", "/v1/proposals/P", "-X PATCH",
-                     "-X DELETE", "/v1/stats", "/v1/coverage"):
+                     "-X DELETE", "/v1/stats", "/v1/coverage", "/v1/catalog\"",
+                     "/v1/catalog?", "/overlaps"):
             self.assertIn(path, cmds)
 
     def test_every_example_answers_as_documented(self):
@@ -55,6 +56,7 @@ class Readme(unittest.TestCase):
                     % (SUBMIT, ADMIN)) as d, tempfile.TemporaryDirectory() as cwd:
             # The examples name the data files relative to the source tree.
             os.symlink(os.path.join(SRCDIR, "tests"), os.path.join(cwd, "tests"))
+            os.symlink(os.path.join(SRCDIR, "taxonomy"), os.path.join(cwd, "taxonomy"))
             env = dict(os.environ, STDTAXD="http://127.0.0.1:%d" % d.port,
                        SUBMIT_TOKEN=SUBMIT, ADMIN_TOKEN=ADMIN)
             for status, cmd in found:

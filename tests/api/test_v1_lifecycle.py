@@ -98,7 +98,8 @@ class Lifecycle(unittest.TestCase):
 
     def test_sigterm_in_flight_then_restart_finds_every_acknowledged(self):
         data = os.path.join(self.tmp, "data")
-        config = "token secretariat admin %s\nshutdown-grace 10\n" % ADMIN
+        # One body posted again and again: no duplicate check (tests/api/test_overlap.py).
+        config = "token secretariat admin %s\nshutdown-grace 10\nduplicate-check no\n" % ADMIN
         d = Daemon(config=config, data_dir=data)
         acked, errors = [], []
         lock = threading.Lock()
