@@ -326,18 +326,19 @@ class Limits(unittest.TestCase):
             s.close()
 
     def test_idle_and_read_timeouts_are_separate(self):
-        # read-timeout 1 must not close a keep-alive connection between requests;
-        # idle-timeout 3 does.
-        with Daemon(config="idle-timeout 3\nread-timeout 1\n", workers=1) as d:
-            s = d.connect(timeout=8)
+        # read-timeout 2 must not close a keep-alive connection between requests;
+        # idle-timeout 5 does.  Seconds rather than fractions, so that a loaded
+        # machine does not turn scheduling delays into timeouts.
+        with Daemon(config="idle-timeout 5\nread-timeout 2\n", workers=1) as d:
+            s = d.connect(timeout=12)
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             self.assertEqual(read_response(s)[0], 200)
-            time.sleep(1.8)
+            time.sleep(3)
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             self.assertEqual(read_response(s)[0], 200, "still open after the read timeout")
             t0 = time.monotonic()
             self.assertEqual(s.recv(1), b"")
-            self.assertGreater(time.monotonic() - t0, 2)
+            self.assertGreater(time.monotonic() - t0, 3)
             s.close()
 
     def test_slow_request_hits_read_timeout(self):
