@@ -70,7 +70,7 @@ int api_proposals_post(struct api_ctx *ctx, const struct api_request *req,
         app->svc, req->body, req->idempotency_key, app->cfg->overlap_threshold,
         app->cfg->duplicate_check, &overlaps, &existing, &err);
     if (rc) {
-        json_decref(item.record);
+        svc_batch_item_clear(&item);
         return app_duplicate_problem(resp, rc, existing, &err);
     }
     struct api_deferred *later = app->commits ? api_request_defer(req) : NULL;
