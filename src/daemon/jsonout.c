@@ -1,4 +1,5 @@
 #include "jsonout.h"
+#include "stdtax/jsontext.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -41,49 +42,8 @@ static void put(struct out *o, const char *s, size_t n)
 
 static void put_string(struct out *o, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789ABCDEF"; /* as jansson */
-    /* Worst case every byte becomes \u00XX. */
-    if (!grow(o, n * 6 + 2))
-        return;
-    char *w = o->data + o->len;
-    *w++ = '"';
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            *w++ = (char)c;
-            continue;
-        }
-        *w++ = '\\';
-        switch (c) {
-        case '"':
-        case '\\':
-            *w++ = (char)c;
-            break;
-        case '\b':
-            *w++ = 'b';
-            break;
-        case '\f':
-            *w++ = 'f';
-            break;
-        case '\n':
-            *w++ = 'n';
-            break;
-        case '\r':
-            *w++ = 'r';
-            break;
-        case '\t':
-            *w++ = 't';
-            break;
-        default:
-            *w++ = 'u';
-            *w++ = '0';
-            *w++ = '0';
-            *w++ = hex[c >> 4];
-            *w++ = hex[c & 15];
-        }
-    }
-    *w++ = '"';
-    o->len = (size_t)(w - o->data);
+    if (grow(o, JSONTEXT_STRING_MAX(n)))
+        o->len += jsontext_string_write(o->data + o->len, s, n);
 }
 
 /* jansson's jsonp_dtostr with precision 15: %.15g, a ".0" when the text would read

@@ -1,6 +1,7 @@
 /* The store: environment, transactions with map growth, record keys and the
  * write operations.  Queries are in store_query.c.  Layouts: doc/store.md. */
 #include "store_internal.h"
+#include "stdtax/jsontext.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -754,48 +755,8 @@ static void rt_put(struct rtext *o, const char *s, size_t n)
 /* As jansson without JSON_ENSURE_ASCII: '"', '\\' and control characters escaped. */
 static void rt_string(struct rtext *o, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    if (!rt_grow(o, n * 6 + 2))
-        return;
-    char *w = o->data + o->len;
-    *w++ = '"';
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            *w++ = (char)c;
-            continue;
-        }
-        *w++ = '\\';
-        switch (c) {
-        case '"':
-        case '\\':
-            *w++ = (char)c;
-            break;
-        case '\b':
-            *w++ = 'b';
-            break;
-        case '\f':
-            *w++ = 'f';
-            break;
-        case '\n':
-            *w++ = 'n';
-            break;
-        case '\r':
-            *w++ = 'r';
-            break;
-        case '\t':
-            *w++ = 't';
-            break;
-        default:
-            *w++ = 'u';
-            *w++ = '0';
-            *w++ = '0';
-            *w++ = hex[c >> 4];
-            *w++ = hex[c & 15];
-        }
-    }
-    *w++ = '"';
-    o->len = (size_t)(w - o->data);
+    if (rt_grow(o, JSONTEXT_STRING_MAX(n)))
+        o->len += jsontext_string_write(o->data + o->len, s, n);
 }
 
 /* jansson's jsonp_dtostr at its default precision 17: %.17g, ".0" when the text would
