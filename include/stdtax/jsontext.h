@@ -13,4 +13,13 @@
  * '"', '\\' and control characters.  Returns the number of bytes written. */
 size_t jsontext_string_write(char *out, const char *s, size_t n);
 
+/* Room jsontext_real_write needs. */
+#define JSONTEXT_REAL_MAX 40
+
+/* Writes v as jansson's jsonp_dtostr does at the given precision (jansson's default is 17,
+ * JSON_REAL_PRECISION(15) gives 15): %.<precision>g, ".0" when the text would read back as
+ * an integer, no '+' or leading zeros in the exponent.  out has JSONTEXT_REAL_MAX bytes.
+ * Returns the length, or 0 for NaN, infinities and a precision outside 1..17. */
+size_t jsontext_real_write(char *out, double v, int precision);
+
 #endif

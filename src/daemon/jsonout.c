@@ -50,30 +50,10 @@ static void put_string(struct out *o, const char *s, size_t n)
  * back as an integer, and no '+' or leading zeros in the exponent. */
 static bool put_real(struct out *o, double v)
 {
-    if (!isfinite(v))
+    char buf[JSONTEXT_REAL_MAX];
+    size_t len = jsontext_real_write(buf, v, 15);
+    if (len == 0)
         return false;
-    char buf[64];
-    int n = snprintf(buf, sizeof buf, "%.15g", v);
-    if (n < 0 || (size_t)n >= sizeof buf - 3)
-        return false;
-    size_t len = (size_t)n;
-    if (!strchr(buf, '.') && !strchr(buf, 'e')) {
-        buf[len++] = '.';
-        buf[len++] = '0';
-        buf[len] = '\0';
-    }
-    char *e = strchr(buf, 'e');
-    if (e) {
-        char *start = e + 1, *end = e + 2;
-        if (*start == '-')
-            start++;
-        while (*end == '0')
-            end++;
-        if (end != start) {
-            memmove(start, end, len - (size_t)(end - buf) + 1);
-            len -= (size_t)(end - start);
-        }
-    }
     put(o, buf, len);
     return true;
 }

@@ -763,29 +763,11 @@ static void rt_string(struct rtext *o, const char *s, size_t n)
  * read back as an integer, no '+' or leading zeros in the exponent. */
 static void rt_real(struct rtext *o, double v)
 {
-    char buf[64];
-    int n = snprintf(buf, sizeof buf, "%.17g", v);
-    if (!isfinite(v) || n < 0 || (size_t)n >= sizeof buf - 3) {
+    char buf[JSONTEXT_REAL_MAX];
+    size_t len = jsontext_real_write(buf, v, 17);
+    if (len == 0) {
         o->failed = o->failed ? o->failed : STDTAX_EINVAL;
         return;
-    }
-    size_t len = (size_t)n;
-    if (!strchr(buf, '.') && !strchr(buf, 'e')) {
-        buf[len++] = '.';
-        buf[len++] = '0';
-        buf[len] = '\0';
-    }
-    char *e = strchr(buf, 'e');
-    if (e) {
-        char *start = e + 1, *end = e + 2;
-        if (*start == '-')
-            start++;
-        while (*end == '0')
-            end++;
-        if (end != start) {
-            memmove(start, end, len - (size_t)(end - buf) + 1);
-            len -= (size_t)(end - start);
-        }
     }
     rt_put(o, buf, len);
 }
