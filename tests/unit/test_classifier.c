@@ -428,12 +428,11 @@ Test(classifier, calibration_learns_category_preferences)
     struct stdtax_error err = {0};
     cr_assert_eq(clf_model_train(tax, ex, 6, &cfg, &p, "t", "", &m, &err), 0, "%s",
                  err.text);
-    double scale_infra, bias_infra, scale_ind, bias_ind;
-    cr_expect_eq(model_calibration_get(m, tax_node_find(tax, "infra")->index,
-                                       &scale_infra, &bias_infra),
+    struct model_cal cal_infra, cal_ind;
+    cr_expect_eq(model_calibration_get(m, tax_node_find(tax, "infra")->index, &cal_infra),
                  1);
-    model_calibration_get(m, transport->parent->index, &scale_ind, &bias_ind);
-    cr_expect_gt(scale_ind, scale_infra);
+    model_calibration_get(m, transport->parent->index, &cal_ind);
+    cr_expect_gt(cal_ind.scale, cal_infra.scale);
 
     struct clf_input in = input("新型交通传感器", NULL, NULL, NULL);
     struct clf_decision d;
@@ -457,9 +456,10 @@ Test(classifier, calibration_learns_category_preferences)
     struct model *loaded = NULL;
     cr_assert_eq(model_file_load(path, tax, &loaded, &err), 0, "%s", err.text);
     unlink(path);
-    double s2, b2;
-    model_calibration_get(loaded, transport->parent->index, &s2, &b2);
-    cr_expect(s2 == scale_ind && b2 == bias_ind);
+    struct model_cal cal2;
+    model_calibration_get(loaded, transport->parent->index, &cal2);
+    cr_expect(cal2.scale == cal_ind.scale && cal2.bias == cal_ind.bias &&
+              cal2.model == cal_ind.model && cal2.weak == cal_ind.weak);
     cr_expect_str_eq(model_version(loaded), model_version(m));
     clf_engine_free(cal);
     model_free(loaded);
