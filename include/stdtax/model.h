@@ -47,12 +47,9 @@ struct model_config {
                                  pseudo-documents (0: none); see train_taxonomy */
     double cal_l2_scale, cal_l2_bias; /* ridge penalties of the keyword calibration
                                          (classifier.h, clf_model_train) */
-    double cal_l2_model;  /* ridge penalty of the model's weight per category */
-    unsigned cal_stack;   /* folds inside the training set that give the calibration
-                             held-out model scores to learn from (0: the calibration
-                             sees keywords only) */
-    int cal_weak;         /* the calibration also learns where texts with little
-                             keyword evidence go */
+    double cal_l2_weak; /* ridge penalty of the weak-evidence weights */
+    int cal_weak;       /* the calibration also learns where texts with little keyword
+                           evidence go */
     int neighbours;    /* keep the training examples' n-gram counts in the model for
                           nearest-neighbour votes (model_text_score_nn) */
     double nn_max_df;  /* n-grams in more than this fraction of the examples are left
@@ -101,18 +98,18 @@ int model_json_load(const json_t *root, const struct tax_taxonomy *tax,
 
 void model_free(struct model *m);
 
-/* The per-category calibration, fitted by the classifier (clf_model_train): a
- * category's score is scale * K + bias + weak * W + model * lambda * L, with K its keyword
- * evidence, W how little keyword evidence the text has and L the naive Bayes score
- * (classifier.c, run_score). */
+/* The per-category calibration of keyword evidence, fitted by the classifier
+ * (clf_model_train): a category's keyword score is scale * K + bias + weak * W, with K
+ * its keyword evidence and W in (0, 1] how little keyword evidence the text has (1:
+ * none; classifier.c, weak_evidence). */
 struct model_cal {
-    double scale, bias, model, weak;
+    double scale, bias, weak;
 };
 
 /* cal is indexed by taxonomy node index; only top-level nodes are used.  Setting
  * recomputes the model version.  Returns 0 or STDTAX_ENOMEM. */
 int model_calibration_set(struct model *m, const struct model_cal *cal);
-/* 1 and the values when the model is calibrated, else 0 and the identity {1, 0, 1, 0}. */
+/* 1 and the values when the model is calibrated, else 0 and the identity {1, 0, 0}. */
 int model_calibration_get(const struct model *m, size_t node_index, struct model_cal *out);
 
 /* The confidence under which the classifier answers `other`, learned in training

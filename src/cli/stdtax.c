@@ -203,10 +203,8 @@ int cli_param_set(const char *kv, struct clf_params *p, struct model_config *cfg
             return cfg->cal_l2_scale = v, 0;
         if (KEY("cal_l2_bias"))
             return cfg->cal_l2_bias = v, 0;
-        if (KEY("cal_l2_model"))
-            return cfg->cal_l2_model = v, 0;
-        if (KEY("cal_stack") && v >= 0 && v <= 100)
-            return cfg->cal_stack = (unsigned)v, 0;
+        if (KEY("cal_l2_weak"))
+            return cfg->cal_l2_weak = v, 0;
         if (KEY("cal_weak"))
             return cfg->cal_weak = v != 0, 0;
         if (KEY("alpha"))

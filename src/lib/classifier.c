@@ -828,14 +828,13 @@ static int run_score(struct run *r, const struct clf_input *in, struct clf_decis
     double weak = p->use_keywords ? weak_evidence(r) : 0;
     for (size_t i = 0; i < tax->n_roots; i++) {
         const struct tax_node *c = tax->roots[i];
-        struct model_cal cal = {1, 0, 1, 0};
+        struct model_cal cal = {1, 0, 0};
         if (e->model)
             model_calibration_get(e->model, c->index, &cal);
         double k = 0;
         if (p->use_keywords)
             k = cal.scale * category_evidence(r, c) + cal.bias + cal.weak * weak;
-        r->S[c->index] = p->keyword_weight * k +
-                         p->model_weight * cal.model * r->L[c->index] +
+        r->S[c->index] = p->keyword_weight * k + p->model_weight * r->L[c->index] +
                          p->knn_weight * r->N[c->index];
         idx[i] = c->index;
     }
@@ -1135,35 +1134,32 @@ int clf_text_classify_write(const struct clf_engine *e, const struct clf_input *
 #define CAL_STEP 0.2
 
 /* What the calibration learns from, per training example i and category c: the keyword
- * evidence k[i*nc+c], the weighted model score m[i*nc+c] (lambda * L of a model that did
- * not see example i; all 0 without stacking) and the weakness of the keyword evidence
- * w[i]. */
+ * evidence k[i*nc+c] and the weakness of the keyword evidence w[i]. */
 struct cal_data {
-    double *k, *m, *w;
+    double *k, *w;
     size_t *y;
     size_t n, nc;
 };
 
-/* Minimises mean(-log softmax(S_i)[y_i]) with S_ic = scale_c k_ic + bias_c + model_c m_ic
- * + weak_c w_i, plus ridge penalties pulling scale and model to 1 and bias and weak to 0,
- * by fixed gradient steps from the identity, so training is deterministic.  Without
- * stacking every m is 0 and model stays 1; without cal_weak, weak stays 0. */
+/* Minimises mean(-log softmax(S_i)[y_i]) with S_ic = scale_c k_ic + bias_c + weak_c w_i,
+ * plus ridge penalties pulling scale to 1 and bias and weak to 0, by fixed gradient
+ * steps from the identity, so training is deterministic.  Without cal_weak, weak stays
+ * 0. */
 static void calibration_fit(const struct cal_data *d, const struct model_config *cfg,
                             struct model_cal *cal)
 {
     size_t nc = d->nc;
-    double *g = calloc(5 * nc, sizeof *g);
+    double *g = calloc(4 * nc, sizeof *g);
     if (!g)
         return; /* the identity calibration stays */
-    double *gs = g, *gb = g + nc, *gm = g + 2 * nc, *gw = g + 3 * nc, *s = g + 4 * nc;
+    double *gs = g, *gb = g + nc, *gw = g + 2 * nc, *s = g + 3 * nc;
     for (int it = 0; it < CAL_ITERATIONS; it++) {
-        memset(g, 0, 4 * nc * sizeof *g);
+        memset(g, 0, 3 * nc * sizeof *g);
         for (size_t i = 0; i < d->n; i++) {
-            const double *ki = d->k + i * nc, *mi = d->m + i * nc;
+            const double *ki = d->k + i * nc;
             double best = -HUGE_VAL, sum = 0;
             for (size_t c = 0; c < nc; c++) {
-                s[c] = cal[c].scale * ki[c] + cal[c].bias + cal[c].model * mi[c] +
-                       cal[c].weak * d->w[i];
+                s[c] = cal[c].scale * ki[c] + cal[c].bias + cal[c].weak * d->w[i];
                 if (s[c] > best)
                     best = s[c];
             }
@@ -1173,26 +1169,15 @@ static void calibration_fit(const struct cal_data *d, const struct model_config 
                 double dl = s[c] / sum - (c == d->y[i] ? 1.0 : 0.0);
                 gs[c] += dl * ki[c];
                 gb[c] += dl;
-                gm[c] += dl * mi[c];
                 gw[c] += dl * d->w[i];
             }
         }
         double n = (double)d->n;
-        /* One weight of the model for all categories: its scores are log-probabilities
-         * up to a constant per text, which only a common weight leaves out. */
-        double gm_all = 0;
-        for (size_t c = 0; c < nc; c++)
-            gm_all += gm[c];
-        for (size_t c = 0; c < nc; c++)
-            gm[c] = gm_all;
         for (size_t c = 0; c < nc; c++) {
             cal[c].scale -= CAL_STEP * (gs[c] / n + cfg->cal_l2_scale * (cal[c].scale - 1));
             cal[c].bias -= CAL_STEP * (gb[c] / n + cfg->cal_l2_bias * cal[c].bias);
-            if (cfg->cal_stack)
-                cal[c].model -=
-                    CAL_STEP * (gm[c] / n + cfg->cal_l2_model * (cal[c].model - 1));
             if (cfg->cal_weak)
-                cal[c].weak -= CAL_STEP * (gw[c] / n + cfg->cal_l2_bias * cal[c].weak);
+                cal[c].weak -= CAL_STEP * (gw[c] / n + cfg->cal_l2_weak * cal[c].weak);
         }
     }
     free(g);
@@ -1270,21 +1255,18 @@ static int other_threshold_learn(const struct tax_taxonomy *tax,
     return 0;
 }
 
-/* Fills d's keyword evidence (and, with a model, its weighted scores) of examples
- * ex[i] for i in [from, n) stepping by step, classified by an engine on model (NULL:
- * keywords only; a model here has no calibration, so its scores are raw). */
-static int cal_features(const struct tax_taxonomy *tax, const struct model *model,
-                        const struct clf_params *params, const struct model_example *ex,
-                        size_t n, size_t from, size_t step, struct cal_data *d,
+/* The keyword evidence of every example, from an engine without a model. */
+static int cal_features(const struct tax_taxonomy *tax, const struct clf_params *params,
+                        const struct model_example *ex, struct cal_data *d,
                         struct stdtax_error *err)
 {
     struct clf_params kp = *params;
     kp.use_keywords = 1;
-    kp.use_model = model != NULL;
+    kp.use_model = 0;
     struct clf_engine *e = NULL;
-    int rc = clf_engine_new(tax, model, &kp, &e, err);
+    int rc = clf_engine_new(tax, NULL, &kp, &e, err);
     size_t nc = tax->n_roots;
-    for (size_t i = from; rc == 0 && i < n; i += step) {
+    for (size_t i = 0; rc == 0 && i < d->n; i++) {
         struct clf_input in = {{NULL}, {0}};
         for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
             in.field[f] = ex[i].field[f];
@@ -1295,48 +1277,17 @@ static int cal_features(const struct tax_taxonomy *tax, const struct model *mode
         run_init(&r, e, 0);
         rc = run_score(&r, &in, &dec, err);
         for (size_t c = 0; rc == 0 && c < nc; c++) {
-            const struct tax_node *cat = tax->roots[c];
-            if (model)
-                d->m[i * nc + c] = kp.model_weight * r.L[cat->index];
-            else
-                d->k[i * nc + c] = category_evidence(&r, cat);
-            if (cat == ex[i].category)
+            d->k[i * nc + c] = category_evidence(&r, tax->roots[c]);
+            if (tax->roots[c] == ex[i].category)
                 d->y[i] = c;
         }
-        if (rc == 0 && !model)
+        if (rc == 0)
             d->w[i] = weak_evidence(&r);
         run_free(&r);
         if (rc != 0 && err)
             snprintf(err->field, sizeof err->field, "example %zu", i + 1);
     }
     clf_engine_free(e);
-    return rc;
-}
-
-/* Model scores of every example from a model trained without it: example i in fold
- * i mod k, each fold scored by a naive Bayes trained on the others.  Scores of the
- * examples themselves would be far too sure, and the calibration would trust the
- * model more than it deserves on texts it has never seen. */
-static int cal_stack_scores(const struct tax_taxonomy *tax, const struct model_example *ex,
-                            size_t n, const struct model_config *cfg,
-                            const struct clf_params *params, struct cal_data *d,
-                            struct stdtax_error *err)
-{
-    size_t k = cfg->cal_stack;
-    struct model_example *train = calloc(n + 1, sizeof *train);
-    int rc = train ? 0 : stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
-    for (size_t f = 0; rc == 0 && f < k; f++) {
-        size_t nt = 0;
-        for (size_t i = 0; i < n; i++)
-            if (i % k != f)
-                train[nt++] = ex[i];
-        struct model *fm = NULL;
-        rc = model_train(tax, train, nt, cfg, NULL, NULL, &fm, err);
-        if (rc == 0)
-            rc = cal_features(tax, fm, params, ex, n, f, k, d, err);
-        model_free(fm);
-    }
-    free(train);
     return rc;
 }
 
@@ -1358,19 +1309,16 @@ int clf_model_train(const struct tax_taxonomy *tax, const struct model_example *
     size_t nc = tax->n_roots, nn = tax->n_nodes;
     struct cal_data d = {.n = n, .nc = nc};
     d.k = calloc(n * nc + 1, sizeof *d.k);
-    d.m = calloc(n * nc + 1, sizeof *d.m);
     d.w = calloc(n + 1, sizeof *d.w);
     d.y = calloc(n + 1, sizeof *d.y);
     struct model_cal *cal = calloc(nn + 1, sizeof *cal), *cc = calloc(nc + 1, sizeof *cc);
-    if (!d.k || !d.m || !d.w || !d.y || !cal || !cc)
+    if (!d.k || !d.w || !d.y || !cal || !cc)
         rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     if (rc == 0)
-        rc = cal_features(tax, NULL, &kp, ex, n, 0, 1, &d, err);
-    if (rc == 0 && cfg->cal_stack >= 2 && n >= 2 * (size_t)cfg->cal_stack)
-        rc = cal_stack_scores(tax, ex, n, cfg, &kp, &d, err);
+        rc = cal_features(tax, &kp, ex, &d, err);
     if (rc == 0) {
         for (size_t c = 0; c < nc; c++)
-            cc[c] = (struct model_cal){.scale = 1, .bias = 0, .model = 1, .weak = 0};
+            cc[c] = (struct model_cal){.scale = 1, .bias = 0, .weak = 0};
         calibration_fit(&d, cfg, cc);
         for (size_t c = 0; c < nc; c++)
             cal[tax->roots[c]->index] = cc[c];
@@ -1378,7 +1326,6 @@ int clf_model_train(const struct tax_taxonomy *tax, const struct model_example *
             rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     }
     free(d.k);
-    free(d.m);
     free(d.w);
     free(d.y);
     free(cal);

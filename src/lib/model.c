@@ -38,9 +38,8 @@ void model_config_default(struct model_config *cfg)
         .taxonomy_weight = 3,
         .cal_l2_scale = 0.01,
         .cal_l2_bias = 0.1,
-        .cal_l2_model = 0.1,
-        .cal_stack = 0,
-        .cal_weak = 0,
+        .cal_l2_weak = 0.001,
+        .cal_weak = 1,
         .neighbours = 0, /* opt-in: +0.006 top1 in CV, 18-36 % slower (RESULTS.md) */
         .nn_max_df = 0.5,
         .nn_titles = 0,
@@ -348,7 +347,7 @@ static double round6(double x)
     return round(x * 1e6) / 1e6;
 }
 
-static const struct model_cal cal_identity = {.scale = 1, .bias = 0, .model = 1, .weak = 0};
+static const struct model_cal cal_identity = {.scale = 1, .bias = 0, .weak = 0};
 
 int model_calibration_set(struct model *m, const struct model_cal *cal)
 {
@@ -363,7 +362,7 @@ int model_calibration_set(struct model *m, const struct model_cal *cal)
             continue;
         }
         m->cal[i] = (struct model_cal){round6(cal[i].scale), round6(cal[i].bias),
-                                       round6(cal[i].model), round6(cal[i].weak)};
+                                       round6(cal[i].weak)};
     }
     return model_version_compute(m);
 }
@@ -1124,11 +1123,9 @@ static int config_check(const struct model_config *cfg, struct stdtax_error *err
           cfg->cal_l2_bias <= 100))
         return stdtax_error_set(err, STDTAX_EINVAL, "/config",
                                 "cal_l2_* must be in [0, 100]");
-    if (!(cfg->cal_l2_model >= 0 && cfg->cal_l2_model <= 100))
-        return stdtax_error_set(err, STDTAX_EINVAL, "/config/cal_l2_model",
+    if (!(cfg->cal_l2_weak >= 0 && cfg->cal_l2_weak <= 100))
+        return stdtax_error_set(err, STDTAX_EINVAL, "/config/cal_l2_weak",
                                 "must be in [0, 100]");
-    if (cfg->cal_stack > 100)
-        return stdtax_error_set(err, STDTAX_EINVAL, "/config/cal_stack", "at most 100");
     if (cfg->other_cv > 100)
         return stdtax_error_set(err, STDTAX_EINVAL, "/config/other_cv", "at most 100");
     if (!(cfg->nn_max_df > 0 && cfg->nn_max_df <= 1))
@@ -1386,25 +1383,21 @@ json_t *model_to_json(const struct model *m)
     if (root) {
         json_t *cal = json_null();
         if (m->cal) {
-            json_t *sc = json_object(), *bi = json_object(), *mo = json_object(),
-                   *we = json_object();
+            json_t *sc = json_object(), *bi = json_object(), *we = json_object();
             for (size_t i = 0; i < m->tax->n_roots; i++) {
                 const struct tax_node *c = m->tax->roots[i];
                 const struct model_cal *k = &m->cal[c->index];
                 json_object_set_new(sc, c->code, json_real(k->scale));
                 json_object_set_new(bi, c->code, json_real(k->bias));
-                json_object_set_new(mo, c->code, json_real(k->model));
                 json_object_set_new(we, c->code, json_real(k->weak));
             }
-            cal = json_pack("{s:o, s:o, s:o, s:o}", "scale", sc, "bias", bi, "model", mo,
-                            "weak", we);
+            cal = json_pack("{s:o, s:o, s:o}", "scale", sc, "bias", bi, "weak", we);
         }
         json_object_set_new(root, "calibration", cal);
         json_t *c = json_object_get(root, "config");
         json_object_set_new(c, "cal_l2_scale", json_real(m->cfg.cal_l2_scale));
         json_object_set_new(c, "cal_l2_bias", json_real(m->cfg.cal_l2_bias));
-        json_object_set_new(c, "cal_l2_model", json_real(m->cfg.cal_l2_model));
-        json_object_set_new(c, "cal_stack", json_integer(m->cfg.cal_stack));
+        json_object_set_new(c, "cal_l2_weak", json_real(m->cfg.cal_l2_weak));
         json_object_set_new(c, "cal_weak", json_boolean(m->cfg.cal_weak));
         json_object_set_new(c, "neighbours", json_boolean(m->cfg.neighbours));
         json_object_set_new(c, "nn_max_df", json_real(m->cfg.nn_max_df));
@@ -1597,18 +1590,18 @@ static int load_neighbours(struct model *m, const json_t *nn, struct stdtax_erro
     return 0;
 }
 
-/* "model" and "weak" are optional: a file from before they existed has the identity. */
+/* "weak" is optional: a file from before it existed has none. */
 static int load_calibration(struct model *m, const json_t *cal, struct stdtax_error *err)
 {
     if (!cal || json_is_null(cal))
         return 0;
-    static const char *const keys[] = {"scale", "bias", "model", "weak"};
-    const json_t *maps[4];
-    for (int k = 0; k < 4; k++) {
+    static const char *const keys[] = {"scale", "bias", "weak"};
+    const json_t *maps[3];
+    for (int k = 0; k < 3; k++) {
         maps[k] = json_object_get(cal, keys[k]);
-        if (!(json_is_object(maps[k]) || (k >= 2 && !maps[k])))
+        if (!(json_is_object(maps[k]) || (k == 2 && !maps[k])))
             return bad(err, "/calibration",
-                       "must be {scale: {...}, bias: {...}, model: {...}, weak: {...}}");
+                       "must be {scale: {...}, bias: {...}, weak: {...}}");
     }
     size_t n = m->tax->n_nodes;
     m->cal = calloc(n + 1, sizeof *m->cal);
@@ -1616,7 +1609,7 @@ static int load_calibration(struct model *m, const json_t *cal, struct stdtax_er
         return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     for (size_t i = 0; i < n; i++)
         m->cal[i] = cal_identity;
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 3; k++) {
         const char *code;
         const json_t *v;
         json_object_foreach((json_t *)maps[k], code, v)
@@ -1629,7 +1622,7 @@ static int load_calibration(struct model *m, const json_t *cal, struct stdtax_er
                 fabs(json_number_value(v)) > 1e6)
                 return bad(err, "/calibration", "values must be finite numbers");
             struct model_cal *c = &m->cal[node->index];
-            double *dst[4] = {&c->scale, &c->bias, &c->model, &c->weak};
+            double *dst[3] = {&c->scale, &c->bias, &c->weak};
             *dst[k] = json_number_value(v);
         }
     }
@@ -1670,9 +1663,7 @@ int model_json_load(const json_t *root, const struct tax_taxonomy *tax,
     m->cfg.taxonomy_weight = tw < 0 || tw > 100 ? 1000 : (unsigned)tw;
     m->cfg.cal_l2_scale = json_number_value(json_object_get(cfg, "cal_l2_scale"));
     m->cfg.cal_l2_bias = json_number_value(json_object_get(cfg, "cal_l2_bias"));
-    m->cfg.cal_l2_model = json_number_value(json_object_get(cfg, "cal_l2_model"));
-    json_int_t stack = json_integer_value(json_object_get(cfg, "cal_stack"));
-    m->cfg.cal_stack = stack < 0 || stack > 100 ? 1000 : (unsigned)stack;
+    m->cfg.cal_l2_weak = json_number_value(json_object_get(cfg, "cal_l2_weak"));
     m->cfg.cal_weak = json_is_true(json_object_get(cfg, "cal_weak"));
     m->cfg.neighbours = json_is_true(json_object_get(cfg, "neighbours"));
     m->cfg.nn_titles = json_is_true(json_object_get(cfg, "nn_titles"));
