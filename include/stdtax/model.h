@@ -57,6 +57,15 @@ struct model_config {
     int nn_titles;     /* only the title fields make the neighbour vectors */
     unsigned other_cv; /* folds of the cross-validation inside the training set that
                           learns when to answer `other` (0: never learned) */
+    int lr;            /* also train a multinomial logistic regression over the same
+                          n-grams (per level, weights on the naive Bayes' entries) */
+    double lr_l2;      /* its ridge penalty */
+    unsigned lr_iters; /* its full-batch AdaGrad steps from zero */
+    int lr_terms;      /* each taxonomy term and label is its own document (else one
+                          pseudo-document per node) */
+    int lr_mass;       /* a document weighs its n-gram total T in the loss (else 1) */
+    double lr_blend;   /* rho: the model's per-n-gram score is (1 - rho) * naive Bayes +
+                          rho * logistic regression (1: the regression alone) */
 };
 
 /* The defaults the shipped model is trained with. */

@@ -227,6 +227,18 @@ int cli_param_set(const char *kv, struct clf_params *p, struct model_config *cfg
             return cfg->nn_max_df = v, 0;
         if (KEY("neighbours"))
             return cfg->neighbours = v != 0, 0;
+        if (KEY("lr"))
+            return cfg->lr = v != 0, 0;
+        if (KEY("lr_l2") && v >= 0 && v <= 100)
+            return cfg->lr_l2 = v, 0;
+        if (KEY("lr_iters") && v >= 0 && v <= 100000)
+            return cfg->lr_iters = (unsigned)v, 0;
+        if (KEY("lr_terms"))
+            return cfg->lr_terms = v != 0, 0;
+        if (KEY("lr_mass"))
+            return cfg->lr_mass = v != 0, 0;
+        if (KEY("lr_blend") && v >= 0 && v <= 1)
+            return cfg->lr_blend = v, 0;
         if (KEY("uniform_prior"))
             return cfg->uniform_prior = v != 0, 0;
         for (int f = 0; f < MODEL_FIELD_COUNT; f++) {

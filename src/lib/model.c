@@ -43,6 +43,10 @@ void model_config_default(struct model_config *cfg)
         .neighbours = 0, /* opt-in: +0.006 top1 in CV, 18-36 % slower (RESULTS.md) */
         .nn_max_df = 0.5,
         .nn_titles = 0,
+        .lr = 0, /* opt-in: see RESULTS.md "round 4" */
+        .lr_l2 = 1e-4,
+        .lr_iters = 300,
+        .lr_blend = 1.0,
     };
 }
 
@@ -225,6 +229,10 @@ struct level {
     uint64_t *tokens; /* weighted feature occurrences per class */
     double *logprior;
     double *logdenom; /* log(tokens + alpha * V) */
+    double *lr_bias;  /* the logistic regression's bias per class (cfg.lr) */
+    /* What scoring adds per class: the blend of the naive Bayes' prior and per-n-gram
+     * term with the regression's bias (model_finish). */
+    double *prior_mix, *per_gram;
 };
 
 #define DENSE_LANES 4          /* floats per vector: one SSE register */
@@ -255,6 +263,7 @@ struct entry {
     uint32_t cls;
     uint32_t count;
     double delta; /* log(count + alpha) - log(alpha) */
+    double lr;    /* the logistic regression's weight (cfg.lr), else 0 */
 };
 
 struct model {
@@ -311,6 +320,9 @@ void model_free(struct model *m)
         free(m->lv[l].tokens);
         free(m->lv[l].logprior);
         free(m->lv[l].logdenom);
+        free(m->lv[l].lr_bias);
+        free(m->lv[l].prior_mix);
+        free(m->lv[l].per_gram);
         free(m->start[l]);
         free(m->count[l]);
     }
@@ -406,7 +418,11 @@ static int level_alloc(struct level *lv, size_t n)
     lv->tokens = calloc(n + 1, sizeof *lv->tokens);
     lv->logprior = calloc(n + 1, sizeof *lv->logprior);
     lv->logdenom = calloc(n + 1, sizeof *lv->logdenom);
-    return lv->node && lv->docs && lv->tokens && lv->logprior && lv->logdenom
+    lv->lr_bias = calloc(n + 1, sizeof *lv->lr_bias);
+    lv->prior_mix = calloc(n + 1, sizeof *lv->prior_mix);
+    lv->per_gram = calloc(n + 1, sizeof *lv->per_gram);
+    return lv->node && lv->docs && lv->tokens && lv->logprior && lv->logdenom &&
+                   lv->lr_bias && lv->prior_mix && lv->per_gram
                ? 0
                : STDTAX_ENOMEM;
 }
@@ -510,6 +526,20 @@ static int nn_finish(struct model *m)
     return 0;
 }
 
+/* The feature table: key -> feature index + 1. */
+static int feature_table_build(struct model *m)
+{
+    if (table_init(&m->table, m->n_feat) != 0)
+        return STDTAX_ENOMEM;
+    for (size_t f = 0; f < m->n_feat; f++) {
+        uint32_t *slot = table_slot(&m->table, m->key, m->key[f]);
+        if (*slot)
+            return STDTAX_EINVAL; /* the same feature twice */
+        *slot = (uint32_t)f + 1;
+    }
+    return 0;
+}
+
 /* Derived values from the counts: priors, denominators, deltas, the lookup table. */
 static int model_finish(struct model *m)
 {
@@ -531,13 +561,28 @@ static int model_finish(struct model *m)
         m->ent[e].delta = log(m->ent[e].count + m->cfg.alpha) - m->log_alpha;
     if (m->cfg.complement)
         complement_finish(m);
-    if (table_init(&m->table, m->n_feat) != 0)
-        return STDTAX_ENOMEM;
-    for (size_t f = 0; f < m->n_feat; f++) {
-        uint32_t *slot = table_slot(&m->table, m->key, m->key[f]);
-        if (*slot)
-            return STDTAX_EINVAL; /* the same feature twice */
-        *slot = (uint32_t)f + 1;
+    /* The blend with the logistic regression, folded into the same entries and
+     * per-class terms: raw / T = (1 - rho) L_nb + rho (sum_g f_g w_cg / T + b_c). */
+    double rho = m->cfg.lr ? m->cfg.lr_blend : 0.0;
+    if (rho != 0) {
+        for (size_t e = 0; e < m->n_ent; e++)
+            m->ent[e].delta = (1 - rho) * m->ent[e].delta + rho * m->ent[e].lr;
+    }
+    for (int l = 0; l < LV_COUNT; l++) {
+        struct level *lv = &m->lv[l];
+        for (size_t c = 0; c < lv->n; c++) {
+            lv->prior_mix[c] = lv->logprior[c];
+            lv->per_gram[c] = m->log_alpha - lv->logdenom[c];
+            if (rho != 0) {
+                lv->prior_mix[c] *= 1 - rho;
+                lv->per_gram[c] = (1 - rho) * lv->per_gram[c] + rho * lv->lr_bias[c];
+            }
+        }
+    }
+    if (!m->table.slot) { /* the regression's training may have built it */
+        int rc = feature_table_build(m);
+        if (rc != 0)
+            return rc;
     }
     size_t cap = 16;
     while (cap < 2 * m->n_feat)
@@ -825,8 +870,7 @@ int model_text_score_nn(const struct model *m, const struct norm_text *const *fi
     for (int l = 0; l < LV_COUNT; l++) {
         const struct level *lv = &m->lv[l];
         for (size_t c = 0; c < lv->n; c++)
-            logp[lv->node[c]] = (double)a[c] + lv->logprior[c] +
-                                sc.total * (m->log_alpha - lv->logdenom[c]);
+            logp[lv->node[c]] = (double)a[c] + lv->prior_mix[c] + sc.total * lv->per_gram[c];
         a += lv->n;
     }
     if (n_features)
@@ -940,10 +984,29 @@ static void train_gram(void *vctx, uint64_t key, const char *gram, size_t len,
  * count for it (and a subcategory's for its parent too), each term repeated in
  * proportion to its weight.  This is prior knowledge, not data: it gives classes with
  * few or no labelled examples a vocabulary to generalise from. */
+static int node_grams(const struct model_config *cfg, const struct tax_node *node,
+                      gram_fn fn, void *ctx)
+{
+    for (size_t k = 0; k < node->n_terms; k++) {
+        const struct tax_term *term = &node->terms[k];
+        long rep = lround(term->weight * cfg->taxonomy_weight);
+        grams_each(cfg, term->norm, strlen(term->norm), rep < 1 ? 1 : (unsigned)rep, fn,
+                   ctx);
+    }
+    const char *labels[2] = {node->zh, node->en};
+    for (int k = 0; k < 2; k++) {
+        char *norm = norm_string_new(labels[k]);
+        if (!norm)
+            return STDTAX_ENOMEM;
+        grams_each(cfg, norm, strlen(norm), cfg->taxonomy_weight, fn, ctx);
+        free(norm);
+    }
+    return 0;
+}
+
 static void train_taxonomy(struct train *t, const struct tax_taxonomy *tax,
                            const size_t *cls_index)
 {
-    const struct model_config *cfg = t->cfg;
     for (size_t i = 0; i < tax->n_nodes && !t->oom; i++) {
         const struct tax_node *node = &tax->nodes[i];
         if (node->n_terms == 0)
@@ -951,23 +1014,38 @@ static void train_taxonomy(struct train *t, const struct tax_taxonomy *tax,
         const struct tax_node *cat = node->parent ? node->parent : node;
         t->cls_of[LV_CAT] = cls_index[cat->index];
         t->cls_of[LV_SUB] = node->parent ? cls_index[node->index] : SIZE_MAX;
-        for (size_t k = 0; k < node->n_terms; k++) {
-            const struct tax_term *term = &node->terms[k];
-            long rep = lround(term->weight * cfg->taxonomy_weight);
-            grams_each(cfg, term->norm, strlen(term->norm), rep < 1 ? 1 : (unsigned)rep,
-                       train_gram, t);
-        }
-        const char *labels[2] = {node->zh, node->en};
-        for (int k = 0; k < 2; k++) {
-            char *norm = norm_string_new(labels[k]);
-            if (!norm) {
-                t->oom = 1;
-                return;
-            }
-            grams_each(cfg, norm, strlen(norm), cfg->taxonomy_weight, train_gram, t);
-            free(norm);
-        }
+        if (node_grams(t->cfg, node, train_gram, t) != 0)
+            t->oom = 1;
     }
+}
+
+/* The n-grams of a training example's fields (a title_en equal to the title once),
+ * with their field weights; titles_only for the neighbour vectors of nn_titles. */
+static int example_grams(const struct model_config *cfg, const struct model_example *ex,
+                         int titles_only, gram_fn fn, void *ctx, struct stdtax_error *err)
+{
+    struct norm_text nt[MODEL_FIELD_COUNT];
+    int have[MODEL_FIELD_COUNT] = {0};
+    int rc = 0;
+    for (int f = 0; f < MODEL_FIELD_COUNT && rc == 0; f++) {
+        if (!ex->field[f])
+            continue;
+        rc = norm_text_new(ex->field[f], strlen(ex->field[f]), &nt[f], err);
+        have[f] = rc == 0;
+    }
+    if (rc == 0) {
+        int use[MODEL_FIELD_COUNT];
+        memcpy(use, have, sizeof use);
+        model_fields_dedupe(nt, use);
+        for (int f = 0; f < MODEL_FIELD_COUNT; f++)
+            if (use[f] && cfg->field_weight[f] > 0 &&
+                (!titles_only || f == MODEL_FIELD_TITLE || f == MODEL_FIELD_TITLE_EN))
+                grams_each(cfg, nt[f].bytes, nt[f].len, cfg->field_weight[f], fn, ctx);
+    }
+    for (int f = 0; f < MODEL_FIELD_COUNT; f++)
+        if (have[f])
+            norm_text_free(&nt[f]);
+    return rc;
 }
 
 struct order {
@@ -1056,27 +1134,8 @@ static int nn_collect(struct model *m, const struct model_example *ex, size_t n,
         !m->nn_count)
         rc = STDTAX_ENOMEM;
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        struct norm_text nt[MODEL_FIELD_COUNT];
-        int have[MODEL_FIELD_COUNT] = {0};
-        for (int f = 0; f < MODEL_FIELD_COUNT && rc == 0; f++) {
-            if (!ex[i].field[f])
-                continue;
-            rc = norm_text_new(ex[i].field[f], strlen(ex[i].field[f]), &nt[f], err);
-            have[f] = rc == 0;
-        }
-        if (rc == 0) {
-            int use[MODEL_FIELD_COUNT];
-            memcpy(use, have, sizeof use);
-            model_fields_dedupe(nt, use);
-            a.n_touched = 0;
-            for (int f = 0; f < MODEL_FIELD_COUNT; f++)
-                if (use[f] && cfg->field_weight[f] > 0 && nn_field(cfg, f))
-                    grams_each(cfg, nt[f].bytes, nt[f].len, cfg->field_weight[f], nn_gram,
-                               &a);
-        }
-        for (int f = 0; f < MODEL_FIELD_COUNT; f++)
-            if (have[f])
-                norm_text_free(&nt[f]);
+        a.n_touched = 0;
+        rc = example_grams(cfg, &ex[i], cfg->nn_titles, nn_gram, &a, err);
         if (rc != 0)
             break;
         if (used + a.n_touched > cap) {
@@ -1115,6 +1174,239 @@ static int nn_collect(struct model *m, const struct model_example *ex, size_t n,
     return rc;
 }
 
+/* ---- logistic regression -------------------------------------------------------- */
+
+/* The documents of the regression: each training example and each taxonomy node with
+ * evidence terms (its pseudo-document, as the naive Bayes counts it), as n-gram counts
+ * over the document's weighted n-gram total T, so a class's score
+ * sum_g x_g w_cg + b_c has the per-n-gram form the classifier uses for the naive
+ * Bayes. */
+struct lr_docs {
+    size_t n, cap, used, cap_pairs;
+    uint32_t *first, *cls; /* cls: n x LV_COUNT, UINT32_MAX = none */
+    uint32_t *feat;
+    double *x, *wt; /* wt: the document's weight in the loss */
+    int mass;
+};
+
+static int lr_doc_add(struct lr_docs *d, struct nn_acc *a, uint32_t cat, uint32_t sub)
+{
+    if (d->n + 1 >= d->cap) {
+        size_t cap = d->cap ? 2 * d->cap : 256;
+        uint32_t *first = realloc(d->first, (cap + 1) * sizeof *first);
+        if (first)
+            d->first = first;
+        uint32_t *cls = realloc(d->cls, cap * LV_COUNT * sizeof *cls);
+        if (cls)
+            d->cls = cls;
+        double *wt = realloc(d->wt, cap * sizeof *wt);
+        if (wt)
+            d->wt = wt;
+        if (!first || !cls || !wt)
+            return STDTAX_ENOMEM;
+        d->cap = cap;
+    }
+    if (d->used + a->n_touched > d->cap_pairs) {
+        size_t cap = d->cap_pairs ? d->cap_pairs : 4096;
+        while (d->used + a->n_touched > cap)
+            cap *= 2;
+        uint32_t *feat = realloc(d->feat, cap * sizeof *feat);
+        if (feat)
+            d->feat = feat;
+        double *x = realloc(d->x, cap * sizeof *x);
+        if (x)
+            d->x = x;
+        if (!feat || !x)
+            return STDTAX_ENOMEM;
+        d->cap_pairs = cap;
+    }
+    /* Ascending features: the sums below run in one order whatever the hash did. */
+    qsort(a->touched, a->n_touched, sizeof *a->touched, u32_cmp);
+    double total = 0;
+    for (size_t k = 0; k < a->n_touched; k++)
+        total += a->count[a->touched[k]];
+    d->first[d->n] = (uint32_t)d->used;
+    for (size_t k = 0; k < a->n_touched; k++) {
+        d->feat[d->used] = a->touched[k];
+        d->x[d->used++] = a->count[a->touched[k]] / total;
+        a->count[a->touched[k]] = 0;
+    }
+    d->cls[d->n * LV_COUNT + LV_CAT] = cat;
+    d->cls[d->n * LV_COUNT + LV_SUB] = sub;
+    d->wt[d->n] = d->mass ? total : 1.0;
+    d->n++;
+    d->first[d->n] = (uint32_t)d->used;
+    a->n_touched = 0;
+    return 0;
+}
+
+static void lr_docs_free(struct lr_docs *d)
+{
+    free(d->first);
+    free(d->cls);
+    free(d->feat);
+    free(d->x);
+    free(d->wt);
+}
+
+static int lr_docs_collect(struct model *m, const struct model_example *ex, size_t n,
+                           const size_t *cls_index, struct lr_docs *d,
+                           struct stdtax_error *err)
+{
+    const struct model_config *cfg = &m->cfg;
+    const struct tax_taxonomy *tax = m->tax;
+    struct nn_acc a = {.m = m};
+    a.count = calloc(m->n_feat + 1, sizeof *a.count);
+    a.touched = malloc((m->n_feat + 1) * sizeof *a.touched);
+    int rc = a.count && a.touched ? 0 : STDTAX_ENOMEM;
+    for (size_t i = 0; rc == 0 && cfg->taxonomy_weight > 0 && i < tax->n_nodes; i++) {
+        const struct tax_node *node = &tax->nodes[i];
+        if (node->n_terms == 0)
+            continue;
+        const struct tax_node *cat = node->parent ? node->parent : node;
+        uint32_t cc = (uint32_t)cls_index[cat->index];
+        uint32_t sc = node->parent ? (uint32_t)cls_index[node->index] : UINT32_MAX;
+        if (!cfg->lr_terms) {
+            rc = node_grams(cfg, node, nn_gram, &a);
+            if (rc == 0 && a.n_touched > 0)
+                rc = lr_doc_add(d, &a, cc, sc);
+            continue;
+        }
+        for (size_t k = 0; rc == 0 && k < node->n_terms; k++) {
+            const struct tax_term *term = &node->terms[k];
+            long r = lround(term->weight * cfg->taxonomy_weight);
+            grams_each(cfg, term->norm, strlen(term->norm), r < 1 ? 1 : (unsigned)r,
+                       nn_gram, &a);
+            if (a.n_touched > 0)
+                rc = lr_doc_add(d, &a, cc, sc);
+        }
+        const char *labels[2] = {node->zh, node->en};
+        for (int k = 0; rc == 0 && k < 2; k++) {
+            char *norm = norm_string_new(labels[k]);
+            if (!norm) {
+                rc = STDTAX_ENOMEM;
+                break;
+            }
+            grams_each(cfg, norm, strlen(norm), cfg->taxonomy_weight, nn_gram, &a);
+            free(norm);
+            if (a.n_touched > 0)
+                rc = lr_doc_add(d, &a, cc, sc);
+        }
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = example_grams(cfg, &ex[i], 0, nn_gram, &a, err);
+        if (rc == 0 && a.n_touched > 0)
+            rc = lr_doc_add(d, &a, (uint32_t)cls_index[ex[i].category->index],
+                            ex[i].subcategory ? (uint32_t)cls_index[ex[i].subcategory->index]
+                                              : UINT32_MAX);
+    }
+    free(a.count);
+    free(a.touched);
+    return rc;
+}
+
+#define LR_STEP 1.0 /* AdaGrad's step: each weight moves by at most this per step */
+
+/* One level: minimises the mean cross-entropy over the documents of that level plus
+ * lr_l2 / 2 times the squared weights (the biases are not penalised), by lr_iters
+ * full-batch AdaGrad steps from zero in a fixed order, so training is deterministic.
+ * A weight exists only where the naive Bayes has an entry (class c has n-gram g in some
+ * document): the class scores of one n-gram are only defined up to a common shift, so
+ * fixing the classes without it at 0 leaves them one shared weight and keeps the model
+ * as sparse as the counts. */
+static int lr_fit_level(struct model *m, int l, const struct lr_docs *d)
+{
+    size_t nc = m->lv[l].n, ne = m->n_ent;
+    double nd = 0; /* the documents' total weight */
+    double *grad = calloc(ne + 1, sizeof *grad), *acc = calloc(ne + 1, sizeof *acc);
+    double *gb = calloc(nc + 1, sizeof *gb), *ab = calloc(nc + 1, sizeof *ab);
+    double *z = calloc(nc + 1, sizeof *z);
+    double *b = m->lv[l].lr_bias;
+    if (!grad || !acc || !gb || !ab || !z) {
+        free(grad);
+        free(acc);
+        free(gb);
+        free(ab);
+        free(z);
+        return STDTAX_ENOMEM;
+    }
+    for (size_t i = 0; i < d->n; i++)
+        if (d->cls[i * LV_COUNT + l] != UINT32_MAX)
+            nd += d->wt[i];
+    for (unsigned it = 0; nd > 0 && nc > 0 && it < m->cfg.lr_iters; it++) {
+        memset(grad, 0, ne * sizeof *grad);
+        memset(gb, 0, nc * sizeof *gb);
+        for (size_t i = 0; i < d->n; i++) {
+            uint32_t y = d->cls[i * LV_COUNT + l];
+            if (y == UINT32_MAX)
+                continue;
+            for (size_t c = 0; c < nc; c++)
+                z[c] = b[c];
+            for (uint32_t k = d->first[i]; k < d->first[i + 1]; k++) {
+                uint32_t f = d->feat[k];
+                const struct entry *e = m->ent + m->start[l][f];
+                for (uint32_t j = 0; j < m->count[l][f]; j++)
+                    z[e[j].cls] += d->x[k] * e[j].lr;
+            }
+            double best = z[0], sum = 0;
+            for (size_t c = 1; c < nc; c++)
+                best = z[c] > best ? z[c] : best;
+            for (size_t c = 0; c < nc; c++)
+                sum += z[c] = exp(z[c] - best);
+            for (size_t c = 0; c < nc; c++)
+                z[c] /= sum; /* now p_c; the gradient of the loss is p - y */
+            z[y] -= 1;
+            for (size_t c = 0; c < nc; c++)
+                gb[c] += z[c] *= d->wt[i];
+            for (uint32_t k = d->first[i]; k < d->first[i + 1]; k++) {
+                uint32_t f = d->feat[k];
+                size_t e0 = m->start[l][f];
+                for (uint32_t j = 0; j < m->count[l][f]; j++)
+                    grad[e0 + j] += d->x[k] * z[m->ent[e0 + j].cls];
+            }
+        }
+        for (size_t f = 0; f < m->n_feat; f++)
+            for (uint32_t j = 0; j < m->count[l][f]; j++) {
+                size_t e = m->start[l][f] + j;
+                double g = grad[e] + m->cfg.lr_l2 * m->ent[e].lr;
+                acc[e] += g * g;
+                if (acc[e] > 0)
+                    m->ent[e].lr -= LR_STEP * g / sqrt(acc[e]);
+            }
+        for (size_t c = 0; c < nc; c++) {
+            double g = gb[c];
+            ab[c] += g * g;
+            if (ab[c] > 0)
+                b[c] -= LR_STEP * g / sqrt(ab[c]);
+        }
+    }
+    /* What the file keeps, so a loaded model scores exactly like the trained one. */
+    for (size_t f = 0; f < m->n_feat; f++)
+        for (uint32_t j = 0; j < m->count[l][f]; j++)
+            m->ent[m->start[l][f] + j].lr = round6(m->ent[m->start[l][f] + j].lr);
+    for (size_t c = 0; c < nc; c++)
+        b[c] = round6(b[c]);
+    free(grad);
+    free(acc);
+    free(gb);
+    free(ab);
+    free(z);
+    return 0;
+}
+
+static int lr_fit(struct model *m, const struct model_example *ex, size_t n,
+                  const size_t *cls_index, struct stdtax_error *err)
+{
+    struct lr_docs d = {.mass = m->cfg.lr_mass};
+    int rc = feature_table_build(m);
+    if (rc == 0)
+        rc = lr_docs_collect(m, ex, n, cls_index, &d, err);
+    for (int l = 0; rc == 0 && l < LV_COUNT; l++)
+        rc = lr_fit_level(m, l, &d);
+    lr_docs_free(&d);
+    return rc;
+}
+
 static int config_check(const struct model_config *cfg, struct stdtax_error *err)
 {
     if (cfg->ngram_min < 1 || cfg->ngram_max > 3 || cfg->ngram_min > cfg->ngram_max)
@@ -1128,6 +1420,11 @@ static int config_check(const struct model_config *cfg, struct stdtax_error *err
                                 "must be in [0, 100]");
     if (cfg->other_cv > 100)
         return stdtax_error_set(err, STDTAX_EINVAL, "/config/other_cv", "at most 100");
+    if (cfg->lr && !(cfg->lr_l2 >= 0 && cfg->lr_l2 <= 100 && cfg->lr_iters <= 100000 &&
+                     cfg->lr_blend >= 0 && cfg->lr_blend <= 1))
+        return stdtax_error_set(err, STDTAX_EINVAL, "/config/lr",
+                                "lr_l2 in [0, 100], lr_iters at most 100000, lr_blend "
+                                "in [0, 1]");
     if (!(cfg->nn_max_df > 0 && cfg->nn_max_df <= 1))
         return stdtax_error_set(err, STDTAX_EINVAL, "/config/nn_max_df",
                                 "must be in (0, 1]");
@@ -1285,7 +1582,7 @@ int model_train(const struct tax_taxonomy *tax, const struct model_example *ex, 
             for (size_t c = 0; c < t.n_cls[l]; c++) {
                 if (!row[off + c])
                     continue;
-                m->ent[m->n_ent++] = (struct entry){(uint32_t)c, row[off + c], 0};
+                m->ent[m->n_ent++] = (struct entry){(uint32_t)c, row[off + c], 0, 0};
                 m->count[l][f]++;
                 m->lv[l].tokens[c] += row[off + c];
             }
@@ -1298,7 +1595,9 @@ int model_train(const struct tax_taxonomy *tax, const struct model_example *ex, 
     m->train_sha = strdup_or_empty(source_sha256);
     if (!m->tax_version || !m->train_file || !m->train_sha)
         goto fail;
-    rc = model_finish(m);
+    rc = cfg->lr ? lr_fit(m, ex, n, cls_index, err) : 0;
+    if (rc == 0)
+        rc = model_finish(m);
     if (rc == 0 && cfg->neighbours)
         rc = nn_collect(m, ex, n, cls_index, err);
     if (rc == 0)
@@ -1348,9 +1647,15 @@ json_t *model_to_json(const struct model *m)
             json_array_append_new(docs, json_integer((json_int_t)lv->docs[c]));
             json_array_append_new(tokens, json_integer((json_int_t)lv->tokens[c]));
         }
-        json_object_set_new(levels, level_names[l],
-                            json_pack("{s:o, s:o, s:o}", "classes", classes, "docs", docs,
-                                      "tokens", tokens));
+        json_t *lj = json_pack("{s:o, s:o, s:o}", "classes", classes, "docs", docs,
+                               "tokens", tokens);
+        if (lj && m->cfg.lr) {
+            json_t *bias = json_array();
+            for (size_t c = 0; c < lv->n; c++)
+                json_array_append_new(bias, json_real(lv->lr_bias[c]));
+            json_object_set_new(lj, "lr_bias", bias);
+        }
+        json_object_set_new(levels, level_names[l], lj);
     }
     json_t *features = json_array();
     for (size_t f = 0; f < m->n_feat && features; f++) {
@@ -1360,8 +1665,11 @@ json_t *model_to_json(const struct model *m)
             json_t *pairs = json_array();
             const struct entry *e = m->ent + m->start[l][f];
             for (uint32_t k = 0; k < m->count[l][f]; k++)
-                json_array_append_new(pairs, json_pack("[i, i]", (json_int_t)e[k].cls,
-                                                       (json_int_t)e[k].count));
+                json_array_append_new(
+                    pairs, m->cfg.lr ? json_pack("[I, I, f]", (json_int_t)e[k].cls,
+                                                 (json_int_t)e[k].count, e[k].lr)
+                                     : json_pack("[I, I]", (json_int_t)e[k].cls,
+                                                 (json_int_t)e[k].count));
             json_array_append_new(row, pairs);
         }
         json_array_append_new(features, row);
@@ -1403,6 +1711,14 @@ json_t *model_to_json(const struct model *m)
         json_object_set_new(c, "nn_max_df", json_real(m->cfg.nn_max_df));
         json_object_set_new(c, "nn_titles", json_boolean(m->cfg.nn_titles));
         json_object_set_new(c, "other_cv", json_integer(m->cfg.other_cv));
+        if (m->cfg.lr) { /* absent when off: such a model file did not change */
+            json_object_set_new(c, "lr", json_true());
+            json_object_set_new(c, "lr_l2", json_real(m->cfg.lr_l2));
+            json_object_set_new(c, "lr_iters", json_integer(m->cfg.lr_iters));
+            json_object_set_new(c, "lr_blend", json_real(m->cfg.lr_blend));
+            json_object_set_new(c, "lr_terms", json_boolean(m->cfg.lr_terms));
+            json_object_set_new(c, "lr_mass", json_boolean(m->cfg.lr_mass));
+        }
         json_object_set_new(root, "other_threshold", json_real(m->other_threshold));
         if (m->n_nn) {
             /* [category class, subcategory class or -1, [feature, count, ...]] */
@@ -1483,6 +1799,16 @@ static int load_levels(struct model *m, const json_t *levels, struct stdtax_erro
             m->lv[l].docs[c] = (uint64_t)d;
             m->lv[l].tokens[c] = (uint64_t)t;
         }
+        const json_t *bias = json_object_get(lv, "lr_bias");
+        if (!m->cfg.lr != !bias || (bias && json_array_size(bias) != n))
+            return bad(err, ptr, "lr_bias must be an array of one bias per class exactly "
+                                 "when config.lr is true");
+        for (size_t c = 0; bias && c < n; c++) {
+            const json_t *v = json_array_get(bias, c);
+            if (!json_is_number(v) || !(fabs(json_number_value(v)) <= 1e6))
+                return bad(err, ptr, "lr_bias values must be finite numbers");
+            m->lv[l].lr_bias[c] = json_number_value(v);
+        }
     }
     return 0;
 }
@@ -1528,10 +1854,15 @@ static int load_features(struct model *m, const json_t *features,
                 const json_t *p = json_array_get(pairs, k);
                 json_int_t c = json_integer_value(json_array_get(p, 0));
                 json_int_t cnt = json_integer_value(json_array_get(p, 1));
-                if (json_array_size(p) != 2 || c < 0 || (size_t)c >= m->lv[l].n ||
-                    cnt <= 0 || cnt > UINT32_MAX)
-                    return bad(err, ptr, "bad [class, count] pair");
-                m->ent[m->n_ent++] = (struct entry){(uint32_t)c, (uint32_t)cnt, 0};
+                const json_t *w = json_array_get(p, 2);
+                if (json_array_size(p) != (m->cfg.lr ? 3u : 2u) || c < 0 ||
+                    (size_t)c >= m->lv[l].n || cnt <= 0 || cnt > UINT32_MAX ||
+                    (w && !(json_is_number(w) && fabs(json_number_value(w)) <= 1e6)))
+                    return bad(err, ptr,
+                               m->cfg.lr ? "bad [class, count, weight] triple"
+                                         : "bad [class, count] pair");
+                m->ent[m->n_ent++] = (struct entry){(uint32_t)c, (uint32_t)cnt, 0,
+                                                    w ? json_number_value(w) : 0};
                 m->count[l][f]++;
             }
         }
@@ -1667,6 +1998,16 @@ int model_json_load(const json_t *root, const struct tax_taxonomy *tax,
     m->cfg.cal_weak = json_is_true(json_object_get(cfg, "cal_weak"));
     m->cfg.neighbours = json_is_true(json_object_get(cfg, "neighbours"));
     m->cfg.nn_titles = json_is_true(json_object_get(cfg, "nn_titles"));
+    m->cfg.lr = json_is_true(json_object_get(cfg, "lr"));
+    if (m->cfg.lr) {
+        json_int_t it = json_integer_value(json_object_get(cfg, "lr_iters"));
+        m->cfg.lr_iters = it < 0 || it > 100000 ? 1000000 : (unsigned)it;
+        m->cfg.lr_l2 = json_number_value(json_object_get(cfg, "lr_l2"));
+        const json_t *bl = json_object_get(cfg, "lr_blend");
+        m->cfg.lr_blend = json_is_number(bl) ? json_number_value(bl) : -1;
+        m->cfg.lr_terms = json_is_true(json_object_get(cfg, "lr_terms"));
+        m->cfg.lr_mass = json_is_true(json_object_get(cfg, "lr_mass"));
+    }
     json_int_t ocv = json_integer_value(json_object_get(cfg, "other_cv"));
     m->cfg.other_cv = ocv < 0 || ocv > 100 ? 1000 : (unsigned)ocv;
     const json_t *oth = json_object_get(root, "other_threshold");
