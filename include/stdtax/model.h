@@ -63,7 +63,6 @@ struct model_config {
     unsigned lr_iters; /* its full-batch AdaGrad steps from zero */
     int lr_terms;      /* each taxonomy term and label is its own document (else one
                           pseudo-document per node) */
-    int lr_mass;       /* a document weighs its n-gram total T in the loss (else 1) */
     double lr_blend;   /* rho: the model's per-n-gram score is (1 - rho) * naive Bayes +
                           rho * logistic regression (1: the regression alone) */
 };

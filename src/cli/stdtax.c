@@ -235,8 +235,6 @@ int cli_param_set(const char *kv, struct clf_params *p, struct model_config *cfg
             return cfg->lr_iters = (unsigned)v, 0;
         if (KEY("lr_terms"))
             return cfg->lr_terms = v != 0, 0;
-        if (KEY("lr_mass"))
-            return cfg->lr_mass = v != 0, 0;
         if (KEY("lr_blend") && v >= 0 && v <= 1)
             return cfg->lr_blend = v, 0;
         if (KEY("uniform_prior"))

@@ -44,7 +44,8 @@ void model_config_default(struct model_config *cfg)
         .nn_max_df = 0.5,
         .nn_titles = 0,
         .lr = 0, /* opt-in: see RESULTS.md "round 4" */
-        .lr_l2 = 1e-4,
+        .lr_l2 = 0.001,
+        .lr_terms = 1,
         .lr_iters = 300,
         .lr_blend = 1.0,
     };
@@ -1185,8 +1186,7 @@ struct lr_docs {
     size_t n, cap, used, cap_pairs;
     uint32_t *first, *cls; /* cls: n x LV_COUNT, UINT32_MAX = none */
     uint32_t *feat;
-    double *x, *wt; /* wt: the document's weight in the loss */
-    int mass;
+    double *x;
 };
 
 static int lr_doc_add(struct lr_docs *d, struct nn_acc *a, uint32_t cat, uint32_t sub)
@@ -1199,10 +1199,7 @@ static int lr_doc_add(struct lr_docs *d, struct nn_acc *a, uint32_t cat, uint32_
         uint32_t *cls = realloc(d->cls, cap * LV_COUNT * sizeof *cls);
         if (cls)
             d->cls = cls;
-        double *wt = realloc(d->wt, cap * sizeof *wt);
-        if (wt)
-            d->wt = wt;
-        if (!first || !cls || !wt)
+        if (!first || !cls)
             return STDTAX_ENOMEM;
         d->cap = cap;
     }
@@ -1233,7 +1230,6 @@ static int lr_doc_add(struct lr_docs *d, struct nn_acc *a, uint32_t cat, uint32_
     }
     d->cls[d->n * LV_COUNT + LV_CAT] = cat;
     d->cls[d->n * LV_COUNT + LV_SUB] = sub;
-    d->wt[d->n] = d->mass ? total : 1.0;
     d->n++;
     d->first[d->n] = (uint32_t)d->used;
     a->n_touched = 0;
@@ -1246,7 +1242,6 @@ static void lr_docs_free(struct lr_docs *d)
     free(d->cls);
     free(d->feat);
     free(d->x);
-    free(d->wt);
 }
 
 static int lr_docs_collect(struct model *m, const struct model_example *ex, size_t n,
@@ -1316,8 +1311,7 @@ static int lr_docs_collect(struct model *m, const struct model_example *ex, size
  * as sparse as the counts. */
 static int lr_fit_level(struct model *m, int l, const struct lr_docs *d)
 {
-    size_t nc = m->lv[l].n, ne = m->n_ent;
-    double nd = 0; /* the documents' total weight */
+    size_t nc = m->lv[l].n, ne = m->n_ent, nd = 0;
     double *grad = calloc(ne + 1, sizeof *grad), *acc = calloc(ne + 1, sizeof *acc);
     double *gb = calloc(nc + 1, sizeof *gb), *ab = calloc(nc + 1, sizeof *ab);
     double *z = calloc(nc + 1, sizeof *z);
@@ -1331,8 +1325,7 @@ static int lr_fit_level(struct model *m, int l, const struct lr_docs *d)
         return STDTAX_ENOMEM;
     }
     for (size_t i = 0; i < d->n; i++)
-        if (d->cls[i * LV_COUNT + l] != UINT32_MAX)
-            nd += d->wt[i];
+        nd += d->cls[i * LV_COUNT + l] != UINT32_MAX;
     for (unsigned it = 0; nd > 0 && nc > 0 && it < m->cfg.lr_iters; it++) {
         memset(grad, 0, ne * sizeof *grad);
         memset(gb, 0, nc * sizeof *gb);
@@ -1357,7 +1350,7 @@ static int lr_fit_level(struct model *m, int l, const struct lr_docs *d)
                 z[c] /= sum; /* now p_c; the gradient of the loss is p - y */
             z[y] -= 1;
             for (size_t c = 0; c < nc; c++)
-                gb[c] += z[c] *= d->wt[i];
+                gb[c] += z[c];
             for (uint32_t k = d->first[i]; k < d->first[i + 1]; k++) {
                 uint32_t f = d->feat[k];
                 size_t e0 = m->start[l][f];
@@ -1397,7 +1390,7 @@ static int lr_fit_level(struct model *m, int l, const struct lr_docs *d)
 static int lr_fit(struct model *m, const struct model_example *ex, size_t n,
                   const size_t *cls_index, struct stdtax_error *err)
 {
-    struct lr_docs d = {.mass = m->cfg.lr_mass};
+    struct lr_docs d = {0};
     int rc = feature_table_build(m);
     if (rc == 0)
         rc = lr_docs_collect(m, ex, n, cls_index, &d, err);
@@ -1717,7 +1710,6 @@ json_t *model_to_json(const struct model *m)
             json_object_set_new(c, "lr_iters", json_integer(m->cfg.lr_iters));
             json_object_set_new(c, "lr_blend", json_real(m->cfg.lr_blend));
             json_object_set_new(c, "lr_terms", json_boolean(m->cfg.lr_terms));
-            json_object_set_new(c, "lr_mass", json_boolean(m->cfg.lr_mass));
         }
         json_object_set_new(root, "other_threshold", json_real(m->other_threshold));
         if (m->n_nn) {
@@ -2006,7 +1998,6 @@ int model_json_load(const json_t *root, const struct tax_taxonomy *tax,
         const json_t *bl = json_object_get(cfg, "lr_blend");
         m->cfg.lr_blend = json_is_number(bl) ? json_number_value(bl) : -1;
         m->cfg.lr_terms = json_is_true(json_object_get(cfg, "lr_terms"));
-        m->cfg.lr_mass = json_is_true(json_object_get(cfg, "lr_mass"));
     }
     json_int_t ocv = json_integer_value(json_object_get(cfg, "other_cv"));
     m->cfg.other_cv = ocv < 0 || ocv > 100 ? 1000 : (unsigned)ocv;
