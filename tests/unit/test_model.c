@@ -496,3 +496,209 @@ Test(model, neighbours_round_trip_and_are_checked_on_load)
     free(vc);
     model_free(m);
 }
+
+/* ---- logistic regression (config lr) ----------------------------------------------- */
+
+static void score_raw(const struct model *m, const char *title, double *raw, double *t)
+{
+    struct norm_text nt;
+    struct stdtax_error err;
+    cr_assert_eq(norm_text_new(title, strlen(title), &nt, &err), 0);
+    const struct norm_text *fields[MODEL_FIELD_COUNT] = {&nt, NULL, NULL, NULL};
+    cr_assert_eq(model_text_score_raw(m, fields, raw, t), 0);
+    norm_text_free(&nt);
+}
+
+static struct model *train_on(const struct model_example *e, size_t n,
+                              const struct model_config *cfg)
+{
+    struct model *m = NULL;
+    struct stdtax_error err = {0};
+    cr_assert_eq(model_train(tax, e, n, cfg, NULL, NULL, &m, &err), 0, "%s", err.text);
+    return m;
+}
+
+/* Four texts in two categories, told apart only by one word each, and a word they all
+ * share: the regression alone (no taxonomy documents, no penalty) puts every one of
+ * them, and a new text with the telling word, in its category with high probability
+ * (with all weights at 0 it would say 0.5). */
+Test(model, logistic_regression_separates_a_tiny_set)
+{
+    static const char *const titles[] = {"alpha common", "alpha alpha common",
+                                         "beta common", "common beta beta"};
+    const struct tax_node *infra = tax_node_find(tax, "infra"),
+                          *prod = tax_node_find(tax, "products");
+    struct model_example e[4];
+    memset(e, 0, sizeof e);
+    for (int i = 0; i < 4; i++) {
+        e[i].field[MODEL_FIELD_TITLE] = (char *)titles[i];
+        e[i].category = i < 2 ? infra : prod;
+    }
+    struct model_config cfg;
+    model_config_default(&cfg);
+    cfg.taxonomy_weight = 0;
+    cfg.ngram_min = cfg.ngram_max = 1; /* few features; words do the work */
+    cfg.lr = 1;
+    cfg.lr_l2 = 0;
+    cfg.lr_blend = 1;
+    struct model *m = train_on(e, 4, &cfg);
+    double *logp = calloc(tax->n_nodes, sizeof *logp);
+    static const char *const probe[] = {"alpha common", "alpha alpha common",
+                                        "beta common", "common beta beta", "alpha"};
+    for (int i = 0; i < 5; i++) {
+        score(m, probe[i], logp);
+        const struct tax_node *want = i < 2 || i == 4 ? infra : prod;
+        cr_expect_gt(exp(logp[want->index]), 0.9, "%s: P = %g", probe[i],
+                     exp(logp[want->index]));
+    }
+    free(logp);
+    model_free(m);
+}
+
+/* The regression's per-n-gram score, by hand from the model file: one known bigram in
+ * the title (weight f, so T = f) scores f * (w_cg + b_c), with w_cg = 0 where the class
+ * has no entry for g; and a blend rho mixes it with the naive Bayes' raw score. */
+Test(model, logistic_regression_scores_follow_the_formula_and_blend)
+{
+    struct model_config cfg;
+    model_config_default(&cfg);
+    cfg.words = 0;
+    cfg.lr = 1;
+    cfg.lr_blend = 1;
+    struct model *m = train(&cfg);
+    json_t *j = model_to_json(m);
+    const json_t *lv = json_object_get(json_object_get(j, "levels"), "category");
+    const json_t *classes = json_object_get(lv, "classes"),
+                 *bias = json_object_get(lv, "lr_bias");
+    size_t nc = json_array_size(classes);
+    cr_assert_eq(json_array_size(bias), nc);
+    double *w = calloc(nc, sizeof *w), f = cfg.field_weight[MODEL_FIELD_TITLE];
+    size_t i, k;
+    json_t *row, *e;
+    int found = 0;
+    json_array_foreach(json_object_get(j, "features"), i, row)
+    {
+        if (strcmp(json_string_value(json_array_get(row, 0)), "芯片") != 0)
+            continue;
+        found = 1;
+        json_array_foreach(json_array_get(row, 1), k, e)
+        {
+            cr_assert_eq(json_array_size(e), 3, "[class, count, weight]");
+            w[json_integer_value(json_array_get(e, 0))] =
+                json_number_value(json_array_get(e, 2));
+        }
+    }
+    cr_assert(found, "the fixture knows 芯片");
+    double *raw = calloc(tax->n_nodes, sizeof *raw), t = 0;
+    score_raw(m, "芯片", raw, &t);
+    cr_expect_float_eq(t, f, 1e-12);
+    double spread = 0;
+    for (size_t c = 0; c < nc; c++) {
+        const struct tax_node *node =
+            tax_node_find(tax, json_string_value(json_array_get(classes, c)));
+        double want = f * (w[c] + json_number_value(json_array_get(bias, c)));
+        cr_expect_float_eq(raw[node->index], want, 1e-5, "class %zu", c);
+        spread += fabs(w[c]);
+    }
+    cr_expect_gt(spread, 0.1, "the regression learned weights for 芯片");
+
+    /* rho = 0.5: half the naive Bayes' raw score plus half the regression's. */
+    cfg.lr_blend = 0.5;
+    struct model *half = train(&cfg);
+    cfg.lr = 0;
+    struct model *nb = train(&cfg);
+    double *rh = calloc(tax->n_nodes, sizeof *rh), *rn = calloc(tax->n_nodes, sizeof *rn);
+    const char *text = "汽车芯片传感器";
+    score_raw(m, text, raw, &t);
+    score_raw(half, text, rh, &t);
+    score_raw(nb, text, rn, &t);
+    for (size_t c = 0; c < tax->n_nodes; c++)
+        if (isfinite(rn[c]))
+            cr_expect_float_eq(rh[c], 0.5 * rn[c] + 0.5 * raw[c], 1e-4, "node %zu", c);
+    free(rh);
+    free(rn);
+    model_free(half);
+    model_free(nb);
+    free(raw);
+    free(w);
+    json_decref(j);
+    model_free(m);
+}
+
+Test(model, logistic_regression_is_deterministic_and_round_trips)
+{
+    struct model_config cfg;
+    model_config_default(&cfg);
+    cfg.lr = 1;
+    cfg.lr_blend = 0.5;
+    struct model *a = train(&cfg), *b = train(&cfg);
+    cr_expect_str_eq(model_version(a), model_version(b));
+    json_t *ja = model_to_json(a), *jb = model_to_json(b);
+    cr_expect(json_equal(ja, jb));
+    json_t *jc = json_object_get(ja, "config");
+    cr_expect(json_is_true(json_object_get(jc, "lr")));
+    cr_expect_float_eq(json_number_value(json_object_get(jc, "lr_blend")), 0.5, 1e-12);
+
+    char path[] = "/tmp/stdtax-model-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    struct stdtax_error err = {0};
+    cr_assert_eq(model_file_save(a, path, &err), 0, "%s", err.text);
+    struct model *c = NULL;
+    cr_assert_eq(model_file_load(path, tax, &c, &err), 0, "%s: %s", err.field, err.text);
+    unlink(path);
+    cr_expect_str_eq(model_version(c), model_version(a));
+    cr_expect(model_config_get(c)->lr);
+    cr_expect_float_eq(model_config_get(c)->lr_blend, 0.5, 1e-12);
+    double *la = calloc(tax->n_nodes, sizeof *la), *lc = calloc(tax->n_nodes, sizeof *lc);
+    double ta, tc;
+    score_raw(a, "汽车芯片传感器 城市道路交通", la, &ta);
+    score_raw(c, "汽车芯片传感器 城市道路交通", lc, &tc);
+    for (size_t k = 0; k < tax->n_nodes; k++)
+        cr_expect(la[k] == lc[k], "node %zu: %g vs %g", k, la[k], lc[k]);
+
+    /* Without the option nothing of it is written: older files stay as they were. */
+    cfg.lr = 0;
+    struct model *p = train(&cfg);
+    json_t *jp = model_to_json(p);
+    cr_expect_null(json_object_get(json_object_get(jp, "config"), "lr"));
+    cr_expect_null(json_object_get(
+        json_object_get(json_object_get(jp, "levels"), "category"), "lr_bias"));
+    cr_expect_eq(json_array_size(json_array_get(
+                     json_array_get(json_array_get(json_object_get(jp, "features"), 0), 1),
+                     0)),
+                 2);
+    json_decref(jp);
+    model_free(p);
+
+    /* Broken: a pair where a triple is due, a missing bias, a bias without the option. */
+    json_t *bad = json_deep_copy(ja);
+    json_t *first = json_array_get(json_object_get(bad, "features"), 0);
+    json_t *pairs = json_array_get(first, 1);
+    if (json_array_size(pairs) == 0)
+        pairs = json_array_get(first, 2);
+    json_array_remove(json_array_get(pairs, 0), 2);
+    c = NULL;
+    cr_expect_eq(model_json_load(bad, tax, &c, &err), STDTAX_EINVAL);
+    cr_expect_null(c);
+    json_decref(bad);
+    bad = json_deep_copy(ja);
+    json_object_del(json_object_get(json_object_get(bad, "levels"), "subcategory"),
+                    "lr_bias");
+    cr_expect_eq(model_json_load(bad, tax, &c, &err), STDTAX_EINVAL);
+    cr_expect_str_eq(err.field, "/levels/subcategory");
+    json_decref(bad);
+    bad = json_deep_copy(ja);
+    json_object_set_new(json_object_get(bad, "config"), "lr_blend", json_real(2));
+    cr_expect_eq(model_json_load(bad, tax, &c, &err), STDTAX_EINVAL);
+    json_decref(bad);
+
+    free(la);
+    free(lc);
+    json_decref(ja);
+    json_decref(jb);
+    model_free(a);
+    model_free(b);
+    model_free(c);
+}
