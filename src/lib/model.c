@@ -985,24 +985,31 @@ static void train_gram(void *vctx, uint64_t key, const char *gram, size_t len,
  * count for it (and a subcategory's for its parent too), each term repeated in
  * proportion to its weight.  This is prior knowledge, not data: it gives classes with
  * few or no labelled examples a vocabulary to generalise from. */
+/* The n-grams of a node's pseudo-document: its terms, each repeated in proportion to
+ * its weight, and its labels.  each_part (may be NULL) is called after every term and
+ * label, for callers that make each one a document of its own; its non-zero return
+ * stops the walk and is returned. */
 static int node_grams(const struct model_config *cfg, const struct tax_node *node,
-                      gram_fn fn, void *ctx)
+                      gram_fn fn, void *ctx, int (*each_part)(void *), void *part_ctx)
 {
-    for (size_t k = 0; k < node->n_terms; k++) {
+    int rc = 0;
+    for (size_t k = 0; rc == 0 && k < node->n_terms; k++) {
         const struct tax_term *term = &node->terms[k];
         long rep = lround(term->weight * cfg->taxonomy_weight);
         grams_each(cfg, term->norm, strlen(term->norm), rep < 1 ? 1 : (unsigned)rep, fn,
                    ctx);
+        rc = each_part ? each_part(part_ctx) : 0;
     }
     const char *labels[2] = {node->zh, node->en};
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; rc == 0 && k < 2; k++) {
         char *norm = norm_string_new(labels[k]);
         if (!norm)
             return STDTAX_ENOMEM;
         grams_each(cfg, norm, strlen(norm), cfg->taxonomy_weight, fn, ctx);
         free(norm);
+        rc = each_part ? each_part(part_ctx) : 0;
     }
-    return 0;
+    return rc;
 }
 
 static void train_taxonomy(struct train *t, const struct tax_taxonomy *tax,
@@ -1015,7 +1022,7 @@ static void train_taxonomy(struct train *t, const struct tax_taxonomy *tax,
         const struct tax_node *cat = node->parent ? node->parent : node;
         t->cls_of[LV_CAT] = cls_index[cat->index];
         t->cls_of[LV_SUB] = node->parent ? cls_index[node->index] : SIZE_MAX;
-        if (node_grams(t->cfg, node, train_gram, t) != 0)
+        if (node_grams(t->cfg, node, train_gram, t, NULL, NULL) != 0)
             t->oom = 1;
     }
 }
@@ -1236,6 +1243,19 @@ static int lr_doc_add(struct lr_docs *d, struct nn_acc *a, uint32_t cat, uint32_
     return 0;
 }
 
+/* A taxonomy document ends here: what was collected since the last one becomes one. */
+struct lr_part {
+    struct lr_docs *d;
+    struct nn_acc *a;
+    uint32_t cat, sub;
+};
+
+static int lr_part_end(void *ctx)
+{
+    struct lr_part *p = ctx;
+    return p->a->n_touched > 0 ? lr_doc_add(p->d, p->a, p->cat, p->sub) : 0;
+}
+
 static void lr_docs_free(struct lr_docs *d)
 {
     free(d->first);
@@ -1259,41 +1279,21 @@ static int lr_docs_collect(struct model *m, const struct model_example *ex, size
         if (node->n_terms == 0)
             continue;
         const struct tax_node *cat = node->parent ? node->parent : node;
-        uint32_t cc = (uint32_t)cls_index[cat->index];
-        uint32_t sc = node->parent ? (uint32_t)cls_index[node->index] : UINT32_MAX;
-        if (!cfg->lr_terms) {
-            rc = node_grams(cfg, node, nn_gram, &a);
-            if (rc == 0 && a.n_touched > 0)
-                rc = lr_doc_add(d, &a, cc, sc);
-            continue;
-        }
-        for (size_t k = 0; rc == 0 && k < node->n_terms; k++) {
-            const struct tax_term *term = &node->terms[k];
-            long r = lround(term->weight * cfg->taxonomy_weight);
-            grams_each(cfg, term->norm, strlen(term->norm), r < 1 ? 1 : (unsigned)r,
-                       nn_gram, &a);
-            if (a.n_touched > 0)
-                rc = lr_doc_add(d, &a, cc, sc);
-        }
-        const char *labels[2] = {node->zh, node->en};
-        for (int k = 0; rc == 0 && k < 2; k++) {
-            char *norm = norm_string_new(labels[k]);
-            if (!norm) {
-                rc = STDTAX_ENOMEM;
-                break;
-            }
-            grams_each(cfg, norm, strlen(norm), cfg->taxonomy_weight, nn_gram, &a);
-            free(norm);
-            if (a.n_touched > 0)
-                rc = lr_doc_add(d, &a, cc, sc);
-        }
+        struct lr_part part = {
+            d, &a, (uint32_t)cls_index[cat->index],
+            node->parent ? (uint32_t)cls_index[node->index] : UINT32_MAX};
+        rc = node_grams(cfg, node, nn_gram, &a, cfg->lr_terms ? lr_part_end : NULL,
+                        &part);
+        if (rc == 0 && !cfg->lr_terms)
+            rc = lr_part_end(&part);
     }
     for (size_t i = 0; rc == 0 && i < n; i++) {
         rc = example_grams(cfg, &ex[i], 0, nn_gram, &a, err);
-        if (rc == 0 && a.n_touched > 0)
-            rc = lr_doc_add(d, &a, (uint32_t)cls_index[ex[i].category->index],
-                            ex[i].subcategory ? (uint32_t)cls_index[ex[i].subcategory->index]
-                                              : UINT32_MAX);
+        struct lr_part part = {
+            d, &a, (uint32_t)cls_index[ex[i].category->index],
+            ex[i].subcategory ? (uint32_t)cls_index[ex[i].subcategory->index] : UINT32_MAX};
+        if (rc == 0)
+            rc = lr_part_end(&part);
     }
     free(a.count);
     free(a.touched);
