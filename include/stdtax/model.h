@@ -1,6 +1,8 @@
 /* The learned part of the classifier: a multinomial naive Bayes over character n-grams of
  * the normalised text (CJK has no spaces, so characters, not words, are the units), one
  * for the top-level category and one for the subcategory.
+ * Optionally (config lr) a multinomial logistic regression over the same n-grams,
+ * whose weights sit in the naive Bayes' entries and replace or blend with its scores.
  *
  * Training is counting, so it is exact and deterministic: the same examples and config
  * always give the same model file, byte for byte.  The file format is in
