@@ -30,7 +30,7 @@
 #define STORE_RECORD_MAX (1024 * 1024) /* bytes of one record's compact JSON */
 #define STORE_LIST_LIMIT_MAX 1000      /* items in one listing page */
 #define STORE_LIST_SCAN_MAX 10000      /* index entries one listing call may read */
-#define STORE_LIST_TEST_MAX 2000       /* records one listing call may give to a match */
+#define STORE_LIST_TEST_MAX 5000       /* records one listing call may give to match */
 
 struct store;
 
@@ -137,9 +137,10 @@ struct store_filter {
     const char *topic;    /* a priority topic code */
     int include_withdrawn;
     /* Listing only (counts never read records): a test of each record that passes
-     * the index filters; nonzero keeps it.  Called inside the read transaction with
-     * a record the store releases afterwards.  NULL: every record is kept. */
-    int (*match)(const json_t *record, void *arg);
+     * the index filters, given its stored text (compact JSON, sorted keys; borrowed
+     * for the call, not NUL-terminated) before any parse; nonzero keeps it.  NULL:
+     * every record is kept. */
+    int (*match)(const char *text, size_t len, void *arg);
     void *match_arg;
 };
 

@@ -775,7 +775,7 @@ static int filter_resolve(struct svc_engine *e, const struct svc_filter *in,
             stdtax_problem_add(problems, "/query/q", "%s", qerr.text);
             bad = 1;
         } else {
-            out->match = tq_record_match_fn;
+            out->match = tq_text_match_fn;
             out->match_arg = *text;
         }
     }

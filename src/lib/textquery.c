@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "stdtax/normalise.h"
+#include "stdtax/utf8.h"
 
 /* What a secretariat user searches a proposal by: its titles, its scope, the proposing
  * or lead unit, and the numbers written on paper (the record id, the standard it
@@ -100,20 +101,16 @@ const char *tq_query_text(const struct tq_query *q)
     return q->text;
 }
 
-bool tq_record_match(const struct tq_query *q, const json_t *record)
+/* The common end of both paths: normalises the fields (val[i] NULL: absent; each
+ * valid UTF-8 without NUL) into one text and looks for every word in it. */
+static bool fields_match(const struct tq_query *q, const char *const *val,
+                         const size_t *len)
 {
-    const char *val[N_SEARCHED];
-    size_t len[N_SEARCHED], total = 0;
-    for (size_t i = 0; i < N_SEARCHED; i++) {
-        const json_t *v = json_object_get(record, searched[i].member);
-        if (searched[i].sub)
-            v = json_object_get(v, searched[i].sub);
-        /* jansson's strings are valid UTF-8; strlen stops before any \u0000, which the
-         * normaliser must not see. */
-        val[i] = json_string_value(v);
-        len[i] = val[i] ? strlen(val[i]) : 0;
-        total += len[i] + 1;
-    }
+    size_t total = 0;
+    for (size_t i = 0; i < N_SEARCHED; i++)
+        total += val[i] ? len[i] + 1 : 0;
+    if (total == 0)
+        return false;
     /* Each field normalised (never longer than its input) and ended by '\n', which
      * the normaliser never writes: a word cannot span two fields. */
     char stack[STACK_TEXT];
@@ -128,7 +125,7 @@ bool tq_record_match(const struct tq_query *q, const json_t *record)
         hay[o++] = '\n';
     }
     hay[o] = 0;
-    bool match = o > 0;
+    bool match = true;
     for (size_t i = 0; match && i < q->n_words; i++)
         match = strstr(hay, q->words[i]) != NULL;
     if (hay != stack)
@@ -136,7 +133,251 @@ bool tq_record_match(const struct tq_query *q, const json_t *record)
     return match;
 }
 
-int tq_record_match_fn(const json_t *record, void *arg)
+bool tq_record_match(const struct tq_query *q, const json_t *record)
 {
-    return tq_record_match(arg, record);
+    const char *val[N_SEARCHED];
+    size_t len[N_SEARCHED];
+    for (size_t i = 0; i < N_SEARCHED; i++) {
+        const json_t *v = json_object_get(record, searched[i].member);
+        if (searched[i].sub)
+            v = json_object_get(v, searched[i].sub);
+        /* jansson's strings are valid UTF-8; strlen stops before any \u0000, which the
+         * normaliser must not see. */
+        val[i] = json_string_value(v);
+        len[i] = val[i] ? strlen(val[i]) : 0;
+    }
+    return fields_match(q, val, len);
+}
+
+/* ---- the stored text ------------------------------------------------------------
+ * Parsing a whole record costs about a hundred times more than testing it (its
+ * classification evidence is most of its bytes), so the listing's test reads the
+ * few members it needs straight from the JSON text.  The text is the store's own
+ * (compact, sorted keys) but is read as untrusted: anything malformed is no match. */
+
+struct scan {
+    const char *p, *end;
+    char *out; /* decoded strings go here (decoding never lengthens text) */
+    size_t o;
+};
+
+static void ws(struct scan *s)
+{
+    while (s->p < s->end &&
+           (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+        s->p++;
+}
+
+static int hex4(const char *p, uint32_t *v)
+{
+    *v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0)
+            return 0;
+        *v = *v << 4 | (uint32_t)d;
+    }
+    return 1;
+}
+
+/* At a '"': the string, decoded into s->out when keep (its start is out + *at), else
+ * only passed over.  A \u0000 becomes a space, as a control character would
+ * normalise.  Returns 0 on malformed text. */
+static int string_scan(struct scan *s, bool keep, size_t *at, size_t *len)
+{
+    size_t start = s->o;
+    s->p++;
+    for (;;) {
+        /* the plain bytes up to the next quote or backslash in one go */
+        const char *q = s->p;
+        while (q < s->end && *q != '"' && *q != '\\')
+            q++;
+        if (q >= s->end)
+            return 0;
+        if (keep) {
+            memcpy(s->out + s->o, s->p, (size_t)(q - s->p));
+            s->o += (size_t)(q - s->p);
+        }
+        s->p = q + 1;
+        if (*q == '"')
+            break;
+        if (s->p >= s->end)
+            return 0;
+        char c = *s->p++, ch;
+        uint32_t cp;
+        switch (c) {
+        case '"': case '\\': case '/': ch = c; break;
+        case 'b': ch = '\b'; break;
+        case 'f': ch = '\f'; break;
+        case 'n': ch = '\n'; break;
+        case 'r': ch = '\r'; break;
+        case 't': ch = '\t'; break;
+        case 'u':
+            if (s->end - s->p < 4 || !hex4(s->p, &cp))
+                return 0;
+            s->p += 4;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                uint32_t lo;
+                if (s->end - s->p < 6 || s->p[0] != '\\' || s->p[1] != 'u' ||
+                    !hex4(s->p + 2, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+                    return 0;
+                s->p += 6;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            }
+            if (cp == 0)
+                cp = ' ';
+            if (keep) {
+                size_t n = utf8_char_encode(cp, s->out + s->o);
+                if (n == 0)
+                    return 0; /* a lone low surrogate */
+                s->o += n;
+            }
+            continue;
+        default:
+            return 0;
+        }
+        if (keep)
+            s->out[s->o++] = ch;
+    }
+    if (keep) {
+        *at = start;
+        *len = s->o - start;
+    }
+    return 1;
+}
+
+/* Passes over any value; nesting is followed with a depth count, not recursion. */
+static int value_skip(struct scan *s)
+{
+    ws(s);
+    if (s->p >= s->end)
+        return 0;
+    if (*s->p == '"')
+        return string_scan(s, false, NULL, NULL);
+    if (*s->p != '{' && *s->p != '[') {
+        while (s->p < s->end && !strchr(",}] \t\r\n", *s->p))
+            s->p++;
+        return s->p < s->end;
+    }
+    size_t depth = 0;
+    while (s->p < s->end) {
+        char c = *s->p;
+        if (c == '"') {
+            if (!string_scan(s, false, NULL, NULL))
+                return 0;
+            continue;
+        }
+        s->p++;
+        if (c == '{' || c == '[')
+            depth++;
+        else if ((c == '}' || c == ']') && --depth == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Walks the object at s->p; parent is NULL for the record, else the member the object
+ * is the value of.  Searched strings land in val/len (offsets into s->out until the
+ * caller turns them into pointers). */
+static int object_walk(struct scan *s, const char *parent, size_t *at, size_t *len,
+                       bool *found)
+{
+    ws(s);
+    if (s->p >= s->end || *s->p != '{')
+        return 0;
+    s->p++;
+    ws(s);
+    if (s->p < s->end && *s->p == '}') {
+        s->p++;
+        return 1;
+    }
+    for (;;) {
+        ws(s);
+        if (s->p >= s->end || *s->p != '"')
+            return 0;
+        /* keys are decoded into out and dropped again */
+        size_t mark = s->o, kat = 0, klen = 0;
+        if (!string_scan(s, true, &kat, &klen))
+            return 0;
+        char key[32];
+        bool short_key = klen < sizeof key;
+        if (short_key) {
+            memcpy(key, s->out + kat, klen);
+            key[klen] = 0;
+        }
+        s->o = mark;
+        ws(s);
+        if (s->p >= s->end || *s->p != ':')
+            return 0;
+        s->p++;
+        ws(s);
+        if (s->p >= s->end)
+            return 0;
+        int done = 0;
+        for (size_t i = 0; short_key && !done && i < N_SEARCHED; i++) {
+            const char *name = parent ? searched[i].sub : searched[i].member;
+            if (!name || strcmp(name, key) != 0 ||
+                (parent && strcmp(searched[i].member, parent) != 0))
+                continue;
+            if (!parent && searched[i].sub) {
+                if (*s->p != '{')
+                    continue;
+                if (!object_walk(s, searched[i].member, at, len, found))
+                    return 0;
+                done = 1;
+            } else if (*s->p == '"') {
+                if (!string_scan(s, true, &at[i], &len[i]))
+                    return 0;
+                found[i] = true;
+                done = 1;
+            }
+        }
+        if (!done && !value_skip(s))
+            return 0;
+        ws(s);
+        if (s->p >= s->end)
+            return 0;
+        if (*s->p == '}') {
+            s->p++;
+            return 1;
+        }
+        if (*s->p != ',')
+            return 0;
+        s->p++;
+    }
+}
+
+bool tq_text_match(const struct tq_query *q, const char *text, size_t len)
+{
+    char stack[STACK_TEXT];
+    char *out = len <= sizeof stack ? stack : malloc(len);
+    if (!out)
+        return false;
+    struct scan s = {text, text + len, out, 0};
+    size_t at[N_SEARCHED], n[N_SEARCHED];
+    bool found[N_SEARCHED] = {false};
+    bool match = false;
+    if (object_walk(&s, NULL, at, n, found)) {
+        const char *val[N_SEARCHED];
+        bool ok = true;
+        for (size_t i = 0; i < N_SEARCHED; i++) {
+            val[i] = found[i] ? out + at[i] : NULL;
+            /* the normaliser takes valid UTF-8 only */
+            if (val[i] && utf8_text_validate(val[i], n[i], NULL) != 0)
+                ok = false;
+        }
+        match = ok && fields_match(q, val, n);
+    }
+    if (out != stack)
+        free(out);
+    return match;
+}
+
+int tq_text_match_fn(const char *text, size_t len, void *arg)
+{
+    return tq_text_match(arg, text, len);
 }

@@ -20,14 +20,19 @@ static json_t *record(void)
     return r;
 }
 
-static bool matches(const char *text, const json_t *rec)
+static bool matches(const char *query, const json_t *rec)
 {
     struct tq_query *q = NULL;
     struct stdtax_error err = {0};
-    int rc = tq_query_new(text, &q, &err);
-    cr_assert_eq(rc, 0, "query \"%s\": %s", text, err.text);
+    int rc = tq_query_new(query, &q, &err);
+    cr_assert_eq(rc, 0, "query \"%s\": %s", query, err.text);
     bool m = tq_record_match(q, rec);
-    cr_assert_eq(tq_record_match_fn(rec, q), m);
+    /* the listing's path, on the text as the store keeps it, answers the same */
+    char *text = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+    cr_assert_not_null(text);
+    cr_assert_eq(tq_text_match(q, text, strlen(text)), m, "query \"%s\" on %s", query,
+                 text);
+    free(text);
     tq_query_free(q);
     return m;
 }
@@ -173,4 +178,108 @@ Test(textquery, length_bound)
     for (int i = 0; i < 86; i++)
         strcat(cjk, "标");
     cr_expect_eq(tq_query_new(cjk, &q, &err), STDTAX_ETOOBIG);
+}
+
+/* ---- the stored text: the same answers as the parsed record ------------------- */
+
+static bool text_matches(const char *query, const char *text)
+{
+    struct tq_query *q = NULL;
+    cr_assert_eq(tq_query_new(query, &q, NULL), 0, "%s", query);
+    bool m = tq_text_match(q, text, strlen(text));
+    cr_assert_eq(tq_text_match_fn(text, strlen(text), q), m);
+    tq_query_free(q);
+    return m;
+}
+
+/* Every query on a record gives the same answer from its text, written compact with
+ * sorted keys (as the store keeps it), indented, and with every non-ASCII character
+ * escaped. */
+Test(textquery, text_path_agrees_with_the_parsed_record)
+{
+    json_t *r = record();
+    /* members the test must pass over: nested objects and arrays with strings that
+     * hold quotes, brackets and the searched names */
+    json_object_set_new(r, "classification",
+                        json_pack("{s:s, s:[{s:s, s:[s, s]}], s:{s:s}, s:n, s:b, s:f}",
+                                  "category", "safety", "evidence", "term",
+                                  "\"title\": \"区块链\" }]", "fields", "scope", "{[",
+                                  "suggested", "title", "隐藏的标题", "x", "y", true,
+                                  "z", 0.5));
+    json_object_set_new(r, "priority_topics", json_pack("[s, s]", "llm", "\\\""));
+    json_object_set_new(r, "late", json_false());
+    static const char *const queries[] = {
+        "大模型",     "安全评估规范", "generative",   "人工智能实验室", "红队测试",
+        "P2023-000042", "iso iec 22989", "35.240",   "l70",           "大模型 上海 security",
+        "区块链",     "隐藏的标题",   "purpose-only-word", "张三丰",  "safety",
+        "llm",        "term",         "ＧＥＮＥＲＡＴＩＶＥ　ＡＩ",
+    };
+    static const size_t flags[] = {JSON_COMPACT | JSON_SORT_KEYS, JSON_INDENT(3),
+                                   JSON_COMPACT | JSON_ENSURE_ASCII};
+    struct tq_query *q;
+    for (size_t f = 0; f < sizeof flags / sizeof flags[0]; f++) {
+        char *text = json_dumps(r, flags[f]);
+        cr_assert_not_null(text);
+        for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+            cr_assert_eq(tq_query_new(queries[i], &q, NULL), 0);
+            cr_expect_eq(tq_text_match(q, text, strlen(text)), tq_record_match(q, r),
+                         "flags %zu query \"%s\"", f, queries[i]);
+            tq_query_free(q);
+        }
+        free(text);
+    }
+    /* and the answers are the right ones: nested strings are not searched */
+    char *text = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS);
+    cr_expect(text_matches("大模型 上海 security", text));
+    cr_expect_not(text_matches("区块链", text));
+    cr_expect_not(text_matches("隐藏的标题", text));
+    free(text);
+    json_decref(r);
+}
+
+Test(textquery, text_escapes_are_decoded)
+{
+    /* \u escapes (a surrogate pair among them), escaped quotes and solidus */
+    const char *text = "{\"id\":\"P1\",\"title\":\"\\u5927\\u6a21\\u578b \\\"AI\\\" "
+                       "a\\/b \\ud83d\\ude00 x\\u0000y\","
+                       "\"adoption\":{\"degree\":\"IDT\",\"number\":\"ISO\\/IEC 42001\"}}";
+    cr_expect(text_matches("大模型", text));
+    cr_expect(text_matches("ai a b", text));
+    cr_expect(text_matches("42001", text));
+    cr_expect(text_matches("x y", text)); /* \u0000 is a space, as a control character */
+    cr_expect_not(text_matches("xy", text));
+    cr_expect_not(text_matches("idt", text)); /* adoption.degree is not searched */
+}
+
+Test(textquery, text_bad_or_truncated_matches_nothing)
+{
+    const char *good = "{\"id\":\"P1\",\"title\":\"大模型\",\"scope\":\"x\"}";
+    cr_expect(text_matches("大模型", good));
+    static const char *const bad[] = {
+        "",
+        "[]",
+        "{\"title\":\"大模型\"",                  /* no end */
+        "{\"title\":\"大模型}",                   /* open string */
+        "{\"title\" \"大模型\"}",                 /* no colon */
+        "{\"title\":\"大模型\" \"scope\":\"x\"}", /* no comma */
+        "{\"title\":\"\\q大模型\"}",              /* unknown escape */
+        "{\"title\":\"\\ud800大模型\"}",          /* lone high surrogate */
+        "{\"title\":\"\\udc00大模型\"}",          /* lone low surrogate */
+        "{\"title\":\"\\u12大模型\"}",            /* short \u */
+        "{\"title\":\"大模型\",\"x\":[1,{\"a\":2}", /* nesting never closed */
+        "{\"title\":\"\xff大模型\"}",             /* not UTF-8 */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_expect_not(text_matches("大模型", bad[i]), "bad %zu", i);
+    /* every prefix of a good text is malformed and must be read safely */
+    size_t n = strlen(good);
+    struct tq_query *q;
+    cr_assert_eq(tq_query_new("大模型", &q, NULL), 0);
+    for (size_t i = 0; i < n; i++) {
+        char *cut = malloc(i ? i : 1);
+        memcpy(cut, good, i);
+        cr_expect_not(tq_text_match(q, cut, i), "prefix %zu", i);
+        free(cut);
+    }
+    tq_query_free(q);
 }
