@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stdtax/jsonflat.h"
 #include "stdtax/normalise.h"
 #include "stdtax/utf8.h"
 
@@ -168,84 +169,17 @@ static void ws(struct scan *s)
         s->p++;
 }
 
-static int hex4(const char *p, uint32_t *v)
+/* At a '"': the string decoded into s->out at s->o; kept (its start in *at) or, with
+ * at NULL, passed over (the bytes are written and dropped).  0 on malformed text. */
+static int string_scan(struct scan *s, size_t *at, size_t *len)
 {
-    *v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        int d = c >= '0' && c <= '9'   ? c - '0'
-                : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                       : -1;
-        if (d < 0)
-            return 0;
-        *v = *v << 4 | (uint32_t)d;
-    }
-    return 1;
-}
-
-/* At a '"': the string, decoded into s->out when keep (its start is out + *at), else
- * only passed over.  A \u0000 becomes a space, as a control character would
- * normalise.  Returns 0 on malformed text. */
-static int string_scan(struct scan *s, bool keep, size_t *at, size_t *len)
-{
-    size_t start = s->o;
-    s->p++;
-    for (;;) {
-        /* the plain bytes up to the next quote or backslash in one go */
-        const char *q = s->p;
-        while (q < s->end && *q != '"' && *q != '\\')
-            q++;
-        if (q >= s->end)
-            return 0;
-        if (keep) {
-            memcpy(s->out + s->o, s->p, (size_t)(q - s->p));
-            s->o += (size_t)(q - s->p);
-        }
-        s->p = q + 1;
-        if (*q == '"')
-            break;
-        if (s->p >= s->end)
-            return 0;
-        char c = *s->p++, ch;
-        uint32_t cp;
-        switch (c) {
-        case '"': case '\\': case '/': ch = c; break;
-        case 'b': ch = '\b'; break;
-        case 'f': ch = '\f'; break;
-        case 'n': ch = '\n'; break;
-        case 'r': ch = '\r'; break;
-        case 't': ch = '\t'; break;
-        case 'u':
-            if (s->end - s->p < 4 || !hex4(s->p, &cp))
-                return 0;
-            s->p += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                uint32_t lo;
-                if (s->end - s->p < 6 || s->p[0] != '\\' || s->p[1] != 'u' ||
-                    !hex4(s->p + 2, &lo) || lo < 0xDC00 || lo > 0xDFFF)
-                    return 0;
-                s->p += 6;
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            }
-            if (cp == 0)
-                cp = ' ';
-            if (keep) {
-                size_t n = utf8_char_encode(cp, s->out + s->o);
-                if (n == 0)
-                    return 0; /* a lone low surrogate */
-                s->o += n;
-            }
-            continue;
-        default:
-            return 0;
-        }
-        if (keep)
-            s->out[s->o++] = ch;
-    }
-    if (keep) {
-        *at = start;
-        *len = s->o - start;
+    size_t n;
+    if (!jsonflat_string_decode(&s->p, s->end, s->out + s->o, &n))
+        return 0;
+    if (at) {
+        *at = s->o;
+        *len = n;
+        s->o += n;
     }
     return 1;
 }
@@ -257,7 +191,7 @@ static int value_skip(struct scan *s)
     if (s->p >= s->end)
         return 0;
     if (*s->p == '"')
-        return string_scan(s, false, NULL, NULL);
+        return string_scan(s, NULL, NULL);
     if (*s->p != '{' && *s->p != '[') {
         while (s->p < s->end && !strchr(",}] \t\r\n", *s->p))
             s->p++;
@@ -267,7 +201,7 @@ static int value_skip(struct scan *s)
     while (s->p < s->end) {
         char c = *s->p;
         if (c == '"') {
-            if (!string_scan(s, false, NULL, NULL))
+            if (!string_scan(s, NULL, NULL))
                 return 0;
             continue;
         }
@@ -301,7 +235,7 @@ static int object_walk(struct scan *s, const char *parent, size_t *at, size_t *l
             return 0;
         /* keys are decoded into out and dropped again */
         size_t mark = s->o, kat = 0, klen = 0;
-        if (!string_scan(s, true, &kat, &klen))
+        if (!string_scan(s, &kat, &klen))
             return 0;
         char key[32];
         bool short_key = klen < sizeof key;
@@ -330,7 +264,7 @@ static int object_walk(struct scan *s, const char *parent, size_t *at, size_t *l
                     return 0;
                 done = 1;
             } else if (*s->p == '"') {
-                if (!string_scan(s, true, &at[i], &len[i]))
+                if (!string_scan(s, &at[i], &len[i]))
                     return 0;
                 found[i] = true;
                 done = 1;
@@ -353,8 +287,10 @@ static int object_walk(struct scan *s, const char *parent, size_t *at, size_t *l
 
 bool tq_text_match(const struct tq_query *q, const char *text, size_t len)
 {
+    /* what is kept never outgrows what was read, and one string more (with its NUL)
+     * fits in the rest */
     char stack[STACK_TEXT];
-    char *out = len <= sizeof stack ? stack : malloc(len);
+    char *out = len + 1 <= sizeof stack ? stack : malloc(len + 1);
     if (!out)
         return false;
     struct scan s = {text, text + len, out, 0};

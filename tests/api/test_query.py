@@ -4,36 +4,16 @@ problem+json that names q; every JSON answer checked against api/openapi.json.""
 
 import csv
 import io
-import json
 import os
 import sys
 import unittest
 from urllib.parse import quote
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stdtaxd import SRCDIR, Daemon, assert_valid, tap_main  # noqa: E402
+from stdtaxd import Daemon, assert_valid, tap_main  # noqa: E402
+from test_v1 import example, pointers, problem  # noqa: E402
 
 ADMIN = "admin-secret-query-0123456789"
-
-
-def example(track):
-    with open(os.path.join(SRCDIR, "tests", "data", "proposal-%s.json" % track),
-              encoding="utf-8") as f:
-        return json.load(f)
-
-
-def problem(t, r, status, slug=None):
-    t.assertEqual(r.status, status, r)
-    t.assertTrue(r.content_type.startswith("application/problem+json"), r)
-    body = r.json()
-    t.assertEqual(body["status"], status)
-    if slug:
-        t.assertEqual(body["type"], "urn:stdtaxd:problem:" + slug, body)
-    return body
-
-
-def pointers(body):
-    return sorted(e["pointer"] for e in body.get("errors", []))
 
 
 class Query(unittest.TestCase):
