@@ -206,14 +206,18 @@ int cli_param_set(const char *kv, struct clf_params *p, struct model_config *cfg
             return cfg->cal_l2_scale = v, 0;
         if (KEY("cal_l2_bias"))
             return cfg->cal_l2_bias = v, 0;
+        if (KEY("cal_l2_weak"))
+            return cfg->cal_l2_weak = v, 0;
+        if (KEY("cal_weak"))
+            return cfg->cal_weak = v != 0, 0;
         if (KEY("alpha"))
             return cfg->alpha = v, 0;
         if (KEY("ngram_min"))
             return cfg->ngram_min = (int)v, 0;
         if (KEY("ngram_max"))
             return cfg->ngram_max = (int)v, 0;
-        if (KEY("words"))
-            return cfg->words = v != 0, 0;
+        if (KEY("words") && v >= 0 && v <= 2)
+            return cfg->words = (int)v, 0;
         if (KEY("taxonomy_weight") && v >= 0 && v <= 100)
             return cfg->taxonomy_weight = (unsigned)v, 0;
         if (KEY("complement"))
