@@ -366,7 +366,8 @@ int store_proposal_list(struct store *s, const struct store_filter *f, const cha
         if (match) {
             MDB_val rk = {d.mv_size - 8, (char *)d.mv_data + 8}, rv;
             if (mdb_get(txn, s->dbi_proposals, &rk, &rv) == 0 &&
-                (!f->match || (tested++, f->match(rv.mv_data, rv.mv_size, f->match_arg)))) {
+                (!f->match ||
+                 (tested++, f->match(rv.mv_data, rv.mv_size, f->match_arg)))) {
                 json_t *rec = json_loadb(rv.mv_data, rv.mv_size, 0, NULL);
                 if (rec)
                     json_array_append_new(arr, rec);

@@ -16,9 +16,9 @@ static const struct {
     const char *member;
     const char *sub; /* a member of the object `member`, or NULL */
 } searched[] = {
-    {"id", NULL},       {"title", NULL},    {"title_en", NULL},
+    {"id", NULL},           {"title", NULL}, {"title_en", NULL},
     {"organisation", NULL}, {"scope", NULL}, {"replaces", NULL},
-    {"adoption", "number"}, {"ics", NULL},  {"ccs", NULL},
+    {"adoption", "number"}, {"ics", NULL},   {"ccs", NULL},
 };
 #define N_SEARCHED (sizeof searched / sizeof searched[0])
 
@@ -38,8 +38,8 @@ int tq_query_new(const char *text, struct tq_query **out, struct stdtax_error *e
     size_t len = text ? strlen(text) : 0;
     if (len > TQ_QUERY_MAX)
         return stdtax_error_set(err, STDTAX_ETOOBIG, "",
-                                "a text query has at most %d bytes, not %zu", TQ_QUERY_MAX,
-                                len);
+                                "a text query has at most %d bytes, not %zu",
+                                TQ_QUERY_MAX, len);
     struct norm_text nt;
     struct stdtax_error nerr = {0};
     int rc = norm_text_new(text ? text : "", len, &nt, &nerr);

@@ -540,9 +540,9 @@ Test(service, list_text_query_combines_with_filters_and_counts_refuse_it)
         {{.q = "人工智能"}, 2},
         {{.q = "训练数据"}, 1},
         {{.q = "ＧＥＮＥＲＡＴＩＶＥ　Ａｒｔｉｆｉｃｉａｌ"}, 1}, /* full-width */
-        {{.q = "浦江智算"}, 1},                                  /* organisation */
-        {{.q = "iso/iec 23894"}, 1},                             /* adoption number */
-        {{.q = "人工智能 区块链"}, 0},                           /* AND */
+        {{.q = "浦江智算"}, 1},                                   /* organisation */
+        {{.q = "iso/iec 23894"}, 1},                              /* adoption number */
+        {{.q = "人工智能 区块链"}, 0},                            /* AND */
         {{.q = "人工智能", .track = "group"}, 1},
         {{.q = "训练数据", .track = "group"}, 0},
         {{.q = "人工智能", .status = "withdrawn"}, 0},
@@ -556,9 +556,9 @@ Test(service, list_text_query_combines_with_filters_and_counts_refuse_it)
     struct svc_filter f = {.q = "人工智能",
                            .category = json_string_value(json_object_get(
                                json_object_get(l, "classification"), "category"))};
-    size_t same = strcmp(f.category, json_string_value(json_object_get(
-                                         json_object_get(g, "classification"),
-                                         "category"))) == 0;
+    size_t same =
+        strcmp(f.category, json_string_value(json_object_get(
+                               json_object_get(g, "classification"), "category"))) == 0;
     cr_expect_eq(list_count(&f, problems, &rc), 1 + same);
     /* the id as the secretariat writes it */
     f = (struct svc_filter){.q = json_string_value(json_object_get(l, "id"))};

@@ -15,7 +15,8 @@ static json_t *record(void)
         "上海人工智能实验室", "scope", "规定了大模型的安全评估方法（红队测试）。",
         "replaces", "DB31/T 1234-2020", "purpose", "保障数据安全 purpose-only-word",
         "adoption", "degree", "MOD", "number", "ISO/IEC 22989:2022", "ics", "35.240",
-        "ccs", "L70", "situation", "国内外 situation-only-word", "head_of_unit", "张三丰");
+        "ccs", "L70", "situation", "国内外 situation-only-word", "head_of_unit",
+        "张三丰");
     cr_assert_not_null(r);
     return r;
 }
@@ -41,20 +42,20 @@ Test(textquery, searched_fields_match)
 {
     json_t *r = record();
     static const char *const hits[] = {
-        "大模型",            /* title */
-        "安全评估规范",      /* title, a longer substring */
-        "generative",        /* title_en, case folded */
-        "GENERATIVE ai",     /* two words of title_en */
-        "人工智能实验室",    /* organisation */
-        "红队测试",          /* scope, inside full-width brackets */
-        "P2023-000042",      /* id as written */
-        "000042",            /* id, the number alone */
-        "p2023 000042",      /* id normalised */
-        "DB31/T 1234-2020",  /* replaces */
-        "iso iec 22989",     /* adoption number */
-        "35.240",            /* ICS */
-        "l70",               /* CCS */
-        "eval",              /* a substring of a word */
+        "大模型",           /* title */
+        "安全评估规范",     /* title, a longer substring */
+        "generative",       /* title_en, case folded */
+        "GENERATIVE ai",    /* two words of title_en */
+        "人工智能实验室",   /* organisation */
+        "红队测试",         /* scope, inside full-width brackets */
+        "P2023-000042",     /* id as written */
+        "000042",           /* id, the number alone */
+        "p2023 000042",     /* id normalised */
+        "DB31/T 1234-2020", /* replaces */
+        "iso iec 22989",    /* adoption number */
+        "35.240",           /* ICS */
+        "l70",              /* CCS */
+        "eval",             /* a substring of a word */
     };
     for (size_t i = 0; i < sizeof hits / sizeof hits[0]; i++)
         cr_expect(matches(hits[i], r), "\"%s\" should match", hits[i]);
@@ -94,8 +95,8 @@ Test(textquery, other_fields_are_not_searched)
 Test(textquery, a_word_never_spans_two_fields)
 {
     /* title ends in "ab", title_en starts with "cd": "abcd" is in neither. */
-    json_t *r = json_pack("{s:s, s:s, s:s}", "id", "P1", "title", "xx ab", "title_en",
-                          "cd yy");
+    json_t *r =
+        json_pack("{s:s, s:s, s:s}", "id", "P1", "title", "xx ab", "title_en", "cd yy");
     cr_expect(matches("ab cd", r));
     cr_expect_not(matches("abcd", r));
     json_decref(r);
@@ -146,9 +147,9 @@ Test(textquery, bad_queries)
         {"   ", STDTAX_EEMPTY},
         {"!?,.-- 。，、《》", STDTAX_EEMPTY},
         {"\xff\xfe", STDTAX_EUTF8},
-        {"ab\xc3", STDTAX_EUTF8},         /* truncated sequence */
-        {"\xed\xa0\x80", STDTAX_EUTF8},   /* a surrogate */
-        {"\xc0\xaf", STDTAX_EUTF8},       /* overlong '/' */
+        {"ab\xc3", STDTAX_EUTF8},       /* truncated sequence */
+        {"\xed\xa0\x80", STDTAX_EUTF8}, /* a surrogate */
+        {"\xc0\xaf", STDTAX_EUTF8},     /* overlong '/' */
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         struct tq_query *q = (struct tq_query *)1;
@@ -204,15 +205,29 @@ Test(textquery, text_path_agrees_with_the_parsed_record)
                         json_pack("{s:s, s:[{s:s, s:[s, s]}], s:{s:s}, s:n, s:b, s:f}",
                                   "category", "safety", "evidence", "term",
                                   "\"title\": \"区块链\" }]", "fields", "scope", "{[",
-                                  "suggested", "title", "隐藏的标题", "x", "y", true,
-                                  "z", 0.5));
+                                  "suggested", "title", "隐藏的标题", "x", "y", true, "z",
+                                  0.5));
     json_object_set_new(r, "priority_topics", json_pack("[s, s]", "llm", "\\\""));
     json_object_set_new(r, "late", json_false());
     static const char *const queries[] = {
-        "大模型",     "安全评估规范", "generative",   "人工智能实验室", "红队测试",
-        "P2023-000042", "iso iec 22989", "35.240",   "l70",           "大模型 上海 security",
-        "区块链",     "隐藏的标题",   "purpose-only-word", "张三丰",  "safety",
-        "llm",        "term",         "ＧＥＮＥＲＡＴＩＶＥ　ＡＩ",
+        "大模型",
+        "安全评估规范",
+        "generative",
+        "人工智能实验室",
+        "红队测试",
+        "P2023-000042",
+        "iso iec 22989",
+        "35.240",
+        "l70",
+        "大模型 上海 security",
+        "区块链",
+        "隐藏的标题",
+        "purpose-only-word",
+        "张三丰",
+        "safety",
+        "llm",
+        "term",
+        "ＧＥＮＥＲＡＴＩＶＥ　ＡＩ",
     };
     static const size_t flags[] = {JSON_COMPACT | JSON_SORT_KEYS, JSON_INDENT(3),
                                    JSON_COMPACT | JSON_ENSURE_ASCII};
@@ -240,9 +255,10 @@ Test(textquery, text_path_agrees_with_the_parsed_record)
 Test(textquery, text_escapes_are_decoded)
 {
     /* \u escapes (a surrogate pair among them), escaped quotes and solidus */
-    const char *text = "{\"id\":\"P1\",\"title\":\"\\u5927\\u6a21\\u578b \\\"AI\\\" "
-                       "a\\/b \\ud83d\\ude00 x\\ty\","
-                       "\"adoption\":{\"degree\":\"IDT\",\"number\":\"ISO\\/IEC 42001\"}}";
+    const char *text =
+        "{\"id\":\"P1\",\"title\":\"\\u5927\\u6a21\\u578b \\\"AI\\\" "
+        "a\\/b \\ud83d\\ude00 x\\ty\","
+        "\"adoption\":{\"degree\":\"IDT\",\"number\":\"ISO\\/IEC 42001\"}}";
     cr_expect(text_matches("大模型", text));
     cr_expect(text_matches("ai a b", text));
     cr_expect(text_matches("42001", text));
@@ -258,18 +274,18 @@ Test(textquery, text_bad_or_truncated_matches_nothing)
     static const char *const bad[] = {
         "",
         "[]",
-        "{\"title\":\"大模型\"",                  /* no end */
-        "{\"title\":\"大模型}",                   /* open string */
-        "{\"title\" \"大模型\"}",                 /* no colon */
-        "{\"title\":\"大模型\" \"scope\":\"x\"}", /* no comma */
-        "{\"title\":\"\\q大模型\"}",              /* unknown escape */
-        "{\"title\":\"\\ud800大模型\"}",          /* lone high surrogate */
-        "{\"title\":\"\\udc00大模型\"}",          /* lone low surrogate */
-        "{\"title\":\"\\u12大模型\"}",            /* short \u */
-        "{\"title\":\"大模型\\u0000\"}",          /* jansson refuses \u0000 too */
-        "{\"title\":\"大模型\n\"}",                /* a raw control character */
+        "{\"title\":\"大模型\"",                    /* no end */
+        "{\"title\":\"大模型}",                     /* open string */
+        "{\"title\" \"大模型\"}",                   /* no colon */
+        "{\"title\":\"大模型\" \"scope\":\"x\"}",   /* no comma */
+        "{\"title\":\"\\q大模型\"}",                /* unknown escape */
+        "{\"title\":\"\\ud800大模型\"}",            /* lone high surrogate */
+        "{\"title\":\"\\udc00大模型\"}",            /* lone low surrogate */
+        "{\"title\":\"\\u12大模型\"}",              /* short \u */
+        "{\"title\":\"大模型\\u0000\"}",            /* jansson refuses \u0000 too */
+        "{\"title\":\"大模型\n\"}",                 /* a raw control character */
         "{\"title\":\"大模型\",\"x\":[1,{\"a\":2}", /* nesting never closed */
-        "{\"title\":\"\xff大模型\"}",             /* not UTF-8 */
+        "{\"title\":\"\xff大模型\"}",               /* not UTF-8 */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_expect_not(text_matches("大模型", bad[i]), "bad %zu", i);
