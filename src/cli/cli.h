@@ -57,6 +57,7 @@ enum {
     CLI_OPT_STATUS,
     CLI_OPT_CATEGORY,
     CLI_OPT_TOPIC,
+    CLI_OPT_QUERY,
 };
 #define CLI_SVC_LONG_OPTIONS                                                             \
     {"data-dir", required_argument, NULL, CLI_OPT_DATA_DIR},                             \
@@ -70,8 +71,9 @@ enum {
         {"track", required_argument, NULL, CLI_OPT_TRACK},                               \
         {"status", required_argument, NULL, CLI_OPT_STATUS},                             \
         {"category", required_argument, NULL, CLI_OPT_CATEGORY},                         \
+        {"topic", required_argument, NULL, CLI_OPT_TOPIC},                               \
     {                                                                                    \
-        "topic", required_argument, NULL, CLI_OPT_TOPIC                                  \
+        "query", required_argument, NULL, CLI_OPT_QUERY                                  \
     }
 
 struct cli_svc {

@@ -49,6 +49,9 @@ static void usage(FILE *to)
     fprintf(to,
             "FILTERS: [--call C] [--track local|group] [--status S] [--category X] "
             "[--topic T]\n"
+            "         [--query TEXT]  (words that must all occur in title, title_en, "
+            "scope,\n"
+            "                         organisation or the record's numbers)\n"
             "global options before the command: --data-dir D, --taxonomy F, --model F, "
             "--no-model\n"
             "see doc/cli.md\n");
