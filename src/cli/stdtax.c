@@ -150,6 +150,34 @@ const char *cli_default_model_out(void)
     return in_build_tree() ? data_path(MODEL_FILE) : MODEL_FILE;
 }
 
+struct tax_taxonomy *cli_taxonomy_load(const char *path)
+{
+    struct stdtax_error err = {0};
+    struct tax_taxonomy *tax = NULL;
+    if (tax_file_load(path, &tax, NULL, &err) != 0) {
+        cli_error(&err);
+        return NULL;
+    }
+    return tax;
+}
+
+int cli_engine_option(int c, const char **taxonomy, const char **model)
+{
+    switch (c) {
+    case 'T':
+        *taxonomy = optarg;
+        return 1;
+    case 'M':
+        *model = optarg;
+        return 1;
+    case 'N':
+        *model = NULL;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 void cli_error(const struct stdtax_error *err)
 {
     if (err->field[0])

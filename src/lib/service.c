@@ -605,12 +605,10 @@ static int patch_apply(json_t *record, void *arg, struct stdtax_error *err)
     if (rc == 0 && plan->status) {
         rc = prop_record_set_status(record, plan->status, plan->who, plan->when, err);
         if (rc == STDTAX_ECONFLICT)
-            stdtax_error_set(err, STDTAX_EINVAL, "/status",
-                             "a proposal cannot move from %s to %s",
-                             json_string_value(json_object_get(record, "status")),
-                             plan->status);
-        if (rc == STDTAX_ECONFLICT)
-            rc = STDTAX_EINVAL;
+            rc = stdtax_error_set(err, STDTAX_EINVAL, "/status",
+                                  "a proposal cannot move from %s to %s",
+                                  json_string_value(json_object_get(record, "status")),
+                                  plan->status);
     }
     if (rc == 0 && plan->note) {
         char when[40];
