@@ -31,6 +31,12 @@ void tq_query_free(struct tq_query *q);
 /* The normalised query, words separated by one space: borrowed, valid as long as q. */
 const char *tq_query_text(const struct tq_query *q);
 
+/* True when every word of q occurs in one of the fields val[0..n) (val[i] NULL:
+ * absent; each valid UTF-8 without NUL, len[i] bytes), each normalised on its own:
+ * the common end of the matches below, and the catalogue's search. */
+bool tq_fields_match(const struct tq_query *q, const char *const *val, const size_t *len,
+                     size_t n);
+
 /* True when record (a stored proposal) matches q.  A record without any searched
  * field matches nothing; out of memory counts as no match. */
 bool tq_record_match(const struct tq_query *q, const json_t *record);

@@ -102,13 +102,11 @@ const char *tq_query_text(const struct tq_query *q)
     return q->text;
 }
 
-/* The common end of both paths: normalises the fields (val[i] NULL: absent; each
- * valid UTF-8 without NUL) into one text and looks for every word in it. */
-static bool fields_match(const struct tq_query *q, const char *const *val,
-                         const size_t *len)
+bool tq_fields_match(const struct tq_query *q, const char *const *val, const size_t *len,
+                     size_t n)
 {
     size_t total = 0;
-    for (size_t i = 0; i < N_SEARCHED; i++)
+    for (size_t i = 0; i < n; i++)
         total += val[i] ? len[i] + 1 : 0;
     if (total == 0)
         return false;
@@ -119,7 +117,7 @@ static bool fields_match(const struct tq_query *q, const char *const *val,
     if (!hay)
         return false;
     size_t o = 0;
-    for (size_t i = 0; i < N_SEARCHED; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (!val[i])
             continue;
         o += norm_text_fill(val[i], len[i], hay + o, NULL);
@@ -147,7 +145,7 @@ bool tq_record_match(const struct tq_query *q, const json_t *record)
         val[i] = json_string_value(v);
         len[i] = val[i] ? strlen(val[i]) : 0;
     }
-    return fields_match(q, val, len);
+    return tq_fields_match(q, val, len, N_SEARCHED);
 }
 
 /* ---- the stored text ------------------------------------------------------------
@@ -306,7 +304,7 @@ bool tq_text_match(const struct tq_query *q, const char *text, size_t len)
             if (val[i] && utf8_text_validate(val[i], n[i], NULL) != 0)
                 ok = false;
         }
-        match = ok && fields_match(q, val, n);
+        match = ok && tq_fields_match(q, val, n, N_SEARCHED);
     }
     if (out != stack)
         free(out);
