@@ -49,6 +49,9 @@ static void usage(FILE *to)
     fprintf(to,
             "FILTERS: [--call C] [--track local|group] [--status S] [--category X] "
             "[--topic T]\n"
+            "         [--query TEXT]  (words that must all occur in title, title_en, "
+            "scope,\n"
+            "                         organisation or the record's numbers)\n"
             "global options before the command: --data-dir D, --taxonomy F, --model F, "
             "--no-model\n"
             "see doc/cli.md\n");
@@ -145,6 +148,34 @@ static int globals_parse(int argc, char **argv)
 const char *cli_default_model_out(void)
 {
     return in_build_tree() ? data_path(MODEL_FILE) : MODEL_FILE;
+}
+
+struct tax_taxonomy *cli_taxonomy_load(const char *path)
+{
+    struct stdtax_error err = {0};
+    struct tax_taxonomy *tax = NULL;
+    if (tax_file_load(path, &tax, NULL, &err) != 0) {
+        cli_error(&err);
+        return NULL;
+    }
+    return tax;
+}
+
+int cli_engine_option(int c, const char **taxonomy, const char **model)
+{
+    switch (c) {
+    case 'T':
+        *taxonomy = optarg;
+        return 1;
+    case 'M':
+        *model = optarg;
+        return 1;
+    case 'N':
+        *model = NULL;
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 void cli_error(const struct stdtax_error *err)
