@@ -143,7 +143,9 @@ int model_text_score(const struct model *m, const struct norm_text *const *field
 
 /* The same scores before each level is normalised: log P(class) + log P(text | class),
  * which differs from model_text_score's by one constant per level, so it ranks and
- * softmaxes alike at a fraction of the cost.  Allocates nothing; always returns 0. */
+ * softmaxes alike at a fraction of the cost.  With config lr, (1 - lr_blend) times that
+ * plus lr_blend * T * (the regression's per-n-gram score), T = *n_features
+ * (doc/classifier.md).  Allocates nothing; always returns 0. */
 int model_text_score_raw(const struct model *m, const struct norm_text *const *fields,
                          double *logp, double *n_features);
 
