@@ -145,6 +145,21 @@ Test(model, predicts_its_training_examples)
     model_free(m);
 }
 
+/* The model through a file and back. */
+static struct model *save_and_load(const struct model *m)
+{
+    char path[] = "/tmp/stdtax-model-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    struct stdtax_error err = {0};
+    cr_assert_eq(model_file_save(m, path, &err), 0, "%s", err.text);
+    struct model *c = NULL;
+    cr_assert_eq(model_file_load(path, tax, &c, &err), 0, "%s: %s", err.field, err.text);
+    unlink(path);
+    return c;
+}
+
 Test(model, training_is_deterministic_and_round_trips)
 {
     struct model_config cfg;
@@ -157,15 +172,7 @@ Test(model, training_is_deterministic_and_round_trips)
     cr_expect_str_eq(model_version(a), model_version(b));
     cr_expect_eq(strncmp(model_version(a), "nb1-", 4), 0);
 
-    char path[] = "/tmp/stdtax-model-XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    close(fd);
-    struct stdtax_error err = {0};
-    cr_assert_eq(model_file_save(a, path, &err), 0, "%s", err.text);
-    struct model *c = NULL;
-    cr_assert_eq(model_file_load(path, tax, &c, &err), 0, "%s: %s", err.field, err.text);
-    unlink(path);
+    struct model *c = save_and_load(a);
     cr_expect_str_eq(model_version(c), model_version(a));
     json_t *jc = model_to_json(c);
     cr_expect(json_equal(ja, jc));
@@ -639,15 +646,8 @@ Test(model, logistic_regression_is_deterministic_and_round_trips)
     cr_expect(json_is_true(json_object_get(jc, "lr")));
     cr_expect_float_eq(json_number_value(json_object_get(jc, "lr_blend")), 0.5, 1e-12);
 
-    char path[] = "/tmp/stdtax-model-XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    close(fd);
     struct stdtax_error err = {0};
-    cr_assert_eq(model_file_save(a, path, &err), 0, "%s", err.text);
-    struct model *c = NULL;
-    cr_assert_eq(model_file_load(path, tax, &c, &err), 0, "%s: %s", err.field, err.text);
-    unlink(path);
+    struct model *c = save_and_load(a);
     cr_expect_str_eq(model_version(c), model_version(a));
     cr_expect(model_config_get(c)->lr);
     cr_expect_float_eq(model_config_get(c)->lr_blend, 0.5, 1e-12);
