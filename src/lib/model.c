@@ -871,7 +871,8 @@ int model_text_score_nn(const struct model *m, const struct norm_text *const *fi
     for (int l = 0; l < LV_COUNT; l++) {
         const struct level *lv = &m->lv[l];
         for (size_t c = 0; c < lv->n; c++)
-            logp[lv->node[c]] = (double)a[c] + lv->prior_mix[c] + sc.total * lv->per_gram[c];
+            logp[lv->node[c]] =
+                (double)a[c] + lv->prior_mix[c] + sc.total * lv->per_gram[c];
         a += lv->n;
     }
     if (n_features)
@@ -1279,19 +1280,20 @@ static int lr_docs_collect(struct model *m, const struct model_example *ex, size
         if (node->n_terms == 0)
             continue;
         const struct tax_node *cat = node->parent ? node->parent : node;
-        struct lr_part part = {
-            d, &a, (uint32_t)cls_index[cat->index],
-            node->parent ? (uint32_t)cls_index[node->index] : UINT32_MAX};
-        rc = node_grams(cfg, node, nn_gram, &a, cfg->lr_terms ? lr_part_end : NULL,
-                        &part);
+        struct lr_part part = {d, &a, (uint32_t)cls_index[cat->index],
+                               node->parent ? (uint32_t)cls_index[node->index]
+                                            : UINT32_MAX};
+        rc =
+            node_grams(cfg, node, nn_gram, &a, cfg->lr_terms ? lr_part_end : NULL, &part);
         if (rc == 0 && !cfg->lr_terms)
             rc = lr_part_end(&part);
     }
     for (size_t i = 0; rc == 0 && i < n; i++) {
         rc = example_grams(cfg, &ex[i], 0, nn_gram, &a, err);
-        struct lr_part part = {
-            d, &a, (uint32_t)cls_index[ex[i].category->index],
-            ex[i].subcategory ? (uint32_t)cls_index[ex[i].subcategory->index] : UINT32_MAX};
+        struct lr_part part = {d, &a, (uint32_t)cls_index[ex[i].category->index],
+                               ex[i].subcategory
+                                   ? (uint32_t)cls_index[ex[i].subcategory->index]
+                                   : UINT32_MAX};
         if (rc == 0)
             rc = lr_part_end(&part);
     }
@@ -1793,8 +1795,9 @@ static int load_levels(struct model *m, const json_t *levels, struct stdtax_erro
         }
         const json_t *bias = json_object_get(lv, "lr_bias");
         if (!m->cfg.lr != !bias || (bias && json_array_size(bias) != n))
-            return bad(err, ptr, "lr_bias must be an array of one bias per class exactly "
-                                 "when config.lr is true");
+            return bad(err, ptr,
+                       "lr_bias must be an array of one bias per class exactly "
+                       "when config.lr is true");
         for (size_t c = 0; bias && c < n; c++) {
             const json_t *v = json_array_get(bias, c);
             if (!json_is_number(v) || !(fabs(json_number_value(v)) <= 1e6))

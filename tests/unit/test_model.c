@@ -665,10 +665,10 @@ Test(model, logistic_regression_is_deterministic_and_round_trips)
     cr_expect_null(json_object_get(json_object_get(jp, "config"), "lr"));
     cr_expect_null(json_object_get(
         json_object_get(json_object_get(jp, "levels"), "category"), "lr_bias"));
-    cr_expect_eq(json_array_size(json_array_get(
-                     json_array_get(json_array_get(json_object_get(jp, "features"), 0), 1),
-                     0)),
-                 2);
+    cr_expect_eq(
+        json_array_size(json_array_get(
+            json_array_get(json_array_get(json_object_get(jp, "features"), 0), 1), 0)),
+        2);
     json_decref(jp);
     model_free(p);
 
