@@ -57,10 +57,21 @@ int api_err_status(int err)
     return i == SIZE_MAX ? 500 : problem_table[i].status;
 }
 
+static void raw_drop(struct api_response *resp)
+{
+    if (resp->raw && resp->raw_release)
+        resp->raw_release(resp->raw, resp->raw_len, resp->raw_release_arg);
+    else
+        free(resp->raw);
+    resp->raw = NULL;
+    resp->raw_release = NULL;
+    resp->raw_release_arg = NULL;
+}
+
 void api_response_clear(struct api_response *resp)
 {
     json_decref(resp->body);
-    free(resp->raw);
+    raw_drop(resp);
     for (size_t i = 0; i < resp->n_headers; i++)
         free(resp->headers[i].value);
     memset(resp, 0, sizeof *resp);
@@ -70,8 +81,7 @@ static void response_body_clear(struct api_response *resp)
 {
     json_decref(resp->body);
     resp->body = NULL;
-    free(resp->raw);
-    resp->raw = NULL;
+    raw_drop(resp);
     resp->raw_len = 0;
     resp->content_type = NULL;
 }
@@ -92,6 +102,16 @@ int api_response_raw(struct api_response *resp, int status, const char *content_
     resp->raw = data;
     resp->raw_len = len;
     resp->content_type = content_type;
+    return 0;
+}
+
+int api_response_raw_shared(struct api_response *resp, int status,
+                            const char *content_type, const char *data, size_t len,
+                            api_release_fn release, void *arg)
+{
+    api_response_raw(resp, status, content_type, (char *)data, len);
+    resp->raw_release = release;
+    resp->raw_release_arg = arg;
     return 0;
 }
 

@@ -519,8 +519,14 @@ static size_t send_response(struct dispatch *d)
     } else if (resp->raw) {
         if (resp->content_type)
             evhttp_add_header(out, "Content-Type", resp->content_type);
-        if (evbuffer_add_reference(body, resp->raw, resp->raw_len, free_raw, NULL) == 0)
-            resp->raw = NULL; /* the evbuffer frees it once sent */
+        /* The evbuffer gives the body back once sent: frees it, or releases the
+         * shared (cached) text it borrowed. */
+        evbuffer_ref_cleanup_cb done = resp->raw_release ? resp->raw_release : free_raw;
+        if (evbuffer_add_reference(body, resp->raw, resp->raw_len, done,
+                                   resp->raw_release_arg) == 0) {
+            resp->raw = NULL;
+            resp->raw_release = NULL;
+        }
     }
     size_t bytes = evbuffer_get_length(body);
     if (d->conn)
