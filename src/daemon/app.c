@@ -178,8 +178,8 @@ bool app_cache_answer(struct app *app, const char *key, struct api_response *res
     pthread_mutex_unlock(&c->lock);
     if (!t)
         return false;
-    api_response_raw_shared(resp, 200, "application/json; charset=utf-8", t->text,
-                            t->len, cache_text_release, t);
+    api_response_raw_shared(resp, 200, "application/json; charset=utf-8", t->text, t->len,
+                            cache_text_release, t);
     return true;
 }
 

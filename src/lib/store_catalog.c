@@ -1217,24 +1217,35 @@ int store_overlap_find(struct store *s, const struct overlap_query *q, json_t **
     *out = NULL;
     if (limit > OVERLAP_LIMIT_MAX)
         limit = OVERLAP_LIMIT_MAX;
-    for (int i = 0; i < FP_FIELDS; i++) {
-        if (!qf[i].text)
-            continue;
-        char ptr[16];
-        snprintf(ptr, sizeof ptr, "/%s", qf[i].name);
-        if ((rc = sim_set_new(qf[i].text, strlen(qf[i].text), i < 2, &qf[i].set, err))) {
-            if (err)
-                snprintf(err->field, sizeof err->field, "%s", ptr);
-            goto done;
-        }
-    }
     if (!(arr = json_array())) {
         rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
         goto done;
     }
-    if (!s->has_catalog)
-        goto done;
-    if ((rc = store_read_begin(s, &txn, err)) != 0)
+    /* No band entry (no catalogue, no proposal yet): no candidate can exist, and the
+     * fingerprints (most of a query's cost) need not be made; the texts are still
+     * checked as making them would. */
+    int empty = !s->has_catalog;
+    if (!empty) {
+        MDB_stat st;
+        if ((rc = store_read_begin(s, &txn, err)) != 0)
+            goto done;
+        if ((rc = mdb_stat(txn, s->dbi_sim_band, &st)) != 0)
+            goto mdb;
+        empty = st.ms_entries == 0;
+    }
+    for (int i = 0; i < FP_FIELDS; i++) {
+        if (!qf[i].text)
+            continue;
+        size_t len = strlen(qf[i].text);
+        rc = empty ? sim_text_check(qf[i].text, len, err)
+                   : sim_set_new(qf[i].text, len, i < 2, &qf[i].set, err);
+        if (rc) {
+            if (err)
+                snprintf(err->field, sizeof err->field, "/%s", qf[i].name);
+            goto done;
+        }
+    }
+    if (empty)
         goto done;
     if ((rc = mdb_cursor_open(txn, s->dbi_sim_band, &cur)) != 0)
         goto mdb;
