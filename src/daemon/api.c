@@ -339,36 +339,6 @@ bool api_cors_allowed(const struct stdtax_config *cfg, const char *origin)
     return false;
 }
 
-/* Bodies up to this size are tried with jsonflat first. */
-#define FLAT_BODY_MAX 16384
-
-/* A body that is one object of strings and nulls (a classification request) as the
- * object json_loadb would make of it, members in the same order, at a fraction of
- * jansson's loader's cost (its lexer, string buffers and hash table growth were a
- * fifth of a classification request).  NULL when jsonflat does not handle the text:
- * then jansson parses it, and words any error. */
-static json_t *flat_load(const char *data, size_t len)
-{
-    if (len > FLAT_BODY_MAX)
-        return NULL;
-    char scratch[FLAT_BODY_MAX + 2 * JSONFLAT_MEMBERS_MAX];
-    struct jsonflat_member m[JSONFLAT_MEMBERS_MAX];
-    size_t n = 0;
-    if (!jsonflat_object_parse(data, len, scratch, m, &n))
-        return NULL;
-    json_t *o = json_object();
-    for (size_t i = 0; o && i < n; i++) {
-        /* jsonflat handles only what jansson accepts: valid UTF-8, no \u0000. */
-        json_t *v =
-            m[i].is_null ? json_null() : json_stringn_nocheck(m[i].value, m[i].value_len);
-        if (!v || json_object_setn_new_nocheck(o, m[i].key, m[i].key_len, v) != 0) {
-            json_decref(o);
-            o = NULL;
-        }
-    }
-    return o;
-}
-
 int api_body_parse(const struct stdtax_config *cfg, const char *content_type,
                    const char *data, size_t len, json_t **out, struct api_response *resp)
 {
@@ -387,7 +357,10 @@ int api_body_parse(const struct stdtax_config *cfg, const char *content_type,
             resp, STDTAX_EPARSE, NULL,
             "the request body is empty; a JSON object is expected");
     json_error_t jerr;
-    if ((*out = flat_load(data, len)) != NULL)
+    /* A flat object of strings (a classification request) without jansson's loader:
+     * its lexer, string buffers and hash table growth were a fifth of a
+     * classification request.  The same object; anything else goes to jansson. */
+    if ((*out = jsonflat_object_new(data, len)) != NULL)
         return 0;
     /* jansson refuses invalid UTF-8 and \u0000 by itself; duplicate keys we refuse,
      * since which one wins would be a guess. */

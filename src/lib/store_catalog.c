@@ -10,6 +10,7 @@
 #include "stdtax/catalog.h"
 #include "stdtax/normalise.h"
 #include "stdtax/sha256.h"
+#include "stdtax/jsonflat.h"
 #include "stdtax/similar.h"
 
 #define CAT_ID_MAX (CATALOG_NUMBER_MAX + 1)
@@ -183,10 +184,55 @@ static size_t fp_shingles_at(const MDB_val *v)
 }
 
 /* The summary of a stored fingerprint; new, or NULL. */
+/* A summary as json_loadb makes it.  summary_make writes compact JSON with sorted
+ * keys: strings, after an optional first member "classification", an object of
+ * strings.  Both parts are flat, and jsonflat loads them at a tenth of the cost of
+ * jansson's loader (which was the largest cost of an answer listing many overlaps);
+ * any other text goes to jansson. */
+static json_t *summary_load(const char *t, size_t len)
+{
+    static const char head[] = "{\"classification\":{";
+    const size_t hl = sizeof head - 1;
+    char rest[JSONFLAT_NEW_MAX + 1];
+    json_t *o = NULL, *cls = NULL, *flat = NULL;
+    if (len > hl && len <= JSONFLAT_NEW_MAX && memcmp(t, head, hl) == 0) {
+        /* The inner object ends at the first brace outside a string. */
+        size_t e = hl;
+        for (int in = 0; e < len && (in || t[e] != '}'); e++) {
+            if (in && t[e] == '\\')
+                e++;
+            else if (t[e] == '"')
+                in = !in;
+        }
+        if (e + 1 < len && (t[e + 1] == ',' || t[e + 1] == '}'))
+            cls = jsonflat_object_new(t + hl - 1, e - hl + 2);
+        if (cls) {
+            /* The members after it, as an object of their own. */
+            rest[0] = '{';
+            memcpy(rest + 1, t + e + 2, len - e - 2);
+            flat =
+                t[e + 1] == '}' ? json_object() : jsonflat_object_new(rest, len - e - 1);
+        }
+        if (flat && (o = json_object()) != NULL &&
+            json_object_set_new(o, "classification", json_incref(cls)) == 0 &&
+            json_object_update(o, flat) == 0) {
+            json_decref(cls);
+            json_decref(flat);
+            return o;
+        }
+        json_decref(o);
+        json_decref(cls);
+        json_decref(flat);
+    } else if ((o = jsonflat_object_new(t, len)) != NULL) {
+        return o;
+    }
+    return json_loadb(t, len, 0, NULL);
+}
+
 static json_t *fp_summary(const MDB_val *v)
 {
     size_t at = fp_shingles_at(v);
-    return at ? json_loadb((const char *)v->mv_data + 8, at - 8, 0, NULL) : NULL;
+    return at ? summary_load((const char *)v->mv_data + 8, at - 8) : NULL;
 }
 
 static int fp_decode(const MDB_val *v, struct fp *fp)
