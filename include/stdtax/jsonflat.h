@@ -31,6 +31,13 @@ int jsonflat_object_parse(const char *s, size_t len, char *scratch,
 #define JSONFLAT_NEW_MAX 16384
 json_t *jsonflat_object_new(const char *s, size_t len);
 
+/* One JSON string at *s (its opening quote; the text ends at end), decoded into out,
+ * which needs room for the string's JSON length + 1.  Returns 1 with *s after the
+ * closing quote and out[0..*len) NUL-terminated; 0 where jansson would refuse the
+ * string (bad escape, raw control character, \u0000, lone surrogate) or it is cut
+ * off.  The raw bytes are copied as they are: the caller checks their UTF-8. */
+int jsonflat_string_decode(const char **s, const char *end, char *out, size_t *len);
+
 /* The member named key (NUL-terminated), or NULL. */
 const struct jsonflat_member *jsonflat_member_get(const struct jsonflat_member *m,
                                                   size_t n, const char *key);

@@ -47,6 +47,9 @@ struct model_config {
                                  pseudo-documents (0: none); see train_taxonomy */
     double cal_l2_scale, cal_l2_bias; /* ridge penalties of the keyword calibration
                                          (classifier.h, clf_model_train) */
+    double cal_l2_weak; /* ridge penalty of the weak-evidence weights */
+    int cal_weak;       /* the calibration also learns where texts with little keyword
+                           evidence go */
     int neighbours;    /* keep the training examples' n-gram counts in the model for
                           nearest-neighbour votes (model_text_score_nn) */
     double nn_max_df;  /* n-grams in more than this fraction of the examples are left
@@ -96,13 +99,18 @@ int model_json_load(const json_t *root, const struct tax_taxonomy *tax,
 void model_free(struct model *m);
 
 /* The per-category calibration of keyword evidence, fitted by the classifier
- * (clf_model_train): a category's keyword score is scale * K + bias.  scale and bias are
- * indexed by taxonomy node index; only top-level nodes are used.  Setting recomputes the
- * model version.  Returns 0 or STDTAX_ENOMEM. */
-int model_calibration_set(struct model *m, const double *scale, const double *bias);
-/* 1 and the values when the model is calibrated, else 0 (scale 1, bias 0). */
-int model_calibration_get(const struct model *m, size_t node_index, double *scale,
-                          double *bias);
+ * (clf_model_train): a category's keyword score is scale * K + bias + weak * W, with K
+ * its keyword evidence and W in (0, 1] how little keyword evidence the text has (1:
+ * none; classifier.c, weak_evidence). */
+struct model_cal {
+    double scale, bias, weak;
+};
+
+/* cal is indexed by taxonomy node index; only top-level nodes are used.  Setting
+ * recomputes the model version.  Returns 0 or STDTAX_ENOMEM. */
+int model_calibration_set(struct model *m, const struct model_cal *cal);
+/* 1 and the values when the model is calibrated, else 0 and the identity {1, 0, 0}. */
+int model_calibration_get(const struct model *m, size_t node_index, struct model_cal *out);
 
 /* The confidence under which the classifier answers `other`, learned in training
  * (clf_model_train); 0 when none.  Setting recomputes the model version.  Returns 0 or

@@ -155,22 +155,29 @@ int svc_proposal_withdraw(struct svc *svc, const char *id, const struct svc_call
                           time_t now, json_t **record, struct stdtax_error *err);
 
 /* Filters as clients give them (strings from a query string or the CLI); every member
- * may be NULL.  category and topic may be codes or labels. */
+ * may be NULL.  category and topic may be codes or labels.  q is the text query of
+ * the list (textquery.h, doc/proposals.md "Searching"): it reads records, so the
+ * counts (stats, coverage) refuse it. */
 struct svc_filter {
     const char *call;
     const char *track;
     const char *status;
     const char *category;
     const char *topic;
+    const char *q;
 };
 
 /* One page of proposals: *page is new {"items": [...], "next_cursor": str|null,
- * "limit": n}.  limit 0 means 50; at most 1000. */
+ * "limit": n}.  limit 0 means 50; at most 1000.  Every filter applies (AND); a bad
+ * one is STDTAX_EINVAL with a problem at /query/NAME (a bad q: too long, not UTF-8,
+ * or nothing but spaces and punctuation, at /query/q).  A page may be short, even
+ * empty, and still have a next_cursor (store_proposal_list bounds each call). */
 int svc_proposal_list(struct svc *svc, const struct svc_filter *filter,
                       const char *cursor, size_t limit, json_t **page, json_t *problems,
                       struct stdtax_error *err);
 
-/* Counts with labels and shares, from the counts database: *stats is new
+/* Counts with labels and shares, from the counts database (a filter with q is
+ * STDTAX_EINVAL at /query/q: the counts never read records): *stats is new
  * {"total", "taxonomy_version", "filter": {...},
  *  "categories": [{"code","labels":{zh,en},"count","share",
  *                  "subcategories":[{"code","labels","count","share"}]}],

@@ -30,6 +30,7 @@
 #define STORE_RECORD_MAX (1024 * 1024) /* bytes of one record's compact JSON */
 #define STORE_LIST_LIMIT_MAX 1000      /* items in one listing page */
 #define STORE_LIST_SCAN_MAX 10000      /* index entries one listing call may read */
+#define STORE_LIST_TEST_MAX 5000       /* records one listing call may give to match */
 
 struct store;
 
@@ -135,6 +136,12 @@ struct store_filter {
     const char *category; /* a node code; a top-level code includes its subcategories */
     const char *topic;    /* a priority topic code */
     int include_withdrawn;
+    /* Listing only (counts never read records): a test of each record that passes
+     * the index filters, given its stored text (compact JSON, sorted keys; borrowed
+     * for the call, not NUL-terminated) before any parse; nonzero keeps it.  NULL:
+     * every record is kept. */
+    int (*match)(const char *text, size_t len, void *arg);
+    void *match_arg;
 };
 
 /* *out is new: {"total": n, "nodes": {code: n}, "tracks": {...},
@@ -178,7 +185,8 @@ int store_coverage_get(struct store *store, const struct store_filter *filter,
  * cursor is NULL for the first page, else a next_cursor from an earlier call.
  * limit is 1..STORE_LIST_LIMIT_MAX.  *items is a new array; *next_cursor is a
  * new string (free()) or NULL when there is nothing after this page.  A call
- * reads at most STORE_LIST_SCAN_MAX index entries, so a page may be short (even
+ * reads at most STORE_LIST_SCAN_MAX index entries and, with filter->match, reads
+ * and tests at most STORE_LIST_TEST_MAX records, so a page may be short (even
  * empty) and still have a next_cursor.  Inserts between pages never shift them. */
 int store_proposal_list(struct store *store, const struct store_filter *filter,
                         const char *cursor, size_t limit, json_t **items,

@@ -35,6 +35,13 @@ const char *cli_default_model_out(void);
  * /var/lib/stdtaxd.  Static. */
 const char *cli_default_data_dir(void);
 
+/* The taxonomy at path, or NULL after printing why it cannot be loaded.  New. */
+struct tax_taxonomy *cli_taxonomy_load(const char *path);
+
+/* Options naming the engine's files, shared by classify and eval: 'T' --taxonomy,
+ * 'M' --model, 'N' --no-model (model NULL).  Returns 1 when c was one of them. */
+int cli_engine_option(int c, const char **taxonomy, const char **model);
+
 /* The global options given before the subcommand (stdtax --data-dir D stats); the
  * cli_default_* functions answer them when set. */
 struct cli_globals {
@@ -57,6 +64,7 @@ enum {
     CLI_OPT_STATUS,
     CLI_OPT_CATEGORY,
     CLI_OPT_TOPIC,
+    CLI_OPT_QUERY,
 };
 #define CLI_SVC_LONG_OPTIONS                                                             \
     {"data-dir", required_argument, NULL, CLI_OPT_DATA_DIR},                             \
@@ -70,8 +78,9 @@ enum {
         {"track", required_argument, NULL, CLI_OPT_TRACK},                               \
         {"status", required_argument, NULL, CLI_OPT_STATUS},                             \
         {"category", required_argument, NULL, CLI_OPT_CATEGORY},                         \
+        {"topic", required_argument, NULL, CLI_OPT_TOPIC},                               \
     {                                                                                    \
-        "topic", required_argument, NULL, CLI_OPT_TOPIC                                  \
+        "query", required_argument, NULL, CLI_OPT_QUERY                                  \
     }
 
 struct cli_svc {

@@ -53,6 +53,9 @@ int cli_filter_option(struct svc_filter *f, int c, const char *arg)
     case CLI_OPT_TOPIC:
         f->topic = arg;
         return 1;
+    case CLI_OPT_QUERY:
+        f->q = arg;
+        return 1;
     default:
         return 0;
     }
@@ -91,7 +94,9 @@ void cli_problems_print(FILE *to, const char *prefix, const json_t *problems)
         const char *detail = json_string_value(json_object_get(p, "detail"));
         /* The service names a bad filter as the daemon's query parameter; here it
          * was an option. */
-        if (ptr && strncmp(ptr, "/query/", 7) == 0)
+        if (ptr && strcmp(ptr, "/query/q") == 0) /* the one option named otherwise */
+            fprintf(to, "%s: --query: %s\n", prefix, detail ? detail : "");
+        else if (ptr && strncmp(ptr, "/query/", 7) == 0)
             fprintf(to, "%s: --%s: %s\n", prefix, ptr + 7, detail ? detail : "");
         else if (ptr && ptr[0])
             fprintf(to, "%s: %s: %s\n", prefix, ptr, detail ? detail : "");

@@ -105,12 +105,9 @@ static int import_chunk(struct store *st, json_t *chunk, size_t first, json_t *t
 
 static int do_import(const char *dir, const char *taxonomy, const char *path)
 {
-    struct stdtax_error err = {0};
-    struct tax_taxonomy *tax;
-    if (tax_file_load(taxonomy, &tax, NULL, &err) != 0) {
-        cli_error(&err);
+    struct tax_taxonomy *tax = cli_taxonomy_load(taxonomy);
+    if (!tax)
         return CLI_FAIL;
-    }
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     if (!f) {
         perror(path);

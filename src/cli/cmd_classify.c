@@ -168,16 +168,9 @@ int cmd_classify(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         int f = -1;
+        if (cli_engine_option(c, &tax_path, &model_path))
+            continue;
         switch (c) {
-        case 'T':
-            tax_path = optarg;
-            break;
-        case 'M':
-            model_path = optarg;
-            break;
-        case 'N':
-            model_path = NULL;
-            break;
         case 'j':
             as_json = 1;
             break;

@@ -176,13 +176,9 @@ int cmd_eval(int argc, char **argv)
     model_config_default(&cfg);
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c != 'N' && cli_engine_option(c, &tax_path, &model_path))
+            continue;
         switch (c) {
-        case 'T':
-            tax_path = optarg;
-            break;
-        case 'M':
-            model_path = optarg;
-            break;
         case 'j':
             as_json = 1;
             break;
@@ -236,17 +232,12 @@ int cmd_eval(int argc, char **argv)
         return CLI_USAGE;
     }
     struct stdtax_error err = {0};
-    struct tax_taxonomy *tax = NULL;
-    json_t *problems = json_array();
-    int rc = tax_file_load(tax_path, &tax, problems, &err);
-    json_decref(problems);
-    if (rc != 0) {
-        cli_error(&err);
+    struct tax_taxonomy *tax = cli_taxonomy_load(tax_path);
+    if (!tax)
         return CLI_FAIL;
-    }
     struct model_example *ex = NULL;
     size_t n = 0;
-    rc = model_examples_read(argv[optind], tax, &ex, &n, NULL, &err);
+    int rc = model_examples_read(argv[optind], tax, &ex, &n, NULL, &err);
     struct tally t = {0};
     t.gold = calloc(tax->n_nodes, sizeof *t.gold);
     t.pred = calloc(tax->n_nodes, sizeof *t.pred);

@@ -83,7 +83,8 @@ static long export_all(struct svc *svc, const struct svc_filter *filter, json_t 
 
 static const char usage_text[] =
     "usage: stdtax export [--format csv|jsonl] [-o FILE] [--data-dir D] [--call C]\n"
-    "                     [--track T] [--status S] [--category X] [--topic T]\n";
+    "                     [--track T] [--status S] [--category X] [--topic T]\n"
+    "                     [--query TEXT]\n";
 
 int cmd_export(int argc, char **argv)
 {

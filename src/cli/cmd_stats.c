@@ -224,12 +224,13 @@ static int run(int argc, char **argv, bool coverage)
         fprintf(stderr, "stdtax %s: unexpected argument \"%s\"\n", name, argv[optind]);
         return CLI_USAGE;
     }
-    if (filter.category || filter.topic) {
+    if (filter.category || filter.topic || filter.q) {
         /* The counts are kept per call, track and status only (doc/store.md): the
-         * service would ignore these, which would mislead. */
+         * service would ignore category and topic, which would mislead, and refuses
+         * a text query. */
         fprintf(stderr,
-                "stdtax %s: --category and --topic filter only export; counts are "
-                "per call, track and status\n",
+                "stdtax %s: --category, --topic and --query filter only export; counts "
+                "are per call, track and status\n",
                 name);
         return CLI_USAGE;
     }

@@ -45,19 +45,14 @@ int cmd_train(int argc, char **argv)
     }
     const char *path = argv[optind];
     struct stdtax_error err = {0};
-    struct tax_taxonomy *tax = NULL;
-    json_t *problems = json_array();
-    int rc = tax_file_load(tax_path, &tax, problems, &err);
-    json_decref(problems);
-    if (rc != 0) {
-        cli_error(&err);
+    struct tax_taxonomy *tax = cli_taxonomy_load(tax_path);
+    if (!tax)
         return CLI_FAIL;
-    }
     struct model_example *ex = NULL;
     size_t n = 0;
     char sha[65];
     struct model *m = NULL;
-    rc = model_examples_read(path, tax, &ex, &n, sha, &err);
+    int rc = model_examples_read(path, tax, &ex, &n, sha, &err);
     if (rc == 0) {
         char *copy = strdup(path);
         /* Only the file name is recorded, so the model does not depend on where the

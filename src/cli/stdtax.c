@@ -49,6 +49,9 @@ static void usage(FILE *to)
     fprintf(to,
             "FILTERS: [--call C] [--track local|group] [--status S] [--category X] "
             "[--topic T]\n"
+            "         [--query TEXT]  (words that must all occur in title, title_en, "
+            "scope,\n"
+            "                         organisation or the record's numbers)\n"
             "global options before the command: --data-dir D, --taxonomy F, --model F, "
             "--no-model\n"
             "see doc/cli.md\n");
@@ -147,6 +150,34 @@ const char *cli_default_model_out(void)
     return in_build_tree() ? data_path(MODEL_FILE) : MODEL_FILE;
 }
 
+struct tax_taxonomy *cli_taxonomy_load(const char *path)
+{
+    struct stdtax_error err = {0};
+    struct tax_taxonomy *tax = NULL;
+    if (tax_file_load(path, &tax, NULL, &err) != 0) {
+        cli_error(&err);
+        return NULL;
+    }
+    return tax;
+}
+
+int cli_engine_option(int c, const char **taxonomy, const char **model)
+{
+    switch (c) {
+    case 'T':
+        *taxonomy = optarg;
+        return 1;
+    case 'M':
+        *model = optarg;
+        return 1;
+    case 'N':
+        *model = NULL;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 void cli_error(const struct stdtax_error *err)
 {
     if (err->field[0])
@@ -203,14 +234,18 @@ int cli_param_set(const char *kv, struct clf_params *p, struct model_config *cfg
             return cfg->cal_l2_scale = v, 0;
         if (KEY("cal_l2_bias"))
             return cfg->cal_l2_bias = v, 0;
+        if (KEY("cal_l2_weak"))
+            return cfg->cal_l2_weak = v, 0;
+        if (KEY("cal_weak"))
+            return cfg->cal_weak = v != 0, 0;
         if (KEY("alpha"))
             return cfg->alpha = v, 0;
         if (KEY("ngram_min"))
             return cfg->ngram_min = (int)v, 0;
         if (KEY("ngram_max"))
             return cfg->ngram_max = (int)v, 0;
-        if (KEY("words"))
-            return cfg->words = v != 0, 0;
+        if (KEY("words") && v >= 0 && v <= 2)
+            return cfg->words = (int)v, 0;
         if (KEY("taxonomy_weight") && v >= 0 && v <= 100)
             return cfg->taxonomy_weight = (unsigned)v, 0;
         if (KEY("complement"))

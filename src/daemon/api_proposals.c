@@ -192,8 +192,9 @@ static int export_csv(struct app *app, const struct svc_filter *f,
 int api_proposals_list(struct api_ctx *ctx, const struct api_request *req,
                        struct api_response *resp)
 {
-    static const char *const allowed[] = {"category", "track", "status", "topic", "call",
-                                          "cursor",   "limit", "format", NULL};
+    static const char *const allowed[] = {"category", "track", "status", "topic",
+                                          "call",     "q",     "cursor", "limit",
+                                          "format",   NULL};
     int rc = app_query_check(req, allowed, resp);
     if (rc)
         return rc;
@@ -218,6 +219,7 @@ int api_proposals_list(struct api_ctx *ctx, const struct api_request *req,
         .status = api_query_get(&req->query, "status"),
         .category = api_query_get(&req->query, "category"),
         .topic = api_query_get(&req->query, "topic"),
+        .q = api_query_get(&req->query, "q"),
     };
     if (csv) {
         if (api_query_get(&req->query, "cursor") || api_query_get(&req->query, "limit")) {

@@ -694,6 +694,18 @@ static double category_evidence(const struct run *r, const struct tax_node *c)
     return k;
 }
 
+/* How little keyword evidence the text has, in (0, 1]: 1 with none.  Texts about AI in
+ * general (use cases, guidance, quality models) name no node's terms; the calibration
+ * learns which categories such texts go to. */
+static double weak_evidence(const struct run *r)
+{
+    double total = 0;
+    for (size_t i = 0; i < r->e->tax->n_roots; i++)
+        if (r->e->tax->roots[i] != r->e->other)
+            total += category_evidence(r, r->e->tax->roots[i]);
+    return 1.0 / (1.0 + total);
+}
+
 /* The framework's convention: a standard for an application domain belongs to that
  * domain even when it names the technology it uses.  When the title carries a strong
  * term of the precedence category's subcategories, that category ranks above every
@@ -813,15 +825,15 @@ static int run_score(struct run *r, const struct clf_input *in, struct clf_decis
     }
 
     /* Categories: own evidence plus the evidence of every subcategory, calibrated. */
+    double weak = p->use_keywords ? weak_evidence(r) : 0;
     for (size_t i = 0; i < tax->n_roots; i++) {
         const struct tax_node *c = tax->roots[i];
+        struct model_cal cal = {1, 0, 0};
+        if (e->model)
+            model_calibration_get(e->model, c->index, &cal);
         double k = 0;
-        if (p->use_keywords) {
-            double scale = 1, bias = 0;
-            if (e->model)
-                model_calibration_get(e->model, c->index, &scale, &bias);
-            k = scale * category_evidence(r, c) + bias;
-        }
+        if (p->use_keywords)
+            k = cal.scale * category_evidence(r, c) + cal.bias + cal.weak * weak;
         r->S[c->index] = p->keyword_weight * k + p->model_weight * r->L[c->index] +
                          p->knn_weight * r->N[c->index];
         idx[i] = c->index;
@@ -1121,36 +1133,51 @@ int clf_text_classify_write(const struct clf_engine *e, const struct clf_input *
 #define CAL_ITERATIONS 2000
 #define CAL_STEP 0.2
 
-/* Minimises mean(-log softmax(scale_c * x_ic + bias_c)[y_i]) + l2_s/2 sum (scale_c - 1)^2
- * + l2_b/2 sum bias_c^2 over the categories; x is n x nc, y the category position. */
-static void calibration_fit(const double *x, const size_t *y, size_t n, size_t nc,
-                            double l2_scale, double l2_bias, double *scale, double *bias)
+/* What the calibration learns from, per training example i and category c: the keyword
+ * evidence k[i*nc+c] and the weakness of the keyword evidence w[i]. */
+struct cal_data {
+    double *k, *w;
+    size_t *y;
+    size_t n, nc;
+};
+
+/* Minimises mean(-log softmax(S_i)[y_i]) with S_ic = scale_c k_ic + bias_c + weak_c w_i,
+ * plus ridge penalties pulling scale to 1 and bias and weak to 0, by fixed gradient
+ * steps from the identity, so training is deterministic.  Without cal_weak, weak stays
+ * 0. */
+static void calibration_fit(const struct cal_data *d, const struct model_config *cfg,
+                            struct model_cal *cal)
 {
-    double *g = calloc(2 * nc + nc, sizeof *g);
+    size_t nc = d->nc;
+    double *g = calloc(4 * nc, sizeof *g);
     if (!g)
         return; /* the identity calibration stays */
-    double *gs = g, *gb = g + nc, *s = g + 2 * nc;
+    double *gs = g, *gb = g + nc, *gw = g + 2 * nc, *s = g + 3 * nc;
     for (int it = 0; it < CAL_ITERATIONS; it++) {
-        memset(g, 0, 2 * nc * sizeof *g);
-        for (size_t i = 0; i < n; i++) {
-            const double *xi = x + i * nc;
+        memset(g, 0, 3 * nc * sizeof *g);
+        for (size_t i = 0; i < d->n; i++) {
+            const double *ki = d->k + i * nc;
             double best = -HUGE_VAL, sum = 0;
             for (size_t c = 0; c < nc; c++) {
-                s[c] = scale[c] * xi[c] + bias[c];
+                s[c] = cal[c].scale * ki[c] + cal[c].bias + cal[c].weak * d->w[i];
                 if (s[c] > best)
                     best = s[c];
             }
             for (size_t c = 0; c < nc; c++)
                 sum += (s[c] = exp(s[c] - best));
             for (size_t c = 0; c < nc; c++) {
-                double d = s[c] / sum - (c == y[i] ? 1.0 : 0.0);
-                gs[c] += d * xi[c];
-                gb[c] += d;
+                double dl = s[c] / sum - (c == d->y[i] ? 1.0 : 0.0);
+                gs[c] += dl * ki[c];
+                gb[c] += dl;
+                gw[c] += dl * d->w[i];
             }
         }
+        double n = (double)d->n;
         for (size_t c = 0; c < nc; c++) {
-            scale[c] -= CAL_STEP * (gs[c] / (double)n + l2_scale * (scale[c] - 1.0));
-            bias[c] -= CAL_STEP * (gb[c] / (double)n + l2_bias * bias[c]);
+            cal[c].scale -= CAL_STEP * (gs[c] / n + cfg->cal_l2_scale * (cal[c].scale - 1));
+            cal[c].bias -= CAL_STEP * (gb[c] / n + cfg->cal_l2_bias * cal[c].bias);
+            if (cfg->cal_weak)
+                cal[c].weak -= CAL_STEP * (gw[c] / n + cfg->cal_l2_weak * cal[c].weak);
         }
     }
     free(g);
@@ -1228,6 +1255,42 @@ static int other_threshold_learn(const struct tax_taxonomy *tax,
     return 0;
 }
 
+/* The keyword evidence of every example, from an engine without a model. */
+static int cal_features(const struct tax_taxonomy *tax, const struct clf_params *params,
+                        const struct model_example *ex, struct cal_data *d,
+                        struct stdtax_error *err)
+{
+    struct clf_params kp = *params;
+    kp.use_keywords = 1;
+    kp.use_model = 0;
+    struct clf_engine *e = NULL;
+    int rc = clf_engine_new(tax, NULL, &kp, &e, err);
+    size_t nc = tax->n_roots;
+    for (size_t i = 0; rc == 0 && i < d->n; i++) {
+        struct clf_input in = {{NULL}, {0}};
+        for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
+            in.field[f] = ex[i].field[f];
+            in.len[f] = ex[i].field[f] ? strlen(ex[i].field[f]) : 0;
+        }
+        struct run r;
+        struct clf_decision dec;
+        run_init(&r, e, 0);
+        rc = run_score(&r, &in, &dec, err);
+        for (size_t c = 0; rc == 0 && c < nc; c++) {
+            d->k[i * nc + c] = category_evidence(&r, tax->roots[c]);
+            if (tax->roots[c] == ex[i].category)
+                d->y[i] = c;
+        }
+        if (rc == 0)
+            d->w[i] = weak_evidence(&r);
+        run_free(&r);
+        if (rc != 0 && err)
+            snprintf(err->field, sizeof err->field, "example %zu", i + 1);
+    }
+    clf_engine_free(e);
+    return rc;
+}
+
 int clf_model_train(const struct tax_taxonomy *tax, const struct model_example *ex,
                     size_t n, const struct model_config *cfg,
                     const struct clf_params *params, const char *source_name,
@@ -1243,54 +1306,30 @@ int clf_model_train(const struct tax_taxonomy *tax, const struct model_example *
         kp = *params;
     else
         clf_params_default(&kp);
-    kp.use_keywords = 1;
-    kp.use_model = 0;
-    struct clf_engine *e = NULL;
-    rc = clf_engine_new(tax, NULL, &kp, &e, err);
     size_t nc = tax->n_roots, nn = tax->n_nodes;
-    double *x = calloc(n * nc + 1, sizeof *x);
-    size_t *y = calloc(n + 1, sizeof *y);
-    double *scale = calloc(nn + 1, sizeof *scale), *bias = calloc(nn + 1, sizeof *bias);
-    double *cs = calloc(nc + 1, sizeof *cs), *cb = calloc(nc + 1, sizeof *cb);
-    if (rc == 0 && (!x || !y || !scale || !bias || !cs || !cb))
+    struct cal_data d = {.n = n, .nc = nc};
+    d.k = calloc(n * nc + 1, sizeof *d.k);
+    d.w = calloc(n + 1, sizeof *d.w);
+    d.y = calloc(n + 1, sizeof *d.y);
+    struct model_cal *cal = calloc(nn + 1, sizeof *cal), *cc = calloc(nc + 1, sizeof *cc);
+    if (!d.k || !d.w || !d.y || !cal || !cc)
         rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        struct clf_input in = {{NULL}, {0}};
-        for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
-            in.field[f] = ex[i].field[f];
-            in.len[f] = ex[i].field[f] ? strlen(ex[i].field[f]) : 0;
-        }
-        struct run r;
-        struct clf_decision d;
-        run_init(&r, e, 0);
-        rc = run_score(&r, &in, &d, err);
-        for (size_t c = 0; rc == 0 && c < nc; c++) {
-            x[i * nc + c] = category_evidence(&r, tax->roots[c]);
-            if (tax->roots[c] == ex[i].category)
-                y[i] = c;
-        }
-        run_free(&r);
-        if (rc != 0 && err)
-            snprintf(err->field, sizeof err->field, "example %zu", i + 1);
-    }
+    if (rc == 0)
+        rc = cal_features(tax, &kp, ex, &d, err);
     if (rc == 0) {
         for (size_t c = 0; c < nc; c++)
-            cs[c] = 1.0;
-        calibration_fit(x, y, n, nc, cfg->cal_l2_scale, cfg->cal_l2_bias, cs, cb);
-        for (size_t c = 0; c < nc; c++) {
-            scale[tax->roots[c]->index] = cs[c];
-            bias[tax->roots[c]->index] = cb[c];
-        }
-        if (model_calibration_set(m, scale, bias) != 0)
+            cc[c] = (struct model_cal){.scale = 1, .bias = 0, .weak = 0};
+        calibration_fit(&d, cfg, cc);
+        for (size_t c = 0; c < nc; c++)
+            cal[tax->roots[c]->index] = cc[c];
+        if (model_calibration_set(m, cal) != 0)
             rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     }
-    free(x);
-    free(y);
-    free(scale);
-    free(bias);
-    free(cs);
-    free(cb);
-    clf_engine_free(e);
+    free(d.k);
+    free(d.w);
+    free(d.y);
+    free(cal);
+    free(cc);
     if (rc == 0 && cfg->other_cv >= 2 && n >= 2 * (size_t)cfg->other_cv)
         rc = other_threshold_learn(tax, ex, n, cfg, params, m, err);
     if (rc != 0) {

@@ -94,6 +94,16 @@ static int string_read(struct cursor *c, const char **val, size_t *len)
     return 1;
 }
 
+int jsonflat_string_decode(const char **s, const char *end, char *out, size_t *len)
+{
+    struct cursor c = {*s, end, out};
+    const char *val;
+    if (!string_read(&c, &val, len))
+        return 0;
+    *s = c.s;
+    return 1;
+}
+
 int jsonflat_object_parse(const char *s, size_t len, char *scratch,
                           struct jsonflat_member *m, size_t *n)
 {

@@ -38,6 +38,8 @@ void model_config_default(struct model_config *cfg)
         .taxonomy_weight = 3,
         .cal_l2_scale = 0.01,
         .cal_l2_bias = 0.1,
+        .cal_l2_weak = 0.001,
+        .cal_weak = 1,
         .neighbours = 0, /* opt-in: +0.006 top1 in CV, 18-36 % slower (RESULTS.md) */
         .nn_max_df = 0.5,
         .nn_titles = 0,
@@ -280,7 +282,7 @@ struct model {
     float *dense;
     size_t n_classes, row; /* classes of both levels; row = padded width */
     double log_alpha;
-    double *cal_scale, *cal_bias; /* per node index; NULL when not calibrated */
+    struct model_cal *cal; /* per node index; NULL when not calibrated */
     /* The training examples as weighted n-gram counts, for nearest-neighbour votes
      * (cfg.neighbours): example i has the pairs nn_feat/nn_count[nn_first[i] ..
      * nn_first[i + 1]) sorted by feature index, and class nn_cls[i * LV_COUNT + l] per
@@ -321,8 +323,7 @@ void model_free(struct model *m)
     free(m->fslots);
     free(m->sent);
     free(m->dense);
-    free(m->cal_scale);
-    free(m->cal_bias);
+    free(m->cal);
     free(m->nn_cls);
     free(m->nn_first);
     free(m->nn_feat);
@@ -346,33 +347,33 @@ static double round6(double x)
     return round(x * 1e6) / 1e6;
 }
 
-int model_calibration_set(struct model *m, const double *scale, const double *bias)
+static const struct model_cal cal_identity = {.scale = 1, .bias = 0, .weak = 0};
+
+int model_calibration_set(struct model *m, const struct model_cal *cal)
 {
     size_t n = m->tax->n_nodes;
-    if (!m->cal_scale)
-        m->cal_scale = calloc(n + 1, sizeof *m->cal_scale);
-    if (!m->cal_bias)
-        m->cal_bias = calloc(n + 1, sizeof *m->cal_bias);
-    if (!m->cal_scale || !m->cal_bias)
+    if (!m->cal)
+        m->cal = calloc(n + 1, sizeof *m->cal);
+    if (!m->cal)
         return STDTAX_ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        int top = m->tax->nodes[i].depth == 0;
-        m->cal_scale[i] = top ? round6(scale[i]) : 1.0;
-        m->cal_bias[i] = top ? round6(bias[i]) : 0.0;
+        if (m->tax->nodes[i].depth != 0) {
+            m->cal[i] = cal_identity;
+            continue;
+        }
+        m->cal[i] = (struct model_cal){round6(cal[i].scale), round6(cal[i].bias),
+                                       round6(cal[i].weak)};
     }
     return model_version_compute(m);
 }
 
-int model_calibration_get(const struct model *m, size_t node_index, double *scale,
-                          double *bias)
+int model_calibration_get(const struct model *m, size_t node_index, struct model_cal *out)
 {
-    if (!m->cal_scale || node_index >= m->tax->n_nodes) {
-        *scale = 1.0;
-        *bias = 0.0;
+    if (!m->cal || node_index >= m->tax->n_nodes) {
+        *out = cal_identity;
         return 0;
     }
-    *scale = m->cal_scale[node_index];
-    *bias = m->cal_bias[node_index];
+    *out = m->cal[node_index];
     return 1;
 }
 
@@ -1122,6 +1123,9 @@ static int config_check(const struct model_config *cfg, struct stdtax_error *err
           cfg->cal_l2_bias <= 100))
         return stdtax_error_set(err, STDTAX_EINVAL, "/config",
                                 "cal_l2_* must be in [0, 100]");
+    if (!(cfg->cal_l2_weak >= 0 && cfg->cal_l2_weak <= 100))
+        return stdtax_error_set(err, STDTAX_EINVAL, "/config/cal_l2_weak",
+                                "must be in [0, 100]");
     if (cfg->other_cv > 100)
         return stdtax_error_set(err, STDTAX_EINVAL, "/config/other_cv", "at most 100");
     if (!(cfg->nn_max_df > 0 && cfg->nn_max_df <= 1))
@@ -1378,19 +1382,23 @@ json_t *model_to_json(const struct model *m)
         "field_weights", weights, "levels", levels, "features", features);
     if (root) {
         json_t *cal = json_null();
-        if (m->cal_scale) {
-            json_t *sc = json_object(), *bi = json_object();
+        if (m->cal) {
+            json_t *sc = json_object(), *bi = json_object(), *we = json_object();
             for (size_t i = 0; i < m->tax->n_roots; i++) {
                 const struct tax_node *c = m->tax->roots[i];
-                json_object_set_new(sc, c->code, json_real(m->cal_scale[c->index]));
-                json_object_set_new(bi, c->code, json_real(m->cal_bias[c->index]));
+                const struct model_cal *k = &m->cal[c->index];
+                json_object_set_new(sc, c->code, json_real(k->scale));
+                json_object_set_new(bi, c->code, json_real(k->bias));
+                json_object_set_new(we, c->code, json_real(k->weak));
             }
-            cal = json_pack("{s:o, s:o}", "scale", sc, "bias", bi);
+            cal = json_pack("{s:o, s:o, s:o}", "scale", sc, "bias", bi, "weak", we);
         }
         json_object_set_new(root, "calibration", cal);
         json_t *c = json_object_get(root, "config");
         json_object_set_new(c, "cal_l2_scale", json_real(m->cfg.cal_l2_scale));
         json_object_set_new(c, "cal_l2_bias", json_real(m->cfg.cal_l2_bias));
+        json_object_set_new(c, "cal_l2_weak", json_real(m->cfg.cal_l2_weak));
+        json_object_set_new(c, "cal_weak", json_boolean(m->cfg.cal_weak));
         json_object_set_new(c, "neighbours", json_boolean(m->cfg.neighbours));
         json_object_set_new(c, "nn_max_df", json_real(m->cfg.nn_max_df));
         json_object_set_new(c, "nn_titles", json_boolean(m->cfg.nn_titles));
@@ -1582,25 +1590,28 @@ static int load_neighbours(struct model *m, const json_t *nn, struct stdtax_erro
     return 0;
 }
 
+/* "weak" is optional: a file from before it existed has none. */
 static int load_calibration(struct model *m, const json_t *cal, struct stdtax_error *err)
 {
     if (!cal || json_is_null(cal))
         return 0;
-    const json_t *sc = json_object_get(cal, "scale"), *bi = json_object_get(cal, "bias");
-    if (!json_is_object(sc) || !json_is_object(bi))
-        return bad(err, "/calibration", "must be {scale: {...}, bias: {...}}");
+    static const char *const keys[] = {"scale", "bias", "weak"};
+    const json_t *maps[3];
+    for (int k = 0; k < 3; k++) {
+        maps[k] = json_object_get(cal, keys[k]);
+        if (!(json_is_object(maps[k]) || (k == 2 && !maps[k])))
+            return bad(err, "/calibration",
+                       "must be {scale: {...}, bias: {...}, weak: {...}}");
+    }
     size_t n = m->tax->n_nodes;
-    m->cal_scale = calloc(n + 1, sizeof *m->cal_scale);
-    m->cal_bias = calloc(n + 1, sizeof *m->cal_bias);
-    if (!m->cal_scale || !m->cal_bias)
+    m->cal = calloc(n + 1, sizeof *m->cal);
+    if (!m->cal)
         return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     for (size_t i = 0; i < n; i++)
-        m->cal_scale[i] = 1.0;
-    const char *code;
-    const json_t *v;
-    const json_t *maps[2] = {sc, bi};
-    double *dst[2] = {m->cal_scale, m->cal_bias};
-    for (int k = 0; k < 2; k++) {
+        m->cal[i] = cal_identity;
+    for (int k = 0; k < 3; k++) {
+        const char *code;
+        const json_t *v;
         json_object_foreach((json_t *)maps[k], code, v)
         {
             const struct tax_node *node = tax_node_find(m->tax, code);
@@ -1610,7 +1621,9 @@ static int load_calibration(struct model *m, const json_t *cal, struct stdtax_er
             if (!json_is_number(v) || !isfinite(json_number_value(v)) ||
                 fabs(json_number_value(v)) > 1e6)
                 return bad(err, "/calibration", "values must be finite numbers");
-            dst[k][node->index] = json_number_value(v);
+            struct model_cal *c = &m->cal[node->index];
+            double *dst[3] = {&c->scale, &c->bias, &c->weak};
+            *dst[k] = json_number_value(v);
         }
     }
     return 0;
@@ -1650,6 +1663,8 @@ int model_json_load(const json_t *root, const struct tax_taxonomy *tax,
     m->cfg.taxonomy_weight = tw < 0 || tw > 100 ? 1000 : (unsigned)tw;
     m->cfg.cal_l2_scale = json_number_value(json_object_get(cfg, "cal_l2_scale"));
     m->cfg.cal_l2_bias = json_number_value(json_object_get(cfg, "cal_l2_bias"));
+    m->cfg.cal_l2_weak = json_number_value(json_object_get(cfg, "cal_l2_weak"));
+    m->cfg.cal_weak = json_is_true(json_object_get(cfg, "cal_weak"));
     m->cfg.neighbours = json_is_true(json_object_get(cfg, "neighbours"));
     m->cfg.nn_titles = json_is_true(json_object_get(cfg, "nn_titles"));
     json_int_t ocv = json_integer_value(json_object_get(cfg, "other_cv"));

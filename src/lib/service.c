@@ -11,6 +11,7 @@
 #include "stdtax/proposal.h"
 #include "stdtax/sha256.h"
 #include "stdtax/taxonomy.h"
+#include "stdtax/textquery.h"
 
 /* One loaded taxonomy + model with everything derived from it.  Requests hold a
  * reference while they use it, so a reload can swap in a new one at any time. */
@@ -604,12 +605,10 @@ static int patch_apply(json_t *record, void *arg, struct stdtax_error *err)
     if (rc == 0 && plan->status) {
         rc = prop_record_set_status(record, plan->status, plan->who, plan->when, err);
         if (rc == STDTAX_ECONFLICT)
-            stdtax_error_set(err, STDTAX_EINVAL, "/status",
-                             "a proposal cannot move from %s to %s",
-                             json_string_value(json_object_get(record, "status")),
-                             plan->status);
-        if (rc == STDTAX_ECONFLICT)
-            rc = STDTAX_EINVAL;
+            rc = stdtax_error_set(err, STDTAX_EINVAL, "/status",
+                                  "a proposal cannot move from %s to %s",
+                                  json_string_value(json_object_get(record, "status")),
+                                  plan->status);
     }
     if (rc == 0 && plan->note) {
         char when[40];
@@ -751,13 +750,33 @@ int svc_proposal_withdraw(struct svc *svc, const char *id, const struct svc_call
 
 /* --- filters, listing, counts -------------------------------------------------- */
 
+/* Checks and resolves in into out.  text receives the parsed q (new: tq_query_free)
+ * for a listing; NULL for the counts, which refuse a q. */
 static int filter_resolve(struct svc_engine *e, const struct svc_filter *in,
-                          struct store_filter *out, json_t *problems)
+                          struct store_filter *out, struct tq_query **text,
+                          json_t *problems)
 {
     memset(out, 0, sizeof *out);
+    if (text)
+        *text = NULL;
     int bad = 0;
     if (!in)
         return 0;
+    if (in->q && !text) {
+        stdtax_problem_add(problems, "/query/q",
+                           "a text query filters the list only; counts are kept per "
+                           "call, track and status and never read the records");
+        bad = 1;
+    } else if (in->q) {
+        struct stdtax_error qerr = {0};
+        if (tq_query_new(in->q, text, &qerr) != 0) {
+            stdtax_problem_add(problems, "/query/q", "%s", qerr.text);
+            bad = 1;
+        } else {
+            out->match = tq_text_match_fn;
+            out->match_arg = *text;
+        }
+    }
     out->call = in->call;
     if (in->call && strcmp(in->call, e->tax->call.id) != 0) {
         stdtax_problem_add(problems, "/query/call", "unknown call (known: %s)",
@@ -803,6 +822,12 @@ static int filter_resolve(struct svc_engine *e, const struct svc_filter *in,
             out->topic = t->code;
         }
     }
+    if (bad && text) {
+        tq_query_free(*text);
+        *text = NULL;
+        out->match = NULL;
+        out->match_arg = NULL;
+    }
     return bad ? STDTAX_EINVAL : 0;
 }
 
@@ -820,7 +845,8 @@ int svc_proposal_list(struct svc *svc, const struct svc_filter *filter,
     }
     struct svc_engine *e = engine_acquire(svc);
     struct store_filter sf;
-    int rc = filter_resolve(e, filter, &sf, problems);
+    struct tq_query *text;
+    int rc = filter_resolve(e, filter, &sf, &text, problems);
     json_t *items = NULL;
     char *next = NULL;
     if (rc != 0) {
@@ -837,6 +863,7 @@ int svc_proposal_list(struct svc *svc, const struct svc_filter *filter,
             rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     }
     free(next);
+    tq_query_free(text);
     engine_release(svc, e);
     return rc;
 }
@@ -951,7 +978,7 @@ int svc_stats_get(struct svc *svc, const struct svc_filter *filter, json_t **sta
     struct svc_engine *e = engine_acquire(svc);
     struct store_filter sf;
     json_t *counts = NULL;
-    int rc = filter_resolve(e, filter, &sf, problems);
+    int rc = filter_resolve(e, filter, &sf, NULL, problems);
     if (rc != 0)
         stdtax_error_set(err, rc, "/query", "invalid filter");
     else
@@ -980,7 +1007,7 @@ int svc_coverage_get(struct svc *svc, const struct svc_filter *filter, uint64_t 
     *coverage = NULL;
     struct svc_engine *e = engine_acquire(svc);
     struct store_filter sf;
-    int rc = filter_resolve(e, filter, &sf, problems);
+    int rc = filter_resolve(e, filter, &sf, NULL, problems);
     if (rc != 0) {
         stdtax_error_set(err, rc, "/query", "invalid filter");
     } else {

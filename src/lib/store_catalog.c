@@ -12,6 +12,7 @@
 #include "stdtax/sha256.h"
 #include "stdtax/jsonflat.h"
 #include "stdtax/similar.h"
+#include "stdtax/textquery.h"
 
 #define CAT_ID_MAX (CATALOG_NUMBER_MAX + 1)
 #define SIG_KEY_MAX (1 + CAT_ID_MAX + STORE_ID_MAX)
@@ -853,13 +854,9 @@ static int hex_decode(const char *c, char *out, size_t max, size_t *n)
     return 1;
 }
 
-static const char *str_or(const json_t *o, const char *name)
-{
-    const char *v = json_string_value(json_object_get(o, name));
-    return v ? v : "";
-}
 
-static int entry_matches(const json_t *e, const struct catalog_filter *f, const char *q)
+static int entry_matches(const json_t *e, const struct catalog_filter *f,
+                         const struct tq_query *q)
 {
     if (f->kind && !in_list(json_string_value(json_object_get(e, "kind")), &f->kind, 1))
         return 0;
@@ -874,13 +871,14 @@ static int entry_matches(const json_t *e, const struct catalog_filter *f, const 
             return 0;
     }
     if (q) {
-        char buf[3 * (CATALOG_NUMBER_MAX + 2 * CATALOG_TITLE_MAX) + 8];
-        snprintf(buf, sizeof buf, "%s\n%s\n%s", str_or(e, "number"), str_or(e, "title"),
-                 str_or(e, "title_en"));
-        char *norm = norm_string_new(buf);
-        int hit = norm && strstr(norm, q) != NULL;
-        free(norm);
-        if (!hit)
+        static const char *const searched[] = {"number", "title", "title_en"};
+        const char *val[3];
+        size_t len[3];
+        for (size_t i = 0; i < 3; i++) {
+            val[i] = json_string_value(json_object_get(e, searched[i]));
+            len[i] = val[i] ? strlen(val[i]) : 0;
+        }
+        if (!tq_fields_match(q, val, len, 3))
             return 0;
     }
     return 1;
@@ -903,26 +901,29 @@ int store_catalog_list(struct store *s, const struct catalog_filter *f,
     if (cursor && !hex_decode(cursor, start, sizeof start - 1, &start_len))
         return stdtax_error_set(err, STDTAX_EINVAL, "/cursor",
                                 "not a cursor of this list");
-    char *q = NULL;
+    struct tq_query *q = NULL;
     if (f->q && *f->q) {
-        q = norm_string_new(f->q);
-        if (!q)
-            return stdtax_error_set(err, STDTAX_EUTF8, "/q", "q is not valid UTF-8");
+        int qrc = tq_query_new(f->q, &q, err);
+        if (qrc) {
+            if (err)
+                snprintf(err->field, sizeof err->field, "/q");
+            return qrc;
+        }
     }
     json_t *arr = json_array();
     if (!arr) {
-        free(q);
+        tq_query_free(q);
         return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     }
     if (!s->has_catalog) {
-        free(q);
+        tq_query_free(q);
         *items = arr;
         return 0;
     }
     MDB_txn *txn;
     int rc = store_read_begin(s, &txn, err);
     if (rc) {
-        free(q);
+        tq_query_free(q);
         json_decref(arr);
         return rc;
     }
@@ -957,7 +958,7 @@ int store_catalog_list(struct store *s, const struct catalog_filter *f,
     else if (rc)
         rc = store_mdb_error(s, rc, "list the catalogue", err);
     store_read_end(s, txn);
-    free(q);
+    tq_query_free(q);
     if (rc) {
         json_decref(arr);
         free(*next_cursor);

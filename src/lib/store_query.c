@@ -354,7 +354,7 @@ int store_proposal_list(struct store *s, const struct store_filter *f, const cha
     } else {
         rc = mdb_cursor_get(walk, &k, &d, MDB_SET);
     }
-    size_t scanned = 0;
+    size_t scanned = 0, tested = 0;
     while (rc == 0) {
         scanned++;
         int match = 1;
@@ -365,13 +365,18 @@ int store_proposal_list(struct store *s, const struct store_filter *f, const cha
             match = !idx_has(probe, withdrawn_key, &d);
         if (match) {
             MDB_val rk = {d.mv_size - 8, (char *)d.mv_data + 8}, rv;
-            if (mdb_get(txn, s->dbi_proposals, &rk, &rv) == 0) {
+            if (mdb_get(txn, s->dbi_proposals, &rk, &rv) == 0 &&
+                (!f->match ||
+                 (tested++, f->match(rv.mv_data, rv.mv_size, f->match_arg)))) {
                 json_t *rec = json_loadb(rv.mv_data, rv.mv_size, 0, NULL);
                 if (rec)
                     json_array_append_new(arr, rec);
             }
         }
-        if (json_array_size(arr) >= limit || scanned >= STORE_LIST_SCAN_MAX) {
+        /* A record test reads the record's text, an index probe does not: the test
+         * has its own, lower bound, after which the page ends with a cursor. */
+        if (json_array_size(arr) >= limit || scanned >= STORE_LIST_SCAN_MAX ||
+            tested >= STORE_LIST_TEST_MAX) {
             MDB_val last = d;
             MDB_val nk = k;
             rc = mdb_cursor_get(walk, &nk, &d, MDB_NEXT_DUP);

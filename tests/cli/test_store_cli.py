@@ -270,6 +270,25 @@ class Figures(Base):
         self.assertIn("track", r.stderr)
         self.ok(self.cli("stats", "--category", "infra"), 2)
 
+    def test_export_query(self):
+        # organisation "上海测试7号人工智能有限公司", title_en "... Part 8"
+        recs = self.export_records("--query", "测试7号")
+        self.assertEqual([r["organisation"] for r in recs], ["上海测试7号人工智能有限公司"])
+        # full-width and case: every English title says "Artificial intelligence"
+        self.assertEqual(len(self.export_records("--query", "ＡＲＴＩＦＩＣＩＡＬ　intelligence")),
+                         13)
+        # AND with the other filters and between words
+        grecs = self.export_records("--query", "artificial", "--track", "group")
+        self.assertEqual(len(grecs), 6)
+        self.assertEqual(self.export_records("--query", "测试7号 blockchain"), [])
+        csv_out = self.ok(self.cli("export", "--query", "测试12号 ＰＡＲＴ")).stdout
+        self.assertEqual(len(list(csv.reader(io.StringIO(csv_out.lstrip("\ufeff"))))), 2)
+        for bad in ("", "。，！", "x" * 257):
+            r = self.ok(self.cli("export", "--query", bad), 2)
+            self.assertIn("--query: ", r.stderr)
+        r = self.ok(self.cli("stats", "--query", "part"), 2)
+        self.assertIn("--query", r.stderr)
+
     def test_coverage(self):
         cov = json.loads(self.ok(self.cli("coverage", "--min", "2", "--json")).stdout)
         self.assertEqual(cov["min"], 2)

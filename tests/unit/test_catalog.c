@@ -316,6 +316,23 @@ Test(catalog, list_filters_and_pages)
     cr_assert_eq(json_array_size(items), 2);
     cr_assert_null(next);
     json_decref(items);
+    /* Words in any order and in different fields, full width and case folded; a word
+     * never spans two fields. */
+    static const struct {
+        const char *q;
+        size_t n;
+    } words[] = {{"技术要求 语音", 1}, {"ＳＰＥＥＣＨ iso", 1}, {"synthesis 3:2020", 1},
+                 {"语音 speech", 0},  {"2020 智能", 1},     {"2020语音", 0}};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        f = (struct catalog_filter){.q = words[i].q};
+        cr_assert_eq(store_catalog_list(st, &f, NULL, 10, &items, &next, NULL), 0);
+        cr_expect_eq(json_array_size(items), words[i].n, "%s", words[i].q);
+        json_decref(items);
+    }
+    struct stdtax_error err = {0};
+    f = (struct catalog_filter){.q = "-- !"};
+    cr_expect_eq(store_catalog_list(st, &f, NULL, 10, &items, &next, &err), STDTAX_EEMPTY);
+    cr_expect_str_eq(err.field, "/q");
     f = (struct catalog_filter){.kind = "international"};
     cr_assert_eq(store_catalog_list(st, &f, NULL, 10, &items, &next, NULL), 0);
     cr_assert_eq(json_array_size(items), 1);

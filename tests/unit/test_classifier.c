@@ -428,12 +428,11 @@ Test(classifier, calibration_learns_category_preferences)
     struct stdtax_error err = {0};
     cr_assert_eq(clf_model_train(tax, ex, 6, &cfg, &p, "t", "", &m, &err), 0, "%s",
                  err.text);
-    double scale_infra, bias_infra, scale_ind, bias_ind;
-    cr_expect_eq(model_calibration_get(m, tax_node_find(tax, "infra")->index,
-                                       &scale_infra, &bias_infra),
+    struct model_cal cal_infra, cal_ind;
+    cr_expect_eq(model_calibration_get(m, tax_node_find(tax, "infra")->index, &cal_infra),
                  1);
-    model_calibration_get(m, transport->parent->index, &scale_ind, &bias_ind);
-    cr_expect_gt(scale_ind, scale_infra);
+    model_calibration_get(m, transport->parent->index, &cal_ind);
+    cr_expect_gt(cal_ind.scale, cal_infra.scale);
 
     struct clf_input in = input("新型交通传感器", NULL, NULL, NULL);
     struct clf_decision d;
@@ -457,13 +456,68 @@ Test(classifier, calibration_learns_category_preferences)
     struct model *loaded = NULL;
     cr_assert_eq(model_file_load(path, tax, &loaded, &err), 0, "%s", err.text);
     unlink(path);
-    double s2, b2;
-    model_calibration_get(loaded, transport->parent->index, &s2, &b2);
-    cr_expect(s2 == scale_ind && b2 == bias_ind);
+    struct model_cal cal2;
+    model_calibration_get(loaded, transport->parent->index, &cal2);
+    cr_expect(cal2.scale == cal_ind.scale && cal2.bias == cal_ind.bias &&
+              cal2.weak == cal_ind.weak);
     cr_expect_str_eq(model_version(loaded), model_version(m));
     clf_engine_free(cal);
     model_free(loaded);
     model_free(m);
+}
+
+/* Texts that name no node's terms (use cases, guidance, overviews) are labelled with
+ * the products here (the fixture has no general-technology category): the
+ * weak-evidence weight must learn to send such a text there, and texts with evidence
+ * must still go where their evidence points. */
+Test(classifier, calibration_learns_where_texts_without_evidence_go)
+{
+    const struct tax_taxonomy *tax = clf_engine_taxonomy(engine);
+    static const struct {
+        const char *title, *code;
+    } train[] = {{"芯片 接口", "infra.chips"},     {"芯片 测试", "infra.chips"},
+                 {"交通 信号", "industry.transport"}, {"交通 调度", "industry.transport"},
+                 {"用例 汇编", "products.robots"}, {"应用 指南 编写", "products.robots"},
+                 {"概述 与 术语", "products.robots"}};
+    size_t n = sizeof train / sizeof train[0];
+    struct model_example ex[sizeof train / sizeof train[0]];
+    memset(ex, 0, sizeof ex);
+    for (size_t i = 0; i < n; i++) {
+        ex[i].field[MODEL_FIELD_TITLE] = (char *)train[i].title;
+        ex[i].subcategory = tax_node_find(tax, train[i].code);
+        ex[i].category = ex[i].subcategory->parent;
+    }
+    struct clf_params p;
+    clf_params_default(&p);
+    p.model_weight = p.sub_model_weight = 0; /* keywords only, but calibrated */
+    double confidence[2];
+    for (int weak = 0; weak < 2; weak++) {
+        struct model_config cfg;
+        model_config_default(&cfg);
+        cfg.cal_weak = weak;
+        struct model *m = NULL;
+        struct clf_engine *e = NULL;
+        struct stdtax_error err = {0};
+        cr_assert_eq(clf_model_train(tax, ex, n, &cfg, &p, "t", "", &m, &err), 0, "%s",
+                     err.text);
+        struct model_cal products;
+        model_calibration_get(m, tax_node_find(tax, "products")->index, &products);
+        cr_expect(weak ? products.weak > 0.5 : products.weak == 0, "weak %d: %f", weak,
+                  products.weak);
+        cr_assert_eq(clf_engine_new(tax, m, &p, &e, &err), 0);
+        struct clf_decision d;
+        struct clf_input in = input("会议 纪要 格式", NULL, NULL, NULL);
+        cr_assert_eq(clf_text_decide(e, &in, &d, &err), 0);
+        cr_expect_str_eq(d.category->code, "products");
+        confidence[weak] = d.confidence;
+        in = input("芯片 封装", NULL, NULL, NULL);
+        cr_assert_eq(clf_text_decide(e, &in, &d, &err), 0);
+        cr_expect_str_eq(d.category->code, "infra");
+        clf_engine_free(e);
+        model_free(m);
+    }
+    cr_expect_gt(confidence[1], confidence[0] + 0.1, "%f, without: %f", confidence[1],
+                 confidence[0]);
 }
 
 /* One engine, several threads at once: every thread must see the sequential results. */

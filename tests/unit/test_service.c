@@ -513,3 +513,87 @@ Test(service, prepare_then_commit_in_one_batch)
     json_decref(local);
     json_decref(group);
 }
+
+/* The text query: combined with the other filters, refused by the counts. */
+static size_t list_count(const struct svc_filter *f, json_t *problems, int *rc)
+{
+    json_t *page = NULL;
+    struct stdtax_error err = {0};
+    *rc = svc_proposal_list(svc, f, NULL, 100, &page, problems, &err);
+    size_t n = json_array_size(json_object_get(page, "items"));
+    json_decref(page);
+    return n;
+}
+
+Test(service, list_text_query_combines_with_filters_and_counts_refuse_it)
+{
+    json_t *l = submit_ok(STDTAX_SRCDIR "/tests/data/proposal-local.json", &service,
+                          BEFORE_DEADLINES, NULL);
+    json_t *g = submit_ok(STDTAX_SRCDIR "/tests/data/proposal-group.json", &service,
+                          BEFORE_DEADLINES, NULL);
+    json_t *problems = json_array();
+    int rc;
+    const struct {
+        struct svc_filter f;
+        size_t n;
+    } cases[] = {
+        {{.q = "人工智能"}, 2},
+        {{.q = "训练数据"}, 1},
+        {{.q = "ＧＥＮＥＲＡＴＩＶＥ　Ａｒｔｉｆｉｃｉａｌ"}, 1}, /* full-width */
+        {{.q = "浦江智算"}, 1},                                   /* organisation */
+        {{.q = "iso/iec 23894"}, 1},                              /* adoption number */
+        {{.q = "人工智能 区块链"}, 0},                            /* AND */
+        {{.q = "人工智能", .track = "group"}, 1},
+        {{.q = "训练数据", .track = "group"}, 0},
+        {{.q = "人工智能", .status = "withdrawn"}, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_expect_eq(list_count(&cases[i].f, problems, &rc), cases[i].n, "case %zu", i);
+        cr_expect_eq(rc, 0, "case %zu", i);
+    }
+    /* category by the record's own classification, so the case cannot drift with
+     * the model */
+    struct svc_filter f = {.q = "人工智能",
+                           .category = json_string_value(json_object_get(
+                               json_object_get(l, "classification"), "category"))};
+    size_t same =
+        strcmp(f.category, json_string_value(json_object_get(
+                               json_object_get(g, "classification"), "category"))) == 0;
+    cr_expect_eq(list_count(&f, problems, &rc), 1 + same);
+    /* the id as the secretariat writes it */
+    f = (struct svc_filter){.q = json_string_value(json_object_get(l, "id"))};
+    cr_expect_eq(list_count(&f, problems, &rc), 1);
+
+    static const char *const bad[] = {"", " ,.。 ", "\xff"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_array_clear(problems);
+        f = (struct svc_filter){.q = bad[i], .track = "national"};
+        list_count(&f, problems, &rc);
+        cr_expect_eq(rc, STDTAX_EINVAL, "bad %zu", i);
+        /* every problem at once */
+        cr_expect(has_pointer(problems, "/query/q"), "bad %zu", i);
+        cr_expect(has_pointer(problems, "/query/track"), "bad %zu", i);
+    }
+    char big[300];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    json_array_clear(problems);
+    f = (struct svc_filter){.q = big};
+    list_count(&f, problems, &rc);
+    cr_expect_eq(rc, STDTAX_EINVAL);
+    cr_expect(has_pointer(problems, "/query/q"));
+
+    json_t *out = NULL;
+    struct stdtax_error err = {0};
+    json_array_clear(problems);
+    f = (struct svc_filter){.q = "人工智能"};
+    cr_expect_eq(svc_stats_get(svc, &f, &out, problems, &err), STDTAX_EINVAL);
+    cr_expect(has_pointer(problems, "/query/q"));
+    json_array_clear(problems);
+    cr_expect_eq(svc_coverage_get(svc, &f, 1, &out, problems, &err), STDTAX_EINVAL);
+    cr_expect(has_pointer(problems, "/query/q"));
+    cr_expect_null(out);
+    json_decref(problems);
+    json_decref(l);
+    json_decref(g);
+}

@@ -1031,3 +1031,88 @@ Test(store, record_encode_splits_around_id)
     cr_expect_null(t.text);
     json_decref(arr);
 }
+
+/* ---- a test of each record (the text query) ------------------------------------ */
+
+static int text_has(const char *text, size_t len, void *arg)
+{
+    return memmem(text, len, arg, strlen(arg)) != NULL;
+}
+
+Test(store, list_match_tests_records_within_a_bound, .timeout = 120)
+{
+    /* More records than one call may test; every 100th is a needle, the needles
+     * alternate between two categories. */
+    enum { N = STORE_LIST_TEST_MAX + 500 };
+    static struct store_put_item items[N];
+    json_t *recs[N];
+    char t[40];
+    for (int i = 0; i < N; i++) {
+        snprintf(t, sizeof t, "2023-08-%02dT%02d:%02d:00Z", 1 + i / 1440, i / 60 % 24,
+                 i % 60);
+        recs[i] = rec("2023", "local", "submitted", i / 100 % 2 ? "core" : "infra", NULL,
+                      NULL, t);
+        if (i % 100 == 7)
+            json_object_set_new(recs[i], "title", json_string("needle 针"));
+        items[i] = (struct store_put_item){.record = recs[i]};
+    }
+    struct stdtax_error err = {0};
+    cr_assert_eq(store_proposal_put_batch(st, items, N, &err), 0, "%s", err.text);
+
+    struct store_filter f = {.match = text_has, .match_arg = "needle"};
+    char *cursor = NULL;
+    int pages = 0, found = 0, last = -1;
+    do {
+        json_t *page;
+        char *next;
+        cr_assert_eq(store_proposal_list(st, &f, cursor, 1000, &page, &next, &err), 0);
+        /* the bound ends the first call short of the end, with a cursor */
+        if (pages == 0) {
+            cr_expect_eq(json_array_size(page), STORE_LIST_TEST_MAX / 100);
+            cr_expect_not_null(next);
+        }
+        size_t j;
+        json_t *r;
+        json_array_foreach(page, j, r)
+        {
+            const char *id = json_string_value(json_object_get(r, "id"));
+            int n = atoi(id + 6) - 1; /* P2023-000008 -> 7 */
+            cr_expect_eq(n % 100, 7, "%s", id);
+            cr_expect_gt(n, last, "in order, no repeats");
+            last = n;
+            found++;
+        }
+        json_decref(page);
+        free(cursor);
+        cursor = next;
+        pages++;
+    } while (cursor && pages < 10);
+    cr_expect_eq(found, N / 100);
+    cr_expect_eq(pages, 2);
+
+    /* With an index filter, only the records it keeps are tested. */
+    f.category = "core";
+    json_t *page;
+    char *next;
+    cr_assert_eq(store_proposal_list(st, &f, NULL, 1000, &page, &next, &err), 0);
+    cr_expect_eq(json_array_size(page), N / 200);
+    cr_expect_null(next);
+    json_decref(page);
+    /* A limit reached before the bound ends the page at the last match. */
+    f.category = NULL;
+    cr_assert_eq(store_proposal_list(st, &f, NULL, 3, &page, &next, &err), 0);
+    cr_expect_eq(json_array_size(page), 3);
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(page, 2), "id")),
+                     "P2023-000208");
+    cr_assert_not_null(next);
+    json_decref(page);
+    char *after;
+    cr_assert_eq(store_proposal_list(st, &f, next, 1, &page, &after, &err), 0);
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(page, 0), "id")),
+                     "P2023-000308");
+    free(next);
+    free(after);
+    json_decref(page);
+    for (int i = 0; i < N; i++)
+        json_decref(recs[i]);
+}
