@@ -7,6 +7,7 @@
 #ifndef STDTAX_JSONFLAT_H
 #define STDTAX_JSONFLAT_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #define JSONFLAT_MEMBERS_MAX 32
@@ -22,6 +23,13 @@ struct jsonflat_member {
  * 1 and fills m[0..*n) when handled, else 0. */
 int jsonflat_object_parse(const char *s, size_t len, char *scratch,
                           struct jsonflat_member *m, size_t *n);
+
+/* s[0..len) as the object json_loadb (with JSON_REJECT_DUPLICATES) would make of it,
+ * members in the same order: new, or NULL when jsonflat does not handle the text (or
+ * out of memory): then let jansson parse it.  Texts up to JSONFLAT_NEW_MAX bytes;
+ * allocates only the result. */
+#define JSONFLAT_NEW_MAX 16384
+json_t *jsonflat_object_new(const char *s, size_t len);
 
 /* One JSON string at *s (its opening quote; the text ends at end), decoded into out,
  * which needs room for the string's JSON length + 1.  Returns 1 with *s after the

@@ -148,9 +148,10 @@ int prop_export_name(const json_t *submission, char *out, size_t size);
  * field at the top level (nulls dropped) and the server fields:
  *   status "submitted", received (RFC 3339 UTC), late,
  *   classification {category, subcategory, confidence, source: "classifier",
- *                   suggested: <classification, copied>, taxonomy_version,
- * model_version}, priority_topics [topic codes], export_name. classification (borrowed)
- * is the classifier's result: "category" and "subcategory" are codes or objects with a
+ *                   suggested: <classification, shared>, taxonomy_version,
+ * model_version}, priority_topics [topic codes], export_name. classification (the
+ * record takes a reference: the caller must not change it afterwards) is the
+ * classifier's result: "category" and "subcategory" are codes or objects with a
  * "code"; "confidence" a number; "priority_topics" an array of codes or of objects with a
  * "code"; "taxonomy_version" and "model_version" strings. It may be NULL (no
  * classification yet: category null).  *record is new. Returns 0, STDTAX_EINVAL (not an

@@ -71,7 +71,9 @@ int svc_proposal_duplicate_find(struct svc *svc, const json_t *submission,
 
 /* Both checks of a submission in one overlap query: *overlaps (new) as
  * svc_overlaps_find at threshold, and - when check_duplicates - the duplicate rule of
- * svc_proposal_duplicate_find (STDTAX_ECONFLICT with *existing).  On STDTAX_ECONFLICT
+ * svc_proposal_duplicate_find (STDTAX_ECONFLICT with *existing), which makes a second
+ * query (that of svc_proposal_duplicate_find) only when the first is full
+ * (SVC_OVERLAP_LIMIT items) without the duplicate.  On STDTAX_ECONFLICT
  * *overlaps is NULL.  A failed query leaves *overlaps an empty array and returns 0:
  * the submission goes on (the duplicate rule is then not applied). */
 int svc_proposal_overlaps_check(struct svc *svc, const json_t *submission,

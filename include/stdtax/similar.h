@@ -45,6 +45,11 @@ struct sim_set {
 int sim_set_new(const char *text, size_t len, int title, struct sim_set *out,
                 struct stdtax_error *err);
 
+/* Checks text[0..len) as sim_set_new would, without making the set: 0, or the error
+ * sim_set_new would give (STDTAX_EUTF8 for invalid UTF-8 in the part it reads).  For
+ * a query that needs no fingerprint but must refuse what a fingerprint refuses. */
+int sim_text_check(const char *text, size_t len, struct stdtax_error *err);
+
 /* A set over a copy of h[0..n) (sorted and made unique here); new. */
 int sim_set_from(const uint32_t *h, size_t n, struct sim_set *out);
 

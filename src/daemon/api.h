@@ -139,11 +139,18 @@ struct api_header {
     char *value;      /* owned */
 };
 
+/* Gives back a raw body that the response only borrowed (api_response_raw_shared);
+ * the signature of libevent's evbuffer_ref_cleanup_cb, so the server hands it to
+ * evbuffer_add_reference as it is. */
+typedef void (*api_release_fn)(const void *data, size_t len, void *arg);
+
 struct api_response {
     int status;   /* HTTP status; 200 when left 0 */
     json_t *body; /* owned: sent as JSON */
-    char *raw;    /* owned: sent as-is when body is NULL */
+    char *raw;    /* owned (or shared, see raw_release): sent as-is when body is NULL */
     size_t raw_len;
+    api_release_fn raw_release; /* NULL: raw is owned (free); else called instead */
+    void *raw_release_arg;
     const char *content_type; /* static: type of raw ("text/csv; charset=utf-8") */
     struct api_header headers[API_HEADERS_MAX];
     size_t n_headers;
@@ -155,6 +162,13 @@ int api_response_json(struct api_response *resp, int status, json_t *body);
 /* Sets status and a raw body (steals data, which must come from malloc). */
 int api_response_raw(struct api_response *resp, int status, const char *content_type,
                      char *data, size_t len);
+
+/* Sets status and a raw body that the response borrows: release(data, len, arg) is
+ * called exactly once, when the body has been sent or the response is cleared, instead
+ * of free(data).  For an answer shared by many responses (a cached one). */
+int api_response_raw_shared(struct api_response *resp, int status,
+                            const char *content_type, const char *data, size_t len,
+                            api_release_fn release, void *arg);
 
 /* Adds a header (name must be static).  Returns 0 or STDTAX_ENOMEM / STDTAX_ETOOBIG. */
 int api_response_header(struct api_response *resp, const char *name, const char *fmt, ...)

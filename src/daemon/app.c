@@ -120,20 +120,43 @@ void app_cache_init(struct app_cache *c)
     pthread_mutex_init(&c->lock, NULL);
 }
 
+/* Drops one reference to a cached text (an api_release_fn). */
+static void cache_text_release(const void *data, size_t len, void *arg)
+{
+    struct app_cache_text *t = arg;
+    (void)data;
+    (void)len;
+    if (t && atomic_fetch_sub(&t->refs, 1) == 1)
+        free(t);
+}
+
 void app_cache_free(struct app_cache *c)
 {
     for (size_t i = 0; i < APP_CACHE_SLOTS; i++)
-        free(c->slots[i].text);
+        cache_text_release(NULL, 0, c->slots[i].body);
     pthread_mutex_destroy(&c->lock);
+}
+
+/* Appends s to key (NUL-terminated); false when the key would not fit. */
+static bool key_put(char key[APP_CACHE_KEY_MAX], size_t *len, const char *s)
+{
+    size_t l = strlen(s);
+    if (*len + l >= APP_CACHE_KEY_MAX - 1)
+        return false;
+    memcpy(key + *len, s, l + 1);
+    *len += l;
+    return true;
 }
 
 bool app_cache_key(const struct api_request *req, char key[APP_CACHE_KEY_MAX])
 {
-    size_t len = (size_t)snprintf(key, APP_CACHE_KEY_MAX, "%s", req->route->pattern);
-    for (size_t i = 0; i < req->query.n && len < APP_CACHE_KEY_MAX; i++)
-        len += (size_t)snprintf(key + len, APP_CACHE_KEY_MAX - len, "\n%s=%s",
-                                req->query.items[i].key, req->query.items[i].value);
-    return len < APP_CACHE_KEY_MAX - 1;
+    /* Once per cached answer: by hand, not snprintf. */
+    size_t len = 0;
+    bool ok = key_put(key, &len, req->route->pattern);
+    for (size_t i = 0; ok && i < req->query.n; i++)
+        ok = key_put(key, &len, "\n") && key_put(key, &len, req->query.items[i].key) &&
+             key_put(key, &len, "=") && key_put(key, &len, req->query.items[i].value);
+    return ok;
 }
 
 bool app_cache_answer(struct app *app, const char *key, struct api_response *resp)
@@ -141,25 +164,22 @@ bool app_cache_answer(struct app *app, const char *key, struct api_response *res
     struct app_cache *c = &app->cache;
     uint64_t gen = atomic_load(&app->generation);
     uint64_t now = api_now_us();
-    char *copy = NULL;
-    size_t len = 0;
+    struct app_cache_text *t = NULL;
     pthread_mutex_lock(&c->lock);
     for (size_t i = 0; i < APP_CACHE_SLOTS; i++) {
         struct app_cache_entry *e = &c->slots[i];
-        if (e->text && e->generation == gen && now - e->made_us < APP_CACHE_TTL_US &&
+        if (e->body && e->generation == gen && now - e->made_us < APP_CACHE_TTL_US &&
             strcmp(e->key, key) == 0) {
-            copy = malloc(e->len);
-            if (copy) {
-                memcpy(copy, e->text, e->len);
-                len = e->len;
-            }
+            t = e->body;
+            atomic_fetch_add(&t->refs, 1); /* under the lock: the entry still holds one */
             break;
         }
     }
     pthread_mutex_unlock(&c->lock);
-    if (!copy)
+    if (!t)
         return false;
-    api_response_raw(resp, 200, "application/json; charset=utf-8", copy, len);
+    api_response_raw_shared(resp, 200, "application/json; charset=utf-8", t->text, t->len,
+                            cache_text_release, t);
     return true;
 }
 
@@ -171,29 +191,33 @@ void app_cache_store(struct app *app, const char *key, uint64_t generation,
     char *text = jsonout_dump(body, &len);
     if (!text)
         return;
-    char *t = realloc(text, len + 2);
+    struct app_cache_text *t = malloc(sizeof *t + len + 1);
     if (!t) {
         free(text);
         return;
     }
-    t[len++] = '\n';
+    atomic_init(&t->refs, 1);
+    memcpy(t->text, text, len);
+    free(text);
+    t->text[len++] = '\n';
+    t->len = len;
     struct app_cache *c = &app->cache;
     pthread_mutex_lock(&c->lock);
     struct app_cache_entry *e = NULL;
     for (size_t i = 0; i < APP_CACHE_SLOTS && !e; i++)
-        if (c->slots[i].text && strcmp(c->slots[i].key, key) == 0)
+        if (c->slots[i].body && strcmp(c->slots[i].key, key) == 0)
             e = &c->slots[i];
     if (!e) {
         e = &c->slots[c->next];
         c->next = (c->next + 1) % APP_CACHE_SLOTS;
     }
-    free(e->text);
+    struct app_cache_text *old = e->body;
     snprintf(e->key, sizeof e->key, "%s", key);
     e->generation = generation;
     e->made_us = api_now_us();
-    e->text = t;
-    e->len = len;
+    e->body = t;
     pthread_mutex_unlock(&c->lock);
+    cache_text_release(NULL, 0, old); /* responses sending it keep their own */
 }
 
 /* --- hooks ------------------------------------------------------------------------ */

@@ -22,11 +22,19 @@ struct commit_queue;
 #define APP_CACHE_SLOTS 16
 #define APP_CACHE_TTL_US 1000000u
 #define APP_CACHE_KEY_MAX 512
+/* One cached answer's bytes, shared by the cache and by every response still sending
+ * them (evbuffer_add_reference): no copy per answer.  Freed by whoever drops the last
+ * reference, so a write, a reload or a replacement may retire an entry while
+ * responses still send it. */
+struct app_cache_text {
+    atomic_size_t refs;
+    size_t len;
+    char text[];
+};
 struct app_cache_entry {
     char key[APP_CACHE_KEY_MAX];
     uint64_t generation, made_us;
-    char *text; /* owned */
-    size_t len;
+    struct app_cache_text *body; /* one reference owned; NULL: free slot */
 };
 struct app_cache {
     pthread_mutex_t lock;
@@ -103,7 +111,7 @@ void app_cache_init(struct app_cache *c);
 void app_cache_free(struct app_cache *c);
 
 /* Answers a GET from the cache when a fresh entry for key exists (returns true with
- * resp filled), else false. */
+ * resp filled: a shared body, released when sent), else false. */
 bool app_cache_answer(struct app *app, const char *key, struct api_response *resp);
 
 /* Keeps body (borrowed), made when app->generation was generation, for key. */

@@ -78,11 +78,12 @@ int api_route_match(const struct api_route *routes, size_t n_routes, unsigned me
                     const char *path, size_t len, struct api_match *m)
 {
     unsigned want = method == API_HEAD ? API_GET : method;
-    struct api_match tmp;
+    struct api_match tmp = {0};
     memset(m, 0, sizeof *m);
     m->route = -1;
+    /* Every request walks the table: no clearing per route (pattern_match sets
+     * n_params and the params below it on success; the rest is never read). */
     for (size_t r = 0; r < n_routes; r++) {
-        memset(&tmp, 0, sizeof tmp);
         if (!pattern_match(routes[r].pattern, path, len, &tmp))
             continue;
         m->allow |= routes[r].method;

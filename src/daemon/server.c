@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,10 @@ struct worker {
     struct dispatch *done_head;
     int done_fd; /* eventfd: doorbell for done_head */
     struct event *done_ev;
+    /* Finished dispatch records kept for the next requests: a record is over a
+     * kilobyte, past malloc's per-thread cache, and every request needs one. */
+    struct dispatch *spare;
+    unsigned n_spare;
 };
 
 struct server {
@@ -253,9 +258,57 @@ static void request_complete_cb(struct evhttp_request *ereq, void *arg)
 
 /* --- the dispatcher ------------------------------------------------------------ */
 
+/* The request headers that the dispatcher and the answer read, found in one pass over
+ * the list (evhttp_find_header walks all of it, comparing without case, per name).
+ * Pointers into the request's headers: valid until it is answered.  The first of
+ * repeated headers counts, as with evhttp_find_header. */
+struct req_headers {
+    const char *authorization, *accept, *if_none_match, *idempotency_key, *origin,
+        *content_type, *ac_request_method;
+    unsigned content_lengths, transfer_encodings;
+};
+
+static const struct {
+    const char *name;
+    size_t offset; /* of the member in struct req_headers */
+} header_names[] = {
+    {"Authorization", offsetof(struct req_headers, authorization)},
+    {"Accept", offsetof(struct req_headers, accept)},
+    {"If-None-Match", offsetof(struct req_headers, if_none_match)},
+    {"Idempotency-Key", offsetof(struct req_headers, idempotency_key)},
+    {"Origin", offsetof(struct req_headers, origin)},
+    {"Content-Type", offsetof(struct req_headers, content_type)},
+    {"Access-Control-Request-Method", offsetof(struct req_headers, ac_request_method)},
+};
+
+static void headers_scan(const struct evkeyvalq *in, struct req_headers *rh)
+{
+    memset(rh, 0, sizeof *rh);
+    for (const struct evkeyval *h = in->tqh_first; h; h = h->next.tqe_next) {
+        if (evutil_ascii_strcasecmp(h->key, "Content-Length") == 0) {
+            rh->content_lengths++;
+            continue;
+        }
+        if (evutil_ascii_strcasecmp(h->key, "Transfer-Encoding") == 0) {
+            rh->transfer_encodings++;
+            continue;
+        }
+        for (size_t i = 0; i < sizeof header_names / sizeof header_names[0]; i++) {
+            const char **slot = (const char **)((char *)rh + header_names[i].offset);
+            if ((h->key[0] | 0x20) == (header_names[i].name[0] | 0x20) &&
+                evutil_ascii_strcasecmp(h->key, header_names[i].name) == 0) {
+                if (!*slot)
+                    *slot = h->value;
+                break;
+            }
+        }
+    }
+}
+
 /* One request from its arrival to its answer; on the heap, since a deferred request
  * outlives the callback that received it. */
 struct dispatch {
+    struct req_headers hdr;
     struct worker *w;
     struct evhttp_request *ereq;
     struct conn *conn;
@@ -287,14 +340,12 @@ static void unauthorized(struct api_response *resp, int rc, bool presented)
 
 static void preflight(struct dispatch *d, unsigned allow)
 {
-    struct evkeyvalq *in = evhttp_request_get_input_headers(d->ereq);
-    const char *origin = evhttp_find_header(in, "Origin");
+    const char *origin = d->hdr.origin;
     char methods[128];
     api_allow_format(allow, methods, sizeof methods);
     api_response_raw(&d->resp, 204, NULL, NULL, 0);
     api_response_header(&d->resp, "Allow", "%s", methods);
-    if (evhttp_find_header(in, "Access-Control-Request-Method") &&
-        api_cors_allowed(d->w->ctx->cfg, origin)) {
+    if (d->hdr.ac_request_method && api_cors_allowed(d->w->ctx->cfg, origin)) {
         api_response_header(&d->resp, "Access-Control-Allow-Methods", "%s", methods);
         api_response_header(&d->resp, "Access-Control-Allow-Headers",
                             "Authorization, Content-Type, Accept, Idempotency-Key");
@@ -326,11 +377,10 @@ static int decode_params(struct dispatch *d, const struct api_match *m, char *bu
 
 static int read_json_body(struct dispatch *d)
 {
-    struct evkeyvalq *in = evhttp_request_get_input_headers(d->ereq);
     struct evbuffer *buf = evhttp_request_get_input_buffer(d->ereq);
     size_t len = evbuffer_get_length(buf);
     const char *data = len ? (const char *)evbuffer_pullup(buf, -1) : "";
-    const char *ctype = evhttp_find_header(in, "Content-Type");
+    const char *ctype = d->hdr.content_type;
     /* A merge patch is JSON to the parser; the handler reads it as such. */
     if ((d->req.route->flags & API_F_MERGE_PATCH) && api_content_type_merge_patch(ctype))
         ctype = "application/json";
@@ -339,19 +389,6 @@ static int read_json_body(struct dispatch *d)
                  : api_body_parse(d->w->ctx->cfg, ctype, data, len, &d->body, &d->resp);
     d->req.body = d->body;
     return rc;
-}
-
-/* True when the request has more than one Content-Length, or one with chunked. */
-static bool framing_ambiguous(const struct evkeyvalq *in)
-{
-    unsigned lengths = 0, encodings = 0;
-    for (const struct evkeyval *h = in->tqh_first; h; h = h->next.tqe_next) {
-        if (evutil_ascii_strcasecmp(h->key, "Content-Length") == 0)
-            lengths++;
-        else if (evutil_ascii_strcasecmp(h->key, "Transfer-Encoding") == 0)
-            encodings++;
-    }
-    return lengths > 1 || (lengths && encodings);
 }
 
 static void dispatch(struct dispatch *d)
@@ -367,7 +404,10 @@ static void dispatch(struct dispatch *d)
     d->req.method = (unsigned)evhttp_request_get_command(ereq);
     d->req.path = path;
 
-    if (framing_ambiguous(in)) {
+    headers_scan(in, &d->hdr);
+    /* More than one Content-Length, or one with chunked. */
+    if (d->hdr.content_lengths > 1 ||
+        (d->hdr.content_lengths && d->hdr.transfer_encodings)) {
         /* Two lengths, or a length and chunked: a proxy in front may have framed the
          * body differently (request smuggling, RFC 9112 6.3).  Refuse and close. */
         api_response_problem(&d->resp, STDTAX_EPARSE, NULL,
@@ -410,7 +450,7 @@ static void dispatch(struct dispatch *d)
     const struct api_route *route = &ctx->routes[d->route];
     d->req.route = route;
 
-    const char *authz = evhttp_find_header(in, "Authorization");
+    const char *authz = d->hdr.authorization;
     int rc =
         api_auth_check(ctx->cfg, authz, route->scope, &d->req.scope, &d->req.token_name);
     if (rc != 0) {
@@ -430,9 +470,9 @@ static void dispatch(struct dispatch *d)
     if (decode_params(d, &m, pbuf) != 0)
         return;
 
-    d->req.accept = evhttp_find_header(in, "Accept");
-    d->req.if_none_match = evhttp_find_header(in, "If-None-Match");
-    const char *ikey = evhttp_find_header(in, "Idempotency-Key");
+    d->req.accept = d->hdr.accept;
+    d->req.if_none_match = d->hdr.if_none_match;
+    const char *ikey = d->hdr.idempotency_key;
     if (ikey) {
         size_t n = strlen(ikey);
         bool ok = n > 0 && n <= IDEMPOTENCY_KEY_MAX;
@@ -473,13 +513,12 @@ static size_t send_response(struct dispatch *d)
     struct api_ctx *ctx = d->w->ctx;
     struct api_response *resp = &d->resp;
     struct evkeyvalq *out = evhttp_request_get_output_headers(d->ereq);
-    struct evkeyvalq *in = evhttp_request_get_input_headers(d->ereq);
     struct evbuffer *body = evhttp_request_get_output_buffer(d->ereq);
     if (!resp->status)
         resp->status = resp->body || resp->raw ? 200 : 204;
 
     evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
-    const char *origin = evhttp_find_header(in, "Origin");
+    const char *origin = d->hdr.origin;
     if (ctx->cfg->n_cors_origins) {
         evhttp_add_header(out, "Vary", "Origin");
         if (api_cors_allowed(ctx->cfg, origin)) {
@@ -519,8 +558,14 @@ static size_t send_response(struct dispatch *d)
     } else if (resp->raw) {
         if (resp->content_type)
             evhttp_add_header(out, "Content-Type", resp->content_type);
-        if (evbuffer_add_reference(body, resp->raw, resp->raw_len, free_raw, NULL) == 0)
-            resp->raw = NULL; /* the evbuffer frees it once sent */
+        /* The evbuffer gives the body back once sent: frees it, or releases the
+         * shared (cached) text it borrowed. */
+        evbuffer_ref_cleanup_cb done = resp->raw_release ? resp->raw_release : free_raw;
+        if (evbuffer_add_reference(body, resp->raw, resp->raw_len, done,
+                                   resp->raw_release_arg) == 0) {
+            resp->raw = NULL;
+            resp->raw_release = NULL;
+        }
     }
     size_t bytes = evbuffer_get_length(body);
     if (d->conn)
@@ -529,7 +574,32 @@ static size_t send_response(struct dispatch *d)
     return bytes;
 }
 
-/* Answers d, counts and logs it, and frees it. */
+#define SPARE_MAX 64
+
+/* A zeroed dispatch record; its worker's thread only. */
+static struct dispatch *dispatch_get(struct worker *w)
+{
+    struct dispatch *d = w->spare;
+    if (!d)
+        return calloc(1, sizeof *d);
+    w->spare = d->next;
+    w->n_spare--;
+    memset(d, 0, sizeof *d);
+    return d;
+}
+
+static void dispatch_put(struct worker *w, struct dispatch *d)
+{
+    if (w->n_spare >= SPARE_MAX) {
+        free(d);
+        return;
+    }
+    d->next = w->spare;
+    w->spare = d;
+    w->n_spare++;
+}
+
+/* Answers d, counts and logs it, and gives it back. */
 static void request_finish(struct dispatch *d)
 {
     struct worker *w = d->w;
@@ -548,13 +618,13 @@ static void request_finish(struct dispatch *d)
     api_query_free(&d->req.query);
     json_decref(d->body);
     api_response_clear(&d->resp);
-    free(d);
+    dispatch_put(w, d);
 }
 
 static void worker_request_cb(struct evhttp_request *ereq, void *arg)
 {
     struct worker *w = arg;
-    struct dispatch *d = calloc(1, sizeof *d);
+    struct dispatch *d = dispatch_get(w);
     if (!d) {
         evhttp_send_error(ereq, 503, "out of memory");
         return;
@@ -844,6 +914,11 @@ static void worker_free(struct worker *w)
         api_query_free(&d->req.query);
         json_decref(d->body);
         api_response_clear(&d->resp);
+        free(d);
+    }
+    while (w->spare) {
+        struct dispatch *d = w->spare;
+        w->spare = d->next;
         free(d);
     }
     if (w->done_ev)

@@ -169,3 +169,25 @@ const struct jsonflat_member *jsonflat_member_get(const struct jsonflat_member *
             return &m[i];
     return NULL;
 }
+
+json_t *jsonflat_object_new(const char *s, size_t len)
+{
+    if (len > JSONFLAT_NEW_MAX)
+        return NULL;
+    char scratch[JSONFLAT_NEW_MAX + 2 * JSONFLAT_MEMBERS_MAX];
+    struct jsonflat_member m[JSONFLAT_MEMBERS_MAX];
+    size_t n = 0;
+    if (!jsonflat_object_parse(s, len, scratch, m, &n))
+        return NULL;
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < n; i++) {
+        /* Handled means valid UTF-8 without \u0000, as jansson would have checked. */
+        json_t *v =
+            m[i].is_null ? json_null() : json_stringn_nocheck(m[i].value, m[i].value_len);
+        if (!v || json_object_setn_new_nocheck(o, m[i].key, m[i].key_len, v) != 0) {
+            json_decref(o);
+            o = NULL;
+        }
+    }
+    return o;
+}

@@ -395,6 +395,24 @@ int svc_proposal_duplicate_find(struct svc *svc, const json_t *submission,
                             json_real_value(json_object_get(*existing, "similarity")));
 }
 
+/* The first proposal of org in list (an overlap answer, best first) that duplicates
+ * the submission (similarity >= SVC_DUPLICATE_THRESHOLD); borrowed, or NULL. */
+static json_t *duplicate_in(const json_t *list, const char *org)
+{
+    size_t i;
+    json_t *d;
+    json_array_foreach(list, i, d)
+    {
+        const char *src = member(d, "source");
+        if (src && strcmp(src, "proposal") == 0 &&
+            json_real_value(json_object_get(d, "similarity")) >=
+                SVC_DUPLICATE_THRESHOLD &&
+            same_organisation(org, member(d, "organisation")))
+            return d;
+    }
+    return NULL;
+}
+
 int svc_proposal_overlaps_check(struct svc *svc, const json_t *submission,
                                 const char *idem_key, double threshold,
                                 bool check_duplicates, json_t **overlaps,
@@ -412,28 +430,27 @@ int svc_proposal_overlaps_check(struct svc *svc, const json_t *submission,
     double at = check_duplicates && SVC_DUPLICATE_THRESHOLD < threshold
                     ? SVC_DUPLICATE_THRESHOLD
                     : threshold;
-    json_t *all;
+    /* One query as long as the answer: each item costs its summary, spans and JSON
+     * (a crowd of copies made this query most of a submission's cost).  Only when it
+     * is full without the duplicate does the rule look further, with the query
+     * svc_proposal_duplicate_find makes (proposals alone, at the duplicate
+     * threshold). */
+    json_t *all, *more = NULL;
     struct stdtax_error qerr = {0};
     if (!json_is_object(submission) ||
-        overlaps_run(svc, submission, NULL, 0, at, 4 * SVC_OVERLAP_LIMIT, &all, &qerr)) {
+        overlaps_run(svc, submission, NULL, 0, at, SVC_OVERLAP_LIMIT, &all, &qerr)) {
         *overlaps = json_array();
         return *overlaps ? 0 : stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     }
-    size_t i;
-    json_t *d;
-    json_array_foreach(all, i, d)
-    {
-        const char *src = member(d, "source");
-        if (check_duplicates && src && strcmp(src, "proposal") == 0 &&
-            json_real_value(json_object_get(d, "similarity")) >=
-                SVC_DUPLICATE_THRESHOLD &&
-            same_organisation(org, member(d, "organisation"))) {
-            *existing = json_incref(d);
-            break;
-        }
-    }
-    if (*existing) {
+    json_t *dup = check_duplicates ? duplicate_in(all, org) : NULL;
+    if (check_duplicates && !dup && json_array_size(all) >= SVC_OVERLAP_LIMIT &&
+        overlaps_run(svc, submission, NULL, OVERLAP_PROPOSALS, SVC_DUPLICATE_THRESHOLD,
+                     OVERLAP_LIMIT_MAX, &more, &qerr) == 0)
+        dup = duplicate_in(more, org);
+    if (dup) {
+        *existing = json_incref(dup);
         json_decref(all);
+        json_decref(more);
         const char *field = member(*existing, "field");
         char ptr[32];
         snprintf(ptr, sizeof ptr, "/%s", field ? field : "title");
@@ -443,11 +460,11 @@ int svc_proposal_overlaps_check(struct svc *svc, const json_t *submission,
             member(*existing, "id"),
             json_real_value(json_object_get(*existing, "similarity")));
     }
-    /* Best first: keep those at the threshold, at most the answer's limit. */
-    for (i = json_array_size(all); i-- > 0;)
-        if (i >= SVC_OVERLAP_LIMIT ||
-            json_real_value(json_object_get(json_array_get(all, i), "similarity")) <
-                threshold)
+    json_decref(more);
+    /* Best first: keep those at the threshold. */
+    for (size_t i = json_array_size(all); i-- > 0;)
+        if (json_real_value(json_object_get(json_array_get(all, i), "similarity")) <
+            threshold)
             json_array_remove(all, i);
     *overlaps = all;
     return 0;

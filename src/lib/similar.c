@@ -16,32 +16,44 @@
 #include "stdtax/normalise.h"
 #include "stdtax/utf8.h"
 
+/* A word list entry with its length: these are compared on every title. */
+struct word {
+    const char *s;
+    size_t n;
+};
+/* clang-format off */
+#define WORD(x) {x, sizeof x - 1}
+/* clang-format on */
+
 /* Normalised forms (lower case, punctuation as one space), longest first where one is
  * the start of another.  Each must be followed by a space or the end of the text. */
-static const char *const series_prefixes[] = {
-    "信息安全技术",
-    "网络安全技术",
-    "信息技术",
-    "人工智能",
-    "information security technology",
-    "information technology",
-    "artificial intelligence",
-    "cybersecurity technology",
-    "ieee draft standard for",
-    "ieee draft standard",
-    "ieee standard for",
-    "ieee standard",
-    "ieee recommended practice for",
-    "ieee draft recommended practice for",
-    "ieee guide for",
-    "ieee draft guide for",
-    "ai",
+static const struct word series_prefixes[] = {
+    WORD("信息安全技术"),
+    WORD("网络安全技术"),
+    WORD("信息技术"),
+    WORD("人工智能"),
+    WORD("information security technology"),
+    WORD("information technology"),
+    WORD("artificial intelligence"),
+    WORD("cybersecurity technology"),
+    WORD("ieee draft standard for"),
+    WORD("ieee draft standard"),
+    WORD("ieee standard for"),
+    WORD("ieee standard"),
+    WORD("ieee recommended practice for"),
+    WORD("ieee draft recommended practice for"),
+    WORD("ieee guide for"),
+    WORD("ieee draft guide for"),
+    WORD("ai"),
 };
 
-static const char *const stop_words[] = {
-    "a",     "an", "and",   "as",  "at",   "based",   "be",      "by",       "for",
-    "from",  "in", "into",  "is",  "its",  "of",      "on",      "or",       "the",
-    "their", "to", "using", "via", "with", "edition", "version", "revision", "draft",
+static const struct word stop_words[] = {
+    WORD("a"),        WORD("an"),    WORD("and"),  WORD("as"),      WORD("at"),
+    WORD("based"),    WORD("be"),    WORD("by"),   WORD("for"),     WORD("from"),
+    WORD("in"),       WORD("into"),  WORD("is"),   WORD("its"),     WORD("of"),
+    WORD("on"),       WORD("or"),    WORD("the"),  WORD("their"),   WORD("to"),
+    WORD("using"),    WORD("via"),   WORD("with"), WORD("edition"), WORD("version"),
+    WORD("revision"), WORD("draft"),
 };
 
 /* Ideographs that say nothing alone: part and edition markers, conjunctions. */
@@ -116,8 +128,8 @@ static void word_add(struct hbuf *b, const char *w, size_t n)
     memcpy(tmp, w, n);
     tmp[n] = 0;
     for (size_t i = 0; n <= 8 && i < sizeof stop_words / sizeof stop_words[0]; i++)
-        if (strcmp(tmp, stop_words[i]) == 0) /* none is longer than 8 */
-            return;
+        if (stop_words[i].n == n && memcmp(tmp, stop_words[i].s, n) == 0)
+            return; /* none is longer than 8 */
     if (n > 4 && memcmp(tmp + n - 3, "ies", 3) == 0) {
         tmp[n - 3] = 'y';
         n -= 2;
@@ -133,8 +145,8 @@ static size_t prefix_skip(const char *t, size_t len)
     for (int again = 1; again;) {
         again = 0;
         for (size_t i = 0; i < sizeof series_prefixes / sizeof series_prefixes[0]; i++) {
-            size_t n = strlen(series_prefixes[i]);
-            if (len - p >= n && memcmp(t + p, series_prefixes[i], n) == 0 &&
+            size_t n = series_prefixes[i].n;
+            if (len - p >= n && memcmp(t + p, series_prefixes[i].s, n) == 0 &&
                 (p + n == len || t[p + n] == ' ')) {
                 p += n;
                 while (p < len && t[p] == ' ')
@@ -153,7 +165,8 @@ static size_t prefix_skip(const char *t, size_t len)
 static void series_blank(char *t, size_t from, size_t len)
 {
     size_t kept = 0;
-    char *mark = calloc(len + 1, 1);
+    char small[512]; /* titles: no allocation */
+    char *mark = len < sizeof small ? memset(small, 0, len + 1) : calloc(len + 1, 1);
     if (!mark)
         return;
     for (size_t p = from; p < len;) {
@@ -163,11 +176,12 @@ static void series_blank(char *t, size_t from, size_t len)
         size_t n = 0;
         for (size_t i = 0; i < sizeof series_prefixes / sizeof series_prefixes[0] && !n;
              i++) {
-            size_t l = strlen(series_prefixes[i]);
-            int latin = (unsigned char)series_prefixes[i][0] < 0x80;
-            if (latin ? (len - p >= l && memcmp(t + p, series_prefixes[i], l) == 0 &&
+            size_t l = series_prefixes[i].n;
+            const char *sp = series_prefixes[i].s;
+            int latin = (unsigned char)sp[0] < 0x80;
+            if (latin ? (len - p >= l && memcmp(t + p, sp, l) == 0 &&
                          (p + l == len || t[p + l] == ' '))
-                      : (e - p == l && memcmp(t + p, series_prefixes[i], l) == 0))
+                      : (e - p == l && memcmp(t + p, sp, l) == 0))
                 n = l;
         }
         if (n) {
@@ -182,13 +196,14 @@ static void series_blank(char *t, size_t from, size_t len)
         for (size_t p = from; p < len; p++)
             if (mark[p])
                 t[p] = ' ';
-    free(mark);
+    if (mark != small)
+        free(mark);
 }
 
 static int lone_stopped(const char *c, size_t n)
 {
-    for (size_t i = 0; i < sizeof lone_stop / sizeof lone_stop[0]; i++)
-        if (strlen(lone_stop[i]) == n && memcmp(c, lone_stop[i], n) == 0)
+    for (size_t i = 0; n == 3 && i < sizeof lone_stop / sizeof lone_stop[0]; i++)
+        if (memcmp(c, lone_stop[i], 3) == 0) /* each is one 3-byte ideograph */
             return 1;
     return 0;
 }
@@ -274,6 +289,19 @@ static size_t utf8_cut(const char *s, size_t len, size_t max)
     return max;
 }
 
+int sim_text_check(const char *text, size_t len, struct stdtax_error *err)
+{
+    size_t bad;
+    len = utf8_cut(text, len, SIM_TEXT_MAX);
+    if (text == NULL && len != 0)
+        return stdtax_error_set(err, STDTAX_EINVAL, "", "no input text");
+    /* norm_text_new's check and words. */
+    if (len > 0 && utf8_text_validate(text, len, &bad) != 0)
+        return stdtax_error_set(err, STDTAX_EUTF8, "",
+                                "invalid UTF-8 (or NUL) at byte offset %zu", bad);
+    return 0;
+}
+
 int sim_set_new(const char *text, size_t len, int title, struct sim_set *out,
                 struct stdtax_error *err)
 {
@@ -346,26 +374,85 @@ void sim_set_free(struct sim_set *set)
     memset(set, 0, sizeof *set);
 }
 
+/* h_i(x) = a_i x + b_i mod 2^64 with fixed odd a_i: a permutation of the already
+ * mixed shingle hashes, two operations per function.  The signatures are stored, so
+ * the constants never change: they are the sequence a_i = mix64(s += phi) | 1,
+ * b_i = mix64(s += phi) from s = 0x5851f42d4c957f2d, phi = 0x9e3779b97f4a7c15, written
+ * out rather than remade on every call (test_similar.c checks the bands made with
+ * them against the values of the first release). */
+static const uint64_t minhash_coef[SIM_HASHES][2] = {
+    {UINT64_C(0xba8894fa3be59747), UINT64_C(0x069945dea82460da)},
+    {UINT64_C(0xf2b5717db02809eb), UINT64_C(0x4604208f575a097a)},
+    {UINT64_C(0x9b2af0a33458f9d3), UINT64_C(0x0036c74e48fed613)},
+    {UINT64_C(0x250924992b7b8fb9), UINT64_C(0x11c2dd5402147e8b)},
+    {UINT64_C(0xa150217aa00ce50f), UINT64_C(0x1b08078cdca13467)},
+    {UINT64_C(0x0ba8d4827c1ac113), UINT64_C(0x10f3ff5b71bb3208)},
+    {UINT64_C(0x378ae3c511f071f3), UINT64_C(0x2edc5bbc191f9c16)},
+    {UINT64_C(0x8f4870d0d2ffeacb), UINT64_C(0x0bdfe62b0dad52f6)},
+    {UINT64_C(0x81b330eb8eb7f693), UINT64_C(0xde7c4e8eb1d4ec36)},
+    {UINT64_C(0x5a3a88dd3d4ce485), UINT64_C(0xac4ee57bbf8f82b3)},
+    {UINT64_C(0x8aa01872aaa66025), UINT64_C(0xf994dede4ff35e16)},
+    {UINT64_C(0xe9e99704acc43221), UINT64_C(0xf77540e67c5ce006)},
+    {UINT64_C(0x7fb67aa2839a3afb), UINT64_C(0x62eaa7be3a969775)},
+    {UINT64_C(0xed7c7e7471f81d3f), UINT64_C(0x44b9b8e7c416531e)},
+    {UINT64_C(0xa0bae0a52ba38c21), UINT64_C(0xb03722d1167c9ae4)},
+    {UINT64_C(0x74f6872f327d115b), UINT64_C(0x242f45bd13afd80c)},
+    {UINT64_C(0x8886c14a554c590d), UINT64_C(0x1fa3d4a9cdcbb1b8)},
+    {UINT64_C(0xbbfc2f7d4c8891b1), UINT64_C(0x112ba465a31fe637)},
+    {UINT64_C(0x8f29233ff329b0b9), UINT64_C(0xdfcde354ed423444)},
+    {UINT64_C(0xaaed96625e0c5295), UINT64_C(0x036061413b286af8)},
+    {UINT64_C(0xedcd59faf076f1cd), UINT64_C(0x2a32a22f3e351120)},
+    {UINT64_C(0xb80e3aeb81c3f55d), UINT64_C(0x527282af39a30bc8)},
+    {UINT64_C(0x369dfa3c5e44b9a5), UINT64_C(0x9141e722e4c8e92a)},
+    {UINT64_C(0x41622451afdacf03), UINT64_C(0x9a224d7773462f9c)},
+    {UINT64_C(0x90b7b2bd6c365c45), UINT64_C(0x4eaa88cc4cae420a)},
+    {UINT64_C(0xecd2a1268088c88b), UINT64_C(0x346e3341f468c640)},
+    {UINT64_C(0x80829eac65570749), UINT64_C(0x44b7f35964193f90)},
+    {UINT64_C(0x86b28f0db6d241a3), UINT64_C(0xf0047aef9bf5a8cc)},
+    {UINT64_C(0x54d208b984f42327), UINT64_C(0xd2b76bafe309f3f2)},
+    {UINT64_C(0x7ea906b92075160b), UINT64_C(0xd64c339e4b3f0002)},
+    {UINT64_C(0xca67b1fc5fbe3095), UINT64_C(0x6d15b312b94af785)},
+    {UINT64_C(0x433a1c6855a434d9), UINT64_C(0xf75ceec6131a9ef5)},
+    {UINT64_C(0x0f7115cea84c907f), UINT64_C(0xc545890fac6b6fbd)},
+    {UINT64_C(0x04ff0af1e9225ab7), UINT64_C(0x1d1367e1f1944a92)},
+    {UINT64_C(0xcfd1d0c0ebf36cdb), UINT64_C(0x57221c2945609041)},
+    {UINT64_C(0x5f50b8dec2378bbb), UINT64_C(0x5c3d47084f94ad4b)},
+    {UINT64_C(0x950f2ac9e753560f), UINT64_C(0xbf2292c2b64ff28b)},
+    {UINT64_C(0x71cf98d6a0bda4fb), UINT64_C(0xe17d5ab1a5c44056)},
+    {UINT64_C(0x16ddf2517672d837), UINT64_C(0xc7872191a42217e4)},
+    {UINT64_C(0x023110fb2597b425), UINT64_C(0xac2f8544e8ecbfeb)},
+    {UINT64_C(0xd600b602602fab9f), UINT64_C(0x13829abf59fed181)},
+    {UINT64_C(0xd27d809e6ab6e6d7), UINT64_C(0x2051a24fd246b008)},
+    {UINT64_C(0x7da7651194d2e029), UINT64_C(0xae5596cf72370aef)},
+    {UINT64_C(0x88d64d2426ae0df5), UINT64_C(0xef9833e8175fe717)},
+    {UINT64_C(0x2256c0e9ae161f97), UINT64_C(0xb34874ad49979cbd)},
+    {UINT64_C(0x404ed78f955471cf), UINT64_C(0x2e114a4ce0d2c1dd)},
+    {UINT64_C(0x6fbd0e205a9f89fd), UINT64_C(0x3be0e9186768c321)},
+    {UINT64_C(0x3ef6ac4892092637), UINT64_C(0x7051540183fe57b2)},
+    {UINT64_C(0xf9b860875bedb3bf), UINT64_C(0x6165bd258f38df42)},
+    {UINT64_C(0x4d474034988407bd), UINT64_C(0x8937c555df1482f7)},
+    {UINT64_C(0xe28d9cfb91df1b0f), UINT64_C(0xf9c7f67ef9607f76)},
+    {UINT64_C(0x2cd35434ef9f82dd), UINT64_C(0x941150db40f9e993)},
+    {UINT64_C(0x506945172ed31571), UINT64_C(0xefb730d556059412)},
+    {UINT64_C(0xd8e59c0fc1158d6b), UINT64_C(0x7186c8d7bdd7eb2d)},
+    {UINT64_C(0x2d108063ed054fab), UINT64_C(0x3ad8b3b1bdb7b583)},
+    {UINT64_C(0x5340bd4c391b0655), UINT64_C(0xd8f61ffd10038c05)},
+    {UINT64_C(0xc7dd0cdab332bbd1), UINT64_C(0x7491fd22fbd3bbda)},
+    {UINT64_C(0x5b72270025ddaf5f), UINT64_C(0xbb6626bcda4d98c9)},
+    {UINT64_C(0x727af9aa492b2d67), UINT64_C(0x9140d76b58c52ab9)},
+    {UINT64_C(0x626a9769fe6d29e3), UINT64_C(0xc194a35abbb742d5)},
+};
+
 void sim_minhash_n(const uint32_t *h, size_t n, uint64_t *sig, int k)
 {
-    /* h_i(x) = a_i x + b_i mod 2^64 with fixed odd a_i: a permutation of the already
-     * mixed shingle hashes, two operations per function (the signatures are stored,
-     * so the constants never change). */
-    uint64_t a[SIM_HASHES], b[SIM_HASHES];
-    uint64_t s = UINT64_C(0x5851f42d4c957f2d);
     if (k > SIM_HASHES)
         k = SIM_HASHES;
-    for (int i = 0; i < k; i++) {
-        s += UINT64_C(0x9e3779b97f4a7c15);
-        a[i] = mix64(s) | 1;
-        s += UINT64_C(0x9e3779b97f4a7c15);
-        b[i] = mix64(s);
+    for (int i = 0; i < k; i++)
         sig[i] = UINT64_MAX;
-    }
     for (size_t j = 0; j < n; j++) {
         uint64_t x = h[j];
         for (int i = 0; i < k; i++) {
-            uint64_t v = a[i] * x + b[i];
+            uint64_t v = minhash_coef[i][0] * x + minhash_coef[i][1];
             if (v < sig[i])
                 sig[i] = v;
         }

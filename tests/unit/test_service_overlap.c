@@ -233,6 +233,56 @@ Test(svc_overlap, duplicates_of_the_same_organisation_conflict)
     json_decref(sub);
 }
 
+/* The daemon's check asks for as many overlaps as it answers; a proposal of the same
+ * organisation behind a full answer (here eleven standards with its very titles, which
+ * share more bands with it) is still a duplicate. */
+Test(svc_overlap, a_duplicate_behind_a_full_answer_is_found)
+{
+    json_t *sub = load(PROPOSAL), *rec, *existing, *overlaps;
+    bool created;
+    struct stdtax_error err = {0};
+    cr_assert_eq(submit(sub, NULL, &rec, &created, &existing, &overlaps, &err), 0, "%s",
+                 err.text);
+    json_decref(overlaps);
+    json_t *entries = json_array(), *report, *problems = json_array();
+    for (int i = 0; i <= SVC_OVERLAP_LIMIT; i++) {
+        char number[32];
+        snprintf(number, sizeof number, "T/X %d-2023", 100 + i);
+        json_array_append_new(entries,
+                              json_pack("{s:s, s:O, s:O, s:O}", "number", number, "title",
+                                        json_object_get(sub, "title"), "title_en",
+                                        json_object_get(sub, "title_en"), "scope",
+                                        json_object_get(sub, "scope")));
+    }
+    cr_assert_eq(svc_catalog_import(svc, entries, &report, problems, &err), 0, "%s",
+                 err.text);
+    json_decref(report);
+    json_decref(entries);
+    json_decref(problems);
+
+    json_t *ov;
+    cr_assert_eq(
+        svc_proposal_overlaps_check(svc, sub, NULL, 0.5, false, &ov, &existing, &err), 0);
+    cr_assert_eq(json_array_size(ov), SVC_OVERLAP_LIMIT);
+    size_t i;
+    json_t *o;
+    json_array_foreach(ov, i, o)
+    {
+        cr_assert_str_eq(json_string_value(json_object_get(o, "source")), "catalog",
+                         "the standards come first");
+    }
+    json_decref(ov);
+    cr_assert_eq(
+        svc_proposal_overlaps_check(svc, sub, NULL, 0.5, true, &ov, &existing, &err),
+        STDTAX_ECONFLICT);
+    cr_assert_null(ov);
+    cr_assert_str_eq(json_string_value(json_object_get(existing, "id")),
+                     json_string_value(json_object_get(rec, "id")));
+    json_decref(existing);
+    json_decref(rec);
+    json_decref(sub);
+}
+
 Test(svc_overlap, counts_show_standards_beside_proposals)
 {
     import_catalogue();

@@ -211,3 +211,84 @@ Test(similar, the_first_bands_alone_are_the_same_bands)
     cr_assert_arr_eq(ball, bsome, 8 * sizeof ball[0]);
     sim_set_free(&a);
 }
+
+/* Stored fingerprints and band entries were made by earlier builds: shingles, MinHash
+ * and bands must give the same values for ever (values of the first release). */
+Test(similar, fingerprints_never_change)
+{
+    static const char *const texts[] = {
+        "信息技术 人工智能 大模型 训练数据质量评价规范 第2部分：方法与版本",
+        "Information technology - Artificial intelligence - Quality of the training data "
+        "systems, edition 2023 (AI) for libraries",
+        "本标准规定了大模型训练数据（文本、图像、音频及多模态数据）的质量模型、质量指标、"
+        "评价方法和评价流程。 Applies to LLMs and the 2024 AI studies."};
+    static const struct {
+        int title;
+        size_t n, n_cjk;
+        uint64_t hsum;
+        uint64_t bands[SIM_BANDS];
+    } want[] = {
+        /* clang-format off */
+    {1, 17, 16, UINT64_C(0x695d698937288936),
+     {UINT64_C(0xcd94015936dc0711), UINT64_C(0xda1f95affe73e367), UINT64_C(0x5fb46f245d940e76),
+      UINT64_C(0x45e1cef9793c3867), UINT64_C(0x2f88fe71b1b78731), UINT64_C(0xdf490d5d68e2f039),
+      UINT64_C(0x4d141b243be39b2d), UINT64_C(0xc424bd2201019cdf), UINT64_C(0x73cb4db46dfbd3c4),
+      UINT64_C(0x21af30e253f15f68), UINT64_C(0x187179821621add3), UINT64_C(0xb9c1925545976ed0),
+      UINT64_C(0xe80457a847870eae), UINT64_C(0xb4aa393e49ccb83c), UINT64_C(0x8c0b6e896192ceba),
+      UINT64_C(0x425ce0e791ae1682), UINT64_C(0x8c7c4a439ba7b9b8), UINT64_C(0x7b92f55adaf901be),
+      UINT64_C(0xb90c557c9f638a64), UINT64_C(0x87cc710e1550589f)}},
+    {1, 5, 0, UINT64_C(0x000952e2f7035a0d),
+     {UINT64_C(0x662fa742dae0c6e4), UINT64_C(0xa0331209a25dd1af), UINT64_C(0x256cac61e9bbbf50),
+      UINT64_C(0x6042ec3d0f328fe9), UINT64_C(0x3be9fb2aca662e3a), UINT64_C(0xfcd73330bf220091),
+      UINT64_C(0x1bad10fbd4baddd6), UINT64_C(0x6084211e31933248), UINT64_C(0x4d5fb95cc35d925e),
+      UINT64_C(0x262928e2f47d26a9), UINT64_C(0x1ddc4d6f492fbedc), UINT64_C(0x998dbf8e30ffd049),
+      UINT64_C(0x4abb468fe5ba6602), UINT64_C(0x08c0e5e4c5795f7a), UINT64_C(0xb1b01a8e1501ecfc),
+      UINT64_C(0x5d0676482f9ce7ac), UINT64_C(0x0cd20556a6efb543), UINT64_C(0x0fb1b12158a68edc),
+      UINT64_C(0xce80edb333adfb60), UINT64_C(0x4f45d8d376c85463)}},
+    {0, 36, 32, UINT64_C(0x926e235f488b7cef),
+     {UINT64_C(0xf0f5d6bb1b55d2c3), UINT64_C(0x27ad6a0bab21aed8), UINT64_C(0xdf95a59b9c3b58c1),
+      UINT64_C(0xc890f74d98c35136), UINT64_C(0x1c737fcf07636d4b), UINT64_C(0xab0ca167bfa76bc3),
+      UINT64_C(0x7908206ecfafdc81), UINT64_C(0x57b31f2302676916), UINT64_C(0xd24f9b126b5ac76e),
+      UINT64_C(0x6df2da6aeeaedd85), UINT64_C(0xe3ab058b772df485), UINT64_C(0xf968aa825befda5c),
+      UINT64_C(0xeb2e5e3c27c9c8a5), UINT64_C(0x2f2d62f89eb500e6), UINT64_C(0x07ae31285a6a4289),
+      UINT64_C(0x58181eca637c1544), UINT64_C(0xa119d913a25fbc87), UINT64_C(0x93956d98aff07c1a),
+      UINT64_C(0x9743a2aac314fb25), UINT64_C(0x47b6ec26e600ff58)}},
+        /* clang-format on */
+    };
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+        struct sim_set s = set_of(texts[k], want[k].title);
+        uint64_t sum = 0, sig[SIM_HASHES], bands[SIM_BANDS], some[SIM_BANDS];
+        for (size_t i = 0; i < s.n; i++)
+            sum = sum * 31 + s.h[i];
+        cr_expect_eq(s.n, want[k].n, "text %zu", k);
+        cr_expect_eq(s.n_cjk, want[k].n_cjk, "text %zu", k);
+        cr_expect_eq(sum, want[k].hsum, "text %zu: shingle hashes changed", k);
+        sim_minhash(s.h, s.n, sig);
+        sim_bands(sig, bands);
+        cr_expect_arr_eq(bands, want[k].bands, sizeof bands, "text %zu: bands changed",
+                         k);
+        sim_minhash_n(s.h, s.n, sig, 8 * SIM_ROWS);
+        sim_bands_n(sig, some, 8);
+        cr_expect_arr_eq(some, want[k].bands, 8 * sizeof some[0], "text %zu", k);
+        sim_set_free(&s);
+    }
+}
+
+Test(similar, text_check_refuses_what_sets_refuse)
+{
+    struct stdtax_error err = {0};
+    struct sim_set s;
+    cr_expect_eq(sim_text_check("ok 好", 6, &err), 0);
+    cr_expect_eq(sim_text_check("", 0, &err), 0);
+    cr_expect_eq(sim_text_check("ab\xff", 3, &err), STDTAX_EUTF8);
+    cr_expect_eq(sim_set_new("ab\xff", 3, 0, &s, &err), STDTAX_EUTF8);
+    /* Only the part a fingerprint reads is checked, as sim_set_new does. */
+    static char big[SIM_TEXT_MAX + 2];
+    memset(big, 'a', SIM_TEXT_MAX);
+    big[SIM_TEXT_MAX] = '\xff';
+    cr_expect_eq(sim_text_check(big, SIM_TEXT_MAX + 1, &err), 0);
+    cr_expect_eq(sim_set_new(big, SIM_TEXT_MAX + 1, 0, &s, &err), 0);
+    sim_set_free(&s);
+    big[10] = '\xff';
+    cr_expect_eq(sim_text_check(big, SIM_TEXT_MAX + 1, &err), STDTAX_EUTF8);
+}
