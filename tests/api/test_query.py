@@ -180,6 +180,10 @@ class Query(unittest.TestCase):
         body = problem(self, self.get("q=%00"), 400)
         self.assertIn("'q'", body["detail"])
 
+    def test_a_query_over_the_request_target_bound_is_414(self):
+        # assert_valid checks the answer against the 414 of the operation's description
+        problem(self, self.get("q=" + "a" * 2100), 414, "uri-too-long")
+
     def test_counts_do_not_take_a_query(self):
         r = self.d.get("/v1/stats?q=x")
         problem(self, assert_valid(self, "GET", "/v1/stats", r), 400)
