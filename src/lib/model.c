@@ -8,12 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stdtax/jsonflat.h"
 #include "stdtax/sha256.h"
 #include "stdtax/utf8.h"
 
 #define WORD_BIT (UINT64_C(1) << 63)
 #define WORD_MAX 64 /* longer ASCII runs are not words but codes or noise */
 #define FEATURES_MAX (1u << 24)
+#define MODEL_FILE_MAX (256u << 20) /* bytes: a model file larger than this is refused */
 
 static const char *const field_names[MODEL_FIELD_COUNT] = {"title", "title_en", "scope",
                                                            "text"};
@@ -1808,16 +1810,10 @@ static int load_levels(struct model *m, const json_t *levels, struct stdtax_erro
     return 0;
 }
 
-static int load_features(struct model *m, const json_t *features,
-                         struct stdtax_error *err)
+/* Room for the feature table: n features and n_ent entries over both levels. */
+static int features_alloc(struct model *m, size_t n, size_t n_ent,
+                          struct stdtax_error *err)
 {
-    size_t n = json_array_size(features);
-    if (!json_is_array(features) || n > FEATURES_MAX)
-        return bad(err, "/features", "must be an array");
-    size_t n_ent = 0;
-    for (size_t f = 0; f < n; f++)
-        for (int l = 0; l < LV_COUNT; l++)
-            n_ent += json_array_size(json_array_get(json_array_get(features, f), 1 + l));
     m->key = malloc((n + 1) * sizeof *m->key);
     m->gram = calloc(n + 1, sizeof *m->gram);
     m->ent = malloc((n_ent + 1) * sizeof *m->ent);
@@ -1829,40 +1825,329 @@ static int load_features(struct model *m, const json_t *features,
     }
     if (!m->key || !m->gram || !m->ent)
         return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
-    for (size_t f = 0; f < n; f++) {
+    return 0;
+}
+
+static const char *features_row_shape(const struct model *m)
+{
+    return m->cfg.lr ? "bad [class, count, weight] triple" : "bad [class, count] pair";
+}
+
+/* Feature f's gram (g NULL: not a string). */
+static int feature_gram_add(struct model *m, size_t f, const char *g, const char *ptr,
+                            struct stdtax_error *err)
+{
+    if (!g || gram_key_parse(g, &m->key[f]) != 0)
+        return bad(err, ptr, "must be [gram, [[class, count]...], [[class, count]...]]");
+    m->gram[f] = strdup(g);
+    if (!m->gram[f])
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    m->n_feat = f + 1;
+    return 0;
+}
+
+/* One [class, count(, weight)] entry of feature f at level l; arity is how many numbers
+ * it had, has_w whether the third is one. */
+static int feature_entry_add(struct model *m, int l, size_t f, size_t arity, json_int_t c,
+                             json_int_t cnt, int has_w, double w, const char *ptr,
+                             struct stdtax_error *err)
+{
+    if (arity != (m->cfg.lr ? 3u : 2u) || c < 0 || (size_t)c >= m->lv[l].n || cnt <= 0 ||
+        cnt > UINT32_MAX || (arity == 3 && !(has_w && fabs(w) <= 1e6)))
+        return bad(err, ptr, features_row_shape(m));
+    m->ent[m->n_ent++] =
+        (struct entry){(uint32_t)c, (uint32_t)cnt, 0, arity == 3 ? w : 0};
+    m->count[l][f]++;
+    return 0;
+}
+
+static int load_features(struct model *m, const json_t *features,
+                         struct stdtax_error *err)
+{
+    size_t n = json_array_size(features);
+    if (!json_is_array(features) || n > FEATURES_MAX)
+        return bad(err, "/features", "must be an array");
+    size_t n_ent = 0;
+    for (size_t f = 0; f < n; f++)
+        for (int l = 0; l < LV_COUNT; l++)
+            n_ent += json_array_size(json_array_get(json_array_get(features, f), 1 + l));
+    int rc = features_alloc(m, n, n_ent, err);
+    for (size_t f = 0; rc == 0 && f < n; f++) {
         char ptr[64];
         snprintf(ptr, sizeof ptr, "/features/%zu", f);
         const json_t *row = json_array_get(features, f);
-        const char *g = json_string_value(json_array_get(row, 0));
-        if (!json_is_array(row) || json_array_size(row) != 1 + LV_COUNT || !g ||
-            gram_key_parse(g, &m->key[f]) != 0)
+        if (!json_is_array(row) || json_array_size(row) != 1 + LV_COUNT)
             return bad(err, ptr,
                        "must be [gram, [[class, count]...], [[class, count]...]]");
-        m->gram[f] = strdup(g);
-        if (!m->gram[f])
-            return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
-        m->n_feat = f + 1;
-        for (int l = 0; l < LV_COUNT; l++) {
+        rc = feature_gram_add(m, f, json_string_value(json_array_get(row, 0)), ptr, err);
+        for (int l = 0; rc == 0 && l < LV_COUNT; l++) {
             const json_t *pairs = json_array_get(row, 1 + l);
             m->start[l][f] = (uint32_t)m->n_ent;
-            for (size_t k = 0; k < json_array_size(pairs); k++) {
+            for (size_t k = 0; rc == 0 && k < json_array_size(pairs); k++) {
                 const json_t *p = json_array_get(pairs, k);
-                json_int_t c = json_integer_value(json_array_get(p, 0));
-                json_int_t cnt = json_integer_value(json_array_get(p, 1));
+                const json_t *c = json_array_get(p, 0), *cnt = json_array_get(p, 1);
                 const json_t *w = json_array_get(p, 2);
-                if (json_array_size(p) != (m->cfg.lr ? 3u : 2u) || c < 0 ||
-                    (size_t)c >= m->lv[l].n || cnt <= 0 || cnt > UINT32_MAX ||
-                    (w && !(json_is_number(w) && fabs(json_number_value(w)) <= 1e6)))
-                    return bad(err, ptr,
-                               m->cfg.lr ? "bad [class, count, weight] triple"
-                                         : "bad [class, count] pair");
-                m->ent[m->n_ent++] = (struct entry){(uint32_t)c, (uint32_t)cnt, 0,
-                                                    w ? json_number_value(w) : 0};
-                m->count[l][f]++;
+                /* Not integers: -1 and 0, which feature_entry_add refuses. */
+                rc = feature_entry_add(m, l, f, json_array_size(p),
+                                       json_is_integer(c) ? json_integer_value(c) : -1,
+                                       json_is_integer(cnt) ? json_integer_value(cnt) : 0,
+                                       json_is_number(w), json_number_value(w), ptr, err);
             }
         }
     }
+    return rc;
+}
+
+/* ---- the feature table straight from the file's text ------------------------------
+ * jansson spends ~200 M instructions building and freeing the ~100 000 small values of
+ * a model's "features" (most of `stdtax classify`'s start-up and of a daemon's reload);
+ * the rows have one fixed shape, read here without building values.  Anything else the
+ * file may hold falls back to jansson, which then words the error. */
+
+struct ftext {
+    const char *p, *end;
+    char *str; /* decoded gram; room for the longest string of the text */
+};
+
+static void ft_ws(struct ftext *t)
+{
+    while (t->p < t->end &&
+           (*t->p == ' ' || *t->p == '\t' || *t->p == '\n' || *t->p == '\r'))
+        t->p++;
+}
+
+static int ft_char(struct ftext *t, char c)
+{
+    ft_ws(t);
+    if (t->p < t->end && *t->p == c) {
+        t->p++;
+        return 1;
+    }
     return 0;
+}
+
+/* A JSON integer (no fraction, no exponent) into *v; 0 if it is not one. */
+static int ft_int(struct ftext *t, json_int_t *v)
+{
+    ft_ws(t);
+    const char *q = t->p;
+    int neg = q < t->end && *q == '-';
+    q += neg;
+    json_int_t x = 0;
+    size_t digits = 0;
+    while (q < t->end && *q >= '0' && *q <= '9' && digits < 18)
+        x = x * 10 + (*q++ - '0'), digits++;
+    if (digits == 0 || (q < t->end && (*q == '.' || *q == 'e' || *q == 'E' ||
+                                       (*q >= '0' && *q <= '9'))))
+        return 0;
+    *v = neg ? -x : x;
+    t->p = q;
+    return 1;
+}
+
+/* A JSON number into *v. */
+static int ft_real(struct ftext *t, double *v)
+{
+    ft_ws(t);
+    char buf[64];
+    size_t n = 0;
+    while (t->p + n < t->end && n < sizeof buf - 1 && strchr("+-.0123456789eE", t->p[n]))
+        n++;
+    if (n == 0 || n == sizeof buf - 1)
+        return 0;
+    memcpy(buf, t->p, n);
+    buf[n] = 0;
+    char *stop;
+    *v = strtod(buf, &stop);
+    if ((size_t)(stop - buf) != n || !isfinite(*v))
+        return 0;
+    t->p += n;
+    return 1;
+}
+
+/* One pass over the "features" array text: with m NULL it only counts rows and entries;
+ * with m it fills the table allocated for those counts.  0 on any text it does not
+ * read (the caller falls back to jansson). */
+static int ft_rows(struct ftext *t, struct model *m, size_t *n_rows, size_t *n_ent,
+                   struct stdtax_error *err)
+{
+    size_t f = 0, e = 0;
+    if (!ft_char(t, '['))
+        return 0;
+    if (ft_char(t, ']'))
+        goto done;
+    do {
+        size_t glen;
+        char ptr[64] = "";
+        if (m)
+            snprintf(ptr, sizeof ptr, "/features/%zu", f);
+        if (!ft_char(t, '[') || (ft_ws(t), t->p >= t->end || *t->p != '"') ||
+            !jsonflat_string_decode(&t->p, t->end, t->str, &glen) ||
+            strlen(t->str) != glen)
+            return 0;
+        if (m && feature_gram_add(m, f, t->str, ptr, err) != 0)
+            return 0;
+        for (int l = 0; l < LV_COUNT; l++) {
+            if (!ft_char(t, ',') || !ft_char(t, '['))
+                return 0;
+            if (m)
+                m->start[l][f] = (uint32_t)m->n_ent;
+            if (ft_char(t, ']'))
+                continue;
+            do {
+                json_int_t c, cnt;
+                double w = 0;
+                size_t arity = 2;
+                if (!ft_char(t, '[') || !ft_int(t, &c) || !ft_char(t, ',') ||
+                    !ft_int(t, &cnt))
+                    return 0;
+                if (ft_char(t, ',')) {
+                    if (!ft_real(t, &w))
+                        return 0;
+                    arity = 3;
+                }
+                if (!ft_char(t, ']'))
+                    return 0;
+                if (m && feature_entry_add(m, l, f, arity, c, cnt, arity == 3, w, ptr,
+                                           err) != 0)
+                    return 0;
+                e++;
+            } while (ft_char(t, ','));
+            if (!ft_char(t, ']'))
+                return 0;
+        }
+        if (!ft_char(t, ']') || ++f > FEATURES_MAX)
+            return 0;
+    } while (ft_char(t, ','));
+    if (!ft_char(t, ']'))
+        return 0;
+done:
+    ft_ws(t);
+    *n_rows = f;
+    *n_ent = e;
+    return t->p == t->end;
+}
+
+/* Past one JSON string at t->p (its opening quote). */
+static int ft_skip_string(struct ftext *t)
+{
+    for (t->p++; t->p < t->end && *t->p != '"'; t->p++)
+        if (*t->p == '\\')
+            t->p++;
+    if (t->p >= t->end)
+        return 0;
+    t->p++;
+    return 1;
+}
+
+/* Past one JSON value at t->p (strings, nesting), without checking it: jansson reads
+ * the rest of the file and will. */
+static int ft_skip(struct ftext *t)
+{
+    ft_ws(t);
+    if (t->p >= t->end)
+        return 0;
+    if (*t->p == '"')
+        return ft_skip_string(t);
+    if (*t->p != '[' && *t->p != '{') { /* a number or a literal */
+        const char *from = t->p;
+        while (t->p < t->end && !strchr(",]} \t\r\n", *t->p))
+            t->p++;
+        return t->p > from;
+    }
+    size_t depth = 0;
+    do {
+        if (t->p >= t->end)
+            return 0;
+        char c = *t->p;
+        if (c == '"') {
+            if (!ft_skip_string(t))
+                return 0;
+            continue;
+        }
+        if (c == '[' || c == '{')
+            depth++;
+        else if (c == ']' || c == '}')
+            depth--;
+        t->p++;
+    } while (depth > 0);
+    return 1;
+}
+
+/* Where the top-level member "features" of the object text[0..len) has its value
+ * (*from, *to); 0 when it is not found exactly once. */
+static int ft_features_span(const char *text, size_t len, char *scratch, size_t *from,
+                            size_t *to)
+{
+    struct ftext t = {text, text + len, scratch};
+    int found = 0;
+    if (!ft_char(&t, '{'))
+        return 0;
+    do {
+        size_t klen;
+        ft_ws(&t);
+        if (t.p >= t.end || *t.p != '"' ||
+            !jsonflat_string_decode(&t.p, t.end, scratch, &klen) || !ft_char(&t, ':'))
+            return 0;
+        int is_features = klen == 8 && memcmp(scratch, "features", 8) == 0;
+        ft_ws(&t);
+        const char *v = t.p;
+        if (!ft_skip(&t))
+            return 0;
+        if (is_features) {
+            if (found++)
+                return 0;
+            *from = (size_t)(v - text);
+            *to = (size_t)(t.p - text);
+        }
+    } while (ft_char(&t, ','));
+    return found == 1 && ft_char(&t, '}');
+}
+
+static int model_json_head(const json_t *root, const struct tax_taxonomy *tax,
+                           struct model **out, struct stdtax_error *err);
+static int model_json_tail(struct model *m, const json_t *root, struct stdtax_error *err);
+
+/* The model of text[0..len) with its feature table read by ft_rows, or 0 when the fast
+ * path does not apply (then *out stays NULL and the caller parses with jansson). */
+static int model_text_load_fast(const char *text, size_t len,
+                                const struct tax_taxonomy *tax, struct model **out)
+{
+    *out = NULL;
+    char *scratch = malloc(len + 1);
+    char *rest = malloc(len + 3);
+    size_t from = 0, to = 0, n_rows = 0, n_ent = 0;
+    struct stdtax_error err = {0};
+    json_t *root = NULL;
+    struct model *m = NULL;
+    int ok = scratch && rest && ft_features_span(text, len, scratch, &from, &to);
+    if (ok) {
+        /* The rest of the file with an empty feature list, for jansson. */
+        memcpy(rest, text, from);
+        memcpy(rest + from, "[]", 2);
+        memcpy(rest + from + 2, text + to, len - to);
+        root = json_loadb(rest, len - (to - from) + 2, JSON_REJECT_DUPLICATES, NULL);
+        struct ftext count = {text + from, text + to, scratch};
+        ok = root && ft_rows(&count, NULL, &n_rows, &n_ent, NULL);
+    }
+    if (ok)
+        ok = model_json_head(root, tax, &m, &err) == 0 &&
+             features_alloc(m, n_rows, n_ent, &err) == 0;
+    if (ok) {
+        struct ftext fill = {text + from, text + to, scratch};
+        size_t r2, e2;
+        ok = ft_rows(&fill, m, &r2, &e2, &err) && r2 == n_rows && e2 == n_ent &&
+             model_json_tail(m, root, &err) == 0;
+    }
+    json_decref(root);
+    free(scratch);
+    free(rest);
+    if (!ok) {
+        model_free(m);
+        return 0;
+    }
+    *out = m;
+    return 1;
 }
 
 /* The training examples of the nearest-neighbour votes: optional, and required when the
@@ -1955,8 +2240,10 @@ static int load_calibration(struct model *m, const json_t *cal, struct stdtax_er
     return 0;
 }
 
-int model_json_load(const json_t *root, const struct tax_taxonomy *tax,
-                    struct model **out, struct stdtax_error *err)
+/* Everything of a model file before its feature table: *out is new on 0, its table
+ * still empty. */
+static int model_json_head(const json_t *root, const struct tax_taxonomy *tax,
+                           struct model **out, struct stdtax_error *err)
 {
     *out = NULL;
     if (!json_is_object(root))
@@ -1974,7 +2261,6 @@ int model_json_load(const json_t *root, const struct tax_taxonomy *tax,
                                 "model trained for taxonomy %s, loaded with %s",
                                 tv ? tv : "?", tax->version);
     const json_t *cfg = json_object_get(root, "config");
-    const json_t *training = json_object_get(root, "training");
     struct model *m = calloc(1, sizeof *m);
     if (!m)
         return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
@@ -2019,8 +2305,20 @@ int model_json_load(const json_t *root, const struct tax_taxonomy *tax,
         rc = bad(err, "/other_threshold", "must be in [0, 1]");
     if (rc == 0)
         rc = load_levels(m, json_object_get(root, "levels"), err);
-    if (rc == 0)
-        rc = load_features(m, json_object_get(root, "features"), err);
+    if (rc != 0) {
+        model_free(m);
+        return rc;
+    }
+    *out = m;
+    return 0;
+}
+
+/* Everything after the feature table; on an error the caller frees m. */
+static int model_json_tail(struct model *m, const json_t *root, struct stdtax_error *err)
+{
+    const char *tv = json_string_value(json_object_get(root, "taxonomy_version"));
+    const json_t *training = json_object_get(root, "training");
+    int rc = 0;
     if (rc == 0) {
         m->tax_version = strdup(tv);
         m->train_file =
@@ -2042,6 +2340,18 @@ int model_json_load(const json_t *root, const struct tax_taxonomy *tax,
         rc = load_neighbours(m, json_object_get(root, "neighbours"), err);
     if (rc == 0 && model_finish(m) != 0)
         rc = bad(err, "/features", "a feature appears twice");
+    return rc;
+}
+
+int model_json_load(const json_t *root, const struct tax_taxonomy *tax,
+                    struct model **out, struct stdtax_error *err)
+{
+    struct model *m = NULL;
+    int rc = model_json_head(root, tax, &m, err);
+    if (rc == 0)
+        rc = load_features(m, json_object_get(root, "features"), err);
+    if (rc == 0)
+        rc = model_json_tail(m, root, err);
     if (rc != 0) {
         model_free(m);
         return rc;
@@ -2053,19 +2363,53 @@ int model_json_load(const json_t *root, const struct tax_taxonomy *tax,
 int model_file_load(const char *path, const struct tax_taxonomy *tax, struct model **out,
                     struct stdtax_error *err)
 {
-    json_error_t je;
     *out = NULL;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    if (!root) {
-        FILE *probe = fopen(path, "rb");
-        if (!probe)
-            return stdtax_error_set(err, errno == ENOENT ? STDTAX_ENOTFOUND : STDTAX_EIO,
-                                    "", "%s: %s", path, strerror(errno));
-        fclose(probe);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return stdtax_error_set(err, errno == ENOENT ? STDTAX_ENOTFOUND : STDTAX_EIO, "",
+                                "%s: %s", path, strerror(errno));
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    int rc = 0;
+    while (rc == 0) {
+        if (len == cap) {
+            size_t ncap = cap ? 2 * cap : 1u << 20;
+            char *bigger = ncap <= 2 * (size_t)MODEL_FILE_MAX ? realloc(text, ncap) : NULL;
+            if (!bigger) {
+                rc = STDTAX_ENOMEM;
+                break;
+            }
+            text = bigger;
+            cap = ncap;
+        }
+        size_t got = fread(text + len, 1, cap - len, f);
+        len += got;
+        if (len > MODEL_FILE_MAX)
+            rc = stdtax_error_set(err, STDTAX_ETOOBIG, "", "%s: over %u bytes", path,
+                                  (unsigned)MODEL_FILE_MAX);
+        else if (got == 0 && ferror(f))
+            rc = stdtax_error_set(err, STDTAX_EIO, "", "%s: read error", path);
+        else if (got == 0)
+            break;
+    }
+    fclose(f);
+    if (rc == STDTAX_ENOMEM)
+        stdtax_error_set(err, rc, "", "out of memory");
+    if (rc != 0) {
+        free(text);
+        return rc;
+    }
+    if (model_text_load_fast(text, len, tax, out)) {
+        free(text);
+        return 0;
+    }
+    json_error_t je;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    free(text);
+    if (!root)
         return stdtax_error_set(err, STDTAX_EPARSE, "", "%s: line %d: %s", path, je.line,
                                 je.text);
-    }
-    int rc = model_json_load(root, tax, out, err);
+    rc = model_json_load(root, tax, out, err);
     json_decref(root);
     return rc;
 }

@@ -260,6 +260,86 @@ Test(model, load_refuses_another_taxonomy_or_a_broken_file)
     model_free(m);
 }
 
+/* text written to a temporary file and loaded; returns the status. */
+static int load_text(const char *text, struct model **out, struct stdtax_error *err)
+{
+    char path[] = "/tmp/stdtax-model-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+    int rc = model_file_load(path, tax, out, err);
+    unlink(path);
+    return rc;
+}
+
+/* model_file_load reads the feature table without jansson: whatever the layout, it must
+ * give the model model_json_load gives, and refuse what it refuses with the same words. */
+Test(model, file_load_reads_any_layout_and_refuses_like_the_json_loader)
+{
+    struct model_config cfg;
+    model_config_default(&cfg);
+    struct model *m = train(&cfg);
+    json_t *j = model_to_json(m);
+    const size_t flags[] = {JSON_COMPACT | JSON_SORT_KEYS, JSON_INDENT(3),
+                            JSON_INDENT(1) | JSON_ENSURE_ASCII};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+        char *text = json_dumps(j, flags[i]);
+        struct model *c = NULL;
+        struct stdtax_error err = {0};
+        cr_assert_eq(load_text(text, &c, &err), 0, "layout %zu: %s", i, err.text);
+        json_t *jc = model_to_json(c);
+        cr_expect(json_equal(j, jc), "layout %zu", i);
+        cr_expect_str_eq(model_version(c), model_version(m));
+        json_decref(jc);
+        model_free(c);
+        free(text);
+    }
+    /* Broken rows: the same status and pointer as the JSON loader. */
+    json_t *broken[4];
+    for (int k = 0; k < 4; k++)
+        broken[k] = json_deep_copy(j);
+    json_t *row = json_array_get(json_object_get(broken[0], "features"), 2);
+    json_array_set_new(row, 0, json_integer(7)); /* gram not a string */
+    row = json_array_get(json_object_get(broken[1], "features"), 3);
+    json_array_set_new(json_array_get(row, 1), 0, json_pack("[i, i]", 0, 0)); /* count 0 */
+    row = json_array_get(json_object_get(broken[2], "features"), 4);
+    json_array_append_new(json_array_get(row, 1), json_pack("[i, i]", 999, 1)); /* class */
+    row = json_array_get(json_object_get(broken[3], "features"), 5);
+    json_array_append_new(json_array_get(row, 2), json_pack("[f, i]", 1.5, 1)); /* real */
+    for (int k = 0; k < 4; k++) {
+        struct model *c = NULL;
+        struct stdtax_error by_json = {0}, by_file = {0};
+        int want = model_json_load(broken[k], tax, &c, &by_json);
+        cr_assert_neq(want, 0, "case %d", k);
+        char *text = json_dumps(broken[k], JSON_COMPACT | JSON_SORT_KEYS);
+        cr_expect_eq(load_text(text, &c, &by_file), want, "case %d", k);
+        cr_expect_str_eq(by_file.field, by_json.field, "case %d", k);
+        cr_expect_str_eq(by_file.text, by_json.text, "case %d", k);
+        cr_expect_null(c);
+        free(text);
+        json_decref(broken[k]);
+    }
+    /* Two "features" members, and text after the object: jansson's refusals. */
+    char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    size_t len = strlen(text);
+    char *twice = malloc(len + 32);
+    cr_assert_not_null(twice);
+    snprintf(twice, len + 32, "{\"features\":[],%s", text + 1);
+    struct model *c = NULL;
+    struct stdtax_error err = {0};
+    cr_expect_eq(load_text(twice, &c, &err), STDTAX_EPARSE);
+    snprintf(twice, len + 32, "%s x", text);
+    cr_expect_eq(load_text(twice, &c, &err), STDTAX_EPARSE);
+    cr_expect_null(c);
+    free(twice);
+    free(text);
+    json_decref(j);
+    model_free(m);
+}
+
 Test(model, taxonomy_terms_give_unseen_classes_a_vocabulary)
 {
     struct model_config cfg;
