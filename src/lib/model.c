@@ -1926,43 +1926,74 @@ static int ft_char(struct ftext *t, char c)
     return 0;
 }
 
-/* A JSON integer (no fraction, no exponent) into *v; 0 if it is not one. */
-static int ft_int(struct ftext *t, json_int_t *v)
+/* Length of the JSON number at p (RFC 8259 grammar: no leading zeros, no '+', digits
+ * on both sides of the point), 0 if there is none; *integer says whether it has no
+ * fraction and no exponent. */
+static size_t ft_number_len(const char *p, const char *end, int *integer)
 {
-    ft_ws(t);
-    const char *q = t->p;
-    int neg = q < t->end && *q == '-';
-    q += neg;
-    json_int_t x = 0;
-    size_t digits = 0;
-    while (q < t->end && *q >= '0' && *q <= '9' && digits < 18)
-        x = x * 10 + (*q++ - '0'), digits++;
-    if (digits == 0 || (q < t->end && (*q == '.' || *q == 'e' || *q == 'E' ||
-                                       (*q >= '0' && *q <= '9'))))
+    const char *q = p;
+    if (q < end && *q == '-')
+        q++;
+    if (q >= end || *q < '0' || *q > '9')
         return 0;
-    *v = neg ? -x : x;
-    t->p = q;
-    return 1;
+    if (*q == '0')
+        q++;
+    else
+        while (q < end && *q >= '0' && *q <= '9')
+            q++;
+    *integer = 1;
+    if (q < end && *q == '.') {
+        *integer = 0;
+        const char *d = ++q;
+        while (q < end && *q >= '0' && *q <= '9')
+            q++;
+        if (q == d)
+            return 0;
+    }
+    if (q < end && (*q == 'e' || *q == 'E')) {
+        *integer = 0;
+        q++;
+        if (q < end && (*q == '+' || *q == '-'))
+            q++;
+        const char *d = q;
+        while (q < end && *q >= '0' && *q <= '9')
+            q++;
+        if (q == d)
+            return 0;
+    }
+    return (size_t)(q - p);
 }
 
-/* A JSON number into *v. */
-static int ft_real(struct ftext *t, double *v)
+/* A JSON number into *v (integer: one without fraction or exponent, at most 18 digits). */
+static int ft_number(struct ftext *t, int want_integer, json_int_t *iv, double *dv)
 {
     ft_ws(t);
+    int integer;
+    size_t n = ft_number_len(t->p, t->end, &integer);
     char buf[64];
-    size_t n = 0;
-    while (t->p + n < t->end && n < sizeof buf - 1 && strchr("+-.0123456789eE", t->p[n]))
-        n++;
-    if (n == 0 || n == sizeof buf - 1)
+    if (n == 0 || n >= sizeof buf || (want_integer && (!integer || n > 18)))
         return 0;
     memcpy(buf, t->p, n);
     buf[n] = 0;
     char *stop;
-    *v = strtod(buf, &stop);
-    if ((size_t)(stop - buf) != n || !isfinite(*v))
+    if (want_integer)
+        *iv = strtoll(buf, &stop, 10);
+    else
+        *dv = strtod(buf, &stop);
+    if ((size_t)(stop - buf) != n || (!want_integer && !isfinite(*dv)))
         return 0;
     t->p += n;
     return 1;
+}
+
+static int ft_int(struct ftext *t, json_int_t *v)
+{
+    return ft_number(t, 1, v, NULL);
+}
+
+static int ft_real(struct ftext *t, double *v)
+{
+    return ft_number(t, 0, NULL, v);
 }
 
 /* One pass over the "features" array text: with m NULL it only counts rows and entries;

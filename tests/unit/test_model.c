@@ -333,6 +333,11 @@ Test(model, file_load_reads_any_layout_and_refuses_like_the_json_loader)
     cr_expect_eq(load_text(twice, &c, &err), STDTAX_EPARSE);
     snprintf(twice, len + 32, "%s x", text);
     cr_expect_eq(load_text(twice, &c, &err), STDTAX_EPARSE);
+    /* A number JSON does not have, inside a row: refused like jansson refuses it. */
+    char *one = strstr(text, ",1]");
+    cr_assert_not_null(one);
+    snprintf(twice, len + 32, "%.*s,01]%s", (int)(one - text), text, one + 3);
+    cr_expect_eq(load_text(twice, &c, &err), STDTAX_EPARSE);
     cr_expect_null(c);
     free(twice);
     free(text);
