@@ -2014,8 +2014,8 @@ static int ft_rows(struct ftext *t, struct model *m, size_t *n_rows, size_t *n_e
             snprintf(ptr, sizeof ptr, "/features/%zu", f);
         if (!ft_char(t, '[') || (ft_ws(t), t->p >= t->end || *t->p != '"') ||
             !jsonflat_string_decode(&t->p, t->end, t->str, &glen) ||
-            strlen(t->str) != glen)
-            return 0;
+            strlen(t->str) != glen || utf8_text_validate(t->str, glen, NULL) != 0)
+            return 0; /* jansson takes valid UTF-8 only */
         if (m && feature_gram_add(m, f, t->str, ptr, err) != 0)
             return 0;
         for (int l = 0; l < LV_COUNT; l++) {
