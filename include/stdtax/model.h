@@ -103,6 +103,12 @@ int model_file_save(const struct model *m, const char *path, struct stdtax_error
  * every class code): STDTAX_EVERSION otherwise.  *out is new and borrows tax. */
 int model_file_load(const char *path, const struct tax_taxonomy *tax, struct model **out,
                     struct stdtax_error *err);
+/* The same from the file's text[0..len): the feature rows are read without building JSON
+ * values, the rest (and any text that reader does not take) by jansson, so it accepts
+ * and refuses exactly what model_json_load of json_loadb's value does.  STDTAX_EPARSE
+ * for text that is not JSON. */
+int model_text_load(const char *text, size_t len, const struct tax_taxonomy *tax,
+                    struct model **out, struct stdtax_error *err);
 int model_json_load(const json_t *root, const struct tax_taxonomy *tax,
                     struct model **out, struct stdtax_error *err);
 

@@ -2430,17 +2430,28 @@ int model_file_load(const char *path, const struct tax_taxonomy *tax, struct mod
         free(text);
         return rc;
     }
-    if (model_text_load_fast(text, len, tax, out)) {
-        free(text);
-        return 0;
+    rc = model_text_load(text, len, tax, out, err);
+    if (rc == STDTAX_EPARSE && err) {
+        /* name the file, as the other errors of this function do */
+        char detail[sizeof err->text];
+        snprintf(detail, sizeof detail, "%s", err->text);
+        stdtax_error_set(err, rc, "", "%s: %s", path, detail);
     }
+    free(text);
+    return rc;
+}
+
+int model_text_load(const char *text, size_t len, const struct tax_taxonomy *tax,
+                    struct model **out, struct stdtax_error *err)
+{
+    *out = NULL;
+    if (model_text_load_fast(text, len, tax, out))
+        return 0;
     json_error_t je;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    free(text);
     if (!root)
-        return stdtax_error_set(err, STDTAX_EPARSE, "", "%s: line %d: %s", path, je.line,
-                                je.text);
-    rc = model_json_load(root, tax, out, err);
+        return stdtax_error_set(err, STDTAX_EPARSE, "", "line %d: %s", je.line, je.text);
+    int rc = model_json_load(root, tax, out, err);
     json_decref(root);
     return rc;
 }
