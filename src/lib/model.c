@@ -1976,10 +1976,18 @@ static int ft_number(struct ftext *t, int want_integer, json_int_t *iv, double *
     memcpy(buf, t->p, n);
     buf[n] = 0;
     char *stop;
-    if (want_integer)
-        *iv = strtoll(buf, &stop, 10);
-    else
+    if (integer && n <= 18) {
+        /* as jansson: an integer, so "-0" is 0, never -0.0 */
+        json_int_t x = strtoll(buf, &stop, 10);
+        if (want_integer)
+            *iv = x;
+        else
+            *dv = (double)x;
+    } else if (want_integer) {
+        return 0;
+    } else {
         *dv = strtod(buf, &stop);
+    }
     if ((size_t)(stop - buf) != n || (!want_integer && !isfinite(*dv)))
         return 0;
     t->p += n;
@@ -2063,8 +2071,8 @@ done:
 static int ft_skip_string(struct ftext *t)
 {
     for (t->p++; t->p < t->end && *t->p != '"'; t->p++)
-        if (*t->p == '\\')
-            t->p++;
+        if (*t->p == '\\' && ++t->p >= t->end)
+            return 0;
     if (t->p >= t->end)
         return 0;
     t->p++;
@@ -2402,10 +2410,14 @@ int model_file_load(const char *path, const struct tax_taxonomy *tax, struct mod
     char *text = NULL;
     size_t len = 0, cap = 0;
     int rc = 0;
+    /* Never more than one byte over the bound: enough to refuse a larger file. */
+    const size_t limit = (size_t)MODEL_FILE_MAX + 1;
     while (rc == 0) {
         if (len == cap) {
             size_t ncap = cap ? 2 * cap : 1u << 20;
-            char *bigger = ncap <= 2 * (size_t)MODEL_FILE_MAX ? realloc(text, ncap) : NULL;
+            if (ncap > limit)
+                ncap = limit;
+            char *bigger = realloc(text, ncap);
             if (!bigger) {
                 rc = STDTAX_ENOMEM;
                 break;

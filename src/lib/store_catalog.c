@@ -205,7 +205,8 @@ static json_t *summary_load(const char *t, size_t len)
             else if (t[e] == '"')
                 in = !in;
         }
-        if (e + 1 < len && (t[e + 1] == ',' || t[e + 1] == '}'))
+        /* After it: more members, or the end of the text (nothing after the brace). */
+        if (e + 1 < len && (t[e + 1] == ',' || (t[e + 1] == '}' && e + 2 == len)))
             cls = jsonflat_object_new(t + hl - 1, e - hl + 2);
         if (cls) {
             /* The members after it, as an object of their own. */
