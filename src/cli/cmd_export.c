@@ -1,5 +1,7 @@
 /* stdtax export: the stored proposals as CSV for spreadsheet programs (UTF-8 with BOM,
- * RFC 4180, CRLF, formula guard) or as JSON lines, page by page through the service. */
+ * RFC 4180, CRLF, formula guard), as JSON lines, or as training examples for `stdtax
+ * train` (the proposals whose category the secretariat set), page by page through the
+ * service. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +13,7 @@
 
 #define PAGE 1000
 
-enum format { FMT_NONE, FMT_CSV, FMT_JSONL };
+enum format { FMT_NONE, FMT_CSV, FMT_JSONL, FMT_TRAINING };
 
 static enum format format_parse(const char *name)
 {
@@ -19,17 +21,54 @@ static enum format format_parse(const char *name)
         return FMT_CSV;
     if (strcasecmp(name, "jsonl") == 0 || strcasecmp(name, "ndjson") == 0)
         return FMT_JSONL;
+    if (strcasecmp(name, "training") == 0)
+        return FMT_TRAINING;
     return FMT_NONE;
 }
 
+/* A labelled example in the form `stdtax train` reads (model_examples_read), when a
+ * person decided the record's category: the classifier's own suggestions would only
+ * teach the model what it already thinks.  *line is new, or NULL to leave the record out. */
+static int training_line(const json_t *record, char **line)
+{
+    *line = NULL;
+    const json_t *cl = json_object_get(record, "classification");
+    const char *source = json_string_value(json_object_get(cl, "source"));
+    const char *category = json_string_value(json_object_get(cl, "category"));
+    if (!source || strcmp(source, "secretariat") != 0 || !category)
+        return 0;
+    json_t *ex = json_object();
+    static const char *const fields[] = {"id", "title", "title_en", "scope"};
+    for (size_t i = 0; ex && i < sizeof fields / sizeof fields[0]; i++) {
+        const json_t *v = json_object_get(record, fields[i]);
+        if (json_is_string(v) && json_object_set(ex, fields[i], (json_t *)v) != 0)
+            json_decref(ex), ex = NULL;
+    }
+    if (ex && (json_object_set(ex, "category", json_object_get(cl, "category")) != 0 ||
+               json_object_set(ex, "subcategory",
+                               json_object_get(cl, "subcategory") ?: json_null()) != 0))
+        json_decref(ex), ex = NULL;
+    *line = ex ? json_dumps(ex, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(ex);
+    return *line ? 0 : STDTAX_ENOMEM;
+}
+
+/* 1 when the record was written, 0 when the format leaves it out, or an error. */
 static int write_record(const json_t *record, enum format fmt, FILE *out)
 {
     if (fmt == FMT_CSV)
-        return prop_record_to_csv_row(record, out);
-    char *s = json_dumps(record, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+        return prop_record_to_csv_row(record, out) == 0 ? 1 : STDTAX_EIO;
+    char *s = NULL;
+    if (fmt == FMT_TRAINING) {
+        int rc = training_line(record, &s);
+        if (rc != 0 || !s)
+            return rc;
+    } else {
+        s = json_dumps(record, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    }
     if (!s)
         return STDTAX_ENOMEM;
-    int rc = fputs(s, out) < 0 || fputc('\n', out) == EOF ? STDTAX_EIO : 0;
+    int rc = fputs(s, out) < 0 || fputc('\n', out) == EOF ? STDTAX_EIO : 1;
     free(s);
     return rc;
 }
@@ -62,12 +101,13 @@ static long export_all(struct svc *svc, const struct svc_filter *filter, json_t 
         json_t *rec;
         json_array_foreach(json_object_get(page, "items"), i, rec)
         {
-            if (write_record(rec, fmt, out) != 0) {
+            int w = write_record(rec, fmt, out);
+            if (w < 0) {
                 fprintf(stderr, "stdtax export: %s: write error\n", out_name);
                 json_decref(page);
                 return -1;
             }
-            written++;
+            written += w;
         }
         const char *next = json_string_value(json_object_get(page, "next_cursor"));
         char *cursor = next ? strdup(next) : NULL;
@@ -82,7 +122,7 @@ static long export_all(struct svc *svc, const struct svc_filter *filter, json_t 
 }
 
 static const char usage_text[] =
-    "usage: stdtax export [--format csv|jsonl] [-o FILE] [--data-dir D] [--call C]\n"
+    "usage: stdtax export [--format csv|jsonl|training] [-o FILE] [--data-dir D] [--call C]\n"
     "                     [--track T] [--status S] [--category X] [--topic T]\n"
     "                     [--query TEXT]\n";
 
@@ -105,7 +145,8 @@ int cmd_export(int argc, char **argv)
         switch (c) {
         case 'f':
             if ((fmt = format_parse(optarg)) == FMT_NONE) {
-                fprintf(stderr, "stdtax export: unknown format \"%s\" (csv or jsonl)\n",
+                fprintf(stderr,
+                        "stdtax export: unknown format \"%s\" (csv, jsonl or training)\n",
                         optarg);
                 return CLI_USAGE;
             }

@@ -8,11 +8,13 @@ import io
 import json
 import os
 import re
+import subprocess
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stdtaxd import SRCDIR, Daemon, assert_valid, tap_main  # noqa: E402
+from stdtaxd import BUILDDIR, SRCDIR, Daemon, assert_valid, tap_main  # noqa: E402
 
 SUBMIT = "submit-secret-0123456789"
 ADMIN = "admin-secret-9876543210"
@@ -231,6 +233,36 @@ class V1(unittest.TestCase):
         r = self.submit(sub)
         self.assertEqual(r.status, 201, r)
         return r.json()
+
+    def test_corrections_export_as_training_examples(self):
+        """The secretariat's corrections are labelled data: `stdtax export --format
+        training` writes them (and only them) in the form `stdtax train` reads."""
+        corrected = self.new_record("训练样例导出 更正")
+        self.new_record("训练样例导出 未更正")
+        r = self.d.request("PATCH", "/v1/proposals/" + corrected["id"],
+                           json_body={"subcategory": "industry.legal"}, token=ADMIN,
+                           headers={"Content-Type": "application/merge-patch+json"})
+        self.assertEqual(r.status, 200, r)
+        stdtax = os.path.join(BUILDDIR, "src", "cli", "stdtax")
+        out = subprocess.run([stdtax, "export", "--data-dir", self.d.data_dir,
+                              "--format", "training", "--query", "训练样例导出"],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        lines = [json.loads(line) for line in out.stdout.splitlines()]
+        self.assertEqual([x["id"] for x in lines], [corrected["id"]])
+        self.assertEqual((lines[0]["category"], lines[0]["subcategory"]),
+                         ("industry", "industry.legal"))
+        self.assertEqual(lines[0]["title"], "训练样例导出 更正")
+        # ...which `stdtax train` takes together with the shipped examples
+        with tempfile.TemporaryDirectory() as tmp:
+            train = os.path.join(tmp, "train.jsonl")
+            with open(os.path.join(SRCDIR, "taxonomy", "train", "labelled-2023.jsonl"),
+                      encoding="utf-8") as f, open(train, "w", encoding="utf-8") as t:
+                t.write(f.read() + out.stdout)
+            r = subprocess.run([stdtax, "train", "--out", os.path.join(tmp, "m.json"),
+                                train], capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("from 124 examples", r.stderr)
 
     def test_get_unknown_is_404(self):
         r = self.d.get("/v1/proposals/P2023-999999")
