@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "stdtax/normalise.h"
+#include "stdtax/textquery.h"
 
 #define LIST_DEFAULT 50
 
@@ -242,6 +243,15 @@ int svc_catalog_list(struct svc *svc, const struct svc_catalog_filter *in,
     }
     if (in) {
         f.q = in->q;
+        struct tq_query *q = NULL;
+        struct stdtax_error qerr = {0};
+        /* Checked here with the other parameters, so every problem is named at once;
+         * the store parses it again for its own callers. */
+        if (in->q && *in->q && tq_query_new(in->q, &q, &qerr) != 0) {
+            stdtax_problem_add(problems, "/query/q", "%s", qerr.text);
+            bad = 1;
+        }
+        tq_query_free(q);
         if (in->kind) {
             int ok = 0;
             for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)

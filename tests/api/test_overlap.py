@@ -87,6 +87,16 @@ class Overlap(unittest.TestCase):
         self.assertEqual(items[0]["classification"], {"category": "core",
                                                       "subcategory": "core.ml"})
 
+    def test_catalog_search_words_and_bad_queries(self):
+        r = assert_valid(self, "GET", "/v1/catalog",
+                         self.d.get("/v1/catalog?q=" + "%E6%A0%87%E5%87%86+DB31"))
+        self.assertEqual(r.status, 200, r)
+        # every problem at once, each named as a query parameter
+        r = assert_valid(self, "GET", "/v1/catalog", self.d.get("/v1/catalog?q=--&kind=x"))
+        body = problem(self, r, 422)
+        self.assertEqual(sorted(e["pointer"] for e in body["errors"]),
+                         ["/query/kind", "/query/q"])
+
     def test_import_body_errors(self):
         r = self.d.request("POST", "/v1/catalog", body=b'{"title": "a"}\n{oops\n',
                            token=ADMIN, headers={"Content-Type": "application/x-ndjson"})
