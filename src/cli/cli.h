@@ -38,6 +38,19 @@ const char *cli_default_data_dir(void);
 /* The taxonomy at path, or NULL after printing why it cannot be loaded.  New. */
 struct tax_taxonomy *cli_taxonomy_load(const char *path);
 
+/* Reads and concatenates the labelled examples of paths[0..n_paths) (model_examples_read
+ * for each).  sha256_hex (65 bytes, may be NULL): one file's SHA-256, or for several the
+ * SHA-256 of their SHA-256s in order.  *out is new (model_examples_free). */
+int cli_examples_read(char *const *paths, size_t n_paths, const struct tax_taxonomy *tax,
+                      struct model_example **out, size_t *n, char *sha256_hex,
+                      struct stdtax_error *err);
+
+/* seen[x] = extra[x] has a title or English title equal, after normalisation, to a title
+ * or English title of one of held[0..n_held): the same standard, which must not train a
+ * model that is evaluated on it.  -1 when out of memory. */
+int cli_examples_mark_seen(const struct model_example *held, size_t n_held,
+                           const struct model_example *extra, size_t n_extra, bool *seen);
+
 /* Options naming the engine's files, shared by classify and eval: 'T' --taxonomy,
  * 'M' --model, 'N' --no-model (model NULL).  Returns 1 when c was one of them. */
 int cli_engine_option(int c, const char **taxonomy, const char **model);

@@ -9,6 +9,7 @@
 #include "cli.h"
 
 #define FOLDS_MAX 100
+#define EXTRA_FILES_MAX 16
 
 struct tally {
     size_t n, top1, sub_n, sub_ok;
@@ -83,6 +84,11 @@ static void print_text(const json_t *r)
            json_real_value(json_object_get(r, "sub_accuracy")),
            (long long)json_integer_value(json_object_get(r, "sub_n")));
     printf("macro_f1      %.4f\n", json_real_value(json_object_get(r, "macro_f1")));
+    if (json_object_get(r, "extra_used"))
+        printf("extra         %lld examples trained in every fold, %lld left out (the "
+               "same title as an evaluated line)\n",
+               (long long)json_integer_value(json_object_get(r, "extra_used")),
+               (long long)json_integer_value(json_object_get(r, "extra_left_out")));
     printf("%-10s %5s %5s %5s %9s %6s %6s\n", "category", "n", "pred", "ok", "precision",
            "recall", "f1");
     const char *code;
@@ -165,11 +171,14 @@ int cmd_eval(int argc, char **argv)
                                          {"set", required_argument, NULL, 's'},
                                          {"show-errors", no_argument, NULL, 'E'},
                                          {"seed", required_argument, NULL, 'S'},
+                                         {"extra", required_argument, NULL, 'X'},
                                          {NULL, 0, NULL, 0}};
     const char *tax_path = cli_default_taxonomy(), *model_path = cli_default_model();
     const char *mode = "combined";
     int as_json = 0, folds = 0;
     unsigned long seed = 0;
+    char *extra_paths[EXTRA_FILES_MAX];
+    size_t n_extra_paths = 0;
     struct clf_params params;
     struct model_config cfg;
     clf_params_default(&params);
@@ -210,6 +219,13 @@ int cmd_eval(int argc, char **argv)
                 return CLI_USAGE;
             }
             break;
+        case 'X':
+            if (n_extra_paths == EXTRA_FILES_MAX) {
+                fprintf(stderr, "stdtax: at most %d --extra files\n", EXTRA_FILES_MAX);
+                return CLI_USAGE;
+            }
+            extra_paths[n_extra_paths++] = optarg;
+            break;
         default:
             return CLI_USAGE;
         }
@@ -228,7 +244,13 @@ int cmd_eval(int argc, char **argv)
         fprintf(
             stderr,
             "usage: stdtax eval [--taxonomy F] [--model F] [--json] [--folds K|--cv K] "
-            "[--seed N] [--mode M] [--set KEY=VALUE]... FILE.jsonl\n");
+            "[--seed N] [--mode M] [--set KEY=VALUE]... [--extra F]... FILE.jsonl\n");
+        return CLI_USAGE;
+    }
+    /* Without folds the model comes from its file, so there is nothing to train the extra
+     * examples into. */
+    if (n_extra_paths && !folds) {
+        fprintf(stderr, "stdtax: --extra needs --cv K\n");
         return CLI_USAGE;
     }
     struct stdtax_error err = {0};
@@ -238,6 +260,19 @@ int cmd_eval(int argc, char **argv)
     struct model_example *ex = NULL;
     size_t n = 0;
     int rc = model_examples_read(argv[optind], tax, &ex, &n, NULL, &err);
+    struct model_example *extra = NULL;
+    size_t n_extra = 0, n_extra_used = 0;
+    bool *seen = NULL;
+    if (rc == 0 && n_extra_paths)
+        rc = cli_examples_read(extra_paths, n_extra_paths, tax, &extra, &n_extra, NULL,
+                               &err);
+    if (rc == 0 && n_extra) {
+        seen = calloc(n_extra, sizeof *seen);
+        if (!seen || cli_examples_mark_seen(ex, n, extra, n_extra, seen) != 0)
+            rc = stdtax_error_set(&err, STDTAX_ENOMEM, "", "out of memory");
+    }
+    for (size_t x = 0; rc == 0 && x < n_extra; x++)
+        n_extra_used += !seen[x];
     struct tally t = {0};
     t.gold = calloc(tax->n_nodes, sizeof *t.gold);
     t.pred = calloc(tax->n_nodes, sizeof *t.pred);
@@ -266,7 +301,8 @@ int cmd_eval(int argc, char **argv)
     size_t *fold_of = rc == 0 && folds ? fold_assign(n, (size_t)folds, seed) : NULL;
     if (rc == 0 && folds && !fold_of)
         rc = stdtax_error_set(&err, STDTAX_ENOMEM, "", "out of memory");
-    struct model_example *train = rc == 0 && folds ? calloc(n, sizeof *train) : NULL;
+    struct model_example *train =
+        rc == 0 && folds ? calloc(n + n_extra_used, sizeof *train) : NULL;
     if (rc == 0 && folds && !train)
         rc = stdtax_error_set(&err, STDTAX_ENOMEM, "", "out of memory");
     for (int k = 0; rc == 0 && k < folds; k++) {
@@ -274,6 +310,9 @@ int cmd_eval(int argc, char **argv)
         for (size_t i = 0; i < n; i++)
             if (fold_of[i] != (size_t)k)
                 train[nt++] = ex[i];
+        for (size_t x = 0; x < n_extra; x++)
+            if (!seen[x])
+                train[nt++] = extra[x];
         struct model *m = NULL;
         struct clf_engine *e = NULL;
         if (params.use_model)
@@ -295,6 +334,11 @@ int cmd_eval(int argc, char **argv)
     free(fold_of);
     if (rc == 0) {
         json_t *r = report(tax, &t, folds, mode);
+        if (n_extra_paths) {
+            json_object_set_new(r, "extra_used", json_integer((json_int_t)n_extra_used));
+            json_object_set_new(r, "extra_left_out",
+                                json_integer((json_int_t)(n_extra - n_extra_used)));
+        }
         if (as_json) {
             char *s = json_dumps(r, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
             puts(s ? s : "null");
@@ -310,6 +354,8 @@ int cmd_eval(int argc, char **argv)
     free(t.pred);
     free(t.hit);
     model_examples_free(ex, n);
+    model_examples_free(extra, n_extra);
+    free(seen);
     tax_taxonomy_free(tax);
     return rc == 0 ? CLI_OK : CLI_FAIL;
 }

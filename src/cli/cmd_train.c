@@ -7,6 +7,10 @@
 
 #include "cli.h"
 
+/* Enough for the shipped examples plus a few files of corrections. */
+#define TRAIN_FILES_MAX 16
+#define SOURCE_NAME_MAX 512
+
 int cmd_train(int argc, char **argv)
 {
     static const struct option opts[] = {{"taxonomy", required_argument, NULL, 'T'},
@@ -37,13 +41,14 @@ int cmd_train(int argc, char **argv)
             return CLI_USAGE;
         }
     }
-    if (argc - optind != 1) {
+    if (argc - optind < 1 || argc - optind > TRAIN_FILES_MAX) {
         fprintf(stderr,
                 "usage: stdtax train [--taxonomy F] [--out F] [--set KEY=VALUE]... "
-                "FILE.jsonl\n");
+                "FILE.jsonl...\n");
         return CLI_USAGE;
     }
-    const char *path = argv[optind];
+    char *const *paths = argv + optind;
+    size_t n_paths = (size_t)(argc - optind);
     struct stdtax_error err = {0};
     struct tax_taxonomy *tax = cli_taxonomy_load(tax_path);
     if (!tax)
@@ -52,16 +57,23 @@ int cmd_train(int argc, char **argv)
     size_t n = 0;
     char sha[65];
     struct model *m = NULL;
-    int rc = model_examples_read(path, tax, &ex, &n, sha, &err);
-    if (rc == 0) {
-        char *copy = strdup(path);
-        /* Only the file name is recorded, so the model does not depend on where the
-         * source tree is checked out. */
-        rc = copy ? clf_model_train(tax, ex, n, &cfg, &params, basename(copy), sha, &m,
-                                    &err)
-                  : stdtax_error_set(&err, STDTAX_ENOMEM, "", "out of memory");
+    int rc = cli_examples_read(paths, n_paths, tax, &ex, &n, sha, &err);
+    char source[SOURCE_NAME_MAX] = "";
+    /* Only the file names are recorded, so the model does not depend on where the
+     * source tree is checked out. */
+    for (size_t p = 0; rc == 0 && p < n_paths; p++) {
+        char *copy = strdup(paths[p]);
+        if (!copy) {
+            rc = stdtax_error_set(&err, STDTAX_ENOMEM, "", "out of memory");
+            break;
+        }
+        size_t used = strlen(source);
+        snprintf(source + used, sizeof source - used, "%s%s", p ? "+" : "",
+                 basename(copy));
         free(copy);
     }
+    if (rc == 0)
+        rc = clf_model_train(tax, ex, n, &cfg, &params, source, sha, &m, &err);
     if (rc == 0)
         rc = model_file_save(m, out, &err);
     if (rc == 0)

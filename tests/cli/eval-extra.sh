@@ -1,0 +1,49 @@
+#!/bin/sh
+# TAP: `stdtax eval --cv K --extra F` trains every fold on F as well, leaves out the lines of
+# F that are an evaluated standard (same title), and `stdtax train A B` learns from both.
+stdtax="${STDTAX_BUILDDIR:-.}/src/cli/stdtax"
+dir="${STDTAX_SRCDIR:-.}/taxonomy"
+tax="$dir/shanghai-ai-2023.json"
+data="$dir/train/labelled-2023.jsonl"
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+field() { sed -n "s/^ *\"$1\": \([0-9.]*\),*$/\1/p" "$2"; }
+
+echo "1..5"
+"$stdtax" eval --taxonomy "$tax" --json --cv 5 "$data" > "$tmp/plain"
+"$stdtax" eval --taxonomy "$tax" --json --cv 5 --extra "$data" "$data" > "$tmp/self"
+# Every line of the file is an evaluated standard, so none may train a fold.
+if [ "$(field extra_used "$tmp/self")" = 0 ] && [ "$(field extra_left_out "$tmp/self")" = 123 ] &&
+   [ "$(field top1_accuracy "$tmp/self")" = "$(field top1_accuracy "$tmp/plain")" ]; then
+    echo "ok 1 - the evaluated standards themselves are left out of the extra examples"
+else echo "not ok 1 - the evaluated standards themselves are left out"; fi
+
+# The same standard under a reworded case and full-width spacing is still the same title.
+head -1 "$data" | sed 's/"title": "信息技术 /"title": "信息技术　/' > "$tmp/extra.jsonl"
+cat >> "$tmp/extra.jsonl" <<'LINES'
+{"title": "人工智能 芯片 第9部分：测试用例", "category": "基础软硬件", "subcategory": "智能芯片"}
+{"title": "Edge AI accelerator interface", "category": "infra", "subcategory": "infra.chips"}
+LINES
+"$stdtax" eval --taxonomy "$tax" --json --cv 5 --extra "$tmp/extra.jsonl" "$data" > "$tmp/x"
+if [ "$(field extra_used "$tmp/x")" = 2 ] && [ "$(field extra_left_out "$tmp/x")" = 1 ]; then
+    echo "ok 2 - new standards train every fold, a reworded evaluated one does not"
+else echo "not ok 2 - extra counts"; sed 's/^/# /' "$tmp/x"; fi
+
+"$stdtax" eval --taxonomy "$tax" --extra "$tmp/extra.jsonl" "$data" > /dev/null 2>&1
+if [ $? -eq 2 ]; then echo "ok 3 - --extra without --cv is a usage error"
+else echo "not ok 3 - --extra without --cv is a usage error"; fi
+
+"$stdtax" train --taxonomy "$tax" --out "$tmp/one.json" "$data" 2> /dev/null
+"$stdtax" train --taxonomy "$tax" --out "$tmp/two.json" "$data" "$tmp/extra.jsonl" \
+    2> "$tmp/err"
+if grep -q '"file":"labelled-2023.jsonl+extra.jsonl"' "$tmp/two.json" &&
+   grep -q 'from 126 examples' "$tmp/err" && ! cmp -s "$tmp/one.json" "$tmp/two.json"; then
+    echo "ok 4 - train learns from several files and records them"
+else echo "not ok 4 - train learns from several files"; sed 's/^/# /' "$tmp/err"; fi
+
+echo '{"title": "x", "category": "no-such-category"}' > "$tmp/bad.jsonl"
+"$stdtax" train --taxonomy "$tax" --out "$tmp/bad.json" "$data" "$tmp/bad.jsonl" \
+    > /dev/null 2> "$tmp/err"
+if [ $? -eq 1 ] && grep -q 'bad.jsonl:1' "$tmp/err" && [ ! -e "$tmp/bad.json" ]; then
+    echo "ok 5 - a bad line in the second file names that file and line"
+else echo "not ok 5 - a bad second file"; sed 's/^/# /' "$tmp/err"; fi
