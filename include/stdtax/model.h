@@ -76,10 +76,11 @@ struct model_example {
     char *field[MODEL_FIELD_COUNT];     /* raw UTF-8; NULL when absent */
     const struct tax_node *category;    /* top level, borrowed from the taxonomy */
     const struct tax_node *subcategory; /* NULL when the line names none */
+    char *code; /* the standard's number ("GB/T 36464.2-2018"); NULL when absent */
 };
 
-/* Reads labelled JSONL (title, title_en?, scope?, text?, category, subcategory?; category
- * and subcategory as codes or Chinese/English labels).  Stops at the first bad line with
+/* Reads labelled JSONL (title, title_en?, scope?, text?, category, subcategory?, code?;
+ * category and subcategory as codes or Chinese/English labels).  Stops at the first bad line with
  * err->field "PATH:LINE".  *out is new (free with model_examples_free); sha256_hex (65
  * bytes, may be NULL) receives the file's SHA-256. */
 int model_examples_read(const char *path, const struct tax_taxonomy *tax,

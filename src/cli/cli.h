@@ -45,9 +45,10 @@ int cli_examples_read(char *const *paths, size_t n_paths, const struct tax_taxon
                       struct model_example **out, size_t *n, char *sha256_hex,
                       struct stdtax_error *err);
 
-/* seen[x] = extra[x] has a title or English title equal, after normalisation, to a title
- * or English title of one of held[0..n_held): the same standard, which must not train a
- * model that is evaluated on it.  -1 when out of memory. */
+/* seen[x] = extra[x] is the same standard as one of held[0..n_held), which must not train
+ * a model that is evaluated on it: a title or English title equal, after normalisation, to
+ * one of the other's, or the same number (codes equal after normalisation, or one is the
+ * other with its year).  -1 when out of memory. */
 int cli_examples_mark_seen(const struct model_example *held, size_t n_held,
                            const struct model_example *extra, size_t n_extra, bool *seen);
 

@@ -47,57 +47,75 @@ int cli_examples_read(char *const *paths, size_t n_paths, const struct tax_taxon
     return 0;
 }
 
-/* The normalised titles of an example (new strings, NULL where absent). */
-static int titles_of(const struct model_example *ex, char *t[2])
+enum { KEY_TITLE, KEY_TITLE_EN, KEY_CODE, KEY_COUNT };
+
+/* What names an example's standard, normalised (new strings, NULL where absent): its
+ * titles and its number. */
+static int keys_of(const struct model_example *ex, char *k[KEY_COUNT])
 {
-    const char *src[2] = {ex->field[MODEL_FIELD_TITLE], ex->field[MODEL_FIELD_TITLE_EN]};
-    for (int i = 0; i < 2; i++) {
-        t[i] = NULL;
-        if (!src[i])
-            continue;
-        t[i] = norm_string_new(src[i]);
-        if (!t[i]) {
-            free(t[0]);
-            t[0] = NULL;
+    const char *src[KEY_COUNT] = {ex->field[MODEL_FIELD_TITLE],
+                                  ex->field[MODEL_FIELD_TITLE_EN], ex->code};
+    for (int i = 0; i < KEY_COUNT; i++)
+        k[i] = NULL;
+    for (int i = 0; i < KEY_COUNT; i++) {
+        if (src[i] && !(k[i] = norm_string_new(src[i]))) {
+            for (int j = 0; j < i; j++)
+                free(k[j]), k[j] = NULL;
             return -1;
         }
     }
     return 0;
 }
 
-static int titles_meet(char *const a[2], char *const b[2])
+/* "iso iec 22989" and "iso iec 22989 2022" are one standard with and without its year;
+ * "iso iec 2298" is not. */
+static int codes_meet(const char *a, const char *b)
 {
-    for (int i = 0; i < 2; i++)
-        for (int j = 0; j < 2; j++)
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > lb) {
+        const char *t = a;
+        a = b, b = t;
+        size_t tl = la;
+        la = lb, lb = tl;
+    }
+    return la > 0 && memcmp(a, b, la) == 0 && (b[la] == '\0' || b[la] == ' ');
+}
+
+static int same_standard(char *const a[KEY_COUNT], char *const b[KEY_COUNT])
+{
+    for (int i = KEY_TITLE; i <= KEY_TITLE_EN; i++)
+        for (int j = KEY_TITLE; j <= KEY_TITLE_EN; j++)
             if (a[i] && b[j] && a[i][0] && strcmp(a[i], b[j]) == 0)
                 return 1;
-    return 0;
+    return a[KEY_CODE] && b[KEY_CODE] && codes_meet(a[KEY_CODE], b[KEY_CODE]);
+}
+
+static void keys_free(char *k[KEY_COUNT])
+{
+    for (int i = 0; i < KEY_COUNT; i++)
+        free(k[i]);
 }
 
 int cli_examples_mark_seen(const struct model_example *held, size_t n_held,
                            const struct model_example *extra, size_t n_extra, bool *seen)
 {
-    char *(*held_t)[2] = calloc(n_held + 1, sizeof *held_t);
-    if (!held_t)
+    char *(*held_keys)[KEY_COUNT] = calloc(n_held + 1, sizeof *held_keys);
+    if (!held_keys)
         return -1;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n_held; i++)
-        rc = titles_of(&held[i], held_t[i]);
+        rc = keys_of(&held[i], held_keys[i]);
     for (size_t x = 0; rc == 0 && x < n_extra; x++) {
-        char *t[2];
-        rc = titles_of(&extra[x], t);
+        char *k[KEY_COUNT];
+        rc = keys_of(&extra[x], k);
         seen[x] = false;
         for (size_t i = 0; rc == 0 && i < n_held && !seen[x]; i++)
-            seen[x] = titles_meet(t, held_t[i]);
-        if (rc == 0) {
-            free(t[0]);
-            free(t[1]);
-        }
+            seen[x] = same_standard(k, held_keys[i]);
+        if (rc == 0)
+            keys_free(k);
     }
-    for (size_t i = 0; i < n_held; i++) {
-        free(held_t[i][0]);
-        free(held_t[i][1]);
-    }
-    free(held_t);
+    for (size_t i = 0; i < n_held; i++)
+        keys_free(held_keys[i]);
+    free(held_keys);
     return rc;
 }

@@ -2473,8 +2473,11 @@ int model_text_load(const char *text, size_t len, const struct tax_taxonomy *tax
 void model_examples_free(struct model_example *ex, size_t n)
 {
     for (size_t i = 0; ex && i < n; i++)
+    {
         for (int f = 0; f < MODEL_FIELD_COUNT; f++)
             free(ex[i].field[f]);
+        free(ex[i].code);
+    }
     free(ex);
 }
 
@@ -2497,6 +2500,14 @@ static int example_parse(const json_t *j, const struct tax_taxonomy *tax,
     }
     if (!ex->field[MODEL_FIELD_TITLE])
         return *what = "no title", -1;
+    const json_t *code = json_object_get(j, "code");
+    if (code && !json_is_null(code) && !json_is_string(code))
+        return *what = "code is not a string", -1;
+    if (json_string_length(code) > 0) {
+        ex->code = strdup(json_string_value(code));
+        if (!ex->code)
+            return *what = "out of memory", -1;
+    }
     const char *cat = json_string_value(json_object_get(j, "category"));
     ex->category = cat ? tax_node_resolve(tax, cat) : NULL;
     if (!ex->category || ex->category->depth != 0)

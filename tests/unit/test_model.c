@@ -86,6 +86,8 @@ Test(model, bad_example_lines_name_the_line)
         {"{\"category\": \"infra\"}\n", STDTAX_EINVAL, ":1"},
         {"\n\n{\"title\": \"x\", \n", STDTAX_EPARSE, ":3"},
         {"[1]\n", STDTAX_EINVAL, ":1"},
+        {"{\"title\": \"x\", \"category\": \"infra\", \"code\": 7}\n", STDTAX_EINVAL,
+         ":1"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         struct stdtax_error err = {0};
