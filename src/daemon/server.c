@@ -462,7 +462,14 @@ static void dispatch(struct dispatch *d)
     struct stdtax_error qerr = {0};
     rc = api_query_parse(qs, qs ? strlen(qs) : 0, &d->req.query, &qerr);
     if (rc != 0) {
-        api_response_problem(&d->resp, rc == STDTAX_ETOOBIG ? API_EURITOOLONG : rc, NULL,
+        /* Like every other bad request, name the parameter (/query/q) in errors. */
+        json_t *errors = NULL;
+        if (qerr.field[0] && (errors = json_array()) &&
+            stdtax_problem_add(errors, qerr.field, "%s", qerr.text) != 0) {
+            json_decref(errors);
+            errors = NULL;
+        }
+        api_response_problem(&d->resp, rc == STDTAX_ETOOBIG ? API_EURITOOLONG : rc, errors,
                              "%s", qerr.text);
         return;
     }

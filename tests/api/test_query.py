@@ -175,10 +175,12 @@ class Query(unittest.TestCase):
         for query in ("q=%FF", "q=%C3%28", "q=ab%ED%A0%80"):
             body = problem(self, self.get(query), 400, "invalid-utf8")
             self.assertIn("'q'", body["detail"])
+            self.assertEqual(pointers(body), ["/query/q"])
         body = problem(self, self.get("q=a&q=b"), 400)
         self.assertIn("'q'", body["detail"])
         body = problem(self, self.get("q=%00"), 400)
         self.assertIn("'q'", body["detail"])
+        self.assertEqual(pointers(body), ["/query/q"])
 
     def test_a_query_over_the_request_target_bound_is_414(self):
         # assert_valid checks the answer against the 414 of the operation's description
