@@ -77,7 +77,8 @@ const struct clf_params *clf_engine_params(const struct clf_engine *e);
  * per-category calibration of the taxonomy's keyword evidence on the same examples (a
  * multinomial logistic regression over the keyword scores, ridge-penalised towards
  * scale 1 and bias 0, fitted by fixed-step gradient descent, so deterministic).  params
- * (NULL: defaults) give the keyword field weights.  *out is new and borrows tax. */
+ * (NULL: defaults) give the keyword field weights.  Reference examples (ex[i].reference)
+ * count in the naive Bayes only.  *out is new and borrows tax. */
 int clf_model_train(const struct tax_taxonomy *tax, const struct model_example *ex,
                     size_t n, const struct model_config *cfg,
                     const struct clf_params *params, const char *source_name,

@@ -12,6 +12,7 @@
 #define STDTAX_MODEL_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "stdtax/error.h"
@@ -77,6 +78,10 @@ struct model_example {
     const struct tax_node *category;    /* top level, borrowed from the taxonomy */
     const struct tax_node *subcategory; /* NULL when the line names none */
     char *code; /* the standard's number ("GB/T 36464.2-2018"); NULL when absent */
+    /* A reference example (another corpus, labelled outside this framework's
+     * secretariat): it teaches the naive Bayes its n-grams but not the calibration, which
+     * learns the framework's own conventions.  model_examples_read sets it to false. */
+    bool reference;
 };
 
 /* Reads labelled JSONL (title, title_en?, scope?, text?, category, subcategory?, code?;

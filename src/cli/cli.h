@@ -52,6 +52,36 @@ int cli_examples_read(char *const *paths, size_t n_paths, const struct tax_taxon
 int cli_examples_mark_seen(const struct model_example *held, size_t n_held,
                            const struct model_example *extra, size_t n_extra, bool *seen);
 
+/* The examples of paths[0..n_paths) that are not the same standard as one of
+ * held[0..n_held) (cli_examples_mark_seen), each with .reference set to reference;
+ * *left_out counts the others.  *out is new (model_examples_free). */
+int cli_examples_read_new(char *const *paths, size_t n_paths, const struct tax_taxonomy *tax,
+                          const struct model_example *held, size_t n_held, bool reference,
+                          struct model_example **out, size_t *n, size_t *left_out,
+                          char *sha256_hex, struct stdtax_error *err);
+
+/* The shipped reference examples (doc/classifier.md, "Reference examples"). Static. */
+const char *cli_default_reference(void);
+
+/* --reference F (repeatable) and --no-reference, shared by train and eval. */
+#define CLI_REFERENCE_MAX 8
+struct cli_reference {
+    char *paths[CLI_REFERENCE_MAX];
+    size_t n;
+    bool none;
+};
+#define CLI_REFERENCE_LONG_OPTIONS                                                       \
+    {"reference", required_argument, NULL, CLI_OPT_REFERENCE},                           \
+    {                                                                                    \
+        "no-reference", no_argument, NULL, CLI_OPT_NO_REFERENCE                          \
+    }
+/* 1 when c was one of those options (recorded in r), -1 after printing why it is bad,
+ * 0 otherwise. */
+int cli_reference_option(int c, char *arg, struct cli_reference *r);
+/* The reference files to read: those given, else the shipped one, none with
+ * --no-reference.  *paths is borrowed from r. */
+size_t cli_reference_paths(struct cli_reference *r, char *const **paths);
+
 /* Options naming the engine's files, shared by classify and eval: 'T' --taxonomy,
  * 'M' --model, 'N' --no-model (model NULL).  Returns 1 when c was one of them. */
 int cli_engine_option(int c, const char **taxonomy, const char **model);
@@ -79,6 +109,8 @@ enum {
     CLI_OPT_CATEGORY,
     CLI_OPT_TOPIC,
     CLI_OPT_QUERY,
+    CLI_OPT_REFERENCE,
+    CLI_OPT_NO_REFERENCE,
 };
 #define CLI_SVC_LONG_OPTIONS                                                             \
     {"data-dir", required_argument, NULL, CLI_OPT_DATA_DIR},                             \

@@ -1,5 +1,6 @@
 /* Labelled examples from several files, for train and eval: the shipped examples plus
  * corrections or a reference corpus. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,4 +119,69 @@ int cli_examples_mark_seen(const struct model_example *held, size_t n_held,
         keys_free(held_keys[i]);
     free(held_keys);
     return rc;
+}
+
+int cli_examples_read_new(char *const *paths, size_t n_paths,
+                          const struct tax_taxonomy *tax,
+                          const struct model_example *held, size_t n_held, bool reference,
+                          struct model_example **out, size_t *n, size_t *left_out,
+                          char *sha256_hex, struct stdtax_error *err)
+{
+    struct model_example *ex = NULL;
+    size_t m = 0;
+    *left_out = 0;
+    int rc = cli_examples_read(paths, n_paths, tax, &ex, &m, sha256_hex, err);
+    bool *seen = rc == 0 ? calloc(m + 1, sizeof *seen) : NULL;
+    if (rc == 0 && (!seen || cli_examples_mark_seen(held, n_held, ex, m, seen) != 0))
+        rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    size_t kept = 0;
+    for (size_t i = 0; rc == 0 && i < m; i++) {
+        if (seen[i]) {
+            for (int f = 0; f < MODEL_FIELD_COUNT; f++)
+                free(ex[i].field[f]);
+            free(ex[i].code);
+            ++*left_out;
+            continue;
+        }
+        ex[kept] = ex[i];
+        ex[kept++].reference = reference;
+    }
+    free(seen);
+    if (rc != 0) {
+        model_examples_free(ex, m);
+        ex = NULL, kept = 0;
+    }
+    *out = ex;
+    *n = kept;
+    return rc;
+}
+
+int cli_reference_option(int c, char *arg, struct cli_reference *r)
+{
+    if (c == CLI_OPT_NO_REFERENCE) {
+        r->none = true;
+        return 1;
+    }
+    if (c != CLI_OPT_REFERENCE)
+        return 0;
+    if (r->n == CLI_REFERENCE_MAX) {
+        fprintf(stderr, "stdtax: at most %d --reference files\n", CLI_REFERENCE_MAX);
+        return -1;
+    }
+    r->paths[r->n++] = arg;
+    return 1;
+}
+
+size_t cli_reference_paths(struct cli_reference *r, char *const **paths)
+{
+    static char *shipped[1];
+    if (r->none)
+        return 0;
+    if (r->n) {
+        *paths = r->paths;
+        return r->n;
+    }
+    shipped[0] = (char *)cli_default_reference();
+    *paths = shipped;
+    return 1;
 }

@@ -84,9 +84,15 @@ static void print_text(const json_t *r)
            json_real_value(json_object_get(r, "sub_accuracy")),
            (long long)json_integer_value(json_object_get(r, "sub_n")));
     printf("macro_f1      %.4f\n", json_real_value(json_object_get(r, "macro_f1")));
+    if (json_object_get(r, "reference_used"))
+        printf(
+            "reference     %lld reference examples in every fold's model, %lld left out "
+            "(the standard of an evaluated line)\n",
+            (long long)json_integer_value(json_object_get(r, "reference_used")),
+            (long long)json_integer_value(json_object_get(r, "reference_left_out")));
     if (json_object_get(r, "extra_used"))
         printf("extra         %lld examples trained in every fold, %lld left out (the "
-               "same title as an evaluated line)\n",
+               "standard of an evaluated line)\n",
                (long long)json_integer_value(json_object_get(r, "extra_used")),
                (long long)json_integer_value(json_object_get(r, "extra_left_out")));
     printf("%-10s %5s %5s %5s %9s %6s %6s\n", "category", "n", "pred", "ok", "precision",
@@ -172,6 +178,7 @@ int cmd_eval(int argc, char **argv)
                                          {"show-errors", no_argument, NULL, 'E'},
                                          {"seed", required_argument, NULL, 'S'},
                                          {"extra", required_argument, NULL, 'X'},
+                                         CLI_REFERENCE_LONG_OPTIONS,
                                          {NULL, 0, NULL, 0}};
     const char *tax_path = cli_default_taxonomy(), *model_path = cli_default_model();
     const char *mode = "combined";
@@ -179,6 +186,7 @@ int cmd_eval(int argc, char **argv)
     unsigned long seed = 0;
     char *extra_paths[EXTRA_FILES_MAX];
     size_t n_extra_paths = 0;
+    struct cli_reference ref = {0};
     struct clf_params params;
     struct model_config cfg;
     clf_params_default(&params);
@@ -186,6 +194,11 @@ int cmd_eval(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c != 'N' && cli_engine_option(c, &tax_path, &model_path))
+            continue;
+        int r = cli_reference_option(c, optarg, &ref);
+        if (r < 0)
+            return CLI_USAGE;
+        if (r > 0)
             continue;
         switch (c) {
         case 'j':
@@ -244,13 +257,15 @@ int cmd_eval(int argc, char **argv)
         fprintf(
             stderr,
             "usage: stdtax eval [--taxonomy F] [--model F] [--json] [--folds K|--cv K] "
-            "[--seed N] [--mode M] [--set KEY=VALUE]... [--extra F]... FILE.jsonl\n");
+            "[--seed N] [--mode M] [--set KEY=VALUE]... [--extra F]... [--reference "
+            "F]... "
+            "[--no-reference] FILE.jsonl\n");
         return CLI_USAGE;
     }
     /* Without folds the model comes from its file, so there is nothing to train the extra
      * examples into. */
-    if (n_extra_paths && !folds) {
-        fprintf(stderr, "stdtax: --extra needs --cv K\n");
+    if ((n_extra_paths || ref.n) && !folds) {
+        fprintf(stderr, "stdtax: --extra and --reference need --cv K\n");
         return CLI_USAGE;
     }
     struct stdtax_error err = {0};
@@ -260,19 +275,19 @@ int cmd_eval(int argc, char **argv)
     struct model_example *ex = NULL;
     size_t n = 0;
     int rc = model_examples_read(argv[optind], tax, &ex, &n, NULL, &err);
-    struct model_example *extra = NULL;
-    size_t n_extra = 0, n_extra_used = 0;
-    bool *seen = NULL;
+    /* More examples for every fold: --extra (labelled like FILE) and the reference
+     * examples (naive Bayes only), never one that is the standard of a line of FILE, or
+     * the fold holding that line would be trained on its answer. */
+    struct model_example *extra = NULL, *rx = NULL;
+    size_t n_extra = 0, n_extra_left_out = 0, n_rx = 0, n_rx_left_out = 0;
     if (rc == 0 && n_extra_paths)
-        rc = cli_examples_read(extra_paths, n_extra_paths, tax, &extra, &n_extra, NULL,
-                               &err);
-    if (rc == 0 && n_extra) {
-        seen = calloc(n_extra, sizeof *seen);
-        if (!seen || cli_examples_mark_seen(ex, n, extra, n_extra, seen) != 0)
-            rc = stdtax_error_set(&err, STDTAX_ENOMEM, "", "out of memory");
-    }
-    for (size_t x = 0; rc == 0 && x < n_extra; x++)
-        n_extra_used += !seen[x];
+        rc = cli_examples_read_new(extra_paths, n_extra_paths, tax, ex, n, false, &extra,
+                                   &n_extra, &n_extra_left_out, NULL, &err);
+    char *const *ref_paths = NULL;
+    size_t n_ref_paths = folds ? cli_reference_paths(&ref, &ref_paths) : 0;
+    if (rc == 0 && n_ref_paths)
+        rc = cli_examples_read_new(ref_paths, n_ref_paths, tax, ex, n, true, &rx, &n_rx,
+                                   &n_rx_left_out, NULL, &err);
     struct tally t = {0};
     t.gold = calloc(tax->n_nodes, sizeof *t.gold);
     t.pred = calloc(tax->n_nodes, sizeof *t.pred);
@@ -302,7 +317,7 @@ int cmd_eval(int argc, char **argv)
     if (rc == 0 && folds && !fold_of)
         rc = stdtax_error_set(&err, STDTAX_ENOMEM, "", "out of memory");
     struct model_example *train =
-        rc == 0 && folds ? calloc(n + n_extra_used, sizeof *train) : NULL;
+        rc == 0 && folds ? calloc(n + n_extra + n_rx + 1, sizeof *train) : NULL;
     if (rc == 0 && folds && !train)
         rc = stdtax_error_set(&err, STDTAX_ENOMEM, "", "out of memory");
     for (int k = 0; rc == 0 && k < folds; k++) {
@@ -311,8 +326,9 @@ int cmd_eval(int argc, char **argv)
             if (fold_of[i] != (size_t)k)
                 train[nt++] = ex[i];
         for (size_t x = 0; x < n_extra; x++)
-            if (!seen[x])
-                train[nt++] = extra[x];
+            train[nt++] = extra[x];
+        for (size_t x = 0; x < n_rx; x++)
+            train[nt++] = rx[x];
         struct model *m = NULL;
         struct clf_engine *e = NULL;
         if (params.use_model)
@@ -335,9 +351,14 @@ int cmd_eval(int argc, char **argv)
     if (rc == 0) {
         json_t *r = report(tax, &t, folds, mode);
         if (n_extra_paths) {
-            json_object_set_new(r, "extra_used", json_integer((json_int_t)n_extra_used));
+            json_object_set_new(r, "extra_used", json_integer((json_int_t)n_extra));
             json_object_set_new(r, "extra_left_out",
-                                json_integer((json_int_t)(n_extra - n_extra_used)));
+                                json_integer((json_int_t)n_extra_left_out));
+        }
+        if (n_ref_paths) {
+            json_object_set_new(r, "reference_used", json_integer((json_int_t)n_rx));
+            json_object_set_new(r, "reference_left_out",
+                                json_integer((json_int_t)n_rx_left_out));
         }
         if (as_json) {
             char *s = json_dumps(r, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
@@ -355,7 +376,7 @@ int cmd_eval(int argc, char **argv)
     free(t.hit);
     model_examples_free(ex, n);
     model_examples_free(extra, n_extra);
-    free(seen);
+    model_examples_free(rx, n_rx);
     tax_taxonomy_free(tax);
     return rc == 0 ? CLI_OK : CLI_FAIL;
 }

@@ -6,24 +6,50 @@
 #include <string.h>
 
 #include "cli.h"
+#include "stdtax/sha256.h"
 
 /* Enough for the shipped examples plus a few files of corrections. */
 #define TRAIN_FILES_MAX 16
 #define SOURCE_NAME_MAX 512
+
+/* "a.jsonl+b.jsonl+reference:r.jsonl": only the file names, so the model does not
+ * depend on where the source tree is checked out. */
+static int source_name(char *const *labelled, size_t n_labelled, char *const *reference,
+                       size_t n_reference, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (size_t p = 0; p < n_labelled + n_reference; p++) {
+        char *copy = strdup(p < n_labelled ? labelled[p] : reference[p - n_labelled]);
+        if (!copy)
+            return -1;
+        size_t used = strlen(out);
+        snprintf(out + used, cap - used, "%s%s%s", p ? "+" : "",
+                 p < n_labelled ? "" : "reference:", basename(copy));
+        free(copy);
+    }
+    return 0;
+}
 
 int cmd_train(int argc, char **argv)
 {
     static const struct option opts[] = {{"taxonomy", required_argument, NULL, 'T'},
                                          {"out", required_argument, NULL, 'o'},
                                          {"set", required_argument, NULL, 's'},
+                                         CLI_REFERENCE_LONG_OPTIONS,
                                          {NULL, 0, NULL, 0}};
     const char *tax_path = cli_default_taxonomy(), *out = cli_default_model_out();
     struct model_config cfg;
     struct clf_params params; /* the keyword side of the calibration */
+    struct cli_reference ref = {0};
     model_config_default(&cfg);
     clf_params_default(&params);
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int r = cli_reference_option(c, optarg, &ref);
+        if (r < 0)
+            return CLI_USAGE;
+        if (r > 0)
+            continue;
         switch (c) {
         case 'T':
             tax_path = optarg;
@@ -44,45 +70,63 @@ int cmd_train(int argc, char **argv)
     if (argc - optind < 1 || argc - optind > TRAIN_FILES_MAX) {
         fprintf(stderr,
                 "usage: stdtax train [--taxonomy F] [--out F] [--set KEY=VALUE]... "
-                "FILE.jsonl...\n");
+                "[--reference F]... [--no-reference] FILE.jsonl...\n");
         return CLI_USAGE;
     }
     char *const *paths = argv + optind;
     size_t n_paths = (size_t)(argc - optind);
+    char *const *ref_paths = NULL;
+    size_t n_ref_paths = cli_reference_paths(&ref, &ref_paths);
     struct stdtax_error err = {0};
     struct tax_taxonomy *tax = cli_taxonomy_load(tax_path);
     if (!tax)
         return CLI_FAIL;
-    struct model_example *ex = NULL;
-    size_t n = 0;
-    char sha[65];
+    struct model_example *ex = NULL, *rx = NULL;
+    size_t n = 0, n_rx = 0, n_rx_left_out = 0;
+    char sha[65], ref_sha[65];
+    char source[SOURCE_NAME_MAX];
     struct model *m = NULL;
     int rc = cli_examples_read(paths, n_paths, tax, &ex, &n, sha, &err);
-    char source[SOURCE_NAME_MAX] = "";
-    /* Only the file names are recorded, so the model does not depend on where the
-     * source tree is checked out. */
-    for (size_t p = 0; rc == 0 && p < n_paths; p++) {
-        char *copy = strdup(paths[p]);
-        if (!copy) {
-            rc = stdtax_error_set(&err, STDTAX_ENOMEM, "", "out of memory");
-            break;
+    /* A reference line for a standard the labelled files have is left out: the
+     * framework's own label of it is the one to learn. */
+    if (rc == 0 && n_ref_paths)
+        rc = cli_examples_read_new(ref_paths, n_ref_paths, tax, ex, n, true, &rx, &n_rx,
+                                   &n_rx_left_out, ref_sha, &err);
+    struct model_example *all = rc == 0 ? realloc(ex, (n + n_rx + 1) * sizeof *ex) : NULL;
+    if (rc == 0 && !all)
+        rc = stdtax_error_set(&err, STDTAX_ENOMEM, "", "out of memory");
+    if (rc == 0) {
+        ex = all;
+        memcpy(ex + n, rx, n_rx * sizeof *rx);
+        free(rx); /* its fields moved into ex */
+        rx = NULL;
+        n += n_rx;
+        if (n_ref_paths) {
+            /* One digest for the whole training set: the labelled files', then the
+             * reference files'. */
+            struct sha256_ctx both;
+            sha256_ctx_init(&both);
+            sha256_ctx_update(&both, sha, 64);
+            sha256_ctx_update(&both, ref_sha, 64);
+            sha256_ctx_final_hex(&both, sha);
         }
-        size_t used = strlen(source);
-        snprintf(source + used, sizeof source - used, "%s%s", p ? "+" : "",
-                 basename(copy));
-        free(copy);
+        if (source_name(paths, n_paths, ref_paths, n_ref_paths, source, sizeof source))
+            rc = stdtax_error_set(&err, STDTAX_ENOMEM, "", "out of memory");
     }
     if (rc == 0)
         rc = clf_model_train(tax, ex, n, &cfg, &params, source, sha, &m, &err);
     if (rc == 0)
         rc = model_file_save(m, out, &err);
     if (rc == 0)
-        fprintf(stderr, "stdtax: trained %s from %zu examples into %s\n",
-                model_version(m), n, out);
+        fprintf(stderr,
+                "stdtax: trained %s from %zu examples (%zu of them reference examples, "
+                "%zu more left out as labelled already) into %s\n",
+                model_version(m), n, n_rx, n_rx_left_out, out);
     else
         cli_error(&err);
     model_free(m);
     model_examples_free(ex, n);
+    model_examples_free(rx, n_rx);
     tax_taxonomy_free(tax);
     return rc == 0 ? CLI_OK : CLI_FAIL;
 }

@@ -9,6 +9,7 @@
 
 #define TAXONOMY_FILE "shanghai-ai-2023.json"
 #define MODEL_FILE "model-2023.json"
+#define REFERENCE_FILE "reference-2023.jsonl"
 
 static const struct {
     const char *name;
@@ -71,8 +72,10 @@ static int in_build_tree(void)
 
 static const char *data_path(const char *file)
 {
-    static char taxonomy[PATH_MAX], model[PATH_MAX];
-    char *buf = strcmp(file, TAXONOMY_FILE) == 0 ? taxonomy : model;
+    static char taxonomy[PATH_MAX], model[PATH_MAX], reference[PATH_MAX];
+    char *buf = strcmp(file, TAXONOMY_FILE) == 0 ? taxonomy
+                : strcmp(file, MODEL_FILE) == 0  ? model
+                                                 : reference;
     if (in_build_tree())
         snprintf(buf, PATH_MAX, "%s/taxonomy/%s", STDTAX_SRCDIR, file);
     else
@@ -90,6 +93,11 @@ const char *cli_default_model(void)
     if (cli_globals.no_model)
         return NULL;
     return cli_globals.model ? cli_globals.model : data_path(MODEL_FILE);
+}
+
+const char *cli_default_reference(void)
+{
+    return data_path(REFERENCE_FILE);
 }
 
 const char *cli_default_data_dir(void)

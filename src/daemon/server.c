@@ -469,8 +469,8 @@ static void dispatch(struct dispatch *d)
             json_decref(errors);
             errors = NULL;
         }
-        api_response_problem(&d->resp, rc == STDTAX_ETOOBIG ? API_EURITOOLONG : rc, errors,
-                             "%s", qerr.text);
+        api_response_problem(&d->resp, rc == STDTAX_ETOOBIG ? API_EURITOOLONG : rc,
+                             errors, "%s", qerr.text);
         return;
     }
     char pbuf[API_PATH_MAX + 2 * API_PARAMS_MAX + 64];

@@ -1174,7 +1174,8 @@ static void calibration_fit(const struct cal_data *d, const struct model_config 
         }
         double n = (double)d->n;
         for (size_t c = 0; c < nc; c++) {
-            cal[c].scale -= CAL_STEP * (gs[c] / n + cfg->cal_l2_scale * (cal[c].scale - 1));
+            cal[c].scale -=
+                CAL_STEP * (gs[c] / n + cfg->cal_l2_scale * (cal[c].scale - 1));
             cal[c].bias -= CAL_STEP * (gb[c] / n + cfg->cal_l2_bias * cal[c].bias);
             if (cfg->cal_weak)
                 cal[c].weak -= CAL_STEP * (gw[c] / n + cfg->cal_l2_weak * cal[c].weak);
@@ -1225,6 +1226,8 @@ static int other_threshold_learn(const struct tax_taxonomy *tax,
         if (rc == 0)
             rc = clf_engine_new(tax, im, &ip, &e, err);
         for (size_t i = f; rc == 0 && i < n; i += k) {
+            if (ex[i].reference)
+                continue; /* the threshold answers for this framework's labels */
             struct clf_input in = {{NULL}, {0}};
             for (int fl = 0; fl < MODEL_FIELD_COUNT; fl++) {
                 in.field[fl] = ex[i].field[fl];
@@ -1307,19 +1310,28 @@ int clf_model_train(const struct tax_taxonomy *tax, const struct model_example *
     else
         clf_params_default(&kp);
     size_t nc = tax->n_roots, nn = tax->n_nodes;
-    struct cal_data d = {.n = n, .nc = nc};
-    d.k = calloc(n * nc + 1, sizeof *d.k);
-    d.w = calloc(n + 1, sizeof *d.w);
-    d.y = calloc(n + 1, sizeof *d.y);
+    /* The calibration learns where this framework files what (an industry's face
+     * recognition is industry, generic AI standards are general technology); reference
+     * examples were labelled elsewhere and only teach the model its n-grams. */
+    struct model_example *own = calloc(n + 1, sizeof *own);
+    size_t n_own = 0;
+    for (size_t i = 0; own && i < n; i++)
+        if (!ex[i].reference)
+            own[n_own++] = ex[i];
+    struct cal_data d = {.n = n_own, .nc = nc};
+    d.k = calloc(n_own * nc + 1, sizeof *d.k);
+    d.w = calloc(n_own + 1, sizeof *d.w);
+    d.y = calloc(n_own + 1, sizeof *d.y);
     struct model_cal *cal = calloc(nn + 1, sizeof *cal), *cc = calloc(nc + 1, sizeof *cc);
-    if (!d.k || !d.w || !d.y || !cal || !cc)
+    if (!own || !d.k || !d.w || !d.y || !cal || !cc)
         rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     if (rc == 0)
-        rc = cal_features(tax, &kp, ex, &d, err);
+        rc = cal_features(tax, &kp, own, &d, err);
     if (rc == 0) {
         for (size_t c = 0; c < nc; c++)
             cc[c] = (struct model_cal){.scale = 1, .bias = 0, .weak = 0};
-        calibration_fit(&d, cfg, cc);
+        if (n_own > 0) /* with reference examples alone there is nothing to learn */
+            calibration_fit(&d, cfg, cc);
         for (size_t c = 0; c < nc; c++)
             cal[tax->roots[c]->index] = cc[c];
         if (model_calibration_set(m, cal) != 0)
@@ -1330,6 +1342,7 @@ int clf_model_train(const struct tax_taxonomy *tax, const struct model_example *
     free(d.y);
     free(cal);
     free(cc);
+    free(own);
     if (rc == 0 && cfg->other_cv >= 2 && n >= 2 * (size_t)cfg->other_cv)
         rc = other_threshold_learn(tax, ex, n, cfg, params, m, err);
     if (rc != 0) {

@@ -470,23 +470,104 @@ Test(classifier, calibration_learns_category_preferences)
  * the products here (the fixture has no general-technology category): the
  * weak-evidence weight must learn to send such a text there, and texts with evidence
  * must still go where their evidence points. */
+/* One training example per row, titles only. */
+struct titled_example {
+    const char *title, *code;
+    bool reference;
+};
+
+static void examples_fill(const struct tax_taxonomy *tax,
+                          const struct titled_example *rows, size_t n,
+                          struct model_example *ex)
+{
+    memset(ex, 0, n * sizeof *ex);
+    for (size_t i = 0; i < n; i++) {
+        ex[i].field[MODEL_FIELD_TITLE] = (char *)rows[i].title;
+        ex[i].subcategory = tax_node_find(tax, rows[i].code);
+        ex[i].category = ex[i].subcategory->parent;
+        ex[i].reference = rows[i].reference;
+    }
+}
+
+/* Reference examples (another corpus, other conventions) teach the naive Bayes but
+ * leave the calibration, which learns this framework's conventions, as the framework's
+ * own examples make it. */
+Test(classifier, reference_examples_teach_the_model_not_the_calibration)
+{
+    const struct tax_taxonomy *tax = clf_engine_taxonomy(engine);
+    static const struct titled_example train[] = {
+        {"交通传感器", "industry.transport", false},
+        {"交通 传感器 接口", "industry.transport", false},
+        {"芯片 接口", "infra.chips", false},
+        /* the other corpus files sensors under sensors */
+        {"交通传感器 标定", "infra.sensors", true},
+        {"交通 传感器 网络", "infra.sensors", true},
+        {"传感器 交通 数据", "infra.sensors", true}};
+    size_t n = sizeof train / sizeof train[0];
+    struct model_example ex[sizeof train / sizeof train[0]];
+    examples_fill(tax, train, n, ex);
+    struct model_config cfg;
+    model_config_default(&cfg);
+    struct clf_params p;
+    clf_params_default(&p);
+    struct stdtax_error err = {0};
+    struct model *own = NULL, *with_ref = NULL, *as_own = NULL;
+    cr_assert_eq(clf_model_train(tax, ex, 3, &cfg, &p, "t", "", &own, &err), 0, "%s",
+                 err.text);
+    cr_assert_eq(clf_model_train(tax, ex, n, &cfg, &p, "t", "", &with_ref, &err), 0, "%s",
+                 err.text);
+    for (size_t i = 0; i < n; i++)
+        ex[i].reference = false;
+    cr_assert_eq(clf_model_train(tax, ex, n, &cfg, &p, "t", "", &as_own, &err), 0, "%s",
+                 err.text);
+    for (size_t c = 0; c < tax->n_roots; c++) {
+        struct model_cal a, b, x;
+        size_t idx = tax->roots[c]->index;
+        model_calibration_get(own, idx, &a);
+        model_calibration_get(with_ref, idx, &b);
+        model_calibration_get(as_own, idx, &x);
+        cr_expect(a.scale == b.scale && a.bias == b.bias && a.weak == b.weak,
+                  "%s: the reference examples moved the calibration",
+                  tax->roots[c]->code);
+        if (tax->roots[c] == tax_node_find(tax, "infra"))
+            cr_expect(x.bias != a.bias,
+                      "labelled as the framework's own, they calibrate");
+    }
+    /* The naive Bayes did learn from them: sensors gain on a sensor title. */
+    const char *title = "交通传感器 标定";
+    struct norm_text nt;
+    cr_assert_eq(norm_text_new(title, strlen(title), &nt, &err), 0);
+    const struct norm_text *nf[MODEL_FIELD_COUNT] = {&nt};
+    double *l_own = calloc(tax->n_nodes, sizeof *l_own);
+    double *l_ref = calloc(tax->n_nodes, sizeof *l_ref);
+    double t_own = 0, t_ref = 0;
+    model_text_score_raw(own, nf, l_own, &t_own);
+    model_text_score_raw(with_ref, nf, l_ref, &t_ref);
+    size_t sensors = tax_node_find(tax, "infra.sensors")->index;
+    size_t transport = tax_node_find(tax, "industry.transport")->index;
+    cr_expect_gt(l_ref[sensors] - l_ref[transport], l_own[sensors] - l_own[transport]);
+    free(l_own);
+    free(l_ref);
+    norm_text_free(&nt);
+    model_free(own);
+    model_free(with_ref);
+    model_free(as_own);
+}
+
 Test(classifier, calibration_learns_where_texts_without_evidence_go)
 {
     const struct tax_taxonomy *tax = clf_engine_taxonomy(engine);
-    static const struct {
-        const char *title, *code;
-    } train[] = {{"芯片 接口", "infra.chips"},     {"芯片 测试", "infra.chips"},
-                 {"交通 信号", "industry.transport"}, {"交通 调度", "industry.transport"},
-                 {"用例 汇编", "products.robots"}, {"应用 指南 编写", "products.robots"},
-                 {"概述 与 术语", "products.robots"}};
+    static const struct titled_example train[] = {
+        {"芯片 接口", "infra.chips", false},
+        {"芯片 测试", "infra.chips", false},
+        {"交通 信号", "industry.transport", false},
+        {"交通 调度", "industry.transport", false},
+        {"用例 汇编", "products.robots", false},
+        {"应用 指南 编写", "products.robots", false},
+        {"概述 与 术语", "products.robots", false}};
     size_t n = sizeof train / sizeof train[0];
     struct model_example ex[sizeof train / sizeof train[0]];
-    memset(ex, 0, sizeof ex);
-    for (size_t i = 0; i < n; i++) {
-        ex[i].field[MODEL_FIELD_TITLE] = (char *)train[i].title;
-        ex[i].subcategory = tax_node_find(tax, train[i].code);
-        ex[i].category = ex[i].subcategory->parent;
-    }
+    examples_fill(tax, train, n, ex);
     struct clf_params p;
     clf_params_default(&p);
     p.model_weight = p.sub_model_weight = 0; /* keywords only, but calibrated */
