@@ -32,7 +32,8 @@ int cli_examples_read(char *const *paths, size_t n_paths, const struct tax_taxon
             *n = 0;
             return rc;
         }
-        memcpy(grown + *n, ex, m * sizeof *ex);
+        if (m) /* an empty file gives ex NULL, and memcpy from NULL is undefined */
+            memcpy(grown + *n, ex, m * sizeof *ex);
         free(ex); /* the fields moved into grown */
         *out = grown;
         *n += m;

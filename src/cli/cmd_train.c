@@ -97,7 +97,8 @@ int cmd_train(int argc, char **argv)
         rc = stdtax_error_set(&err, STDTAX_ENOMEM, "", "out of memory");
     if (rc == 0) {
         ex = all;
-        memcpy(ex + n, rx, n_rx * sizeof *rx);
+        if (n_rx) /* memcpy from NULL is undefined even for 0 bytes */
+            memcpy(ex + n, rx, n_rx * sizeof *rx);
         free(rx); /* its fields moved into ex */
         rx = NULL;
         n += n_rx;
