@@ -46,11 +46,19 @@ int cli_examples_read(char *const *paths, size_t n_paths, const struct tax_taxon
                       struct stdtax_error *err);
 
 /* seen[x] = extra[x] is the same standard as one of held[0..n_held), which must not train
- * a model that is evaluated on it: a title or English title equal, after normalisation, to
- * one of the other's, or the same number (codes equal after normalisation, or one is the
- * other with its year).  -1 when out of memory. */
+ * a model that is evaluated on it: equal keys of a title, an English title or a number
+ * (stdident.h).  -1 when out of memory. */
 int cli_examples_mark_seen(const struct model_example *held, size_t n_held,
                            const struct model_example *extra, size_t n_extra, bool *seen);
+
+/* The labelled examples of paths[0..n_paths) in file order, where a later file wins: a
+ * line of an earlier file that names the same standard as a line of a later one is left
+ * out (*overridden counts them), so corrections appended after the shipped examples
+ * replace their label.  sha256_hex as for cli_examples_read.  *out is new. */
+int cli_examples_read_overriding(char *const *paths, size_t n_paths,
+                                 const struct tax_taxonomy *tax, struct model_example **out,
+                                 size_t *n, size_t *overridden, char *sha256_hex,
+                                 struct stdtax_error *err);
 
 /* The examples of paths[0..n_paths) that are not the same standard as one of
  * held[0..n_held) (cli_examples_mark_seen), each with .reference set to reference;

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "stdtax/normalise.h"
+#include "stdtax/stdident.h"
 #include "stdtax/sha256.h"
 
 int cli_examples_read(char *const *paths, size_t n_paths, const struct tax_taxonomy *tax,
@@ -49,10 +49,11 @@ int cli_examples_read(char *const *paths, size_t n_paths, const struct tax_taxon
     return 0;
 }
 
-enum { KEY_TITLE, KEY_TITLE_EN, KEY_CODE, KEY_COUNT };
+enum { KEY_TITLE, KEY_TITLE_EN, KEY_NUMBER, KEY_COUNT };
 
-/* What names an example's standard, normalised (new strings, NULL where absent): its
- * titles and its number. */
+/* What names an example's standard (stdident.h): its titles and its number, each key
+ * tagged with its kind so that one sorted table holds them all.  New strings, NULL where
+ * there is none.  Bad UTF-8 cannot reach here (model_examples_read checked it). */
 static int keys_of(const struct model_example *ex, char *k[KEY_COUNT])
 {
     const char *src[KEY_COUNT] = {ex->field[MODEL_FIELD_TITLE],
@@ -60,7 +61,22 @@ static int keys_of(const struct model_example *ex, char *k[KEY_COUNT])
     for (int i = 0; i < KEY_COUNT; i++)
         k[i] = NULL;
     for (int i = 0; i < KEY_COUNT; i++) {
-        if (src[i] && !(k[i] = norm_string_new(src[i]))) {
+        char *raw = NULL;
+        int rc = !src[i]             ? 0
+                 : i == KEY_NUMBER ? stdident_number_key(src[i], &raw)
+                                   : stdident_title_key(src[i], &raw);
+        if (rc == 0 && raw) {
+            size_t n = strlen(raw);
+            k[i] = malloc(n + 3);
+            if (k[i]) {
+                k[i][0] = i == KEY_NUMBER ? 'n' : 't';
+                k[i][1] = ' ';
+                memcpy(k[i] + 2, raw, n + 1);
+            }
+            rc = k[i] ? 0 : -1;
+        }
+        free(raw);
+        if (rc != 0) {
             for (int j = 0; j < i; j++)
                 free(k[j]), k[j] = NULL;
             return -1;
@@ -69,56 +85,43 @@ static int keys_of(const struct model_example *ex, char *k[KEY_COUNT])
     return 0;
 }
 
-/* "iso iec 22989" and "iso iec 22989 2022" are one standard with and without its year;
- * "iso iec 2298" is not. */
-static int codes_meet(const char *a, const char *b)
+static int key_cmp(const void *a, const void *b)
 {
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > lb) {
-        const char *t = a;
-        a = b, b = t;
-        size_t tl = la;
-        la = lb, lb = tl;
-    }
-    return la > 0 && memcmp(a, b, la) == 0 && (b[la] == '\0' || b[la] == ' ');
-}
-
-static int same_standard(char *const a[KEY_COUNT], char *const b[KEY_COUNT])
-{
-    for (int i = KEY_TITLE; i <= KEY_TITLE_EN; i++)
-        for (int j = KEY_TITLE; j <= KEY_TITLE_EN; j++)
-            if (a[i] && b[j] && a[i][0] && strcmp(a[i], b[j]) == 0)
-                return 1;
-    return a[KEY_CODE] && b[KEY_CODE] && codes_meet(a[KEY_CODE], b[KEY_CODE]);
-}
-
-static void keys_free(char *k[KEY_COUNT])
-{
-    for (int i = 0; i < KEY_COUNT; i++)
-        free(k[i]);
+    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 int cli_examples_mark_seen(const struct model_example *held, size_t n_held,
                            const struct model_example *extra, size_t n_extra, bool *seen)
 {
-    char *(*held_keys)[KEY_COUNT] = calloc(n_held + 1, sizeof *held_keys);
-    if (!held_keys)
+    /* Every key of the held examples, sorted: each extra example is then a few binary
+     * searches, whatever the number of corrections or reference lines. */
+    char **table = calloc(n_held * KEY_COUNT + 1, sizeof *table);
+    if (!table)
         return -1;
+    size_t n_keys = 0;
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < n_held; i++)
-        rc = keys_of(&held[i], held_keys[i]);
+    for (size_t i = 0; rc == 0 && i < n_held; i++) {
+        char *k[KEY_COUNT];
+        rc = keys_of(&held[i], k);
+        for (int j = 0; rc == 0 && j < KEY_COUNT; j++)
+            if (k[j])
+                table[n_keys++] = k[j];
+    }
+    if (rc == 0 && n_keys > 1)
+        qsort(table, n_keys, sizeof *table, key_cmp);
     for (size_t x = 0; rc == 0 && x < n_extra; x++) {
         char *k[KEY_COUNT];
         rc = keys_of(&extra[x], k);
         seen[x] = false;
-        for (size_t i = 0; rc == 0 && i < n_held && !seen[x]; i++)
-            seen[x] = same_standard(k, held_keys[i]);
-        if (rc == 0)
-            keys_free(k);
+        for (int j = 0; rc == 0 && j < KEY_COUNT; j++) {
+            if (k[j] && n_keys && bsearch(&k[j], table, n_keys, sizeof *table, key_cmp))
+                seen[x] = true;
+            free(k[j]);
+        }
     }
-    for (size_t i = 0; i < n_held; i++)
-        keys_free(held_keys[i]);
-    free(held_keys);
+    for (size_t i = 0; i < n_keys; i++)
+        free(table[i]);
+    free(table);
     return rc;
 }
 
@@ -185,4 +188,60 @@ size_t cli_reference_paths(struct cli_reference *r, char *const **paths)
     shipped[0] = (char *)cli_default_reference();
     *paths = shipped;
     return 1;
+}
+
+int cli_examples_read_overriding(char *const *paths, size_t n_paths,
+                                 const struct tax_taxonomy *tax, struct model_example **out,
+                                 size_t *n, size_t *overridden, char *sha256_hex,
+                                 struct stdtax_error *err)
+{
+    /* From the last file back: each earlier file loses the lines a later one names
+     * again, then goes in front of what is kept, so the result is in file order. */
+    struct model_example *kept = NULL;
+    size_t n_kept = 0;
+    char (*sha)[65] = calloc(n_paths + 1, sizeof *sha);
+    int rc = sha ? 0 : stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    *overridden = 0;
+    for (size_t p = n_paths; rc == 0 && p-- > 0;) {
+        struct model_example *ex = NULL;
+        size_t m = 0, dropped = 0;
+        rc = cli_examples_read_new(&paths[p], 1, tax, kept, n_kept, false, &ex, &m, &dropped,
+                                   sha[p], err);
+        struct model_example *both =
+            rc == 0 ? malloc((m + n_kept + 1) * sizeof *both) : NULL;
+        if (rc == 0 && !both)
+            rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+        if (rc != 0) {
+            model_examples_free(ex, m);
+            break;
+        }
+        if (m)
+            memcpy(both, ex, m * sizeof *ex);
+        if (n_kept)
+            memcpy(both + m, kept, n_kept * sizeof *kept);
+        free(ex); /* the fields moved into both */
+        free(kept);
+        kept = both;
+        n_kept += m;
+        *overridden += dropped;
+    }
+    if (rc == 0 && sha256_hex) {
+        /* One file keeps its own digest, so a model trained from it keeps its version. */
+        struct sha256_ctx all;
+        sha256_ctx_init(&all);
+        for (size_t p = 0; p < n_paths; p++)
+            sha256_ctx_update(&all, sha[p], 64);
+        if (n_paths == 1)
+            memcpy(sha256_hex, sha[0], 65);
+        else
+            sha256_ctx_final_hex(&all, sha256_hex);
+    }
+    free(sha);
+    if (rc != 0) {
+        model_examples_free(kept, n_kept);
+        kept = NULL, n_kept = 0;
+    }
+    *out = kept;
+    *n = n_kept;
+    return rc;
 }

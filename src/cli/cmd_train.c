@@ -10,24 +10,32 @@
 
 /* Enough for the shipped examples plus a few files of corrections. */
 #define TRAIN_FILES_MAX 16
-#define SOURCE_NAME_MAX 512
 
-/* "a.jsonl+b.jsonl+reference:r.jsonl": only the file names, so the model does not
+/* "a.jsonl+b.jsonl+reference:r.jsonl" (new): only the file names, so the model does not
  * depend on where the source tree is checked out. */
-static int source_name(char *const *labelled, size_t n_labelled, char *const *reference,
-                       size_t n_reference, char *out, size_t cap)
+static char *source_name(char *const *labelled, size_t n_labelled, char *const *reference,
+                         size_t n_reference)
 {
+    size_t cap = 1;
+    for (size_t p = 0; p < n_labelled + n_reference; p++)
+        cap += strlen(p < n_labelled ? labelled[p] : reference[p - n_labelled]) +
+               sizeof "+reference:";
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
     out[0] = '\0';
     for (size_t p = 0; p < n_labelled + n_reference; p++) {
         char *copy = strdup(p < n_labelled ? labelled[p] : reference[p - n_labelled]);
-        if (!copy)
-            return -1;
+        if (!copy) {
+            free(out);
+            return NULL;
+        }
         size_t used = strlen(out);
         snprintf(out + used, cap - used, "%s%s%s", p ? "+" : "",
                  p < n_labelled ? "" : "reference:", basename(copy));
         free(copy);
     }
-    return 0;
+    return out;
 }
 
 int cmd_train(int argc, char **argv)
@@ -75,6 +83,10 @@ int cmd_train(int argc, char **argv)
     }
     char *const *paths = argv + optind;
     size_t n_paths = (size_t)(argc - optind);
+    if (ref.none && ref.n) {
+        fprintf(stderr, "stdtax: --reference and --no-reference contradict each other\n");
+        return CLI_USAGE;
+    }
     char *const *ref_paths = NULL;
     size_t n_ref_paths = cli_reference_paths(&ref, &ref_paths);
     struct stdtax_error err = {0};
@@ -84,9 +96,11 @@ int cmd_train(int argc, char **argv)
     struct model_example *ex = NULL, *rx = NULL;
     size_t n = 0, n_rx = 0, n_rx_left_out = 0;
     char sha[65], ref_sha[65];
-    char source[SOURCE_NAME_MAX];
+    char *source = NULL;
     struct model *m = NULL;
-    int rc = cli_examples_read(paths, n_paths, tax, &ex, &n, sha, &err);
+    size_t n_overridden = 0;
+    int rc = cli_examples_read_overriding(paths, n_paths, tax, &ex, &n, &n_overridden, sha,
+                                          &err);
     /* A reference line for a standard the labelled files have is left out: the
      * framework's own label of it is the one to learn. */
     if (rc == 0 && n_ref_paths)
@@ -103,15 +117,18 @@ int cmd_train(int argc, char **argv)
         rx = NULL;
         n += n_rx;
         if (n_ref_paths) {
-            /* One digest for the whole training set: the labelled files', then the
-             * reference files'. */
+            /* One digest for the whole training set, each part named by its role, so
+             * the same file as labelled or as reference data gives another digest. */
             struct sha256_ctx both;
             sha256_ctx_init(&both);
+            sha256_ctx_update(&both, "labelled:", 9);
             sha256_ctx_update(&both, sha, 64);
+            sha256_ctx_update(&both, "reference:", 10);
             sha256_ctx_update(&both, ref_sha, 64);
             sha256_ctx_final_hex(&both, sha);
         }
-        if (source_name(paths, n_paths, ref_paths, n_ref_paths, source, sizeof source))
+        source = source_name(paths, n_paths, ref_paths, n_ref_paths);
+        if (!source)
             rc = stdtax_error_set(&err, STDTAX_ENOMEM, "", "out of memory");
     }
     if (rc == 0)
@@ -121,10 +138,12 @@ int cmd_train(int argc, char **argv)
     if (rc == 0)
         fprintf(stderr,
                 "stdtax: trained %s from %zu examples (%zu of them reference examples, "
-                "%zu more left out as labelled already) into %s\n",
-                model_version(m), n, n_rx, n_rx_left_out, out);
+                "%zu more left out as labelled already, %zu labelled lines replaced by a "
+                "later file) into %s\n",
+                model_version(m), n, n_rx, n_rx_left_out, n_overridden, out);
     else
         cli_error(&err);
+    free(source);
     model_free(m);
     model_examples_free(ex, n);
     model_examples_free(rx, n_rx);

@@ -141,6 +141,30 @@ bool api_utf8_valid(const char *s, size_t len)
     return utf8_text_validate(s, len, NULL) == 0;
 }
 
+/* "/query/KEY" as a JSON pointer (RFC 6901): '~' and '/' in the name escaped, so a
+ * client can resolve the pointer whatever the parameter was called.  A name too long to
+ * escape into out is not cut (that could split a UTF-8 sequence): just "/query". */
+static void query_pointer(char *out, size_t cap, const char *key)
+{
+    size_t need = sizeof "/query/";
+    for (const char *k = key; *k; k++)
+        need += *k == '~' || *k == '/' ? 2 : 1;
+    if (need > cap) {
+        snprintf(out, cap, "/query");
+        return;
+    }
+    size_t n = (size_t)snprintf(out, cap, "/query/");
+    for (; *key; key++) {
+        if (*key == '~' || *key == '/') {
+            out[n++] = '~';
+            out[n++] = *key == '~' ? '0' : '1';
+        } else {
+            out[n++] = *key;
+        }
+    }
+    out[n] = '\0';
+}
+
 int api_query_parse(const char *qs, size_t len, struct api_query *q,
                     struct stdtax_error *err)
 {
@@ -190,7 +214,7 @@ int api_query_parse(const char *qs, size_t len, struct api_query *q,
         char *value = out;
         long vd = api_percent_decode(v, vlen, value, true);
         char field[STDTAX_FIELD_MAX];
-        snprintf(field, sizeof field, "/query/%s", key);
+        query_pointer(field, sizeof field, key);
         if (vd < 0)
             return stdtax_error_set(err, STDTAX_EPARSE, field,
                                     "malformed %%-escape in query parameter '%s'", key);

@@ -2472,8 +2472,7 @@ int model_text_load(const char *text, size_t len, const struct tax_taxonomy *tax
 
 void model_examples_free(struct model_example *ex, size_t n)
 {
-    for (size_t i = 0; ex && i < n; i++)
-    {
+    for (size_t i = 0; ex && i < n; i++) {
         for (int f = 0; f < MODEL_FIELD_COUNT; f++)
             free(ex[i].field[f]);
         free(ex[i].code);

@@ -181,6 +181,9 @@ class Query(unittest.TestCase):
         body = problem(self, self.get("q=%00"), 400)
         self.assertIn("'q'", body["detail"])
         self.assertEqual(pointers(body), ["/query/q"])
+        # a JSON pointer escapes '/' and '~' in the parameter's name (RFC 6901)
+        body = problem(self, self.get("a%2Fb~c=%FF"), 400, "invalid-utf8")
+        self.assertEqual(pointers(body), ["/query/a~1b~0c"])
 
     def test_a_query_over_the_request_target_bound_is_414(self):
         # assert_valid checks the answer against the 414 of the operation's description

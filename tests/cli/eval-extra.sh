@@ -11,7 +11,7 @@ tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 field() { sed -n "s/^ *\"$1\": \([0-9.]*\),*$/\1/p" "$2"; }
 
-echo "1..9"
+echo "1..12"
 "$stdtax" eval --taxonomy "$tax" --json --cv 5 "$data" > "$tmp/plain"
 "$stdtax" eval --taxonomy "$tax" --json --cv 5 --extra "$data" "$data" > "$tmp/self"
 # Every line of the file is an evaluated standard, so none may train a fold.
@@ -22,7 +22,8 @@ else echo "not ok 1 - the evaluated standards themselves are left out"; fi
 
 # The same standard under full-width spacing is still the same title, and its number
 # without the year still the same number; part 20 of the series is another standard.
-head -1 "$data" | sed 's/"title": "信息技术 /"title": "信息技术　/' > "$tmp/extra.jsonl"
+head -1 "$data" | sed -e 's/"title": "信息技术 /"title": "信息技术　/' \
+    -e 's/"code": "[^"]*", //' > "$tmp/extra.jsonl"
 cat >> "$tmp/extra.jsonl" <<'LINES'
 {"title": "人工智能 芯片 第9部分：测试用例", "category": "基础软硬件", "subcategory": "智能芯片"}
 {"title": "Edge AI accelerator interface", "category": "infra", "subcategory": "infra.chips"}
@@ -42,7 +43,7 @@ else echo "not ok 3 - --extra without --cv is a usage error"; fi
 "$stdtax" train --taxonomy "$tax" --no-reference --out "$tmp/two.json" "$data" \
     "$tmp/extra.jsonl" 2> "$tmp/err"
 if grep -q '"file":"labelled-2023.jsonl+extra.jsonl"' "$tmp/two.json" &&
-   grep -q 'from 128 examples' "$tmp/err" && ! cmp -s "$tmp/one.json" "$tmp/two.json"; then
+   grep -q 'from 127 examples .*1 labelled lines replaced' "$tmp/err" && ! cmp -s "$tmp/one.json" "$tmp/two.json"; then
     echo "ok 4 - train learns from several files and records them"
 else echo "not ok 4 - train learns from several files"; sed 's/^/# /' "$tmp/err"; fi
 
@@ -86,7 +87,33 @@ else echo "not ok 8 - --reference without --cv is a usage error"; fi
 # The shipped model is trained with the shipped reference examples, so a plain
 # `stdtax train` (default reference) differs from one without.
 "$stdtax" train --taxonomy "$tax" --out "$tmp/default.json" "$data" 2> /dev/null
-if ! cmp -s "$tmp/default.json" "$tmp/one.json" &&
+if [ -s "$tmp/default.json" ] && [ -s "$tmp/one.json" ] &&
+   ! cmp -s "$tmp/default.json" "$tmp/one.json" &&
    grep -q '"file":"labelled-2023.jsonl+reference:reference-2023.jsonl"' "$tmp/default.json"; then
     echo "ok 9 - train uses the shipped reference examples by default"
 else echo "not ok 9 - train uses the shipped reference examples by default"; fi
+
+# Empty files are no examples, not an error.
+: > "$tmp/empty.jsonl"
+if "$stdtax" train --taxonomy "$tax" --no-reference --out "$tmp/e.json" "$data" \
+       "$tmp/empty.jsonl" 2> "$tmp/err" && grep -q 'from 123 examples' "$tmp/err" &&
+   "$stdtax" eval --taxonomy "$tax" --json --cv 5 --extra "$tmp/empty.jsonl" \
+       --reference "$tmp/empty.jsonl" "$data" > "$tmp/e" 2>&1 &&
+   [ "$(field extra_used "$tmp/e")" = 0 ] && [ "$(field reference_used "$tmp/e")" = 0 ]; then
+    echo "ok 10 - empty extra, reference and labelled files train and evaluate"
+else echo "not ok 10 - empty files"; sed 's/^/# /' "$tmp/err" "$tmp/e"; fi
+
+# A correction for a shipped example replaces it: the later file wins.
+head -1 "$data" | sed 's/"category": "[^"]*", "subcategory": "[^"]*"/"category": "industry", "subcategory": "industry.home"/' \
+    > "$tmp/corrections.jsonl"
+"$stdtax" train --taxonomy "$tax" --no-reference --out "$tmp/c.json" "$data" \
+    "$tmp/corrections.jsonl" 2> "$tmp/err"
+if grep -q 'from 123 examples .*1 labelled lines replaced by a later file' "$tmp/err"; then
+    echo "ok 11 - a later file's line replaces the earlier line for the same standard"
+else echo "not ok 11 - a later file wins"; sed 's/^/# /' "$tmp/err"; fi
+
+"$stdtax" train --taxonomy "$tax" --reference "$tmp/ref.jsonl" --no-reference \
+    --out "$tmp/x.json" "$data" > /dev/null 2>&1
+if [ $? -eq 2 ] && [ ! -e "$tmp/x.json" ]; then
+    echo "ok 12 - --reference with --no-reference is a usage error"
+else echo "not ok 12 - --reference with --no-reference is a usage error"; fi

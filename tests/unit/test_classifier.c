@@ -466,10 +466,6 @@ Test(classifier, calibration_learns_category_preferences)
     model_free(m);
 }
 
-/* Texts that name no node's terms (use cases, guidance, overviews) are labelled with
- * the products here (the fixture has no general-technology category): the
- * weak-evidence weight must learn to send such a text there, and texts with evidence
- * must still go where their evidence points. */
 /* One training example per row, titles only. */
 struct titled_example {
     const char *title, *code;
@@ -554,6 +550,10 @@ Test(classifier, reference_examples_teach_the_model_not_the_calibration)
     model_free(as_own);
 }
 
+/* Texts that name no node's terms (use cases, guidance, overviews) are labelled with
+ * the products here (the fixture has no general-technology category): the
+ * weak-evidence weight must learn to send such a text there, and texts with evidence
+ * must still go where their evidence points. */
 Test(classifier, calibration_learns_where_texts_without_evidence_go)
 {
     const struct tax_taxonomy *tax = clf_engine_taxonomy(engine);
