@@ -134,6 +134,21 @@ int model_calibration_set(struct model *m, const struct model_cal *cal);
 /* 1 and the values when the model is calibrated, else 0 and the identity {1, 0, 0}. */
 int model_calibration_get(const struct model *m, size_t node_index, struct model_cal *out);
 
+/* The keyword settings the calibration was fitted with (the classifier's clf_params;
+ * the model only keeps them, as "calibration": {"keywords": {...}}): K depends on them,
+ * so a calibration is only right for the same settings. */
+struct model_keywords {
+    double field_weight[MODEL_FIELD_COUNT];
+    bool longest_match, plurals;
+    double other_baseline;
+};
+/* Rounded to 6 decimals like the calibration; recomputes the version.  0 or
+ * STDTAX_ENOMEM. */
+int model_keywords_set(struct model *m, const struct model_keywords *k);
+/* true and the settings when the model records them (files from before 2026-11-26 do
+ * not). */
+bool model_keywords_get(const struct model *m, struct model_keywords *out);
+
 /* The confidence under which the classifier answers `other`, learned in training
  * (clf_model_train); 0 when none.  Setting recomputes the model version.  Returns 0 or
  * STDTAX_ENOMEM. */

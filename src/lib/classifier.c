@@ -317,11 +317,64 @@ static int add_plural(struct match_automaton *ac, const struct tax_node *node,
     return match_pattern_add(ac, buf, n, id, MATCH_WORD_BOUNDARY);
 }
 
+/* The settings the keyword evidence K depends on, as a model records them. */
+static struct model_keywords keywords_of(const struct clf_params *p)
+{
+    struct model_keywords k = {.longest_match = p->longest_match != 0,
+                               .plurals = p->plurals != 0,
+                               .other_baseline = round(p->other_baseline * 1e6) / 1e6};
+    for (int f = 0; f < MODEL_FIELD_COUNT; f++)
+        k.field_weight[f] = round(p->field_weight[f] * 1e6) / 1e6;
+    return k;
+}
+
+/* A calibration fitted for other keyword settings would weigh evidence it never saw (a
+ * scale learned with nested terms counted twice, applied to single counts): refuse it,
+ * naming the setting, rather than classify a little worse in silence. */
+static int keywords_check(const struct model *model, const struct clf_params *p,
+                          struct stdtax_error *err)
+{
+    struct model_keywords got, want = keywords_of(p);
+    if (!model || !p->use_keywords || !model_keywords_get(model, &got))
+        return 0;
+    static const char *const hint = "train the model again (stdtax train) with these "
+                                    "settings, or classify with the model's";
+    if (got.longest_match != want.longest_match)
+        return stdtax_error_set(err, STDTAX_EVERSION, "/calibration/keywords/longest_match",
+                                "model calibrated with longest_match=%d, classifier uses "
+                                "%d: %s",
+                                got.longest_match, want.longest_match, hint);
+    if (got.plurals != want.plurals)
+        return stdtax_error_set(err, STDTAX_EVERSION, "/calibration/keywords/plurals",
+                                "model calibrated with plurals=%d, classifier uses %d: %s",
+                                got.plurals, want.plurals, hint);
+    if (got.other_baseline != want.other_baseline)
+        return stdtax_error_set(err, STDTAX_EVERSION,
+                                "/calibration/keywords/other_baseline",
+                                "model calibrated with other_baseline=%g, classifier uses "
+                                "%g: %s",
+                                got.other_baseline, want.other_baseline, hint);
+    for (int f = 0; f < MODEL_FIELD_COUNT; f++)
+        if (got.field_weight[f] != want.field_weight[f])
+            return stdtax_error_set(err, STDTAX_EVERSION,
+                                    "/calibration/keywords/field_weights",
+                                    "model calibrated with %s weight %g, classifier uses "
+                                    "%g: %s",
+                                    model_field_name(f), got.field_weight[f],
+                                    want.field_weight[f], hint);
+    return 0;
+}
+
 int clf_engine_new(const struct tax_taxonomy *tax, const struct model *model,
                    const struct clf_params *params, struct clf_engine **out,
                    struct stdtax_error *err)
 {
     *out = NULL;
+    struct clf_params defaults;
+    clf_params_default(&defaults);
+    int krc = keywords_check(model, params ? params : &defaults, err);
+    if (krc != 0)
+        return krc;
     if (tax->n_nodes >
         TAX_NODES_MAX) /* the loader refuses such files; the run needs it */
         return stdtax_error_set(err, STDTAX_ETOOBIG, "", "more than %d nodes",
@@ -1335,6 +1388,9 @@ int clf_model_train(const struct tax_taxonomy *tax, const struct model_example *
         for (size_t c = 0; c < nc; c++)
             cal[tax->roots[c]->index] = cc[c];
         if (model_calibration_set(m, cal) != 0)
+            rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+        struct model_keywords kw = keywords_of(&kp);
+        if (rc == 0 && model_keywords_set(m, &kw) != 0)
             rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     }
     free(d.k);

@@ -295,6 +295,8 @@ struct model {
     size_t n_classes, row; /* classes of both levels; row = padded width */
     double log_alpha;
     struct model_cal *cal; /* per node index; NULL when not calibrated */
+    struct model_keywords kw; /* what the calibration was fitted with, when has_kw */
+    bool has_kw;
     /* The training examples as weighted n-gram counts, for nearest-neighbour votes
      * (cfg.neighbours): example i has the pairs nn_feat/nn_count[nn_first[i] ..
      * nn_first[i + 1]) sorted by feature index, and class nn_cls[i * LV_COUNT + l] per
@@ -390,6 +392,23 @@ int model_calibration_get(const struct model *m, size_t node_index, struct model
     }
     *out = m->cal[node_index];
     return 1;
+}
+
+int model_keywords_set(struct model *m, const struct model_keywords *k)
+{
+    m->kw = *k;
+    for (int f = 0; f < MODEL_FIELD_COUNT; f++)
+        m->kw.field_weight[f] = round6(k->field_weight[f]);
+    m->kw.other_baseline = round6(k->other_baseline);
+    m->has_kw = true;
+    return model_version_compute(m);
+}
+
+bool model_keywords_get(const struct model *m, struct model_keywords *out)
+{
+    if (m->has_kw)
+        *out = m->kw;
+    return m->has_kw;
 }
 
 int model_other_threshold_set(struct model *m, double t)
@@ -1697,6 +1716,17 @@ json_t *model_to_json(const struct model *m)
                 json_object_set_new(we, c->code, json_real(k->weak));
             }
             cal = json_pack("{s:o, s:o, s:o}", "scale", sc, "bias", bi, "weak", we);
+            if (cal && m->has_kw) {
+                json_t *fw = json_object();
+                for (int f = 0; f < MODEL_FIELD_COUNT; f++)
+                    json_object_set_new(fw, field_names[f],
+                                        json_real(m->kw.field_weight[f]));
+                json_object_set_new(
+                    cal, "keywords",
+                    json_pack("{s:o, s:b, s:b, s:f}", "field_weights", fw,
+                              "longest_match", m->kw.longest_match, "plurals",
+                              m->kw.plurals, "other_baseline", m->kw.other_baseline));
+            }
         }
         json_object_set_new(root, "calibration", cal);
         json_t *c = json_object_get(root, "config");
@@ -2240,11 +2270,42 @@ static int load_neighbours(struct model *m, const json_t *nn, struct stdtax_erro
     return 0;
 }
 
+/* "keywords" is optional: a file from before it existed has none. */
+static int load_keywords(struct model *m, const json_t *kw, struct stdtax_error *err)
+{
+    if (!kw)
+        return 0;
+    const json_t *fw = json_object_get(kw, "field_weights");
+    const json_t *lm = json_object_get(kw, "longest_match");
+    const json_t *pl = json_object_get(kw, "plurals");
+    const json_t *ob = json_object_get(kw, "other_baseline");
+    if (!json_is_object(kw) || !json_is_object(fw) || !json_is_boolean(lm) ||
+        !json_is_boolean(pl) || !json_is_number(ob) || !isfinite(json_number_value(ob)))
+        return bad(err, "/calibration/keywords",
+                   "must be {field_weights: {...}, longest_match: bool, plurals: bool, "
+                   "other_baseline: number}");
+    for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
+        const json_t *w = json_object_get(fw, field_names[f]);
+        if (!json_is_number(w) || !isfinite(json_number_value(w)))
+            return bad(err, "/calibration/keywords/field_weights",
+                       "needs a number for every field");
+        m->kw.field_weight[f] = json_number_value(w);
+    }
+    m->kw.longest_match = json_is_true(lm);
+    m->kw.plurals = json_is_true(pl);
+    m->kw.other_baseline = json_number_value(ob);
+    m->has_kw = true;
+    return 0;
+}
+
 /* "weak" is optional: a file from before it existed has none. */
 static int load_calibration(struct model *m, const json_t *cal, struct stdtax_error *err)
 {
     if (!cal || json_is_null(cal))
         return 0;
+    int krc = load_keywords(m, json_object_get(cal, "keywords"), err);
+    if (krc != 0)
+        return krc;
     static const char *const keys[] = {"scale", "bias", "weak"};
     const json_t *maps[3];
     for (int k = 0; k < 3; k++) {

@@ -811,3 +811,92 @@ Test(classifier, other_threshold_is_learned_inside_training_and_applied)
     model_free(m);
     model_free(again);
 }
+
+/* A calibration is fitted for the keyword settings of its training; the model records
+ * them and an engine with other settings is refused, naming the setting.  Files without
+ * the record (older ones) load with any settings. */
+static void change_setting(struct clf_params *q, int which)
+{
+    switch (which) {
+    case 0:
+        q->longest_match = !q->longest_match;
+        break;
+    case 1:
+        q->plurals = !q->plurals;
+        break;
+    case 2:
+        q->field_weight[MODEL_FIELD_SCOPE] = 0.25;
+        break;
+    default:
+        q->other_baseline = 0.75;
+        break;
+    }
+}
+
+Test(classifier, calibration_keeps_its_keyword_settings)
+{
+    const struct tax_taxonomy *tax = clf_engine_taxonomy(engine);
+    static const struct titled_example train[] = {{"交通传感器", "industry.transport", false},
+                                                  {"芯片 接口", "infra.chips", false}};
+    struct model_example ex[2];
+    examples_fill(tax, train, 2, ex);
+    struct model_config cfg;
+    model_config_default(&cfg);
+    struct clf_params p;
+    clf_params_default(&p);
+    struct stdtax_error err = {0};
+    struct model *m = NULL;
+    cr_assert_eq(clf_model_train(tax, ex, 2, &cfg, &p, "t", "", &m, &err), 0, "%s",
+                 err.text);
+    struct model_keywords kw;
+    cr_assert(model_keywords_get(m, &kw));
+    cr_expect(kw.longest_match == (p.longest_match != 0) && kw.plurals == (p.plurals != 0));
+    cr_expect(kw.field_weight[MODEL_FIELD_TITLE] == p.field_weight[MODEL_FIELD_TITLE]);
+
+    struct clf_engine *e = NULL;
+    cr_expect_eq(clf_engine_new(tax, m, &p, &e, &err), 0, "%s", err.text);
+    clf_engine_free(e);
+    cr_expect_eq(clf_engine_new(tax, m, NULL, &e, &err), 0, "defaults: %s", err.text);
+    clf_engine_free(e);
+    static const char *const fields[] = {
+        "/calibration/keywords/longest_match", "/calibration/keywords/plurals",
+        "/calibration/keywords/field_weights", "/calibration/keywords/other_baseline"};
+    for (int which = 0; which < 4; which++) {
+        struct clf_params q = p;
+        change_setting(&q, which);
+        e = NULL;
+        cr_expect_eq(clf_engine_new(tax, m, &q, &e, &err), STDTAX_EVERSION, "%s",
+                     fields[which]);
+        cr_expect_str_eq(err.field, fields[which]);
+        cr_expect_null(e);
+        /* Without keywords the calibration is not used: the model alone is fine. */
+        q.use_keywords = 0;
+        cr_expect_eq(clf_engine_new(tax, m, &q, &e, &err), 0, "%s", err.text);
+        clf_engine_free(e);
+    }
+
+    /* The record survives saving; a file without it loads and accepts any settings; a
+     * malformed one is refused. */
+    json_t *j = model_to_json(m);
+    struct model *loaded = NULL;
+    cr_assert_eq(model_json_load(j, tax, &loaded, &err), 0, "%s", err.text);
+    struct model_keywords kw2;
+    cr_expect(model_keywords_get(loaded, &kw2) && kw2.longest_match == kw.longest_match &&
+              kw2.other_baseline == kw.other_baseline);
+    model_free(loaded);
+    json_t *cal = json_object_get(j, "calibration");
+    json_object_set_new(cal, "keywords", json_string("yes"));
+    loaded = NULL;
+    cr_expect_eq(model_json_load(j, tax, &loaded, &err), STDTAX_EINVAL);
+    cr_expect_str_eq(err.field, "/calibration/keywords");
+    json_object_del(cal, "keywords");
+    cr_assert_eq(model_json_load(j, tax, &loaded, &err), 0, "%s", err.text);
+    cr_expect_not(model_keywords_get(loaded, &kw2));
+    struct clf_params q = p;
+    q.longest_match = !q.longest_match;
+    cr_expect_eq(clf_engine_new(tax, loaded, &q, &e, &err), 0, "%s", err.text);
+    clf_engine_free(e);
+    model_free(loaded);
+    json_decref(j);
+    model_free(m);
+}
