@@ -64,21 +64,27 @@ int api_proposals_post(struct api_ctx *ctx, const struct api_request *req,
         return api_proposal_answer(resp, rc, NULL, false, problems, &err);
     json_decref(problems);
     /* The call's first rule: the same organisation does not submit a proposal twice;
-     * one overlap query finds that and the overlaps of the answer. */
+     * one overlap query finds that and the overlaps of the answer.  The claim makes an
+     * identical submission sent at the same moment wait for this one's commit, so that
+     * its check sees it (inflight.h). */
+    struct inflight_claim *claim =
+        app->cfg->duplicate_check ? inflight_claim(app->inflight, req->body) : NULL;
     json_t *existing = NULL, *overlaps = NULL;
     rc = svc_proposal_overlaps_check(
         app->svc, req->body, req->idempotency_key, app->cfg->overlap_threshold,
         app->cfg->duplicate_check, &overlaps, &existing, &err);
     if (rc) {
+        inflight_release(claim);
         svc_batch_item_clear(&item);
         return app_duplicate_problem(resp, rc, existing, &err);
     }
     struct api_deferred *later = app->commits ? api_request_defer(req) : NULL;
     if (later) {
-        commit_queue_push(app->commits, &item, overlaps, later);
+        commit_queue_push(app->commits, &item, overlaps, claim, later);
         return API_DEFERRED;
     }
     rc = svc_proposal_commit(app->svc, &item, 1, &err);
+    inflight_release(claim);
     atomic_fetch_add(&app->generation, 1);
     if (rc == 0)
         rc = item.rc, err = item.err;

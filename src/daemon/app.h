@@ -47,6 +47,7 @@ struct app {
     const struct stdtax_config *cfg;      /* borrowed */
     atomic_uint_fast64_t classifications; /* texts classified by /v1/classify[/batch] */
     struct commit_queue *commits; /* group commit of submissions; NULL: commit inline */
+    struct inflight *inflight;    /* submissions between duplicate check and commit */
     atomic_uint_fast64_t generation; /* bumped after every write and reload */
     struct app_cache cache;
 };

@@ -14,6 +14,7 @@ struct commit_entry {
     char *idem_key; /* owned copy: the request's header may go before the commit */
     struct api_deferred *d;
     json_t *overlaps; /* owned: added to a successful answer (doc/overlap.md) */
+    struct inflight_claim *claim; /* owned: released when the transaction ends */
     struct commit_entry *next;
 };
 
@@ -39,6 +40,12 @@ static void commit_run(struct commit_queue *q, struct commit_entry **entries, si
     if (rc != 0)
         LOG_ERROR("commit", "a batch of %zu proposals failed: %s", n,
                   err.text[0] ? err.text : stdtax_strerror(rc));
+    /* The records are in the store (or refused): a submission waiting on the same
+     * organisation and title may now check against them. */
+    for (size_t i = 0; i < n; i++) {
+        inflight_release(entries[i]->claim);
+        entries[i]->claim = NULL;
+    }
     /* Before any answer: a client that reads after its 201 sees its write. */
     atomic_fetch_add(q->generation, 1);
     atomic_fetch_add(&q->batches, 1);
@@ -101,12 +108,14 @@ struct commit_queue *commit_queue_new(struct svc *svc, atomic_uint_fast64_t *gen
 }
 
 void commit_queue_push(struct commit_queue *q, struct svc_batch_item *item,
-                       json_t *overlaps, struct api_deferred *d)
+                       json_t *overlaps, struct inflight_claim *claim,
+                       struct api_deferred *d)
 {
     struct commit_entry *e = calloc(1, sizeof *e);
     if (!e) {
         /* Not even an entry: nothing is stored and the client is told to retry. */
         struct api_response resp = {0};
+        inflight_release(claim);
         json_decref(overlaps);
         svc_batch_item_clear(item);
         memset(item, 0, sizeof *item);
@@ -117,6 +126,7 @@ void commit_queue_push(struct commit_queue *q, struct svc_batch_item *item,
     e->item = *item;
     e->d = d;
     e->overlaps = overlaps;
+    e->claim = claim;
     memset(item, 0, sizeof *item);
     if (e->item.idem_key && (e->idem_key = strdup(e->item.idem_key)) != NULL)
         e->item.idem_key = e->idem_key;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "api.h"
+#include "inflight.h"
 #include "stdtax/service.h"
 
 #define COMMIT_BATCH_MAX 256
@@ -24,11 +25,14 @@ struct commit_queue;
 struct commit_queue *commit_queue_new(struct svc *svc, atomic_uint_fast64_t *generation);
 
 /* Queues a prepared item (moved: *item is emptied) whose answer goes to d, with the
- * overlaps found for it (steals; may be NULL) added to a successful answer.  Never
- * fails: when the queue is stopping or memory is short, commits at once on the
- * calling thread.  Either way the answer is sent through api_deferred_finish. */
+ * overlaps found for it (steals; may be NULL) added to a successful answer, and the
+ * claim on its key (steals; may be NULL), released once the item's transaction has
+ * ended and before any answer.  Never fails: when the queue is stopping or memory is
+ * short, commits at once on the calling thread.  Either way the answer is sent through
+ * api_deferred_finish. */
 void commit_queue_push(struct commit_queue *q, struct svc_batch_item *item,
-                       json_t *overlaps, struct api_deferred *d);
+                       json_t *overlaps, struct inflight_claim *claim,
+                       struct api_deferred *d);
 
 /* Commits and answers what is queued, then stops the thread.  NULL is accepted. */
 void commit_queue_stop(struct commit_queue *q);

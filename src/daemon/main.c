@@ -9,6 +9,7 @@
 #include "api.h"
 #include "app.h"
 #include "commit.h"
+#include "inflight.h"
 #include "config.h" /* PACKAGE_VERSION */
 #include "log.h"
 #include "metrics.h"
@@ -178,6 +179,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "stdtaxd: cannot start the committer thread\n");
         goto out;
     }
+    app.inflight = inflight_new();
+    if (!app.inflight) {
+        fprintf(stderr, "stdtaxd: out of memory\n");
+        goto out;
+    }
     ctx.app = &app;
     ctx.hooks = app_hooks();
     ctx.started_us = api_now_us();
@@ -191,7 +197,8 @@ int main(int argc, char **argv)
     status = 0;
 out:
     /* After server_run: every worker has stopped, no request holds the service. */
-    commit_queue_free(app.commits);
+    commit_queue_free(app.commits); /* releases the last claims */
+    inflight_free(app.inflight);
     svc_close(app.svc);
     app_cache_free(&app.cache);
     metrics_free(ctx.metrics);

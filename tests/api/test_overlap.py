@@ -7,6 +7,7 @@ api/openapi.json."""
 import json
 import os
 import sys
+import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -155,6 +156,54 @@ class Overlap(unittest.TestCase):
                                        "AI computing centers"}, token=None)
         ids = [o["id"] for o in r.json()["overlaps"]]
         self.assertIn("GB/T 46346-2025", ids)
+
+    def at_once(self, body, n, headers=None):
+        """n identical POST /v1/proposals released together (each on its own
+        connection); the answers, in no particular order."""
+        start = threading.Barrier(n)
+        answers, lock = [], threading.Lock()
+
+        def one():
+            c = self.d.connection(30.0)
+            try:
+                start.wait(timeout=30)
+                r = self.d.request("POST", "/v1/proposals", json_body=body, token=ADMIN,
+                                   headers=headers, conn=c, timeout=30.0)
+            finally:
+                c.close()
+            with lock:
+                answers.append(r)
+
+        threads = [threading.Thread(target=one) for _ in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        self.assertEqual(len(answers), n)
+        return answers
+
+    def test_identical_submissions_at_once_store_one(self):
+        """A double click or a retry without a key: sent at the same moment, the same
+        proposal of one organisation is stored once and the others get the 409 that
+        points at it (the duplicate check waits for the first one's commit)."""
+        sub = example("local")
+        sub["organisation"] = "同时提交测试有限公司"
+        sub["title"] = "人工智能 同时提交的提案 去重要求"
+        answers = self.at_once(sub, 12)
+        created = [r for r in answers if r.status == 201]
+        self.assertEqual(len(created), 1, sorted(r.status for r in answers))
+        first = created[0].json()["id"]
+        for r in answers:
+            if r.status != 201:
+                body = problem(self, assert_valid(self, "POST", "/v1/proposals", r), 409)
+                self.assertEqual(body["existing"]["id"], first)
+        # With one Idempotency-Key: one 201, the rest replays of it (another
+        # organisation: the scope is the same as above's).
+        sub["organisation"] = "同一幂等键测试有限公司"
+        sub["title"] = "人工智能 同一幂等键的同时请求 存储要求"
+        answers = self.at_once(sub, 8, headers={"Idempotency-Key": "at-once-1"})
+        self.assertEqual(sorted(r.status for r in answers), [200] * 7 + [201])
+        self.assertEqual(len({r.json()["id"] for r in answers}), 1)
 
     def test_submission_overlaps_duplicates_and_replays(self):
         sub = example("local")
