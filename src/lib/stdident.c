@@ -121,8 +121,11 @@ static int part_number(const char *s, size_t n, size_t *used)
     }
     if (i == 0 || n - i < 6 || memcmp(s + i, "部分", 6) != 0)
         return -1;
+    int value = total + (digit < 0 ? 0 : digit);
+    if (value > 99)
+        return -1; /* 十十十…: not a numeral; left as written */
     *used = i;
-    return total + (digit < 0 ? 0 : digit);
+    return value;
 }
 
 static const char *const draft_stages[] = {"征求意见稿", "送审稿", "报批稿"};

@@ -93,6 +93,25 @@ Test(stdident, one_title_written_several_ways)
     expect_pairs(title, other, sizeof other / sizeof other[0], false);
 }
 
+Test(stdident, keys_as_written)
+{
+    static const struct {
+        const char *title, *key;
+    } rows[] = {
+        {"机器人 第二十一部分：术语", "机器人第21部分术语"},
+        {"第九十九部分", "第99部分"},
+        /* past 99, or not a numeral: left as written */
+        {"第十十十十十十十十十十部分", "第十十十十十十十十十十部分"},
+        {"第一百部分", "第一百部分"},
+        {"第二二部分", "第二二部分"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char *k = title(rows[i].title);
+        cr_expect_str_eq(k, rows[i].key);
+        free(k);
+    }
+}
+
 Test(stdident, bad_utf8_and_empty_titles)
 {
     char *k = (char *)"unset";
