@@ -262,12 +262,12 @@ int cmd_eval(int argc, char **argv)
             "[--no-reference] FILE.jsonl\n");
         return CLI_USAGE;
     }
-    /* Without folds the model comes from its file, so there is nothing to train the extra
-     * examples into. */
     if (ref.none && ref.n) {
         fprintf(stderr, "stdtax: --reference and --no-reference contradict each other\n");
         return CLI_USAGE;
     }
+    /* Without folds the model comes from its file, so there is nothing to train the extra
+     * examples into. */
     if ((n_extra_paths || ref.n) && !folds) {
         fprintf(stderr, "stdtax: --extra and --reference need --cv K\n");
         return CLI_USAGE;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "stdtax/normalise.h"
 #include "stdtax/stdident.h"
@@ -82,12 +83,29 @@ struct inflight_claim *inflight_claim(struct inflight *f, const json_t *submissi
         return NULL;
     }
     c->owner = f;
+    /* The wait stops this worker's event loop, normally for one group commit; a commit
+     * that stalls (a slow disk) must not freeze the worker with it, so after
+     * INFLIGHT_WAIT_MS the check runs unguarded, as it did before claims existed. */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += INFLIGHT_WAIT_MS / 1000;
+    until.tv_nsec += (long)(INFLIGHT_WAIT_MS % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L)
+        until.tv_sec++, until.tv_nsec -= 1000000000L;
     pthread_mutex_lock(&f->lock);
-    while (held(f, c->key))
-        pthread_cond_wait(&f->released, &f->lock);
-    c->next = f->head;
-    f->head = c;
+    int rc = 0;
+    while (rc == 0 && held(f, c->key))
+        rc = pthread_cond_timedwait(&f->released, &f->lock, &until);
+    if (rc == 0) {
+        c->next = f->head;
+        f->head = c;
+    }
     pthread_mutex_unlock(&f->lock);
+    if (rc != 0) {
+        free(c->key);
+        free(c);
+        return NULL;
+    }
     return c;
 }
 

@@ -18,11 +18,16 @@ struct inflight *inflight_new(void);
 /* Every claim must have been released. NULL is accepted. */
 void inflight_free(struct inflight *f);
 
+/* Longest wait for another request's claim, in milliseconds (a group commit takes a
+ * few). */
+#define INFLIGHT_WAIT_MS 2000
+
 /* Claims the key of a submission: its organisation and the key of its title
  * (stdident.h: spacing, case and part numerals do not matter), waiting while another
- * request holds the same key.  New (inflight_release); NULL when the submission has no
- * organisation or title (there is no duplicate to race for), when f is NULL, or when
- * out of memory (the check then runs unguarded, as without this). */
+ * request holds the same key, at most INFLIGHT_WAIT_MS.  New (inflight_release); NULL
+ * when the submission has no organisation or title (there is no duplicate to race
+ * for), when f is NULL, when the wait ran out or when out of memory (the check then
+ * runs unguarded, as without this). */
 struct inflight_claim *inflight_claim(struct inflight *f, const json_t *submission);
 
 /* Releases and frees a claim, waking the requests that wait for its key.  Any thread;

@@ -338,7 +338,7 @@ static int keywords_check(const struct model *model, const struct clf_params *p,
     if (!model || !p->use_keywords || !model_keywords_get(model, &got))
         return 0;
     static const char *const hint = "train the model again (stdtax train) with these "
-                                    "settings, or classify with the model's";
+                                    "settings, or leave them at the model's";
     if (got.longest_match != want.longest_match)
         return stdtax_error_set(err, STDTAX_EVERSION, "/calibration/keywords/longest_match",
                                 "model calibrated with longest_match=%d, classifier uses "
@@ -370,9 +370,22 @@ int clf_engine_new(const struct tax_taxonomy *tax, const struct model *model,
                    struct stdtax_error *err)
 {
     *out = NULL;
-    struct clf_params defaults;
-    clf_params_default(&defaults);
-    int krc = keywords_check(model, params ? params : &defaults, err);
+    struct clf_params p;
+    if (params)
+        p = *params;
+    else
+        clf_params_default(&p);
+    /* Without explicit parameters (the daemon, stdtax classify) the model's calibration
+     * decides how keywords are counted, so a model trained with `--set plurals=0` is
+     * used as trained; explicit ones (an experiment) must agree with it. */
+    struct model_keywords kw;
+    if (!params && model && model_keywords_get(model, &kw)) {
+        memcpy(p.field_weight, kw.field_weight, sizeof p.field_weight);
+        p.longest_match = kw.longest_match;
+        p.plurals = kw.plurals;
+        p.other_baseline = kw.other_baseline;
+    }
+    int krc = keywords_check(model, &p, err);
     if (krc != 0)
         return krc;
     if (tax->n_nodes >
@@ -384,10 +397,7 @@ int clf_engine_new(const struct tax_taxonomy *tax, const struct model *model,
         return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     e->tax = tax;
     e->model = model;
-    if (params)
-        e->p = *params;
-    else
-        clf_params_default(&e->p);
+    e->p = p;
     if (!model)
         e->p.use_model = 0;
     e->other = tax_node_find(tax, "other");

@@ -2289,11 +2289,12 @@ static int load_keywords(struct model *m, const json_t *kw, struct stdtax_error 
         if (!json_is_number(w) || !isfinite(json_number_value(w)))
             return bad(err, "/calibration/keywords/field_weights",
                        "needs a number for every field");
-        m->kw.field_weight[f] = json_number_value(w);
+        m->kw.field_weight[f] = round6(json_number_value(w));
     }
     m->kw.longest_match = json_is_true(lm);
     m->kw.plurals = json_is_true(pl);
-    m->kw.other_baseline = json_number_value(ob);
+    /* Six decimals, as the engine's side is compared (a hand-written 0.3000001 is 0.3). */
+    m->kw.other_baseline = round6(json_number_value(ob));
     m->has_kw = true;
     return 0;
 }

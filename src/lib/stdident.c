@@ -1,5 +1,6 @@
 /* Keys that say two records name the same standard (stdident.h). */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,8 +8,10 @@
 #include "stdtax/normalise.h"
 #include "stdtax/stdident.h"
 
-/* Words a number may carry or not for the same document. */
-static const char *const number_noise[] = {"std", "tr", "ts", "draft"};
+/* Words a number may carry or not for the same document: "Std", the kind of an ISO
+ * deliverable, a draft's stage. */
+static const char *const number_noise[] = {"std", "tr", "ts", "draft", "dis", "fdis",
+                                           "dtr", "dts"};
 
 static bool has_digit(const char *s, size_t n)
 {
@@ -47,6 +50,13 @@ int stdident_number_key(const char *code, char **key)
         return STDTAX_EUTF8; /* norm_string_new: bad UTF-8, or out of memory */
     /* Tokens in place; the key is never longer than the normalised text. */
     size_t len = strlen(norm), out = 0, last_start = 0, last_len = 0, numbers = 0;
+    size_t first_start = SIZE_MAX;
+    /* In a Latin code the first number is the document's even when it looks like a
+     * year (IEEE 2030-2011); a CJK placeholder's only number is a year
+     * (国家标准（2026，编号不详）). */
+    bool latin = true;
+    for (size_t i = 0; i < len; i++)
+        latin = latin && (unsigned char)norm[i] < 0x80;
     char *k = malloc(len + 1);
     if (!k) {
         free(norm);
@@ -64,16 +74,19 @@ int stdident_number_key(const char *code, char **key)
             continue;
         if (n > 1 && t[0] == 'p' && all_digits(t + 1, n - 1))
             t++, n--; /* IEEE P3168, the project of IEEE Std 3168 */
-        numbers += has_digit(t, n) && !is_year(t, n);
+        bool number = has_digit(t, n) && (!is_year(t, n) || (latin && numbers == 0));
         if (out)
             k[out++] = ' ';
+        if (number && numbers++ == 0)
+            first_start = out;
         last_start = out;
         last_len = n;
         memcpy(k + out, t, n);
         out += n;
     }
-    /* The year of the edition: the same document with or without it. */
-    if (out > last_len && is_year(k + last_start, last_len))
+    /* The year of the edition, after the number: the same document with or without
+     * it.  Never the number itself (IEEE 2030). */
+    if (last_start != first_start && is_year(k + last_start, last_len))
         out = last_start > 0 ? last_start - 1 : 0;
     k[out] = '\0';
     free(norm);
@@ -100,32 +113,31 @@ static int numeral_at(const char *s)
     return -1;
 }
 
-/* 第X部分 with X in Chinese numerals up to 99: the value, and *used the bytes of X; -1
- * when s does not hold one. */
+/* 第X部分 with X in Chinese numerals from 1 to 99 (三, 十, 十二, 二十, 二十一): the value,
+ * and *used the bytes of X; -1 when s does not hold one (第二二部分, 第十十部分). */
 static int part_number(const char *s, size_t n, size_t *used)
 {
-    int total = 0, digit = -1;
     size_t i = 0;
-    for (; i + 3 <= n; i += 3) {
-        int v = numeral_at(s + i);
-        if (v < 0)
-            break;
-        if (v == 10) {
-            total += (digit < 0 ? 1 : digit) * 10;
-            digit = -1;
-        } else {
-            if (digit >= 0)
-                return -1; /* two digits in a row: not a numeral we read */
-            digit = v;
+    int tens = -1, units = -1, v = n >= 3 ? numeral_at(s) : -1;
+    if (v >= 1 && v <= 9) {
+        units = v;
+        i += 3;
+        v = n - i >= 3 ? numeral_at(s + i) : -1;
+    }
+    if (v == 10) {
+        tens = units < 0 ? 1 : units;
+        units = -1;
+        i += 3;
+        v = n - i >= 3 ? numeral_at(s + i) : -1;
+        if (v >= 1 && v <= 9) {
+            units = v;
+            i += 3;
         }
     }
     if (i == 0 || n - i < 6 || memcmp(s + i, "部分", 6) != 0)
         return -1;
-    int value = total + (digit < 0 ? 0 : digit);
-    if (value > 99)
-        return -1; /* 十十十…: not a numeral; left as written */
     *used = i;
-    return value;
+    return (tens < 0 ? 0 : tens * 10) + (units < 0 ? 0 : units);
 }
 
 static const char *const draft_stages[] = {"征求意见稿", "送审稿", "报批稿"};
@@ -148,10 +160,13 @@ int stdident_title_key(const char *title, char **key)
             i++;
             continue;
         }
+        /* A draft's stage as a segment of its own ("（征求意见稿）"), not inside a
+         * word (送审稿管理系统). */
         size_t skip = 0;
         for (size_t d = 0; d < sizeof draft_stages / sizeof draft_stages[0]; d++) {
             size_t dn = strlen(draft_stages[d]);
-            if (len - i >= dn && memcmp(norm + i, draft_stages[d], dn) == 0)
+            if (len - i >= dn && memcmp(norm + i, draft_stages[d], dn) == 0 &&
+                (i == 0 || norm[i - 1] == ' ') && (i + dn == len || norm[i + dn] == ' '))
                 skip = dn;
         }
         if (skip) {

@@ -858,6 +858,21 @@ Test(classifier, calibration_keeps_its_keyword_settings)
     clf_engine_free(e);
     cr_expect_eq(clf_engine_new(tax, m, NULL, &e, &err), 0, "defaults: %s", err.text);
     clf_engine_free(e);
+
+    /* A model trained with other settings: without explicit parameters (the daemon,
+     * stdtax classify) the engine counts keywords as the model was trained. */
+    struct clf_params other = p;
+    other.plurals = !p.plurals;
+    other.field_weight[MODEL_FIELD_SCOPE] = 0.25;
+    struct model *m2 = NULL;
+    cr_assert_eq(clf_model_train(tax, ex, 2, &cfg, &other, "t", "", &m2, &err), 0, "%s",
+                 err.text);
+    cr_assert_eq(clf_engine_new(tax, m2, NULL, &e, &err), 0, "%s", err.text);
+    cr_expect_eq(clf_engine_params(e)->plurals, other.plurals);
+    cr_expect(clf_engine_params(e)->field_weight[MODEL_FIELD_SCOPE] == 0.25);
+    clf_engine_free(e);
+    cr_expect_eq(clf_engine_new(tax, m2, &p, &e, &err), STDTAX_EVERSION);
+    model_free(m2);
     static const char *const fields[] = {
         "/calibration/keywords/longest_match", "/calibration/keywords/plurals",
         "/calibration/keywords/field_weights", "/calibration/keywords/other_baseline"};

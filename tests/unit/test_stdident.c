@@ -49,6 +49,9 @@ Test(stdident, one_number_written_several_ways)
         {"ISO/IEC TR 24030:2021", "ISO/IEC 24030"},
         {"ISO/IEC 22989:2022", "ISO/IEC 22989"},
         {"ＧＢ／Ｔ　41867—2022", "gb/t 41867-2022"},
+        {"IEEE 2030-2011", "IEEE Std 2030"},
+        {"YY/T 1907-2023", "YY/T 1907"},
+        {"ISO/IEC FDIS 12792", "ISO/IEC 12792:2025"},
     };
     expect_pairs(number, same, sizeof same / sizeof same[0], true);
     static const char *const other[][2] = {
@@ -56,6 +59,7 @@ Test(stdident, one_number_written_several_ways)
         {"GB/T 5271.28-2001", "GB/T 5271.31-2006"},
         {"IEEE 2941.1", "IEEE 2941"},
         {"ISO/IEC 42001:2023", "ISO/IEC 4200"},
+        {"IEEE 2030", "IEEE 2031"},
     };
     expect_pairs(number, other, sizeof other / sizeof other[0], false);
 }
@@ -63,7 +67,7 @@ Test(stdident, one_number_written_several_ways)
 Test(stdident, codes_without_a_number_have_no_key)
 {
     static const char *const none[] = {"GB/T", "ISO/IEC", "中国信通院（编号不详）",
-                                       "国家标准（2026，编号不详）", "", "IEEE Std 2021"};
+                                       "国家标准（2026，编号不详）", ""};
     for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
         char *k = (char *)"unset";
         cr_expect_eq(stdident_number_key(none[i], &k), 0);
@@ -104,6 +108,10 @@ Test(stdident, keys_as_written)
         {"第十十十十十十十十十十部分", "第十十十十十十十十十十部分"},
         {"第一百部分", "第一百部分"},
         {"第二二部分", "第二二部分"},
+        {"第十十部分", "第十十部分"},
+        {"第零十部分", "第零十部分"},
+        {"送审稿管理系统 技术要求", "送审稿管理系统技术要求"},
+        {"管理系统 技术要求（送审稿）", "管理系统技术要求"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         char *k = title(rows[i].title);
