@@ -38,30 +38,24 @@ const char *cli_default_data_dir(void);
 /* The taxonomy at path, or NULL after printing why it cannot be loaded.  New. */
 struct tax_taxonomy *cli_taxonomy_load(const char *path);
 
-/* Reads and concatenates the labelled examples of paths[0..n_paths) (model_examples_read
- * for each).  sha256_hex (65 bytes, may be NULL): one file's SHA-256, or for several the
- * SHA-256 of their SHA-256s in order.  *out is new (model_examples_free). */
-int cli_examples_read(char *const *paths, size_t n_paths, const struct tax_taxonomy *tax,
-                      struct model_example **out, size_t *n, char *sha256_hex,
-                      struct stdtax_error *err);
-
-/* seen[x] = extra[x] is the same standard as one of held[0..n_held), which must not train
- * a model that is evaluated on it: equal keys of a title, an English title or a number
- * (stdident.h).  -1 when out of memory. */
-int cli_examples_mark_seen(const struct model_example *held, size_t n_held,
-                           const struct model_example *extra, size_t n_extra, bool *seen);
+/* Moves src[0..m) (new, freed here; may be NULL when m is 0) to the end of *dst[0..*n).
+ * -1 when out of memory (src is then still the caller's). */
+int cli_examples_append(struct model_example **dst, size_t *n, struct model_example *src,
+                        size_t m);
 
 /* The labelled examples of paths[0..n_paths) in file order, where a later file wins: a
  * line of an earlier file that names the same standard as a line of a later one is left
  * out (*overridden counts them), so corrections appended after the shipped examples
- * replace their label.  sha256_hex as for cli_examples_read.  *out is new. */
+ * replace their label.  sha256_hex (65 bytes, may be NULL): one file's SHA-256, or for
+ * several the SHA-256 of their SHA-256s in order.  *out is new. */
 int cli_examples_read_overriding(char *const *paths, size_t n_paths,
                                  const struct tax_taxonomy *tax, struct model_example **out,
                                  size_t *n, size_t *overridden, char *sha256_hex,
                                  struct stdtax_error *err);
 
 /* The examples of paths[0..n_paths) that are not the same standard as one of
- * held[0..n_held) (cli_examples_mark_seen), each with .reference set to reference;
+ * held[0..n_held) (equal keys of a title, English title or number: stdident.h), each
+ * with .reference set to reference;
  * *left_out counts the others.  *out is new (model_examples_free). */
 int cli_examples_read_new(char *const *paths, size_t n_paths, const struct tax_taxonomy *tax,
                           const struct model_example *held, size_t n_held, bool reference,

@@ -8,45 +8,64 @@
 #include "stdtax/stdident.h"
 #include "stdtax/sha256.h"
 
-int cli_examples_read(char *const *paths, size_t n_paths, const struct tax_taxonomy *tax,
-                      struct model_example **out, size_t *n, char *sha256_hex,
-                      struct stdtax_error *err)
+int cli_examples_append(struct model_example **dst, size_t *n, struct model_example *src,
+                        size_t m)
+{
+    struct model_example *grown = realloc(*dst, (*n + m + 1) * sizeof **dst);
+    if (!grown)
+        return -1;
+    if (m) /* an empty file gives src NULL, and memcpy from NULL is undefined */
+        memcpy(grown + *n, src, m * sizeof *src);
+    free(src); /* the fields moved into grown */
+    *dst = grown;
+    *n += m;
+    return 0;
+}
+
+/* The digest of a training set read from n files with these digests: one file keeps its
+ * own, so a model trained from it keeps its version; several give the SHA-256 of their
+ * SHA-256s in order. */
+static void digest_join(char (*sha)[65], size_t n, char *out)
+{
+    if (n == 1) {
+        memcpy(out, sha[0], 65);
+        return;
+    }
+    struct sha256_ctx all;
+    sha256_ctx_init(&all);
+    for (size_t p = 0; p < n; p++)
+        sha256_ctx_update(&all, sha[p], 64);
+    sha256_ctx_final_hex(&all, out);
+}
+
+/* Reads and concatenates the labelled examples of paths[0..n_paths) (model_examples_read
+ * for each); sha256_hex (may be NULL) as digest_join.  *out is new. */
+static int examples_read(char *const *paths, size_t n_paths, const struct tax_taxonomy *tax,
+                         struct model_example **out, size_t *n, char *sha256_hex,
+                         struct stdtax_error *err)
 {
     *out = NULL;
     *n = 0;
-    struct sha256_ctx all;
-    sha256_ctx_init(&all);
-    char one[65];
-    for (size_t p = 0; p < n_paths; p++) {
+    char (*sha)[65] = calloc(n_paths + 1, sizeof *sha);
+    int rc = sha ? 0 : stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    for (size_t p = 0; rc == 0 && p < n_paths; p++) {
         struct model_example *ex = NULL;
         size_t m = 0;
-        int rc = model_examples_read(paths[p], tax, &ex, &m, one, err);
-        struct model_example *grown =
-            rc == 0 ? realloc(*out, (*n + m + 1) * sizeof **out) : NULL;
-        if (rc == 0 && !grown)
-            rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
-        if (rc != 0) {
+        rc = model_examples_read(paths[p], tax, &ex, &m, sha[p], err);
+        if (rc == 0 && cli_examples_append(out, n, ex, m) != 0) {
             model_examples_free(ex, m);
-            model_examples_free(*out, *n);
-            *out = NULL;
-            *n = 0;
-            return rc;
+            rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
         }
-        if (m) /* an empty file gives ex NULL, and memcpy from NULL is undefined */
-            memcpy(grown + *n, ex, m * sizeof *ex);
-        free(ex); /* the fields moved into grown */
-        *out = grown;
-        *n += m;
-        sha256_ctx_update(&all, one, 64);
     }
-    /* One file keeps its own digest, so a model trained from it keeps its version. */
-    if (sha256_hex) {
-        if (n_paths == 1)
-            memcpy(sha256_hex, one, 65);
-        else
-            sha256_ctx_final_hex(&all, sha256_hex);
+    if (rc == 0 && sha256_hex && n_paths)
+        digest_join(sha, n_paths, sha256_hex);
+    free(sha);
+    if (rc != 0) {
+        model_examples_free(*out, *n);
+        *out = NULL;
+        *n = 0;
     }
-    return 0;
+    return rc;
 }
 
 enum { KEY_TITLE, KEY_TITLE_EN, KEY_NUMBER, KEY_COUNT };
@@ -90,8 +109,12 @@ static int key_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int cli_examples_mark_seen(const struct model_example *held, size_t n_held,
-                           const struct model_example *extra, size_t n_extra, bool *seen)
+/* seen[x] = extra[x] is the same standard as one of held[0..n_held), which must not train
+ * a model that is evaluated on it: equal keys of a title, an English title or a number
+ * (stdident.h).  -1 when out of memory. */
+static int examples_mark_seen(const struct model_example *held, size_t n_held,
+                              const struct model_example *extra, size_t n_extra,
+                              bool *seen)
 {
     /* Every key of the held examples, sorted: each extra example is then a few binary
      * searches, whatever the number of corrections or reference lines. */
@@ -134,9 +157,9 @@ int cli_examples_read_new(char *const *paths, size_t n_paths,
     struct model_example *ex = NULL;
     size_t m = 0;
     *left_out = 0;
-    int rc = cli_examples_read(paths, n_paths, tax, &ex, &m, sha256_hex, err);
+    int rc = examples_read(paths, n_paths, tax, &ex, &m, sha256_hex, err);
     bool *seen = rc == 0 ? calloc(m + 1, sizeof *seen) : NULL;
-    if (rc == 0 && (!seen || cli_examples_mark_seen(held, n_held, ex, m, seen) != 0))
+    if (rc == 0 && (!seen || examples_mark_seen(held, n_held, ex, m, seen) != 0))
         rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     size_t kept = 0;
     for (size_t i = 0; rc == 0 && i < m; i++) {
@@ -207,35 +230,18 @@ int cli_examples_read_overriding(char *const *paths, size_t n_paths,
         size_t m = 0, dropped = 0;
         rc = cli_examples_read_new(&paths[p], 1, tax, kept, n_kept, false, &ex, &m, &dropped,
                                    sha[p], err);
-        struct model_example *both =
-            rc == 0 ? malloc((m + n_kept + 1) * sizeof *both) : NULL;
-        if (rc == 0 && !both)
+        if (rc == 0 && cli_examples_append(&ex, &m, kept, n_kept) != 0)
             rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
         if (rc != 0) {
             model_examples_free(ex, m);
             break;
         }
-        if (m)
-            memcpy(both, ex, m * sizeof *ex);
-        if (n_kept)
-            memcpy(both + m, kept, n_kept * sizeof *kept);
-        free(ex); /* the fields moved into both */
-        free(kept);
-        kept = both;
-        n_kept += m;
+        kept = ex; /* this file's lines, then the later files' */
+        n_kept = m;
         *overridden += dropped;
     }
-    if (rc == 0 && sha256_hex) {
-        /* One file keeps its own digest, so a model trained from it keeps its version. */
-        struct sha256_ctx all;
-        sha256_ctx_init(&all);
-        for (size_t p = 0; p < n_paths; p++)
-            sha256_ctx_update(&all, sha[p], 64);
-        if (n_paths == 1)
-            memcpy(sha256_hex, sha[0], 65);
-        else
-            sha256_ctx_final_hex(&all, sha256_hex);
-    }
+    if (rc == 0 && sha256_hex && n_paths)
+        digest_join(sha, n_paths, sha256_hex);
     free(sha);
     if (rc != 0) {
         model_examples_free(kept, n_kept);

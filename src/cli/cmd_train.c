@@ -106,16 +106,11 @@ int cmd_train(int argc, char **argv)
     if (rc == 0 && n_ref_paths)
         rc = cli_examples_read_new(ref_paths, n_ref_paths, tax, ex, n, true, &rx, &n_rx,
                                    &n_rx_left_out, ref_sha, &err);
-    struct model_example *all = rc == 0 ? realloc(ex, (n + n_rx + 1) * sizeof *ex) : NULL;
-    if (rc == 0 && !all)
+    if (rc == 0 && cli_examples_append(&ex, &n, rx, n_rx) != 0)
         rc = stdtax_error_set(&err, STDTAX_ENOMEM, "", "out of memory");
+    else if (rc == 0)
+        rx = NULL; /* moved into ex */
     if (rc == 0) {
-        ex = all;
-        if (n_rx) /* memcpy from NULL is undefined even for 0 bytes */
-            memcpy(ex + n, rx, n_rx * sizeof *rx);
-        free(rx); /* its fields moved into ex */
-        rx = NULL;
-        n += n_rx;
         if (n_ref_paths) {
             /* One digest for the whole training set, each part named by its role, so
              * the same file as labelled or as reference data gives another digest. */
