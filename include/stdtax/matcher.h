@@ -3,7 +3,8 @@
  *
  * Patterns and text are expected to be normalised (see normalise.h).  A pattern added
  * with MATCH_WORD_BOUNDARY only matches where it is not glued to ASCII letters or digits
- * on either side (so "ai" does not match inside "maintain"); CJK patterns never need it. */
+ * on either side (so "ai" does not match inside "maintain"); CJK patterns never need it.
+ */
 #ifndef STDTAX_MATCHER_H
 #define STDTAX_MATCHER_H
 

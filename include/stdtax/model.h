@@ -50,9 +50,9 @@ struct model_config {
                                  pseudo-documents (0: none); see train_taxonomy */
     double cal_l2_scale, cal_l2_bias; /* ridge penalties of the keyword calibration
                                          (classifier.h, clf_model_train) */
-    double cal_l2_weak; /* ridge penalty of the weak-evidence weights */
-    int cal_weak;       /* the calibration also learns where texts with little keyword
-                           evidence go */
+    double cal_l2_weak;               /* ridge penalty of the weak-evidence weights */
+    int cal_weak;      /* the calibration also learns where texts with little keyword
+                          evidence go */
     int neighbours;    /* keep the training examples' n-gram counts in the model for
                           nearest-neighbour votes (model_text_score_nn) */
     double nn_max_df;  /* n-grams in more than this fraction of the examples are left
@@ -85,9 +85,9 @@ struct model_example {
 };
 
 /* Reads labelled JSONL (title, title_en?, scope?, text?, category, subcategory?, code?;
- * category and subcategory as codes or Chinese/English labels).  Stops at the first bad line with
- * err->field "PATH:LINE".  *out is new (free with model_examples_free); sha256_hex (65
- * bytes, may be NULL) receives the file's SHA-256. */
+ * category and subcategory as codes or Chinese/English labels).  Stops at the first bad
+ * line with err->field "PATH:LINE".  *out is new (free with model_examples_free);
+ * sha256_hex (65 bytes, may be NULL) receives the file's SHA-256. */
 int model_examples_read(const char *path, const struct tax_taxonomy *tax,
                         struct model_example **out, size_t *n, char *sha256_hex,
                         struct stdtax_error *err);
@@ -132,7 +132,8 @@ struct model_cal {
  * recomputes the model version.  Returns 0 or STDTAX_ENOMEM. */
 int model_calibration_set(struct model *m, const struct model_cal *cal);
 /* 1 and the values when the model is calibrated, else 0 and the identity {1, 0, 0}. */
-int model_calibration_get(const struct model *m, size_t node_index, struct model_cal *out);
+int model_calibration_get(const struct model *m, size_t node_index,
+                          struct model_cal *out);
 
 /* The keyword settings the calibration was fitted with (the classifier's clf_params;
  * the model only keeps them, as "calibration": {"keywords": {...}}): K depends on them,

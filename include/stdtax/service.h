@@ -70,8 +70,8 @@ int svc_text_classify_write(struct svc *svc, const json_t *input, struct clf_buf
  * caller->admin, who stores it with "late": true.  Invalid: STDTAX_EINVAL with every
  * problem in problems.  *record is new (the stored record with its id). */
 int svc_proposal_submit(struct svc *svc, const json_t *submission,
-                        const struct svc_caller *caller, const char *idem_key,
-                        time_t now, json_t **record, bool *created, json_t *problems,
+                        const struct svc_caller *caller, const char *idem_key, time_t now,
+                        json_t **record, bool *created, json_t *problems,
                         struct stdtax_error *err);
 
 /* Group commit for bulk imports: every item as svc_proposal_submit would handle it,
@@ -97,20 +97,21 @@ int svc_proposal_submit_batch(struct svc *svc, struct svc_submit_item *items, si
  * one committer stores the submissions of many concurrent requests, of different
  * callers, in one durable transaction.  One item: */
 struct svc_batch_item {
-    json_t *record;          /* prepare: the record to store (new, owned by the item);
-                                commit: the stored record, or the first one for a replay */
-    const char *idem_key;    /* borrowed from prepare's caller; NULL without a key */
-    char hash[65];           /* the submission's hash, with idem_key */
+    json_t *record;       /* prepare: the record to store (new, owned by the item);
+                             commit: the stored record, or the first one for a replay */
+    const char *idem_key; /* borrowed from prepare's caller; NULL without a key */
+    char hash[65];        /* the submission's hash, with idem_key */
     struct store_record_text text; /* prepare: the record's stored text (owned), made
                                       on the caller's thread, not the committer's */
-    bool created;            /* commit: false for an idempotent replay */
+    bool created;                  /* commit: false for an idempotent replay */
     int rc;                  /* commit: 0 or this item's error (409 for a reused key) */
     struct stdtax_error err; /* commit: when rc != 0 */
 };
 
 /* The first half: validates, checks the deadline, classifies and builds the record,
  * filling *item; stores nothing.  Errors as svc_proposal_submit.  On success the item
- * owns a record and its text: pass it to svc_proposal_commit (or svc_batch_item_clear). */
+ * owns a record and its text: pass it to svc_proposal_commit (or svc_batch_item_clear).
+ */
 int svc_proposal_prepare(struct svc *svc, const json_t *submission,
                          const struct svc_caller *caller, const char *idem_key,
                          time_t now, struct svc_batch_item *item, json_t *problems,
@@ -151,8 +152,9 @@ int svc_proposal_patch(struct svc *svc, const char *id, const json_t *patch,
 
 /* Withdraws (status "withdrawn"; the record stays for the audit, counts drop it).
  * Withdrawing a withdrawn proposal is not an error.  *record (may be NULL) is new. */
-int svc_proposal_withdraw(struct svc *svc, const char *id, const struct svc_caller *caller,
-                          time_t now, json_t **record, struct stdtax_error *err);
+int svc_proposal_withdraw(struct svc *svc, const char *id,
+                          const struct svc_caller *caller, time_t now, json_t **record,
+                          struct stdtax_error *err);
 
 /* Filters as clients give them (strings from a query string or the CLI); every member
  * may be NULL.  category and topic may be codes or labels.  q is the text query of

@@ -7,10 +7,11 @@
 #define STDTAX_STDIDENT_H
 
 /* The key of a standard's number (new string in *key, caller frees), or *key = NULL when
- * code names no number: no digits but years ("中国信通院（2022）", "GB/T").  Normalised (norm_string_new: case, width, punctuation); the words std, tr,
- * ts and draft dropped; an IEEE project's p (p3168) dropped; a final year (19xx/20xx)
- * dropped, so "GB/T 36464.2" and "GB/T 36464.2-2018" meet, "GB/T 36464" and
- * "GB/T 36464.2" do not.  Returns 0, STDTAX_EUTF8 or STDTAX_ENOMEM. */
+ * code names no number: no digits but years ("中国信通院（2022）", "GB/T").  Normalised
+ * (norm_string_new: case, width, punctuation); the words std, tr, ts and draft dropped;
+ * an IEEE project's p (p3168) dropped; a final year (19xx/20xx) dropped, so "GB/T
+ * 36464.2" and "GB/T 36464.2-2018" meet, "GB/T 36464" and "GB/T 36464.2" do not.  Returns
+ * 0, STDTAX_EUTF8 or STDTAX_ENOMEM. */
 int stdident_number_key(const char *code, char **key);
 
 /* The key of a title (new string, caller frees; NULL when the title normalises to

@@ -86,15 +86,15 @@ void store_record_text_free(struct store_record_text *t);
 
 /* One item of a batch put: the same contract as store_proposal_put per item. */
 struct store_put_item {
-    json_t *record;           /* in, borrowed; /id is set on success */
+    json_t *record;                       /* in, borrowed; /id is set on success */
     const struct store_record_text *text; /* in, optional: store_record_encode(record),
                                              made by the caller's thread */
-    const char *idem_key;     /* in, NULL or a client key */
-    const char *request_hash; /* in, required with idem_key */
-    char id[STORE_ID_MAX];    /* out */
-    int created;              /* out */
-    int rc;                   /* out: 0 or the enum stdtax_err of this item */
-    struct stdtax_error err;  /* out, when rc != 0 */
+    const char *idem_key;                 /* in, NULL or a client key */
+    const char *request_hash;             /* in, required with idem_key */
+    char id[STORE_ID_MAX];                /* out */
+    int created;                          /* out */
+    int rc;                               /* out: 0 or the enum stdtax_err of this item */
+    struct stdtax_error err;              /* out, when rc != 0 */
 };
 
 /* Group commit: inserts every valid item in ONE durable write transaction.  An

@@ -49,15 +49,17 @@ int cli_examples_append(struct model_example **dst, size_t *n, struct model_exam
  * replace their label.  sha256_hex (65 bytes, may be NULL): one file's SHA-256, or for
  * several the SHA-256 of their SHA-256s in order.  *out is new. */
 int cli_examples_read_overriding(char *const *paths, size_t n_paths,
-                                 const struct tax_taxonomy *tax, struct model_example **out,
-                                 size_t *n, size_t *overridden, char *sha256_hex,
+                                 const struct tax_taxonomy *tax,
+                                 struct model_example **out, size_t *n,
+                                 size_t *overridden, char *sha256_hex,
                                  struct stdtax_error *err);
 
 /* The examples of paths[0..n_paths) that are not the same standard as one of
  * held[0..n_held) (equal keys of a title, English title or number: stdident.h), each
  * with .reference set to reference;
  * *left_out counts the others.  *out is new (model_examples_free). */
-int cli_examples_read_new(char *const *paths, size_t n_paths, const struct tax_taxonomy *tax,
+int cli_examples_read_new(char *const *paths, size_t n_paths,
+                          const struct tax_taxonomy *tax,
                           const struct model_example *held, size_t n_held, bool reference,
                           struct model_example **out, size_t *n, size_t *left_out,
                           char *sha256_hex, struct stdtax_error *err);

@@ -40,13 +40,13 @@ static void digest_join(char (*sha)[65], size_t n, char *out)
 
 /* Reads and concatenates the labelled examples of paths[0..n_paths) (model_examples_read
  * for each); sha256_hex (may be NULL) as digest_join.  *out is new. */
-static int examples_read(char *const *paths, size_t n_paths, const struct tax_taxonomy *tax,
-                         struct model_example **out, size_t *n, char *sha256_hex,
-                         struct stdtax_error *err)
+static int examples_read(char *const *paths, size_t n_paths,
+                         const struct tax_taxonomy *tax, struct model_example **out,
+                         size_t *n, char *sha256_hex, struct stdtax_error *err)
 {
     *out = NULL;
     *n = 0;
-    char (*sha)[65] = calloc(n_paths + 1, sizeof *sha);
+    char(*sha)[65] = calloc(n_paths + 1, sizeof *sha);
     int rc = sha ? 0 : stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     for (size_t p = 0; rc == 0 && p < n_paths; p++) {
         struct model_example *ex = NULL;
@@ -81,7 +81,7 @@ static int keys_of(const struct model_example *ex, char *k[KEY_COUNT])
         k[i] = NULL;
     for (int i = 0; i < KEY_COUNT; i++) {
         char *raw = NULL;
-        int rc = !src[i]             ? 0
+        int rc = !src[i]           ? 0
                  : i == KEY_NUMBER ? stdident_number_key(src[i], &raw)
                                    : stdident_title_key(src[i], &raw);
         if (rc == 0 && raw) {
@@ -214,22 +214,23 @@ size_t cli_reference_paths(struct cli_reference *r, char *const **paths)
 }
 
 int cli_examples_read_overriding(char *const *paths, size_t n_paths,
-                                 const struct tax_taxonomy *tax, struct model_example **out,
-                                 size_t *n, size_t *overridden, char *sha256_hex,
+                                 const struct tax_taxonomy *tax,
+                                 struct model_example **out, size_t *n,
+                                 size_t *overridden, char *sha256_hex,
                                  struct stdtax_error *err)
 {
     /* From the last file back: each earlier file loses the lines a later one names
      * again, then goes in front of what is kept, so the result is in file order. */
     struct model_example *kept = NULL;
     size_t n_kept = 0;
-    char (*sha)[65] = calloc(n_paths + 1, sizeof *sha);
+    char(*sha)[65] = calloc(n_paths + 1, sizeof *sha);
     int rc = sha ? 0 : stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     *overridden = 0;
     for (size_t p = n_paths; rc == 0 && p-- > 0;) {
         struct model_example *ex = NULL;
         size_t m = 0, dropped = 0;
-        rc = cli_examples_read_new(&paths[p], 1, tax, kept, n_kept, false, &ex, &m, &dropped,
-                                   sha[p], err);
+        rc = cli_examples_read_new(&paths[p], 1, tax, kept, n_kept, false, &ex, &m,
+                                   &dropped, sha[p], err);
         if (rc == 0 && cli_examples_append(&ex, &m, kept, n_kept) != 0)
             rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
         if (rc != 0) {

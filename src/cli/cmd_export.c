@@ -28,7 +28,8 @@ static enum format format_parse(const char *name)
 
 /* A labelled example in the form `stdtax train` reads (model_examples_read), when a
  * person decided the record's category: the classifier's own suggestions would only
- * teach the model what it already thinks.  *line is new, or NULL to leave the record out. */
+ * teach the model what it already thinks.  *line is new, or NULL to leave the record out.
+ */
 static int training_line(const json_t *record, char **line)
 {
     *line = NULL;
@@ -122,7 +123,8 @@ static long export_all(struct svc *svc, const struct svc_filter *filter, json_t 
 }
 
 static const char usage_text[] =
-    "usage: stdtax export [--format csv|jsonl|training] [-o FILE] [--data-dir D] [--call C]\n"
+    "usage: stdtax export [--format csv|jsonl|training] [-o FILE] [--data-dir D] [--call "
+    "C]\n"
     "                     [--track T] [--status S] [--category X] [--topic T]\n"
     "                     [--query TEXT]\n";
 

@@ -99,8 +99,8 @@ int cmd_train(int argc, char **argv)
     char *source = NULL;
     struct model *m = NULL;
     size_t n_overridden = 0;
-    int rc = cli_examples_read_overriding(paths, n_paths, tax, &ex, &n, &n_overridden, sha,
-                                          &err);
+    int rc = cli_examples_read_overriding(paths, n_paths, tax, &ex, &n, &n_overridden,
+                                          sha, &err);
     /* A reference line for a standard the labelled files have is left out: the
      * framework's own label of it is the one to learn. */
     if (rc == 0 && n_ref_paths)

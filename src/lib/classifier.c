@@ -340,28 +340,29 @@ static int keywords_check(const struct model *model, const struct clf_params *p,
     static const char *const hint = "train the model again (stdtax train) with these "
                                     "settings, or leave them at the model's";
     if (got.longest_match != want.longest_match)
-        return stdtax_error_set(err, STDTAX_EVERSION, "/calibration/keywords/longest_match",
+        return stdtax_error_set(err, STDTAX_EVERSION,
+                                "/calibration/keywords/longest_match",
                                 "model calibrated with longest_match=%d, classifier uses "
                                 "%d: %s",
                                 got.longest_match, want.longest_match, hint);
     if (got.plurals != want.plurals)
-        return stdtax_error_set(err, STDTAX_EVERSION, "/calibration/keywords/plurals",
-                                "model calibrated with plurals=%d, classifier uses %d: %s",
-                                got.plurals, want.plurals, hint);
+        return stdtax_error_set(
+            err, STDTAX_EVERSION, "/calibration/keywords/plurals",
+            "model calibrated with plurals=%d, classifier uses %d: %s", got.plurals,
+            want.plurals, hint);
     if (got.other_baseline != want.other_baseline)
-        return stdtax_error_set(err, STDTAX_EVERSION,
-                                "/calibration/keywords/other_baseline",
-                                "model calibrated with other_baseline=%g, classifier uses "
-                                "%g: %s",
-                                got.other_baseline, want.other_baseline, hint);
+        return stdtax_error_set(
+            err, STDTAX_EVERSION, "/calibration/keywords/other_baseline",
+            "model calibrated with other_baseline=%g, classifier uses "
+            "%g: %s",
+            got.other_baseline, want.other_baseline, hint);
     for (int f = 0; f < MODEL_FIELD_COUNT; f++)
         if (got.field_weight[f] != want.field_weight[f])
-            return stdtax_error_set(err, STDTAX_EVERSION,
-                                    "/calibration/keywords/field_weights",
-                                    "model calibrated with %s weight %g, classifier uses "
-                                    "%g: %s",
-                                    model_field_name(f), got.field_weight[f],
-                                    want.field_weight[f], hint);
+            return stdtax_error_set(
+                err, STDTAX_EVERSION, "/calibration/keywords/field_weights",
+                "model calibrated with %s weight %g, classifier uses "
+                "%g: %s",
+                model_field_name(f), got.field_weight[f], want.field_weight[f], hint);
     return 0;
 }
 

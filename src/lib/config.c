@@ -155,7 +155,7 @@ static void origins_clear(struct stdtax_config *cfg)
 
 void cfg_config_free(struct stdtax_config *cfg)
 {
-    char **strings[] = {&cfg->listen, &cfg->port_file, &cfg->data_dir,   &cfg->taxonomy,
+    char **strings[] = {&cfg->listen, &cfg->port_file, &cfg->data_dir,    &cfg->taxonomy,
                         &cfg->model,  &cfg->openapi,   &cfg->config_file, &cfg->web_root};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
         free(*strings[i]);

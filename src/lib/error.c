@@ -54,7 +54,8 @@ int stdtax_problem_add(json_t *problems, const char *field, const char *fmt, ...
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    json_t *problem = json_pack("{s:s, s:s}", "pointer", field ? field : "", "detail", text);
+    json_t *problem =
+        json_pack("{s:s, s:s}", "pointer", field ? field : "", "detail", text);
     if (!problem || json_array_append_new(problems, problem) != 0)
         return STDTAX_ENOMEM;
     return 0;

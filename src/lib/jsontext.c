@@ -7,8 +7,8 @@
 size_t jsontext_string_write(char *out, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF"; /* upper case, as jansson */
-    static const char short_escape[32] = {['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n',
-                                          ['\r'] = 'r', ['\t'] = 't'};
+    static const char short_escape[32] = {
+        ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'};
     char *w = out;
     *w++ = '"';
     for (size_t i = 0; i < n; i++) {

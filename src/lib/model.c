@@ -15,7 +15,8 @@
 #define WORD_BIT (UINT64_C(1) << 63)
 #define WORD_MAX 64 /* longer ASCII runs are not words but codes or noise */
 #define FEATURES_MAX (1u << 24)
-#define MODEL_FILE_MAX (256u << 20) /* bytes: a model file larger than this is refused */
+/* Bytes: a model file larger than this is refused. */
+#define MODEL_FILE_MAX (256u << 20)
 
 static const char *const field_names[MODEL_FIELD_COUNT] = {"title", "title_en", "scope",
                                                            "text"};
@@ -294,7 +295,7 @@ struct model {
     float *dense;
     size_t n_classes, row; /* classes of both levels; row = padded width */
     double log_alpha;
-    struct model_cal *cal; /* per node index; NULL when not calibrated */
+    struct model_cal *cal;    /* per node index; NULL when not calibrated */
     struct model_keywords kw; /* what the calibration was fitted with, when has_kw */
     bool has_kw;
     /* The training examples as weighted n-gram counts, for nearest-neighbour votes
@@ -1721,11 +1722,11 @@ json_t *model_to_json(const struct model *m)
                 for (int f = 0; f < MODEL_FIELD_COUNT; f++)
                     json_object_set_new(fw, field_names[f],
                                         json_real(m->kw.field_weight[f]));
-                json_object_set_new(
-                    cal, "keywords",
-                    json_pack("{s:o, s:b, s:b, s:f}", "field_weights", fw,
-                              "longest_match", m->kw.longest_match, "plurals",
-                              m->kw.plurals, "other_baseline", m->kw.other_baseline));
+                json_object_set_new(cal, "keywords",
+                                    json_pack("{s:o, s:b, s:b, s:f}", "field_weights", fw,
+                                              "longest_match", m->kw.longest_match,
+                                              "plurals", m->kw.plurals, "other_baseline",
+                                              m->kw.other_baseline));
             }
         }
         json_object_set_new(root, "calibration", cal);
@@ -1994,7 +1995,8 @@ static size_t ft_number_len(const char *p, const char *end, int *integer)
     return (size_t)(q - p);
 }
 
-/* A JSON number into *v (integer: one without fraction or exponent, at most 18 digits). */
+/* A JSON number into *v (integer: one without fraction or exponent, at most 18 digits).
+ */
 static int ft_number(struct ftext *t, int want_integer, json_int_t *iv, double *dv)
 {
     ft_ws(t);
@@ -2293,7 +2295,8 @@ static int load_keywords(struct model *m, const json_t *kw, struct stdtax_error 
     }
     m->kw.longest_match = json_is_true(lm);
     m->kw.plurals = json_is_true(pl);
-    /* Six decimals, as the engine's side is compared (a hand-written 0.3000001 is 0.3). */
+    /* Six decimals, as the engine's side is compared (a hand-written 0.3000001 is 0.3).
+     */
     m->kw.other_baseline = round6(json_number_value(ob));
     m->has_kw = true;
     return 0;

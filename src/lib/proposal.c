@@ -948,7 +948,8 @@ static void trimmed(const char *s, const char **start, size_t *len)
     size_t n = strlen(s), b = 0, e = n;
     uint32_t cp;
     size_t k;
-    while (b < e && (k = utf8_char_decode((const char *)u + b, e - b, &cp)) && is_space_cp(cp))
+    while (b < e && (k = utf8_char_decode((const char *)u + b, e - b, &cp)) &&
+           is_space_cp(cp))
         b += k;
     while (e > b) {
         size_t p = e - 1;

@@ -70,8 +70,8 @@ static int engine_coverage_build(struct svc_engine *e, struct stdtax_error *err)
         const struct tax_topic *t = &tax->topics[i];
         for (size_t j = 0; j < t->n_nodes; j++)
             e->topic_nodes[at + j] = t->nodes[j]->code;
-        e->cov_topics[i] = (struct store_coverage_topic){
-            t->code, t->zh, t->en, &e->topic_nodes[at], t->n_nodes};
+        e->cov_topics[i] = (struct store_coverage_topic){t->code, t->zh, t->en,
+                                                         &e->topic_nodes[at], t->n_nodes};
         at += t->n_nodes;
     }
     return 0;
@@ -144,8 +144,8 @@ int svc_open(const struct svc_options *opts, struct svc **out, json_t *problems,
     if (!svc->taxonomy_path || (opts->model_path && !svc->model_path))
         rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     if (rc == 0)
-        rc = engine_load(svc->taxonomy_path, svc->model_path, &svc->engine, problems,
-                         err);
+        rc =
+            engine_load(svc->taxonomy_path, svc->model_path, &svc->engine, problems, err);
     if (rc == 0) {
         struct store_options so = {.map_size = opts->map_size,
                                    .read_only = opts->read_only};
@@ -176,8 +176,8 @@ void svc_close(struct svc *svc)
 static json_t *engine_versions(const struct svc_engine *e)
 {
     const struct model *m = clf_engine_model(e->clf);
-    return json_pack("{s:s, s:s?}", "taxonomy_version", e->tax->version,
-                     "model_version", m ? model_version(m) : NULL);
+    return json_pack("{s:s, s:s?}", "taxonomy_version", e->tax->version, "model_version",
+                     m ? model_version(m) : NULL);
 }
 
 int svc_engine_reload(struct svc *svc, json_t **versions, json_t *problems,
@@ -605,10 +605,9 @@ static int patch_apply(json_t *record, void *arg, struct stdtax_error *err)
     if (rc == 0 && plan->status) {
         rc = prop_record_set_status(record, plan->status, plan->who, plan->when, err);
         if (rc == STDTAX_ECONFLICT)
-            rc = stdtax_error_set(err, STDTAX_EINVAL, "/status",
-                                  "a proposal cannot move from %s to %s",
-                                  json_string_value(json_object_get(record, "status")),
-                                  plan->status);
+            rc = stdtax_error_set(
+                err, STDTAX_EINVAL, "/status", "a proposal cannot move from %s to %s",
+                json_string_value(json_object_get(record, "status")), plan->status);
     }
     if (rc == 0 && plan->note) {
         char when[40];
@@ -732,13 +731,14 @@ int svc_proposal_patch(struct svc *svc, const char *id, const json_t *patch,
     return rc;
 }
 
-int svc_proposal_withdraw(struct svc *svc, const char *id, const struct svc_caller *caller,
-                          time_t now, json_t **record, struct stdtax_error *err)
+int svc_proposal_withdraw(struct svc *svc, const char *id,
+                          const struct svc_caller *caller, time_t now, json_t **record,
+                          struct stdtax_error *err)
 {
-    struct patch_plan plan = {
-        .status = "withdrawn",
-        .who = caller && caller->name ? caller->name : "secretariat",
-        .when = now};
+    struct patch_plan plan = {.status = "withdrawn",
+                              .who =
+                                  caller && caller->name ? caller->name : "secretariat",
+                              .when = now};
     json_t *out = NULL;
     int rc = store_proposal_update(svc->store, id, patch_apply, &plan, &out, err);
     if (record)
@@ -899,16 +899,16 @@ static json_t *stats_categories(const struct tax_taxonomy *tax, const json_t *no
         for (size_t j = 0; subs && j < c->n_children; j++) {
             const struct tax_node *s = c->children[j];
             json_int_t n = count_of(nodes, s->code);
-            json_array_append_new(subs, json_pack("{s:s, s:o, s:I, s:f}", "code",
-                                                  s->code, "labels",
-                                                  labels_json(s->zh, s->en), "count", n,
-                                                  "share", share_of(n, total)));
+            json_array_append_new(subs,
+                                  json_pack("{s:s, s:o, s:I, s:f}", "code", s->code,
+                                            "labels", labels_json(s->zh, s->en), "count",
+                                            n, "share", share_of(n, total)));
         }
         json_int_t n = count_of(nodes, c->code);
-        json_array_append_new(cats, json_pack("{s:s, s:o, s:I, s:f, s:o}", "code",
-                                              c->code, "labels", labels_json(c->zh, c->en),
-                                              "count", n, "share", share_of(n, total),
-                                              "subcategories", subs));
+        json_array_append_new(
+            cats, json_pack("{s:s, s:o, s:I, s:f, s:o}", "code", c->code, "labels",
+                            labels_json(c->zh, c->en), "count", n, "share",
+                            share_of(n, total), "subcategories", subs));
     }
     return cats;
 }
@@ -923,10 +923,10 @@ static json_t *stats_topics(const struct tax_taxonomy *tax, const json_t *topics
         for (size_t j = 0; nodes && j < t->n_nodes; j++)
             json_array_append_new(nodes, json_string(t->nodes[j]->code));
         json_int_t n = count_of(topics, t->code);
-        json_array_append_new(arr, json_pack("{s:s, s:o, s:o, s:I, s:f}", "code",
-                                             t->code, "labels", labels_json(t->zh, t->en),
-                                             "nodes", nodes, "count", n, "share",
-                                             share_of(n, total)));
+        json_array_append_new(arr,
+                              json_pack("{s:s, s:o, s:o, s:I, s:f}", "code", t->code,
+                                        "labels", labels_json(t->zh, t->en), "nodes",
+                                        nodes, "count", n, "share", share_of(n, total)));
     }
     return arr;
 }
@@ -940,8 +940,8 @@ static json_t *stats_tracks(const struct tax_taxonomy *tax, const json_t *tracks
         json_int_t n = count_of(tracks, t->code);
         json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:I, s:f}", "code", t->code,
                                              "labels", labels_json(t->zh, t->en),
-                                             "deadline", t->deadline, "count", n,
-                                             "share", share_of(n, total)));
+                                             "deadline", t->deadline, "count", n, "share",
+                                             share_of(n, total)));
     }
     return arr;
 }
@@ -965,8 +965,8 @@ static json_t *stats_calls(const json_t *calls)
     json_t *value;
     json_object_foreach((json_t *)calls, key, value)
     {
-        json_array_append_new(arr, json_pack("{s:s, s:I}", "id", key, "count",
-                                             json_integer_value(value)));
+        json_array_append_new(
+            arr, json_pack("{s:s, s:I}", "id", key, "count", json_integer_value(value)));
     }
     return arr;
 }
@@ -1138,8 +1138,7 @@ int svc_taxonomy_get(struct svc *svc, const char *code, json_t **out, json_t **n
                 json_object_set_new(topic, "count",
                                     json_integer(tc ? count_of(topic_counts, tc) : 0));
             }
-            json_object_set_new(tree, "total",
-                                json_integer(count_of(counts, "total")));
+            json_object_set_new(tree, "total", json_integer(count_of(counts, "total")));
         }
         *out = tree;
     }

@@ -10,8 +10,8 @@
 
 /* Words a number may carry or not for the same document: "Std", the kind of an ISO
  * deliverable, a draft's stage. */
-static const char *const number_noise[] = {"std", "tr", "ts", "draft", "dis", "fdis",
-                                           "dtr", "dts"};
+static const char *const number_noise[] = {"std", "tr",   "ts",  "draft",
+                                           "dis", "fdis", "dtr", "dts"};
 
 static bool has_digit(const char *s, size_t n)
 {
@@ -31,7 +31,8 @@ static bool all_digits(const char *s, size_t n)
 
 static bool is_year(const char *s, size_t n)
 {
-    return n == 4 && all_digits(s, n) && (memcmp(s, "19", 2) == 0 || memcmp(s, "20", 2) == 0);
+    return n == 4 && all_digits(s, n) &&
+           (memcmp(s, "19", 2) == 0 || memcmp(s, "20", 2) == 0);
 }
 
 static bool is_noise(const char *s, size_t n)
@@ -113,8 +114,9 @@ static int numeral_at(const char *s)
     return -1;
 }
 
-/* 第X部分 with X in Chinese numerals from 1 to 99 (三, 十, 十二, 二十, 二十一): the value,
- * and *used the bytes of X; -1 when s does not hold one (第二二部分, 第十十部分). */
+/* 第X部分 with X in Chinese numerals from 1 to 99 (三, 十, 十二, 二十, 二十一): the
+ * value, and *used the bytes of X; -1 when s does not hold one (第二二部分, 第十十部分).
+ */
 static int part_number(const char *s, size_t n, size_t *used)
 {
     size_t i = 0;
@@ -149,7 +151,8 @@ int stdident_title_key(const char *title, char **key)
     if (!norm)
         return STDTAX_EUTF8;
     size_t len = strlen(norm), out = 0;
-    /* Digits of a part number are never longer than its numerals (two per three bytes). */
+    /* Digits of a part number are never longer than its numerals (two per three bytes).
+     */
     char *k = malloc(len + 1);
     if (!k) {
         free(norm);

@@ -944,8 +944,9 @@ static int record_join(const struct store_record_text *t, const char *id, char *
     size_t idlen = strlen(id);
     *len = t->len + idlen + 7;
     if (*len > STORE_RECORD_MAX)
-        return stdtax_error_set(err, STDTAX_ETOOBIG, "", "the record has %zu bytes, over %d",
-                                *len, STORE_RECORD_MAX);
+        return stdtax_error_set(err, STDTAX_ETOOBIG, "",
+                                "the record has %zu bytes, over %d", *len,
+                                STORE_RECORD_MAX);
     char *p = *json = malloc(*len + 1);
     if (!p)
         return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");

@@ -855,7 +855,6 @@ static int hex_decode(const char *c, char *out, size_t max, size_t *n)
     return 1;
 }
 
-
 static int entry_matches(const json_t *e, const struct catalog_filter *f,
                          const struct tq_query *q)
 {

@@ -51,7 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_decref(a);
         json_decref(b);
         struct norm_text nt;
-        if (norm_text_new("芯片 交通 sensor", strlen("芯片 交通 sensor"), &nt, &err) == 0) {
+        if (norm_text_new("芯片 交通 sensor", strlen("芯片 交通 sensor"), &nt, &err) ==
+            0) {
             const struct norm_text *fields[MODEL_FIELD_COUNT] = {&nt};
             double *pa = calloc(tax->n_nodes, sizeof *pa),
                    *pb = calloc(tax->n_nodes, sizeof *pb);

@@ -322,7 +322,7 @@ Test(catalog, list_filters_and_pages)
         const char *q;
         size_t n;
     } words[] = {{"技术要求 语音", 1}, {"ＳＰＥＥＣＨ iso", 1}, {"synthesis 3:2020", 1},
-                 {"语音 speech", 0},  {"2020 智能", 1},     {"2020语音", 0}};
+                 {"语音 speech", 0},   {"2020 智能", 1},        {"2020语音", 0}};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
         f = (struct catalog_filter){.q = words[i].q};
         cr_assert_eq(store_catalog_list(st, &f, NULL, 10, &items, &next, NULL), 0);
@@ -331,7 +331,8 @@ Test(catalog, list_filters_and_pages)
     }
     struct stdtax_error err = {0};
     f = (struct catalog_filter){.q = "-- !"};
-    cr_expect_eq(store_catalog_list(st, &f, NULL, 10, &items, &next, &err), STDTAX_EEMPTY);
+    cr_expect_eq(store_catalog_list(st, &f, NULL, 10, &items, &next, &err),
+                 STDTAX_EEMPTY);
     cr_expect_str_eq(err.field, "/q");
     f = (struct catalog_filter){.kind = "international"};
     cr_assert_eq(store_catalog_list(st, &f, NULL, 10, &items, &next, NULL), 0);

@@ -836,8 +836,8 @@ static void change_setting(struct clf_params *q, int which)
 Test(classifier, calibration_keeps_its_keyword_settings)
 {
     const struct tax_taxonomy *tax = clf_engine_taxonomy(engine);
-    static const struct titled_example train[] = {{"交通传感器", "industry.transport", false},
-                                                  {"芯片 接口", "infra.chips", false}};
+    static const struct titled_example train[] = {
+        {"交通传感器", "industry.transport", false}, {"芯片 接口", "infra.chips", false}};
     struct model_example ex[2];
     examples_fill(tax, train, 2, ex);
     struct model_config cfg;
@@ -850,7 +850,8 @@ Test(classifier, calibration_keeps_its_keyword_settings)
                  err.text);
     struct model_keywords kw;
     cr_assert(model_keywords_get(m, &kw));
-    cr_expect(kw.longest_match == (p.longest_match != 0) && kw.plurals == (p.plurals != 0));
+    cr_expect(kw.longest_match == (p.longest_match != 0) &&
+              kw.plurals == (p.plurals != 0));
     cr_expect(kw.field_weight[MODEL_FIELD_TITLE] == p.field_weight[MODEL_FIELD_TITLE]);
 
     struct clf_engine *e = NULL;

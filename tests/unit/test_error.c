@@ -26,7 +26,8 @@ Test(error, problem_add_appends_pointer_and_detail)
     cr_assert_eq(stdtax_problem_add(problems, "/contacts/0/email", "not an email"), 0);
     cr_assert_eq(json_array_size(problems), 1);
     json_t *p = json_array_get(problems, 0);
-    cr_expect_str_eq(json_string_value(json_object_get(p, "pointer")), "/contacts/0/email");
+    cr_expect_str_eq(json_string_value(json_object_get(p, "pointer")),
+                     "/contacts/0/email");
     cr_expect_str_eq(json_string_value(json_object_get(p, "detail")), "not an email");
     json_decref(problems);
 }

@@ -278,7 +278,8 @@ static int load_text(const char *text, struct model **out, struct stdtax_error *
 }
 
 /* model_file_load reads the feature table without jansson: whatever the layout, it must
- * give the model model_json_load gives, and refuse what it refuses with the same words. */
+ * give the model model_json_load gives, and refuse what it refuses with the same words.
+ */
 Test(model, file_load_reads_any_layout_and_refuses_like_the_json_loader)
 {
     struct model_config cfg;
@@ -306,9 +307,11 @@ Test(model, file_load_reads_any_layout_and_refuses_like_the_json_loader)
     json_t *row = json_array_get(json_object_get(broken[0], "features"), 2);
     json_array_set_new(row, 0, json_integer(7)); /* gram not a string */
     row = json_array_get(json_object_get(broken[1], "features"), 3);
-    json_array_set_new(json_array_get(row, 1), 0, json_pack("[i, i]", 0, 0)); /* count 0 */
+    json_array_set_new(json_array_get(row, 1), 0,
+                       json_pack("[i, i]", 0, 0)); /* count 0 */
     row = json_array_get(json_object_get(broken[2], "features"), 4);
-    json_array_append_new(json_array_get(row, 1), json_pack("[i, i]", 999, 1)); /* class */
+    json_array_append_new(json_array_get(row, 1),
+                          json_pack("[i, i]", 999, 1)); /* class */
     row = json_array_get(json_object_get(broken[3], "features"), 5);
     json_array_append_new(json_array_get(row, 2), json_pack("[f, i]", 1.5, 1)); /* real */
     for (int k = 0; k < 4; k++) {

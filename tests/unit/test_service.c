@@ -48,8 +48,8 @@ static void setup(void)
     cr_assert_not_null(mkdtemp(data_dir));
     snprintf(taxonomy_copy, sizeof taxonomy_copy, "%s/taxonomy.json", data_dir);
     copy_file(TAXONOMY, taxonomy_copy);
-    struct svc_options o = {.data_dir = data_dir, .taxonomy_path = taxonomy_copy,
-                            .model_path = MODEL};
+    struct svc_options o = {
+        .data_dir = data_dir, .taxonomy_path = taxonomy_copy, .model_path = MODEL};
     struct stdtax_error err = {0};
     json_t *problems = json_array();
     cr_assert_eq(svc_open(&o, &svc, problems, &err), 0, "%s: %s", err.field, err.text);
@@ -125,9 +125,9 @@ Test(service, classify_answers_a_category_with_evidence)
     json_t *res = NULL, *problems = json_array();
     struct stdtax_error err = {0};
     cr_assert_eq(svc_text_classify(svc, in, &res, problems, &err), 0, "%s", err.text);
-    cr_expect_str_eq(json_string_value(json_object_get(
-                         json_object_get(res, "category"), "code")),
-                     "products");
+    cr_expect_str_eq(
+        json_string_value(json_object_get(json_object_get(res, "category"), "code")),
+        "products");
     cr_expect_gt(json_array_size(json_object_get(res, "evidence")), 0);
     json_decref(res);
     json_decref(in);
@@ -309,8 +309,8 @@ Test(service, patch_moves_counts_and_keeps_the_suggestion)
     json_t *rec = submit_ok(STDTAX_SRCDIR "/tests/data/proposal-group.json", &service,
                             BEFORE_DEADLINES, NULL);
     const char *id = json_string_value(json_object_get(rec, "id"));
-    json_t *patch = json_pack("{s:s, s:s}", "subcategory", "智慧城市", "status",
-                              "under-review");
+    json_t *patch =
+        json_pack("{s:s, s:s}", "subcategory", "智慧城市", "status", "under-review");
     json_t *out = NULL, *problems = json_array();
     struct stdtax_error err = {0};
     cr_assert_eq(svc_proposal_patch(svc, id, patch, &secretariat, BEFORE_DEADLINES + 60,
@@ -351,9 +351,9 @@ Test(service, withdraw_drops_from_counts_and_unknown_id_is_not_found)
     const char *id = json_string_value(json_object_get(rec, "id"));
     struct stdtax_error err = {0};
     json_t *out = NULL;
-    cr_assert_eq(svc_proposal_withdraw(svc, id, &secretariat, BEFORE_DEADLINES, &out,
-                                       &err),
-                 0, "%s", err.text);
+    cr_assert_eq(
+        svc_proposal_withdraw(svc, id, &secretariat, BEFORE_DEADLINES, &out, &err), 0,
+        "%s", err.text);
     cr_expect_str_eq(json_string_value(json_object_get(out, "status")), "withdrawn");
     cr_expect_eq(stats_count("total"), 0);
     json_decref(out);
@@ -369,8 +369,7 @@ Test(service, coverage_lists_gaps_without_other)
                             BEFORE_DEADLINES, NULL);
     json_t *cov = NULL, *problems = json_array();
     struct stdtax_error err = {0};
-    cr_assert_eq(svc_coverage_get(svc, NULL, 1, &cov, problems, &err), 0, "%s",
-                 err.text);
+    cr_assert_eq(svc_coverage_get(svc, NULL, 1, &cov, problems, &err), 0, "%s", err.text);
     size_t i;
     json_t *gap;
     size_t nodes = 0, topics = 0;
@@ -402,8 +401,9 @@ Test(service, taxonomy_lookup_suggests_nearest_codes)
     cr_assert_eq(svc_taxonomy_get(svc, "industry.cty", &out, &nearest, &err),
                  STDTAX_ENOTFOUND);
     cr_assert_not_null(nearest);
-    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(nearest, 0), "code")),
-                     "industry.city");
+    cr_expect_str_eq(
+        json_string_value(json_object_get(json_array_get(nearest, 0), "code")),
+        "industry.city");
     json_decref(nearest);
     cr_assert_eq(svc_taxonomy_get(svc, "智能芯片", &out, &nearest, &err), 0);
     cr_expect_str_eq(json_string_value(json_object_get(out, "code")), "infra.chips");

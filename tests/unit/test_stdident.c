@@ -55,10 +55,8 @@ Test(stdident, one_number_written_several_ways)
     };
     expect_pairs(number, same, sizeof same / sizeof same[0], true);
     static const char *const other[][2] = {
-        {"GB/T 36464", "GB/T 36464.2-2018"},
-        {"GB/T 5271.28-2001", "GB/T 5271.31-2006"},
-        {"IEEE 2941.1", "IEEE 2941"},
-        {"ISO/IEC 42001:2023", "ISO/IEC 4200"},
+        {"GB/T 36464", "GB/T 36464.2-2018"}, {"GB/T 5271.28-2001", "GB/T 5271.31-2006"},
+        {"IEEE 2941.1", "IEEE 2941"},        {"ISO/IEC 42001:2023", "ISO/IEC 4200"},
         {"IEEE 2030", "IEEE 2031"},
     };
     expect_pairs(number, other, sizeof other / sizeof other[0], false);
@@ -79,7 +77,8 @@ Test(stdident, codes_without_a_number_have_no_key)
 Test(stdident, one_title_written_several_ways)
 {
     static const char *const same[][2] = {
-        {"信息技术 智能语音交互系统 第三部分：智能客服", "信息技术 智能语音交互系统 第3部分：智能客服"},
+        {"信息技术 智能语音交互系统 第三部分：智能客服",
+         "信息技术 智能语音交互系统 第3部分：智能客服"},
         {"机器人 第十二部分：术语", "机器人 第12部分 术语"},
         {"机器人 第十部分", "机器人 第10部分"},
         {"机器人 第二十部分", "机器人 第20部分"},
@@ -92,7 +91,8 @@ Test(stdident, one_title_written_several_ways)
     static const char *const other[][2] = {
         {"机器人 第二部分", "机器人 第3部分"},
         {"机器人 第十一部分", "机器人 第1部分"},
-        {"第一次 工业机器人", "第1次 工业机器人"}, /* not a part number: left as written */
+        {"第一次 工业机器人",
+         "第1次 工业机器人"}, /* not a part number: left as written */
     };
     expect_pairs(title, other, sizeof other / sizeof other[0], false);
 }
