@@ -1,7 +1,7 @@
 /* The application service (service.h): one place where a submission is validated,
  * checked against its deadline, classified and stored, and where counts get their
  * labels.  The daemon and the CLI only translate to and from it. */
-#include "stdtax/service.h"
+#include "service_internal.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -12,27 +12,6 @@
 #include "stdtax/sha256.h"
 #include "stdtax/taxonomy.h"
 #include "stdtax/textquery.h"
-
-/* One loaded taxonomy + model with everything derived from it.  Requests hold a
- * reference while they use it, so a reload can swap in a new one at any time. */
-struct svc_engine {
-    struct clf_engine *clf;
-    const struct tax_taxonomy *tax; /* borrowed from clf */
-    struct prop_rules rules;
-    struct store_coverage_node *cov_nodes;
-    struct store_coverage_topic *cov_topics;
-    const char **topic_nodes; /* storage behind cov_topics[].nodes */
-    unsigned refs;            /* guarded by svc->engine_lock */
-};
-
-struct svc {
-    struct store *store;
-    char *taxonomy_path;
-    char *model_path; /* NULL: keywords only */
-    pthread_mutex_t engine_lock;
-    pthread_mutex_t reload_lock; /* one reload at a time */
-    struct svc_engine *engine;   /* the one new requests get */
-};
 
 #define SVC_LIST_DEFAULT 50
 
