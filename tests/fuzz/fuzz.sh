@@ -25,8 +25,8 @@ if ! command -v "$FUZZ_CC" >/dev/null 2>&1; then
     exit 2
 fi
 
-pc=$(pkg-config --cflags jansson lmdb libevent libevent_pthreads)
-libs="$(pkg-config --libs jansson lmdb libevent libevent_pthreads) -lm -lpthread"
+pc=$(pkg-config --cflags jansson lmdb nettle libevent libevent_pthreads)
+libs="$(pkg-config --libs jansson lmdb nettle libevent libevent_pthreads) -lm -lpthread"
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 cflags="-g -O1 -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE $san
  -I$SRCDIR/include -I$SRCDIR/src/daemon -I$SRCDIR/src/lib -I$BUILDDIR
