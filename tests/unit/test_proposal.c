@@ -188,6 +188,8 @@ static const struct vcase vcases[] = {
     {"local", "{\"/nature\": \"mandatory\"}", "/mandatory_reason /product_catalogue"},
     {"local", "{\"/nature\": \"mandatory\", \"/mandatory_reason\": \"涉及人身安全\"}",
      "/product_catalogue"},
+    /* a rule of one form holds only when the track names that form */
+    {"local", "{\"/track\": \"地标\", \"/nature\": \"mandatory\"}", "/track"},
     /* seconding units */
     {"group", "{\"/seconding_units\": [\"甲公司\", \"乙公司\"]}", "/seconding_units"},
     {"group", "{\"/seconding_units\": [\"甲公司\", \"乙公司\", \"甲公司\"]}",

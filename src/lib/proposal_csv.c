@@ -1,0 +1,390 @@
+/* Proposals as CSV: the export (the forms' Chinese labels as column names, objects
+ * flattened, arrays joined) and the import of such rows back into submissions. */
+#include "proposal_internal.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *label, *name, *path[2];
+} server_cols[] = {
+    {"编号", "id", {"id", NULL}},
+    {"状态", "status", {"status", NULL}},
+    {"收到时间", "received", {"received", NULL}},
+    {"逾期", "late", {"late", NULL}},
+    {"分类", "category", {"classification", "category"}},
+    {"子类", "subcategory", {"classification", "subcategory"}},
+    {"分类来源", "classification_source", {"classification", "source"}},
+    {"置信度", "confidence", {"classification", "confidence"}},
+    {"立项重点", "priority_topics", {"priority_topics", NULL}},
+    {"文件名", "export_name", {"export_name", NULL}},
+};
+#define N_SERVER (sizeof server_cols / sizeof server_cols[0])
+#define N_LEAD 1 /* server columns before the form's: the id */
+
+/* Separator of array items in a cell (full-width semicolon, as Chinese text uses). */
+#define ARRAY_SEP "；"
+
+struct col {
+    const struct prop_field *f; /* top-level field, or NULL for a server column */
+    const struct prop_field *m; /* member of an object field, or NULL */
+    size_t server;              /* index into server_cols when f is NULL */
+};
+
+/* Column i in export order: id, the form's fields (objects flattened), server fields. */
+static bool col_get(size_t i, struct col *c)
+{
+    c->f = c->m = NULL;
+    if (i < N_LEAD) {
+        c->server = i;
+        return true;
+    }
+    i -= N_LEAD;
+    for (const struct prop_field *f = prop_fields(); f->name; f++) {
+        if (f->type != PROP_T_OBJECT) {
+            if (i-- == 0) {
+                c->f = f;
+                return true;
+            }
+            continue;
+        }
+        for (const struct prop_field *m = f->members; m->name; m++)
+            if (i-- == 0) {
+                c->f = f, c->m = m;
+                return true;
+            }
+    }
+    if (i < N_SERVER - N_LEAD) {
+        c->server = N_LEAD + i;
+        return true;
+    }
+    return false;
+}
+
+size_t prop_csv_column_count(void)
+{
+    size_t n = 0;
+    struct col c;
+    while (col_get(n, &c))
+        n++;
+    return n;
+}
+
+const char *prop_csv_column_label(size_t i)
+{
+    struct col c;
+    if (!col_get(i, &c))
+        return NULL;
+    return c.m ? c.m->label : c.f ? c.f->label : server_cols[c.server].label;
+}
+
+const char *prop_csv_column_name(size_t i)
+{
+    struct col c;
+    if (!col_get(i, &c))
+        return NULL;
+    return c.m ? c.m->csv_name : c.f ? c.f->name : server_cols[c.server].name;
+}
+
+int prop_csv_header(FILE *out)
+{
+    size_t n = prop_csv_column_count();
+    const char **labels = malloc(n * sizeof *labels);
+    if (!labels)
+        return STDTAX_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        labels[i] = prop_csv_column_label(i);
+    int rc = csv_bom_write(out);
+    if (rc == 0)
+        rc = csv_row_write(out, labels, NULL, n, CSV_GUARD_FORMULA);
+    free(labels);
+    return rc;
+}
+
+/* Renders a JSON value as a cell (new string, NULL when out of memory). */
+static char *cell_text(const json_t *v)
+{
+    char num[64];
+    if (!v || json_is_null(v))
+        return strdup("");
+    if (json_is_string(v)) {
+        char *s = malloc(json_string_length(v) + 1);
+        if (s)
+            memcpy(s, json_string_value(v), json_string_length(v) + 1);
+        return s;
+    }
+    if (json_is_integer(v)) {
+        snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return strdup(num);
+    }
+    if (json_is_real(v)) {
+        /* The shortest form that reads back as the same double. */
+        double d = json_real_value(v);
+        for (int prec = 6; prec <= 17; prec++) {
+            snprintf(num, sizeof num, "%.*g", prec, d);
+            if (strtod(num, NULL) == d)
+                break;
+        }
+        return strdup(num);
+    }
+    if (json_is_boolean(v))
+        return strdup(json_is_true(v) ? "true" : "false");
+    if (json_is_array(v)) {
+        size_t total = 1;
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            const json_t *item = json_array_get(v, i);
+            total +=
+                (json_is_string(item) ? json_string_length(item) : 0) + sizeof ARRAY_SEP;
+        }
+        char *s = malloc(total), *p = s;
+        if (!s)
+            return NULL;
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            const json_t *item = json_array_get(v, i);
+            if (!json_is_string(item))
+                continue;
+            if (p != s) {
+                memcpy(p, ARRAY_SEP, sizeof ARRAY_SEP - 1);
+                p += sizeof ARRAY_SEP - 1;
+            }
+            memcpy(p, json_string_value(item), json_string_length(item));
+            p += json_string_length(item);
+        }
+        *p = '\0';
+        return s;
+    }
+    return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+int prop_record_to_csv_row(const json_t *record, FILE *out)
+{
+    size_t n = prop_csv_column_count();
+    char **cells = calloc(n, sizeof *cells);
+    if (!cells)
+        return STDTAX_ENOMEM;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct col c;
+        col_get(i, &c);
+        const json_t *v;
+        if (c.f) {
+            v = json_object_get(record, c.f->name);
+            if (c.m)
+                v = json_object_get(v, c.m->name);
+        } else {
+            v = json_object_get(record, server_cols[c.server].path[0]);
+            if (server_cols[c.server].path[1])
+                v = json_object_get(v, server_cols[c.server].path[1]);
+        }
+        if (!(cells[i] = cell_text(v)))
+            rc = STDTAX_ENOMEM;
+    }
+    if (rc == 0)
+        rc = csv_row_write(out, (const char *const *)cells, NULL, n, CSV_GUARD_FORMULA);
+    for (size_t i = 0; i < n; i++)
+        free(cells[i]);
+    free(cells);
+    return rc;
+}
+
+/* Which column a header cell names: 1 for a form column (*c filled), 0 for a server
+ * column (ignored on import), -1 for an unknown name. */
+static int col_match(const char *h, struct col *c)
+{
+    for (size_t k = 0; k < N_SERVER; k++)
+        if (strcmp(h, server_cols[k].label) == 0 || strcmp(h, server_cols[k].name) == 0)
+            return 0;
+    for (size_t i = 0; col_get(i, c); i++) {
+        if (!c->f)
+            continue;
+        const struct prop_field *x = c->m ? c->m : c->f;
+        const char *names[] = {x->label, c->m ? x->csv_name : x->name, x->form_local,
+                               x->form_group};
+        for (size_t k = 0; k < 4; k++)
+            if (names[k] && strcmp(h, names[k]) == 0)
+                return 1;
+    }
+    return -1;
+}
+
+/* Splits an array cell on "；" or ";", trimming each item and dropping empty ones. */
+static json_t *split_items(const char *s, size_t len)
+{
+    json_t *arr = json_array();
+    size_t i = 0, start = 0;
+    while (arr && i <= len) {
+        size_t sep = 0;
+        if (i == len)
+            sep = 0;
+        else if (s[i] == ';')
+            sep = 1;
+        else if (len - i >= 3 && memcmp(s + i, ARRAY_SEP, 3) == 0)
+            sep = 3;
+        if (i < len && sep == 0) {
+            i++;
+            continue;
+        }
+        char *piece = strndup(s + start, i - start);
+        if (!piece) {
+            json_decref(arr);
+            return NULL;
+        }
+        const char *b;
+        size_t n;
+        prop_trimmed(piece, &b, &n);
+        if (n > 0) {
+            json_t *item = json_stringn(b, n);
+            if (!item || json_array_append_new(arr, item) != 0) {
+                free(piece);
+                json_decref(arr);
+                return NULL;
+            }
+        }
+        free(piece);
+        if (i == len)
+            break;
+        i += sep;
+        start = i;
+    }
+    return arr;
+}
+
+/* Converts a cell to the field's JSON value; NULL with *why set when it cannot. */
+static json_t *cell_value(const struct prop_field *x, const char *s, size_t len,
+                          const char **why)
+{
+    *why = NULL;
+    if (x->type == PROP_T_ENUM || x->type == PROP_T_NUMBER || x->type == PROP_T_DATE) {
+        /* Codes, numbers and dates never hold spaces of their own; spreadsheets add them.
+         */
+        const char *b;
+        size_t n;
+        char *copy = strndup(s, len);
+        if (!copy)
+            return NULL;
+        prop_trimmed(copy, &b, &n);
+        json_t *v = NULL;
+        if (n < len) {
+            v = cell_value(x, s + (b - copy), n, why);
+            free(copy);
+            return v;
+        }
+        free(copy);
+    }
+    switch (x->type) {
+    case PROP_T_ENUM:
+        for (const struct prop_enum_value *e = x->values; e->code; e++)
+            if ((strlen(e->code) == len && memcmp(s, e->code, len) == 0) ||
+                (strlen(e->label_zh) == len && memcmp(s, e->label_zh, len) == 0))
+                return json_string(e->code);
+        *why = "unknown value";
+        return NULL;
+    case PROP_T_STRINGS:
+        return split_items(s, len);
+    case PROP_T_NUMBER: {
+        char buf[64], *end;
+        if (len == 0 || len >= sizeof buf) {
+            *why = "is not a number";
+            return NULL;
+        }
+        memcpy(buf, s, len);
+        buf[len] = '\0';
+        double d = strtod(buf, &end);
+        if (*end != '\0' || !isfinite(d) || strspn(buf, "0123456789.eE+-") != len) {
+            *why = "is not a number";
+            return NULL;
+        }
+        if (!strpbrk(buf, ".eE") && d >= -9e15 && d <= 9e15)
+            return json_integer((json_int_t)d);
+        return json_real(d);
+    }
+    default:
+        return json_stringn(s, len);
+    }
+}
+
+int prop_csv_row_to_submission(const struct csv_row *header, const struct csv_row *row,
+                               json_t **submission, json_t *problems)
+{
+    json_t *sub = json_object();
+    *submission = sub;
+    if (!sub)
+        return STDTAX_ENOMEM;
+    struct prop_problems v = {.problems = problems};
+    if (row->n != header->n)
+        prop_problem(&v, "", "line %lu has %zu cells, the header has %zu", row->line,
+                     row->n, header->n);
+    size_t n = row->n < header->n ? row->n : header->n;
+    for (size_t j = 0; j < header->n && v.rc == 0; j++) {
+        struct col c;
+        char ptr[PROP_PTR_MAX], tmp[PROP_PTR_MAX];
+        int kind = col_match(header->cells[j], &c);
+        if (kind < 0) {
+            prop_ptr_join(ptr, "", header->cells[j]);
+            prop_problem(&v, ptr, "unknown column");
+            continue;
+        }
+        if (kind == 0)
+            continue;
+        prop_ptr_join(ptr, "", c.f->name);
+        if (c.m) {
+            snprintf(tmp, sizeof tmp, "%s", ptr);
+            prop_ptr_join(ptr, tmp, c.m->name);
+        }
+        /* A repeated column: an earlier header cell mapped to the same field. */
+        bool repeated = false;
+        for (size_t k = 0; k < j && !repeated; k++) {
+            struct col e;
+            repeated = col_match(header->cells[k], &e) == 1 && e.f == c.f && e.m == c.m;
+        }
+        if (repeated) {
+            prop_problem(&v, ptr, "column %s given twice", header->cells[j]);
+            continue;
+        }
+        if (j >= n)
+            continue;
+        size_t len = row->lens[j];
+        const char *s = csv_cell_unguard(row->cells[j], &len);
+        const char *b;
+        size_t tl;
+        char *copy = strndup(s, len);
+        if (!copy) {
+            v.rc = STDTAX_ENOMEM;
+            break;
+        }
+        prop_trimmed(copy, &b, &tl);
+        bool empty = tl == 0;
+        free(copy);
+        if (empty)
+            continue;
+        const struct prop_field *x = c.m ? c.m : c.f;
+        const char *why;
+        json_t *value = cell_value(x, s, len, &why);
+        if (!value) {
+            if (why)
+                prop_problem(&v, ptr, "%s", why);
+            else
+                v.rc = STDTAX_ENOMEM;
+            continue;
+        }
+        json_t *target = sub;
+        if (c.m) {
+            target = json_object_get(sub, c.f->name);
+            if (!target) {
+                target = json_object();
+                if (!target || json_object_set_new(sub, c.f->name, target) != 0) {
+                    json_decref(value);
+                    v.rc = STDTAX_ENOMEM;
+                    break;
+                }
+            }
+        }
+        if (json_object_set_new(target, x->name, value) != 0)
+            v.rc = STDTAX_ENOMEM;
+    }
+    if (v.rc)
+        return v.rc;
+    return v.n ? STDTAX_EINVAL : 0;
+}
