@@ -44,7 +44,7 @@ struct model_config {
     int words;                /* also ASCII words as features */
     double alpha;             /* Lidstone smoothing of the likelihoods */
     int uniform_prior;        /* ignore class frequencies */
-    int complement;           /* complement naive Bayes (see model.c) */
+    int complement;           /* complement naive Bayes (see model_score.c) */
     unsigned field_weight[MODEL_FIELD_COUNT]; /* integer repeat count per field */
     unsigned taxonomy_weight; /* repeat count of the taxonomy's labels and terms as
                                  pseudo-documents (0: none); see train_taxonomy */
@@ -123,7 +123,7 @@ void model_free(struct model *m);
 /* The per-category calibration of keyword evidence, fitted by the classifier
  * (clf_model_train): a category's keyword score is scale * K + bias + weak * W, with K
  * its keyword evidence and W in (0, 1] how little keyword evidence the text has (1:
- * none; classifier.c, weak_evidence). */
+ * none; classifier_score.c, weak_evidence). */
 struct model_cal {
     double scale, bias, weak;
 };
