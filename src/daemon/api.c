@@ -1,6 +1,7 @@
 /* Responses, the one error table, auth and header checks: no evhttp here. */
 #include "api.h"
 #include "stdtax/jsonflat.h"
+#include "stdtax/jsonw.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -93,6 +94,16 @@ int api_response_json(struct api_response *resp, int status, json_t *body)
     resp->status = status;
     resp->body = body;
     return 0;
+}
+
+char *api_json_text(const json_t *body, size_t *len)
+{
+    struct jsonw w;
+    jsonw_init(&w, JSONW_PRECISION_ANSWER, 0);
+    jsonw_value(&w, body);
+    jsonw_newline(&w);
+    char *text;
+    return jsonw_finish(&w, &text, len) == 0 ? text : NULL;
 }
 
 int api_response_raw(struct api_response *resp, int status, const char *content_type,

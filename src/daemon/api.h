@@ -159,6 +159,11 @@ struct api_response {
 /* Sets status and a JSON body (steals body, even on failure).  Returns 0. */
 int api_response_json(struct api_response *resp, int status, json_t *body);
 
+/* The text an answer sends for body (borrowed): compact JSON, reals at 15 digits,
+ * and a newline.  New (free()), *len bytes and a NUL; NULL when out of memory or body
+ * cannot be written (nested deeper than JSONW_DEPTH_MAX). */
+char *api_json_text(const json_t *body, size_t *len);
+
 /* Sets status and a raw body (steals data, which must come from malloc). */
 int api_response_raw(struct api_response *resp, int status, const char *content_type,
                      char *data, size_t len);

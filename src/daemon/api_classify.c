@@ -1,7 +1,6 @@
 /* POST /v1/classify and POST /v1/classify/batch: nothing is stored. */
 #include "app.h"
 
-#include "jsonout.h"
 #include "stdtax/classifier.h"
 
 #include <stdio.h>
@@ -9,19 +8,18 @@
 #include <string.h>
 
 /* Puts ,"overlaps":[...] before the closing brace of the result text in out (which ends
- * with "}\n"), the bytes jsonout_dump makes of the result with the member set last.
+ * with "}\n"), the text api_json_text makes of the result with the member set last.
  * Steals overlaps (NULL: nothing added).  0 or STDTAX_ENOMEM. */
 static int overlaps_append(struct clf_buf *out, json_t *overlaps)
 {
     if (!overlaps)
         return 0;
     size_t len = 0;
-    char *text = jsonout_dump(overlaps, &len);
-    if (!text && (text = json_dumps(overlaps, JSON_COMPACT | JSON_REAL_PRECISION(15))))
-        len = strlen(text);
+    char *text = api_json_text(overlaps, &len);
     json_decref(overlaps);
     if (!text)
         return STDTAX_ENOMEM;
+    len--;         /* its newline */
     out->len -= 2; /* "}\n" */
     int rc = clf_buf_append(out, ",\"overlaps\":", 12);
     rc = rc ? rc : clf_buf_append(out, text, len);
@@ -41,7 +39,7 @@ int api_classify_post(struct api_ctx *ctx, const struct api_request *req,
     json_t *problems = json_array();
     /* Written as text by the classifier: building the result as jansson values and
      * dumping them cost more than classifying (tests/bench/RESULTS.md, "http").  The
-     * text is what jsonout_dump makes of svc_text_classify's result: every real is
+     * text is what api_json_text makes of svc_text_classify's result: every real is
      * rounded to 4 decimals below 100, where %.6g and %.15g agree. */
     struct clf_buf out = {0};
     rc = svc_text_classify_write(app->svc, req->body, &out, problems, &err);

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "commit.h"
-#include "jsonout.h"
 #include "log.h"
 #include "stdtax/taxonomy.h"
 
@@ -188,7 +187,7 @@ void app_cache_store(struct app *app, const char *key, uint64_t generation,
 {
     /* The same bytes the server would send for body. */
     size_t len;
-    char *text = jsonout_dump(body, &len);
+    char *text = api_json_text(body, &len);
     if (!text)
         return;
     struct app_cache_text *t = malloc(sizeof *t + len + 1);
@@ -197,9 +196,8 @@ void app_cache_store(struct app *app, const char *key, uint64_t generation,
         return;
     }
     atomic_init(&t->refs, 1);
-    memcpy(t->text, text, len);
+    memcpy(t->text, text, len + 1);
     free(text);
-    t->text[len++] = '\n';
     t->len = len;
     struct app_cache *c = &app->cache;
     pthread_mutex_lock(&c->lock);

@@ -20,7 +20,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "jsonout.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -543,13 +542,9 @@ static size_t send_response(struct dispatch *d)
         evhttp_add_header(out, "Content-Type",
                           resp->content_type ? resp->content_type
                                              : "application/json; charset=utf-8");
-        /* One dump into one buffer handed to the evbuffer (jsonout.h says why not
-         * jansson's own dump). */
+        /* One text handed to the evbuffer, not copied. */
         size_t tlen = 0;
-        char *text = jsonout_dump(resp->body, &tlen);
-        if (!text &&
-            (text = json_dumps(resp->body, JSON_COMPACT | JSON_REAL_PRECISION(15))))
-            tlen = strlen(text);
+        char *text = api_json_text(resp->body, &tlen);
         if (!text) {
             evhttp_remove_header(out, "Content-Type");
             evhttp_add_header(out, "Content-Type",
@@ -557,11 +552,10 @@ static size_t send_response(struct dispatch *d)
             resp->status = 500;
             evbuffer_add_printf(body,
                                 "{\"type\":\"urn:stdtaxd:problem:internal\",\"title\":"
-                                "\"Internal error\",\"status\":500}");
+                                "\"Internal error\",\"status\":500}\n");
         } else if (evbuffer_add_reference(body, text, tlen, free_raw, NULL) != 0) {
             free(text);
         }
-        evbuffer_add(body, "\n", 1);
     } else if (resp->raw) {
         if (resp->content_type)
             evhttp_add_header(out, "Content-Type", resp->content_type);

@@ -6,6 +6,7 @@
 
 #include "api.h"
 #include "metrics.h"
+#include "stdtax/jsonw.h"
 
 static struct stdtax_config cfg;
 
@@ -344,4 +345,32 @@ Test(routes, table_and_openapi_name_the_same_operations)
                  "openapi.json has %zu implemented operations, routes %zu", implemented,
                  n);
     json_decref(doc);
+}
+
+/* An answer's text is one line that reads back as its body; what cannot be written
+ * (nested past the writer's bound) gives no text, so the server answers 500. */
+Test(responses, answer_text_reads_back_as_the_body)
+{
+    json_t *body = json_pack("{s:s, s:f, s:[i, n, b], s:{}}", "title", "标准 \"x\"\n",
+                             "score", 0.8132, "list", 1, 0, "empty");
+    size_t len = 0;
+    char *text = api_json_text(body, &len);
+    cr_assert_not_null(text);
+    cr_expect_eq(strlen(text), len);
+    cr_expect_eq(text[len - 1], '\n');
+    cr_expect_null(memchr(text, '\n', len - 1), "one line");
+    json_t *got = json_loadb(text, len, 0, NULL);
+    cr_expect(json_equal(got, body));
+    json_decref(got);
+    free(text);
+    json_decref(body);
+
+    json_t *deep = json_array(), *cur = deep;
+    for (int i = 0; i < JSONW_DEPTH_MAX + 1; i++) {
+        json_t *next = json_array();
+        json_array_append_new(cur, next);
+        cur = next;
+    }
+    cr_expect_null(api_json_text(deep, &len));
+    json_decref(deep);
 }

@@ -30,6 +30,17 @@ static json_t *body_of(const char *text)
     return j;
 }
 
+/* The answer's text is one line holding body. */
+static bool answers(const struct api_response *r, const json_t *body)
+{
+    if (r->raw_len == 0 || r->raw[r->raw_len - 1] != '\n')
+        return false;
+    json_t *got = json_loadb(r->raw, r->raw_len - 1, 0, NULL);
+    bool same = got && json_equal(got, body);
+    json_decref(got);
+    return same;
+}
+
 Test(cache, answers_share_one_text_that_outlives_its_entry)
 {
     json_t *b1 = body_of("{\"total\":1,\"share\":0.5}");
@@ -40,17 +51,16 @@ Test(cache, answers_share_one_text_that_outlives_its_entry)
     cr_assert_eq(r1.status, 200);
     cr_assert_not_null(r1.raw_release, "a shared body, not a copy to free");
     cr_assert_eq(r1.raw, r2.raw, "both answers send the same bytes");
-    cr_assert_eq(r1.raw_len, strlen("{\"total\":1,\"share\":0.5}\n"));
-    cr_assert(memcmp(r1.raw, "{\"total\":1,\"share\":0.5}\n", r1.raw_len) == 0);
+    cr_assert(answers(&r1, b1));
     cr_assert_str_eq(r1.content_type, "application/json; charset=utf-8");
 
     /* A write replaces the entry while both answers are still being sent: theirs stay
      * valid (AddressSanitizer would see a read after free) until each is released. */
     json_t *b2 = body_of("{\"total\":2}");
     app_cache_store(&app, "/v1/stats", 1, b2);
-    cr_assert(memcmp(r1.raw, "{\"total\":1", 10) == 0);
+    cr_assert(answers(&r1, b1));
     api_response_clear(&r1);
-    cr_assert(memcmp(r2.raw, "{\"total\":1", 10) == 0);
+    cr_assert(answers(&r2, b1));
     api_response_clear(&r2);
 
     /* The entry made at generation 1 answers only while the generation is 1. */
@@ -58,7 +68,7 @@ Test(cache, answers_share_one_text_that_outlives_its_entry)
     cr_assert_not(app_cache_answer(&app, "/v1/stats", &r3));
     atomic_store(&app.generation, 1);
     cr_assert(app_cache_answer(&app, "/v1/stats", &r3));
-    cr_assert(memcmp(r3.raw, "{\"total\":2}\n", r3.raw_len) == 0);
+    cr_assert(answers(&r3, b2));
     cr_assert_not(app_cache_answer(&app, "/v1/coverage", &r1));
     /* Replacing a response's body releases the shared one (no leak, no double free). */
     char *own = strdup("x");
@@ -81,7 +91,7 @@ Test(cache, every_slot_can_be_replaced_while_in_use)
         cr_assert(app_cache_answer(&app, key, &held[i]));
     }
     for (size_t i = 0; i < sizeof held / sizeof held[0]; i++) {
-        cr_assert(memcmp(held[i].raw, "[1,2,3]\n", 8) == 0);
+        cr_assert(answers(&held[i], b));
         api_response_clear(&held[i]);
     }
     json_decref(b);
