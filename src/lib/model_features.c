@@ -7,62 +7,6 @@
 #include "model_internal.h"
 #include "stdtax/normalise.h"
 
-/* Calls fn for every n-gram (within runs of non-space characters) and every ASCII word
- * of the normalised text.  gram/len give the bytes of the feature in the text. */
-void model_grams_each(const struct model_config *cfg, const char *s, size_t len,
-                      unsigned weight, gram_fn fn, void *ctx)
-{
-    uint32_t win[3];
-    size_t wpos[3]; /* byte offset of each window character */
-    size_t have = 0, i = 0, word_start = 0, word_len = 0;
-    while (i <= len) {
-        uint32_t cp = ' ';
-        size_t step = 1;
-        if (i < len) {
-            step = model_char_decode(s + i, len - i, &cp);
-            if (step == 0) { /* normalised text is valid; be safe anyway */
-                cp = ' ';
-                step = 1;
-            }
-        }
-        if (cfg->words) {
-            if (model_ascii_alnum(cp)) {
-                if (word_len == 0)
-                    word_start = i;
-                word_len++;
-            } else {
-                if (word_len > 0 && word_len <= WORD_MAX)
-                    fn(ctx, model_word_key(s + word_start, word_len), s + word_start,
-                       word_len, weight);
-                word_len = 0;
-            }
-        }
-        if (cp == ' ') {
-            have = 0;
-            i += step;
-            continue;
-        }
-        if (have == 3) {
-            win[0] = win[1], win[1] = win[2];
-            wpos[0] = wpos[1], wpos[1] = wpos[2];
-            have = 2;
-        }
-        win[have] = cp;
-        wpos[have] = i;
-        have++;
-        for (int n = cfg->ngram_min; n <= cfg->ngram_max; n++) {
-            if ((size_t)n > have)
-                break;
-            uint64_t key = 0;
-            for (size_t k = have - n; k < have; k++)
-                key = key << 21 | win[k];
-            size_t from = wpos[have - n];
-            fn(ctx, key, s + from, i + step - from, weight);
-        }
-        i += step;
-    }
-}
-
 /* The key of a feature as written in the model file: "w:" + word, or 1..3 characters. */
 int model_gram_key_parse(const char *g, uint64_t *key)
 {
@@ -146,6 +90,8 @@ int model_example_grams(const struct model_config *cfg, const struct model_examp
             continue;
         rc = norm_text_new(ex->field[f], strlen(ex->field[f]), &nt[f], err);
         have[f] = rc == 0;
+        if (rc != 0 && err)
+            snprintf(err->field, sizeof err->field, "%s", model_field_name(f));
     }
     if (rc == 0) {
         int use[MODEL_FIELD_COUNT];

@@ -63,9 +63,60 @@ static inline size_t model_char_decode(const char *p, size_t len, uint32_t *cp)
 }
 
 /* Calls fn for every n-gram (within runs of non-space characters) and every ASCII word
- * of the normalised text.  gram/len give the bytes of the feature in the text. */
-void model_grams_each(const struct model_config *cfg, const char *s, size_t len,
-                      unsigned weight, gram_fn fn, void *ctx);
+ * of the normalised text, in text order; gram/len give the bytes of the feature in the
+ * text.  The one extraction of training and scoring, so both see the same features.
+ * Always inlined: scoring passes a constant fn, which then becomes a direct, inlined
+ * call instead of one indirect call per n-gram (scoring's hottest loop). */
+static inline __attribute__((always_inline)) void
+model_grams_each(const struct model_config *cfg, const char *s, size_t len,
+                 unsigned weight, gram_fn fn, void *ctx)
+{
+    uint64_t win = 0; /* the last three code points, 21 bits each, newest lowest */
+    size_t at[3] = {0, 0, 0}; /* their byte offsets, newest last */
+    size_t have = 0, i = 0, word_start = 0, word_len = 0;
+    const uint64_t mask[4] = {0, (UINT64_C(1) << 21) - 1, (UINT64_C(1) << 42) - 1,
+                              (UINT64_C(1) << 63) - 1};
+    while (i <= len) {
+        uint32_t cp = ' ';
+        size_t step = 1;
+        if (i < len) {
+            step = model_char_decode(s + i, len - i, &cp);
+            if (step == 0) { /* normalised text is valid; be safe anyway */
+                cp = ' ';
+                step = 1;
+            }
+        }
+        if (cfg->words) {
+            if (model_ascii_alnum(cp)) {
+                if (word_len == 0)
+                    word_start = i;
+                word_len++;
+            } else {
+                if (word_len > 0 && word_len <= WORD_MAX)
+                    fn(ctx, model_word_key(s + word_start, word_len), s + word_start,
+                       word_len, weight);
+                word_len = 0;
+            }
+        }
+        if (cp == ' ') {
+            have = 0;
+            win = 0;
+            i += step;
+            continue;
+        }
+        win = (win << 21 | cp) & mask[3];
+        at[0] = at[1];
+        at[1] = at[2];
+        at[2] = i;
+        if (have < 3)
+            have++;
+        for (int n = cfg->ngram_min; n <= cfg->ngram_max && (size_t)n <= have; n++) {
+            size_t from = at[3 - n];
+            fn(ctx, win & mask[n], s + from, i + step - from, weight);
+        }
+        i += step;
+    }
+}
 
 /* The key of a feature as written in the model file: "w:" + word, or 1..3 characters.
  * 0 or -1. */
@@ -79,7 +130,8 @@ int model_node_grams(const struct model_config *cfg, const struct tax_node *node
                      gram_fn fn, void *ctx, int (*each_part)(void *), void *part_ctx);
 
 /* The n-grams of a training example's fields (a title_en equal to the title once),
- * with their field weights; titles_only for the neighbour vectors of nn_titles. */
+ * with their field weights; titles_only for the neighbour vectors of nn_titles.  A
+ * field that does not normalise is named in err->field ("title"). */
 int model_example_grams(const struct model_config *cfg, const struct model_example *ex,
                         int titles_only, gram_fn fn, void *ctx, struct stdtax_error *err);
 

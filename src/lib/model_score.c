@@ -322,49 +322,13 @@ static inline void score_push(struct score_ctx *sc, uint64_t key, unsigned weigh
         score_flush(sc);
 }
 
-/* grams_each for scoring: the same features in the same order, without the callback
- * and the feature's text, which scoring does not need. */
-static void score_text(struct score_ctx *sc, const struct model_config *cfg,
-                       const char *s, size_t len, unsigned weight)
+/* model_grams_each's callback for scoring: the key and weight, not the text. */
+static void score_gram(void *ctx, uint64_t key, const char *gram, size_t len,
+                       unsigned weight)
 {
-    uint64_t win = 0; /* the last three code points, 21 bits each, newest lowest */
-    size_t have = 0, i = 0, word_start = 0, word_len = 0;
-    const uint64_t mask[4] = {0, (UINT64_C(1) << 21) - 1, (UINT64_C(1) << 42) - 1,
-                              (UINT64_C(1) << 63) - 1};
-    while (i <= len) {
-        uint32_t cp = ' ';
-        size_t step = 1;
-        if (i < len) {
-            step = model_char_decode(s + i, len - i, &cp);
-            if (step == 0) {
-                cp = ' ';
-                step = 1;
-            }
-        }
-        if (cfg->words) {
-            if (model_ascii_alnum(cp)) {
-                if (word_len == 0)
-                    word_start = i;
-                word_len++;
-            } else {
-                if (word_len > 0 && word_len <= WORD_MAX)
-                    score_push(sc, model_word_key(s + word_start, word_len), weight);
-                word_len = 0;
-            }
-        }
-        if (cp == ' ') {
-            have = 0;
-            win = 0;
-            i += step;
-            continue;
-        }
-        win = (win << 21 | cp) & mask[3];
-        if (have < 3)
-            have++;
-        for (int n = cfg->ngram_min; n <= cfg->ngram_max && (size_t)n <= have; n++)
-            score_push(sc, win & mask[n], weight);
-        i += step;
-    }
+    (void)gram;
+    (void)len;
+    score_push(ctx, key, weight);
 }
 
 /* Votes of the k examples most similar to the text (by dot[]), each weighted by its
@@ -438,8 +402,8 @@ int model_text_score_nn(const struct model *m, const struct norm_text *const *fi
             score_flush(&sc); /* the batch so far is for the other set of fields */
             sc.dot = want;
         }
-        score_text(&sc, &m->cfg, fields[f]->bytes, fields[f]->len,
-                   m->cfg.field_weight[f]);
+        model_grams_each(&m->cfg, fields[f]->bytes, fields[f]->len,
+                         m->cfg.field_weight[f], score_gram, &sc);
     }
     score_flush(&sc);
     for (size_t i = 0; i < m->tax->n_nodes; i++)

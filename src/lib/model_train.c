@@ -172,6 +172,142 @@ static int nn_collect(struct model *m, const struct model_example *ex, size_t n,
     return rc;
 }
 
+static void train_free(struct train *t)
+{
+    for (size_t f = 0; t->gram && f < t->n_feat; f++)
+        free(t->gram[f]);
+    free(t->gram);
+    free(t->key);
+    free(t->counts);
+    free(t->table.slot);
+}
+
+/* Classes: the nodes with at least one example, in taxonomy order; with taxonomy
+ * pseudo-documents also every node that has evidence terms (and its category).  Fills
+ * the model's levels, t->n_cls and cls_index (class of each node within its level). */
+static int classes_choose(struct model *m, struct train *t,
+                          const struct model_example *ex, size_t n, size_t *cls_index)
+{
+    const struct tax_taxonomy *tax = m->tax;
+    uint64_t *docs = calloc(tax->n_nodes + 1, sizeof *docs);
+    int *is_cls = calloc(tax->n_nodes + 1, sizeof *is_cls);
+    int rc = docs && is_cls ? 0 : STDTAX_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        docs[ex[i].category->index]++;
+        if (ex[i].subcategory)
+            docs[ex[i].subcategory->index]++;
+    }
+    for (size_t i = 0; rc == 0 && i < tax->n_nodes; i++) {
+        const struct tax_node *node = &tax->nodes[i];
+        is_cls[i] |= docs[i] > 0;
+        if (t->cfg->taxonomy_weight > 0 && node->n_terms > 0) {
+            is_cls[i] = 1;
+            if (node->parent)
+                is_cls[node->parent->index] = 1;
+        }
+    }
+    for (size_t i = 0; rc == 0 && i < tax->n_nodes; i++)
+        if (is_cls[i])
+            t->n_cls[tax->nodes[i].depth == 0 ? LV_CAT : LV_SUB]++;
+    for (int l = 0; rc == 0 && l < LV_COUNT; l++)
+        rc = level_alloc(&m->lv[l], t->n_cls[l]);
+    size_t fill[LV_COUNT] = {0, 0};
+    for (size_t i = 0; rc == 0 && i < tax->n_nodes; i++) {
+        if (!is_cls[i])
+            continue;
+        int l = tax->nodes[i].depth == 0 ? LV_CAT : LV_SUB;
+        cls_index[i] = fill[l];
+        m->lv[l].node[fill[l]] = i;
+        m->lv[l].docs[fill[l]] = docs[i];
+        fill[l]++;
+    }
+    free(docs);
+    free(is_cls);
+    return rc;
+}
+
+/* Counts every n-gram of the taxonomy's pseudo-documents and of the examples per class.
+ * An example whose text does not normalise is named in err->field ("example 3/title"). */
+static int train_count(struct train *t, const struct tax_taxonomy *tax,
+                       const struct model_example *ex, size_t n, const size_t *cls_index,
+                       struct stdtax_error *err)
+{
+    int rc = train_grow(t);
+    if (rc == 0 && t->cfg->taxonomy_weight > 0)
+        train_taxonomy(t, tax, cls_index);
+    for (size_t i = 0; rc == 0 && i < n && !t->oom; i++) {
+        t->cls_of[LV_CAT] = cls_index[ex[i].category->index];
+        t->cls_of[LV_SUB] =
+            ex[i].subcategory ? cls_index[ex[i].subcategory->index] : SIZE_MAX;
+        rc = model_example_grams(t->cfg, &ex[i], 0, train_gram, t, err);
+        if (rc != 0 && err) {
+            char field[16]; /* a field's name */
+            snprintf(field, sizeof field, "%.15s", err->field);
+            snprintf(err->field, sizeof err->field, "example %zu/%s", i, field);
+        }
+    }
+    return rc == 0 && t->oom ? STDTAX_ENOMEM : rc;
+}
+
+/* The counts as the model's feature table: features sorted by their text, so the file
+ * and the version never depend on the order of the examples' n-grams in memory; each
+ * feature's non-zero counts as entries, level after level.  Takes t's grams. */
+static int features_from_counts(struct model *m, struct train *t)
+{
+    struct order *ord = malloc((t->n_feat + 1) * sizeof *ord);
+    if (!ord)
+        return STDTAX_ENOMEM;
+    for (size_t f = 0; f < t->n_feat; f++)
+        ord[f] = (struct order){t->gram[f], f};
+    qsort(ord, t->n_feat, sizeof *ord, order_cmp);
+    size_t width = t->n_cls[LV_CAT] + t->n_cls[LV_SUB];
+    size_t n_ent = 0;
+    for (size_t i = 0; i < t->n_feat * width; i++)
+        n_ent += t->counts[i] != 0;
+    m->n_feat = t->n_feat;
+    m->key = malloc((t->n_feat + 1) * sizeof *m->key);
+    m->gram = calloc(t->n_feat + 1, sizeof *m->gram);
+    m->ent = malloc((n_ent + 1) * sizeof *m->ent);
+    int rc = m->key && m->gram && m->ent ? 0 : STDTAX_ENOMEM;
+    for (int l = 0; rc == 0 && l < LV_COUNT; l++) {
+        m->start[l] = malloc((t->n_feat + 1) * sizeof *m->start[l]);
+        m->count[l] = calloc(t->n_feat + 1, sizeof *m->count[l]);
+        if (!m->start[l] || !m->count[l])
+            rc = STDTAX_ENOMEM;
+    }
+    for (size_t f = 0; rc == 0 && f < t->n_feat; f++) {
+        size_t src = ord[f].idx;
+        m->key[f] = t->key[src];
+        m->gram[f] = t->gram[src];
+        t->gram[src] = NULL;
+        const uint32_t *row = t->counts + src * width;
+        size_t off = 0;
+        for (int l = 0; l < LV_COUNT; l++) {
+            m->start[l][f] = (uint32_t)m->n_ent;
+            for (size_t c = 0; c < t->n_cls[l]; c++) {
+                if (!row[off + c])
+                    continue;
+                m->ent[m->n_ent++] = (struct entry){(uint32_t)c, row[off + c], 0, 0};
+                m->count[l][f]++;
+                m->lv[l].tokens[c] += row[off + c];
+            }
+            off += t->n_cls[l];
+        }
+    }
+    free(ord);
+    return rc;
+}
+
+/* Where the model came from, as the file records it. */
+static int provenance_set(struct model *m, const char *source_name,
+                          const char *source_sha256)
+{
+    m->tax_version = model_strdup_or_empty(m->tax->version);
+    m->train_file = model_strdup_or_empty(source_name);
+    m->train_sha = model_strdup_or_empty(source_sha256);
+    return m->tax_version && m->train_file && m->train_sha ? 0 : STDTAX_ENOMEM;
+}
+
 int model_train(const struct tax_taxonomy *tax, const struct model_example *ex, size_t n,
                 const struct model_config *cfg, const char *source_name,
                 const char *source_sha256, struct model **out, struct stdtax_error *err)
@@ -185,184 +321,36 @@ int model_train(const struct tax_taxonomy *tax, const struct model_example *ex, 
     struct model *m = calloc(1, sizeof *m);
     struct train t = {.cfg = cfg};
     size_t *cls_index = calloc(tax->n_nodes + 1, sizeof *cls_index);
-    if (!m || !cls_index) {
-        free(m);
-        free(cls_index);
-        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    rc = m && cls_index ? 0 : STDTAX_ENOMEM;
+    if (rc == 0) {
+        m->tax = tax;
+        m->cfg = *cfg;
+        m->n_examples = n;
+        rc = classes_choose(m, &t, ex, n, cls_index);
     }
-    m->tax = tax;
-    m->cfg = *cfg;
-    m->n_examples = n;
-    rc = STDTAX_ENOMEM;
-
-    /* Classes: the nodes with at least one example, in taxonomy order. */
-    int *is_cls = NULL;
-    uint64_t *docs = calloc(tax->n_nodes + 1, sizeof *docs);
-    if (!docs)
-        goto fail;
-    for (size_t i = 0; i < n; i++) {
-        docs[ex[i].category->index]++;
-        if (ex[i].subcategory)
-            docs[ex[i].subcategory->index]++;
-    }
-    /* With taxonomy pseudo-documents every node that has evidence is a class. */
-    is_cls = calloc(tax->n_nodes + 1, sizeof *is_cls);
-    if (!is_cls)
-        goto fail_docs;
-    for (size_t i = 0; i < tax->n_nodes; i++) {
-        const struct tax_node *node = &tax->nodes[i];
-        is_cls[i] = docs[i] > 0;
-        if (cfg->taxonomy_weight > 0 && node->n_terms > 0) {
-            is_cls[i] = 1;
-            if (node->parent)
-                is_cls[node->parent->index] = 1;
-        }
-    }
-    for (size_t i = 0; i < tax->n_nodes; i++)
-        if (is_cls[i])
-            t.n_cls[tax->nodes[i].depth == 0 ? LV_CAT : LV_SUB]++;
-    for (int l = 0; l < LV_COUNT; l++)
-        if (level_alloc(&m->lv[l], t.n_cls[l]) != 0)
-            goto fail_docs;
-    size_t fill[LV_COUNT] = {0, 0};
-    for (size_t i = 0; i < tax->n_nodes; i++) {
-        if (!is_cls[i])
-            continue;
-        int l = tax->nodes[i].depth == 0 ? LV_CAT : LV_SUB;
-        cls_index[i] = fill[l];
-        m->lv[l].node[fill[l]] = i;
-        m->lv[l].docs[fill[l]] = docs[i];
-        fill[l]++;
-    }
-    free(docs);
-    free(is_cls);
-    docs = NULL;
-    is_cls = NULL;
-
-    if (train_grow(&t) != 0)
-        goto fail;
-    if (cfg->taxonomy_weight > 0)
-        train_taxonomy(&t, tax, cls_index);
-    for (size_t i = 0; i < n && !t.oom; i++) {
-        t.cls_of[LV_CAT] = cls_index[ex[i].category->index];
-        t.cls_of[LV_SUB] =
-            ex[i].subcategory ? cls_index[ex[i].subcategory->index] : SIZE_MAX;
-        struct norm_text nt[MODEL_FIELD_COUNT];
-        int have[MODEL_FIELD_COUNT] = {0};
-        for (int f = 0; f < MODEL_FIELD_COUNT && rc == STDTAX_ENOMEM; f++) {
-            if (!ex[i].field[f])
-                continue;
-            int nrc = norm_text_new(ex[i].field[f], strlen(ex[i].field[f]), &nt[f], err);
-            if (nrc != 0) {
-                rc = nrc;
-                if (err)
-                    snprintf(err->field, sizeof err->field, "example %zu/%s", i,
-                             model_field_name(f));
-                break;
-            }
-            have[f] = 1;
-        }
-        if (rc == STDTAX_ENOMEM) {
-            int use[MODEL_FIELD_COUNT];
-            memcpy(use, have, sizeof use);
-            model_fields_dedupe(nt, use);
-            for (int f = 0; f < MODEL_FIELD_COUNT; f++)
-                if (use[f] && cfg->field_weight[f] > 0)
-                    model_grams_each(cfg, nt[f].bytes, nt[f].len, cfg->field_weight[f],
-                                     train_gram, &t);
-        }
-        for (int f = 0; f < MODEL_FIELD_COUNT; f++)
-            if (have[f])
-                norm_text_free(&nt[f]);
-        if (rc != STDTAX_ENOMEM)
-            goto fail;
-    }
-    if (t.oom)
-        goto fail;
-
-    /* Features sorted by their text, so the file and the version never depend on the
-     * order of the examples' n-grams in memory. */
-    struct order *ord = malloc((t.n_feat + 1) * sizeof *ord);
-    if (!ord)
-        goto fail;
-    for (size_t f = 0; f < t.n_feat; f++)
-        ord[f] = (struct order){t.gram[f], f};
-    qsort(ord, t.n_feat, sizeof *ord, order_cmp);
-    size_t width = t.n_cls[LV_CAT] + t.n_cls[LV_SUB];
-    size_t n_ent = 0;
-    for (size_t i = 0; i < t.n_feat * width; i++)
-        n_ent += t.counts[i] != 0;
-    m->n_feat = t.n_feat;
-    m->key = malloc((t.n_feat + 1) * sizeof *m->key);
-    m->gram = calloc(t.n_feat + 1, sizeof *m->gram);
-    m->ent = malloc((n_ent + 1) * sizeof *m->ent);
-    for (int l = 0; l < LV_COUNT; l++) {
-        m->start[l] = malloc((t.n_feat + 1) * sizeof *m->start[l]);
-        m->count[l] = calloc(t.n_feat + 1, sizeof *m->count[l]);
-        if (!m->start[l] || !m->count[l])
-            goto fail_ord;
-    }
-    if (!m->key || !m->gram || !m->ent)
-        goto fail_ord;
-    for (size_t f = 0; f < t.n_feat; f++) {
-        size_t src = ord[f].idx;
-        m->key[f] = t.key[src];
-        m->gram[f] = t.gram[src];
-        t.gram[src] = NULL;
-        const uint32_t *row = t.counts + src * width;
-        size_t off = 0;
-        for (int l = 0; l < LV_COUNT; l++) {
-            m->start[l][f] = (uint32_t)m->n_ent;
-            for (size_t c = 0; c < t.n_cls[l]; c++) {
-                if (!row[off + c])
-                    continue;
-                m->ent[m->n_ent++] = (struct entry){(uint32_t)c, row[off + c], 0, 0};
-                m->count[l][f]++;
-                m->lv[l].tokens[c] += row[off + c];
-            }
-            off += t.n_cls[l];
-        }
-    }
-    free(ord);
-    m->tax_version = model_strdup_or_empty(tax->version);
-    m->train_file = model_strdup_or_empty(source_name);
-    m->train_sha = model_strdup_or_empty(source_sha256);
-    if (!m->tax_version || !m->train_file || !m->train_sha)
-        goto fail;
-    rc = cfg->lr ? lr_fit(m, ex, n, cls_index, err) : 0;
+    if (rc == 0)
+        rc = train_count(&t, tax, ex, n, cls_index, err);
+    if (rc == 0)
+        rc = features_from_counts(m, &t);
+    if (rc == 0)
+        rc = provenance_set(m, source_name, source_sha256);
+    if (rc == 0 && cfg->lr)
+        rc = lr_fit(m, ex, n, cls_index, err);
     if (rc == 0)
         rc = model_finish(m);
     if (rc == 0 && cfg->neighbours)
         rc = nn_collect(m, ex, n, cls_index, err);
     if (rc == 0)
         rc = model_version_compute(m);
-    if (rc != 0)
-        goto fail;
-    for (size_t f = 0; f < t.n_feat; f++)
-        free(t.gram[f]);
-    free(t.gram);
-    free(t.key);
-    free(t.counts);
-    free(t.table.slot);
+    train_free(&t);
     free(cls_index);
+    if (rc != 0) {
+        model_free(m);
+        if (rc == STDTAX_ENOMEM)
+            return stdtax_error_set(err, STDTAX_ENOMEM, "",
+                                    "out of memory while training");
+        return rc;
+    }
     *out = m;
     return 0;
-
-fail_ord:
-    free(ord);
-fail_docs:
-    free(docs);
-    free(is_cls);
-fail:
-    for (size_t f = 0; f < t.n_feat; f++)
-        free(t.gram[f]);
-    free(t.gram);
-    free(t.key);
-    free(t.counts);
-    free(t.table.slot);
-    free(cls_index);
-    model_free(m);
-    if (rc == STDTAX_ENOMEM || t.oom)
-        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory while training");
-    return rc;
 }
