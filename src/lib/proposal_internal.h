@@ -34,12 +34,12 @@ void prop_trimmed(const char *s, const char **start, size_t *len);
 #define PROP_PTR_MAX 160
 struct prop_problems {
     json_t *problems; /* borrowed */
-    size_t n;         /* problems found, counting those past PROP_PROBLEMS_MAX */
+    size_t n;         /* problems listed, the cut one included (> 0: invalid) */
     int rc;           /* STDTAX_ENOMEM once adding failed */
 };
 
 /* Appends {"pointer": ptr, "detail": text}; past PROP_PROBLEMS_MAX one last problem
- * says the list was cut, and later ones are only counted. */
+ * says the list was cut, and later ones are dropped. */
 void prop_problem(struct prop_problems *v, const char *ptr, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

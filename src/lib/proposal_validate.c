@@ -1,30 +1,20 @@
 /* Validation of a submission against the form of its track and the rules: the field
  * table first, then the rules that tie fields together. */
 #include "proposal_internal.h"
+#include "stdtax/date.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-/* "YYYY-MM-DD", a real date in 1900..2199; returns yyyymmdd or -1. */
-static long date_parse(const char *s, size_t len)
+/* A planned date: a real date (date_parse) in 1900..2199.  *days orders them. */
+static bool planned_date(const char *s, size_t len, int64_t *days)
 {
-    if (len != 10 || s[4] != '-' || s[7] != '-')
-        return -1;
-    for (size_t i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && !(s[i] >= '0' && s[i] <= '9'))
-            return -1;
-    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    int m = (s[5] - '0') * 10 + (s[6] - '0');
-    int d = (s[8] - '0') * 10 + (s[9] - '0');
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1900 || y > 2199 || m < 1 || m > 12 || d < 1)
-        return -1;
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    int max = mdays[m - 1] + (m == 2 && leap);
-    if (d > max)
-        return -1;
-    return (long)y * 10000 + m * 100 + d;
+    struct date_ymd date;
+    if (date_parse(s, len, &date) != 0 || date.year < 1900 || date.year > 2199)
+        return false;
+    *days = date_days(&date);
+    return true;
 }
 
 static const char *track_names(unsigned mask)
@@ -85,7 +75,8 @@ static bool validate_value(struct prop_problems *v, const struct prop_field *f,
             prop_problem(v, ptr, "must be a date string YYYY-MM-DD");
             return false;
         }
-        if (date_parse(json_string_value(value), json_string_length(value)) < 0) {
+        int64_t days;
+        if (!planned_date(json_string_value(value), json_string_length(value), &days)) {
             prop_problem(v, ptr, "must be a real date written YYYY-MM-DD");
             return false;
         }
@@ -263,8 +254,9 @@ static void check_cross_fields(struct prop_problems *v, const json_t *sub,
     const char *ps = prop_str_of(sub, "planned_start"),
                *pe = prop_str_of(sub, "planned_end");
     if (ps && pe) {
-        long a = date_parse(ps, strlen(ps)), b = date_parse(pe, strlen(pe));
-        if (a > 0 && b > 0 && b <= a)
+        int64_t a, b;
+        if (planned_date(ps, strlen(ps), &a) && planned_date(pe, strlen(pe), &b) &&
+            b <= a)
             prop_problem(v, "/planned_end", "must be after planned_start (%s)", ps);
     }
     for (size_t i = 0; i < sizeof conditions / sizeof conditions[0]; i++) {

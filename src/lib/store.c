@@ -1,6 +1,7 @@
 /* The store: environment, transactions with map growth, record keys and the
  * write operations.  Queries are in store_query.c.  Layouts: doc/store.md. */
 #include "store_internal.h"
+#include "stdtax/date.h"
 #include "stdtax/jsontext.h"
 
 #include <errno.h>
@@ -64,77 +65,6 @@ uint64_t store_u64_get(const MDB_val *v)
     if (v->mv_size == sizeof n)
         memcpy(&n, v->mv_data, sizeof n);
     return n;
-}
-
-/* ---- RFC 3339 -------------------------------------------------------------- */
-
-static int digits(const char *s, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 1;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-int store_rfc3339_parse(const char *s, int64_t *usec)
-{
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int y, mo, d, h, mi, se, oh = 0, om = 0;
-    if (!s || strlen(s) < 20 || !digits(s, 4, &y) || s[4] != '-' ||
-        !digits(s + 5, 2, &mo) || s[7] != '-' || !digits(s + 8, 2, &d) ||
-        (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s + 11, 2, &h) ||
-        s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
-        !digits(s + 17, 2, &se))
-        return 0;
-    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
-        (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) ||
-        h > 23 || mi > 59 || se > 60)
-        return 0;
-    const char *p = s + 19;
-    int64_t frac = 0;
-    if (*p == '.') {
-        int n = 0;
-        for (p++; *p >= '0' && *p <= '9'; p++, n++)
-            if (n < 6)
-                frac = frac * 10 + (*p - '0');
-        if (n == 0 || n > 9)
-            return 0;
-        for (; n < 6; n++)
-            frac *= 10;
-    }
-    int sign = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        sign = *p == '+' ? 1 : -1;
-        if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om) || oh > 23 ||
-            om > 59)
-            return 0;
-        p += 6;
-    } else {
-        return 0;
-    }
-    if (*p)
-        return 0;
-    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
-    secs -= sign * (oh * 3600 + om * 60);
-    *usec = secs * 1000000 + frac;
-    return 1;
 }
 
 /* ---- record keys --------------------------------------------------------- */
@@ -204,7 +134,7 @@ int store_keys_make(const json_t *rec, const char *id, struct store_keys *k,
                                 "status must be one of submitted, under-review, "
                                 "recommended-local, recommended-group, rejected, "
                                 "withdrawn");
-    if (!store_rfc3339_parse(received, &usec))
+    if (!received || date_time_parse(received, strlen(received), &usec) != 0)
         return stdtax_error_set(err, STDTAX_EINVAL, "/received",
                                 "received must be an RFC 3339 date-time");
     if (!store_token_ok(cat, STORE_CODE_MAX))

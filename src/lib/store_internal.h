@@ -71,7 +71,6 @@ int store_mdb_error(struct store *s, int rc, const char *what, struct stdtax_err
 
 int store_token_ok(const char *v, size_t max);
 int store_id_ok(const char *v);
-int store_rfc3339_parse(const char *s, int64_t *usec);
 
 uint64_t store_u64_get(const MDB_val *v);
 

@@ -2,7 +2,6 @@
  * a second pass for the checks that need the whole file (parents, topics, uniqueness). */
 #include "stdtax/taxonomy.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "stdtax/date.h"
 #include "stdtax/normalise.h"
 #include "stdtax/utf8.h"
 
@@ -117,56 +117,6 @@ static int code_valid(const char *s)
             return 0;
     }
     return 1;
-}
-
-/* RFC 3339 with a mandatory offset: YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm). */
-static int rfc3339_parse(const char *s, time_t *out)
-{
-    struct tm tm = {0};
-    int y, mo, d, h, mi, se, n = 0;
-    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
-        return -1;
-    if (s[10] != 'T' && s[10] != 't' && s[10] != ' ')
-        return -1;
-    const char *p = s + 11;
-    if (sscanf(p, "%2d:%2d:%2d%n", &h, &mi, &se, &n) != 3 || n != 8)
-        return -1;
-    p += 8;
-    if (*p == '.') {
-        p++;
-        if (!isdigit((unsigned char)*p))
-            return -1;
-        while (isdigit((unsigned char)*p))
-            p++;
-    }
-    long off = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int oh, om;
-        if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || n != 5 || oh > 23 || om > 59)
-            return -1;
-        off = (oh * 60L + om) * 60L * (*p == '-' ? -1 : 1);
-        p += 6;
-    } else {
-        return -1;
-    }
-    if (*p != '\0')
-        return -1;
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 60)
-        return -1;
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (mo == 2 && d == 29 && !leap)
-        return -1;
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = se;
-    *out = timegm(&tm) - off;
-    return 0;
 }
 
 static void node_free(struct tax_node *n)
@@ -565,8 +515,11 @@ static void load_call(struct load *ld, struct tax_taxonomy *tax, const json_t *j
         t->suffix = member_string(ld, j, "suffix", base, 0);
         t->deadline = member_string(ld, j, "deadline", base, 1);
         ptrf(ptr, "%s/deadline", base);
-        if (t->deadline && rfc3339_parse(t->deadline, &t->deadline_t) != 0)
+        int64_t usec;
+        if (t->deadline && date_time_parse(t->deadline, strlen(t->deadline), &usec) != 0)
             problem(ld, ptr, "not an RFC 3339 timestamp with an offset");
+        else if (t->deadline) /* whole seconds, rounded down */
+            t->deadline_t = (time_t)(usec / 1000000 - (usec % 1000000 < 0));
     }
 }
 

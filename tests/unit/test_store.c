@@ -97,22 +97,6 @@ static void check_ok(void)
 TestSuite(store, .init = open_default, .fini = teardown);
 TestSuite(store_open, .init = dir_make, .fini = teardown);
 
-Test(store, rfc3339_offsets_and_fractions)
-{
-    int64_t a, b, c;
-    cr_assert(store_rfc3339_parse("2023-09-12T08:00:00+08:00", &a));
-    cr_assert(store_rfc3339_parse("2023-09-12T00:00:00Z", &b));
-    cr_expect_eq(a, b);
-    cr_expect_eq(b, INT64_C(1694476800) * 1000000);
-    cr_assert(store_rfc3339_parse("2023-09-12T00:00:00.25z", &c));
-    cr_expect_eq(c - b, 250000);
-    cr_expect_not(store_rfc3339_parse("2023-02-29T00:00:00Z", &c));
-    cr_expect(store_rfc3339_parse("2024-02-29T00:00:00Z", &c));
-    cr_expect_not(store_rfc3339_parse("2023-09-12 00:00:00", &c));
-    cr_expect_not(store_rfc3339_parse("2023-09-12T00:00:00+0800", &c));
-    cr_expect_not(store_rfc3339_parse("2023-13-01T00:00:00Z", &c));
-}
-
 Test(store, put_assigns_ids_per_call_and_get_returns_compact_record)
 {
     char id[STORE_ID_MAX];

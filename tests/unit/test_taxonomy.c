@@ -188,6 +188,11 @@ Test(taxonomy, every_problem_is_reported_at_its_pointer)
         {"/call/tracks/0/deadline", "\"2023-02-30T00:00:00Z\"",
          "/call/tracks/0/deadline"},
         {"/call/tracks/0/deadline", "\"2023-09-12T23:59:59\"", "/call/tracks/0/deadline"},
+        /* The old sscanf reader let these through; the one date parser refuses them. */
+        {"/call/tracks/0/deadline", "\"2023- 9-12T23:59:59+08:00\"",
+         "/call/tracks/0/deadline"},
+        {"/call/tracks/0/deadline", "\"2023-09-12T23:59:59.0123456789+08:00\"",
+         "/call/tracks/0/deadline"},
         {"/call/tracks/1/code", "\"national\"", "/call/tracks/1/code"},
         {"/call/tracks/1/code", "\"local\"", "/call/tracks/1/code"},
         {"/call/tracks/1/labels", NULL, "/call/tracks/1/labels"},
