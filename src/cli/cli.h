@@ -2,6 +2,7 @@
 #ifndef STDTAX_CLI_H
 #define STDTAX_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -11,16 +12,65 @@
 /* Exit statuses shared by every subcommand. */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
-int cmd_classify(int argc, char **argv);
-int cmd_eval(int argc, char **argv);
-int cmd_train(int argc, char **argv);
-int cmd_taxonomy(int argc, char **argv);
-int cmd_catalog(int argc, char **argv);
-int cmd_import(int argc, char **argv);
-int cmd_export(int argc, char **argv);
-int cmd_stats(int argc, char **argv);
-int cmd_coverage(int argc, char **argv);
-int cmd_check(int argc, char **argv);
+/* One option of a command, as data: the parser's long option and its line in the usage
+ * come from the same row, so that they cannot drift apart.  A table ends with a row
+ * whose name is NULL. */
+struct cli_option {
+    const char *name; /* without "--" */
+    int val;          /* what cli_parser_next returns for it */
+    const char *arg;  /* its argument as the usage names it; NULL: it takes none */
+    const char *help; /* one line for --help */
+    char short_name;  /* also -x, or 0 */
+    bool repeat;      /* may be given again ("..." in the synopsis) */
+};
+
+struct cli_command {
+    const char *name; /* as typed after stdtax: "eval", "catalog list" */
+    int (*run)(int argc, char **argv, const struct cli_command *self);
+    const struct cli_option *options;
+    const char *operands; /* what follows the options in the synopsis */
+    const char *summary;  /* what it does, one line */
+};
+
+int cmd_classify(int argc, char **argv, const struct cli_command *self);
+int cmd_eval(int argc, char **argv, const struct cli_command *self);
+int cmd_train(int argc, char **argv, const struct cli_command *self);
+int cmd_taxonomy(int argc, char **argv, const struct cli_command *self);
+int cmd_catalog(int argc, char **argv, const struct cli_command *self);
+int cmd_import(int argc, char **argv, const struct cli_command *self);
+int cmd_export(int argc, char **argv, const struct cli_command *self);
+int cmd_stats(int argc, char **argv, const struct cli_command *self);
+int cmd_coverage(int argc, char **argv, const struct cli_command *self);
+int cmd_check(int argc, char **argv, const struct cli_command *self);
+
+/* The option tables of the commands, beside the code that reads them. */
+extern const struct cli_option cli_classify_options[], cli_eval_options[],
+    cli_train_options[], cli_taxonomy_options[], cli_catalog_options[],
+    cli_import_options[], cli_export_options[], cli_stats_options[],
+    cli_coverage_options[], cli_check_options[];
+
+/* getopt_long over a command's options and --help/-h.  No command has more. */
+#define CLI_OPTIONS_MAX 24
+struct cli_parser {
+    struct option longopts[CLI_OPTIONS_MAX + 2];
+    char shortopts[2 * CLI_OPTIONS_MAX + 4];
+};
+/* Prepares the parser for cmd's options and resets getopt (optind = 1, argv[0] being the
+ * command's name). */
+void cli_parser_init(struct cli_parser *p, const struct cli_command *cmd);
+/* The next option: its val (optarg set for one with an argument), CLI_OPT_HELP for
+ * --help or -h, '?' for an unknown option or a missing argument (getopt printed which),
+ * -1 after the last. */
+int cli_parser_next(struct cli_parser *p, int argc, char **argv);
+/* Prints the usage of cmds[0..n) (their synopses, what they do and every option) to
+ * stdout; returns CLI_OK, the exit status of --help. */
+int cli_help(const struct cli_command *const *cmds, size_t n);
+/* Prints the synopses of cmds[0..n) and where the help is to stderr; returns
+ * CLI_USAGE, the exit status of wrong usage. */
+int cli_usage_error(const struct cli_command *const *cmds, size_t n);
+/* The synopsis of one command, wrapped, each line starting with `lead` on the first
+ * and spaces as wide on the others. */
+void cli_synopsis_print(FILE *to, const char *lead, const struct cli_command *cmd);
 
 /* `stdtax check`: 0 no difference, 1 differences, 2 error or usage. */
 enum { CHECK_CLEAN = 0, CHECK_DIFFERENT = 1, CHECK_ERROR = 2 };
@@ -74,10 +124,11 @@ struct cli_reference {
     size_t n;
     bool none;
 };
-#define CLI_REFERENCE_LONG_OPTIONS                                                       \
-    {"reference", required_argument, NULL, CLI_OPT_REFERENCE},                           \
+#define CLI_REFERENCE_OPTIONS                                                            \
+    {"reference", CLI_OPT_REFERENCE, "FILE",                                             \
+     .help = "reference examples (default: the shipped ones)", .repeat = true},          \
     {                                                                                    \
-        "no-reference", no_argument, NULL, CLI_OPT_NO_REFERENCE                          \
+        "no-reference", CLI_OPT_NO_REFERENCE, NULL, .help = "no reference examples"      \
     }
 /* 1 when c was one of those options (recorded in r), -1 after printing why it is bad,
  * 0 otherwise. */
@@ -86,8 +137,8 @@ int cli_reference_option(int c, char *arg, struct cli_reference *r);
  * --no-reference.  *paths is borrowed from r. */
 size_t cli_reference_paths(struct cli_reference *r, char *const **paths);
 
-/* Options naming the engine's files, shared by classify and eval: 'T' --taxonomy,
- * 'M' --model, 'N' --no-model (model NULL).  Returns 1 when c was one of them. */
+/* Options naming the engine's files, shared by classify and eval: --taxonomy, --model
+ * and --no-model (model NULL).  Returns 1 when c was one of them. */
 int cli_engine_option(int c, const char **taxonomy, const char **model);
 
 /* The global options given before the subcommand (stdtax --data-dir D stats); the
@@ -115,22 +166,48 @@ enum {
     CLI_OPT_QUERY,
     CLI_OPT_REFERENCE,
     CLI_OPT_NO_REFERENCE,
+    CLI_OPT_HELP,
 };
-#define CLI_SVC_LONG_OPTIONS                                                             \
-    {"data-dir", required_argument, NULL, CLI_OPT_DATA_DIR},                             \
-        {"taxonomy", required_argument, NULL, CLI_OPT_TAXONOMY},                         \
-        {"model", required_argument, NULL, CLI_OPT_MODEL},                               \
+#define CLI_OPTION_DATA_DIR                                                              \
     {                                                                                    \
-        "no-model", no_argument, NULL, CLI_OPT_NO_MODEL                                  \
+        "data-dir", CLI_OPT_DATA_DIR, "DIR",                                             \
+            .help = "the store (default: see stdtax --help)"                             \
     }
-#define CLI_FILTER_LONG_OPTIONS                                                          \
-    {"call", required_argument, NULL, CLI_OPT_CALL},                                     \
-        {"track", required_argument, NULL, CLI_OPT_TRACK},                               \
-        {"status", required_argument, NULL, CLI_OPT_STATUS},                             \
-        {"category", required_argument, NULL, CLI_OPT_CATEGORY},                         \
-        {"topic", required_argument, NULL, CLI_OPT_TOPIC},                               \
+#define CLI_OPTION_TAXONOMY                                                              \
     {                                                                                    \
-        "query", required_argument, NULL, CLI_OPT_QUERY                                  \
+        "taxonomy", CLI_OPT_TAXONOMY, "FILE",                                            \
+            .help = "the taxonomy (default: the shipped one)"                            \
+    }
+#define CLI_OPTION_MODEL                                                                 \
+    {                                                                                    \
+        "model", CLI_OPT_MODEL, "FILE",                                                  \
+            .help = "the classifier's model (default: the shipped one)"                  \
+    }
+#define CLI_OPTION_NO_MODEL                                                              \
+    {                                                                                    \
+        "no-model", CLI_OPT_NO_MODEL, NULL,                                              \
+            .help = "classify with the taxonomy's keywords only"                         \
+    }
+#define CLI_SVC_OPTIONS                                                                  \
+    CLI_OPTION_DATA_DIR, CLI_OPTION_TAXONOMY, CLI_OPTION_MODEL, CLI_OPTION_NO_MODEL
+/* The filters the counts are kept by (stats, coverage). */
+#define CLI_COUNT_FILTER_OPTIONS                                                         \
+    {"call", CLI_OPT_CALL, "C", .help = "only this call"},                               \
+        {"track", CLI_OPT_TRACK, "T",                                                    \
+         .help = "only this track: local or group (地标, 团标)"},                        \
+    {                                                                                    \
+        "status", CLI_OPT_STATUS, "S", .help = "only this status (code or label)"        \
+    }
+#define CLI_FILTER_OPTIONS                                                               \
+    CLI_COUNT_FILTER_OPTIONS,                                                            \
+        {"category", CLI_OPT_CATEGORY, "X",                                              \
+         .help = "only this category or subcategory (code or label)"},                   \
+        {"topic", CLI_OPT_TOPIC, "T",                                                    \
+         .help = "only this priority topic (code or label)"},                            \
+    {                                                                                    \
+        "query", CLI_OPT_QUERY, "TEXT",                                                  \
+            .help = "only proposals holding every word of TEXT (title, scope, unit, "    \
+                    "numbers)"                                                           \
     }
 
 struct cli_svc {
@@ -140,9 +217,9 @@ struct cli_svc {
 };
 /* The defaults, after the global options. */
 void cli_svc_init(struct cli_svc *s);
-/* Applies a CLI_SVC_LONG_OPTIONS option; returns 1 when c was one, else 0. */
+/* Applies a CLI_SVC_OPTIONS option; returns 1 when c was one, else 0. */
 int cli_svc_option(struct cli_svc *s, int c, const char *arg);
-/* Applies a CLI_FILTER_LONG_OPTIONS option; returns 1 when c was one, else 0. */
+/* Applies a CLI_FILTER_OPTIONS option; returns 1 when c was one, else 0. */
 int cli_filter_option(struct svc_filter *f, int c, const char *arg);
 /* Opens the service, printing what went wrong (taxonomy problems included) to stderr.
  * Returns 0 with *out new (svc_close it), or -1. */

@@ -1,6 +1,5 @@
 /* stdtax catalog: import, list, search and count the catalogue of existing standards in
  * the store (doc/overlap.md). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,18 +10,6 @@
 #include "stdtax/taxonomy.h"
 
 #define CHUNK 5000
-
-static void usage(void)
-{
-    fprintf(stderr,
-            "usage: stdtax catalog import [--data-dir D] [--taxonomy F] FILE.jsonl|-\n"
-            "       stdtax catalog list [--data-dir D] [--kind K] [--status S] "
-            "[--category C] [TEXT]\n"
-            "       stdtax catalog search [--data-dir D] [--threshold X] [--limit N] "
-            "[--title-en T] [--scope S] [--proposals] TEXT\n"
-            "       stdtax catalog counts [--data-dir D]\n"
-            "       stdtax catalog check [--repair] [--data-dir D]\n");
-}
 
 static int open_store(const char *dir, int read_only, struct store **st)
 {
@@ -251,77 +238,174 @@ static int do_check(const char *dir, int repair)
     return rc;
 }
 
-int cmd_catalog(int argc, char **argv)
+/* The options every subcommand reads: where the store and the taxonomy are, the
+ * catalogue's filter and the overlap query. */
+struct catalog_args {
+    struct cli_svc svc;
+    struct catalog_filter filter;
+    struct overlap_query query;
+    bool repair;
+};
+
+/* Parses a subcommand's options: true to go on, else false with *status the exit
+ * status (after --help or wrong usage). */
+static bool args_parse(int argc, char **argv, const struct cli_command *self,
+                       struct catalog_args *a, int *status)
 {
-    if (argc < 2) {
-        usage();
-        return CLI_USAGE;
-    }
-    const char *sub = argv[1];
-    const char *dir = cli_default_data_dir(), *taxonomy = cli_default_taxonomy();
-    struct catalog_filter f = {0};
-    int repair = 0;
-    struct overlap_query q = {.threshold = 0.3, .limit = 10, .what = OVERLAP_STANDARDS};
-    static const struct option opts[] = {
-        {"data-dir", required_argument, 0, 'd'}, {"taxonomy", required_argument, 0, 't'},
-        {"kind", required_argument, 0, 'k'},     {"status", required_argument, 0, 's'},
-        {"category", required_argument, 0, 'c'}, {"threshold", required_argument, 0, 'h'},
-        {"limit", required_argument, 0, 'l'},    {"title-en", required_argument, 0, 'e'},
-        {"scope", required_argument, 0, 'S'},    {"proposals", no_argument, 0, 'p'},
-        {"repair", no_argument, 0, 'r'},         {0, 0, 0, 0}};
-    optind = 2;
-    for (int o; (o = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
+    cli_svc_init(&a->svc);
+    a->query =
+        (struct overlap_query){.threshold = 0.3, .limit = 10, .what = OVERLAP_STANDARDS};
+    struct cli_parser parser;
+    cli_parser_init(&parser, self);
+    for (int o; (o = cli_parser_next(&parser, argc, argv)) != -1;) {
+        if (cli_svc_option(&a->svc, o, optarg))
+            continue;
         switch (o) {
-        case 'd':
-            dir = optarg;
-            break;
-        case 't':
-            taxonomy = optarg;
-            break;
+        case CLI_OPT_HELP:
+            *status = cli_help(&self, 1);
+            return false;
         case 'k':
-            f.kind = optarg;
+            a->filter.kind = optarg;
             break;
         case 's':
-            f.status = optarg;
+            a->filter.status = optarg;
             break;
         case 'c':
-            f.category = optarg;
+            a->filter.category = optarg;
             break;
         case 'h':
-            q.threshold = atof(optarg);
+            a->query.threshold = atof(optarg);
             break;
         case 'l':
-            q.limit = strtoul(optarg, NULL, 10);
+            a->query.limit = strtoul(optarg, NULL, 10);
             break;
         case 'e':
-            q.title_en = optarg;
+            a->query.title_en = optarg;
             break;
         case 'S':
-            q.scope = optarg;
+            a->query.scope = optarg;
             break;
         case 'p':
-            q.what |= OVERLAP_PROPOSALS;
+            a->query.what |= OVERLAP_PROPOSALS;
+            break;
+        case 'r':
+            a->repair = true;
             break;
         default:
-            usage();
-            return CLI_USAGE;
+            *status = cli_usage_error(&self, 1);
+            return false;
         }
     }
-    int rest = argc - optind;
-    if (strcmp(sub, "import") == 0 && rest == 1)
-        return do_import(dir, taxonomy, argv[optind]);
-    if (strcmp(sub, "list") == 0 && rest <= 1) {
-        f.q = rest ? argv[optind] : NULL;
-        return do_list(dir, &f);
-    }
-    if (strcmp(sub, "search") == 0 && rest <= 1 && (rest || q.title_en || q.scope)) {
-        q.title = rest ? argv[optind] : NULL;
-        return do_search(dir, &q);
-    }
-    if (strcmp(sub, "counts") == 0 && rest == 0)
-        return do_counts(dir);
-    if (strcmp(sub, "check") == 0 && rest == 0)
-        return do_check(dir, repair);
-    usage();
-    return CLI_USAGE;
+    return true;
+}
+
+/* A subcommand: its operands after the options.  BAD_OPERANDS when they are wrong. */
+#define BAD_OPERANDS (-1)
+typedef int catalog_action(const struct catalog_args *a, char **operands, int n);
+
+static int catalog_import(const struct catalog_args *a, char **operands, int n)
+{
+    return n == 1 ? do_import(a->svc.data_dir, a->svc.taxonomy, operands[0])
+                  : BAD_OPERANDS;
+}
+
+static int catalog_list(const struct catalog_args *a, char **operands, int n)
+{
+    if (n > 1)
+        return BAD_OPERANDS;
+    struct catalog_filter f = a->filter;
+    f.q = n ? operands[0] : NULL;
+    return do_list(a->svc.data_dir, &f);
+}
+
+static int catalog_search(const struct catalog_args *a, char **operands, int n)
+{
+    if (n > 1 || (n == 0 && !a->query.title_en && !a->query.scope))
+        return BAD_OPERANDS;
+    struct overlap_query q = a->query;
+    q.title = n ? operands[0] : NULL;
+    return do_search(a->svc.data_dir, &q);
+}
+
+static int catalog_counts(const struct catalog_args *a, char **operands, int n)
+{
+    (void)operands;
+    return n == 0 ? do_counts(a->svc.data_dir) : BAD_OPERANDS;
+}
+
+static int catalog_check(const struct catalog_args *a, char **operands, int n)
+{
+    (void)operands;
+    return n == 0 ? do_check(a->svc.data_dir, a->repair) : BAD_OPERANDS;
+}
+
+static const struct cli_option import_options[] = {
+    CLI_OPTION_DATA_DIR, CLI_OPTION_TAXONOMY, {0}};
+static const struct cli_option list_options[] = {
+    CLI_OPTION_DATA_DIR,
+    {"kind", 'k', "K",
+     .help = "national, industry, local, group, international or other"},
+    {"status", 's', "S", .help = "published or planned"},
+    {"category", 'c', "C", .help = "a category or subcategory (code or label)"},
+    {0}};
+static const struct cli_option search_options[] = {
+    CLI_OPTION_DATA_DIR,
+    {"threshold", 'h', "X", .help = "the least similarity, 0..1 (default 0.3)"},
+    {"limit", 'l', "N", .help = "at most N results (default 10)"},
+    {"title-en", 'e', "T", .help = "an English title to compare as well"},
+    {"scope", 'S', "S", .help = "a scope to compare as well"},
+    {"proposals", 'p', NULL, .help = "look among the stored proposals too"},
+    {0}};
+static const struct cli_option counts_options[] = {CLI_OPTION_DATA_DIR, {0}};
+static const struct cli_option check_options[] = {
+    CLI_OPTION_DATA_DIR,
+    {"repair", 'r', NULL, .help = "rebuild the counts, fingerprints and bands"},
+    {0}};
+
+static int subcommand_run(int argc, char **argv, const struct cli_command *self);
+
+/* The subcommands and, at the same index, what each does. */
+static const struct cli_command subcommands[] = {
+    {"catalog import", subcommand_run, import_options, "FILE.jsonl|-",
+     "stores existing standards, one JSON object per line (node names checked "
+     "against the taxonomy)"},
+    {"catalog list", subcommand_run, list_options, "[TEXT]",
+     "the entries as JSON lines, in number order; TEXT in a number or title"},
+    {"catalog search", subcommand_run, search_options, "TEXT",
+     "the near duplicates of a title, best first"},
+    {"catalog counts", subcommand_run, counts_options, "",
+     "entries per node, kind and status"},
+    {"catalog check", subcommand_run, check_options, "",
+     "recounts the catalogue and the overlap index (exit 1 on a difference)"},
+};
+static catalog_action *const actions[] = {catalog_import, catalog_list, catalog_search,
+                                          catalog_counts, catalog_check};
+#define N_SUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])
+_Static_assert(sizeof actions / sizeof actions[0] == N_SUBCOMMANDS, "one action each");
+
+static int subcommand_run(int argc, char **argv, const struct cli_command *self)
+{
+    struct catalog_args a = {0};
+    int status;
+    if (!args_parse(argc, argv, self, &a, &status))
+        return status;
+    status = actions[self - subcommands](&a, argv + optind, argc - optind);
+    return status == BAD_OPERANDS ? cli_usage_error(&self, 1) : status;
+}
+
+/* catalog's own option is --help; each subcommand has its table. */
+const struct cli_option cli_catalog_options[] = {{0}};
+
+int cmd_catalog(int argc, char **argv, const struct cli_command *self)
+{
+    (void)self; /* its usage is that of the subcommands */
+    const struct cli_command *all[N_SUBCOMMANDS];
+    for (size_t i = 0; i < N_SUBCOMMANDS; i++)
+        all[i] = &subcommands[i];
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+        return cli_help(all, N_SUBCOMMANDS);
+    for (size_t i = 0; argc >= 2 && i < N_SUBCOMMANDS; i++)
+        if (strcmp(argv[1], subcommands[i].name + strlen("catalog ")) == 0)
+            return subcommands[i].run(argc - 1, argv + 1, &subcommands[i]);
+    return cli_usage_error(all, N_SUBCOMMANDS);
 }

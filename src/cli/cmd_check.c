@@ -2,7 +2,6 @@
  * reports every difference from the stored counts and indexes; --repair rebuilds them
  * (store_repair) and checks again.  Exit 0: no difference (after the repair, with
  * --repair); 1: differences; 2: could not check. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,34 +67,38 @@ static bool report_ok(const json_t *r)
     return json_is_true(json_object_get(r, "ok"));
 }
 
-static int usage(void)
-{
-    fprintf(stderr, "usage: stdtax check [--repair] [--json] [--data-dir D]\n");
-    return CHECK_ERROR;
-}
+_Static_assert((int)CLI_USAGE == (int)CHECK_ERROR,
+               "wrong usage of check exits as an error");
 
-int cmd_check(int argc, char **argv)
+const struct cli_option cli_check_options[] = {
+    CLI_SVC_OPTIONS,
+    {"repair", 'r', NULL,
+     .help = "rebuild the counts and indexes when they differ, check again"},
+    {"json", 'j', NULL, .help = "print the reports as JSON"},
+    {0}};
+
+int cmd_check(int argc, char **argv, const struct cli_command *self)
 {
-    static const struct option opts[] = {CLI_SVC_LONG_OPTIONS,
-                                         {"repair", no_argument, NULL, 'r'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {NULL, 0, NULL, 0}};
     struct cli_svc cs;
     cli_svc_init(&cs);
     bool repair = false, as_json = false;
+    struct cli_parser parser;
+    cli_parser_init(&parser, self);
     int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = cli_parser_next(&parser, argc, argv)) != -1) {
         if (cli_svc_option(&cs, c, optarg))
             continue;
+        if (c == CLI_OPT_HELP)
+            return cli_help(&self, 1);
         if (c == 'r')
             repair = true;
         else if (c == 'j')
             as_json = true;
         else
-            return usage();
+            return cli_usage_error(&self, 1); /* CLI_USAGE is CHECK_ERROR */
     }
     if (optind != argc)
-        return usage();
+        return cli_usage_error(&self, 1);
 
     struct svc *svc;
     if (cli_svc_open(&cs, !repair, &svc) != 0)

@@ -1,5 +1,4 @@
 /* stdtax classify: one text from options, or JSON lines from a file or stdin. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,26 +150,32 @@ static size_t classify_lines(const struct clf_engine *e, FILE *in)
     return failed;
 }
 
-int cmd_classify(int argc, char **argv)
+const struct cli_option cli_classify_options[] = {
+    CLI_OPTION_TAXONOMY,
+    CLI_OPTION_MODEL,
+    CLI_OPTION_NO_MODEL,
+    {"json", 'j', NULL, .help = "print the result as JSON"},
+    {"title", 't', "T", .help = "the title to classify (weighs most)"},
+    {"title-en", 'e', "T", .help = "its English title"},
+    {"scope", 's', "S", .help = "its scope"},
+    {"text", 'x', "T", .help = "any other text about it"},
+    {0}};
+
+int cmd_classify(int argc, char **argv, const struct cli_command *self)
 {
-    static const struct option opts[] = {{"taxonomy", required_argument, NULL, 'T'},
-                                         {"model", required_argument, NULL, 'M'},
-                                         {"no-model", no_argument, NULL, 'N'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"title", required_argument, NULL, 't'},
-                                         {"title-en", required_argument, NULL, 'e'},
-                                         {"scope", required_argument, NULL, 's'},
-                                         {"text", required_argument, NULL, 'x'},
-                                         {NULL, 0, NULL, 0}};
     const char *tax_path = cli_default_taxonomy(), *model_path = cli_default_model();
     int as_json = 0, have_fields = 0;
     struct clf_input in = {0};
+    struct cli_parser parser;
+    cli_parser_init(&parser, self);
     int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = cli_parser_next(&parser, argc, argv)) != -1) {
         int f = -1;
         if (cli_engine_option(c, &tax_path, &model_path))
             continue;
         switch (c) {
+        case CLI_OPT_HELP:
+            return cli_help(&self, 1);
         case 'j':
             as_json = 1;
             break;
@@ -187,7 +192,7 @@ int cmd_classify(int argc, char **argv)
             f = MODEL_FIELD_TEXT;
             break;
         default:
-            return CLI_USAGE;
+            return cli_usage_error(&self, 1);
         }
         if (f >= 0) {
             in.field[f] = optarg;
@@ -195,12 +200,8 @@ int cmd_classify(int argc, char **argv)
             have_fields = 1;
         }
     }
-    if (have_fields == (optind < argc) || argc - optind > 1) {
-        fprintf(stderr, "usage: stdtax classify [--taxonomy F] [--model F|--no-model] "
-                        "[--json] (--title T [--title-en T] [--scope S] [--text T] | "
-                        "FILE.jsonl | -)\n");
-        return CLI_USAGE;
-    }
+    if (have_fields == (optind < argc) || argc - optind > 1)
+        return cli_usage_error(&self, 1);
     struct stdtax_error err = {0};
     struct clf_engine *e = NULL;
     json_t *problems = json_array();

@@ -1,6 +1,5 @@
 /* stdtax eval: accuracy of the classifier on labelled JSONL, optionally with K-fold
  * cross-validation of the learned part (keywords stay as they are). */
-#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,20 +165,26 @@ static int decide(const struct clf_engine *e, const struct model_example *ex,
     return rc;
 }
 
-int cmd_eval(int argc, char **argv)
+const struct cli_option cli_eval_options[] = {
+    CLI_OPTION_TAXONOMY,
+    CLI_OPTION_MODEL,
+    {"json", 'j', NULL, .help = "print the report as JSON"},
+    {"folds", 'k', "K",
+     .help = "K-fold cross-validation (2..100) instead of the model file"},
+    {"cv", 'k', "K", .help = "the same as --folds"},
+    {"seed", 'S', "N",
+     .help = "shuffle the lines by N before the folds (0: in file order)"},
+    {"mode", 'm', "MODE", .help = "combined (the default), keywords or model"},
+    {"set", 's', "KEY=VALUE", .help = "a classifier or model setting for this run",
+     .repeat = true},
+    {"extra", 'X', "FILE", .help = "more labelled examples for every fold (with --cv)",
+     .repeat = true},
+    CLI_REFERENCE_OPTIONS,
+    {"show-errors", 'E', NULL, .help = "list the misclassified lines"},
+    {0}};
+
+int cmd_eval(int argc, char **argv, const struct cli_command *self)
 {
-    static const struct option opts[] = {{"taxonomy", required_argument, NULL, 'T'},
-                                         {"model", required_argument, NULL, 'M'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"folds", required_argument, NULL, 'k'},
-                                         {"cv", required_argument, NULL, 'k'},
-                                         {"mode", required_argument, NULL, 'm'},
-                                         {"set", required_argument, NULL, 's'},
-                                         {"show-errors", no_argument, NULL, 'E'},
-                                         {"seed", required_argument, NULL, 'S'},
-                                         {"extra", required_argument, NULL, 'X'},
-                                         CLI_REFERENCE_LONG_OPTIONS,
-                                         {NULL, 0, NULL, 0}};
     const char *tax_path = cli_default_taxonomy(), *model_path = cli_default_model();
     const char *mode = "combined";
     int as_json = 0, folds = 0;
@@ -191,9 +196,11 @@ int cmd_eval(int argc, char **argv)
     struct model_config cfg;
     clf_params_default(&params);
     model_config_default(&cfg);
+    struct cli_parser parser;
+    cli_parser_init(&parser, self);
     int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c != 'N' && cli_engine_option(c, &tax_path, &model_path))
+    while ((c = cli_parser_next(&parser, argc, argv)) != -1) {
+        if (cli_engine_option(c, &tax_path, &model_path))
             continue;
         int r = cli_reference_option(c, optarg, &ref);
         if (r < 0)
@@ -201,6 +208,8 @@ int cmd_eval(int argc, char **argv)
         if (r > 0)
             continue;
         switch (c) {
+        case CLI_OPT_HELP:
+            return cli_help(&self, 1);
         case 'j':
             as_json = 1;
             break;
@@ -240,7 +249,7 @@ int cmd_eval(int argc, char **argv)
             extra_paths[n_extra_paths++] = optarg;
             break;
         default:
-            return CLI_USAGE;
+            return cli_usage_error(&self, 1);
         }
     }
     if (strcmp(mode, "combined") == 0) {
@@ -253,15 +262,8 @@ int cmd_eval(int argc, char **argv)
         fprintf(stderr, "stdtax: --mode is combined, keywords or model\n");
         return CLI_USAGE;
     }
-    if (argc - optind != 1) {
-        fprintf(
-            stderr,
-            "usage: stdtax eval [--taxonomy F] [--model F] [--json] [--folds K|--cv K] "
-            "[--seed N] [--mode M] [--set KEY=VALUE]... [--extra F]... [--reference "
-            "F]... "
-            "[--no-reference] FILE.jsonl\n");
-        return CLI_USAGE;
-    }
+    if (argc - optind != 1)
+        return cli_usage_error(&self, 1);
     if (ref.none && ref.n) {
         fprintf(stderr, "stdtax: --reference and --no-reference contradict each other\n");
         return CLI_USAGE;

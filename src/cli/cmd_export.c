@@ -2,7 +2,6 @@
  * RFC 4180, CRLF, formula guard), as JSON lines, or as training examples for `stdtax
  * train` (the proposals whose category the secretariat set), page by page through the
  * service. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,29 +121,31 @@ static long export_all(struct svc *svc, const struct svc_filter *filter, json_t 
     }
 }
 
-static const char usage_text[] =
-    "usage: stdtax export [--format csv|jsonl|training] [-o FILE] [--data-dir D] [--call "
-    "C]\n"
-    "                     [--track T] [--status S] [--category X] [--topic T]\n"
-    "                     [--query TEXT]\n";
+const struct cli_option cli_export_options[] = {
+    CLI_SVC_OPTIONS,
+    CLI_FILTER_OPTIONS,
+    {"format", 'f', "csv|jsonl|training",
+     .help = "what to write (default: from the name of -o, else csv)"},
+    {"output", 'o', "FILE", .help = "write to FILE (-: standard output, the default)",
+     .short_name = 'o'},
+    {0}};
 
-int cmd_export(int argc, char **argv)
+int cmd_export(int argc, char **argv, const struct cli_command *self)
 {
-    static const struct option opts[] = {CLI_SVC_LONG_OPTIONS,
-                                         CLI_FILTER_LONG_OPTIONS,
-                                         {"format", required_argument, NULL, 'f'},
-                                         {"output", required_argument, NULL, 'o'},
-                                         {NULL, 0, NULL, 0}};
     struct cli_svc cs;
     cli_svc_init(&cs);
     struct svc_filter filter = {0};
     enum format fmt = FMT_NONE;
     const char *out_path = NULL;
+    struct cli_parser parser;
+    cli_parser_init(&parser, self);
     int c;
-    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+    while ((c = cli_parser_next(&parser, argc, argv)) != -1) {
         if (cli_svc_option(&cs, c, optarg) || cli_filter_option(&filter, c, optarg))
             continue;
         switch (c) {
+        case CLI_OPT_HELP:
+            return cli_help(&self, 1);
         case 'f':
             if ((fmt = format_parse(optarg)) == FMT_NONE) {
                 fprintf(stderr,
@@ -157,14 +158,11 @@ int cmd_export(int argc, char **argv)
             out_path = optarg;
             break;
         default:
-            fputs(usage_text, stderr);
-            return CLI_USAGE;
+            return cli_usage_error(&self, 1);
         }
     }
-    if (optind != argc) {
-        fputs(usage_text, stderr);
-        return CLI_USAGE;
-    }
+    if (optind != argc)
+        return cli_usage_error(&self, 1);
     if (fmt == FMT_NONE) {
         const char *dot = out_path ? strrchr(out_path, '.') : NULL;
         fmt = dot && format_parse(dot + 1) != FMT_NONE ? format_parse(dot + 1) : FMT_CSV;

@@ -393,26 +393,29 @@ static size_t submit_all(struct import *im, size_t *imported, size_t *duplicates
     return failed;
 }
 
-static const char usage_text[] =
-    "usage: stdtax import [--format jsonl|json|csv] [--skip-invalid] [--as-secretariat]\n"
-    "                     [--data-dir D] [--taxonomy F] [--model F|--no-model] FILE|-\n";
+const struct cli_option cli_import_options[] = {
+    CLI_SVC_OPTIONS,
+    {"format", 'f', "jsonl|json|csv",
+     .help = "the file's format (default: from its name)"},
+    {"skip-invalid", 's', NULL, .help = "import the valid lines when some have problems"},
+    {"as-secretariat", 'a', NULL, .help = "act as the secretariat: store late proposals"},
+    {0}};
 
-int cmd_import(int argc, char **argv)
+int cmd_import(int argc, char **argv, const struct cli_command *self)
 {
-    static const struct option opts[] = {CLI_SVC_LONG_OPTIONS,
-                                         {"format", required_argument, NULL, 'f'},
-                                         {"skip-invalid", no_argument, NULL, 's'},
-                                         {"as-secretariat", no_argument, NULL, 'a'},
-                                         {NULL, 0, NULL, 0}};
     struct cli_svc cs;
     cli_svc_init(&cs);
     enum format fmt = FMT_NONE;
     bool skip_invalid = false, admin = false;
+    struct cli_parser parser;
+    cli_parser_init(&parser, self);
     int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = cli_parser_next(&parser, argc, argv)) != -1) {
         if (cli_svc_option(&cs, c, optarg))
             continue;
         switch (c) {
+        case CLI_OPT_HELP:
+            return cli_help(&self, 1);
         case 'f':
             if ((fmt = format_parse(optarg)) == FMT_NONE) {
                 fprintf(stderr,
@@ -428,14 +431,11 @@ int cmd_import(int argc, char **argv)
             admin = true;
             break;
         default:
-            fputs(usage_text, stderr);
-            return CLI_USAGE;
+            return cli_usage_error(&self, 1);
         }
     }
-    if (argc - optind != 1) {
-        fputs(usage_text, stderr);
-        return CLI_USAGE;
-    }
+    if (argc - optind != 1)
+        return cli_usage_error(&self, 1);
     const char *path = argv[optind];
     bool is_stdin = strcmp(path, "-") == 0;
     if (fmt == FMT_NONE) {

@@ -1,7 +1,6 @@
 /* stdtax stats and stdtax coverage: the figures the daemon serves (svc_stats_get,
  * svc_coverage_get), as JSON or as tables with Chinese labels aligned by display
  * width. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,29 +181,42 @@ static void json_print(const json_t *o)
     free(s);
 }
 
+/* --category, --topic and --query are export's only: the counts are kept per call,
+ * track and status (doc/store.md). */
+const struct cli_option cli_stats_options[] = {CLI_SVC_OPTIONS,
+                                               CLI_COUNT_FILTER_OPTIONS,
+                                               {"json", 'j', NULL, .help = "print JSON"},
+                                               {0}};
+const struct cli_option cli_coverage_options[] = {
+    CLI_SVC_OPTIONS,
+    CLI_COUNT_FILTER_OPTIONS,
+    {"json", 'j', NULL, .help = "print JSON"},
+    {"min", 'm', "N",
+     .help = "a gap is a node or topic with fewer than N proposals (default 1)"},
+    {0}};
+
 /* Both commands: options, open read-only, one service call, print. */
-static int run(int argc, char **argv, bool coverage)
+static int run(int argc, char **argv, const struct cli_command *self, bool coverage)
 {
-    static const struct option opts[] = {CLI_SVC_LONG_OPTIONS,
-                                         CLI_FILTER_LONG_OPTIONS,
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"min", required_argument, NULL, 'm'},
-                                         {NULL, 0, NULL, 0}};
-    const char *name = coverage ? "coverage" : "stats";
+    const char *name = self->name;
     struct cli_svc cs;
     cli_svc_init(&cs);
     struct svc_filter filter = {0};
     bool as_json = false;
     uint64_t min = 1;
+    struct cli_parser parser;
+    cli_parser_init(&parser, self);
     int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = cli_parser_next(&parser, argc, argv)) != -1) {
         if (cli_svc_option(&cs, c, optarg) || cli_filter_option(&filter, c, optarg))
             continue;
+        if (c == CLI_OPT_HELP)
+            return cli_help(&self, 1);
         if (c == 'j') {
             as_json = true;
             continue;
         }
-        if (c == 'm' && coverage) {
+        if (c == 'm') {
             char *end;
             unsigned long long v = strtoull(optarg, &end, 10);
             if (optarg[0] >= '0' && optarg[0] <= '9' && *end == '\0' && v <= 1000000000) {
@@ -214,24 +226,10 @@ static int run(int argc, char **argv, bool coverage)
             fprintf(stderr,
                     "stdtax coverage: --min needs a whole number 0..1000000000\n");
         }
-        fprintf(stderr,
-                "usage: stdtax %s %s[--json] [--data-dir D] [--call C] [--track T] "
-                "[--status S]\n",
-                name, coverage ? "[--min N] " : "");
-        return CLI_USAGE;
+        return cli_usage_error(&self, 1);
     }
     if (optind != argc) {
         fprintf(stderr, "stdtax %s: unexpected argument \"%s\"\n", name, argv[optind]);
-        return CLI_USAGE;
-    }
-    if (filter.category || filter.topic || filter.q) {
-        /* The counts are kept per call, track and status only (doc/store.md): the
-         * service would ignore category and topic, which would mislead, and refuses
-         * a text query. */
-        fprintf(stderr,
-                "stdtax %s: --category, --topic and --query filter only export; counts "
-                "are per call, track and status\n",
-                name);
         return CLI_USAGE;
     }
     struct svc *svc;
@@ -262,12 +260,12 @@ static int run(int argc, char **argv, bool coverage)
     return status;
 }
 
-int cmd_stats(int argc, char **argv)
+int cmd_stats(int argc, char **argv, const struct cli_command *self)
 {
-    return run(argc, argv, false);
+    return run(argc, argv, self, false);
 }
 
-int cmd_coverage(int argc, char **argv)
+int cmd_coverage(int argc, char **argv, const struct cli_command *self)
 {
-    return run(argc, argv, true);
+    return run(argc, argv, self, true);
 }

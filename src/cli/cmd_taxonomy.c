@@ -4,13 +4,20 @@
 
 #include "cli.h"
 
-int cmd_taxonomy(int argc, char **argv)
+const struct cli_option cli_taxonomy_options[] = {{0}};
+
+int cmd_taxonomy(int argc, char **argv, const struct cli_command *self)
 {
-    if (argc != 3 || strcmp(argv[1], "validate") != 0) {
-        fprintf(stderr, "usage: stdtax taxonomy validate FILE\n");
-        return CLI_USAGE;
-    }
-    const char *path = argv[2];
+    struct cli_parser parser;
+    cli_parser_init(&parser, self);
+    int c = cli_parser_next(&parser, argc, argv); /* the only option is --help */
+    if (c == CLI_OPT_HELP)
+        return cli_help(&self, 1);
+    if (c != -1)
+        return cli_usage_error(&self, 1);
+    if (argc - optind != 2 || strcmp(argv[optind], "validate") != 0)
+        return cli_usage_error(&self, 1);
+    const char *path = argv[optind + 1];
     json_t *problems = json_array();
     struct tax_taxonomy *tax = NULL;
     struct stdtax_error err = {0};

@@ -1,5 +1,4 @@
 /* stdtax train: counts n-grams of labelled JSONL into a model file. */
-#include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,28 +37,36 @@ static char *source_name(char *const *labelled, size_t n_labelled, char *const *
     return out;
 }
 
-int cmd_train(int argc, char **argv)
+const struct cli_option cli_train_options[] = {
+    CLI_OPTION_TAXONOMY,
+    {"out", 'o', "FILE",
+     .help = "where the model goes (default: the shipped model's file)"},
+    {"set", 's', "KEY=VALUE",
+     .help = "a model setting (alpha, ngram_min, ngram_max, ...)", .repeat = true},
+    CLI_REFERENCE_OPTIONS,
+    {0}};
+
+int cmd_train(int argc, char **argv, const struct cli_command *self)
 {
-    static const struct option opts[] = {{"taxonomy", required_argument, NULL, 'T'},
-                                         {"out", required_argument, NULL, 'o'},
-                                         {"set", required_argument, NULL, 's'},
-                                         CLI_REFERENCE_LONG_OPTIONS,
-                                         {NULL, 0, NULL, 0}};
     const char *tax_path = cli_default_taxonomy(), *out = cli_default_model_out();
     struct model_config cfg;
     struct clf_params params; /* the keyword side of the calibration */
     struct cli_reference ref = {0};
     model_config_default(&cfg);
     clf_params_default(&params);
+    struct cli_parser parser;
+    cli_parser_init(&parser, self);
     int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = cli_parser_next(&parser, argc, argv)) != -1) {
         int r = cli_reference_option(c, optarg, &ref);
         if (r < 0)
             return CLI_USAGE;
         if (r > 0)
             continue;
         switch (c) {
-        case 'T':
+        case CLI_OPT_HELP:
+            return cli_help(&self, 1);
+        case CLI_OPT_TAXONOMY:
             tax_path = optarg;
             break;
         case 'o':
@@ -72,15 +79,11 @@ int cmd_train(int argc, char **argv)
             }
             break;
         default:
-            return CLI_USAGE;
+            return cli_usage_error(&self, 1);
         }
     }
-    if (argc - optind < 1 || argc - optind > TRAIN_FILES_MAX) {
-        fprintf(stderr,
-                "usage: stdtax train [--taxonomy F] [--out F] [--set KEY=VALUE]... "
-                "[--reference F]... [--no-reference] FILE.jsonl...\n");
-        return CLI_USAGE;
-    }
+    if (argc - optind < 1 || argc - optind > TRAIN_FILES_MAX)
+        return cli_usage_error(&self, 1);
     char *const *paths = argv + optind;
     size_t n_paths = (size_t)(argc - optind);
     if (ref.none && ref.n) {

@@ -6,56 +6,60 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "config.h" /* PACKAGE_VERSION */
 
 #define TAXONOMY_FILE "shanghai-ai-2023.json"
 #define MODEL_FILE "model-2023.json"
 #define REFERENCE_FILE "reference-2023.jsonl"
 
-static const struct {
-    const char *name;
-    int (*run)(int argc, char **argv);
-    const char *usage;
-} commands[] = {
-    {"classify", cmd_classify,
-     "classify [--taxonomy F] [--model F|--no-model] [--json] (--title T [--title-en T] "
-     "[--scope S] [--text T] | FILE.jsonl | -)"},
-    {"eval", cmd_eval,
-     "eval [--taxonomy F] [--model F] [--json] [--folds K] [--mode "
-     "combined|keywords|model] "
-     "[--set KEY=VALUE]... [--show-errors] FILE.jsonl"},
-    {"train", cmd_train,
-     "train [--taxonomy F] [--out F] [--set KEY=VALUE]... FILE.jsonl"},
-    {"taxonomy", cmd_taxonomy, "taxonomy validate FILE"},
-    {"catalog", cmd_catalog,
-     "catalog import|list|search|counts [--data-dir D] ... (stdtax catalog for details)"},
-    {"import", cmd_import,
-     "import [--format jsonl|csv] [--skip-invalid] [--as-secretariat] [--data-dir D] "
-     "[--taxonomy F] [--model F|--no-model] FILE|-"},
-    {"export", cmd_export,
-     "export [--format csv|jsonl] [-o FILE] [--data-dir D] [FILTERS]"},
-    {"stats", cmd_stats,
-     "stats [--json] [--data-dir D] [--call C] [--track T] [--status S]"},
-    {"coverage", cmd_coverage,
-     "coverage [--min N] [--json] [--data-dir D] [--call C] [--track T] [--status S]"},
-    {"check", cmd_check, "check [--repair] [--json] [--data-dir D]"},
+static const struct cli_command commands[] = {
+    {"classify", cmd_classify, cli_classify_options, "(--title T | FILE.jsonl | -)",
+     "classifies one text, or JSON lines from a file or standard input"},
+    {"eval", cmd_eval, cli_eval_options, "FILE.jsonl",
+     "accuracy of the classifier on labelled JSON lines"},
+    {"train", cmd_train, cli_train_options, "FILE.jsonl...",
+     "trains the model from labelled JSON lines"},
+    {"taxonomy", cmd_taxonomy, cli_taxonomy_options, "validate FILE",
+     "checks a taxonomy file"},
+    {"catalog", cmd_catalog, cli_catalog_options,
+     "import|list|search|counts|check [OPTIONS] [ARGS]",
+     "the catalogue of existing standards (stdtax catalog --help)"},
+    {"import", cmd_import, cli_import_options, "FILE|-",
+     "checks every proposal of a JSONL, JSON or CSV file, then stores them"},
+    {"export", cmd_export, cli_export_options, "",
+     "writes the stored proposals as CSV, JSON lines or training examples"},
+    {"stats", cmd_stats, cli_stats_options, "",
+     "counts per category, track, status, priority topic and call"},
+    {"coverage", cmd_coverage, cli_coverage_options, "",
+     "categories and priority topics with fewer than N proposals"},
+    {"check", cmd_check, cli_check_options, "",
+     "recounts the store from its records (--repair rebuilds)"},
 };
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
 
 struct cli_globals cli_globals;
 
 static void usage(FILE *to)
 {
-    fprintf(to, "usage:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(to, "  stdtax %s\n", commands[i].usage);
+    fprintf(to, "usage: stdtax [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]\n"
+                "       stdtax COMMAND --help\n"
+                "       stdtax --help | --version\n"
+                "commands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        fputs("  ", to);
+        cli_cell_print(to, commands[i].name, 10, false);
+        fprintf(to, "%s\n", commands[i].summary);
+    }
     fprintf(to,
-            "FILTERS: [--call C] [--track local|group] [--status S] [--category X] "
-            "[--topic T]\n"
-            "         [--query TEXT]  (words that must all occur in title, title_en, "
-            "scope,\n"
-            "                         organisation or the record's numbers)\n"
-            "global options before the command: --data-dir D, --taxonomy F, --model F, "
-            "--no-model\n"
-            "see doc/cli.md\n");
+            "global options, before the command (after it, the command's own win):\n"
+            "  --data-dir DIR    the store (default: %s)\n"
+            "  --taxonomy FILE   the taxonomy (default: %s)\n"
+            "  --model FILE      the classifier's model (default: %s)\n"
+            "  --no-model        classify with the taxonomy's keywords only\n"
+            "  -h, --help        print this help and exit\n"
+            "  --version         print the version and exit\n"
+            "see stdtax(1) and doc/cli.md\n",
+            cli_default_data_dir(), cli_default_taxonomy(), cli_default_model());
 }
 
 /* Run from the build tree: the binary lives under STDTAX_BUILDDIR. */
@@ -122,7 +126,8 @@ static int globals_parse(int argc, char **argv)
                  {"--taxonomy", &cli_globals.taxonomy},
                  {"--model", &cli_globals.model}};
     int i = 1;
-    while (i < argc && strncmp(argv[i], "--", 2) == 0 && strcmp(argv[i], "--help") != 0) {
+    while (i < argc && strncmp(argv[i], "--", 2) == 0 && strcmp(argv[i], "--help") != 0 &&
+           strcmp(argv[i], "--version") != 0) {
         if (strcmp(argv[i], "--no-model") == 0) {
             cli_globals.no_model = true;
             i++;
@@ -172,13 +177,13 @@ struct tax_taxonomy *cli_taxonomy_load(const char *path)
 int cli_engine_option(int c, const char **taxonomy, const char **model)
 {
     switch (c) {
-    case 'T':
+    case CLI_OPT_TAXONOMY:
         *taxonomy = optarg;
         return 1;
-    case 'M':
+    case CLI_OPT_MODEL:
         *model = optarg;
         return 1;
-    case 'N':
+    case CLI_OPT_NO_MODEL:
         *model = NULL;
         return 1;
     default:
@@ -300,9 +305,13 @@ int main(int argc, char **argv)
         usage(stdout);
         return CLI_OK;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp(argv[first], "--version") == 0) {
+        printf("stdtax %s\n", PACKAGE_VERSION);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
         if (strcmp(argv[first], commands[i].name) == 0)
-            return commands[i].run(argc - first, argv + first);
+            return commands[i].run(argc - first, argv + first, &commands[i]);
     fprintf(stderr, "stdtax: unknown command \"%s\"\n", argv[first]);
     usage(stderr);
     return CLI_USAGE;
