@@ -1,4 +1,5 @@
-/* Responses, the one error table, auth and header checks: no evhttp here. */
+/* Responses, the one error table, auth and header checks, and what the dispatcher
+ * does after a write route answered: no evhttp here. */
 #include "api.h"
 #include "stdtax/jsonflat.h"
 #include "stdtax/jsonw.h"
@@ -184,6 +185,22 @@ int api_response_problem(struct api_response *resp, int err, json_t *errors,
     api_response_json(resp, status, body);
     resp->content_type = "application/problem+json; charset=utf-8";
     return err;
+}
+
+/* --- after a write ---------------------------------------------------------- */
+
+void api_route_answered(struct api_ctx *ctx, const struct api_route *route,
+                        const struct api_response *resp)
+{
+    if (!route || !(route->flags & API_F_WRITE) || !ctx->hooks->written)
+        return;
+    /* A refusal stored nothing.  Anything else may have (a 5xx after a partial
+     * import too): dropping a cache costs one rebuild, keeping a stale one a wrong
+     * answer. */
+    int status = resp->status ? resp->status : 200;
+    if (status >= 400 && status < 500)
+        return;
+    ctx->hooks->written(ctx->app);
 }
 
 /* --- auth and headers ------------------------------------------------------ */

@@ -3,9 +3,11 @@
  * A handler sees a parsed request and fills a response; it never touches evhttp,
  * so unit tests call handlers directly.  The dispatcher (server.c) does once what
  * every route needs: 404, 405 + Allow, auth scope, 415, 413, JSON parsing with
- * JSON_REJECT_DUPLICATES, CORS, metrics and the access log.  Every error goes out
- * as application/problem+json through api_response_problem() and one table that
- * maps error codes to HTTP statuses (webdis worker.c). */
+ * JSON_REJECT_DUPLICATES, the query parameters a route takes, dropping the answer
+ * cache after a write (the columns of the route table, routes.c), CORS, metrics and
+ * the access log.  Every error goes out as application/problem+json through
+ * api_response_problem() and one table that maps error codes to HTTP statuses
+ * (webdis worker.c). */
 #ifndef STDTAXD_API_H
 #define STDTAXD_API_H
 
@@ -203,11 +205,18 @@ typedef int (*api_handler_fn)(struct api_ctx *app, const struct api_request *req
                               struct api_response *resp);
 
 /* Route flags. */
-#define API_F_JSON_BODY                                                                  \
-    0x1u                       /* body required: application/json, parsed into req->body \
-                                */
+#define API_F_JSON_BODY 0x1u   /* body required: application/json, into req->body */
 #define API_F_MERGE_PATCH 0x2u /* also application/merge-patch+json (RFC 7396) */
 #define API_F_JSONL_BODY 0x4u  /* also JSON Lines: the lines become an array in body */
+/* The route changes stored data: once it has answered with anything but a refusal
+ * (4xx), the dispatcher calls hooks->written, before the answer leaves, so that what
+ * the application caches from the store (the GET answer cache) is never older than a
+ * write whose answer a client has seen. */
+#define API_F_WRITE 0x8u
+/* The query string is not read: a page a browser opens, or a probe, may carry any
+ * query (?utm_source=...) without being refused.  Without it, every parameter not in
+ * the route's query column is a 400. */
+#define API_F_QUERY_IGNORED 0x10u
 
 /* One row of the route table (redis command table).  pattern segments are
  * literals or {name} parameters, each matching one non-empty path segment. */
@@ -215,9 +224,13 @@ struct api_route {
     unsigned method;     /* one enum api_method bit */
     const char *pattern; /* "/v1/proposals/{id}" */
     api_handler_fn handler;
-    unsigned flags;        /* API_F_* */
-    enum cfg_scope scope;  /* NONE: always open; READ: open unless
-                              require-read-token; SUBMIT, ADMIN: token scope */
+    unsigned flags;       /* API_F_* */
+    enum cfg_scope scope; /* NONE: always open; READ: open unless
+                             require-read-token; SUBMIT, ADMIN: token scope */
+    /* The query parameters the handler reads, NULL-terminated (NULL: none).  The
+     * dispatcher refuses any other, and any given twice, before the handler runs
+     * (api_query_allowed); api/openapi.json names the same ones (a test checks). */
+    const char *const *query;
     const char *operation; /* operationId in api/openapi.json */
 };
 
@@ -232,6 +245,19 @@ struct api_match {
         size_t value_len;
     } params[API_PARAMS_MAX];
 };
+
+/* The dispatcher's query step: 400 (STDTAX_EPARSE, the problem in resp, `errors`
+ * pointing at /query/NAME) for the first parameter of q that route does not take or
+ * that is given more than once.  Returns 0 when every parameter is known and single,
+ * or when the route has API_F_QUERY_IGNORED. */
+int api_query_allowed(const struct api_route *route, const struct api_query *q,
+                      struct api_response *resp);
+
+/* The dispatcher's last step before an answer leaves, deferred or not: after a
+ * route with API_F_WRITE answered anything but a refusal (4xx), calls
+ * ctx->hooks->written.  route may be NULL (no route matched). */
+void api_route_answered(struct api_ctx *ctx, const struct api_route *route,
+                        const struct api_response *resp);
 
 /* Matches path[0..len) against the table.  HEAD matches GET routes.  Fills m and
  * returns m->route. */
@@ -305,6 +331,9 @@ struct api_hooks {
     int (*metrics)(void *app, struct api_buf *out);
     /* GET /healthz readiness: 0 when ready, else an error saying why not. */
     int (*ready)(void *app, struct stdtax_error *err);
+    /* A write route answered (API_F_WRITE): what the application keeps from the
+     * store is stale.  Worker threads, before the answer is sent. */
+    void (*written)(void *app);
     /* Every worker has stopped and nothing new arrives: finish asynchronous work
      * (deferred requests) before the server frees its loops.  Main thread. */
     void (*stop)(void *app);

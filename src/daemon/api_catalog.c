@@ -10,9 +10,6 @@
 int api_catalog_post(struct api_ctx *ctx, const struct api_request *req,
                      struct api_response *resp)
 {
-    int rc = app_query_check(req, NULL, resp);
-    if (rc)
-        return rc;
     struct app *app = app_of(ctx);
     struct stdtax_error err = {0};
     json_t *problems = json_array(), *report = NULL;
@@ -28,11 +25,9 @@ int api_catalog_post(struct api_ctx *ctx, const struct api_request *req,
                                     "%zu entries; at most %d in one request",
                                     json_array_size(entries), CATALOG_IMPORT_MAX);
     }
-    rc = svc_catalog_import(app->svc, entries, &report, problems, &err);
+    int rc = svc_catalog_import(app->svc, entries, &report, problems, &err);
     if (rc)
         return app_problem(resp, rc, problems, &err);
-    /* The counts beside the proposals changed: cached stats must go. */
-    atomic_fetch_add(&app->generation, 1);
     json_object_set_new(report, "errors", problems);
     return api_response_json(resp, 200, report);
 }
@@ -40,12 +35,8 @@ int api_catalog_post(struct api_ctx *ctx, const struct api_request *req,
 int api_catalog_list(struct api_ctx *ctx, const struct api_request *req,
                      struct api_response *resp)
 {
-    static const char *const allowed[] = {"q",     "kind",   "status", "category",
-                                          "limit", "cursor", NULL};
-    int rc = app_query_check(req, allowed, resp);
-    if (rc)
-        return rc;
     uint64_t limit = 50;
+    int rc;
     if ((rc = app_query_uint(req, "limit", 1, STORE_LIST_LIMIT_MAX, &limit, resp)) != 0)
         return rc;
     struct svc_catalog_filter f = {.q = api_query_get(&req->query, "q"),
@@ -85,11 +76,8 @@ int app_query_threshold(const struct api_request *req, const struct stdtax_confi
 int api_proposal_overlaps_get(struct api_ctx *ctx, const struct api_request *req,
                               struct api_response *resp)
 {
-    static const char *const allowed[] = {"threshold", NULL};
-    int rc = app_query_check(req, allowed, resp);
-    if (rc)
-        return rc;
     double threshold;
+    int rc;
     if ((rc = app_query_threshold(req, ctx->cfg, &threshold, resp)) != 0)
         return rc;
     struct stdtax_error err = {0};

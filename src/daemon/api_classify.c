@@ -31,9 +31,6 @@ static int overlaps_append(struct clf_buf *out, json_t *overlaps)
 int api_classify_post(struct api_ctx *ctx, const struct api_request *req,
                       struct api_response *resp)
 {
-    int rc = app_query_check(req, NULL, resp);
-    if (rc)
-        return rc;
     struct app *app = app_of(ctx);
     struct stdtax_error err = {0};
     json_t *problems = json_array();
@@ -42,7 +39,7 @@ int api_classify_post(struct api_ctx *ctx, const struct api_request *req,
      * text is what api_json_text makes of svc_text_classify's result: every real is
      * rounded to 4 decimals below 100, where %.6g and %.15g agree. */
     struct clf_buf out = {0};
-    rc = svc_text_classify_write(app->svc, req->body, &out, problems, &err);
+    int rc = svc_text_classify_write(app->svc, req->body, &out, problems, &err);
     if (rc == 0 && (rc = clf_buf_append(&out, "\n", 1)) != 0)
         stdtax_error_set(&err, rc, "", "out of memory");
     if (rc) {
@@ -97,9 +94,6 @@ static json_t *item_problem(int rc, json_t *problems, struct stdtax_error *err,
 int api_classify_batch_post(struct api_ctx *ctx, const struct api_request *req,
                             struct api_response *resp)
 {
-    int rc = app_query_check(req, NULL, resp);
-    if (rc)
-        return rc;
     struct app *app = app_of(ctx);
     const json_t *items = json_object_get(req->body, "items");
     json_t *problems = json_array();
@@ -137,8 +131,8 @@ int api_classify_batch_post(struct api_ctx *ctx, const struct api_request *req,
         struct stdtax_error err = {0};
         json_t *result = NULL;
         problems = json_array();
-        rc = svc_text_classify(app->svc, json_array_get(items, i), &result, problems,
-                               &err);
+        int rc = svc_text_classify(app->svc, json_array_get(items, i), &result, problems,
+                                   &err);
         if (rc == STDTAX_ENOMEM) {
             json_decref(problems);
             json_decref(results);

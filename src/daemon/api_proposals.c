@@ -50,16 +50,13 @@ int api_proposal_answer(struct api_response *resp, int rc, json_t *record, bool 
 int api_proposals_post(struct api_ctx *ctx, const struct api_request *req,
                        struct api_response *resp)
 {
-    int rc = app_query_check(req, NULL, resp);
-    if (rc)
-        return rc;
     struct app *app = app_of(ctx);
     struct svc_caller caller = caller_of(req);
     struct stdtax_error err = {0};
     json_t *problems = json_array();
     struct svc_batch_item item;
-    rc = svc_proposal_prepare(app->svc, req->body, &caller, req->idempotency_key,
-                              time(NULL), &item, problems, &err);
+    int rc = svc_proposal_prepare(app->svc, req->body, &caller, req->idempotency_key,
+                                  time(NULL), &item, problems, &err);
     if (rc)
         return api_proposal_answer(resp, rc, NULL, false, problems, &err);
     json_decref(problems);
@@ -85,7 +82,6 @@ int api_proposals_post(struct api_ctx *ctx, const struct api_request *req,
     }
     rc = svc_proposal_commit(app->svc, &item, 1, &err);
     inflight_release(claim);
-    atomic_fetch_add(&app->generation, 1);
     if (rc == 0)
         rc = item.rc, err = item.err;
     rc = api_proposal_answer(resp, rc, item.record, item.created, NULL, &err);
@@ -198,12 +194,7 @@ static int export_csv(struct app *app, const struct svc_filter *f,
 int api_proposals_list(struct api_ctx *ctx, const struct api_request *req,
                        struct api_response *resp)
 {
-    static const char *const allowed[] = {"category", "track", "status", "topic",
-                                          "call",     "q",     "cursor", "limit",
-                                          "format",   NULL};
-    int rc = app_query_check(req, allowed, resp);
-    if (rc)
-        return rc;
+    int rc;
     uint64_t limit = 50;
     if ((rc = app_query_uint(req, "limit", 1, STORE_LIST_LIMIT_MAX, &limit, resp)))
         return rc;
@@ -251,13 +242,10 @@ int api_proposals_list(struct api_ctx *ctx, const struct api_request *req,
 int api_proposal_get(struct api_ctx *ctx, const struct api_request *req,
                      struct api_response *resp)
 {
-    int rc = app_query_check(req, NULL, resp);
-    if (rc)
-        return rc;
     struct stdtax_error err = {0};
     json_t *record = NULL;
     const char *id = api_param(req, "id");
-    rc = svc_proposal_get(app_of(ctx)->svc, id, &record, &err);
+    int rc = svc_proposal_get(app_of(ctx)->svc, id, &record, &err);
     if (rc == STDTAX_ENOTFOUND)
         return api_response_problem(resp, rc, NULL, "no proposal '%.64s'", id);
     if (rc)
@@ -268,16 +256,12 @@ int api_proposal_get(struct api_ctx *ctx, const struct api_request *req,
 int api_proposal_patch(struct api_ctx *ctx, const struct api_request *req,
                        struct api_response *resp)
 {
-    int rc = app_query_check(req, NULL, resp);
-    if (rc)
-        return rc;
     struct svc_caller caller = caller_of(req);
     struct stdtax_error err = {0};
     json_t *problems = json_array(), *record = NULL;
     const char *id = api_param(req, "id");
-    rc = svc_proposal_patch(app_of(ctx)->svc, id, req->body, &caller, time(NULL), &record,
-                            problems, &err);
-    atomic_fetch_add(&app_of(ctx)->generation, 1);
+    int rc = svc_proposal_patch(app_of(ctx)->svc, id, req->body, &caller, time(NULL),
+                                &record, problems, &err);
     if (rc == STDTAX_ENOTFOUND) {
         json_decref(problems);
         return api_response_problem(resp, rc, NULL, "no proposal '%.64s'", id);
@@ -291,15 +275,12 @@ int api_proposal_patch(struct api_ctx *ctx, const struct api_request *req,
 int api_proposal_delete(struct api_ctx *ctx, const struct api_request *req,
                         struct api_response *resp)
 {
-    int rc = app_query_check(req, NULL, resp);
-    if (rc)
-        return rc;
     struct svc_caller caller = caller_of(req);
     struct stdtax_error err = {0};
     json_t *record = NULL;
     const char *id = api_param(req, "id");
-    rc = svc_proposal_withdraw(app_of(ctx)->svc, id, &caller, time(NULL), &record, &err);
-    atomic_fetch_add(&app_of(ctx)->generation, 1);
+    int rc =
+        svc_proposal_withdraw(app_of(ctx)->svc, id, &caller, time(NULL), &record, &err);
     if (rc == STDTAX_ENOTFOUND)
         return api_response_problem(resp, rc, NULL, "no proposal '%.64s'", id);
     if (rc)

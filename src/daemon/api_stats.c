@@ -55,19 +55,13 @@ static int counts_answer(struct api_ctx *ctx, const struct api_request *req,
 int api_stats_get(struct api_ctx *ctx, const struct api_request *req,
                   struct api_response *resp)
 {
-    static const char *const allowed[] = {"call", "track", "status", NULL};
-    int qrc = app_query_check(req, allowed, resp);
-    return qrc ? qrc : counts_answer(ctx, req, resp, stats_counts, 0);
+    return counts_answer(ctx, req, resp, stats_counts, 0);
 }
 
 int api_coverage_get(struct api_ctx *ctx, const struct api_request *req,
                      struct api_response *resp)
 {
-    static const char *const allowed[] = {"min", "call", "track", "status", NULL};
-    int qrc = app_query_check(req, allowed, resp);
-    if (qrc)
-        return qrc;
     uint64_t min = COVERAGE_MIN_DEFAULT;
-    qrc = app_query_uint(req, "min", 1, COVERAGE_MIN_MAX, &min, resp);
+    int qrc = app_query_uint(req, "min", 1, COVERAGE_MIN_MAX, &min, resp);
     return qrc ? qrc : counts_answer(ctx, req, resp, svc_coverage_get, min);
 }

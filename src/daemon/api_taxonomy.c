@@ -6,9 +6,7 @@
 int api_taxonomy_get(struct api_ctx *ctx, const struct api_request *req,
                      struct api_response *resp)
 {
-    int qrc = app_query_check(req, NULL, resp);
-    if (qrc)
-        return qrc;
+    (void)req; /* the dispatcher refused any query: the whole tree, always */
     struct stdtax_error err = {0};
     json_t *out = NULL;
     int rc = svc_taxonomy_get(app_of(ctx)->svc, NULL, &out, NULL, &err);
@@ -20,9 +18,6 @@ int api_taxonomy_get(struct api_ctx *ctx, const struct api_request *req,
 int api_taxonomy_node_get(struct api_ctx *ctx, const struct api_request *req,
                           struct api_response *resp)
 {
-    int qrc = app_query_check(req, NULL, resp);
-    if (qrc)
-        return qrc;
     const char *code = api_param(req, "code");
     struct stdtax_error err = {0};
     json_t *out = NULL, *nearest = NULL;

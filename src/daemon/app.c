@@ -35,31 +35,6 @@ int app_problem(struct api_response *resp, int rc, json_t *problems,
     return api_response_problem(resp, rc, problems, "%s", text);
 }
 
-int app_query_check(const struct api_request *req, const char *const *allowed,
-                    struct api_response *resp)
-{
-    for (size_t i = 0; i < req->query.n; i++) {
-        const char *key = req->query.items[i].key;
-        bool known = false;
-        for (size_t k = 0; allowed && allowed[k] && !known; k++)
-            known = strcmp(allowed[k], key) == 0;
-        json_t *problems = json_array();
-        if (!known) {
-            stdtax_problem_add(problems, "/query", "unknown parameter '%.64s'", key);
-            return api_response_problem(resp, STDTAX_EPARSE, problems,
-                                        "unknown query parameter '%.64s'", key);
-        }
-        if (api_query_count(&req->query, key) > 1) {
-            stdtax_problem_add(problems, "/query", "'%.64s' given more than once", key);
-            return api_response_problem(resp, STDTAX_EPARSE, problems,
-                                        "query parameter '%.64s' given more than once",
-                                        key);
-        }
-        json_decref(problems);
-    }
-    return 0;
-}
-
 int app_query_uint(const struct api_request *req, const char *name, uint64_t min,
                    uint64_t max, uint64_t *out, struct api_response *resp)
 {
@@ -220,6 +195,13 @@ void app_cache_store(struct app *app, const char *key, uint64_t generation,
 
 /* --- hooks ------------------------------------------------------------------------ */
 
+/* Every answer in the cache was made at an older generation: none is used again. */
+static void app_written(void *arg)
+{
+    struct app *app = arg;
+    atomic_fetch_add(&app->generation, 1);
+}
+
 static int app_reload(void *arg, struct stdtax_error *err)
 {
     struct app *app = arg;
@@ -237,7 +219,7 @@ static int app_reload(void *arg, struct stdtax_error *err)
     if (rc != 0)
         app_engine_error_locate(app->cfg, err);
     else
-        atomic_fetch_add(&app->generation, 1); /* labels and versions changed */
+        app_written(app); /* labels and versions in cached answers changed */
     if (rc == 0)
         LOG_INFO("reload", "now serving taxonomy %s, model %s",
                  json_string_value(json_object_get(versions, "taxonomy_version")) ?: "-",
@@ -347,6 +329,7 @@ static void app_stop(void *arg)
 
 static const struct api_hooks hooks = {
     .stop = app_stop,
+    .written = app_written,
     .reload = app_reload,
     .metrics = app_metrics,
     .ready = app_ready,

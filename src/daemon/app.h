@@ -48,7 +48,9 @@ struct app {
     atomic_uint_fast64_t classifications; /* texts classified by /v1/classify[/batch] */
     struct commit_queue *commits; /* group commit of submissions; NULL: commit inline */
     struct inflight *inflight;    /* submissions between duplicate check and commit */
-    atomic_uint_fast64_t generation; /* bumped after every write and reload */
+    /* Bumped by the written hook (after every answer of an API_F_WRITE route, before
+     * it leaves) and after a reload: a cache entry of an older one is not used. */
+    atomic_uint_fast64_t generation;
     struct app_cache cache;
 };
 
@@ -73,11 +75,6 @@ const struct api_hooks *app_hooks(void);
  * inside a valid body is content (422), not a too large request.  Returns rc. */
 int app_problem(struct api_response *resp, int rc, json_t *problems,
                 const struct stdtax_error *err);
-
-/* 400 naming the first query parameter that is not in allowed (NULL-terminated) or
- * that is repeated.  Returns 0 when every parameter is known and single. */
-int app_query_check(const struct api_request *req, const char *const *allowed,
-                    struct api_response *resp);
 
 /* Parses an unsigned decimal query parameter in [min, max]; absent leaves *out.
  * 400 with a /query/NAME problem when malformed or out of range. */

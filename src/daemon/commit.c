@@ -20,7 +20,6 @@ struct commit_entry {
 
 struct commit_queue {
     struct svc *svc;
-    atomic_uint_fast64_t *generation;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -46,8 +45,6 @@ static void commit_run(struct commit_queue *q, struct commit_entry **entries, si
         inflight_release(entries[i]->claim);
         entries[i]->claim = NULL;
     }
-    /* Before any answer: a client that reads after its 201 sees its write. */
-    atomic_fetch_add(q->generation, 1);
     atomic_fetch_add(&q->batches, 1);
     atomic_fetch_add(&q->items, n);
     for (size_t i = 0; i < n; i++) {
@@ -88,13 +85,12 @@ static void *committer(void *arg)
     return NULL;
 }
 
-struct commit_queue *commit_queue_new(struct svc *svc, atomic_uint_fast64_t *generation)
+struct commit_queue *commit_queue_new(struct svc *svc)
 {
     struct commit_queue *q = calloc(1, sizeof *q);
     if (!q)
         return NULL;
     q->svc = svc;
-    q->generation = generation;
     pthread_mutex_init(&q->lock, NULL);
     pthread_cond_init(&q->cond, NULL);
     atomic_init(&q->batches, 0);

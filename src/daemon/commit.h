@@ -20,9 +20,10 @@
 
 struct commit_queue;
 
-/* Starts the committer thread.  generation (borrowed) is bumped after every commit,
- * before the answers go out.  NULL when out of memory or threads. */
-struct commit_queue *commit_queue_new(struct svc *svc, atomic_uint_fast64_t *generation);
+/* Starts the committer thread.  NULL when out of memory or threads.  The answers go
+ * through api_deferred_finish, so the dispatcher drops the answer cache before each
+ * leaves (API_F_WRITE), as for a write answered at once. */
+struct commit_queue *commit_queue_new(struct svc *svc);
 
 /* Queues a prepared item (moved: *item is emptied) whose answer goes to d, with the
  * overlaps found for it (steals; may be NULL) added to a successful answer, and the

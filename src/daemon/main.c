@@ -174,7 +174,7 @@ int main(int argc, char **argv)
     }
     if (open_service(&cfg, &app) != 0)
         goto out;
-    app.commits = commit_queue_new(app.svc, &app.generation);
+    app.commits = commit_queue_new(app.svc);
     if (!app.commits) {
         fprintf(stderr, "stdtaxd: cannot start the committer thread\n");
         goto out;

@@ -1,5 +1,5 @@
-/* Path matching, query strings and percent-decoding: pure functions on bytes,
- * unit-tested without a server. */
+/* Path matching, query strings, percent-decoding and the check of a query against
+ * its route's column: pure functions, unit-tested without a server. */
 #include "api.h"
 #include "stdtax/utf8.h"
 
@@ -231,6 +231,40 @@ int api_query_parse(const char *qs, size_t len, struct api_query *q,
         q->n++;
         if (!amp)
             break;
+    }
+    return 0;
+}
+
+/* True when key is one of the NULL-terminated names (NULL: none). */
+static bool name_listed(const char *const *names, const char *key)
+{
+    for (size_t k = 0; names && names[k]; k++)
+        if (strcmp(names[k], key) == 0)
+            return true;
+    return false;
+}
+
+int api_query_allowed(const struct api_route *route, const struct api_query *q,
+                      struct api_response *resp)
+{
+    if (route->flags & API_F_QUERY_IGNORED)
+        return 0;
+    for (size_t i = 0; i < q->n; i++) {
+        const char *key = q->items[i].key;
+        bool known = name_listed(route->query, key);
+        if (known && api_query_count(q, key) == 1)
+            continue;
+        char pointer[STDTAX_FIELD_MAX];
+        query_pointer(pointer, sizeof pointer, key);
+        json_t *problems = json_array();
+        if (!known) {
+            stdtax_problem_add(problems, pointer, "unknown parameter '%.64s'", key);
+            return api_response_problem(resp, STDTAX_EPARSE, problems,
+                                        "unknown query parameter '%.64s'", key);
+        }
+        stdtax_problem_add(problems, pointer, "'%.64s' given more than once", key);
+        return api_response_problem(resp, STDTAX_EPARSE, problems,
+                                    "query parameter '%.64s' given more than once", key);
     }
     return 0;
 }

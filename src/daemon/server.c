@@ -496,6 +496,8 @@ static void dispatch(struct dispatch *d)
 
     if ((route->flags & API_F_JSON_BODY) && read_json_body(d) != 0)
         return;
+    if (api_query_allowed(route, &d->req.query, &d->resp) != 0)
+        return;
 
     d->req.server = d;
     rc = route->handler(ctx, &d->req, &d->resp);
@@ -604,6 +606,9 @@ static void dispatch_put(struct worker *w, struct dispatch *d)
 static void request_finish(struct dispatch *d)
 {
     struct worker *w = d->w;
+    /* Here, not in dispatch: a deferred write (the group commit) answers through
+     * this too, and the cache must drop before any answer of a write leaves. */
+    api_route_answered(w->ctx, d->req.route, &d->resp);
     int status = d->resp.status;
     size_t bytes = send_response(d);
     status = d->resp.status ? d->resp.status : status;

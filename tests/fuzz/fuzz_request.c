@@ -83,6 +83,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         api_query_parse(NULL, 0, &query, &err);
     if (query.n > API_QUERY_MAX)
         __builtin_trap();
+    if (r >= 0) {
+        struct api_response refused = {0};
+        if (api_query_allowed(&routes[r], &query, &refused) != 0 && refused.status != 400)
+            __builtin_trap();
+        api_response_clear(&refused);
+    }
     api_query_free(&query);
 
     if (r >= 0) {

@@ -289,6 +289,38 @@ Test(handlers, healthz_and_metrics_without_a_server)
     metrics_free(ctx.metrics);
 }
 
+/* The query parameters an operation describes are the route's query column, in any
+ * order; a route that does not read its query (API_F_QUERY_IGNORED) describes none
+ * and no 400, and every other one describes the 400 its dispatcher step gives. */
+static void query_column_matches(const json_t *op, const struct api_route *route)
+{
+    const char *m = api_method_name(route->method);
+    size_t described = 0;
+    size_t i;
+    json_t *param;
+    json_array_foreach(json_object_get(op, "parameters"), i, param)
+    {
+        if (strcmp(json_string_value(json_object_get(param, "in")) ?: "", "query") != 0)
+            continue;
+        const char *name = json_string_value(json_object_get(param, "name"));
+        bool listed = false;
+        for (size_t k = 0; name && route->query && route->query[k]; k++)
+            listed |= strcmp(route->query[k], name) == 0;
+        cr_expect(listed, "%s %s: openapi.json describes ?%s, the route does not take it",
+                  m, route->pattern, name ? name : "(no name)");
+        described++;
+    }
+    size_t taken = 0;
+    while (route->query && route->query[taken])
+        taken++;
+    cr_expect_eq(described, taken, "%s %s: %zu query parameters described, %zu taken", m,
+                 route->pattern, described, taken);
+    bool refuses = json_object_get(json_object_get(op, "responses"), "400") != NULL;
+    cr_expect_eq(refuses, !(route->flags & API_F_QUERY_IGNORED),
+                 "%s %s: a 400 is described exactly when the query is checked", m,
+                 route->pattern);
+}
+
 /* api/openapi.json is the contract: every route is an operation there, with the
  * same method, path and operationId, and every operation there is a route, except
  * those marked "x-stdtaxd-planned" (described ahead of their handlers); a route
@@ -319,6 +351,7 @@ Test(routes, table_and_openapi_name_the_same_operations)
         if (routes[i].flags & API_F_JSON_BODY)
             cr_expect_not_null(json_object_get(op, "requestBody"), "%s %s", m,
                                routes[i].pattern);
+        query_column_matches(op, &routes[i]);
     }
     const char *key;
     json_t *item;

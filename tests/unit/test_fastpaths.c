@@ -97,7 +97,8 @@ Test(cache, every_slot_can_be_replaced_while_in_use)
     json_decref(b);
 }
 
-static const struct api_route stats_route = {API_GET, "/v1/stats", NULL, 0, 0, "stats"};
+static const struct api_route stats_route = {API_GET, "/v1/stats", NULL,   0,
+                                             0,       NULL,        "stats"};
 
 Test(cache, key_is_the_route_and_the_query_as_given)
 {

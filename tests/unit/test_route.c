@@ -1,4 +1,5 @@
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "api.h"
@@ -12,14 +13,15 @@ static int h_dummy(struct api_ctx *a, const struct api_request *r, struct api_re
 }
 
 static const struct api_route table[] = {
-    {API_GET, "/v1/taxonomy", h_dummy, 0, CFG_SCOPE_READ, "a"},
-    {API_GET, "/v1/taxonomy/{code}", h_dummy, 0, CFG_SCOPE_READ, "b"},
-    {API_POST, "/v1/proposals", h_dummy, API_F_JSON_BODY, CFG_SCOPE_SUBMIT, "c"},
-    {API_GET, "/v1/proposals", h_dummy, 0, CFG_SCOPE_READ, "d"},
-    {API_GET, "/v1/proposals/{id}", h_dummy, 0, CFG_SCOPE_READ, "e"},
-    {API_PATCH, "/v1/proposals/{id}", h_dummy, API_F_JSON_BODY, CFG_SCOPE_ADMIN, "f"},
-    {API_DELETE, "/v1/proposals/{id}", h_dummy, 0, CFG_SCOPE_ADMIN, "g"},
-    {API_GET, "/v1/a/{x}/b/{y}", h_dummy, 0, CFG_SCOPE_READ, "h"},
+    {API_GET, "/v1/taxonomy", h_dummy, 0, CFG_SCOPE_READ, NULL, "a"},
+    {API_GET, "/v1/taxonomy/{code}", h_dummy, 0, CFG_SCOPE_READ, NULL, "b"},
+    {API_POST, "/v1/proposals", h_dummy, API_F_JSON_BODY, CFG_SCOPE_SUBMIT, NULL, "c"},
+    {API_GET, "/v1/proposals", h_dummy, 0, CFG_SCOPE_READ, NULL, "d"},
+    {API_GET, "/v1/proposals/{id}", h_dummy, 0, CFG_SCOPE_READ, NULL, "e"},
+    {API_PATCH, "/v1/proposals/{id}", h_dummy, API_F_JSON_BODY, CFG_SCOPE_ADMIN, NULL,
+     "f"},
+    {API_DELETE, "/v1/proposals/{id}", h_dummy, 0, CFG_SCOPE_ADMIN, NULL, "g"},
+    {API_GET, "/v1/a/{x}/b/{y}", h_dummy, 0, CFG_SCOPE_READ, NULL, "h"},
 };
 #define N (sizeof table / sizeof table[0])
 
@@ -178,4 +180,149 @@ Test(query, bounds, .fini = qfini)
     cr_expect_eq(qparse(val), STDTAX_ETOOBIG);
     val[2 + API_QUERY_VALUE_MAX] = '\0';
     cr_expect_eq(qparse(val), 0);
+}
+
+/* --- the table's query column, as the dispatcher applies it ---------------------- */
+
+/* The problem in r: a 400 "unparsable" whose detail is detail and whose one error
+ * points at pointer. */
+static void expect_query_problem(const struct api_response *r, const char *what,
+                                 const char *pointer, const char *detail)
+{
+    cr_expect_eq(r->status, 400, "%s", what);
+    cr_expect_str_eq(json_string_value(json_object_get(r->body, "type")),
+                     "urn:stdtaxd:problem:unparsable", "%s", what);
+    cr_expect_str_eq(json_string_value(json_object_get(r->body, "detail")), detail, "%s",
+                     what);
+    json_t *errors = json_object_get(r->body, "errors");
+    cr_assert_eq(json_array_size(errors), 1, "%s", what);
+    cr_expect_str_eq(
+        json_string_value(json_object_get(json_array_get(errors, 0), "pointer")), pointer,
+        "%s", what);
+}
+
+/* Every route of the daemon's table: a parameter outside its query column is a 400
+ * naming it, each listed one passes alone and is a 400 given twice; routes marked
+ * API_F_QUERY_IGNORED let anything through.  The handlers no longer check: without
+ * the dispatcher's step nothing would refuse. */
+Test(query, every_route_enforces_its_column, .fini = qfini)
+{
+    size_t n;
+    const struct api_route *routes = api_routes(&n);
+    size_t ignoring = 0;
+    for (size_t r = 0; r < n; r++) {
+        const struct api_route *route = &routes[r];
+        struct api_response resp = {0};
+        cr_assert_eq(qparse("zz-unknown=1"), 0);
+        int rc = api_query_allowed(route, &q, &resp);
+        if (route->flags & API_F_QUERY_IGNORED) {
+            ignoring++;
+            cr_expect_eq(rc, 0, "%s", route->pattern);
+            cr_expect_null(route->query, "%s reads no query", route->pattern);
+            cr_expect_null(resp.body);
+            continue;
+        }
+        cr_expect_eq(rc, STDTAX_EPARSE, "%s", route->pattern);
+        expect_query_problem(&resp, route->pattern, "/query/zz-unknown",
+                             "unknown query parameter 'zz-unknown'");
+        api_response_clear(&resp);
+        cr_assert_eq(qparse(""), 0);
+        cr_expect_eq(api_query_allowed(route, &q, &resp), 0, "%s", route->pattern);
+        for (size_t k = 0; route->query && route->query[k]; k++) {
+            const char *name = route->query[k];
+            char text[128], what[128];
+            snprintf(what, sizeof what, "%s ?%s", route->pattern, name);
+            snprintf(text, sizeof text, "%s=1", name);
+            cr_assert_eq(qparse(text), 0);
+            cr_expect_eq(api_query_allowed(route, &q, &resp), 0, "%s", what);
+            cr_expect_null(resp.body, "%s", what);
+            snprintf(text, sizeof text, "%s=1&%s=2", name, name);
+            cr_assert_eq(qparse(text), 0);
+            cr_expect_eq(api_query_allowed(route, &q, &resp), STDTAX_EPARSE, "%s", what);
+            char pointer[80], detail[128];
+            snprintf(pointer, sizeof pointer, "/query/%s", name);
+            snprintf(detail, sizeof detail, "query parameter '%s' given more than once",
+                     name);
+            expect_query_problem(&resp, what, pointer, detail);
+            api_response_clear(&resp);
+        }
+    }
+    cr_expect_gt(ignoring, 0);
+    cr_expect_lt(ignoring, n);
+}
+
+Test(query, first_offender_is_named_and_escaped, .fini = qfini)
+{
+    static const char *const taken[] = {"limit", NULL};
+    const struct api_route route = {API_GET,        "/x",  h_dummy, 0,
+                                    CFG_SCOPE_READ, taken, "x"};
+    struct api_response resp = {0};
+    cr_assert_eq(qparse("limit=1&a%2Fb~c=1&other=2"), 0);
+    cr_expect_eq(api_query_allowed(&route, &q, &resp), STDTAX_EPARSE);
+    /* RFC 6901: '/' is ~1 and '~' is ~0, so the pointer resolves to the name. */
+    expect_query_problem(&resp, "escaped", "/query/a~1b~0c",
+                         "unknown query parameter 'a/b~c'");
+    api_response_clear(&resp);
+}
+
+/* --- the write flag -------------------------------------------------------------- */
+
+static unsigned written_calls;
+
+static void count_written(void *app)
+{
+    (void)app;
+    written_calls++;
+}
+
+/* The answer cache is dropped after every answer of a write route that is not a
+ * refusal, and after no other answer. */
+Test(write_flag, the_hook_runs_after_writes_that_were_not_refused)
+{
+    static const struct api_hooks hooks = {.written = count_written};
+    struct api_ctx ctx = {.hooks = &hooks};
+    const struct api_route *write = &table[2], *read = &table[3];
+    const struct api_route stored = {API_POST,         "/w", h_dummy, API_F_WRITE,
+                                     CFG_SCOPE_SUBMIT, NULL, "w"};
+    static const struct {
+        int status;
+        bool written;
+    } cases[] = {{0, true},    {200, true},  {201, true},  {204, true},
+                 {400, false}, {401, false}, {404, false}, {409, false},
+                 {422, false}, {500, true},  {503, true},  {507, true}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct api_response resp = {.status = cases[i].status};
+        written_calls = 0;
+        api_route_answered(&ctx, &stored, &resp);
+        cr_expect_eq(written_calls, cases[i].written ? 1u : 0u, "status %d",
+                     cases[i].status);
+        written_calls = 0;
+        api_route_answered(&ctx, write, &resp); /* a table row without the flag */
+        api_route_answered(&ctx, read, &resp);
+        api_route_answered(&ctx, NULL, &resp); /* no route matched */
+        cr_expect_eq(written_calls, 0u, "status %d", cases[i].status);
+    }
+    static const struct api_hooks none = {0};
+    ctx.hooks = &none;
+    struct api_response ok = {.status = 201};
+    api_route_answered(&ctx, &stored, &ok); /* no hook: nothing to call */
+}
+
+/* A route changes stored data exactly when it is not a GET and needs a token that
+ * may write (submit or admin): classifying (POST, read scope) stores nothing. */
+Test(write_flag, every_writing_route_has_it)
+{
+    size_t n;
+    const struct api_route *routes = api_routes(&n);
+    size_t writes = 0;
+    for (size_t r = 0; r < n; r++) {
+        bool writes_data =
+            routes[r].method != API_GET && routes[r].scope >= CFG_SCOPE_SUBMIT;
+        cr_expect_eq(!!(routes[r].flags & API_F_WRITE), writes_data, "%s %s",
+                     api_method_name(routes[r].method), routes[r].pattern);
+        writes += writes_data;
+    }
+    cr_expect_eq(writes, 4,
+                 "POST /v1/proposals, PATCH and DELETE /v1/proposals/{id}, "
+                 "POST /v1/catalog");
 }
