@@ -101,21 +101,13 @@ int clf_text_decide(const struct clf_engine *e, const struct clf_input *in,
 int clf_text_classify(const struct clf_engine *e, const struct clf_input *in,
                       json_t **result, struct stdtax_error *err);
 
-/* A growable text buffer: data (new, the caller frees it) holds len bytes and a NUL.
- * Start from {0}. */
-struct clf_buf {
-    char *data;
-    size_t len, cap;
-};
-
-/* Appends n bytes.  0 or STDTAX_ENOMEM. */
-int clf_buf_append(struct clf_buf *b, const char *s, size_t n);
-
-/* The full result as one line of compact JSON appended to out: the same text as
- * json_dumps(clf_text_classify's result, JSON_COMPACT | JSON_REAL_PRECISION(6)), without
- * building the JSON value (batch classification).  On error out is as it was.  Same
- * errors as clf_text_decide. */
+/* The full result written on w as clf_text_classify's would be, without building the
+ * JSON value: begins the result object and writes its members, leaving it open, so the
+ * caller can add members of its own before jsonw_object_end.  On a classification
+ * error nothing is written.  Same errors as clf_text_decide, and w's error when it
+ * has met one. */
+struct jsonw;
 int clf_text_classify_write(const struct clf_engine *e, const struct clf_input *in,
-                            struct clf_buf *out, struct stdtax_error *err);
+                            struct jsonw *w, struct stdtax_error *err);
 
 #endif

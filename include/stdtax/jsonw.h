@@ -69,8 +69,11 @@ void jsonw_array_end(struct jsonw *w);
 /* The key of the next member (n bytes of UTF-8). */
 void jsonw_keyn(struct jsonw *w, const char *key, size_t n);
 void jsonw_key(struct jsonw *w, const char *key);
-/* A key known at compile time. */
-#define JSONW_KEY(w, lit) jsonw_keyn((w), "" lit, sizeof(lit) - 1)
+/* A key written by the caller as text, quoted and with its colon: JSONW_KEY. */
+void jsonw_key_quoted(struct jsonw *w, const char *quoted, size_t n);
+/* A key known at compile time that needs no escape (letters, digits, '_', '\''...):
+ * copied, not escaped, on the hot paths. */
+#define JSONW_KEY(w, lit) jsonw_key_quoted((w), "\"" lit "\":", sizeof(lit) + 2)
 
 /* n bytes of UTF-8 (NUL bytes included, as \u0000). */
 void jsonw_stringn(struct jsonw *w, const char *s, size_t n);

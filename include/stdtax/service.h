@@ -55,12 +55,11 @@ struct svc_caller {
 int svc_text_classify(struct svc *svc, const json_t *input, json_t **result,
                       json_t *problems, struct stdtax_error *err);
 
-/* svc_text_classify with the result appended to out as compact JSON text (the bytes of
- * json_dumps(result, JSON_COMPACT | JSON_REAL_PRECISION(6)); see clf_text_classify_write)
- * without building a JSON value: the daemon's hot path.  Same checks and errors; on
- * error out is as it was. */
-struct clf_buf;
-int svc_text_classify_write(struct svc *svc, const json_t *input, struct clf_buf *out,
+/* svc_text_classify with the result written on w (clf_text_classify_write: the object
+ * is left open for the caller's members) without building a JSON value: the daemon's
+ * hot path.  Same checks and errors; on error nothing is written. */
+struct jsonw;
+int svc_text_classify_write(struct svc *svc, const json_t *input, struct jsonw *w,
                             json_t *problems, struct stdtax_error *err);
 
 /* Validates, checks the deadline, classifies and stores a submission (the form's

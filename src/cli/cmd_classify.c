@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "stdtax/jsonflat.h"
+#include "stdtax/jsonw.h"
 
 #define LINE_MAX_BYTES (1u << 20)
 
@@ -84,13 +85,15 @@ static int flat_input(const char *line, size_t len, char **scratch, size_t *cap,
 
 #define OUT_FLUSH (1u << 20) /* bytes of results collected before one write */
 
-static int flush_out(struct clf_buf *out, int force)
+static int flush_out(struct jsonw *out, int force)
 {
+    if (jsonw_error(out) != 0)
+        return -1;
     if (out->len == 0 || (!force && out->len < OUT_FLUSH))
         return 0;
     size_t w = fwrite(out->data, 1, out->len, stdout);
     int rc = w == out->len ? 0 : -1;
-    out->len = 0;
+    jsonw_clear(out);
     return rc;
 }
 
@@ -102,7 +105,8 @@ static size_t classify_lines(const struct clf_engine *e, FILE *in)
     char *line = NULL;
     size_t cap = 0, lineno = 0, failed = 0;
     ssize_t len;
-    struct clf_buf out = {0};
+    struct jsonw out;
+    jsonw_init(&out, JSONW_PRECISION_ANSWER, 0);
     char *scratch = NULL;
     size_t scratch_cap = 0;
     struct clf_input input;
@@ -129,22 +133,20 @@ static size_t classify_lines(const struct clf_engine *e, FILE *in)
                 ok = clf_text_classify_write(e, &input, &out, &err) == 0;
             json_decref(j);
         }
-        if (!ok) {
+        if (ok) {
+            jsonw_object_end(&out);
+        } else {
             failed++;
             json_t *eo = error_object(lineno, &err);
-            char *s = eo ? json_dumps(eo, JSON_COMPACT) : NULL;
-            if (s) {
-                clf_buf_append(&out, s, strlen(s));
-                free(s);
-            }
+            jsonw_value(&out, eo);
             json_decref(eo);
         }
-        clf_buf_append(&out, "\n", 1);
+        jsonw_newline(&out);
         if (flush_out(&out, 0) != 0)
             break;
     }
     flush_out(&out, 1);
-    free(out.data);
+    jsonw_free(&out);
     free(scratch);
     free(line);
     return failed;

@@ -2,31 +2,11 @@
 #include "app.h"
 
 #include "stdtax/classifier.h"
+#include "stdtax/jsonw.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Puts ,"overlaps":[...] before the closing brace of the result text in out (which ends
- * with "}\n"), the text api_json_text makes of the result with the member set last.
- * Steals overlaps (NULL: nothing added).  0 or STDTAX_ENOMEM. */
-static int overlaps_append(struct clf_buf *out, json_t *overlaps)
-{
-    if (!overlaps)
-        return 0;
-    size_t len = 0;
-    char *text = api_json_text(overlaps, &len);
-    json_decref(overlaps);
-    if (!text)
-        return STDTAX_ENOMEM;
-    len--;         /* its newline */
-    out->len -= 2; /* "}\n" */
-    int rc = clf_buf_append(out, ",\"overlaps\":", 12);
-    rc = rc ? rc : clf_buf_append(out, text, len);
-    rc = rc ? rc : clf_buf_append(out, "}\n", 2);
-    free(text);
-    return rc;
-}
 
 int api_classify_post(struct api_ctx *ctx, const struct api_request *req,
                       struct api_response *resp)
@@ -35,26 +15,30 @@ int api_classify_post(struct api_ctx *ctx, const struct api_request *req,
     struct stdtax_error err = {0};
     json_t *problems = json_array();
     /* Written as text by the classifier: building the result as jansson values and
-     * dumping them cost more than classifying (tests/bench/RESULTS.md, "http").  The
-     * text is what api_json_text makes of svc_text_classify's result: every real is
-     * rounded to 4 decimals below 100, where %.6g and %.15g agree. */
-    struct clf_buf out = {0};
-    int rc = svc_text_classify_write(app->svc, req->body, &out, problems, &err);
-    if (rc == 0 && (rc = clf_buf_append(&out, "\n", 1)) != 0)
-        stdtax_error_set(&err, rc, "", "out of memory");
+     * dumping them cost more than classifying (tests/bench/RESULTS.md, "http"). */
+    struct jsonw w;
+    jsonw_init(&w, JSONW_PRECISION_ANSWER, 0);
+    int rc = svc_text_classify_write(app->svc, req->body, &w, problems, &err);
     if (rc) {
-        free(out.data);
+        jsonw_free(&w);
         return app_problem(resp, rc, problems, &err);
     }
     json_decref(problems);
     atomic_fetch_add(&app->classifications, 1);
     /* The overlaps go last, as app_overlaps_attach would add them to the result. */
-    if ((rc = overlaps_append(&out, app_overlaps(app, req->body))) != 0) {
-        free(out.data);
-        return api_response_problem(resp, rc, NULL, "out of memory");
+    json_t *overlaps = app_overlaps(app, req->body);
+    if (overlaps) {
+        JSONW_KEY(&w, "overlaps");
+        jsonw_value(&w, overlaps);
+        json_decref(overlaps);
     }
-    return api_response_raw(resp, 200, "application/json; charset=utf-8", out.data,
-                            out.len);
+    jsonw_object_end(&w);
+    jsonw_newline(&w);
+    char *text;
+    size_t len;
+    if ((rc = jsonw_finish(&w, &text, &len)) != 0)
+        return api_response_problem(resp, rc, NULL, "%s", stdtax_strerror(rc));
+    return api_response_raw(resp, 200, "application/json; charset=utf-8", text, len);
 }
 
 /* Rewrites each problem's pointer to point into the batch body: "/title" of item 3

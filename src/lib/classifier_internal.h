@@ -38,10 +38,10 @@ struct clf_engine {
     const struct tax_node *other;
     const struct tax_node *prec; /* the precedence category, NULL when none */
     /* JSON text of the taxonomy's strings, escaped once, for clf_text_classify_write:
-     * per node '{"code":..,"zh":..,"en":..' (no closing brace), per topic the whole
-     * object, per term its quoted term, per node its quoted code. */
+     * per node and per topic the object {"code":..,"zh":..,"en":..}, per term its
+     * quoted term, per node its quoted code, per field its quoted name. */
     struct frag *node_frag, *node_code, *topic_frag, *term_frag;
-    struct frag versions; /* '],"taxonomy_version":..,"model_version":..}' */
+    struct frag field_name[MODEL_FIELD_COUNT];
 };
 
 /* Builds and frees the engine's JSON text fragments (classifier_write.c).  Build: 0 or

@@ -1,146 +1,45 @@
-/* The result of a classification as one line of JSON text, written without building
- * the JSON value (batch classification): clf_text_classify_write. */
-#include <stdio.h>
+/* The result of a classification written as JSON text without building the JSON value
+ * (the daemon's POST /v1/classify, batch classification): clf_text_classify_write.
+ * The taxonomy's strings are escaped once, when the engine is made. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "classifier_internal.h"
+#include "stdtax/jsonw.h"
 
-/* Appends n bytes; the buffer grows by doubling.  0 or STDTAX_ENOMEM. */
-static int buf_put(struct clf_buf *b, const char *s, size_t n)
+/* A copy of the one value w holds (new, NUL-terminated), or {NULL, 0}; w is emptied for
+ * the next. */
+static struct frag frag_take(struct jsonw *w)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *d = realloc(b->data, cap);
-        if (!d)
-            return STDTAX_ENOMEM;
-        b->data = d;
-        b->cap = cap;
+    struct frag f = {NULL, 0};
+    if (jsonw_error(w) == 0 && (f.s = malloc(w->len + 1)) != NULL) {
+        memcpy(f.s, w->data, w->len);
+        f.s[w->len] = '\0';
+        f.n = w->len;
     }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return 0;
+    jsonw_clear(w);
+    return f;
 }
 
-int clf_buf_append(struct clf_buf *b, const char *s, size_t n)
+/* {"code":..,"zh":..,"en":..}: a node or a topic. */
+static struct frag label_fragment(struct jsonw *w, const char *code, const char *zh,
+                                  const char *en)
 {
-    return buf_put(b, s, n);
+    jsonw_object_begin(w);
+    JSONW_KEY(w, "code");
+    jsonw_string(w, code);
+    JSONW_KEY(w, "zh");
+    jsonw_string(w, zh);
+    JSONW_KEY(w, "en");
+    jsonw_string(w, en);
+    jsonw_object_end(w);
+    return frag_take(w);
 }
 
-static int buf_str(struct clf_buf *b, const char *s)
+static struct frag string_fragment(struct jsonw *w, const char *s)
 {
-    return buf_put(b, s, strlen(s));
-}
-
-/* A string literal, its length known at compile time. */
-#define BUF_LIT(b, lit) buf_put((b), "" lit, sizeof(lit) - 1)
-
-/* A JSON string as jansson's json_dumps writes it without JSON_ENSURE_ASCII: '"' and '\\'
- * escaped, control characters as \b \f \n \r \t or \u00XX, everything else as is. */
-static int buf_json_string(struct clf_buf *b, const char *s)
-{
-    int rc = buf_put(b, "\"", 1);
-    for (; rc == 0 && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        char esc[8];
-        const char *named = c == '"'    ? "\\\""
-                            : c == '\\' ? "\\\\"
-                            : c == '\b' ? "\\b"
-                            : c == '\f' ? "\\f"
-                            : c == '\n' ? "\\n"
-                            : c == '\r' ? "\\r"
-                            : c == '\t' ? "\\t"
-                                        : NULL;
-        if (named) {
-            rc = buf_str(b, named);
-        } else if (c < 0x20) {
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-            rc = buf_str(b, esc);
-        } else {
-            rc = buf_put(b, s, 1);
-        }
-    }
-    return rc ? rc : buf_put(b, "\"", 1);
-}
-
-/* A probability or weight in [0, 1], rounded to 4 decimals, as json_dumps with
- * JSON_REAL_PRECISION(6) prints it ("0.8132", "1.0", "0.0"); other values through
- * the same %.6g. */
-static int buf_real4(struct clf_buf *b, double x)
-{
-    char tmp[40];
-    int n;
-    x = round4(x);
-    if (x >= 0 && x < 100) {
-        unsigned long v = (unsigned long)lround(x * 10000.0), f = v % 10000;
-        char frac[4] = {(char)('0' + f / 1000), (char)('0' + f / 100 % 10),
-                        (char)('0' + f / 10 % 10), (char)('0' + f % 10)};
-        int fl = 4;
-        while (fl > 1 && frac[fl - 1] == '0')
-            fl--;
-        unsigned long whole = v / 10000; /* below 100 */
-        n = 0;
-        if (whole >= 10)
-            tmp[n++] = (char)('0' + whole / 10);
-        tmp[n++] = (char)('0' + whole % 10);
-        tmp[n++] = '.';
-        memcpy(tmp + n, frac, (size_t)fl);
-        n += fl;
-    } else {
-        n = snprintf(tmp, sizeof tmp, "%.6g", x);
-        if (n > 0 && !strpbrk(tmp, ".eE") && n + 2 < (int)sizeof tmp)
-            n += snprintf(tmp + n, sizeof tmp - (size_t)n, ".0");
-    }
-    return buf_put(b, tmp, n > 0 ? (size_t)n : 0);
-}
-
-static int buf_size(struct clf_buf *b, size_t v)
-{
-    char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[sizeof tmp - 1 - n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    return buf_put(b, tmp + sizeof tmp - n, n);
-}
-
-/* The JSON text built by the caller's steps (new), or {NULL, 0}. */
-static struct frag frag_take(struct clf_buf *b, int rc)
-{
-    if (rc != 0 || !b->data) {
-        free(b->data);
-        return (struct frag){NULL, 0};
-    }
-    return (struct frag){b->data, b->len};
-}
-
-static struct frag node_fragment(const char *code, const char *zh, const char *en,
-                                 int close)
-{
-    struct clf_buf b = {0};
-    int rc = buf_str(&b, "{\"code\":");
-    rc = rc ? rc : buf_json_string(&b, code);
-    rc = rc ? rc : buf_str(&b, ",\"zh\":");
-    rc = rc ? rc : buf_json_string(&b, zh);
-    rc = rc ? rc : buf_str(&b, ",\"en\":");
-    rc = rc ? rc : buf_json_string(&b, en);
-    rc = rc ? rc : close ? buf_str(&b, "}") : 0;
-    return frag_take(&b, rc);
-}
-
-static struct frag string_fragment(const char *s)
-{
-    struct clf_buf b = {0};
-    return frag_take(&b, buf_json_string(&b, s));
-}
-
-static int buf_frag(struct clf_buf *b, const struct frag *f)
-{
-    return buf_put(b, f->s, f->n);
+    jsonw_string(w, s);
+    return frag_take(w);
 }
 
 int fragments_build(struct clf_engine *e)
@@ -152,36 +51,89 @@ int fragments_build(struct clf_engine *e)
     e->term_frag = calloc(e->n_terms + 1, sizeof *e->term_frag);
     if (!e->node_frag || !e->node_code || !e->topic_frag || !e->term_frag)
         return STDTAX_ENOMEM;
-    for (size_t i = 0; i < tax->n_nodes; i++) {
+    struct jsonw w;
+    jsonw_init(&w, JSONW_PRECISION_ANSWER, 0);
+    int ok = 1;
+    for (size_t i = 0; ok && i < tax->n_nodes; i++) {
         const struct tax_node *n = &tax->nodes[i];
-        e->node_frag[i] = node_fragment(n->code, n->zh, n->en, 0);
-        e->node_code[i] = string_fragment(n->code);
-        if (!e->node_frag[i].s || !e->node_code[i].s)
-            return STDTAX_ENOMEM;
+        e->node_frag[i] = label_fragment(&w, n->code, n->zh, n->en);
+        e->node_code[i] = string_fragment(&w, n->code);
+        ok = e->node_frag[i].s && e->node_code[i].s;
     }
-    for (size_t i = 0; i < tax->n_topics; i++) {
+    for (size_t i = 0; ok && i < tax->n_topics; i++) {
         const struct tax_topic *t = &tax->topics[i];
-        if (!(e->topic_frag[i] = node_fragment(t->code, t->zh, t->en, 1)).s)
-            return STDTAX_ENOMEM;
+        ok = (e->topic_frag[i] = label_fragment(&w, t->code, t->zh, t->en)).s != NULL;
     }
-    for (size_t i = 0; i < e->n_terms; i++)
-        if (!(e->term_frag[i] = string_fragment(e->terms[i].term->term)).s)
-            return STDTAX_ENOMEM;
-    struct clf_buf b = {0};
-    int rc = buf_str(&b, "],\"taxonomy_version\":");
-    rc = rc ? rc : buf_json_string(&b, tax->version);
-    rc = rc ? rc : buf_str(&b, ",\"model_version\":");
-    if (e->model && e->p.use_model)
-        rc = rc ? rc : buf_json_string(&b, model_version(e->model));
-    else
-        rc = rc ? rc : buf_str(&b, "null");
-    rc = rc ? rc : buf_str(&b, "}");
-    e->versions = frag_take(&b, rc);
-    return e->versions.s ? 0 : STDTAX_ENOMEM;
+    for (size_t i = 0; ok && i < e->n_terms; i++)
+        ok = (e->term_frag[i] = string_fragment(&w, e->terms[i].term->term)).s != NULL;
+    for (int f = 0; ok && f < MODEL_FIELD_COUNT; f++)
+        ok = (e->field_name[f] = string_fragment(&w, model_field_name(f))).s != NULL;
+    jsonw_free(&w);
+    return ok ? 0 : STDTAX_ENOMEM;
+}
+
+static void raw(struct jsonw *w, const struct frag *f)
+{
+    jsonw_raw(w, f->s, f->n);
+}
+
+static void alternatives_write(struct jsonw *w, struct run *r,
+                               const struct clf_decision *d)
+{
+    struct alt top[CLF_ALTERNATIVES_MAX];
+    size_t n = alternatives_top(r, d, top);
+    jsonw_array_begin(w);
+    for (size_t i = 0; i < n; i++) {
+        const struct frag *f = &r->e->node_frag[top[i].node->index];
+        jsonw_object_extend(w, f->s, f->n);
+        JSONW_KEY(w, "score");
+        jsonw_real(w, round4(top[i].score));
+        jsonw_object_end(w);
+    }
+    jsonw_array_end(w);
+}
+
+static void evidence_write(struct jsonw *w, const struct run *r,
+                           const struct clf_input *in)
+{
+    const struct clf_engine *e = r->e;
+    jsonw_array_begin(w);
+    for (size_t i = 0; i < r->n_hits; i++) {
+        const struct hit *h = &r->hits[i];
+        const struct term_ref *t = &e->terms[h->term];
+        size_t from, len;
+        hit_span(r, in, h, &from, &len);
+        jsonw_object_begin(w);
+        JSONW_KEY(w, "term");
+        raw(w, &e->term_frag[h->term]);
+        JSONW_KEY(w, "field");
+        raw(w, &e->field_name[h->field]);
+        JSONW_KEY(w, "node");
+        raw(w, &e->node_code[t->node->index]);
+        JSONW_KEY(w, "offset");
+        jsonw_int(w, (int64_t)from);
+        JSONW_KEY(w, "length");
+        jsonw_int(w, (int64_t)len);
+        JSONW_KEY(w, "weight");
+        jsonw_real(w, round4(t->term->weight * e->p.field_weight[h->field]));
+        jsonw_object_end(w);
+    }
+    jsonw_array_end(w);
+}
+
+static void topics_write(struct jsonw *w, const struct clf_engine *e,
+                         const struct clf_decision *d)
+{
+    const struct tax_topic *topics[TOPICS_MAX];
+    size_t n = topics_of(d, topics);
+    jsonw_array_begin(w);
+    for (size_t i = 0; i < n; i++)
+        raw(w, &e->topic_frag[topics[i]->index]);
+    jsonw_array_end(w);
 }
 
 int clf_text_classify_write(const struct clf_engine *e, const struct clf_input *in,
-                            struct clf_buf *out, struct stdtax_error *err)
+                            struct jsonw *w, struct stdtax_error *err)
 {
     struct run r;
     struct clf_decision d;
@@ -191,61 +143,33 @@ int clf_text_classify_write(const struct clf_engine *e, const struct clf_input *
         run_free(&r);
         return rc;
     }
-    size_t mark = out->len;
-    rc = BUF_LIT(out, "{\"category\":");
-    rc = rc ? rc : buf_frag(out, &e->node_frag[d.category->index]);
-    rc = rc ? rc : BUF_LIT(out, "},\"subcategory\":");
-    if (d.subcategory) {
-        rc = rc ? rc : buf_frag(out, &e->node_frag[d.subcategory->index]);
-        rc = rc ? rc : BUF_LIT(out, "}");
-    } else {
-        rc = rc ? rc : BUF_LIT(out, "null");
-    }
-    rc = rc ? rc : BUF_LIT(out, ",\"confidence\":");
-    rc = rc ? rc : buf_real4(out, d.confidence);
-    rc = rc ? rc : BUF_LIT(out, ",\"alternatives\":[");
-    struct alt top[CLF_ALTERNATIVES_MAX];
-    size_t n = alternatives_top(&r, &d, top);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = (i ? BUF_LIT(out, ",") : 0);
-        rc = rc ? rc : buf_frag(out, &e->node_frag[top[i].node->index]);
-        rc = rc ? rc : BUF_LIT(out, ",\"score\":");
-        rc = rc ? rc : buf_real4(out, top[i].score);
-        rc = rc ? rc : BUF_LIT(out, "}");
-    }
-    rc = rc ? rc : BUF_LIT(out, "],\"evidence\":[");
-    for (size_t i = 0; rc == 0 && i < r.n_hits; i++) {
-        const struct hit *h = &r.hits[i];
-        const struct term_ref *t = &e->terms[h->term];
-        size_t from, len;
-        hit_span(&r, in, h, &from, &len);
-        rc = (i ? BUF_LIT(out, ",{\"term\":") : BUF_LIT(out, "{\"term\":"));
-        rc = rc ? rc : buf_frag(out, &e->term_frag[h->term]);
-        rc = rc ? rc : BUF_LIT(out, ",\"field\":\"");
-        rc = rc ? rc : buf_str(out, model_field_name(h->field));
-        rc = rc ? rc : BUF_LIT(out, "\",\"node\":");
-        rc = rc ? rc : buf_frag(out, &e->node_code[t->node->index]);
-        rc = rc ? rc : BUF_LIT(out, ",\"offset\":");
-        rc = rc ? rc : buf_size(out, from);
-        rc = rc ? rc : BUF_LIT(out, ",\"length\":");
-        rc = rc ? rc : buf_size(out, len);
-        rc = rc ? rc : BUF_LIT(out, ",\"weight\":");
-        rc = rc ? rc : buf_real4(out, t->term->weight * e->p.field_weight[h->field]);
-        rc = rc ? rc : BUF_LIT(out, "}");
-    }
-    rc = rc ? rc : BUF_LIT(out, "],\"priority_topics\":[");
-    const struct tax_topic *topics[TOPICS_MAX];
-    n = topics_of(&d, topics);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = (i ? BUF_LIT(out, ",") : 0);
-        rc = rc ? rc : buf_frag(out, &e->topic_frag[topics[i]->index]);
-    }
-    rc = rc ? rc : buf_frag(out, &e->versions);
+    jsonw_object_begin(w);
+    JSONW_KEY(w, "category");
+    raw(w, &e->node_frag[d.category->index]);
+    JSONW_KEY(w, "subcategory");
+    if (d.subcategory)
+        raw(w, &e->node_frag[d.subcategory->index]);
+    else
+        jsonw_null(w);
+    JSONW_KEY(w, "confidence");
+    jsonw_real(w, round4(d.confidence));
+    JSONW_KEY(w, "alternatives");
+    alternatives_write(w, &r, &d);
+    JSONW_KEY(w, "evidence");
+    evidence_write(w, &r, in);
+    JSONW_KEY(w, "priority_topics");
+    topics_write(w, e, &d);
+    JSONW_KEY(w, "taxonomy_version");
+    jsonw_string(w, e->tax->version);
+    JSONW_KEY(w, "model_version");
+    if (e->model && e->p.use_model)
+        jsonw_string(w, model_version(e->model));
+    else
+        jsonw_null(w);
     run_free(&r);
-    if (rc != 0) {
-        out->len = mark;
-        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
-    }
+    if ((rc = jsonw_error(w)) != 0)
+        return stdtax_error_set(err, rc, "", "the result cannot be written: %s",
+                                stdtax_strerror(rc));
     return 0;
 }
 
@@ -259,9 +183,10 @@ void fragments_free(struct clf_engine *e)
         free(e->topic_frag[i].s);
     for (size_t i = 0; e->term_frag && i < e->n_terms; i++)
         free(e->term_frag[i].s);
+    for (int f = 0; f < MODEL_FIELD_COUNT; f++)
+        free(e->field_name[f].s);
     free(e->node_frag);
     free(e->node_code);
     free(e->topic_frag);
     free(e->term_frag);
-    free(e->versions.s);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The answers are written in one piece of this size (a classification is ~3 KiB). */
 #define JSONW_FIRST_CAP 4096
 
 void jsonw_init(struct jsonw *w, int precision, unsigned flags)
@@ -37,36 +38,48 @@ static void fail(struct jsonw *w, int rc)
         w->error = rc;
 }
 
-/* Room for need more bytes and a NUL: where to write them, or NULL (w failed). */
-static char *reserve(struct jsonw *w, size_t need)
+/* The slow side of ROOM: the buffer doubled until need more bytes and a NUL fit.  False
+ * (and w failed) when memory runs out. */
+static bool grow(struct jsonw *w, size_t need)
 {
-    if (w->error)
-        return NULL;
-    if (need >= SIZE_MAX / 2 - w->len) {
+    if (need >= SIZE_MAX / 4 - w->len) {
         fail(w, STDTAX_ENOMEM);
-        return NULL;
+        return false;
     }
-    if (w->len + need + 1 > w->cap) {
-        size_t cap = w->cap ? w->cap : JSONW_FIRST_CAP;
-        while (cap < w->len + need + 1)
-            cap *= 2;
-        char *p = realloc(w->data, cap);
-        if (!p) {
-            fail(w, STDTAX_ENOMEM);
-            return NULL;
-        }
-        w->data = p;
-        w->cap = cap;
+    size_t cap = w->cap ? w->cap : JSONW_FIRST_CAP;
+    while (cap < w->len + need + 1)
+        cap *= 2;
+    char *p = realloc(w->data, cap);
+    if (!p) {
+        fail(w, STDTAX_ENOMEM);
+        return false;
     }
-    return w->data + w->len;
+    w->data = p;
+    w->cap = cap;
+    return true;
 }
 
-static void put(struct jsonw *w, const char *s, size_t n)
+/* Room for need more bytes and a NUL. */
+#define ROOM(w, need) ((w)->cap - (w)->len > (need) || grow((w), (need)))
+
+/* memcpy, inline for the short pieces an answer is made of (keys, codes, numbers):
+ * two overlapping fixed-size copies instead of a call. */
+static inline void copy(char *d, const char *s, size_t n)
 {
-    char *p = reserve(w, n);
-    if (p) {
-        memcpy(p, s, n);
-        w->len += n;
+    if (n >= 16 && n <= 32) {
+        memcpy(d, s, 16);
+        memcpy(d + n - 16, s + n - 16, 16);
+    } else if (n >= 8 && n < 16) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n >= 4 && n < 8) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            d[i] = s[i];
+    } else {
+        memcpy(d, s, n);
     }
 }
 
@@ -75,27 +88,33 @@ static bool in_object(const struct jsonw *w)
     return w->depth > 0 && (w->objects >> (w->depth - 1) & 1);
 }
 
-/* Before any value: its comma, or the check that a key came first. */
-static bool value_start(struct jsonw *w)
+/* Where a value of at most n bytes is written, after its comma; NULL when w has failed
+ * or a value cannot go here (an object wants a key first).  value_done ends it. */
+static char *value_at(struct jsonw *w, size_t n)
 {
     if (w->error)
-        return false;
+        return NULL;
+    bool comma = false;
     if (in_object(w)) {
         if (!w->want_value) {
             fail(w, STDTAX_EINVAL);
-            return false;
+            return NULL;
         }
         w->want_value = false;
-        return true;
+    } else {
+        comma = w->comma; /* top-level values have none: JSON Lines puts a newline */
     }
-    if (w->comma)
-        put(w, ",", 1);
-    return !w->error;
+    if (!ROOM(w, n + 1))
+        return NULL;
+    char *p = w->data + w->len;
+    if (comma)
+        *p++ = ',';
+    return p;
 }
 
-/* Top-level values are not separated by commas (JSON Lines puts a newline). */
-static void value_end(struct jsonw *w)
+static void value_done(struct jsonw *w, const char *end)
 {
+    w->len = (size_t)(end - w->data);
     w->comma = w->depth > 0;
 }
 
@@ -111,16 +130,22 @@ static const char ascii_escape[128] = {
     [0x18] = 'u', [0x19] = 'u', [0x1A] = 'u', [0x1B] = 'u', [0x1C] = 'u', [0x1D] = 'u',
     [0x1E] = 'u', [0x1F] = 'u', ['"'] = '"',  ['\\'] = '\\'};
 
-static void string_put(struct jsonw *w, const char *s, size_t n)
+/* Most a string of n bytes takes, quoted (every byte as \u00XX). */
+static bool string_room(struct jsonw *w, size_t n, size_t *room)
 {
-    static const char hex[] = "0123456789ABCDEF"; /* upper case, as jansson */
     if (n > SIZE_MAX / 8) {
         fail(w, STDTAX_ENOMEM);
-        return;
+        return false;
     }
-    char *start = reserve(w, n * 6 + 2), *o = start;
-    if (!o)
-        return;
+    *room = n * 6 + 2;
+    return true;
+}
+
+/* s[0..n) quoted and escaped at o; returns the end, or NULL (w failed) when s is not
+ * UTF-8. */
+static char *string_write(struct jsonw *w, char *o, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF"; /* upper case, as jansson */
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     *o++ = '"';
     while (p < end) {
@@ -130,7 +155,7 @@ static void string_put(struct jsonw *w, const char *s, size_t n)
             size_t k = utf8_char_decode((const char *)p, (size_t)(end - p), &cp);
             if (k == 0) {
                 fail(w, STDTAX_EUTF8);
-                return;
+                return NULL;
             }
             memcpy(o, p, k);
             o += k;
@@ -153,23 +178,43 @@ static void string_put(struct jsonw *w, const char *s, size_t n)
         }
     }
     *o++ = '"';
-    w->len += (size_t)(o - start);
+    return o;
+}
+
+/* Where a key of at most n bytes is written, after its comma; NULL when w has failed or
+ * no key can go here.  key_done ends it. */
+static char *key_at(struct jsonw *w, size_t n)
+{
+    if (w->error)
+        return NULL;
+    if (!in_object(w) || w->want_value) {
+        fail(w, STDTAX_EINVAL);
+        return NULL;
+    }
+    if (!ROOM(w, n + 1))
+        return NULL;
+    char *p = w->data + w->len;
+    if (w->comma)
+        *p++ = ',';
+    return p;
+}
+
+static void key_done(struct jsonw *w, const char *end)
+{
+    w->len = (size_t)(end - w->data);
+    w->want_value = true;
+    w->comma = false;
 }
 
 void jsonw_keyn(struct jsonw *w, const char *key, size_t n)
 {
-    if (w->error)
-        return;
-    if (!in_object(w) || w->want_value) {
-        fail(w, STDTAX_EINVAL);
-        return;
+    size_t room;
+    char *p;
+    if (string_room(w, n, &room) && (p = key_at(w, room + 1)) &&
+        (p = string_write(w, p, key, n))) {
+        *p++ = ':';
+        key_done(w, p);
     }
-    if (w->comma)
-        put(w, ",", 1);
-    string_put(w, key, n);
-    put(w, ":", 1);
-    w->want_value = true;
-    w->comma = false;
 }
 
 void jsonw_key(struct jsonw *w, const char *key)
@@ -177,12 +222,22 @@ void jsonw_key(struct jsonw *w, const char *key)
     jsonw_keyn(w, key, strlen(key));
 }
 
+void jsonw_key_quoted(struct jsonw *w, const char *quoted, size_t n)
+{
+    char *p = key_at(w, n);
+    if (p) {
+        copy(p, quoted, n);
+        key_done(w, p + n);
+    }
+}
+
 void jsonw_stringn(struct jsonw *w, const char *s, size_t n)
 {
-    if (value_start(w)) {
-        string_put(w, s, n);
-        value_end(w);
-    }
+    size_t room;
+    char *p;
+    if (string_room(w, n, &room) && (p = value_at(w, room)) &&
+        (p = string_write(w, p, s, n)))
+        value_done(w, p);
 }
 
 void jsonw_string(struct jsonw *w, const char *s)
@@ -194,9 +249,10 @@ void jsonw_string(struct jsonw *w, const char *s)
 
 static void literal(struct jsonw *w, const char *s, size_t n)
 {
-    if (value_start(w)) {
-        put(w, s, n);
-        value_end(w);
+    char *p = value_at(w, n);
+    if (p) {
+        copy(p, s, n);
+        value_done(w, p + n);
     }
 }
 
@@ -213,33 +269,37 @@ void jsonw_null(struct jsonw *w)
     literal(w, "null", 4);
 }
 
-/* The decimal digits of v at the end of buf (24 bytes); returns where they start. */
-static char *digits(char *buf_end, uint64_t v)
+/* The decimal digits of v at p; returns their end. */
+static char *digits(char *p, uint64_t v)
 {
-    char *p = buf_end;
+    size_t n = 1;
+    for (uint64_t t = v; t >= 10; t /= 10)
+        n++;
+    char *end = p + n;
+    p = end;
     do {
         *--p = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    return p;
+    return end;
 }
 
 void jsonw_int(struct jsonw *w, int64_t v)
 {
-    char buf[24], *end = buf + sizeof buf;
-    uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    char *p = digits(end, mag);
+    char *p = value_at(w, 20);
+    if (!p)
+        return;
     if (v < 0)
-        *--p = '-';
-    literal(w, p, (size_t)(end - p));
+        *p++ = '-';
+    value_done(w, digits(p, v < 0 ? 0 - (uint64_t)v : (uint64_t)v));
 }
 
 /* The answers' reals are probabilities and weights rounded to 4 decimals: written from
  * their integer ten-thousandths, the text %.<p>g makes of them (p <= 15, at most p
  * significant digits: the double nearest a decimal of at most 15 digits prints as that
- * decimal), without snprintf's cost.  Returns the length, 0 when v is not such a
- * value. */
-static size_t real_fixed4(const struct jsonw *w, double v, char *buf)
+ * decimal), without snprintf's cost.  Writes at o and returns the end, or NULL when v
+ * is not such a value. */
+static char *real_fixed4(const struct jsonw *w, double v, char *o)
 {
     static const uint64_t pow10[] = {1,
                                      10,
@@ -259,30 +319,24 @@ static size_t real_fixed4(const struct jsonw *w, double v, char *buf)
                                      1000000000000000};
     if (w->precision > JSONW_PRECISION_ANSWER || !(fabs(v) < 1e11) ||
         (v == 0 && signbit(v)))
-        return 0;
-    double scaled = round(v * 10000.0);
-    if (scaled / 10000.0 != v)
-        return 0;
-    uint64_t mag = (uint64_t)fabs(scaled);
-    if (mag >= pow10[w->precision])
-        return 0;
-    char frac[4];
-    uint64_t f = mag % 10000;
-    for (int i = 3; i >= 0; i--, f /= 10)
-        frac[i] = (char)('0' + f % 10);
-    size_t nfrac = 4;
-    while (nfrac > 1 && frac[nfrac - 1] == '0')
-        nfrac--;
-    char whole[24], *p = digits(whole + sizeof whole, mag / 10000);
-    size_t n = 0;
+        return NULL;
+    /* Rounded by hand (round() is a call): a wrong neighbour fails the check below. */
+    uint64_t mag = (uint64_t)(fabs(v * 10000.0) + 0.5);
+    if ((v < 0 ? -(double)mag : (double)mag) / 10000.0 != v || mag >= pow10[w->precision])
+        return NULL;
     if (v < 0)
-        buf[n++] = '-';
-    size_t nwhole = (size_t)(whole + sizeof whole - p);
-    memcpy(buf + n, p, nwhole);
-    n += nwhole;
-    buf[n++] = '.';
-    memcpy(buf + n, frac, nfrac);
-    return n + nfrac;
+        *o++ = '-';
+    o = digits(o, mag / 10000);
+    *o++ = '.';
+    unsigned f = (unsigned)(mag % 10000);
+    o[0] = (char)('0' + f / 1000);
+    o[1] = (char)('0' + f / 100 % 10);
+    o[2] = (char)('0' + f / 10 % 10);
+    o[3] = (char)('0' + f % 10);
+    size_t nfrac = 4;
+    while (nfrac > 1 && o[nfrac - 1] == '0')
+        nfrac--;
+    return o + nfrac;
 }
 
 /* jansson's jsonp_dtostr: %.<p>g, ".0" when the text would read back as an integer, no
@@ -315,6 +369,8 @@ static size_t real_general(const struct jsonw *w, double v, char *buf, size_t si
     return len;
 }
 
+#define REAL_MAX 48
+
 void jsonw_real(struct jsonw *w, double v)
 {
     if (w->error)
@@ -323,28 +379,33 @@ void jsonw_real(struct jsonw *w, double v)
         fail(w, STDTAX_EINVAL);
         return;
     }
-    char buf[48];
-    size_t n = real_fixed4(w, v, buf);
-    if (n == 0)
-        n = real_general(w, v, buf, sizeof buf);
-    if (n == 0) {
-        fail(w, STDTAX_EINVAL);
+    char *p = value_at(w, REAL_MAX), *end = p ? real_fixed4(w, v, p) : NULL;
+    if (!p)
         return;
+    if (!end) {
+        size_t n = real_general(w, v, p, REAL_MAX);
+        if (n == 0) {
+            fail(w, STDTAX_EINVAL);
+            return;
+        }
+        end = p + n;
     }
-    literal(w, buf, n);
+    value_done(w, end);
 }
 
 /* ---- containers ------------------------------------------------------------------ */
 
-static void open_container(struct jsonw *w, char c, bool object)
+static void open_container(struct jsonw *w, const char *text, size_t n, bool object)
 {
-    if (!value_start(w))
-        return;
     if (w->depth == JSONW_DEPTH_MAX) {
         fail(w, STDTAX_ETOOBIG);
         return;
     }
-    put(w, &c, 1);
+    char *p = value_at(w, n);
+    if (!p)
+        return;
+    memcpy(p, text, n);
+    w->len = (size_t)(p + n - w->data);
     w->depth++;
     if (object)
         w->objects |= UINT64_C(1) << (w->depth - 1);
@@ -361,14 +422,16 @@ static void close_container(struct jsonw *w, char c, bool object)
         fail(w, STDTAX_EINVAL);
         return;
     }
-    put(w, &c, 1);
+    if (!ROOM(w, 1))
+        return;
+    w->data[w->len++] = c;
     w->depth--;
-    value_end(w);
+    w->comma = w->depth > 0;
 }
 
 void jsonw_object_begin(struct jsonw *w)
 {
-    open_container(w, '{', true);
+    open_container(w, "{", 1, true);
 }
 
 void jsonw_object_end(struct jsonw *w)
@@ -378,7 +441,7 @@ void jsonw_object_end(struct jsonw *w)
 
 void jsonw_array_begin(struct jsonw *w)
 {
-    open_container(w, '[', false);
+    open_container(w, "[", 1, false);
 }
 
 void jsonw_array_end(struct jsonw *w)
@@ -401,18 +464,17 @@ void jsonw_object_extend(struct jsonw *w, const char *text, size_t n)
         fail(w, STDTAX_EINVAL);
         return;
     }
-    jsonw_object_begin(w);
-    put(w, text + 1, n - 2);
+    open_container(w, text, n - 1, true);
     w->comma = n > 2;
 }
 
 void jsonw_newline(struct jsonw *w)
 {
-    if (w->depth != 0) {
+    if (w->depth != 0)
         fail(w, STDTAX_EINVAL);
+    if (w->error || !ROOM(w, 1))
         return;
-    }
-    put(w, "\n", 1);
+    w->data[w->len++] = '\n';
 }
 
 /* ---- jansson values --------------------------------------------------------------- */
@@ -531,10 +593,9 @@ int jsonw_finish(struct jsonw *w, char **text, size_t *len)
     *len = 0;
     if (w->depth != 0 || w->want_value)
         fail(w, STDTAX_EINVAL);
-    char *end = reserve(w, 0);
-    int rc = w->error;
+    int rc = w->error || !ROOM(w, 0) ? w->error : 0;
     if (rc == 0) {
-        *end = '\0';
+        w->data[w->len] = '\0';
         *text = w->data;
         *len = w->len;
         w->data = NULL;

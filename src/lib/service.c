@@ -248,7 +248,7 @@ int svc_text_classify(struct svc *svc, const json_t *input, json_t **result,
     return rc;
 }
 
-int svc_text_classify_write(struct svc *svc, const json_t *input, struct clf_buf *out,
+int svc_text_classify_write(struct svc *svc, const json_t *input, struct jsonw *w,
                             json_t *problems, struct stdtax_error *err)
 {
     int rc = classify_input_check(input, problems, err);
@@ -258,7 +258,7 @@ int svc_text_classify_write(struct svc *svc, const json_t *input, struct clf_buf
     struct clf_input in;
     rc = clf_input_from_json(input, &in, err);
     if (rc == 0)
-        rc = clf_text_classify_write(e->clf, &in, out, err);
+        rc = clf_text_classify_write(e->clf, &in, w, err);
     engine_release(svc, e);
     if (rc != 0 && rc != STDTAX_ENOMEM && problems && err && err->text[0])
         stdtax_problem_add(problems, err->field, "%s", err->text);
