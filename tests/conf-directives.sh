@@ -1,9 +1,9 @@
 #!/bin/sh
-# Every directive of the daemon's table (src/lib/config.c) is documented in
+# Every directive of the daemon's table (src/daemon/settings.c) is documented in
 # stdtaxd(8) and shown, commented out, in the installed etc/stdtaxd.conf;
 # and neither names a directive the daemon does not know.  TAP output.
 srcdir=${STDTAX_SRCDIR:-$(dirname "$0")/..}
-table=$(sed -n 's/^[[:space:]]*{"\([a-z-]*\)", CFG_T_.*/\1/p' "$srcdir/src/lib/config.c")
+table=$(sed -n 's/^[[:space:]]*{"\([a-z-]*\)", CFG_T_.*/\1/p' "$srcdir/src/daemon/settings.c")
 conf=$(sed -n 's/^#\([a-z][a-z-]*\) .*/\1/p' "$srcdir/etc/stdtaxd.conf" | sort -u)
 man=$(sed -n 's/^\.It Ic \([a-z][a-z-]*\).*/\1/p' "$srcdir/doc/stdtaxd.8" | sort -u)
 n=0
@@ -16,7 +16,7 @@ check() { # check DESCRIPTION CONDITION...
 has() { printf '%s\n' "$2" | grep -qx -- "$1"; }
 if [ -z "$table" ]; then
     echo "1..1"
-    echo "not ok 1 - no directive found in src/lib/config.c"
+    echo "not ok 1 - no directive found in src/daemon/settings.c"
     exit 0
 fi
 for d in $table; do

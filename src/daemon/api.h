@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "stdtax/config.h"
+#include "settings.h"
 #include "stdtax/error.h"
 
 /* Methods: the same bits as libevent's enum evhttp_cmd_type, so a route's method

@@ -4,7 +4,7 @@
 #ifndef STDTAXD_LOG_H
 #define STDTAXD_LOG_H
 
-#include "stdtax/config.h"
+#include "settings.h"
 
 /* Set once at start-up, before any thread runs. */
 void log_setup(enum cfg_log_level level, int timestamps);

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "stdtax/config.h"
+#include "settings.h"
 
 struct options {
     bool check_config; /* --check-config: validate, print the settings, exit */

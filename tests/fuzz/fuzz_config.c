@@ -1,13 +1,13 @@
-/* libFuzzer target for the config-file parser (src/lib/config.c).
+/* libFuzzer target for the config-file parser (src/daemon/settings.c).
  * Build and run (not part of make check):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude \
- *     tests/fuzz/fuzz_config.c src/lib/config.c src/lib/error.c \
+ *     -Isrc/daemon tests/fuzz/fuzz_config.c src/daemon/settings.c src/lib/error.c \
  *     $(pkg-config --cflags --libs jansson) -o tests/fuzz/fuzz_config
  *   tests/fuzz/fuzz_config -max_total_time=60 */
 #include <stddef.h>
 #include <stdint.h>
 
-#include "stdtax/config.h"
+#include "settings.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

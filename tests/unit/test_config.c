@@ -1,7 +1,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "stdtax/config.h"
+#include "settings.h"
 
 static struct stdtax_config cfg;
 static struct stdtax_error err;

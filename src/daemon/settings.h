@@ -1,10 +1,13 @@
 /* stdtaxd settings: one struct with a default for every field, and a parser for
  * `directive value...` lines driven by one declarative table (redis config.c,
- * memcached settings).  No globals, no printing: every problem comes back in a
- * struct stdtax_error whose field names where it was found ("file:line" or
- * "--flag") so the daemon can print it and stop. */
-#ifndef STDTAX_CONFIG_H
-#define STDTAX_CONFIG_H
+ * memcached settings).  Only the daemon has settings (listen address, workers,
+ * limits, timeouts, tokens, logging, the files it serves): the library and the CLI
+ * take what they need as arguments, so this lives in src/daemon.  No globals, no
+ * printing: every problem comes back in a struct stdtax_error whose field names
+ * where it was found ("file:line" or "--flag") so the daemon can print it and
+ * stop. */
+#ifndef STDTAXD_SETTINGS_H
+#define STDTAXD_SETTINGS_H
 
 #include <stdbool.h>
 #include <stddef.h>

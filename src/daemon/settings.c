@@ -1,4 +1,4 @@
-#include "stdtax/config.h"
+#include "settings.h"
 
 #include <ctype.h>
 #include <errno.h>
