@@ -205,7 +205,4 @@ int svc_taxonomy_get(struct svc *svc, const char *code, json_t **out, json_t **n
 /* Versions of the engine now in use: new {"taxonomy_version","model_version"}. */
 json_t *svc_versions(struct svc *svc);
 
-/* Borrowed for the life of svc: the store (for the CLI's check and export). */
-struct store *svc_store(struct svc *svc);
-
 #endif

@@ -1,26 +1,27 @@
-/* stdtax catalog: import, list, search and count the catalogue of existing standards in
- * the store (doc/overlap.md). */
+/* stdtax catalog: import, list, search, count and check the catalogue of existing
+ * standards in the store (doc/overlap.md), through the service (service_overlap.h,
+ * service_store.h) as the daemon's catalogue routes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "stdtax/catalog.h"
-#include "stdtax/store.h"
-#include "stdtax/taxonomy.h"
+#include "stdtax/service_overlap.h"
+#include "stdtax/service_store.h"
 
-#define CHUNK 5000
+#define CHUNK                                                                            \
+    5000 /* entries read before one import call (CATALOG_IMPORT_MAX at most)             \
+          */
+_Static_assert(CHUNK <= CATALOG_IMPORT_MAX, "one chunk is one import call");
 
-static int open_store(const char *dir, int read_only, struct store **st)
-{
-    struct store_options o = {.read_only = read_only};
-    struct stdtax_error err = {0};
-    if (store_open(dir, &o, st, &err) != 0) {
-        cli_error(&err);
-        return CLI_FAIL;
-    }
-    return CLI_OK;
-}
+/* The options every subcommand reads: where the store and the taxonomy are, the
+ * catalogue's filter and the overlap query. */
+struct catalog_args {
+    struct cli_svc svc;
+    struct svc_catalog_filter filter;
+    struct overlap_query query;
+    bool repair;
+};
 
 static void print_json(const json_t *v, size_t flags)
 {
@@ -30,35 +31,14 @@ static void print_json(const json_t *v, size_t flags)
     free(s);
 }
 
-/* Node codes must exist in the taxonomy; a Chinese or English label is turned into its
- * code.  Problems go to problems at /<index>/classification. */
-static void classify_check(json_t *e, size_t index, const struct tax_taxonomy *tax,
-                           json_t *problems)
-{
-    json_t *cls = json_object_get(e, "classification");
-    static const char *const members[] = {"category", "subcategory"};
-    for (int i = 0; i < 2 && json_is_object(cls); i++) {
-        const char *v = json_string_value(json_object_get(cls, members[i]));
-        if (!v)
-            continue;
-        const struct tax_node *n = tax_node_resolve(tax, v);
-        if (!n) {
-            char ptr[64];
-            snprintf(ptr, sizeof ptr, "/%zu/classification/%s", index, members[i]);
-            stdtax_problem_add(problems, ptr, "no node %s in the taxonomy", v);
-            json_object_set_new(cls, members[i], json_string("\x01"));
-        } else {
-            json_object_set_new(cls, members[i], json_string(n->code));
-        }
-    }
-}
-
-static int import_chunk(struct store *st, json_t *chunk, size_t first, json_t *totals,
+/* Stores one chunk; its problems, whose pointers start with the index in the chunk,
+ * become "line N: ..." of the file.  Adds the chunk's report to totals. */
+static int import_chunk(struct svc *svc, json_t *chunk, size_t first, json_t *totals,
                         json_t *problems)
 {
     json_t *report = NULL, *p = json_array();
     struct stdtax_error err = {0};
-    int rc = store_catalog_import(st, chunk, &report, p, &err);
+    int rc = svc_catalog_import(svc, chunk, &report, p, &err);
     if (rc) {
         cli_error(&err);
         json_decref(p);
@@ -71,7 +51,6 @@ static int import_chunk(struct store *st, json_t *chunk, size_t first, json_t *t
         json_int_t n = json_integer_value(json_object_get(totals, k));
         json_object_set_new(totals, k, json_integer(n + json_integer_value(v)));
     }
-    /* Pointers are relative to the chunk: make them line numbers of the file. */
     size_t i;
     json_t *pr;
     json_array_foreach(p, i, pr)
@@ -90,24 +69,9 @@ static int import_chunk(struct store *st, json_t *chunk, size_t first, json_t *t
     return CLI_OK;
 }
 
-static int do_import(const char *dir, const char *taxonomy, const char *path)
+/* Reads FILE (or stdin) CHUNK lines at a time; prints the totals and every problem. */
+static int catalog_import_file(struct svc *svc, FILE *f)
 {
-    struct tax_taxonomy *tax = cli_taxonomy_load(taxonomy);
-    if (!tax)
-        return CLI_FAIL;
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-    if (!f) {
-        perror(path);
-        tax_taxonomy_free(tax);
-        return CLI_FAIL;
-    }
-    struct store *st;
-    if (open_store(dir, 0, &st) != CLI_OK) {
-        tax_taxonomy_free(tax);
-        if (f != stdin)
-            fclose(f);
-        return CLI_FAIL;
-    }
     json_t *totals = json_object(), *problems = json_array(), *chunk = json_array();
     char *line = NULL;
     size_t cap = 0, lineno = 0, first = 0;
@@ -122,13 +86,11 @@ static int do_import(const char *dir, const char *taxonomy, const char *path)
                 /* Keeps the line numbering: the store reports a non-object entry. */
                 stdtax_problem_add(problems, "", "line %zu: %s", lineno, je.text);
                 e = json_null();
-            } else {
-                classify_check(e, json_array_size(chunk), tax, problems);
             }
             json_array_append_new(chunk, e);
         }
         if ((n <= 0 && json_array_size(chunk)) || json_array_size(chunk) == CHUNK) {
-            if ((rc = import_chunk(st, chunk, first, totals, problems)) != CLI_OK)
+            if ((rc = import_chunk(svc, chunk, first, totals, problems)) != CLI_OK)
                 break;
             first += json_array_size(chunk);
             json_array_clear(chunk);
@@ -137,8 +99,6 @@ static int do_import(const char *dir, const char *taxonomy, const char *path)
             break;
     }
     free(line);
-    if (f != stdin)
-        fclose(f);
     json_object_set(totals, "problems", problems);
     print_json(totals, JSON_INDENT(2));
     if (rc == CLI_OK && json_array_size(problems))
@@ -146,106 +106,130 @@ static int do_import(const char *dir, const char *taxonomy, const char *path)
     json_decref(totals);
     json_decref(problems);
     json_decref(chunk);
-    store_close(st);
-    tax_taxonomy_free(tax);
     return rc;
 }
 
-static int do_list(const char *dir, const struct catalog_filter *f)
+/* What a subcommand's operands may be; checked before the service opens. */
+static bool one_operand(const struct catalog_args *a, int n)
 {
-    struct store *st;
-    if (open_store(dir, 1, &st) != CLI_OK)
+    (void)a;
+    return n == 1;
+}
+
+static bool optional_operand(const struct catalog_args *a, int n)
+{
+    (void)a;
+    return n <= 1;
+}
+
+static bool no_operand(const struct catalog_args *a, int n)
+{
+    (void)a;
+    return n == 0;
+}
+
+/* A title, or at least an English title or a scope to compare. */
+static bool search_operands(const struct catalog_args *a, int n)
+{
+    return n == 1 || (n == 0 && (a->query.title_en || a->query.scope));
+}
+
+static int do_import(struct svc *svc, const struct catalog_args *a, char **operands,
+                     int n)
+{
+    (void)a, (void)n;
+    const char *path = operands[0];
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!f) {
+        perror(path);
         return CLI_FAIL;
+    }
+    int rc = catalog_import_file(svc, f);
+    if (f != stdin)
+        fclose(f);
+    return rc;
+}
+
+static int do_list(struct svc *svc, const struct catalog_args *a, char **operands, int n)
+{
+    struct svc_catalog_filter f = a->filter;
+    f.q = n ? operands[0] : NULL;
     char *cursor = NULL;
     int rc = CLI_OK;
     do {
-        json_t *items;
-        char *next;
+        json_t *page, *problems = json_array();
         struct stdtax_error err = {0};
-        if (store_catalog_list(st, f, cursor, STORE_LIST_LIMIT_MAX, &items, &next,
-                               &err)) {
-            cli_error(&err);
-            rc = CLI_FAIL;
+        int r = svc_catalog_list(svc, &f, cursor, STORE_LIST_LIMIT_MAX, &page, problems,
+                                 &err);
+        if (r) {
+            cli_problems_print(stderr, "stdtax catalog list", problems);
+            if (json_array_size(problems) == 0)
+                cli_error(&err);
+            json_decref(problems);
+            rc = r == STDTAX_EINVAL ? CLI_USAGE : CLI_FAIL;
             break;
         }
+        json_decref(problems);
         size_t i;
         json_t *e;
-        json_array_foreach(items, i, e) print_json(e, JSON_COMPACT | JSON_SORT_KEYS);
-        json_decref(items);
+        json_array_foreach(json_object_get(page, "items"), i, e)
+            print_json(e, JSON_COMPACT | JSON_SORT_KEYS);
+        const char *next = json_string_value(json_object_get(page, "next_cursor"));
         free(cursor);
-        cursor = next;
+        cursor = next ? strdup(next) : NULL;
+        json_decref(page);
     } while (cursor);
     free(cursor);
-    store_close(st);
     return rc;
 }
 
-static int do_search(const char *dir, const struct overlap_query *q)
+/* Prints the answer of a query that gives one JSON value. */
+static int answer_print(int rc, json_t *out, const struct stdtax_error *err, size_t flags,
+                        int fail_status)
 {
-    struct store *st;
-    if (open_store(dir, 1, &st) != CLI_OK)
-        return CLI_FAIL;
-    json_t *out;
-    struct stdtax_error err = {0};
-    int rc = store_overlap_find(st, q, &out, &err);
-    store_close(st);
     if (rc) {
-        cli_error(&err);
-        return CLI_FAIL;
+        cli_error(err);
+        return fail_status;
     }
-    print_json(out, JSON_INDENT(2));
+    print_json(out, JSON_INDENT(2) | flags);
     json_decref(out);
     return CLI_OK;
 }
 
-static int do_counts(const char *dir)
+static int do_search(struct svc *svc, const struct catalog_args *a, char **operands,
+                     int n)
 {
-    struct store *st;
-    if (open_store(dir, 1, &st) != CLI_OK)
-        return CLI_FAIL;
-    json_t *out;
+    struct overlap_query q = a->query;
+    q.title = n ? operands[0] : NULL;
+    json_t *out = NULL;
     struct stdtax_error err = {0};
-    int rc = store_catalog_counts(st, &out, &err);
-    store_close(st);
-    if (rc) {
-        cli_error(&err);
-        return CLI_FAIL;
-    }
-    print_json(out, JSON_INDENT(2) | JSON_SORT_KEYS);
-    json_decref(out);
-    return CLI_OK;
+    int rc = svc_overlap_search(svc, &q, &out, &err);
+    return answer_print(rc, out, &err, 0, CLI_FAIL);
+}
+
+static int do_counts(struct svc *svc, const struct catalog_args *a, char **operands,
+                     int n)
+{
+    (void)a, (void)operands, (void)n;
+    json_t *out = NULL;
+    struct stdtax_error err = {0};
+    int rc = svc_catalog_counts(svc, &out, &err);
+    return answer_print(rc, out, &err, JSON_SORT_KEYS, CLI_FAIL);
 }
 
 /* 0 when the catalogue and the overlap index agree with the records, 1 when not, 2 on
  * error (as `stdtax check`). */
-static int do_check(const char *dir, int repair)
+static int do_check(struct svc *svc, const struct catalog_args *a, char **operands, int n)
 {
-    struct store *st;
-    if (open_store(dir, !repair, &st) != CLI_OK)
-        return 2;
-    json_t *report;
+    (void)operands, (void)n;
+    json_t *report = NULL;
     struct stdtax_error err = {0};
-    int rc = repair ? store_catalog_repair(st, &report, &err)
-                    : store_catalog_check(st, &report, &err);
-    store_close(st);
-    if (rc) {
-        cli_error(&err);
-        return 2;
-    }
-    print_json(report, JSON_INDENT(2));
-    rc = repair || json_is_true(json_object_get(report, "ok")) ? 0 : 1;
-    json_decref(report);
-    return rc;
+    int rc = a->repair ? svc_catalog_repair(svc, &report, &err)
+                       : svc_catalog_check(svc, &report, &err);
+    bool ok = rc == 0 && (a->repair || json_is_true(json_object_get(report, "ok")));
+    rc = answer_print(rc, report, &err, 0, CHECK_ERROR);
+    return rc != CLI_OK ? rc : ok ? CHECK_CLEAN : CHECK_DIFFERENT;
 }
-
-/* The options every subcommand reads: where the store and the taxonomy are, the
- * catalogue's filter and the overlap query. */
-struct catalog_args {
-    struct cli_svc svc;
-    struct catalog_filter filter;
-    struct overlap_query query;
-    bool repair;
-};
 
 /* Parses a subcommand's options: true to go on, else false with *status the exit
  * status (after --help or wrong usage). */
@@ -299,50 +283,11 @@ static bool args_parse(int argc, char **argv, const struct cli_command *self,
     return true;
 }
 
-/* A subcommand: its operands after the options.  BAD_OPERANDS when they are wrong. */
-#define BAD_OPERANDS (-1)
-typedef int catalog_action(const struct catalog_args *a, char **operands, int n);
-
-static int catalog_import(const struct catalog_args *a, char **operands, int n)
-{
-    return n == 1 ? do_import(a->svc.data_dir, a->svc.taxonomy, operands[0])
-                  : BAD_OPERANDS;
-}
-
-static int catalog_list(const struct catalog_args *a, char **operands, int n)
-{
-    if (n > 1)
-        return BAD_OPERANDS;
-    struct catalog_filter f = a->filter;
-    f.q = n ? operands[0] : NULL;
-    return do_list(a->svc.data_dir, &f);
-}
-
-static int catalog_search(const struct catalog_args *a, char **operands, int n)
-{
-    if (n > 1 || (n == 0 && !a->query.title_en && !a->query.scope))
-        return BAD_OPERANDS;
-    struct overlap_query q = a->query;
-    q.title = n ? operands[0] : NULL;
-    return do_search(a->svc.data_dir, &q);
-}
-
-static int catalog_counts(const struct catalog_args *a, char **operands, int n)
-{
-    (void)operands;
-    return n == 0 ? do_counts(a->svc.data_dir) : BAD_OPERANDS;
-}
-
-static int catalog_check(const struct catalog_args *a, char **operands, int n)
-{
-    (void)operands;
-    return n == 0 ? do_check(a->svc.data_dir, a->repair) : BAD_OPERANDS;
-}
-
 static const struct cli_option import_options[] = {
     CLI_OPTION_DATA_DIR, CLI_OPTION_TAXONOMY, {0}};
 static const struct cli_option list_options[] = {
     CLI_OPTION_DATA_DIR,
+    CLI_OPTION_TAXONOMY,
     {"kind", 'k', "K",
      .help = "national, industry, local, group, international or other"},
     {"status", 's', "S", .help = "published or planned"},
@@ -364,7 +309,6 @@ static const struct cli_option check_options[] = {
 
 static int subcommand_run(int argc, char **argv, const struct cli_command *self);
 
-/* The subcommands and, at the same index, what each does. */
 static const struct cli_command subcommands[] = {
     {"catalog import", subcommand_run, import_options, "FILE.jsonl|-",
      "stores existing standards, one JSON object per line (node names checked "
@@ -378,9 +322,21 @@ static const struct cli_command subcommands[] = {
     {"catalog check", subcommand_run, check_options, "",
      "recounts the catalogue and the overlap index (exit 1 on a difference)"},
 };
-static catalog_action *const actions[] = {catalog_import, catalog_list, catalog_search,
-                                          catalog_counts, catalog_check};
 #define N_SUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])
+
+/* What each subcommand does, at its index in subcommands. */
+static const struct {
+    bool (*operands_ok)(const struct catalog_args *a, int n);
+    bool writes;     /* opens the store read-write */
+    int fail_status; /* when the service does not open */
+    int (*run)(struct svc *svc, const struct catalog_args *a, char **operands, int n);
+} actions[] = {
+    {one_operand, true, CLI_FAIL, do_import},
+    {optional_operand, false, CLI_FAIL, do_list},
+    {search_operands, false, CLI_FAIL, do_search},
+    {no_operand, false, CLI_FAIL, do_counts},
+    {no_operand, false, CHECK_ERROR, do_check},
+};
 _Static_assert(sizeof actions / sizeof actions[0] == N_SUBCOMMANDS, "one action each");
 
 static int subcommand_run(int argc, char **argv, const struct cli_command *self)
@@ -389,8 +345,18 @@ static int subcommand_run(int argc, char **argv, const struct cli_command *self)
     int status;
     if (!args_parse(argc, argv, self, &a, &status))
         return status;
-    status = actions[self - subcommands](&a, argv + optind, argc - optind);
-    return status == BAD_OPERANDS ? cli_usage_error(&self, 1) : status;
+    size_t i = (size_t)(self - subcommands);
+    int n = argc - optind;
+    if (!actions[i].operands_ok(&a, n))
+        return cli_usage_error(&self, 1);
+    /* The catalogue never classifies: the model need not load. */
+    a.svc.model = NULL;
+    struct svc *svc;
+    if (cli_svc_open(&a.svc, !(actions[i].writes || a.repair), &svc) != 0)
+        return actions[i].fail_status;
+    status = actions[i].run(svc, &a, argv + optind, n);
+    svc_close(svc);
+    return status;
 }
 
 /* catalog's own option is --help; each subcommand has its table. */

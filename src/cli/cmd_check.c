@@ -1,12 +1,13 @@
-/* stdtax check [--repair]: recounts the store from its records (store_check) and
+/* stdtax check [--repair]: recounts the store from its records (svc_store_check) and
  * reports every difference from the stored counts and indexes; --repair rebuilds them
- * (store_repair) and checks again.  Exit 0: no difference (after the repair, with
+ * (svc_store_repair) and checks again.  Exit 0: no difference (after the repair, with
  * --repair); 1: differences; 2: could not check. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "stdtax/service_store.h"
 
 /* The store's keys hold the byte 0x1F between their parts; shown as '|'. */
 static void key_print(const char *key)
@@ -52,10 +53,10 @@ static size_t report_print(const json_t *r)
     return diffs + missing + extra + bad;
 }
 
-static int check_run(struct store *store, json_t **report)
+static int check_run(struct svc *svc, json_t **report)
 {
     struct stdtax_error err = {0};
-    if (store_check(store, report, &err) != 0) {
+    if (svc_store_check(svc, report, &err) != 0) {
         cli_error(&err);
         return -1;
     }
@@ -103,18 +104,17 @@ int cmd_check(int argc, char **argv, const struct cli_command *self)
     struct svc *svc;
     if (cli_svc_open(&cs, !repair, &svc) != 0)
         return CHECK_ERROR;
-    struct store *store = svc_store(svc);
     json_t *before = NULL, *after = NULL, *repaired = NULL;
     int status = CHECK_ERROR;
-    if (check_run(store, &before) != 0)
+    if (check_run(svc, &before) != 0)
         goto out;
     if (repair && !report_ok(before)) {
         struct stdtax_error err = {0};
-        if (store_repair(store, &repaired, &err) != 0) {
+        if (svc_store_repair(svc, &repaired, &err) != 0) {
             cli_error(&err);
             goto out;
         }
-        if (check_run(store, &after) != 0)
+        if (check_run(svc, &after) != 0)
             goto out;
     }
     const json_t *final = after ? after : before;

@@ -8,6 +8,7 @@
 
 #include "commit.h"
 #include "log.h"
+#include "stdtax/service_store.h"
 #include "stdtax/taxonomy.h"
 
 int app_problem(struct api_response *resp, int rc, json_t *problems,
@@ -296,7 +297,7 @@ static int app_metrics(void *arg, struct api_buf *out)
                    "stdtax_commit_items_total %" PRIu64 "\n",
                    batches, items);
     json_t *raw = NULL;
-    if (store_stats_raw(svc_store(app->svc), &raw, &err) == 0) {
+    if (svc_store_stats(app->svc, &raw, &err) == 0) {
         json_int_t pages = json_integer_value(json_object_get(raw, "last_page")) + 1;
         json_int_t psize = json_integer_value(json_object_get(raw, "page_size"));
         api_buf_printf(out,
@@ -316,7 +317,7 @@ static int app_metrics(void *arg, struct api_buf *out)
 static int app_ready(void *arg, struct stdtax_error *err)
 {
     struct app *app = arg;
-    if (!app->svc || !svc_store(app->svc))
+    if (!app->svc) /* an open service has its store open */
         return stdtax_error_set(err, API_EUNAVAILABLE, "", "the store is not open");
     return 0;
 }

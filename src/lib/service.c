@@ -186,11 +186,6 @@ json_t *svc_versions(struct svc *svc)
     return v;
 }
 
-struct store *svc_store(struct svc *svc)
-{
-    return svc->store;
-}
-
 /* --- classification ----------------------------------------------------------- */
 
 static const char *const classify_members[] = {"title", "title_en", "scope", "text"};

@@ -1,7 +1,9 @@
-/* The catalogue and overlaps at the service level (service_overlap.h).  Uses only the
- * public service API: the taxonomy comes from svc_taxonomy_get, the store from
- * svc_store. */
+/* The catalogue and overlaps at the service level (service_overlap.h).  The taxonomy
+ * comes from svc_taxonomy_get, the store from the service's state
+ * (service_internal.h). */
 #include "stdtax/service_overlap.h"
+
+#include "service_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -207,7 +209,7 @@ int svc_catalog_import(struct svc *svc, const json_t *entries, json_t **report,
             json_array_set_new(copy, i, json_null());
     json_decref(map);
     json_t *store_problems = json_array();
-    rc = store_catalog_import(svc_store(svc), copy, report, store_problems, err);
+    rc = store_catalog_import(svc->store, copy, report, store_problems, err);
     json_decref(copy);
     /* The store reports a replaced entry as "must be an object": leave those out. */
     size_t i;
@@ -290,7 +292,7 @@ int svc_catalog_list(struct svc *svc, const struct svc_catalog_filter *in,
     }
     json_t *items;
     char *next;
-    rc = store_catalog_list(svc_store(svc), &f, cursor, limit, &items, &next, err);
+    rc = store_catalog_list(svc->store, &f, cursor, limit, &items, &next, err);
     json_decref(map); /* f.category points into it */
     if (rc) {
         if (rc == STDTAX_EINVAL && problems)
@@ -323,7 +325,7 @@ static int overlaps_run(struct svc *svc, const json_t *input, const char *exclud
                               .what = what,
                               .threshold = threshold,
                               .limit = limit};
-    return store_overlap_find(svc_store(svc), &q, out, err);
+    return store_overlap_find(svc->store, &q, out, err);
 }
 
 int svc_overlaps_find(struct svc *svc, const json_t *input, const char *exclude_id,
@@ -374,7 +376,7 @@ int svc_proposal_duplicate_find(struct svc *svc, const json_t *submission,
     *existing = NULL;
     if (!json_is_object(submission))
         return 0;
-    if (idem_key && store_idem_find(svc_store(svc), idem_key, first, NULL) == 0)
+    if (idem_key && store_idem_find(svc->store, idem_key, first, NULL) == 0)
         return 0;
     const char *org = member(submission, "organisation");
     if (!org)
@@ -432,7 +434,7 @@ int svc_proposal_overlaps_check(struct svc *svc, const json_t *submission,
     *overlaps = NULL;
     *existing = NULL;
     if (check_duplicates && idem_key &&
-        store_idem_find(svc_store(svc), idem_key, first, NULL) == 0)
+        store_idem_find(svc->store, idem_key, first, NULL) == 0)
         check_duplicates = false; /* a replay: the store answers it */
     const char *org = member(submission, "organisation");
     check_duplicates = check_duplicates && org;
@@ -526,7 +528,7 @@ static void standards_add(json_t *o, const json_t *nodes)
 int svc_catalog_counts_merge(struct svc *svc, json_t *out, struct stdtax_error *err)
 {
     json_t *counts;
-    int rc = store_catalog_counts(svc_store(svc), &counts, err);
+    int rc = store_catalog_counts(svc->store, &counts, err);
     if (rc)
         return rc;
     const json_t *nodes = json_object_get(counts, "nodes");
