@@ -59,7 +59,8 @@ static void usage(FILE *to)
             "  -h, --help        print this help and exit\n"
             "  --version         print the version and exit\n"
             "see stdtax(1) and doc/cli.md\n",
-            cli_default_data_dir(), cli_default_taxonomy(), cli_default_model());
+            cli_default_data_dir(), cli_default_taxonomy(),
+            cli_default_model() ? cli_default_model() : "none, --no-model given");
 }
 
 /* Run from the build tree: the binary lives under STDTAX_BUILDDIR. */

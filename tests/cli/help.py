@@ -110,6 +110,11 @@ class Help(unittest.TestCase):
             self.assertEqual(r.stderr, "")
             for name in table_commands():
                 self.assertRegex(r.stdout, r"(?m)^  %s " % name)
+        # after global options too; the defaults it shows follow them
+        r = run("--data-dir", "/srv/x", "--no-model", "--help")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("(default: /srv/x)", r.stdout)
+        self.assertIn("(default: none, --no-model given)", r.stdout)
 
     def test_version(self):
         with open(os.path.join(BUILDDIR, "config.h"), encoding="utf-8") as f:
