@@ -105,17 +105,17 @@ int model_train(const struct tax_taxonomy *tax, const struct model_example *ex, 
 json_t *model_to_json(const struct model *m);
 int model_file_save(const struct model *m, const char *path, struct stdtax_error *err);
 
-/* Loads a model file and checks that it was trained for this taxonomy (version and
- * every class code): STDTAX_EVERSION otherwise.  *out is new and borrows tax. */
+/* Loads a model file (at most 256 MiB) and checks that it was trained for this
+ * taxonomy (version and every class code): STDTAX_EVERSION otherwise.  *out is new and
+ * borrows tax.  Errors name the file, the line and column and (err->field) the JSON
+ * pointer of what was wrong. */
 int model_file_load(const char *path, const struct tax_taxonomy *tax, struct model **out,
                     struct stdtax_error *err);
-/* The same from the file's text[0..len): the feature rows are read without building JSON
- * values, the rest (and any text that reader does not take) by jansson, so it accepts
- * and refuses exactly what model_json_load of json_loadb's value does.  STDTAX_EPARSE
- * for text that is not JSON. */
+/* The same from the file's text[0..len): the one reader of the layout in
+ * doc/classifier.md.  STDTAX_EPARSE for text that is not JSON, STDTAX_EINVAL for JSON
+ * of another layout or with a value out of range, STDTAX_EVERSION for another format
+ * version or taxonomy. */
 int model_text_load(const char *text, size_t len, const struct tax_taxonomy *tax,
-                    struct model **out, struct stdtax_error *err);
-int model_json_load(const json_t *root, const struct tax_taxonomy *tax,
                     struct model **out, struct stdtax_error *err);
 
 void model_free(struct model *m);

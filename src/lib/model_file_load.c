@@ -1,678 +1,764 @@
-/* Loading a model file (doc/classifier.md). */
+/* The one reader of the model file: the fixed JSON layout of doc/classifier.md ("The
+ * model file"), read in one pass without building JSON values (model_file_json.h).
+ * Members come in the order the writer puts them (by name); every string, number and
+ * length is checked as it is read, and anything else is refused naming the line, the
+ * column and the JSON pointer of what was wrong.  Syntax errors are STDTAX_EPARSE, valid
+ * JSON in another layout STDTAX_EINVAL, a model for another taxonomy or format
+ * STDTAX_EVERSION. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "model_file_json.h"
 #include "model_internal.h"
-#include "stdtax/jsonflat.h"
 
-static int bad(struct stdtax_error *err, const char *ptr, const char *what)
-{
-    return stdtax_error_set(err, STDTAX_EINVAL, ptr, "model file: %s", what);
-}
+#define MF_WEIGHT_MAX 1e6 /* |learned weight|: calibration, regression */
 
-static int load_levels(struct model *m, const json_t *levels, struct stdtax_error *err)
-{
-    const struct tax_taxonomy *tax = m->tax;
-    for (int l = 0; l < LV_COUNT; l++) {
-        char ptr[64];
-        snprintf(ptr, sizeof ptr, "/levels/%s", model_level_names[l]);
-        const json_t *lv = json_object_get(levels, model_level_names[l]);
-        const json_t *classes = json_object_get(lv, "classes");
-        const json_t *docs = json_object_get(lv, "docs");
-        const json_t *tokens = json_object_get(lv, "tokens");
-        size_t n = json_array_size(classes);
-        if (!json_is_array(classes) || json_array_size(docs) != n ||
-            json_array_size(tokens) != n)
-            return bad(err, ptr, "classes, docs and tokens must be arrays of one length");
-        if (level_alloc(&m->lv[l], n) != 0)
-            return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
-        for (size_t c = 0; c < n; c++) {
-            const char *code = json_string_value(json_array_get(classes, c));
-            const struct tax_node *node = tax_node_find(tax, code);
-            if (!node || node->depth != l)
-                return stdtax_error_set(err, STDTAX_EVERSION, ptr,
-                                        "model class \"%s\" is not a %s of the taxonomy",
-                                        code ? code : "?", model_level_names[l]);
-            json_int_t d = json_integer_value(json_array_get(docs, c));
-            json_int_t t = json_integer_value(json_array_get(tokens, c));
-            if (d < 0 || t < 0)
-                return bad(err, ptr, "docs and tokens must not be negative");
-            m->lv[l].node[c] = node->index;
-            m->lv[l].docs[c] = (uint64_t)d;
-            m->lv[l].tokens[c] = (uint64_t)t;
-        }
-        const json_t *bias = json_object_get(lv, "lr_bias");
-        if (!m->cfg.lr != !bias || (bias && json_array_size(bias) != n))
-            return bad(err, ptr,
-                       "lr_bias must be an array of one bias per class exactly "
-                       "when config.lr is true");
-        for (size_t c = 0; bias && c < n; c++) {
-            const json_t *v = json_array_get(bias, c);
-            if (!json_is_number(v) || !(fabs(json_number_value(v)) <= 1e6))
-                return bad(err, ptr, "lr_bias values must be finite numbers");
-            m->lv[l].lr_bias[c] = json_number_value(v);
-        }
-    }
-    return 0;
-}
-
-/* Room for the feature table: n features and n_ent entries over both levels. */
-static int features_alloc(struct model *m, size_t n, size_t n_ent,
-                          struct stdtax_error *err)
-{
-    m->key = malloc((n + 1) * sizeof *m->key);
-    m->gram = calloc(n + 1, sizeof *m->gram);
-    m->ent = malloc((n_ent + 1) * sizeof *m->ent);
-    for (int l = 0; l < LV_COUNT; l++) {
-        m->start[l] = malloc((n + 1) * sizeof *m->start[l]);
-        m->count[l] = calloc(n + 1, sizeof *m->count[l]);
-        if (!m->start[l] || !m->count[l])
-            return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
-    }
-    if (!m->key || !m->gram || !m->ent)
-        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
-    return 0;
-}
-
-static const char *features_row_shape(const struct model *m)
-{
-    return m->cfg.lr ? "bad [class, count, weight] triple" : "bad [class, count] pair";
-}
-
-/* Feature f's gram (g NULL: not a string). */
-static int feature_gram_add(struct model *m, size_t f, const char *g, const char *ptr,
-                            struct stdtax_error *err)
-{
-    if (!g || model_gram_key_parse(g, &m->key[f]) != 0)
-        return bad(err, ptr, "must be [gram, [[class, count]...], [[class, count]...]]");
-    m->gram[f] = strdup(g);
-    if (!m->gram[f])
-        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
-    m->n_feat = f + 1;
-    return 0;
-}
-
-/* One [class, count(, weight)] entry of feature f at level l; arity is how many numbers
- * it had, has_w whether the third is one. */
-static int feature_entry_add(struct model *m, int l, size_t f, size_t arity, json_int_t c,
-                             json_int_t cnt, int has_w, double w, const char *ptr,
-                             struct stdtax_error *err)
-{
-    if (arity != (m->cfg.lr ? 3u : 2u) || c < 0 || (size_t)c >= m->lv[l].n || cnt <= 0 ||
-        cnt > UINT32_MAX || (arity == 3 && !(has_w && fabs(w) <= 1e6)))
-        return bad(err, ptr, features_row_shape(m));
-    m->ent[m->n_ent++] =
-        (struct entry){(uint32_t)c, (uint32_t)cnt, 0, arity == 3 ? w : 0};
-    m->count[l][f]++;
-    return 0;
-}
-
-static int load_features(struct model *m, const json_t *features,
-                         struct stdtax_error *err)
-{
-    size_t n = json_array_size(features);
-    if (!json_is_array(features) || n > FEATURES_MAX)
-        return bad(err, "/features", "must be an array");
-    size_t n_ent = 0;
-    for (size_t f = 0; f < n; f++)
-        for (int l = 0; l < LV_COUNT; l++)
-            n_ent += json_array_size(json_array_get(json_array_get(features, f), 1 + l));
-    int rc = features_alloc(m, n, n_ent, err);
-    for (size_t f = 0; rc == 0 && f < n; f++) {
-        char ptr[64];
-        snprintf(ptr, sizeof ptr, "/features/%zu", f);
-        const json_t *row = json_array_get(features, f);
-        if (!json_is_array(row) || json_array_size(row) != 1 + LV_COUNT)
-            return bad(err, ptr,
-                       "must be [gram, [[class, count]...], [[class, count]...]]");
-        rc = feature_gram_add(m, f, json_string_value(json_array_get(row, 0)), ptr, err);
-        for (int l = 0; rc == 0 && l < LV_COUNT; l++) {
-            const json_t *pairs = json_array_get(row, 1 + l);
-            m->start[l][f] = (uint32_t)m->n_ent;
-            for (size_t k = 0; rc == 0 && k < json_array_size(pairs); k++) {
-                const json_t *p = json_array_get(pairs, k);
-                const json_t *c = json_array_get(p, 0), *cnt = json_array_get(p, 1);
-                const json_t *w = json_array_get(p, 2);
-                /* Not integers: -1 and 0, which feature_entry_add refuses. */
-                rc = feature_entry_add(m, l, f, json_array_size(p),
-                                       json_is_integer(c) ? json_integer_value(c) : -1,
-                                       json_is_integer(cnt) ? json_integer_value(cnt) : 0,
-                                       json_is_number(w), json_number_value(w), ptr, err);
-            }
-        }
-    }
-    return rc;
-}
-
-/* ---- the feature table straight from the file's text ------------------------------
- * jansson spends ~200 M instructions building and freeing the ~100 000 small values of
- * a model's "features" (most of `stdtax classify`'s start-up and of a daemon's reload);
- * the rows have one fixed shape, read here without building values.  Anything else the
- * file may hold falls back to jansson, which then words the error. */
-
-struct ftext {
-    const char *p, *end;
-    char *str; /* decoded gram; room for the longest string of the text */
+/* A model being read: the cursor, the model, and the largest class index of the
+ * features per level and where it was (the levels come after the features, so it is
+ * checked then). */
+struct load {
+    struct mf r;
+    struct model *m;
+    int64_t max_cls[LV_COUNT];
+    const char *max_cls_at[LV_COUNT];
+    size_t max_cls_row[LV_COUNT];
 };
 
-static void ft_ws(struct ftext *t)
-{
-    while (t->p < t->end &&
-           (*t->p == ' ' || *t->p == '\t' || *t->p == '\n' || *t->p == '\r'))
-        t->p++;
-}
-
-static int ft_char(struct ftext *t, char c)
-{
-    ft_ws(t);
-    if (t->p < t->end && *t->p == c) {
-        t->p++;
-        return 1;
-    }
-    return 0;
-}
-
-/* Length of the JSON number at p (RFC 8259 grammar: no leading zeros, no '+', digits
- * on both sides of the point), 0 if there is none; *integer says whether it has no
- * fraction and no exponent. */
-static size_t ft_number_len(const char *p, const char *end, int *integer)
-{
-    const char *q = p;
-    if (q < end && *q == '-')
-        q++;
-    if (q >= end || *q < '0' || *q > '9')
-        return 0;
-    if (*q == '0')
-        q++;
-    else
-        while (q < end && *q >= '0' && *q <= '9')
-            q++;
-    *integer = 1;
-    if (q < end && *q == '.') {
-        *integer = 0;
-        const char *d = ++q;
-        while (q < end && *q >= '0' && *q <= '9')
-            q++;
-        if (q == d)
-            return 0;
-    }
-    if (q < end && (*q == 'e' || *q == 'E')) {
-        *integer = 0;
-        q++;
-        if (q < end && (*q == '+' || *q == '-'))
-            q++;
-        const char *d = q;
-        while (q < end && *q >= '0' && *q <= '9')
-            q++;
-        if (q == d)
-            return 0;
-    }
-    return (size_t)(q - p);
-}
-
-/* A JSON number into *v (integer: one without fraction or exponent, at most 18 digits).
+/* ---- config --------------------------------------------------------------------------
  */
-static int ft_number(struct ftext *t, int want_integer, json_int_t *iv, double *dv)
+
+enum setting_kind { SET_BOOL, SET_INT, SET_UINT, SET_REAL, SET_WEIGHTS };
+
+struct setting {
+    const char *name;
+    enum setting_kind kind;
+    size_t offset; /* in struct model_config */
+    double lo, hi;
+};
+
+#define CFG(member) offsetof(struct model_config, member)
+/* By name, as written.  The bounds are model_config_check's (which then checks the
+ * relations between settings). */
+static const struct setting settings[] = {
+    {"alpha", SET_REAL, CFG(alpha), 1e-300, 10},
+    {"cal_l2_bias", SET_REAL, CFG(cal_l2_bias), 0, 100},
+    {"cal_l2_scale", SET_REAL, CFG(cal_l2_scale), 0, 100},
+    {"cal_l2_weak", SET_REAL, CFG(cal_l2_weak), 0, 100},
+    {"cal_weak", SET_BOOL, CFG(cal_weak), 0, 1},
+    {"complement", SET_BOOL, CFG(complement), 0, 1},
+    {"field_weights", SET_WEIGHTS, CFG(field_weight), 0, 100},
+    {"lr", SET_BOOL, CFG(lr), 0, 1},
+    {"lr_blend", SET_REAL, CFG(lr_blend), 0, 1},
+    {"lr_iters", SET_UINT, CFG(lr_iters), 0, 100000},
+    {"lr_l2", SET_REAL, CFG(lr_l2), 0, 100},
+    {"lr_terms", SET_BOOL, CFG(lr_terms), 0, 1},
+    {"neighbours", SET_BOOL, CFG(neighbours), 0, 1},
+    {"ngram_max", SET_INT, CFG(ngram_max), 1, 3},
+    {"ngram_min", SET_INT, CFG(ngram_min), 1, 3},
+    {"nn_max_df", SET_REAL, CFG(nn_max_df), 1e-300, 1},
+    {"nn_titles", SET_BOOL, CFG(nn_titles), 0, 1},
+    {"other_cv", SET_UINT, CFG(other_cv), 0, 100},
+    {"taxonomy_weight", SET_UINT, CFG(taxonomy_weight), 0, 100},
+    {"uniform_prior", SET_BOOL, CFG(uniform_prior), 0, 1},
+    {"words", SET_BOOL, CFG(words), 0, 1},
+};
+/* "lr" and the regression's settings: written exactly when it is on. */
+#define SETTINGS_LR (0x1fu << 7)
+
+/* The fields by name, as written, and their enum model_field. */
+static const char *const field_keys[MODEL_FIELD_COUNT] = {"scope", "text", "title",
+                                                          "title_en"};
+static const enum model_field field_of_key[MODEL_FIELD_COUNT] = {
+    MODEL_FIELD_SCOPE, MODEL_FIELD_TEXT, MODEL_FIELD_TITLE, MODEL_FIELD_TITLE_EN};
+static const struct mf_object fields_object = MF_NAMES(field_keys, 0);
+
+struct weights {
+    unsigned *as_int; /* config: integer repeat counts */
+    double *as_real;  /* calibration keywords: reals */
+};
+
+static void read_weight(struct mf *r, void *ctx, size_t i)
 {
-    ft_ws(t);
-    int integer;
-    size_t n = ft_number_len(t->p, t->end, &integer);
-    char buf[64];
-    if (n == 0 || n >= sizeof buf || (want_integer && (!integer || n > 18)))
-        return 0;
-    memcpy(buf, t->p, n);
-    buf[n] = 0;
-    char *stop;
-    if (integer && n <= 18) {
-        /* as jansson: an integer, so "-0" is 0, never -0.0 */
-        json_int_t x = strtoll(buf, &stop, 10);
-        if (want_integer)
-            *iv = x;
-        else
-            *dv = (double)x;
-    } else if (want_integer) {
-        return 0;
+    struct weights *w = ctx;
+    enum model_field f = field_of_key[i];
+    int64_t v;
+    if (w->as_int && mf_int(r, 0, 100, &v))
+        w->as_int[f] = (unsigned)v;
+    if (w->as_real)
+        mf_real(r, -MF_WEIGHT_MAX, MF_WEIGHT_MAX, &w->as_real[f]);
+}
+
+static void read_setting(struct mf *r, void *ctx, size_t i)
+{
+    struct model_config *cfg = ctx;
+    const struct setting *s = &settings[i];
+    void *at = (char *)cfg + s->offset;
+    int64_t v;
+    int b;
+    switch (s->kind) {
+    case SET_BOOL:
+        if (mf_bool(r, &b))
+            *(int *)at = b;
+        break;
+    case SET_INT:
+        if (mf_int(r, (int64_t)s->lo, (int64_t)s->hi, &v))
+            *(int *)at = (int)v;
+        break;
+    case SET_UINT:
+        if (mf_int(r, (int64_t)s->lo, (int64_t)s->hi, &v))
+            *(unsigned *)at = (unsigned)v;
+        break;
+    case SET_REAL:
+        mf_real(r, s->lo, s->hi, at);
+        break;
+    case SET_WEIGHTS:
+        mf_members(r, &fields_object, read_weight, &(struct weights){at, NULL});
+        break;
+    }
+}
+
+static void read_config(struct mf *r, void *ctx, size_t i)
+{
+    (void)i;
+    struct model *m = ((struct load *)ctx)->m;
+    static const struct mf_object o = MF_NAMES(settings, SETTINGS_LR);
+    unsigned seen = mf_members(r, &o, read_setting, &m->cfg);
+    if (r->rc)
+        return;
+    if ((seen & SETTINGS_LR) != (m->cfg.lr ? SETTINGS_LR : 0))
+        mf_fail(
+            r, STDTAX_EINVAL,
+            "\"lr\": true, lr_blend, lr_iters, lr_l2 and lr_terms come together, with "
+            "the regression only");
+    struct stdtax_error cerr;
+    if (r->rc == 0 && model_config_check(&m->cfg, &cerr) != 0)
+        mf_fail(r, STDTAX_EINVAL, "%s", cerr.text);
+}
+
+/* ---- calibration ---------------------------------------------------------------------
+ */
+
+struct calibration {
+    struct model *m;
+    size_t k; /* 0 scale, 1 bias, 2 weak */
+};
+
+/* {category code: number, ...}: every category of the taxonomy once, in any order. */
+static void read_category_map(struct mf *r, struct model *m, size_t k)
+{
+    const struct tax_taxonomy *tax = m->tax;
+    unsigned char got[TAX_NODES_MAX] = {0};
+    size_t n_got = 0;
+    char key[MF_KEY_MAX];
+    if (!mf_open(r, '{') || mf_char(r, '}')) {
+        if (r->rc == 0)
+            mf_fail(r, STDTAX_EVERSION, "no value for the taxonomy's categories");
+        return;
+    }
+    do {
+        if (!mf_key(r, key))
+            return;
+        const struct tax_node *node = tax_node_find(tax, r->str);
+        if (!node || node->depth != 0) {
+            mf_fail(r, STDTAX_EVERSION, "\"%s\" is not a category of the taxonomy", key);
+            return;
+        }
+        if (got[node->index]++) {
+            mf_fail(r, STDTAX_EINVAL, "\"%s\" twice", key);
+            return;
+        }
+        n_got++;
+        struct model_cal *c = &m->cal[node->index];
+        double *dst[3] = {&c->scale, &c->bias, &c->weak};
+        mf_real(r, -MF_WEIGHT_MAX, MF_WEIGHT_MAX, dst[k]);
+    } while (mf_more(r, '}'));
+    if (r->rc == 0 && n_got != tax->n_roots)
+        mf_fail(r, STDTAX_EVERSION, "values for %zu of the taxonomy's %zu categories",
+                n_got, tax->n_roots);
+}
+
+static const char *const keyword_keys[] = {"field_weights", "longest_match",
+                                           "other_baseline", "plurals"};
+static const struct mf_object keywords_object = MF_NAMES(keyword_keys, 0);
+
+static void read_keyword(struct mf *r, void *ctx, size_t i)
+{
+    struct model_keywords *kw = ctx;
+    int b;
+    switch (i) {
+    case 0:
+        mf_members(r, &fields_object, read_weight,
+                   &(struct weights){NULL, kw->field_weight});
+        for (int f = 0; f < MODEL_FIELD_COUNT; f++)
+            kw->field_weight[f] = round6(kw->field_weight[f]);
+        break;
+    case 1:
+        if (mf_bool(r, &b))
+            kw->longest_match = b;
+        break;
+    case 2:
+        /* Six decimals, as the engine's side is compared (a hand-written 0.3000001 is
+         * 0.3). */
+        if (mf_real(r, -MF_WEIGHT_MAX, MF_WEIGHT_MAX, &kw->other_baseline))
+            kw->other_baseline = round6(kw->other_baseline);
+        break;
+    default:
+        if (mf_bool(r, &b))
+            kw->plurals = b;
+        break;
+    }
+}
+
+static const char *const calibration_keys[] = {"bias", "keywords", "scale", "weak"};
+static const struct mf_object calibration_object = MF_NAMES(calibration_keys, 1u << 1);
+
+static void read_calibration_member(struct mf *r, void *ctx, size_t i)
+{
+    struct model *m = ctx;
+    static const size_t map_of_key[] = {1, 0, 0, 2}; /* bias, -, scale, weak */
+    if (i == 1) {
+        mf_members(r, &keywords_object, read_keyword, &m->kw);
+        m->has_kw = r->rc == 0;
     } else {
-        *dv = strtod(buf, &stop);
+        read_category_map(r, m, map_of_key[i]);
     }
-    if ((size_t)(stop - buf) != n || (!want_integer && !isfinite(*dv)))
-        return 0;
-    t->p += n;
-    return 1;
 }
 
-static int ft_int(struct ftext *t, json_int_t *v)
+/* null: not calibrated.  "keywords" is absent in files from before 2026-11-26. */
+static void read_calibration(struct mf *r, void *ctx, size_t i)
 {
-    return ft_number(t, 1, v, NULL);
-}
-
-static int ft_real(struct ftext *t, double *v)
-{
-    return ft_number(t, 0, NULL, v);
-}
-
-/* One pass over the "features" array text: with m NULL it only counts rows and entries;
- * with m it fills the table allocated for those counts.  0 on any text it does not
- * read (the caller falls back to jansson). */
-static int ft_rows(struct ftext *t, struct model *m, size_t *n_rows, size_t *n_ent,
-                   struct stdtax_error *err)
-{
-    size_t f = 0, e = 0;
-    if (!ft_char(t, '['))
-        return 0;
-    if (ft_char(t, ']'))
-        goto done;
-    do {
-        size_t glen;
-        char ptr[64] = "";
-        if (m)
-            snprintf(ptr, sizeof ptr, "/features/%zu", f);
-        if (!ft_char(t, '[') || (ft_ws(t), t->p >= t->end || *t->p != '"') ||
-            !jsonflat_string_decode(&t->p, t->end, t->str, &glen) ||
-            strlen(t->str) != glen || utf8_text_validate(t->str, glen, NULL) != 0)
-            return 0; /* jansson takes valid UTF-8 only */
-        if (m && feature_gram_add(m, f, t->str, ptr, err) != 0)
-            return 0;
-        for (int l = 0; l < LV_COUNT; l++) {
-            if (!ft_char(t, ',') || !ft_char(t, '['))
-                return 0;
-            if (m)
-                m->start[l][f] = (uint32_t)m->n_ent;
-            if (ft_char(t, ']'))
-                continue;
-            do {
-                json_int_t c, cnt;
-                double w = 0;
-                size_t arity = 2;
-                if (!ft_char(t, '[') || !ft_int(t, &c) || !ft_char(t, ',') ||
-                    !ft_int(t, &cnt))
-                    return 0;
-                if (ft_char(t, ',')) {
-                    if (!ft_real(t, &w))
-                        return 0;
-                    arity = 3;
-                }
-                if (!ft_char(t, ']'))
-                    return 0;
-                if (m && feature_entry_add(m, l, f, arity, c, cnt, arity == 3, w, ptr,
-                                           err) != 0)
-                    return 0;
-                e++;
-            } while (ft_char(t, ','));
-            if (!ft_char(t, ']'))
-                return 0;
-        }
-        if (!ft_char(t, ']') || ++f > FEATURES_MAX)
-            return 0;
-    } while (ft_char(t, ','));
-    if (!ft_char(t, ']'))
-        return 0;
-done:
-    ft_ws(t);
-    *n_rows = f;
-    *n_ent = e;
-    return t->p == t->end;
-}
-
-/* Past one JSON string at t->p (its opening quote). */
-static int ft_skip_string(struct ftext *t)
-{
-    for (t->p++; t->p < t->end && *t->p != '"'; t->p++)
-        if (*t->p == '\\' && ++t->p >= t->end)
-            return 0;
-    if (t->p >= t->end)
-        return 0;
-    t->p++;
-    return 1;
-}
-
-/* Past one JSON value at t->p (strings, nesting), without checking it: jansson reads
- * the rest of the file and will. */
-static int ft_skip(struct ftext *t)
-{
-    ft_ws(t);
-    if (t->p >= t->end)
-        return 0;
-    if (*t->p == '"')
-        return ft_skip_string(t);
-    if (*t->p != '[' && *t->p != '{') { /* a number or a literal */
-        const char *from = t->p;
-        while (t->p < t->end && !strchr(",]} \t\r\n", *t->p))
-            t->p++;
-        return t->p > from;
-    }
-    size_t depth = 0;
-    do {
-        if (t->p >= t->end)
-            return 0;
-        char c = *t->p;
-        if (c == '"') {
-            if (!ft_skip_string(t))
-                return 0;
-            continue;
-        }
-        if (c == '[' || c == '{')
-            depth++;
-        else if (c == ']' || c == '}')
-            depth--;
-        t->p++;
-    } while (depth > 0);
-    return 1;
-}
-
-/* Where the top-level member "features" of the object text[0..len) has its value
- * (*from, *to); 0 when it is not found exactly once. */
-static int ft_features_span(const char *text, size_t len, char *scratch, size_t *from,
-                            size_t *to)
-{
-    struct ftext t = {text, text + len, scratch};
-    int found = 0;
-    if (!ft_char(&t, '{'))
-        return 0;
-    do {
-        size_t klen;
-        ft_ws(&t);
-        if (t.p >= t.end || *t.p != '"' ||
-            !jsonflat_string_decode(&t.p, t.end, scratch, &klen) || !ft_char(&t, ':'))
-            return 0;
-        int is_features = klen == 8 && memcmp(scratch, "features", 8) == 0;
-        ft_ws(&t);
-        const char *v = t.p;
-        if (!ft_skip(&t))
-            return 0;
-        if (is_features) {
-            if (found++)
-                return 0;
-            *from = (size_t)(v - text);
-            *to = (size_t)(t.p - text);
-        }
-    } while (ft_char(&t, ','));
-    return found == 1 && ft_char(&t, '}');
-}
-
-static int model_json_head(const json_t *root, const struct tax_taxonomy *tax,
-                           struct model **out, struct stdtax_error *err);
-static int model_json_tail(struct model *m, const json_t *root, struct stdtax_error *err);
-
-/* The model of text[0..len) with its feature table read by ft_rows, or 0 when the fast
- * path does not apply (then *out stays NULL and the caller parses with jansson). */
-static int model_text_load_fast(const char *text, size_t len,
-                                const struct tax_taxonomy *tax, struct model **out)
-{
-    *out = NULL;
-    char *scratch = malloc(len + 1);
-    char *rest = malloc(len + 3);
-    size_t from = 0, to = 0, n_rows = 0, n_ent = 0;
-    struct stdtax_error err = {0};
-    json_t *root = NULL;
-    struct model *m = NULL;
-    int ok = scratch && rest && ft_features_span(text, len, scratch, &from, &to);
-    if (ok) {
-        /* The rest of the file with an empty feature list, for jansson. */
-        memcpy(rest, text, from);
-        memcpy(rest + from, "[]", 2);
-        memcpy(rest + from + 2, text + to, len - to);
-        root = json_loadb(rest, len - (to - from) + 2, JSON_REJECT_DUPLICATES, NULL);
-        struct ftext count = {text + from, text + to, scratch};
-        ok = root && ft_rows(&count, NULL, &n_rows, &n_ent, NULL);
-    }
-    if (ok)
-        ok = model_json_head(root, tax, &m, &err) == 0 &&
-             features_alloc(m, n_rows, n_ent, &err) == 0;
-    if (ok) {
-        struct ftext fill = {text + from, text + to, scratch};
-        size_t r2, e2;
-        ok = ft_rows(&fill, m, &r2, &e2, &err) && r2 == n_rows && e2 == n_ent &&
-             model_json_tail(m, root, &err) == 0;
-    }
-    json_decref(root);
-    free(scratch);
-    free(rest);
-    if (!ok) {
-        model_free(m);
-        return 0;
-    }
-    *out = m;
-    return 1;
-}
-
-/* The training examples of the nearest-neighbour votes: optional, and required when the
- * config says the model keeps them. */
-static int load_neighbours(struct model *m, const json_t *nn, struct stdtax_error *err)
-{
-    if (!m->cfg.neighbours)
-        return nn ? bad(err, "/neighbours", "present but config.neighbours is false") : 0;
-    size_t n = json_array_size(nn), pairs = 0;
-    if (!json_is_array(nn) || n == 0 || n > UINT32_MAX / 2)
-        return bad(err, "/neighbours", "must be a non-empty array");
-    for (size_t i = 0; i < n; i++)
-        pairs += json_array_size(json_array_get(json_array_get(nn, i), 2)) / 2;
-    m->nn_cls = malloc((n * LV_COUNT + 1) * sizeof *m->nn_cls);
-    m->nn_first = malloc((n + 1) * sizeof *m->nn_first);
-    m->nn_feat = malloc((pairs + 1) * sizeof *m->nn_feat);
-    m->nn_count = malloc((pairs + 1) * sizeof *m->nn_count);
-    if (!m->nn_cls || !m->nn_first || !m->nn_feat || !m->nn_count)
-        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
-    size_t used = 0;
-    for (size_t i = 0; i < n; i++) {
-        char ptr[64];
-        snprintf(ptr, sizeof ptr, "/neighbours/%zu", i);
-        const json_t *e = json_array_get(nn, i), *v = json_array_get(e, 2);
-        json_int_t c = json_integer_value(json_array_get(e, 0));
-        json_int_t sc = json_integer_value(json_array_get(e, 1));
-        if (!json_is_array(e) || json_array_size(e) != 3 ||
-            !json_is_integer(json_array_get(e, 0)) ||
-            !json_is_integer(json_array_get(e, 1)) || c < 0 ||
-            (size_t)c >= m->lv[LV_CAT].n || sc < -1 ||
-            sc >= (json_int_t)m->lv[LV_SUB].n || !json_is_array(v) ||
-            json_array_size(v) % 2 != 0)
-            return bad(err, ptr, "must be [class, subclass or -1, [feature, count...]]");
-        m->nn_cls[i * LV_COUNT + LV_CAT] = (uint32_t)c;
-        m->nn_cls[i * LV_COUNT + LV_SUB] = sc < 0 ? UINT32_MAX : (uint32_t)sc;
-        m->nn_first[i] = (uint32_t)used;
-        json_int_t prev = -1;
-        for (size_t k = 0; k + 1 < json_array_size(v); k += 2) {
-            json_int_t f = json_integer_value(json_array_get(v, k));
-            json_int_t cnt = json_integer_value(json_array_get(v, k + 1));
-            if (!json_is_integer(json_array_get(v, k)) || f <= prev ||
-                (size_t)f >= m->n_feat || cnt <= 0 || cnt > UINT32_MAX)
-                return bad(err, ptr, "features must ascend, counts be positive");
-            prev = f;
-            m->nn_feat[used] = (uint32_t)f;
-            m->nn_count[used++] = (uint32_t)cnt;
-        }
-    }
-    m->nn_first[n] = (uint32_t)used;
-    m->n_nn = n;
-    return 0;
-}
-
-/* "keywords" is optional: a file from before it existed has none. */
-static int load_keywords(struct model *m, const json_t *kw, struct stdtax_error *err)
-{
-    if (!kw)
-        return 0;
-    const json_t *fw = json_object_get(kw, "field_weights");
-    const json_t *lm = json_object_get(kw, "longest_match");
-    const json_t *pl = json_object_get(kw, "plurals");
-    const json_t *ob = json_object_get(kw, "other_baseline");
-    if (!json_is_object(kw) || !json_is_object(fw) || !json_is_boolean(lm) ||
-        !json_is_boolean(pl) || !json_is_number(ob) || !isfinite(json_number_value(ob)))
-        return bad(err, "/calibration/keywords",
-                   "must be {field_weights: {...}, longest_match: bool, plurals: bool, "
-                   "other_baseline: number}");
-    for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
-        const json_t *w = json_object_get(fw, model_field_name(f));
-        if (!json_is_number(w) || !isfinite(json_number_value(w)))
-            return bad(err, "/calibration/keywords/field_weights",
-                       "needs a number for every field");
-        m->kw.field_weight[f] = round6(json_number_value(w));
-    }
-    m->kw.longest_match = json_is_true(lm);
-    m->kw.plurals = json_is_true(pl);
-    /* Six decimals, as the engine's side is compared (a hand-written 0.3000001 is 0.3).
-     */
-    m->kw.other_baseline = round6(json_number_value(ob));
-    m->has_kw = true;
-    return 0;
-}
-
-/* "weak" is optional: a file from before it existed has none. */
-static int load_calibration(struct model *m, const json_t *cal, struct stdtax_error *err)
-{
-    if (!cal || json_is_null(cal))
-        return 0;
-    int krc = load_keywords(m, json_object_get(cal, "keywords"), err);
-    if (krc != 0)
-        return krc;
-    static const char *const keys[] = {"scale", "bias", "weak"};
-    const json_t *maps[3];
-    for (int k = 0; k < 3; k++) {
-        maps[k] = json_object_get(cal, keys[k]);
-        if (!(json_is_object(maps[k]) || (k == 2 && !maps[k])))
-            return bad(err, "/calibration",
-                       "must be {scale: {...}, bias: {...}, weak: {...}}");
-    }
+    (void)i;
+    struct model *m = ((struct load *)ctx)->m;
+    if (mf_null(r))
+        return;
     size_t n = m->tax->n_nodes;
     m->cal = calloc(n + 1, sizeof *m->cal);
-    if (!m->cal)
-        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
-    for (size_t i = 0; i < n; i++)
-        m->cal[i] = model_cal_identity;
-    for (int k = 0; k < 3; k++) {
-        const char *code;
-        const json_t *v;
-        json_object_foreach((json_t *)maps[k], code, v)
-        {
-            const struct tax_node *node = tax_node_find(m->tax, code);
-            if (!node || node->depth != 0)
-                return stdtax_error_set(err, STDTAX_EVERSION, "/calibration",
-                                        "\"%s\" is not a category of the taxonomy", code);
-            if (!json_is_number(v) || !isfinite(json_number_value(v)) ||
-                fabs(json_number_value(v)) > 1e6)
-                return bad(err, "/calibration", "values must be finite numbers");
-            struct model_cal *c = &m->cal[node->index];
-            double *dst[3] = {&c->scale, &c->bias, &c->weak};
-            *dst[k] = json_number_value(v);
+    if (!m->cal) {
+        mf_fail(r, STDTAX_ENOMEM, "out of memory");
+        return;
+    }
+    for (size_t k = 0; k < n; k++)
+        m->cal[k] = model_cal_identity;
+    mf_members(r, &calibration_object, read_calibration_member, m);
+}
+
+/* ---- features ------------------------------------------------------------------------
+ */
+
+/* Room for feature f and one more entry. */
+static int features_grow(struct load *ld, size_t f, size_t *cap_feat, size_t *cap_ent)
+{
+    struct mf *r = &ld->r;
+    struct model *m = ld->m;
+    if (f == *cap_feat) {
+        size_t cap = *cap_feat ? 2 * *cap_feat : 1024;
+        uint64_t *key = realloc(m->key, cap * sizeof *key);
+        m->key = key ? key : m->key;
+        char **gram = realloc(m->gram, cap * sizeof *gram);
+        m->gram = gram ? gram : m->gram;
+        int ok = key && gram;
+        for (int l = 0; l < LV_COUNT; l++) {
+            uint32_t *start = realloc(m->start[l], cap * sizeof *start);
+            m->start[l] = start ? start : m->start[l];
+            uint32_t *count = realloc(m->count[l], cap * sizeof *count);
+            m->count[l] = count ? count : m->count[l];
+            ok = ok && start && count;
         }
+        if (!ok)
+            return mf_fail(r, STDTAX_ENOMEM, "out of memory"), 0;
+        *cap_feat = cap;
     }
-    return 0;
+    if (m->n_ent == *cap_ent) {
+        size_t cap = *cap_ent ? 2 * *cap_ent : 4096;
+        struct entry *ent = realloc(m->ent, cap * sizeof *ent);
+        if (!ent)
+            return mf_fail(r, STDTAX_ENOMEM, "out of memory"), 0;
+        m->ent = ent;
+        *cap_ent = cap;
+    }
+    return 1;
 }
 
-/* Everything of a model file before its feature table: *out is new on 0, its table
- * still empty. */
-static int model_json_head(const json_t *root, const struct tax_taxonomy *tax,
-                           struct model **out, struct stdtax_error *err)
+/* A feature's text: "w:" and an ASCII word of at most WORD_MAX letters and digits, or
+ * one to three characters. */
+static int gram_read(struct load *ld, size_t f)
 {
-    *out = NULL;
-    if (!json_is_object(root))
-        return bad(err, "", "must be a JSON object");
-    const char *fmt = json_string_value(json_object_get(root, "format"));
-    if (!fmt || strcmp(fmt, "stdtax-naive-bayes") != 0)
-        return bad(err, "/format", "not a stdtax naive Bayes model");
-    if (json_integer_value(json_object_get(root, "format_version")) !=
-        MODEL_FORMAT_VERSION)
-        return stdtax_error_set(err, STDTAX_EVERSION, "/format_version",
-                                "model format version %d expected", MODEL_FORMAT_VERSION);
-    const char *tv = json_string_value(json_object_get(root, "taxonomy_version"));
-    if (!tv || strcmp(tv, tax->version) != 0)
-        return stdtax_error_set(err, STDTAX_EVERSION, "/taxonomy_version",
-                                "model trained for taxonomy %s, loaded with %s",
-                                tv ? tv : "?", tax->version);
-    const json_t *cfg = json_object_get(root, "config");
-    struct model *m = calloc(1, sizeof *m);
-    if (!m)
-        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
-    m->tax = tax;
-    m->cfg.ngram_min = (int)json_integer_value(json_object_get(cfg, "ngram_min"));
-    m->cfg.ngram_max = (int)json_integer_value(json_object_get(cfg, "ngram_max"));
-    m->cfg.words = json_is_true(json_object_get(cfg, "words"));
-    m->cfg.alpha = json_number_value(json_object_get(cfg, "alpha"));
-    m->cfg.uniform_prior = json_is_true(json_object_get(cfg, "uniform_prior"));
-    m->cfg.complement = json_is_true(json_object_get(cfg, "complement"));
-    json_int_t tw = json_integer_value(json_object_get(cfg, "taxonomy_weight"));
-    m->cfg.taxonomy_weight = tw < 0 || tw > 100 ? 1000 : (unsigned)tw;
-    m->cfg.cal_l2_scale = json_number_value(json_object_get(cfg, "cal_l2_scale"));
-    m->cfg.cal_l2_bias = json_number_value(json_object_get(cfg, "cal_l2_bias"));
-    m->cfg.cal_l2_weak = json_number_value(json_object_get(cfg, "cal_l2_weak"));
-    m->cfg.cal_weak = json_is_true(json_object_get(cfg, "cal_weak"));
-    m->cfg.neighbours = json_is_true(json_object_get(cfg, "neighbours"));
-    m->cfg.nn_titles = json_is_true(json_object_get(cfg, "nn_titles"));
-    m->cfg.lr = json_is_true(json_object_get(cfg, "lr"));
-    if (m->cfg.lr) {
-        json_int_t it = json_integer_value(json_object_get(cfg, "lr_iters"));
-        m->cfg.lr_iters = it < 0 || it > 100000 ? 1000000 : (unsigned)it;
-        m->cfg.lr_l2 = json_number_value(json_object_get(cfg, "lr_l2"));
-        const json_t *bl = json_object_get(cfg, "lr_blend");
-        m->cfg.lr_blend = json_is_number(bl) ? json_number_value(bl) : -1;
-        m->cfg.lr_terms = json_is_true(json_object_get(cfg, "lr_terms"));
-    }
-    json_int_t ocv = json_integer_value(json_object_get(cfg, "other_cv"));
-    m->cfg.other_cv = ocv < 0 || ocv > 100 ? 1000 : (unsigned)ocv;
-    const json_t *oth = json_object_get(root, "other_threshold");
-    m->other_threshold = json_is_number(oth) ? json_number_value(oth) : 0.0;
-    m->cfg.nn_max_df = json_is_number(json_object_get(cfg, "nn_max_df"))
-                           ? json_number_value(json_object_get(cfg, "nn_max_df"))
-                           : 1.0;
-    const json_t *fw = json_object_get(cfg, "field_weights");
-    for (int f = 0; f < MODEL_FIELD_COUNT; f++) {
-        json_int_t w = json_integer_value(json_object_get(fw, model_field_name(f)));
-        m->cfg.field_weight[f] = w < 0 || w > 100 ? 1000 : (unsigned)w;
-    }
-    int rc = model_config_check(&m->cfg, err);
-    if (rc == 0 && !(m->other_threshold >= 0 && m->other_threshold <= 1))
-        rc = bad(err, "/other_threshold", "must be in [0, 1]");
-    if (rc == 0)
-        rc = load_levels(m, json_object_get(root, "levels"), err);
-    if (rc != 0) {
-        model_free(m);
-        return rc;
-    }
-    *out = m;
-    return 0;
+    struct mf *r = &ld->r;
+    struct model *m = ld->m;
+    if (!mf_string(r))
+        return 0;
+    const char *g = r->str;
+    int word = r->str_len > 2 && g[0] == 'w' && g[1] == ':';
+    for (size_t k = 2; word && k < r->str_len; k++)
+        word = model_ascii_alnum((unsigned char)g[k]);
+    if ((word && r->str_len - 2 > WORD_MAX) || (!word && (g[0] == 'w' && g[1] == ':')) ||
+        model_gram_key_parse(g, &m->key[f]) != 0)
+        return mf_fail(r, STDTAX_EINVAL,
+                       "\"%s\" is no feature (\"w:\" and a word, or one to three "
+                       "characters)",
+                       mf_clipped(r, 64)),
+               0;
+    m->gram[f] = strdup(g);
+    if (!m->gram[f])
+        return mf_fail(r, STDTAX_ENOMEM, "out of memory"), 0;
+    m->n_feat = f + 1;
+    return 1;
 }
 
-/* Everything after the feature table; on an error the caller frees m. */
-static int model_json_tail(struct model *m, const json_t *root, struct stdtax_error *err)
+/* [[class, count(, weight)]...] of feature f at level l: classes ascending, counts
+ * positive, the weight exactly with config lr. */
+static void entries_read(struct load *ld, size_t f, int l, size_t *cap_feat,
+                         size_t *cap_ent)
 {
-    const char *tv = json_string_value(json_object_get(root, "taxonomy_version"));
-    const json_t *training = json_object_get(root, "training");
-    int rc = 0;
-    if (rc == 0) {
-        m->tax_version = strdup(tv);
-        m->train_file =
-            model_strdup_or_empty(json_string_value(json_object_get(training, "file")));
-        m->train_sha =
-            model_strdup_or_empty(json_string_value(json_object_get(training, "sha256")));
-        m->n_examples =
-            (uint64_t)json_integer_value(json_object_get(training, "examples"));
-        const char *ver = json_string_value(json_object_get(root, "model_version"));
-        m->version = model_strdup_or_empty(ver);
-        if (!m->tax_version || !m->train_file || !m->train_sha || !m->version)
-            rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
-        else if (!ver || !*ver)
-            rc = bad(err, "/model_version", "missing");
-    }
-    if (rc == 0)
-        rc = load_calibration(m, json_object_get(root, "calibration"), err);
-    if (rc == 0)
-        rc = load_neighbours(m, json_object_get(root, "neighbours"), err);
-    if (rc == 0 && model_finish(m) != 0)
-        rc = bad(err, "/features", "a feature appears twice");
-    return rc;
+    struct mf *r = &ld->r;
+    struct model *m = ld->m;
+    const char *shape = m->cfg.lr ? "[class, count, weight]" : "[class, count]";
+    int64_t prev = -1;
+    m->start[l][f] = (uint32_t)m->n_ent;
+    m->count[l][f] = 0;
+    if (!mf_open(r, '[') || mf_char(r, ']'))
+        return;
+    do {
+        const char *at = r->p;
+        int64_t c, n;
+        double w = 0;
+        if (!features_grow(ld, f, cap_feat, cap_ent) || !mf_open(r, '[') ||
+            !mf_int(r, 0, UINT32_MAX - 1, &c) || !mf_comma(r, ']', shape) ||
+            !mf_int(r, 1, UINT32_MAX, &n) ||
+            (m->cfg.lr && (!mf_comma(r, ']', shape) ||
+                           !mf_real(r, -MF_WEIGHT_MAX, MF_WEIGHT_MAX, &w))) ||
+            !mf_close(r, ']', shape))
+            return;
+        if (c <= prev) {
+            r->p = at;
+            mf_fail(r, STDTAX_EINVAL, "classes must ascend");
+            return;
+        }
+        if (c > ld->max_cls[l]) {
+            ld->max_cls[l] = c;
+            ld->max_cls_at[l] = at;
+            ld->max_cls_row[l] = f;
+        }
+        prev = c;
+        m->ent[m->n_ent++] = (struct entry){(uint32_t)c, (uint32_t)n, 0, w};
+        m->count[l][f]++;
+    } while (mf_more(r, ']'));
 }
 
-int model_json_load(const json_t *root, const struct tax_taxonomy *tax,
+static void read_features(struct mf *r, void *ctx, size_t i)
+{
+    (void)i;
+    struct load *ld = ctx;
+    size_t cap_feat = 0, cap_ent = 0, f = 0;
+    static const char *const shape = "[gram, [[class, count]...], [[class, count]...]]";
+    if (!mf_open(r, '[') || mf_char(r, ']'))
+        return;
+    mf_push(r, NULL);
+    do {
+        r->idx[r->depth - 1] = f;
+        if (f == FEATURES_MAX) {
+            mf_fail(r, STDTAX_EINVAL, "more than %u features", FEATURES_MAX);
+            break;
+        }
+        if (!features_grow(ld, f, &cap_feat, &cap_ent) || !mf_open(r, '[') ||
+            !gram_read(ld, f))
+            break;
+        for (int l = 0; l < LV_COUNT && mf_comma(r, ']', shape); l++)
+            entries_read(ld, f, l, &cap_feat, &cap_ent);
+        mf_close(r, ']', shape);
+        f++;
+    } while (mf_more(r, ']'));
+    mf_pop(r);
+}
+
+/* ---- levels --------------------------------------------------------------------------
+ */
+
+struct level_ctx {
+    struct load *ld;
+    int l;
+    size_t n; /* classes, once read */
+};
+
+/* [integer...] of exactly one per class into out (uint64_t or double). */
+static void per_class_read(struct mf *r, size_t n, uint64_t *as_int, double *as_real)
+{
+    size_t k = 0;
+    if (!mf_open(r, '['))
+        return;
+    if (!mf_char(r, ']')) {
+        do {
+            int64_t v;
+            if (k == n) {
+                mf_fail(r, STDTAX_EINVAL, "more values than the %zu classes", n);
+                break;
+            }
+            if (as_int && mf_int(r, 0, INT64_MAX, &v))
+                as_int[k] = (uint64_t)v;
+            if (as_real)
+                mf_real(r, -MF_WEIGHT_MAX, MF_WEIGHT_MAX, &as_real[k]);
+            k++;
+        } while (mf_more(r, ']'));
+    }
+    if (r->rc == 0 && k != n)
+        mf_fail(r, STDTAX_EINVAL, "%zu values for %zu classes", k, n);
+}
+
+/* Node codes of the level, in taxonomy order. */
+static void classes_read(struct mf *r, struct model *m, int l, size_t *n)
+{
+    size_t node[TAX_NODES_MAX], k = 0;
+    if (!mf_open(r, '['))
+        return;
+    if (!mf_char(r, ']')) {
+        do {
+            if (!mf_string(r))
+                return;
+            const struct tax_node *nd = tax_node_find(m->tax, r->str);
+            if (!nd || nd->depth != l) {
+                mf_fail(r, STDTAX_EVERSION,
+                        "model class \"%s\" is not a %s of the taxonomy",
+                        mf_clipped(r, 64), model_level_names[l]);
+                return;
+            }
+            if (k > 0 && nd->index <= node[k - 1]) {
+                mf_fail(r, STDTAX_EINVAL, "classes must come in taxonomy order, once");
+                return;
+            }
+            node[k++] = nd->index;
+        } while (mf_more(r, ']'));
+    }
+    if (r->rc == 0 && level_alloc(&m->lv[l], k) != 0)
+        mf_fail(r, STDTAX_ENOMEM, "out of memory");
+    if (r->rc == 0)
+        memcpy(m->lv[l].node, node, k * sizeof *node);
+    *n = k;
+}
+
+static const char *const level_keys[] = {"classes", "docs", "lr_bias", "tokens"};
+static const struct mf_object level_object = MF_NAMES(level_keys, 1u << 2);
+
+static void read_level_member(struct mf *r, void *ctx, size_t i)
+{
+    struct level_ctx *c = ctx;
+    struct level *lv = &c->ld->m->lv[c->l];
+    if (i == 0)
+        classes_read(r, c->ld->m, c->l, &c->n);
+    else
+        per_class_read(r, c->n,
+                       i == 1   ? lv->docs
+                       : i == 3 ? lv->tokens
+                                : NULL,
+                       i == 2 ? lv->lr_bias : NULL);
+}
+
+/* The features' classes are checked here: they came before the levels. */
+static void read_level(struct mf *r, void *ctx, size_t l)
+{
+    struct load *ld = ctx;
+    struct level_ctx c = {ld, (int)l, 0};
+    unsigned seen = mf_members(r, &level_object, read_level_member, &c);
+    if (r->rc == 0 && !(seen >> 2 & 1) != !ld->m->cfg.lr)
+        mf_fail(r, STDTAX_EINVAL, "lr_bias: one bias per class exactly when config.lr");
+    if (r->rc == 0 && ld->max_cls[l] >= (int64_t)c.n) {
+        /* The error is the feature's: where it is, the feature's pointer. */
+        const char *p = r->p;
+        int depth = r->depth;
+        r->p = ld->max_cls_at[l];
+        r->depth = 0;
+        mf_push(r, "features");
+        mf_push(r, NULL);
+        r->idx[1] = ld->max_cls_row[l];
+        mf_fail(r, STDTAX_EINVAL, "class %lld of the %s level, which has %zu",
+                (long long)ld->max_cls[l], model_level_names[l], c.n);
+        r->p = p;
+        r->depth = depth;
+    }
+}
+
+static const struct mf_object levels_object = {
+    model_level_names, sizeof model_level_names[0], LV_COUNT, 0, NULL};
+
+static void read_levels(struct mf *r, void *ctx, size_t i)
+{
+    (void)i;
+    mf_members(r, &levels_object, read_level, ctx);
+}
+
+/* ---- neighbours ----------------------------------------------------------------------
+ */
+
+/* Room for example i (its classes and where its pairs end) and one more pair after
+ * the first used. */
+static int neighbours_grow(struct load *ld, size_t i, size_t used, size_t *cap_ex,
+                           size_t *cap_pairs)
+{
+    struct model *m = ld->m;
+    if (i + 1 >= *cap_ex) {
+        size_t cap = *cap_ex ? 2 * *cap_ex : 256;
+        uint32_t *cls = realloc(m->nn_cls, cap * LV_COUNT * sizeof *cls);
+        m->nn_cls = cls ? cls : m->nn_cls;
+        uint32_t *first = realloc(m->nn_first, (cap + 1) * sizeof *first);
+        m->nn_first = first ? first : m->nn_first;
+        if (!cls || !first)
+            return mf_fail(&ld->r, STDTAX_ENOMEM, "out of memory"), 0;
+        *cap_ex = cap;
+    }
+    if (used == *cap_pairs) {
+        size_t cap = *cap_pairs ? 2 * *cap_pairs : 4096;
+        uint32_t *feat = realloc(m->nn_feat, cap * sizeof *feat);
+        m->nn_feat = feat ? feat : m->nn_feat;
+        uint32_t *count = realloc(m->nn_count, cap * sizeof *count);
+        m->nn_count = count ? count : m->nn_count;
+        if (!feat || !count)
+            return mf_fail(&ld->r, STDTAX_ENOMEM, "out of memory"), 0;
+        *cap_pairs = cap;
+    }
+    return 1;
+}
+
+/* One example's [feature, count, ...]: features ascending.  Returns the pairs used. */
+static size_t neighbour_pairs_read(struct load *ld, size_t i, size_t used, size_t *cap_ex,
+                                   size_t *cap_pairs)
+{
+    struct mf *r = &ld->r;
+    struct model *m = ld->m;
+    int64_t prev = -1;
+    if (!mf_open(r, '[') || mf_char(r, ']'))
+        return used;
+    do {
+        int64_t f, cnt;
+        const char *at = r->p;
+        if (!neighbours_grow(ld, i, used, cap_ex, cap_pairs) ||
+            !mf_int(r, 0, (int64_t)m->n_feat - 1, &f) ||
+            !mf_comma(r, ']', "pairs of feature and count") ||
+            !mf_int(r, 1, UINT32_MAX, &cnt))
+            break;
+        if (f <= prev) {
+            r->p = at;
+            mf_fail(r, STDTAX_EINVAL, "features must ascend");
+            break;
+        }
+        prev = f;
+        m->nn_feat[used] = (uint32_t)f;
+        m->nn_count[used++] = (uint32_t)cnt;
+    } while (mf_more(r, ']'));
+    return used;
+}
+
+/* [category class, subcategory class or -1, [feature, count, ...]] per training example,
+ * exactly with config.neighbours. */
+static void read_neighbours(struct mf *r, void *ctx, size_t i)
+{
+    (void)i;
+    struct load *ld = ctx;
+    struct model *m = ld->m;
+    static const char *const shape = "[class, subclass or -1, [feature, count...]]";
+    size_t cap_ex = 0, cap_pairs = 0, n = 0, used = 0;
+    if (!m->cfg.neighbours) {
+        mf_fail(r, STDTAX_EINVAL, "present but config.neighbours is false");
+        return;
+    }
+    if (!mf_open(r, '[') || mf_char(r, ']')) {
+        if (r->rc == 0)
+            mf_fail(r, STDTAX_EINVAL, "must be a non-empty array");
+        return;
+    }
+    mf_push(r, NULL);
+    do {
+        r->idx[r->depth - 1] = n;
+        int64_t c, s;
+        if (n == UINT32_MAX / 2 || !neighbours_grow(ld, n, used, &cap_ex, &cap_pairs) ||
+            !mf_open(r, '[') || !mf_int(r, 0, (int64_t)m->lv[LV_CAT].n - 1, &c) ||
+            !mf_comma(r, ']', shape) ||
+            !mf_int(r, -1, (int64_t)m->lv[LV_SUB].n - 1, &s) || !mf_comma(r, ']', shape))
+            break;
+        m->nn_cls[n * LV_COUNT + LV_CAT] = (uint32_t)c;
+        m->nn_cls[n * LV_COUNT + LV_SUB] = s < 0 ? UINT32_MAX : (uint32_t)s;
+        m->nn_first[n] = (uint32_t)used;
+        used = neighbour_pairs_read(ld, n, used, &cap_ex, &cap_pairs);
+        mf_close(r, ']', shape);
+        n++;
+    } while (mf_more(r, ']'));
+    mf_pop(r);
+    if (r->rc == 0) {
+        m->nn_first[n] = (uint32_t)used;
+        m->n_nn = n;
+    }
+}
+
+/* ---- the other members ---------------------------------------------------------------
+ */
+
+static int is_hex(const char *s, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (!((s[k] >= '0' && s[k] <= '9') || (s[k] >= 'a' && s[k] <= 'f')))
+            return 0;
+    return 1;
+}
+
+static void read_format(struct mf *r, void *ctx, size_t i)
+{
+    (void)ctx;
+    (void)i;
+    if (mf_string(r) && strcmp(r->str, "stdtax-naive-bayes") != 0)
+        mf_fail(r, STDTAX_EINVAL, "not a stdtax naive Bayes model");
+}
+
+static void read_format_version(struct mf *r, void *ctx, size_t i)
+{
+    (void)ctx;
+    (void)i;
+    int64_t v;
+    if (mf_int(r, INT32_MIN, INT32_MAX, &v) && v != MODEL_FORMAT_VERSION)
+        mf_fail(r, STDTAX_EVERSION, "model format version %d expected, this is %lld",
+                MODEL_FORMAT_VERSION, (long long)v);
+}
+
+/* "nb1-" and 12 hex digits, as model_version_compute writes it. */
+static void read_model_version(struct mf *r, void *ctx, size_t i)
+{
+    (void)i;
+    struct model *m = ((struct load *)ctx)->m;
+    char prefix[8];
+    snprintf(prefix, sizeof prefix, "nb%d-", MODEL_FORMAT_VERSION);
+    size_t np = strlen(prefix);
+    if (!mf_string(r))
+        return;
+    if (r->str_len != np + 12 || memcmp(r->str, prefix, np) != 0 ||
+        !is_hex(r->str + np, 12)) {
+        mf_fail(r, STDTAX_EINVAL, "must be \"%s\" and 12 hex digits", prefix);
+        return;
+    }
+    m->version = strdup(r->str);
+    if (!m->version)
+        mf_fail(r, STDTAX_ENOMEM, "out of memory");
+}
+
+static void read_other_threshold(struct mf *r, void *ctx, size_t i)
+{
+    (void)i;
+    struct model *m = ((struct load *)ctx)->m;
+    mf_real(r, 0, 1, &m->other_threshold);
+}
+
+static void read_taxonomy_version(struct mf *r, void *ctx, size_t i)
+{
+    (void)i;
+    struct model *m = ((struct load *)ctx)->m;
+    if (!mf_string(r))
+        return;
+    if (strcmp(r->str, m->tax->version) != 0) {
+        mf_fail(r, STDTAX_EVERSION, "model trained for taxonomy %s, loaded with %s",
+                mf_clipped(r, 64), m->tax->version);
+        return;
+    }
+    m->tax_version = strdup(r->str);
+    if (!m->tax_version)
+        mf_fail(r, STDTAX_ENOMEM, "out of memory");
+}
+
+static const char *const training_keys[] = {"examples", "file", "sha256"};
+static const struct mf_object training_object = MF_NAMES(training_keys, 0);
+
+/* The source's name, any text; its digest, 64 hex digits or "" (none given). */
+static void read_training_member(struct mf *r, void *ctx, size_t i)
+{
+    struct model *m = ctx;
+    int64_t v;
+    if (i == 0) {
+        if (mf_int(r, 0, INT64_MAX, &v))
+            m->n_examples = (uint64_t)v;
+        return;
+    }
+    if (!mf_string(r))
+        return;
+    if (i == 2 && r->str_len != 0 && (r->str_len != 64 || !is_hex(r->str, 64))) {
+        mf_fail(r, STDTAX_EINVAL, "must be 64 hex digits or empty");
+        return;
+    }
+    char **dst = i == 1 ? &m->train_file : &m->train_sha;
+    *dst = strdup(r->str);
+    if (!*dst)
+        mf_fail(r, STDTAX_ENOMEM, "out of memory");
+}
+
+static void read_training(struct mf *r, void *ctx, size_t i)
+{
+    (void)i;
+    mf_members(r, &training_object, read_training_member, ((struct load *)ctx)->m);
+}
+
+/* ---- the file ------------------------------------------------------------------------
+ */
+
+/* The members of the file, by name, and their readers. */
+static const struct {
+    const char *name;
+    mf_member_fn read;
+} model_members[] = {
+    {"calibration", read_calibration},
+    {"config", read_config},
+    {"features", read_features},
+    {"format", read_format},
+    {"format_version", read_format_version},
+    {"levels", read_levels},
+    {"model_version", read_model_version},
+    {"neighbours", read_neighbours}, /* exactly with config.neighbours */
+    {"other_threshold", read_other_threshold},
+    {"taxonomy_version", read_taxonomy_version},
+    {"training", read_training},
+};
+#define MODEL_NEIGHBOURS_KEY 7
+static const struct mf_object model_object = {
+    model_members, sizeof model_members[0],
+    sizeof model_members / sizeof model_members[0], 1u << MODEL_NEIGHBOURS_KEY,
+    " (is this a stdtax model file? doc/classifier.md)"};
+
+static void read_model_member(struct mf *r, void *ctx, size_t i)
+{
+    model_members[i].read(r, ctx, i);
+}
+
+int model_text_load(const char *text, size_t len, const struct tax_taxonomy *tax,
                     struct model **out, struct stdtax_error *err)
 {
-    struct model *m = NULL;
-    int rc = model_json_head(root, tax, &m, err);
-    if (rc == 0)
-        rc = load_features(m, json_object_get(root, "features"), err);
-    if (rc == 0)
-        rc = model_json_tail(m, root, err);
+    *out = NULL;
+    struct load *ld = calloc(1, sizeof *ld);
+    struct model *m = calloc(1, sizeof *m);
+    if (!ld || !m) {
+        free(ld);
+        free(m);
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    }
+    struct mf *r = &ld->r;
+    r->text = r->p = text;
+    r->end = text + len;
+    r->err = err;
+    ld->m = m;
+    for (int l = 0; l < LV_COUNT; l++)
+        ld->max_cls[l] = -1;
+    m->tax = tax;
+    if (len > MODEL_FILE_MAX)
+        mf_fail(r, STDTAX_ETOOBIG, "over %u bytes", (unsigned)MODEL_FILE_MAX);
+    unsigned seen = mf_members(r, &model_object, read_model_member, ld);
+    if (r->rc == 0 && !(seen >> MODEL_NEIGHBOURS_KEY & 1) && m->cfg.neighbours)
+        mf_fail(r, STDTAX_EINVAL,
+                "config.neighbours is true but \"neighbours\" is missing");
+    if (r->rc == 0 && mf_peek(r) >= 0)
+        mf_fail(r, STDTAX_EPARSE, "text after the model's object");
+    int frc = r->rc == 0 ? model_finish(m) : 0;
+    if (frc != 0) {
+        mf_push(r, "features");
+        mf_fail(r, frc,
+                frc == STDTAX_EINVAL ? "a feature appears twice" : "out of memory");
+    }
+    int rc = r->rc;
+    free(ld);
     if (rc != 0) {
         model_free(m);
         return rc;
@@ -720,32 +806,16 @@ int model_file_load(const char *path, const struct tax_taxonomy *tax, struct mod
     fclose(f);
     if (rc == STDTAX_ENOMEM)
         stdtax_error_set(err, rc, "", "out of memory");
-    if (rc != 0) {
-        free(text);
-        return rc;
-    }
-    rc = model_text_load(text, len, tax, out, err);
-    if (rc == STDTAX_EPARSE && err) {
-        /* name the file, as the other errors of this function do */
-        char detail[sizeof err->text];
-        snprintf(detail, sizeof detail, "%s", err->text);
-        stdtax_error_set(err, rc, "", "%s: %s", path, detail);
+    if (rc == 0) {
+        rc = model_text_load(text, len, tax, out, err);
+        if (rc != 0 && rc != STDTAX_ENOMEM && err) {
+            /* name the file, as the other errors of this function do */
+            char detail[sizeof err->text], field[sizeof err->field];
+            snprintf(detail, sizeof detail, "%s", err->text);
+            snprintf(field, sizeof field, "%s", err->field);
+            stdtax_error_set(err, rc, field, "%s: %s", path, detail);
+        }
     }
     free(text);
-    return rc;
-}
-
-int model_text_load(const char *text, size_t len, const struct tax_taxonomy *tax,
-                    struct model **out, struct stdtax_error *err)
-{
-    *out = NULL;
-    if (model_text_load_fast(text, len, tax, out))
-        return 0;
-    json_error_t je;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    if (!root)
-        return stdtax_error_set(err, STDTAX_EPARSE, "", "line %d: %s", je.line, je.text);
-    int rc = model_json_load(root, tax, out, err);
-    json_decref(root);
     return rc;
 }

@@ -5,7 +5,8 @@
  *   model_train.c     counting the examples into a naive Bayes
  *   model_lr.c        the optional logistic regression over the same n-grams
  *   model_score.c     the scoring tables (derived after training or loading) and scoring
- *   model_file_write.c / model_file_load.c   the model file (doc/classifier.md)
+ *   model_file_write.c  the model file as JSON (doc/classifier.md), the version
+ *   model_file_load.c   its one reader, over the JSON cursor of model_file_json.c
  *   model_examples.c  labelled examples from JSONL */
 #ifndef STDTAX_MODEL_INTERNAL_H
 #define STDTAX_MODEL_INTERNAL_H

@@ -6,6 +6,18 @@
 #include <unistd.h>
 
 #include "stdtax/model.h"
+#include "stdtax/utf8.h"
+
+/* The model of a JSON value, through the one loader: its text as the writer lays it out
+ * (members by name). */
+static int load_from_json(const json_t *j, const struct tax_taxonomy *t,
+                          struct model **out, struct stdtax_error *err)
+{
+    char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    int rc = model_text_load(text, strlen(text), t, out, err);
+    free(text);
+    return rc;
+}
 
 static char *data_path(const char *name)
 {
@@ -235,7 +247,7 @@ Test(model, load_refuses_another_taxonomy_or_a_broken_file)
     struct model *out = NULL;
     json_t *j = model_to_json(m);
     json_object_set_new(j, "taxonomy_version", json_string("other.1"));
-    cr_expect_eq(model_json_load(j, tax, &out, &err), STDTAX_EVERSION);
+    cr_expect_eq(load_from_json(j, tax, &out, &err), STDTAX_EVERSION);
     cr_expect_str_eq(err.field, "/taxonomy_version");
     json_decref(j);
 
@@ -243,17 +255,17 @@ Test(model, load_refuses_another_taxonomy_or_a_broken_file)
     json_t *classes = json_object_get(
         json_object_get(json_object_get(j, "levels"), "category"), "classes");
     json_array_set_new(classes, 0, json_string("nope"));
-    cr_expect_eq(model_json_load(j, tax, &out, &err), STDTAX_EVERSION);
+    cr_expect_eq(load_from_json(j, tax, &out, &err), STDTAX_EVERSION);
     json_decref(j);
 
     j = model_to_json(m);
     json_array_set_new(json_object_get(j, "features"), 0, json_string("x"));
-    cr_expect_eq(model_json_load(j, tax, &out, &err), STDTAX_EINVAL);
+    cr_expect_eq(load_from_json(j, tax, &out, &err), STDTAX_EINVAL);
     json_decref(j);
 
     j = model_to_json(m);
     json_object_set_new(j, "format_version", json_integer(99));
-    cr_expect_eq(model_json_load(j, tax, &out, &err), STDTAX_EVERSION);
+    cr_expect_eq(load_from_json(j, tax, &out, &err), STDTAX_EVERSION);
     json_decref(j);
     cr_expect_null(out);
 
@@ -277,17 +289,18 @@ static int load_text(const char *text, struct model **out, struct stdtax_error *
     return rc;
 }
 
-/* model_file_load reads the feature table without jansson: whatever the layout, it must
- * give the model model_json_load gives, and refuse what it refuses with the same words.
- */
-Test(model, file_load_reads_any_layout_and_refuses_like_the_json_loader)
+/* The one loader reads the layout whatever the white space and escapes (what jansson or
+ * Python write when they rewrite the file), and refuses everything else with the line,
+ * the column and the JSON pointer of what is wrong. */
+Test(model, file_load_reads_the_layout_in_any_spacing)
 {
     struct model_config cfg;
     model_config_default(&cfg);
     struct model *m = train(&cfg);
     json_t *j = model_to_json(m);
-    const size_t flags[] = {JSON_COMPACT | JSON_SORT_KEYS, JSON_INDENT(3),
-                            JSON_INDENT(1) | JSON_ENSURE_ASCII};
+    const size_t flags[] = {JSON_COMPACT | JSON_SORT_KEYS,
+                            JSON_INDENT(3) | JSON_SORT_KEYS,
+                            JSON_INDENT(1) | JSON_ENSURE_ASCII | JSON_SORT_KEYS};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
         char *text = json_dumps(j, flags[i]);
         struct model *c = NULL;
@@ -300,9 +313,31 @@ Test(model, file_load_reads_any_layout_and_refuses_like_the_json_loader)
         model_free(c);
         free(text);
     }
-    /* Broken rows: the same status and pointer as the JSON loader. */
-    json_t *broken[4];
-    for (int k = 0; k < 4; k++)
+    json_decref(j);
+    model_free(m);
+}
+
+/* text with the first occurrence of from replaced by to (new). */
+static char *replaced(const char *text, const char *from, const char *to)
+{
+    const char *at = strstr(text, from);
+    cr_assert_not_null(at, "%s", from);
+    size_t n = strlen(text) + strlen(to) + 1;
+    char *out = malloc(n);
+    cr_assert_not_null(out);
+    snprintf(out, n, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+    return out;
+}
+
+Test(model, file_load_refuses_another_layout_naming_where)
+{
+    struct model_config cfg;
+    model_config_default(&cfg);
+    struct model *m = train(&cfg);
+    json_t *j = model_to_json(m);
+    /* Broken rows: the status and the pointer of the row. */
+    json_t *broken[5];
+    for (int k = 0; k < 5; k++)
         broken[k] = json_deep_copy(j);
     json_t *row = json_array_get(json_object_get(broken[0], "features"), 2);
     json_array_set_new(row, 0, json_integer(7)); /* gram not a string */
@@ -314,37 +349,86 @@ Test(model, file_load_reads_any_layout_and_refuses_like_the_json_loader)
                           json_pack("[i, i]", 999, 1)); /* class */
     row = json_array_get(json_object_get(broken[3], "features"), 5);
     json_array_append_new(json_array_get(row, 2), json_pack("[f, i]", 1.5, 1)); /* real */
-    for (int k = 0; k < 4; k++) {
+    row = json_array_get(json_object_get(broken[4], "features"), 6);
+    json_array_set_new(row, 0, json_string("w:a b")); /* no feature: a space */
+    static const char *const pointer[] = {"/features/2", "/features/3", "/features/4",
+                                          "/features/5", "/features/6"};
+    for (int k = 0; k < 5; k++) {
         struct model *c = NULL;
-        struct stdtax_error by_json = {0}, by_file = {0};
-        int want = model_json_load(broken[k], tax, &c, &by_json);
-        cr_assert_neq(want, 0, "case %d", k);
-        char *text = json_dumps(broken[k], JSON_COMPACT | JSON_SORT_KEYS);
-        cr_expect_eq(load_text(text, &c, &by_file), want, "case %d", k);
-        cr_expect_str_eq(by_file.field, by_json.field, "case %d", k);
-        cr_expect_str_eq(by_file.text, by_json.text, "case %d", k);
+        struct stdtax_error err = {0};
+        char *text = json_dumps(broken[k], JSON_INDENT(1) | JSON_SORT_KEYS);
+        cr_expect_eq(load_text(text, &c, &err), STDTAX_EINVAL, "case %d: %s", k,
+                     err.text);
+        cr_expect_str_eq(err.field, pointer[k], "case %d", k);
+        /* Indented, a row is far below the first line. */
+        cr_expect_not_null(strstr(err.text, "model file: line "), "%s", err.text);
+        cr_expect_null(strstr(err.text, "line 1,"), "%s", err.text);
         cr_expect_null(c);
         free(text);
         json_decref(broken[k]);
     }
-    /* Two "features" members, and text after the object: jansson's refusals. */
     char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-    size_t len = strlen(text);
-    char *twice = malloc(len + 32);
-    cr_assert_not_null(twice);
-    snprintf(twice, len + 32, "{\"features\":[],%s", text + 1);
     struct model *c = NULL;
     struct stdtax_error err = {0};
-    cr_expect_eq(load_text(twice, &c, &err), STDTAX_EPARSE);
-    snprintf(twice, len + 32, "%s x", text);
-    cr_expect_eq(load_text(twice, &c, &err), STDTAX_EPARSE);
-    /* A number JSON does not have, inside a row: refused like jansson refuses it. */
-    char *one = strstr(text, ",1]");
-    cr_assert_not_null(one);
-    snprintf(twice, len + 32, "%.*s,01]%s", (int)(one - text), text, one + 3);
-    cr_expect_eq(load_text(twice, &c, &err), STDTAX_EPARSE);
+    /* Members out of order, twice, unknown or missing: another layout. */
+    char *bad = json_dumps(j, JSON_COMPACT);
+    cr_expect_eq(load_text(bad, &c, &err), STDTAX_EINVAL, "%s", err.text);
+    free(bad);
+    bad = replaced(text, "{", "{\"features\":[],");
+    cr_expect_eq(load_text(bad, &c, &err), STDTAX_EINVAL, "%s", err.text);
+    cr_expect_not_null(strstr(err.text, "\"features\" where \"calibration\" belongs"),
+                       "%s", err.text);
+    free(bad);
+    bad = replaced(text, "\"training\":", "\"trained\":1,\"training\":");
+    cr_expect_eq(load_text(bad, &c, &err), STDTAX_EINVAL, "%s", err.text);
+    free(bad);
+    bad = replaced(text, "\"other_threshold\":0.0,", "");
+    cr_expect_eq(load_text(bad, &c, &err), STDTAX_EINVAL, "%s", err.text);
+    cr_expect_str_eq(err.field, "");
+    free(bad);
+    bad = replaced(text, "\"words\":true", "\"words\":1");
+    cr_expect_eq(load_text(bad, &c, &err), STDTAX_EINVAL, "%s", err.text);
+    cr_expect_str_eq(err.field, "/config/words");
+    free(bad);
+    bad = replaced(text, "\"ngram_max\":3", "\"ngram_max\":4");
+    cr_expect_eq(load_text(bad, &c, &err), STDTAX_EINVAL, "%s", err.text);
+    cr_expect_str_eq(err.field, "/config/ngram_max");
+    free(bad);
+    bad = replaced(text, "\"alpha\":0.1", "\"alpha\":1e999");
+    cr_expect_eq(load_text(bad, &c, &err), STDTAX_EINVAL, "%s", err.text);
+    free(bad);
+    bad = replaced(text, "\"examples\":10", "\"examples\":12345678901234567890");
+    cr_expect_eq(load_text(bad, &c, &err), STDTAX_EINVAL, "%s", err.text);
+    cr_expect_str_eq(err.field, "/training/examples");
+    free(bad);
+    bad = replaced(text, "\"model_version\":\"nb1-", "\"model_version\":\"nb1-x");
+    cr_expect_eq(load_text(bad, &c, &err), STDTAX_EINVAL, "%s", err.text);
+    free(bad);
+    /* Not JSON: text after the object, a number JSON does not have, a cut file. */
+    bad = malloc(strlen(text) + 3);
+    cr_assert_not_null(bad);
+    sprintf(bad, "%s x", text);
+    cr_expect_eq(load_text(bad, &c, &err), STDTAX_EPARSE, "%s", err.text);
+    free(bad);
+    /* A byte order mark: the message names the byte, and stays valid UTF-8. */
+    bad = malloc(strlen(text) + 4);
+    cr_assert_not_null(bad);
+    sprintf(bad, "\xef\xbb\xbf%s", text);
+    cr_expect_eq(load_text(bad, &c, &err), STDTAX_EPARSE, "%s", err.text);
+    cr_expect_not_null(strstr(err.text, "byte 0xef"), "%s", err.text);
+    cr_expect_eq(utf8_text_validate(err.text, strlen(err.text), NULL), 0);
+    free(bad);
+    bad = replaced(text, ",1]", ",01]");
+    cr_expect_eq(load_text(bad, &c, &err), STDTAX_EPARSE, "%s", err.text);
+    free(bad);
+    size_t len = strlen(text);
+    for (size_t cut = 0; cut < len; cut += len / 7 + 1) {
+        bad = strndup(text, cut);
+        cr_expect_eq(load_text(bad, &c, &err), STDTAX_EPARSE, "cut at %zu: %s", cut,
+                     err.text);
+        free(bad);
+    }
     cr_expect_null(c);
-    free(twice);
     free(text);
     json_decref(j);
     model_free(m);
@@ -553,7 +637,7 @@ Test(model, neighbours_round_trip_and_are_checked_on_load)
     struct stdtax_error err = {0};
     struct model *c = NULL;
     json_t *j = model_to_json(m);
-    cr_assert_eq(model_json_load(j, tax, &c, &err), 0, "%s: %s", err.field, err.text);
+    cr_assert_eq(load_from_json(j, tax, &c, &err), 0, "%s: %s", err.field, err.text);
     double *va = calloc(tax->n_nodes, sizeof *va), *vc = calloc(tax->n_nodes, sizeof *vc);
     double sa[2], sc[2];
     nn_score(m, "汽车芯片传感器", 3, va, sa);
@@ -576,7 +660,7 @@ Test(model, neighbours_round_trip_and_are_checked_on_load)
         json_array_set_new(json_object_get(j, "neighbours"), 0,
                            json_loads(broken[i], 0, NULL));
         c = NULL;
-        cr_expect_eq(model_json_load(j, tax, &c, &err), STDTAX_EINVAL, "%s", broken[i]);
+        cr_expect_eq(load_from_json(j, tax, &c, &err), STDTAX_EINVAL, "%s", broken[i]);
         cr_expect_str_eq(err.field, "/neighbours/0");
         cr_expect_null(c);
         json_decref(j);
@@ -584,10 +668,10 @@ Test(model, neighbours_round_trip_and_are_checked_on_load)
     /* Examples without the config saying so, and the config without examples. */
     j = model_to_json(m);
     json_object_set_new(json_object_get(j, "config"), "neighbours", json_false());
-    cr_expect_eq(model_json_load(j, tax, &c, &err), STDTAX_EINVAL);
+    cr_expect_eq(load_from_json(j, tax, &c, &err), STDTAX_EINVAL);
     json_object_set_new(json_object_get(j, "config"), "neighbours", json_true());
     json_object_del(j, "neighbours");
-    cr_expect_eq(model_json_load(j, tax, &c, &err), STDTAX_EINVAL);
+    cr_expect_eq(load_from_json(j, tax, &c, &err), STDTAX_EINVAL);
     json_decref(j);
     free(va);
     free(vc);
@@ -769,19 +853,20 @@ Test(model, logistic_regression_is_deterministic_and_round_trips)
     if (json_array_size(pairs) == 0)
         pairs = json_array_get(first, 2);
     json_array_remove(json_array_get(pairs, 0), 2);
+    model_free(c);
     c = NULL;
-    cr_expect_eq(model_json_load(bad, tax, &c, &err), STDTAX_EINVAL);
+    cr_expect_eq(load_from_json(bad, tax, &c, &err), STDTAX_EINVAL);
     cr_expect_null(c);
     json_decref(bad);
     bad = json_deep_copy(ja);
     json_object_del(json_object_get(json_object_get(bad, "levels"), "subcategory"),
                     "lr_bias");
-    cr_expect_eq(model_json_load(bad, tax, &c, &err), STDTAX_EINVAL);
+    cr_expect_eq(load_from_json(bad, tax, &c, &err), STDTAX_EINVAL);
     cr_expect_str_eq(err.field, "/levels/subcategory");
     json_decref(bad);
     bad = json_deep_copy(ja);
     json_object_set_new(json_object_get(bad, "config"), "lr_blend", json_real(2));
-    cr_expect_eq(model_json_load(bad, tax, &c, &err), STDTAX_EINVAL);
+    cr_expect_eq(load_from_json(bad, tax, &c, &err), STDTAX_EINVAL);
     json_decref(bad);
 
     free(la);
