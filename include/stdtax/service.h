@@ -62,75 +62,80 @@ struct jsonw;
 int svc_text_classify_write(struct svc *svc, const json_t *input, struct jsonw *w,
                             json_t *problems, struct stdtax_error *err);
 
-/* Validates, checks the deadline, classifies and stores a submission (the form's
- * fields, doc/proposals.md).  idem_key (may be NULL) makes the call idempotent: the
- * same key with the same submission answers the first record with *created false; the
- * same key with another submission is STDTAX_ECONFLICT.  Late: STDTAX_ELATE unless
- * caller->admin, who stores it with "late": true.  Invalid: STDTAX_EINVAL with every
- * problem in problems.  *record is new (the stored record with its id). */
-int svc_proposal_submit(struct svc *svc, const json_t *submission,
-                        const struct svc_caller *caller, const char *idem_key, time_t now,
-                        json_t **record, bool *created, json_t *problems,
-                        struct stdtax_error *err);
+/* A submission goes in by one path, in two halves: svc_proposal_prepare does the CPU
+ * work (checks, classification, record, fingerprint, advisory overlaps) on the caller's
+ * thread, outside any write transaction; svc_proposal_commit stores n prepared items in
+ * ONE durable write transaction, deciding there the call's duplicate rule (duplicate.h)
+ * and idempotency.  The daemon (one committer storing many requests' items), stdtax
+ * import (a file in batches) and the tests all use these two. */
 
-/* Group commit for bulk imports: every item as svc_proposal_submit would handle it,
- * the valid ones stored in ONE durable write transaction.  Each item gets its own rc
- * (0, STDTAX_EINVAL with its problems, STDTAX_ELATE, STDTAX_ECONFLICT, ...), err and,
- * on success, record (new) and created.  Returns 0, or a failure of the store as a
- * whole (then nothing was stored and every prepared item carries that rc). */
-struct svc_submit_item {
-    const json_t *submission; /* in, borrowed */
-    const char *idem_key;     /* in, may be NULL */
-    json_t *problems;         /* in, array for this item's problems (required) */
-    json_t *record;           /* out, new on success */
-    bool created;             /* out */
-    int rc;                   /* out */
-    struct stdtax_error err;  /* out, when rc != 0 */
+#define SVC_OVERLAP_LIMIT 10 /* overlaps answered with a proposal or a classification */
+
+/* How a submission is taken. */
+struct svc_submit_options {
+    const struct svc_caller *caller; /* may be NULL: anonymous */
+    const char *idem_key;            /* may be NULL; borrowed until the commit */
+    time_t now;
+    /* The call's duplicate rule (the daemon's duplicate-check setting): a submission
+     * that duplicates a live proposal of the same organisation is STDTAX_ECONFLICT at
+     * the commit, with the item's existing. */
+    bool duplicate_check;
+    /* > 0: prepare lists in the item's overlaps the catalogue entries and proposals
+     * (any organisation) at least this similar (doc/overlap.md); advisory. */
+    double overlap_threshold;
 };
-int svc_proposal_submit_batch(struct svc *svc, struct svc_submit_item *items, size_t n,
-                              const struct svc_caller *caller, time_t now,
-                              struct stdtax_error *err);
 
-/* Group commit for a server: svc_proposal_submit in two halves, so that the CPU work
- * (checks, classification, record) runs on the threads that received the requests and
- * one committer stores the submissions of many concurrent requests, of different
- * callers, in one durable transaction.  One item: */
+struct dup_print;
+
+/* One submission between the halves. */
 struct svc_batch_item {
     json_t *record;       /* prepare: the record to store (new, owned by the item);
                              commit: the stored record, or the first one for a replay */
-    const char *idem_key; /* borrowed from prepare's caller; NULL without a key */
+    const char *idem_key; /* borrowed from the options; NULL without a key */
     char hash[65];        /* the submission's hash, with idem_key */
-    struct store_record_text text; /* prepare: the record's stored text (owned), made
-                                      on the caller's thread, not the committer's */
-    bool created;                  /* commit: false for an idempotent replay */
-    int rc;                  /* commit: 0 or this item's error (409 for a reused key) */
+    struct store_record_text text; /* prepare: the record's stored text (owned) */
+    struct dup_print *print;       /* prepare: fingerprint and organisation (owned) */
+    bool duplicate_check;
+    json_t *overlaps; /* prepare: new array with overlap_threshold, else NULL; the
+                         caller takes it (it stays through the commit) */
+    json_t *existing; /* commit: for a duplicate (rc STDTAX_ECONFLICT, err naming the
+                         field that matched), the stored proposal it duplicates as an
+                         overlap item with "id" (new) */
+    bool created;     /* commit: false for an idempotent replay */
+    int rc;           /* commit: 0 or this item's error */
     struct stdtax_error err; /* commit: when rc != 0 */
 };
 
-/* The first half: validates, checks the deadline, classifies and builds the record,
- * filling *item; stores nothing.  Errors as svc_proposal_submit.  On success the item
- * owns a record and its text: pass it to svc_proposal_commit (or svc_batch_item_clear).
- */
+/* The first half: validates (STDTAX_EINVAL with every problem in problems), checks the
+ * deadline (STDTAX_ELATE unless caller->admin, who gets a record marked "late"),
+ * classifies, builds the record and its stored text and fingerprint, and - with
+ * opts->overlap_threshold - finds the overlaps; stores nothing.  On success the item
+ * owns what it holds: pass it to svc_proposal_commit, or svc_batch_item_clear it. */
 int svc_proposal_prepare(struct svc *svc, const json_t *submission,
-                         const struct svc_caller *caller, const char *idem_key,
-                         time_t now, struct svc_batch_item *item, json_t *problems,
+                         const struct svc_submit_options *opts,
+                         struct svc_batch_item *item, json_t *problems,
                          struct stdtax_error *err);
 
-/* Frees what a prepared item owns, for an item that will not be committed. */
+/* Frees what an item owns (record, text, print, overlaps, existing); the item can be
+ * freed or reused after. */
 void svc_batch_item_clear(struct svc_batch_item *item);
 
 /* The second half for n prepared items: stores every one in ONE durable write
- * transaction (an item that conflicts gets its own rc, the others are stored).  On
- * return each item with rc 0 holds a new record (freed by the caller).  Returns 0, or
- * a store-wide failure (nothing stored; every item has that rc and no record). */
+ * transaction, in order, so that an item is checked against the items before it.
+ * Each item gets its own rc: 0 (record holds the stored record, created false for the
+ * replay of an idempotency key - the first record), STDTAX_ECONFLICT for a key used
+ * with another submission (err->field "/Idempotency-Key") or a duplicate (existing
+ * set, err->field naming the member), or another error of the store.  The record text
+ * and print are freed; overlaps stay.  Returns 0, or a store-wide failure (nothing
+ * stored; every item has that rc and no record). */
 int svc_proposal_commit(struct svc *svc, struct svc_batch_item *items, size_t n,
                         struct stdtax_error *err);
 
-/* The checks of svc_proposal_submit without storing or classifying anything (stdtax
- * import checks a whole file before it stores a line): the form's validation against
+/* The checks of svc_proposal_prepare without classifying or storing anything (stdtax
+ * import checks a whole file before it prepares a line): the form's validation against
  * the call's rules, then the deadline.  Returns 0 with *late (may be NULL) saying
- * whether submit would mark it late; STDTAX_EINVAL with every problem in problems;
- * STDTAX_ELATE (caller not admin) with err naming the field. */
+ * whether the record would be marked late; STDTAX_EINVAL with every problem in
+ * problems; STDTAX_ELATE (caller not admin) with err naming the field. */
 int svc_proposal_check(struct svc *svc, const json_t *submission,
                        const struct svc_caller *caller, time_t now, bool *late,
                        json_t *problems, struct stdtax_error *err);

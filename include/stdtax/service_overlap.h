@@ -1,7 +1,8 @@
 /* Overlap with existing standards and other proposals, as the daemon's routes and the
  * CLI use it (doc/overlap.md): the catalogue with its codes checked against the
- * taxonomy, overlaps of a text or of a stored proposal, the duplicate rule for a
- * submission, and catalogue counts beside the proposal counts.  Built only on the
+ * taxonomy, overlaps of a text or of a stored proposal, and catalogue counts beside the
+ * proposal counts.  (The duplicate rule of a submission is decided when it is stored:
+ * svc_proposal_commit, duplicate.h.)  Built only on the
  * public service API (service.h) and the store's catalogue (catalog.h). */
 #ifndef STDTAX_SERVICE_OVERLAP_H
 #define STDTAX_SERVICE_OVERLAP_H
@@ -14,9 +15,6 @@
 #include "stdtax/service.h"
 
 #define SVC_OVERLAP_THRESHOLD 0.5 /* the default of the overlap-threshold setting */
-/* A submission this close to a proposal of the same organisation is a duplicate. */
-#define SVC_DUPLICATE_THRESHOLD 0.8
-#define SVC_OVERLAP_LIMIT 10 /* overlaps answered with a proposal or a classification */
 
 /* Parses a catalogue upload: a JSON array, or JSON Lines (one object per line, blank
  * lines allowed).  *entries is a new array.  A line that is not JSON is STDTAX_EPARSE
@@ -57,42 +55,6 @@ int svc_overlaps_find(struct svc *svc, const json_t *input, const char *exclude_
  * {"id", "threshold", "overlaps": [...]}.  STDTAX_ENOTFOUND for an unknown id. */
 int svc_proposal_overlaps(struct svc *svc, const char *id, double threshold, json_t **out,
                           struct stdtax_error *err);
-
-/* The call's first rule for a submission, before it is stored: the proposal of the same
- * organisation (not withdrawn) whose title, English title or scope this submission
- * duplicates (similarity >= SVC_DUPLICATE_THRESHOLD).  0 when there is none, or when
- * idem_key was already used (the store then answers the replay or its own conflict);
- * STDTAX_ECONFLICT with *existing (new: that proposal's overlap item, with "id") and
- * err->field naming the member.  Two concurrent duplicates can both pass: the check is
- * a read before the write. */
-int svc_proposal_duplicate_find(struct svc *svc, const json_t *submission,
-                                const char *idem_key, json_t **existing,
-                                struct stdtax_error *err);
-
-/* Both checks of a submission in one overlap query: *overlaps (new) as
- * svc_overlaps_find at threshold, and - when check_duplicates - the duplicate rule of
- * svc_proposal_duplicate_find (STDTAX_ECONFLICT with *existing), which makes a second
- * query (that of svc_proposal_duplicate_find) only when the first is full
- * (SVC_OVERLAP_LIMIT items) without the duplicate.  On STDTAX_ECONFLICT
- * *overlaps is NULL.  A failed query leaves *overlaps an empty array and returns 0:
- * the submission goes on (the duplicate rule is then not applied). */
-int svc_proposal_overlaps_check(struct svc *svc, const json_t *submission,
-                                const char *idem_key, double threshold,
-                                bool check_duplicates, json_t **overlaps,
-                                json_t **existing, struct stdtax_error *err);
-
-/* svc_proposal_submit with the call's first rule applied: after validation (problems,
- * STDTAX_EINVAL/ELATE as svc_proposal_submit), a submission whose title or scope
- * duplicates (similarity >= SVC_DUPLICATE_THRESHOLD) a proposal of the same
- * organisation that is not withdrawn is STDTAX_ECONFLICT with *existing (new: that
- * proposal's overlap item, with "id") - unless idem_key was already used, in which case
- * the store answers the replay (or its own conflict) as usual.  On success *overlaps
- * (new, may be NULL to skip) lists the stored proposal's overlaps at threshold. */
-int svc_proposal_submit_checked(struct svc *svc, const json_t *submission,
-                                const struct svc_caller *caller, const char *idem_key,
-                                time_t now, double threshold, json_t **record,
-                                bool *created, json_t **existing, json_t **overlaps,
-                                json_t *problems, struct stdtax_error *err);
 
 /* Adds the catalogue beside the proposal counts, in place: in the output of
  * svc_stats_get every category and subcategory gets "standards": n (catalogue entries of

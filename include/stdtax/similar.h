@@ -16,6 +16,7 @@
 #ifndef STDTAX_SIMILAR_H
 #define STDTAX_SIMILAR_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -79,6 +80,26 @@ size_t sim_common(const struct sim_set *q, const struct sim_set *r);
  * |r|).  0 when q is empty.  r[i] may be empty. */
 double sim_score(const struct sim_set *q, const struct sim_set *const *r, size_t nr);
 
+/* The fields a text is compared by: its title, English title and scope, in this order
+ * (a fingerprint is one set per field; an absent field is an empty set). */
+#define SIM_FIELDS 3
+#define SIM_SCOPE_SHINGLES_MIN 8 /* shorter scopes are too generic to compare */
+
+/* How two fingerprints met: the similarity and which field of each. */
+struct sim_match {
+    double sim;
+    int qfield; /* 0 title, 1 title_en, 2 scope */
+    int rfield;
+};
+
+/* The similarity of a query fingerprint q to a record's r, as the overlap query and
+ * the duplicate rule score them: either title of q against the record's titles (both
+ * languages, sim_score), and scope against scope when both have at least
+ * SIM_SCOPE_SHINGLES_MIN shingles; the best of these, with the fields it came from in
+ * *m.  Returns m->sim. */
+double sim_fields_score(const struct sim_set q[SIM_FIELDS],
+                        const struct sim_set r[SIM_FIELDS], struct sim_match *m);
+
 /* A run of text common to the query and a record: [start, end) byte offsets in the
  * query's original text. */
 struct sim_span {
@@ -95,5 +116,12 @@ struct sim_span {
 int sim_spans_find(const char *q, size_t qlen, const char *r, size_t rlen,
                    struct sim_span *spans, size_t max, size_t *n,
                    struct stdtax_error *err);
+
+/* The spans of q against r as an overlap answer shows them (doc/overlap.md): a new
+ * array of at most SIM_SPANS_JSON_MAX {"start", "end", "text"} (byte offsets in q and
+ * the text there), empty when either is NULL or nothing is in common; NULL only when
+ * out of memory. */
+#define SIM_SPANS_JSON_MAX 8
+json_t *sim_spans_json(const char *q, const char *r);
 
 #endif

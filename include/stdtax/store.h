@@ -19,7 +19,9 @@
 
 #include "stdtax/error.h"
 
-#define STORE_SCHEMA_VERSION 1
+/* 2: the group index (doc/store.md); a version-1 store gets it when opened for writing.
+ */
+#define STORE_SCHEMA_VERSION 2
 
 #define STORE_ID_MAX 65                /* bytes of an id including the NUL */
 #define STORE_CODE_MAX 64              /* node and topic codes */
@@ -31,14 +33,24 @@
 #define STORE_LIST_LIMIT_MAX 1000      /* items in one listing page */
 #define STORE_LIST_SCAN_MAX 10000      /* index entries one listing call may read */
 #define STORE_LIST_TEST_MAX 5000       /* records one listing call may give to match */
+#define STORE_GROUP_KEY_MAX 128        /* bytes of a group key */
 
 struct store;
 
+/* The group of a stored record, for building the group index of a store written before
+ * it existed: fills key (1..STORE_GROUP_KEY_MAX printable ASCII and NUL) and returns 0,
+ * or returns nonzero for a record in no group.  The service gives the key it puts with
+ * each record (service.c: a hash of the normalised organisation). */
+typedef int (*store_group_fn)(const json_t *record, char key[STORE_GROUP_KEY_MAX + 1],
+                              void *arg);
+
 struct store_options {
-    size_t map_size;      /* initial map size in bytes; 0 = 64 MiB */
-    size_t map_size_max;  /* the map never grows past this; 0 = 1 TiB */
-    unsigned max_readers; /* concurrent read transactions; 0 = 256 */
-    int read_only;        /* open without write access (stats, export, check) */
+    size_t map_size;         /* initial map size in bytes; 0 = 64 MiB */
+    size_t map_size_max;     /* the map never grows past this; 0 = 1 TiB */
+    unsigned max_readers;    /* concurrent read transactions; 0 = 256 */
+    int read_only;           /* open without write access (stats, export, check) */
+    store_group_fn group_of; /* NULL: a version-1 store cannot be opened for writing */
+    void *group_arg;
 };
 
 /* Opens (and creates when missing, unless read_only) the store in directory dir.
@@ -84,6 +96,33 @@ struct store_record_text {
 void store_record_encode(const json_t *record, struct store_record_text *t);
 void store_record_text_free(struct store_record_text *t);
 
+/* A record's fingerprint: per field (/title, /title_en, /scope) its shingle hashes,
+ * sorted and unique, of which n_cjk come from CJK text (similar.h makes them; the store
+ * keeps them and their LSH bands).  Borrowed. */
+#define STORE_FP_FIELDS 3
+struct store_fingerprint {
+    const uint32_t *h[STORE_FP_FIELDS];
+    size_t n[STORE_FP_FIELDS];
+    size_t n_cjk[STORE_FP_FIELDS];
+};
+
+/* A stored record of the put's group, as the duplicate rule sees it; borrowed for the
+ * call.  summary is what an overlap answer shows of it (compact JSON: title, title_en,
+ * organisation, status, classification, ...). */
+struct store_candidate {
+    const char *id;
+    const struct store_fingerprint *fp;
+    const char *summary;
+    size_t summary_len;
+};
+
+/* The duplicate rule of a put, decided in its write transaction: called for each record
+ * of the item's group that is not withdrawn and has a fingerprint, in id order; nonzero
+ * means the item duplicates c, and the item is refused (STDTAX_ECONFLICT, duplicate_of
+ * naming c).  It must not call the store; it may be called again for the same item
+ * (the transaction is retried after the map grows). */
+typedef int (*store_duplicate_fn)(const struct store_candidate *c, void *arg);
+
 /* One item of a batch put: the same contract as store_proposal_put per item. */
 struct store_put_item {
     json_t *record;                       /* in, borrowed; /id is set on success */
@@ -91,10 +130,20 @@ struct store_put_item {
                                              made by the caller's thread */
     const char *idem_key;                 /* in, NULL or a client key */
     const char *request_hash;             /* in, required with idem_key */
-    char id[STORE_ID_MAX];                /* out */
-    int created;                          /* out */
-    int rc;                               /* out: 0 or the enum stdtax_err of this item */
-    struct stdtax_error err;              /* out, when rc != 0 */
+    const struct store_fingerprint *fp;   /* in, optional: the record's fingerprint,
+                                             made by the caller's thread; NULL: the store
+                                             makes it from the record */
+    const char *group;                    /* in, NULL or the record's group key (1..
+                                             STORE_GROUP_KEY_MAX printable ASCII), kept in the
+                                             group index */
+    store_duplicate_fn duplicate; /* in, NULL or the rule (needs group); a replay of
+                                     idem_key is answered before it */
+    void *duplicate_arg;
+    char id[STORE_ID_MAX];           /* out */
+    int created;                     /* out */
+    int rc;                          /* out: 0 or the enum stdtax_err of this item */
+    struct stdtax_error err;         /* out, when rc != 0 */
+    char duplicate_of[STORE_ID_MAX]; /* out: the record the rule matched, or "" */
 };
 
 /* Group commit: inserts every valid item in ONE durable write transaction.  An

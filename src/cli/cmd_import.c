@@ -3,9 +3,11 @@
  * Two passes, so that a file with errors changes nothing: first every line is read and
  * checked as the service would check it on submission (form validation, deadline),
  * printing FILE:LINE: /pointer: message for each problem; then, when the file is clean
- * or --skip-invalid was given, each valid line is submitted (and classified) with an
- * idempotency key derived from its content, so importing the same file again adds
- * nothing and counts those lines as duplicates. */
+ * or --skip-invalid was given, each valid line goes the daemon's way in (prepared,
+ * classified, committed with the call's duplicate rule) with an idempotency key derived
+ * from its content, so importing the same file again adds nothing and counts those
+ * lines as duplicates, and a proposal the API refuses as a duplicate of the same
+ * organisation's is refused here too. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -347,47 +349,73 @@ static void entries_free(struct import *im)
     free(im->v);
 }
 
-/* Second pass: the valid lines, BATCH to a durable transaction (a crash loses at most
- * the batch being written; running the import again adds only what is missing).
- * Returns the number of lines that failed; a failure of the store as a whole stops the
- * import. */
+/* A line the second pass refused: its problems, or the error with the kind of problem
+ * the daemon's answer would name (a duplicate of a stored proposal is a "conflict", as
+ * the 409 of POST /v1/proposals). */
+static void line_refused(const struct import *im, struct where at, int rc,
+                         const json_t *problems, const struct stdtax_error *err)
+{
+    size_t k;
+    json_t *p;
+    json_array_foreach(problems, k, p)
+    {
+        line_problem(im, at, json_string_value(json_object_get(p, "pointer")),
+                     json_string_value(json_object_get(p, "detail")));
+    }
+    if (json_array_size(problems) == 0) {
+        char detail[STDTAX_TEXT_MAX + 32];
+        snprintf(detail, sizeof detail, "%s (%s)", err->text, stdtax_strerror(rc));
+        line_problem(im, at, err->field, detail);
+    }
+}
+
+/* Second pass: the valid lines, prepared and committed as the daemon does
+ * (svc_proposal_prepare, svc_proposal_commit with the call's duplicate rule), BATCH to
+ * a durable transaction (a crash loses at most the batch being written; running the
+ * import again adds only what is missing).  Returns the number of lines that failed; a
+ * failure of the store as a whole stops the import. */
 static size_t submit_all(struct import *im, size_t *imported, size_t *duplicates)
 {
-    struct svc_submit_item items[BATCH];
+    struct svc_batch_item items[BATCH];
+    size_t from[BATCH];
     size_t failed = 0;
     for (size_t first = 0; first < im->n; first += BATCH) {
-        size_t n = im->n - first < BATCH ? im->n - first : BATCH;
-        for (size_t j = 0; j < n; j++)
-            items[j] = (struct svc_submit_item){.submission = im->v[first + j].submission,
-                                                .idem_key = im->v[first + j].key,
-                                                .problems = json_array()};
-        struct stdtax_error err = {0};
-        int rc = svc_proposal_submit_batch(im->svc, items, n, &im->caller, im->now, &err);
+        size_t n = im->n - first < BATCH ? im->n - first : BATCH, m = 0;
         for (size_t j = 0; j < n; j++) {
-            struct svc_submit_item *it = &items[j];
+            struct entry *e = &im->v[first + j];
+            struct svc_submit_options o = {.caller = &im->caller,
+                                           .idem_key = e->key,
+                                           .now = im->now,
+                                           .duplicate_check = true};
+            struct stdtax_error err = {0};
+            json_t *problems = json_array();
+            int rc = svc_proposal_prepare(im->svc, e->submission, &o, &items[m], problems,
+                                          &err);
+            if (rc == 0) {
+                from[m++] = first + j;
+            } else {
+                failed++;
+                line_refused(im, e->at, rc, problems, &err);
+            }
+            json_decref(problems);
+        }
+        struct stdtax_error err = {0};
+        int rc = m ? svc_proposal_commit(im->svc, items, m, &err) : 0;
+        for (size_t j = 0; j < m; j++) {
+            struct svc_batch_item *it = &items[j];
             if (it->rc == 0) {
                 ++*(it->created ? imported : duplicates);
             } else if (rc == 0) {
                 failed++;
-                size_t k;
-                json_t *p;
-                json_array_foreach(it->problems, k, p)
-                {
-                    line_problem(im, im->v[first + j].at,
-                                 json_string_value(json_object_get(p, "pointer")),
-                                 json_string_value(json_object_get(p, "detail")));
-                }
-                if (json_array_size(it->problems) == 0)
-                    line_problem(im, im->v[first + j].at, it->err.field, it->err.text);
+                line_refused(im, im->v[from[j]].at, it->rc, NULL, &it->err);
             }
-            json_decref(it->record);
-            json_decref(it->problems);
+            svc_batch_item_clear(it);
         }
         if (rc != 0) {
             cli_error(&err);
             fprintf(stderr, "%s: import stopped; %zu lines were stored before\n",
                     im->path, *imported);
-            return failed + (im->n - first);
+            return failed + (im->n - first - (n - m));
         }
     }
     return failed;

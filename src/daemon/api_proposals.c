@@ -22,8 +22,12 @@ static struct svc_caller caller_of(const struct api_request *req)
                                .admin = req->scope >= CFG_SCOPE_ADMIN};
 }
 
-int api_proposal_answer(struct api_response *resp, int rc, json_t *record, bool created,
-                        json_t *problems, const struct stdtax_error *err)
+/* The answer to a submission: 201 + Location for a new record, 200 +
+ * Idempotency-Replayed for a replay, else the problem for rc (steals record and
+ * problems; either may be NULL).  Returns 0 or rc. */
+static int api_proposal_answer(struct api_response *resp, int rc, json_t *record,
+                               bool created, json_t *problems,
+                               const struct stdtax_error *err)
 {
     if (rc) {
         json_decref(record);
@@ -47,49 +51,66 @@ int api_proposal_answer(struct api_response *resp, int rc, json_t *record, bool 
     return 0;
 }
 
+/* The answer of a committed submission: 201 (or 200 for a replay) with the record
+ * and its overlaps, 409 with existing for a duplicate, or the item's problem.  Clears
+ * the item. */
+static int submission_answer(struct api_response *resp, struct svc_batch_item *item)
+{
+    int rc;
+    if (item->rc == STDTAX_ECONFLICT && item->existing) {
+        rc = app_duplicate_problem(resp, item->rc, item->existing, &item->err);
+        item->existing = NULL;
+    } else {
+        rc = api_proposal_answer(resp, item->rc, item->record, item->created, NULL,
+                                 &item->err);
+        item->record = NULL;
+        if (rc == 0) {
+            app_overlaps_attach(resp->body, item->overlaps);
+            item->overlaps = NULL;
+        }
+    }
+    svc_batch_item_clear(item);
+    return rc;
+}
+
+/* The commit queue's completion (commit.h): answers the deferred request. */
+static void submission_committed(struct svc_batch_item *item, void *arg)
+{
+    struct api_response resp = {0};
+    submission_answer(&resp, item);
+    api_deferred_finish(arg, &resp);
+}
+
 int api_proposals_post(struct api_ctx *ctx, const struct api_request *req,
                        struct api_response *resp)
 {
     struct app *app = app_of(ctx);
     struct svc_caller caller = caller_of(req);
+    struct svc_submit_options opts = {.caller = &caller,
+                                      .idem_key = req->idempotency_key,
+                                      .now = time(NULL),
+                                      .duplicate_check = app->cfg->duplicate_check,
+                                      .overlap_threshold = app->cfg->overlap_threshold};
     struct stdtax_error err = {0};
     json_t *problems = json_array();
     struct svc_batch_item item;
-    int rc = svc_proposal_prepare(app->svc, req->body, &caller, req->idempotency_key,
-                                  time(NULL), &item, problems, &err);
+    int rc = svc_proposal_prepare(app->svc, req->body, &opts, &item, problems, &err);
     if (rc)
         return api_proposal_answer(resp, rc, NULL, false, problems, &err);
     json_decref(problems);
-    /* The call's first rule: the same organisation does not submit a proposal twice;
-     * one overlap query finds that and the overlaps of the answer.  The claim makes an
-     * identical submission sent at the same moment wait for this one's commit, so that
-     * its check sees it (inflight.h). */
-    struct inflight_claim *claim =
-        app->cfg->duplicate_check ? inflight_claim(app->inflight, req->body) : NULL;
-    json_t *existing = NULL, *overlaps = NULL;
-    rc = svc_proposal_overlaps_check(
-        app->svc, req->body, req->idempotency_key, app->cfg->overlap_threshold,
-        app->cfg->duplicate_check, &overlaps, &existing, &err);
-    if (rc) {
-        inflight_release(claim);
-        svc_batch_item_clear(&item);
-        return app_duplicate_problem(resp, rc, existing, &err);
-    }
+    /* The duplicate rule is decided in the commit's write transaction: nothing here
+     * waits for another request. */
     struct api_deferred *later = app->commits ? api_request_defer(req) : NULL;
     if (later) {
-        commit_queue_push(app->commits, &item, overlaps, claim, later);
+        commit_queue_push(app->commits, &item, submission_committed, later);
         return API_DEFERRED;
     }
     rc = svc_proposal_commit(app->svc, &item, 1, &err);
-    inflight_release(claim);
-    if (rc == 0)
-        rc = item.rc, err = item.err;
-    rc = api_proposal_answer(resp, rc, item.record, item.created, NULL, &err);
-    if (rc == 0)
-        app_overlaps_attach(resp->body, overlaps);
-    else
-        json_decref(overlaps);
-    return rc;
+    if (rc != 0) {
+        item.rc = rc;
+        item.err = err;
+    }
+    return submission_answer(resp, &item);
 }
 
 /* True when the list should be CSV: ?format=csv, or an Accept that names text/csv

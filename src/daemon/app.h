@@ -47,7 +47,6 @@ struct app {
     const struct stdtax_config *cfg;      /* borrowed */
     atomic_uint_fast64_t classifications; /* texts classified by /v1/classify[/batch] */
     struct commit_queue *commits; /* group commit of submissions; NULL: commit inline */
-    struct inflight *inflight;    /* submissions between duplicate check and commit */
     /* Bumped by the written hook (after every answer of an API_F_WRITE route, before
      * it leaves) and after a reload: a cache entry of an older one is not used. */
     atomic_uint_fast64_t generation;
@@ -80,12 +79,6 @@ int app_problem(struct api_response *resp, int rc, json_t *problems,
  * 400 with a /query/NAME problem when malformed or out of range. */
 int app_query_uint(const struct api_request *req, const char *name, uint64_t min,
                    uint64_t max, uint64_t *out, struct api_response *resp);
-
-/* The answer to a submission: 201 + Location for a new record, 200 +
- * Idempotency-Replayed for a replay, else the problem for rc (steals record and
- * problems; either may be NULL).  Returns 0 or rc. */
-int api_proposal_answer(struct api_response *resp, int rc, json_t *record, bool created,
-                        json_t *problems, const struct stdtax_error *err);
 
 /* Overlaps (doc/overlap.md).  A new array of the closest standards and proposals to
  * input's title, title_en and scope at the overlap-threshold; empty when the query

@@ -6,15 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
 #include "log.h"
 
 struct commit_entry {
     struct svc_batch_item item;
     char *idem_key; /* owned copy: the request's header may go before the commit */
-    struct api_deferred *d;
-    json_t *overlaps; /* owned: added to a successful answer (doc/overlap.md) */
-    struct inflight_claim *claim; /* owned: released when the transaction ends */
+    commit_done_fn done;
+    void *arg;
     struct commit_entry *next;
 };
 
@@ -28,7 +26,7 @@ struct commit_queue {
     atomic_uint_fast64_t batches, items;
 };
 
-/* Stores n entries in one transaction and answers each. */
+/* Stores n entries in one transaction and completes each. */
 static void commit_run(struct commit_queue *q, struct commit_entry **entries, size_t n)
 {
     struct svc_batch_item items[COMMIT_BATCH_MAX];
@@ -39,22 +37,10 @@ static void commit_run(struct commit_queue *q, struct commit_entry **entries, si
     if (rc != 0)
         LOG_ERROR("commit", "a batch of %zu proposals failed: %s", n,
                   err.text[0] ? err.text : stdtax_strerror(rc));
-    /* The records are in the store (or refused): a submission waiting on the same
-     * organisation and title may now check against them. */
-    for (size_t i = 0; i < n; i++) {
-        inflight_release(entries[i]->claim);
-        entries[i]->claim = NULL;
-    }
     atomic_fetch_add(&q->batches, 1);
     atomic_fetch_add(&q->items, n);
     for (size_t i = 0; i < n; i++) {
-        struct api_response resp = {0};
-        if (api_proposal_answer(&resp, items[i].rc, items[i].record, items[i].created,
-                                NULL, &items[i].err) == 0)
-            app_overlaps_attach(resp.body, entries[i]->overlaps);
-        else
-            json_decref(entries[i]->overlaps);
-        api_deferred_finish(entries[i]->d, &resp);
+        entries[i]->done(&items[i], entries[i]->arg);
         free(entries[i]->idem_key);
         free(entries[i]);
     }
@@ -104,25 +90,23 @@ struct commit_queue *commit_queue_new(struct svc *svc)
 }
 
 void commit_queue_push(struct commit_queue *q, struct svc_batch_item *item,
-                       json_t *overlaps, struct inflight_claim *claim,
-                       struct api_deferred *d)
+                       commit_done_fn done, void *arg)
 {
     struct commit_entry *e = calloc(1, sizeof *e);
     if (!e) {
-        /* Not even an entry: nothing is stored and the client is told to retry. */
-        struct api_response resp = {0};
-        inflight_release(claim);
-        json_decref(overlaps);
-        svc_batch_item_clear(item);
+        /* Not even an entry: nothing is stored and the pusher is told so. */
+        struct svc_batch_item failed = *item;
         memset(item, 0, sizeof *item);
-        api_response_problem(&resp, STDTAX_ENOMEM, NULL, "out of memory; retry");
-        api_deferred_finish(d, &resp);
+        json_decref(failed.record);
+        failed.record = NULL;
+        failed.rc =
+            stdtax_error_set(&failed.err, STDTAX_ENOMEM, "", "out of memory; retry");
+        done(&failed, arg);
         return;
     }
     e->item = *item;
-    e->d = d;
-    e->overlaps = overlaps;
-    e->claim = claim;
+    e->done = done;
+    e->arg = arg;
     memset(item, 0, sizeof *item);
     if (e->item.idem_key && (e->idem_key = strdup(e->item.idem_key)) != NULL)
         e->item.idem_key = e->idem_key;

@@ -9,7 +9,6 @@
 #include "api.h"
 #include "app.h"
 #include "commit.h"
-#include "inflight.h"
 #include "config.h" /* PACKAGE_VERSION */
 #include "log.h"
 #include "metrics.h"
@@ -179,11 +178,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "stdtaxd: cannot start the committer thread\n");
         goto out;
     }
-    app.inflight = inflight_new();
-    if (!app.inflight) {
-        fprintf(stderr, "stdtaxd: out of memory\n");
-        goto out;
-    }
     ctx.app = &app;
     ctx.hooks = app_hooks();
     ctx.started_us = api_now_us();
@@ -197,8 +191,7 @@ int main(int argc, char **argv)
     status = 0;
 out:
     /* After server_run: every worker has stopped, no request holds the service. */
-    commit_queue_free(app.commits); /* releases the last claims */
-    inflight_free(app.inflight);
+    commit_queue_free(app.commits); /* commits and answers what is queued */
     svc_close(app.svc);
     app_cache_free(&app.cache);
     metrics_free(ctx.metrics);

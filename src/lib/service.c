@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stdtax/catalog.h"
 #include "stdtax/classifier.h"
+#include "stdtax/duplicate.h"
 #include "stdtax/proposal.h"
 #include "stdtax/sha256.h"
 #include "stdtax/taxonomy.h"
@@ -127,7 +129,8 @@ int svc_open(const struct svc_options *opts, struct svc **out, json_t *problems,
             engine_load(svc->taxonomy_path, svc->model_path, &svc->engine, problems, err);
     if (rc == 0) {
         struct store_options so = {.map_size = opts->map_size,
-                                   .read_only = opts->read_only};
+                                   .read_only = opts->read_only,
+                                   .group_of = dup_group_of};
         rc = store_open(opts->data_dir, &so, &svc->store, err);
     }
     if (rc != 0) {
@@ -391,44 +394,46 @@ static int submission_stored(struct svc *svc, int put_rc, const char *idem_key,
     return 0;
 }
 
-int svc_proposal_submit(struct svc *svc, const json_t *submission,
-                        const struct svc_caller *caller, const char *idem_key, time_t now,
-                        json_t **record, bool *created, json_t *problems,
-                        struct stdtax_error *err)
+/* The advisory overlaps of a submission (doc/overlap.md): new; an empty array when the
+ * query fails (the submission goes on without them). */
+static json_t *submission_overlaps(struct svc *svc, const json_t *submission,
+                                   double threshold)
 {
-    *record = NULL;
-    *created = false;
-    struct svc_engine *e = engine_acquire(svc);
-    json_t *rec;
-    char hash[65];
-    int rc = submission_prepare(e, submission, caller, idem_key != NULL, now, &rec, hash,
-                                problems, err);
-    engine_release(svc, e);
-    if (rc != 0)
-        return rc;
-    char id[STORE_ID_MAX];
-    int was_created = 0;
-    rc = store_proposal_put(svc->store, rec, idem_key, idem_key ? hash : NULL, id,
-                            &was_created, err);
-    return submission_stored(svc, rc, idem_key, id, was_created, rec, record, created,
-                             err);
+    struct overlap_query q = {
+        .title = json_string_value(json_object_get(submission, "title")),
+        .title_en = json_string_value(json_object_get(submission, "title_en")),
+        .scope = json_string_value(json_object_get(submission, "scope")),
+        .threshold = threshold,
+        .limit = SVC_OVERLAP_LIMIT};
+    json_t *out = NULL;
+    if (store_overlap_find(svc->store, &q, &out, NULL) != 0)
+        out = json_array();
+    return out;
 }
 
 int svc_proposal_prepare(struct svc *svc, const json_t *submission,
-                         const struct svc_caller *caller, const char *idem_key,
-                         time_t now, struct svc_batch_item *item, json_t *problems,
+                         const struct svc_submit_options *opts,
+                         struct svc_batch_item *item, json_t *problems,
                          struct stdtax_error *err)
 {
     memset(item, 0, sizeof *item);
     struct svc_engine *e = engine_acquire(svc);
-    int rc = submission_prepare(e, submission, caller, idem_key != NULL, now,
-                                &item->record, item->hash, problems, err);
+    int rc = submission_prepare(e, submission, opts->caller, opts->idem_key != NULL,
+                                opts->now, &item->record, item->hash, problems, err);
     engine_release(svc, e);
-    if (rc == 0) {
-        item->idem_key = idem_key;
-        store_record_encode(item->record, &item->text);
+    if (rc == 0)
+        rc = dup_print_new(item->record, &item->print, err);
+    if (rc == 0 && opts->overlap_threshold > 0 &&
+        !(item->overlaps = submission_overlaps(svc, submission, opts->overlap_threshold)))
+        rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    if (rc != 0) {
+        svc_batch_item_clear(item);
+        return rc;
     }
-    return rc;
+    item->idem_key = opts->idem_key;
+    item->duplicate_check = opts->duplicate_check;
+    store_record_encode(item->record, &item->text);
+    return 0;
 }
 
 void svc_batch_item_clear(struct svc_batch_item *item)
@@ -436,6 +441,24 @@ void svc_batch_item_clear(struct svc_batch_item *item)
     json_decref(item->record);
     item->record = NULL;
     store_record_text_free(&item->text);
+    dup_print_free(item->print);
+    item->print = NULL;
+    json_decref(item->overlaps);
+    item->overlaps = NULL;
+    json_decref(item->existing);
+    item->existing = NULL;
+}
+
+/* A put the duplicate rule refused: the 409's field, message and existing. */
+static int submission_duplicate(struct svc *svc, struct svc_batch_item *it,
+                                const json_t *rec, const char *dup_id)
+{
+    json_t *stored = NULL;
+    store_proposal_get(svc->store, dup_id, &stored, NULL);
+    const char *org = json_string_value(json_object_get(rec, "organisation"));
+    int rc = dup_conflict(it->print, org, stored, &it->existing, &it->err);
+    json_decref(stored);
+    return rc;
 }
 
 int svc_proposal_commit(struct svc *svc, struct svc_batch_item *items, size_t n,
@@ -444,17 +467,27 @@ int svc_proposal_commit(struct svc *svc, struct svc_batch_item *items, size_t n,
     struct store_put_item *put = calloc(n ? n : 1, sizeof *put);
     if (!put) {
         for (size_t i = 0; i < n; i++) {
-            svc_batch_item_clear(&items[i]);
+            json_decref(items[i].record);
+            items[i].record = NULL;
             items[i].rc =
                 stdtax_error_set(&items[i].err, STDTAX_ENOMEM, "", "out of memory");
         }
         return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     }
     for (size_t i = 0; i < n; i++) {
-        put[i].record = items[i].record;
-        put[i].text = &items[i].text;
-        put[i].idem_key = items[i].idem_key;
-        put[i].request_hash = items[i].idem_key ? items[i].hash : NULL;
+        struct svc_batch_item *it = &items[i];
+        put[i].record = it->record;
+        put[i].text = &it->text;
+        put[i].idem_key = it->idem_key;
+        put[i].request_hash = it->idem_key ? it->hash : NULL;
+        if (it->print) {
+            put[i].fp = dup_print_fingerprint(it->print);
+            put[i].group = dup_print_group(it->print);
+        }
+        if (it->duplicate_check && put[i].group) {
+            put[i].duplicate = dup_compare;
+            put[i].duplicate_arg = it->print;
+        }
     }
     int rc = store_proposal_put_batch(svc->store, put, n, err);
     for (size_t i = 0; i < n; i++) {
@@ -467,66 +500,19 @@ int svc_proposal_commit(struct svc *svc, struct svc_batch_item *items, size_t n,
             json_decref(rec);
             it->rc = rc;
             it->err = *err;
-            continue;
+        } else if (put[i].rc == STDTAX_ECONFLICT && put[i].duplicate_of[0]) {
+            it->rc = submission_duplicate(svc, it, rec, put[i].duplicate_of);
+            json_decref(rec);
+        } else {
+            it->err = put[i].err;
+            it->rc =
+                submission_stored(svc, put[i].rc, it->idem_key, put[i].id, put[i].created,
+                                  rec, &it->record, &it->created, &it->err);
         }
-        it->err = put[i].err;
-        it->rc =
-            submission_stored(svc, put[i].rc, it->idem_key, put[i].id, put[i].created,
-                              rec, &it->record, &it->created, &it->err);
+        dup_print_free(it->print);
+        it->print = NULL;
     }
     free(put);
-    return rc;
-}
-
-int svc_proposal_submit_batch(struct svc *svc, struct svc_submit_item *items, size_t n,
-                              const struct svc_caller *caller, time_t now,
-                              struct stdtax_error *err)
-{
-    struct store_put_item *puts = calloc(n ? n : 1, sizeof *puts);
-    char(*hashes)[65] = calloc(n ? n : 1, sizeof *hashes);
-    size_t *from = calloc(n ? n : 1, sizeof *from);
-    if (!puts || !hashes || !from) {
-        free(puts);
-        free(hashes);
-        free(from);
-        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
-    }
-    struct svc_engine *e = engine_acquire(svc);
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct svc_submit_item *it = &items[i];
-        json_t *rec;
-        it->record = NULL;
-        it->created = false;
-        memset(&it->err, 0, sizeof it->err);
-        it->rc = submission_prepare(e, it->submission, caller, it->idem_key != NULL, now,
-                                    &rec, hashes[m], it->problems, &it->err);
-        if (it->rc != 0)
-            continue;
-        puts[m].record = rec;
-        puts[m].idem_key = it->idem_key;
-        puts[m].request_hash = it->idem_key ? hashes[m] : NULL;
-        from[m++] = i;
-    }
-    engine_release(svc, e);
-    int rc = m ? store_proposal_put_batch(svc->store, puts, m, err) : 0;
-    for (size_t j = 0; j < m; j++) {
-        struct svc_submit_item *it = &items[from[j]];
-        if (rc != 0) {
-            it->rc = rc;
-            it->err = *err;
-            json_decref(puts[j].record);
-            continue;
-        }
-        if (puts[j].rc != 0)
-            it->err = puts[j].err;
-        it->rc =
-            submission_stored(svc, puts[j].rc, it->idem_key, puts[j].id, puts[j].created,
-                              puts[j].record, &it->record, &it->created, &it->err);
-    }
-    free(puts);
-    free(hashes);
-    free(from);
     return rc;
 }
 

@@ -530,6 +530,31 @@ double sim_score(const struct sim_set *q, const struct sim_set *const *r, size_t
     return contained < cov ? contained : cov;
 }
 
+double sim_fields_score(const struct sim_set q[SIM_FIELDS],
+                        const struct sim_set r[SIM_FIELDS], struct sim_match *m)
+{
+    const struct sim_set *titles[2] = {&r[0], &r[1]};
+    *m = (struct sim_match){0};
+    for (int i = 0; i < 2; i++) {
+        double x = sim_score(&q[i], titles, 2);
+        if (x > m->sim) {
+            m->sim = x;
+            m->qfield = i;
+            m->rfield = sim_common(&q[i], &r[0]) >= sim_common(&q[i], &r[1]) ? 0 : 1;
+        }
+    }
+    if (q[2].n >= SIM_SCOPE_SHINGLES_MIN && r[2].n >= SIM_SCOPE_SHINGLES_MIN) {
+        const struct sim_set *scope = &r[2];
+        double x = sim_score(&q[2], &scope, 1);
+        if (x > m->sim) {
+            m->sim = x;
+            m->qfield = 2;
+            m->rfield = 2;
+        }
+    }
+    return m->sim;
+}
+
 /* ---- spans ------------------------------------------------------------------ */
 
 struct cps {
@@ -685,4 +710,20 @@ out:
     norm_text_free(&nq);
     norm_text_free(&nr);
     return rc;
+}
+
+json_t *sim_spans_json(const char *q, const char *r)
+{
+    struct sim_span sp[SIM_SPANS_JSON_MAX];
+    size_t n = 0;
+    json_t *a = json_array();
+    if (!a || !q || !r ||
+        sim_spans_find(q, strlen(q), r, strlen(r), sp, SIM_SPANS_JSON_MAX, &n, NULL) != 0)
+        return a;
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_pack("{s:I, s:I, s:s%}", "start",
+                                           (json_int_t)sp[i].start, "end",
+                                           (json_int_t)sp[i].end, "text", q + sp[i].start,
+                                           sp[i].end - sp[i].start));
+    return a;
 }

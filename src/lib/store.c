@@ -448,6 +448,86 @@ static int mkdir_p(const char *dir)
 
 static const char META_VERSION[] = "schema_version";
 
+static int version_write(struct store *s, MDB_txn *txn)
+{
+    char ver[16];
+    snprintf(ver, sizeof ver, "%d", STORE_SCHEMA_VERSION);
+    MDB_val k = val_str(META_VERSION), v = val_str(ver);
+    return mdb_put(txn, s->dbi_meta, &k, &v, 0);
+}
+
+static int groups_open(struct store *s, MDB_txn *txn, unsigned create)
+{
+    int rc = mdb_dbi_open(txn, "group", create | MDB_DUPSORT, &s->dbi_group);
+    if (!rc)
+        rc = mdb_dbi_open(txn, "group_of", create, &s->dbi_group_of);
+    if (!rc)
+        s->has_groups = 1;
+    return rc;
+}
+
+static int group_ok(const char *g)
+{
+    return store_token_ok(g, STORE_GROUP_KEY_MAX + 1);
+}
+
+static int group_add(struct store *s, MDB_txn *txn, const char *group, const char *id)
+{
+    MDB_val k = val_str(group), v = val_str(id);
+    int rc = mdb_put(txn, s->dbi_group, &k, &v, MDB_NODUPDATA);
+    if (rc == MDB_KEYEXIST)
+        rc = 0;
+    if (!rc)
+        rc = mdb_put(txn, s->dbi_group_of, &v, &k, 0);
+    return rc;
+}
+
+static int group_remove(struct store *s, MDB_txn *txn, const char *id)
+{
+    MDB_val k = val_str(id), v;
+    char gb[STORE_GROUP_KEY_MAX];
+    int rc = mdb_get(txn, s->dbi_group_of, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (!rc && v.mv_size <= sizeof gb) {
+        memcpy(gb, v.mv_data, v.mv_size); /* the del below may move its page */
+        MDB_val g = {v.mv_size, gb};
+        rc = mdb_del(txn, s->dbi_group, &g, &k);
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    if (!rc)
+        rc = mdb_del(txn, s->dbi_group_of, &k, NULL);
+    return rc;
+}
+
+/* The group index of a version-1 store, from its records through the caller's
+ * group_of (store_options). */
+static int groups_build(struct store *s, MDB_txn *txn)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, s->dbi_proposals, &cur);
+    if (rc)
+        return rc;
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        char id[STORE_ID_MAX], group[STORE_GROUP_KEY_MAX + 1];
+        if (k.mv_size >= STORE_ID_MAX)
+            continue;
+        memcpy(id, k.mv_data, k.mv_size);
+        id[k.mv_size] = 0;
+        json_t *rec = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+        int grouped = rec && s->group_of(rec, group, s->group_arg) == 0 &&
+                      group_ok(group) && store_id_ok(id);
+        json_decref(rec);
+        if (grouped && (rc = group_add(s, txn, group, id)) != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 static int open_dbs(struct store *s, struct stdtax_error *err)
 {
     MDB_txn *txn;
@@ -484,18 +564,19 @@ static int open_dbs(struct store *s, struct stdtax_error *err)
         return store_mdb_error(s, rc, "open the meta database", err);
     }
     MDB_val k = val_str(META_VERSION), v;
+    long version = STORE_SCHEMA_VERSION;
     if (fresh) {
-        char ver[16];
-        snprintf(ver, sizeof ver, "%d", STORE_SCHEMA_VERSION);
-        v = val_str(ver);
-        rc = mdb_put(txn, s->dbi_meta, &k, &v, 0);
+        rc = version_write(s, txn);
     } else {
         rc = mdb_get(txn, s->dbi_meta, &k, &v);
         if (rc == 0) {
             char ver[16] = "";
             snprintf(ver, sizeof ver, "%.*s", (int)(v.mv_size < 15 ? v.mv_size : 15),
                      (const char *)v.mv_data);
-            if (strtol(ver, NULL, 10) != STORE_SCHEMA_VERSION) {
+            version = strtol(ver, NULL, 10);
+            /* Version 1 lacks only the group index: built below when writing. */
+            int upgradable = version == 1 && (s->read_only || s->group_of);
+            if (version != STORE_SCHEMA_VERSION && !upgradable) {
                 mdb_txn_abort(txn);
                 return stdtax_error_set(
                     err, STDTAX_EVERSION, s->dir,
@@ -515,6 +596,15 @@ static int open_dbs(struct store *s, struct stdtax_error *err)
         rc = mdb_dbi_open(txn, "idempotency", create, &s->dbi_idem);
     if (!rc)
         rc = store_catalog_dbs_open(s, txn);
+    if (!rc && version >= 2) {
+        rc = groups_open(s, txn, create);
+    } else if (!rc && !s->read_only) {
+        rc = groups_open(s, txn, MDB_CREATE);
+        if (!rc)
+            rc = groups_build(s, txn);
+        if (!rc)
+            rc = version_write(s, txn);
+    }
     if (rc) {
         mdb_txn_abort(txn);
         return store_mdb_error(s, rc, "open the named databases", err);
@@ -552,6 +642,8 @@ int store_open(const char *dir, const struct store_options *opts, struct store *
         return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     }
     s->read_only = opts->read_only;
+    s->group_of = opts->group_of;
+    s->group_arg = opts->group_arg;
     s->map_size_max = opts->map_size_max ? opts->map_size_max : DEFAULT_MAP_MAX;
     pthread_rwlockattr_t attr;
     pthread_rwlockattr_init(&attr);
@@ -910,6 +1002,7 @@ static int put_one(struct store *s, MDB_txn *txn, struct store_put_item *it,
     it->rc = 0;
     it->created = 0;
     it->id[0] = 0;
+    it->duplicate_of[0] = 0;
     memset(&it->err, 0, sizeof it->err);
     if (!json_is_object(it->record)) {
         it->rc =
@@ -943,6 +1036,26 @@ static int put_one(struct store *s, MDB_txn *txn, struct store_put_item *it,
         }
         if (rc != MDB_NOTFOUND)
             return rc;
+    }
+
+    if (it->group && !group_ok(it->group)) {
+        it->rc = stdtax_error_set(&it->err, STDTAX_EINVAL, "",
+                                  "a group key is 1 to %d printable ASCII characters",
+                                  STORE_GROUP_KEY_MAX);
+        return 0;
+    }
+    if (it->group && it->duplicate) {
+        /* After the replay above, before an id is taken: the records of the group this
+         * transaction sees include those stored by earlier items of the batch. */
+        rc = store_group_duplicate(s, txn, it->group, it->duplicate, it->duplicate_arg,
+                                   it->duplicate_of);
+        if (rc)
+            return rc;
+        if (it->duplicate_of[0]) {
+            it->rc = stdtax_error_set(&it->err, STDTAX_ECONFLICT, "", "a duplicate of %s",
+                                      it->duplicate_of);
+            return 0;
+        }
     }
 
     const json_t *idv = json_object_get(it->record, "id");
@@ -1000,7 +1113,9 @@ static int put_one(struct store *s, MDB_txn *txn, struct store_put_item *it,
     if (!rc)
         rc = store_keys_add(s, txn, &keys);
     if (!rc) /* the overlap index (store_catalog.c) */
-        rc = store_sim_put(s, txn, 'p', it->id, it->record);
+        rc = store_sim_put(s, txn, 'p', it->id, it->record, it->fp);
+    if (!rc && it->group && s->has_groups)
+        rc = group_add(s, txn, it->group, it->id);
     if (!rc && it->idem_key) {
         size_t idlen = strlen(it->id), hlen = strlen(it->request_hash);
         char buf[STORE_ID_MAX + STORE_HASH_MAX + 1];
@@ -1179,7 +1294,7 @@ static int update_body(struct store *s, MDB_txn *txn, void *arg, struct stdtax_e
     if (!rc)
         rc = keys_change(s, txn, &ok, &nk);
     if (!rc) /* the overlap index (store_catalog.c) */
-        rc = store_sim_put(s, txn, 'p', u->id, rec);
+        rc = store_sim_put(s, txn, 'p', u->id, rec, NULL);
     if (rc) {
         json_decref(rec);
         return rc;
@@ -1242,6 +1357,8 @@ static int delete_body(struct store *s, MDB_txn *txn, void *arg, struct stdtax_e
         rc = keys_remove(s, txn, &keys);
     if (!rc) /* the overlap index (store_catalog.c) */
         rc = store_sim_del(s, txn, 'p', id);
+    if (!rc && s->has_groups)
+        rc = group_remove(s, txn, id);
     return rc;
 }
 

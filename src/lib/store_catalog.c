@@ -16,8 +16,7 @@
 
 #define CAT_ID_MAX (CATALOG_NUMBER_MAX + 1)
 #define SIG_KEY_MAX (1 + CAT_ID_MAX + STORE_ID_MAX)
-#define FP_FIELDS 3
-#define SCOPE_SHINGLES_MIN 8 /* shorter scopes are too generic to compare */
+#define FP_FIELDS SIM_FIELDS
 /* A copied scope shares nearly all its shingles: the first 8 of the 20 bands find it
  * (probability 0.997 at Jaccard 0.8), at 12 fewer band entries per record. */
 #define SCOPE_BANDS 8
@@ -345,19 +344,32 @@ static int sim_remove(struct store *s, MDB_txn *txn, const MDB_val *key, int kee
     return rc;
 }
 
+/* A fingerprint given by the caller, as a struct fp that borrows its sets. */
+static void fp_view(const struct store_fingerprint *given, struct fp *fp)
+{
+    for (int i = 0; i < FP_FIELDS; i++)
+        fp->f[i] =
+            (struct sim_set){(uint32_t *)given->h[i], given->n[i], given->n_cjk[i]};
+}
+
 int store_sim_put(struct store *s, MDB_txn *txn, char source, const char *id,
-                  const json_t *record)
+                  const json_t *record, const struct store_fingerprint *given)
 {
     if (!s->has_catalog)
         return 0;
     char kb[SIG_KEY_MAX];
     MDB_val key = val_of(kb, sig_key(kb, source, id)), old;
-    struct fp fp;
-    int rc = fp_make(record, &fp);
+    struct fp fp, made;
+    int rc = 0;
+    memset(&made, 0, sizeof made);
+    if (given)
+        fp_view(given, &fp);
+    else if ((rc = fp_make(record, &made)) == 0)
+        fp = made;
     if (rc)
         return rc;
     if (fp_total(&fp) == 0) {
-        fp_free(&fp);
+        fp_free(&made);
         return sim_remove(s, txn, &key, 0);
     }
     size_t len;
@@ -365,7 +377,7 @@ int store_sim_put(struct store *s, MDB_txn *txn, char source, const char *id,
     unsigned char *blob = summary ? fp_encode(&fp, summary, &len) : NULL;
     free(summary);
     if (!blob) {
-        fp_free(&fp);
+        fp_free(&made);
         return STDTAX_ENOMEM;
     }
     rc = mdb_get(txn, s->dbi_sim_sig, &key, &old);
@@ -385,8 +397,53 @@ int store_sim_put(struct store *s, MDB_txn *txn, char source, const char *id,
             rc = fp_bands(s, txn, &fp, kb, key.mv_size, band_put);
     }
     free(blob);
-    fp_free(&fp);
+    fp_free(&made);
     return rc;
+}
+
+int store_group_duplicate(struct store *s, MDB_txn *txn, const char *group,
+                          store_duplicate_fn fn, void *arg, char dup_id[STORE_ID_MAX])
+{
+    dup_id[0] = 0;
+    if (!s->has_catalog || !s->has_groups)
+        return 0;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, s->dbi_group, &cur);
+    if (rc)
+        return rc;
+    MDB_val k = val_of(group, strlen(group)), v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+        char kb[SIG_KEY_MAX], id[STORE_ID_MAX];
+        if (v.mv_size == 0 || v.mv_size >= STORE_ID_MAX)
+            continue;
+        memcpy(id, v.mv_data, v.mv_size);
+        id[v.mv_size] = 0;
+        MDB_val sk = val_of(kb, sig_key(kb, 'p', id)), sv;
+        struct fp r;
+        if (mdb_get(txn, s->dbi_sim_sig, &sk, &sv) != 0 || fp_decode(&sv, &r) != 0)
+            continue; /* no fingerprint: nothing to compare (check reports a bad one) */
+        json_t *sum = fp_summary(&sv);
+        const char *status = json_string_value(json_object_get(sum, "status"));
+        int live = sum && !(status && strcmp(status, "withdrawn") == 0);
+        json_decref(sum);
+        struct store_fingerprint view;
+        for (int i = 0; i < FP_FIELDS; i++) {
+            view.h[i] = r.f[i].h;
+            view.n[i] = r.f[i].n;
+            view.n_cjk[i] = r.f[i].n_cjk;
+        }
+        struct store_candidate c = {id, &view, (const char *)sv.mv_data + 8,
+                                    fp_shingles_at(&sv) - 8};
+        int same = live && fn(&c, arg);
+        fp_free(&r);
+        if (same) {
+            memcpy(dup_id, id, v.mv_size + 1);
+            break;
+        }
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 int store_sim_del(struct store *s, MDB_txn *txn, char source, const char *id)
@@ -711,7 +768,7 @@ static int import_body(struct store *s, MDB_txn *txn, void *arg, struct stdtax_e
         if (!rc)
             rc = cat_counts_apply(s, txn, e, 1);
         if (!rc)
-            rc = store_sim_put(s, txn, 'c', id, e);
+            rc = store_sim_put(s, txn, 'c', id, e, NULL);
         if (rc)
             return rc;
     }
@@ -1163,22 +1220,6 @@ struct qfield {
     struct sim_set set;
 };
 
-static json_t *span_array(const char *qtext, const char *rtext)
-{
-    struct sim_span sp[8];
-    size_t n = 0;
-    json_t *a = json_array();
-    if (!a || !qtext || !rtext ||
-        sim_spans_find(qtext, strlen(qtext), rtext, strlen(rtext), sp, 8, &n, NULL) != 0)
-        return a;
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_pack("{s:I, s:I, s:s%}", "start",
-                                           (json_int_t)sp[i].start, "end",
-                                           (json_int_t)sp[i].end, "text",
-                                           qtext + sp[i].start, sp[i].end - sp[i].start));
-    return a;
-}
-
 /* The output item of a hit, or NULL when the record is gone or withdrawn. */
 static json_t *hit_item(struct store *s, MDB_txn *txn, const struct cand *c,
                         const struct hit *h, const struct qfield *qf)
@@ -1214,7 +1255,7 @@ static json_t *hit_item(struct store *s, MDB_txn *txn, const struct cand *c,
             rec = json_loadb(rv.mv_data, rv.mv_size, 0, NULL);
         rtext = json_string_value(json_object_get(rec, fp_members[h->rfield]));
     }
-    json_object_set_new(o, "spans", span_array(qf[h->qfield].text, rtext));
+    json_object_set_new(o, "spans", sim_spans_json(qf[h->qfield].text, rtext));
     json_decref(rec);
     json_decref(sum);
     return o;
@@ -1223,27 +1264,13 @@ static json_t *hit_item(struct store *s, MDB_txn *txn, const struct cand *c,
 /* Scores one candidate; fills h and returns its similarity. */
 static double score(const struct qfield *qf, const struct fp *r, struct hit *h)
 {
-    const struct sim_set *titles[2] = {&r->f[0], &r->f[1]};
-    h->sim = 0;
-    for (int i = 0; i < 2; i++) {
-        double x = sim_score(&qf[i].set, titles, 2);
-        if (x > h->sim) {
-            h->sim = x;
-            h->qfield = i;
-            h->rfield =
-                sim_common(&qf[i].set, &r->f[0]) >= sim_common(&qf[i].set, &r->f[1]) ? 0
-                                                                                     : 1;
-        }
-    }
-    if (qf[2].set.n >= SCOPE_SHINGLES_MIN && r->f[2].n >= SCOPE_SHINGLES_MIN) {
-        const struct sim_set *sc = &r->f[2];
-        double x = sim_score(&qf[2].set, &sc, 1);
-        if (x > h->sim) {
-            h->sim = x;
-            h->qfield = 2;
-            h->rfield = 2;
-        }
-    }
+    struct sim_set q[SIM_FIELDS];
+    struct sim_match m;
+    for (int i = 0; i < SIM_FIELDS; i++)
+        q[i] = qf[i].set;
+    h->sim = sim_fields_score(q, r->f, &m);
+    h->qfield = m.qfield;
+    h->rfield = m.rfield;
     return h->sim;
 }
 
@@ -1300,7 +1327,7 @@ int store_overlap_find(struct store *s, const struct overlap_query *q, json_t **
      * of it meets the record's title in that language. */
     for (int i = 0; i < FP_FIELDS && !rc; i++) {
         const struct sim_set *t = &qf[i].set;
-        if (i == 2 && t->n < SCOPE_SHINGLES_MIN)
+        if (i == 2 && t->n < SIM_SCOPE_SHINGLES_MIN)
             break;
         rc = probe_set(cur, t->h, t->n, field_bands(i), what, &p);
         if (!rc && i < 2 && t->n_cjk >= 2 && t->n - t->n_cjk >= 2) {
@@ -1668,7 +1695,7 @@ static int repair_chunk(struct store *s, MDB_txn *txn, void *arg,
             continue; /* store_check reports records that are not JSON */
         int r2 = r->source == 'c' ? cat_counts_apply(s, txn, rec, 1) : 0;
         if (!r2)
-            r2 = store_sim_put(s, txn, r->source, id, rec);
+            r2 = store_sim_put(s, txn, r->source, id, rec, NULL);
         json_decref(rec);
         if (r2) {
             mdb_cursor_close(c);

@@ -21,6 +21,12 @@ struct store {
     MDB_dbi dbi_sim_sig;    /* source byte ('c' or 'p') + id -> shingle sets */
     MDB_dbi dbi_sim_band;   /* dupsort: LSH band key (8 bytes) -> source byte + id */
     int has_catalog;        /* 0: a store opened read-only from before the catalogue */
+    /* The group index (the duplicate rule's organisations, doc/store.md). */
+    MDB_dbi dbi_group;       /* dupsort: group key -> id */
+    MDB_dbi dbi_group_of;    /* id -> group key */
+    int has_groups;          /* 0: a version-1 store opened read-only */
+    store_group_fn group_of; /* builds the group index of a version-1 store */
+    void *group_arg;
     /* Every transaction holds it shared; growing the map holds it exclusive,
      * because mdb_env_set_mapsize needs no active transaction in the process. */
     pthread_rwlock_t resize_lock;
@@ -76,11 +82,15 @@ uint64_t store_u64_get(const MDB_val *v);
 
 /* The catalogue's databases, opened (created unless read-only) in open's transaction. */
 int store_catalog_dbs_open(struct store *s, MDB_txn *txn);
-/* Fingerprints record's /title, /title_en and /scope and stores the shingle sets and
- * band entries of source ('c' catalogue, 'p' proposal) id, replacing those it had.
- * Returns 0, an LMDB code or STDTAX_ENOMEM. */
+/* Stores the fingerprint (given, or made from record's /title, /title_en and /scope
+ * when fp is NULL), the summary and the band entries of source ('c' catalogue, 'p'
+ * proposal) id, replacing those it had.  Returns 0, an LMDB code or STDTAX_ENOMEM. */
 int store_sim_put(struct store *s, MDB_txn *txn, char source, const char *id,
-                  const json_t *record);
+                  const json_t *record, const struct store_fingerprint *fp);
+/* The duplicate rule of a put (store.h): calls fn for the records of group; *dup_id is
+ * the one it matched, or "".  Returns 0 or an LMDB code (STDTAX_ENOMEM). */
+int store_group_duplicate(struct store *s, MDB_txn *txn, const char *group,
+                          store_duplicate_fn fn, void *arg, char dup_id[STORE_ID_MAX]);
 /* Removes the fingerprint and band entries of source id (none is not an error). */
 int store_sim_del(struct store *s, MDB_txn *txn, char source, const char *id);
 

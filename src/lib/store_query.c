@@ -484,6 +484,60 @@ static int check_extras(struct store *s, MDB_txn *txn, MDB_cursor *cur, MDB_val 
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+static void group_problem(struct check *c, const MDB_val *group, const MDB_val *id,
+                          const char *problem)
+{
+    char key[STORE_GROUP_KEY_MAX + 8] = "g|";
+    size_t n =
+        group->mv_size < STORE_GROUP_KEY_MAX ? group->mv_size : STORE_GROUP_KEY_MAX;
+    memcpy(key + 2, group->mv_data, n);
+    *(strcmp(problem, "missing") == 0 ? &c->idx_missing : &c->idx_extra) += 1;
+    report_item(c->idx_items,
+                json_pack("{s:o, s:s%, s:s}", "key", key_text(key, n + 2), "id",
+                          (const char *)id->mv_data,
+                          id->mv_size < STORE_ID_MAX ? id->mv_size : STORE_ID_MAX - 1,
+                          "problem", problem));
+}
+
+/* The group index: each record's group (group_of) is listed under its key in group,
+ * and each entry there belongs to a stored record of that group. */
+static int check_groups(struct store *s, MDB_txn *txn, struct check *c)
+{
+    if (!s->has_groups)
+        return 0;
+    MDB_cursor *cur, *entries;
+    MDB_val k, v, x;
+    int rc = mdb_cursor_open(txn, s->dbi_group_of, &cur);
+    if (rc)
+        return rc;
+    if ((rc = mdb_cursor_open(txn, s->dbi_group, &entries)) != 0) {
+        mdb_cursor_close(cur);
+        return rc;
+    }
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        MDB_val g = v, id = k;
+        if (mdb_get(txn, s->dbi_proposals, &k, &x) != 0)
+            group_problem(c, &v, &k, "extra");
+        else if (mdb_cursor_get(entries, &g, &id, MDB_GET_BOTH) != 0)
+            group_problem(c, &v, &k, "missing");
+    }
+    mdb_cursor_close(cur);
+    cur = entries;
+    if (rc != MDB_NOTFOUND) {
+        mdb_cursor_close(cur);
+        return rc;
+    }
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (mdb_get(txn, s->dbi_group_of, &v, &x) != 0 || x.mv_size != k.mv_size ||
+            memcmp(x.mv_data, k.mv_data, k.mv_size) != 0)
+            group_problem(c, &k, &v, "extra");
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 static int check_run(struct store *s, MDB_txn *txn, struct check *c)
 {
     MDB_cursor *cur, *probe;
@@ -596,6 +650,8 @@ static int check_run(struct store *s, MDB_txn *txn, struct check *c)
             break;
     }
     mdb_cursor_close(probe);
+    if (rc == MDB_NOTFOUND || rc == 0)
+        rc = check_groups(s, txn, c);
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
@@ -645,6 +701,37 @@ int store_check(struct store *s, json_t **report, struct stdtax_error *err)
     return *report ? 0 : oom(err);
 }
 
+/* The group index again from group_of, the record of each proposal's group (a group
+ * entry of a record that is gone goes with it). */
+static int groups_rebuild(struct store *s, MDB_txn *txn)
+{
+    MDB_cursor *cur;
+    MDB_val k, v, x;
+    int rc = mdb_drop(txn, s->dbi_group, 0);
+    if (rc || (rc = mdb_cursor_open(txn, s->dbi_group_of, &cur)) != 0)
+        return rc;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        char gb[STORE_GROUP_KEY_MAX], ib[STORE_ID_MAX];
+        if (v.mv_size > sizeof gb || k.mv_size > sizeof ib ||
+            mdb_get(txn, s->dbi_proposals, &k, &x) == MDB_NOTFOUND) {
+            rc = mdb_cursor_del(cur, 0);
+        } else {
+            /* Copies: a write may move the pages the cursor's values point into. */
+            memcpy(gb, v.mv_data, v.mv_size);
+            memcpy(ib, k.mv_data, k.mv_size);
+            MDB_val g = {v.mv_size, gb}, id = {k.mv_size, ib};
+            rc = mdb_put(txn, s->dbi_group, &g, &id, MDB_NODUPDATA);
+        }
+        if (rc == MDB_KEYEXIST)
+            rc = 0;
+        if (rc)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return rc;
+}
+
 struct repair {
     uint64_t records;
     json_t *bad;
@@ -681,6 +768,8 @@ static int repair_body(struct store *s, MDB_txn *txn, void *arg, struct stdtax_e
             break;
     }
     mdb_cursor_close(cur);
+    if (rc == MDB_NOTFOUND && s->has_groups)
+        rc = groups_rebuild(s, txn);
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 

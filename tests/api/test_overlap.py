@@ -6,12 +6,15 @@ api/openapi.json."""
 
 import json
 import os
+import subprocess
 import sys
 import threading
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stdtaxd import SRCDIR, Daemon, assert_valid, run, tap_main  # noqa: E402
+from stdtaxd import (BINARY, SLOW, SRCDIR, WRAPPER, Daemon, assert_valid, run,  # noqa: E402
+                     tap_main)
 
 SUBMIT = "submit-secret-0123456789"
 ADMIN = "admin-secret-9876543210"
@@ -185,7 +188,7 @@ class Overlap(unittest.TestCase):
     def test_identical_submissions_at_once_store_one(self):
         """A double click or a retry without a key: sent at the same moment, the same
         proposal of one organisation is stored once and the others get the 409 that
-        points at it (the duplicate check waits for the first one's commit)."""
+        points at it (the rule is decided in the commit's write transaction)."""
         sub = example("local")
         sub["organisation"] = "同时提交测试有限公司"
         sub["title"] = "人工智能 同时提交的提案 去重要求"
@@ -264,6 +267,115 @@ class Overlap(unittest.TestCase):
         gaps = [g for g in r.json()["gaps"] if g["kind"] == "node"]
         self.assertTrue(all("standards" in g for g in gaps))
         self.assertTrue(any(g["standards"] > 0 for g in gaps))
+
+
+# A daemon built with AddressSanitizer (./configure --enable-sanitizers, as CI runs
+# make check) does the same work several times slower: time bounds grow with it.
+with open(BINARY, "rb") as _f:
+    SANITIZED = b"__asan_init" in _f.read()
+BOUND = SLOW * (10 if SANITIZED else 1)
+
+# Waits for a line on stdin, sleeps 2 ms (the submissions are then in flight), sends
+# GET /healthz on its connection and prints the status and the seconds it took.
+HEALTHZ_PROBE = """
+import http.client, sys, time
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=30)
+c.connect()
+for line in sys.stdin:
+    time.sleep(0.002)
+    t = time.monotonic()
+    c.request("GET", "/healthz")
+    r = c.getresponse()
+    r.read()
+    print(r.status, time.monotonic() - t, flush=True)
+"""
+
+
+class AtOnce(unittest.TestCase):
+    """Submissions that race: a daemon of its own, with a worker per core and two more
+    (a worker is a thread; the requests' own work, not a wait, is what may hold one)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon(config="token secretariat admin %s\n" % ADMIN, workers=4).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.d.stop()
+        cls.d.cleanup()
+        assert code == 0, "exit status %d" % code
+
+    def test_same_scope_at_once_stores_one_and_blocks_no_worker(self):
+        """Sixteen submissions of one organisation with different titles and the same
+        scope, sent at once (each on its own connection), store exactly one: one 201
+        and fifteen 409s naming it, as if they had come one after the other - forty
+        times over, each round a fresh organisation.  The rule is decided in the
+        commit's write transaction, so no worker waits for another request: a /healthz
+        sent meanwhile answers within 50 ms."""
+        d = self.d
+        rounds = 40 if not WRAPPER else 3
+        # The /healthz comes from a process of its own, on a connection it keeps, so
+        # that this process's threads (and their GIL) are not in what it measures.
+        probe = subprocess.Popen([sys.executable, "-c", HEALTHZ_PROBE, str(d.port)],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.addCleanup(probe.wait)
+        self.addCleanup(probe.stdin.close)
+        n = 16
+        base = example("local")
+        slowest = 0.0
+        started = time.monotonic()
+        for k in range(rounds):
+            # The round's scope: its own words, so that the rounds before are not
+            # among its overlaps (a crowd of copies makes every answer longer).
+            scope = "本标准规定了%s的技术要求、试验方法和检验规则。" % "".join(
+                chr(0x4E00 + (k * 7919 + j * 104729) % 20000) for j in range(40))
+            start = threading.Barrier(n + 1)
+            answers, lock = [], threading.Lock()
+            health = []
+
+            def one(i):
+                sub = dict(base, organisation="同时提交 同一范围测试第%d有限公司" % k,
+                           scope=scope,
+                           title="并发去重 第%d轮 第%d份 %s" % (k, i, "甲乙丙丁戊己庚辛"[i % 8]
+                                                           * (i + 1)),
+                           title_en="Concurrency round %d submission %d" % (k, i))
+                c = d.connection(30.0)
+                try:
+                    start.wait(timeout=30)
+                    r = d.request("POST", "/v1/proposals", json_body=sub,
+                                       token=ADMIN, conn=c, timeout=30.0)
+                finally:
+                    c.close()
+                with lock:
+                    answers.append(r)
+
+            def healthz():
+                start.wait(timeout=30)
+                probe.stdin.write("go\n")
+                probe.stdin.flush()
+                status, seconds = probe.stdout.readline().split()
+                health.append((int(status), float(seconds)))
+
+            threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+            threads.append(threading.Thread(target=healthz))
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=60)
+            statuses = sorted(r.status for r in answers)
+            self.assertEqual(statuses, [201] + [409] * (n - 1), "round %d" % k)
+            first = [r for r in answers if r.status == 201][0].json()["id"]
+            for r in answers:
+                if r.status == 409:
+                    body = problem(self, assert_valid(self, "POST", "/v1/proposals", r),
+                                   409)
+                    self.assertEqual(body["existing"]["id"], first)
+                    self.assertEqual(body["type"], "urn:stdtaxd:problem:conflict")
+            self.assertEqual(health[0][0], 200)
+            slowest = max(slowest, health[0][1])
+        self.assertLess(slowest, 0.050 * BOUND, "a /healthz waited %.3f s" % slowest)
+        print("# %d rounds in %.1f s, slowest /healthz %.1f ms"
+              % (rounds, time.monotonic() - started, slowest * 1000))
 
 
 class Config(unittest.TestCase):

@@ -14,7 +14,9 @@ import unicodedata
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "api"))
 from proposals import GROUP, LOCAL, jsonl, on_time_taxonomy, proposal  # noqa: E402
+from stdtaxd import Daemon  # noqa: E402
 
 SRCDIR = os.environ.get("STDTAX_SRCDIR", ".")
 BUILDDIR = os.environ.get("STDTAX_BUILDDIR", ".")
@@ -112,6 +114,48 @@ class Import(Base):
         self.assertEqual(self.summary(self.ok(self.cli("import", g))), (6, 0, 6, 0))
         self.assertEqual(self.stats(), before)
         self.ok(self.cli("check"))
+
+    def test_refuses_the_duplicate_the_api_refuses(self):
+        """Issue 13: the same organisation's stored proposal again with its scope one
+        sentence longer - the API answers 409; import stored it.  Now both refuse it by
+        the same code (svc_proposal_commit), with the same problem."""
+        first = proposal(0)
+        self.assertEqual(self.summary(self.ok(self.cli(
+            "import", self.write("a.jsonl", jsonl([first]))))), (1, 1, 0, 0))
+        stored = self.export_records()[0]["id"]
+        again = dict(first, scope=first["scope"] + "本标准也适用于相关产品的验收。")
+        f = self.write("b.jsonl", jsonl([again]))
+        r = self.ok(self.cli("import", f), 1)
+        self.assertEqual(self.summary(r), (1, 0, 0, 1))
+        self.assertEqual(self.stats()["total"], 1)
+        m = re.search(r"^%s:1: (/\w+): (.*) \((\w+)\)$" % re.escape(f), r.stderr, re.M)
+        self.assertIsNotNone(m, r.stderr)
+        pointer, detail, kind = m.groups()
+        self.assertIn(stored, detail)
+        # The daemon on the same store answers the same submission with that problem.
+        d = Daemon(config='taxonomy "%s"\nduplicate-check yes\ntoken s admin %s\n'
+                   % (self.tax, "admin-token-0123456789"), data_dir=self.path("d"))
+        d.start()
+        try:
+            a = d.post("/v1/proposals", again, token="admin-token-0123456789")
+        finally:
+            self.assertEqual(d.stop(), 0)
+            d.cleanup()
+        self.assertEqual(a.status, 409, a)
+        body = a.json()
+        self.assertEqual(body["type"], "urn:stdtaxd:problem:" + kind)
+        self.assertEqual(body["detail"], detail)
+        self.assertEqual(body["existing"]["id"], stored)
+        self.assertEqual(pointer, "/" + body["existing"]["field"])
+
+    def test_duplicates_within_one_file_store_the_first(self):
+        a = proposal(1)
+        b = dict(a, title="完全不同的另一个题目 同一范围", title_en="Another title")
+        r = self.ok(self.cli("import", self.write("ab.jsonl", jsonl([a, b]))), 1)
+        self.assertEqual(self.summary(r), (2, 1, 0, 1))
+        self.assertRegex(r.stderr, r"ab.jsonl:2: /scope: .* already submitted this "
+                                   r"proposal as P2023-000001 .*\(conflict\)")
+        self.assertEqual([rec["title"] for rec in self.export_records()], [a["title"]])
 
     def test_stdin(self):
         r = self.ok(self.cli("import", "-", stdin=jsonl([proposal(0), proposal(1)])))

@@ -8,6 +8,7 @@
 #include "stdtax/classifier.h"
 #include "stdtax/jsonw.h"
 #include "stdtax/service.h"
+#include "submit.h"
 
 #define TAXONOMY STDTAX_SRCDIR "/taxonomy/shanghai-ai-2023.json"
 #define MODEL STDTAX_SRCDIR "/taxonomy/model-2023.json"
@@ -84,7 +85,10 @@ static json_t *submit_ok(const char *file, const struct svc_caller *who, time_t 
     json_t *rec = NULL, *problems = json_array();
     bool created = false;
     struct stdtax_error err = {0};
-    int rc = svc_proposal_submit(svc, sub, who, key, now, &rec, &created, problems, &err);
+    int rc = submit_one(
+        svc, sub,
+        &(struct svc_submit_options){.caller = who, .idem_key = key, .now = now}, &rec,
+        &created, NULL, problems, &err);
     char *p = json_dumps(problems, 0);
     cr_assert_eq(rc, 0, "%s: %s %s", err.field, err.text, p);
     free(p);
@@ -228,8 +232,11 @@ Test(service, submit_refuses_late_unless_secretariat)
     json_t *rec = NULL, *problems = json_array();
     bool created = true;
     struct stdtax_error err = {0};
-    cr_expect_eq(svc_proposal_submit(svc, sub, &service, NULL, AFTER_DEADLINES, &rec,
-                                     &created, problems, &err),
+    cr_expect_eq(submit_one(svc, sub,
+                            &(struct svc_submit_options){.caller = &service,
+                                                         .idem_key = NULL,
+                                                         .now = AFTER_DEADLINES},
+                            &rec, &created, NULL, problems, &err),
                  STDTAX_ELATE);
     cr_expect_str_eq(err.field, "/track");
     cr_expect_null(rec);
@@ -273,8 +280,11 @@ Test(service, submit_reports_every_invalid_field)
     json_t *rec = NULL, *problems = json_array();
     bool created;
     struct stdtax_error err = {0};
-    cr_expect_eq(svc_proposal_submit(svc, sub, &service, NULL, BEFORE_DEADLINES, &rec,
-                                     &created, problems, &err),
+    cr_expect_eq(submit_one(svc, sub,
+                            &(struct svc_submit_options){.caller = &service,
+                                                         .idem_key = NULL,
+                                                         .now = BEFORE_DEADLINES},
+                            &rec, &created, NULL, problems, &err),
                  STDTAX_EINVAL);
     cr_expect(has_pointer(problems, "/seconding_units"));
     cr_expect(has_pointer(problems, "/colour"));
@@ -291,8 +301,11 @@ Test(service, idempotent_submit_counts_once)
     json_t *b = NULL, *problems = json_array();
     bool created = true;
     struct stdtax_error err = {0};
-    cr_assert_eq(svc_proposal_submit(svc, sub, &service, "key-1", BEFORE_DEADLINES + 5,
-                                     &b, &created, problems, &err),
+    cr_assert_eq(submit_one(svc, sub,
+                            &(struct svc_submit_options){.caller = &service,
+                                                         .idem_key = "key-1",
+                                                         .now = BEFORE_DEADLINES + 5},
+                            &b, &created, NULL, problems, &err),
                  0);
     cr_expect_not(created);
     cr_expect_str_eq(json_string_value(json_object_get(a, "id")),
@@ -301,8 +314,11 @@ Test(service, idempotent_submit_counts_once)
     json_decref(b);
 
     json_object_set_new(sub, "title", json_string("另一个标题：智能机器人通用技术要求"));
-    cr_expect_eq(svc_proposal_submit(svc, sub, &service, "key-1", BEFORE_DEADLINES, &b,
-                                     &created, problems, &err),
+    cr_expect_eq(submit_one(svc, sub,
+                            &(struct svc_submit_options){.caller = &service,
+                                                         .idem_key = "key-1",
+                                                         .now = BEFORE_DEADLINES},
+                            &b, &created, NULL, problems, &err),
                  STDTAX_ECONFLICT);
     cr_expect_eq(stats_count("total"), 1);
     json_decref(a);
@@ -455,15 +471,25 @@ Test(service, prepare_then_commit_in_one_batch)
     struct svc_batch_item it[4];
     struct stdtax_error err = {0};
     json_t *problems = json_array();
-    cr_assert_eq(svc_proposal_prepare(svc, local, &service, "k1", BEFORE_DEADLINES,
-                                      &it[0], problems, &err),
+    cr_assert_eq(svc_proposal_prepare(
+                     svc, local,
+                     &(struct svc_submit_options){
+                         .caller = &service, .idem_key = "k1", .now = BEFORE_DEADLINES},
+                     &it[0], problems, &err),
                  0, "%s", err.text);
-    cr_assert_eq(svc_proposal_prepare(svc, group, &secretariat, NULL, AFTER_DEADLINES,
-                                      &it[1], problems, &err),
-                 0, "%s", err.text);
+    cr_assert_eq(
+        svc_proposal_prepare(svc, group,
+                             &(struct svc_submit_options){.caller = &secretariat,
+                                                          .idem_key = NULL,
+                                                          .now = AFTER_DEADLINES},
+                             &it[1], problems, &err),
+        0, "%s", err.text);
     /* late for a service: refused at prepare, nothing to commit */
-    cr_expect_eq(svc_proposal_prepare(svc, group, &service, NULL, AFTER_DEADLINES, &it[2],
-                                      problems, &err),
+    cr_expect_eq(svc_proposal_prepare(
+                     svc, group,
+                     &(struct svc_submit_options){
+                         .caller = &service, .idem_key = NULL, .now = AFTER_DEADLINES},
+                     &it[2], problems, &err),
                  STDTAX_ELATE);
     cr_expect_null(it[2].record);
     /* Real records (reals, nested classification, Chinese text) encode as json_dumps
@@ -492,13 +518,19 @@ Test(service, prepare_then_commit_in_one_batch)
     snprintf(first_id, sizeof first_id, "%s", first);
 
     /* Next batch: the same key and body (a replay) and the same key with another body. */
-    cr_assert_eq(svc_proposal_prepare(svc, local, &service, "k1", BEFORE_DEADLINES,
-                                      &it[2], problems, &err),
+    cr_assert_eq(svc_proposal_prepare(
+                     svc, local,
+                     &(struct svc_submit_options){
+                         .caller = &service, .idem_key = "k1", .now = BEFORE_DEADLINES},
+                     &it[2], problems, &err),
                  0);
     json_t *other = json_deep_copy(local);
     json_object_set_new(other, "title", json_string("另一个 标准 草案"));
-    cr_assert_eq(svc_proposal_prepare(svc, other, &service, "k1", BEFORE_DEADLINES,
-                                      &it[3], problems, &err),
+    cr_assert_eq(svc_proposal_prepare(
+                     svc, other,
+                     &(struct svc_submit_options){
+                         .caller = &service, .idem_key = "k1", .now = BEFORE_DEADLINES},
+                     &it[3], problems, &err),
                  0);
     cr_assert_eq(svc_proposal_commit(svc, &it[2], 2, &err), 0, "%s", err.text);
     cr_expect_eq(it[2].rc, 0);

@@ -1,6 +1,6 @@
 /* What stdtax import needs from the service: svc_proposal_check (the submission's checks
- * without storing) and svc_proposal_submit_batch (group commit), on the shipped taxonomy
- * and model and a real store. */
+ * without storing), then svc_proposal_prepare and svc_proposal_commit (group commit with
+ * the call's duplicate rule), on the shipped taxonomy and model and a real store. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,29 +111,53 @@ Test(service_import, check_late)
     json_decref(problems);
 }
 
-/* Three items: valid, invalid, and the first one again with the same key. */
+/* Prepares each submission as stdtax import does (the call's duplicate rule on); those
+ * prepared go to it[0..], the others' rc to rcs[i].  Returns how many were prepared. */
+static size_t prepare_all(json_t *const *subs, const char *const *keys, size_t n,
+                          const struct svc_caller *who, time_t now,
+                          struct svc_batch_item *it, int *rcs, json_t *problems)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct svc_submit_options o = {who, keys ? keys[i] : NULL, now, true, 0};
+        struct stdtax_error err = {0};
+        rcs[i] = svc_proposal_prepare(svc, subs[i], &o, &it[m], problems, &err);
+        if (rcs[i] == 0)
+            m++;
+    }
+    return m;
+}
+
+static void items_clear(struct svc_batch_item *it, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        svc_batch_item_clear(&it[i]);
+}
+
+/* Three submissions: valid, invalid (refused at prepare), and the first one again with
+ * the same key (a replay in the same batch). */
 Test(service_import, batch_items_each_their_own_result)
 {
     json_t *a = load(LOCAL), *b = load(GROUP);
     json_object_set_new(b, "ccs", json_string("I99"));
-    struct svc_submit_item items[3] = {
-        {.submission = a, .idem_key = "import-test-a", .problems = json_array()},
-        {.submission = b, .idem_key = "import-test-b", .problems = json_array()},
-        {.submission = a, .idem_key = "import-test-a", .problems = json_array()},
-    };
+    json_t *subs[3] = {a, b, a};
+    const char *keys[3] = {"import-test-a", "import-test-b", "import-test-a"};
+    struct svc_batch_item items[3];
+    int rcs[3];
+    json_t *problems = json_array();
+    size_t m =
+        prepare_all(subs, keys, 3, &importer, BEFORE_DEADLINES, items, rcs, problems);
+    cr_assert_eq(m, 2);
+    cr_expect_eq(rcs[1], STDTAX_EINVAL);
+    cr_expect_eq(json_array_size(problems), 1);
     struct stdtax_error err = {0};
-    cr_assert_eq(
-        svc_proposal_submit_batch(svc, items, 3, &importer, BEFORE_DEADLINES, &err), 0,
-        "%s", err.text);
+    cr_assert_eq(svc_proposal_commit(svc, items, 2, &err), 0, "%s", err.text);
     cr_expect_eq(items[0].rc, 0, "%s", items[0].err.text);
     cr_expect(items[0].created);
-    cr_expect_eq(items[1].rc, STDTAX_EINVAL);
-    cr_expect_null(items[1].record);
-    cr_expect_eq(json_array_size(items[1].problems), 1);
-    cr_expect_eq(items[2].rc, 0, "%s", items[2].err.text);
-    cr_expect_not(items[2].created);
+    cr_expect_eq(items[1].rc, 0, "%s", items[1].err.text);
+    cr_expect_not(items[1].created);
     const char *id0 = json_string_value(json_object_get(items[0].record, "id"));
-    const char *id2 = json_string_value(json_object_get(items[2].record, "id"));
+    const char *id2 = json_string_value(json_object_get(items[1].record, "id"));
     cr_assert(id0 && id2);
     cr_expect_str_eq(id0, id2);
     cr_expect_str_eq(json_string_value(json_object_get(items[0].record, "status")),
@@ -144,25 +168,23 @@ Test(service_import, batch_items_each_their_own_result)
 
     /* The same key with another submission: a conflict for that item only. */
     json_t *c = load(GROUP);
-    struct svc_submit_item again[2] = {
-        {.submission = c, .idem_key = "import-test-a", .problems = json_array()},
-        {.submission = c, .idem_key = "import-test-c", .problems = json_array()},
-    };
+    json_t *subs2[2] = {c, c};
+    const char *keys2[2] = {"import-test-a", "import-test-c"};
+    struct svc_batch_item again[2];
     cr_assert_eq(
-        svc_proposal_submit_batch(svc, again, 2, &importer, BEFORE_DEADLINES, &err), 0);
+        prepare_all(subs2, keys2, 2, &importer, BEFORE_DEADLINES, again, rcs, problems),
+        2);
+    cr_assert_eq(svc_proposal_commit(svc, again, 2, &err), 0);
     cr_expect_eq(again[0].rc, STDTAX_ECONFLICT);
+    cr_expect_str_eq(again[0].err.field, "/Idempotency-Key");
+    cr_expect_null(again[0].existing);
     cr_expect_eq(again[1].rc, 0);
     cr_expect(again[1].created);
     cr_expect_eq(total(), 2);
 
-    for (size_t i = 0; i < 3; i++) {
-        json_decref(items[i].record);
-        json_decref(items[i].problems);
-    }
-    for (size_t i = 0; i < 2; i++) {
-        json_decref(again[i].record);
-        json_decref(again[i].problems);
-    }
+    items_clear(items, 2);
+    items_clear(again, 2);
+    json_decref(problems);
     json_decref(a);
     json_decref(b);
     json_decref(c);
@@ -170,19 +192,108 @@ Test(service_import, batch_items_each_their_own_result)
 
 Test(service_import, batch_late_only_for_secretariat)
 {
-    json_t *a = load(LOCAL);
-    struct svc_submit_item it = {.submission = a, .problems = json_array()};
-    struct stdtax_error err = {0};
-    cr_assert_eq(svc_proposal_submit_batch(svc, &it, 1, &importer, AFTER_DEADLINES, &err),
+    json_t *a = load(LOCAL), *problems = json_array();
+    struct svc_batch_item it;
+    int rc;
+    cr_expect_eq(prepare_all(&a, NULL, 1, &importer, AFTER_DEADLINES, &it, &rc, problems),
                  0);
-    cr_expect_eq(it.rc, STDTAX_ELATE);
+    cr_expect_eq(rc, STDTAX_ELATE);
     cr_expect_eq(total(), 0);
     cr_assert_eq(
-        svc_proposal_submit_batch(svc, &it, 1, &secretariat, AFTER_DEADLINES, &err), 0);
+        prepare_all(&a, NULL, 1, &secretariat, AFTER_DEADLINES, &it, &rc, problems), 1);
+    struct stdtax_error err = {0};
+    cr_assert_eq(svc_proposal_commit(svc, &it, 1, &err), 0);
     cr_assert_eq(it.rc, 0, "%s", it.err.text);
     cr_expect(json_is_true(json_object_get(it.record, "late")));
     cr_expect_eq(total(), 1);
-    json_decref(it.record);
-    json_decref(it.problems);
+    items_clear(&it, 1);
+    json_decref(problems);
+    json_decref(a);
+}
+
+/* The call's duplicate rule, decided in the commit's write transaction: two proposals
+ * of one organisation with different titles and the same scope in ONE batch - the
+ * first is stored, the second refused naming it, whatever the timing; the same text
+ * from another organisation is stored; the scope one sentence longer (the bug of
+ * issue 13: stdtax import stored it) is refused in a later batch too. */
+Test(service_import, duplicates_in_one_batch_store_the_first)
+{
+    json_t *a = load(LOCAL), *b = load(LOCAL), *c = load(LOCAL);
+    json_object_set_new(b, "title",
+                        json_string("完全不同的标题 用于同一范围的第二份提案"));
+    json_object_set_new(b, "title_en", json_string("An entirely different second title"));
+    json_object_set_new(c, "organisation", json_string("另一家完全无关的测试单位"));
+    json_t *subs[3] = {a, b, c};
+    struct svc_batch_item it[3];
+    int rcs[3];
+    json_t *problems = json_array();
+    cr_assert_eq(
+        prepare_all(subs, NULL, 3, &importer, BEFORE_DEADLINES, it, rcs, problems), 3);
+    struct stdtax_error err = {0};
+    cr_assert_eq(svc_proposal_commit(svc, it, 3, &err), 0, "%s", err.text);
+    cr_assert_eq(it[0].rc, 0, "%s", it[0].err.text);
+    cr_expect(it[0].created);
+    const char *first = json_string_value(json_object_get(it[0].record, "id"));
+    cr_assert_eq(it[1].rc, STDTAX_ECONFLICT);
+    cr_expect_null(it[1].record);
+    cr_expect_str_eq(it[1].err.field, "/scope");
+    cr_expect(strstr(it[1].err.text, first) != NULL, "%s", it[1].err.text);
+    cr_assert_not_null(it[1].existing);
+    cr_expect_str_eq(json_string_value(json_object_get(it[1].existing, "id")), first);
+    cr_expect_str_eq(json_string_value(json_object_get(it[1].existing, "source")),
+                     "proposal");
+    cr_expect_geq(json_real_value(json_object_get(it[1].existing, "similarity")), 0.8);
+    cr_expect_str_eq(json_string_value(json_object_get(it[1].existing, "organisation")),
+                     json_string_value(json_object_get(a, "organisation")));
+    cr_expect_eq(it[2].rc, 0, "%s", it[2].err.text);
+    cr_expect_eq(total(), 2);
+
+    /* The scope one sentence longer, in a batch of its own. */
+    json_t *d = load(LOCAL);
+    char scope[4096];
+    snprintf(scope, sizeof scope, "%s本标准也适用于相关系统的验收。",
+             json_string_value(json_object_get(a, "scope")));
+    json_object_set_new(d, "scope", json_string(scope));
+    json_object_set_new(d, "title", json_string("另一个题目 与前者范围相同的提案"));
+    struct svc_batch_item later;
+    cr_assert_eq(
+        prepare_all(&d, NULL, 1, &importer, BEFORE_DEADLINES, &later, rcs, problems), 1);
+    cr_assert_eq(svc_proposal_commit(svc, &later, 1, &err), 0);
+    cr_expect_eq(later.rc, STDTAX_ECONFLICT);
+    cr_expect_str_eq(json_string_value(json_object_get(later.existing, "id")), first);
+    cr_expect_eq(total(), 2);
+
+    items_clear(&later, 1);
+    /* Withdrawn: no longer a duplicate. */
+    cr_assert_eq(
+        svc_proposal_withdraw(svc, first, &secretariat, BEFORE_DEADLINES, NULL, &err), 0);
+    cr_assert_eq(
+        prepare_all(&d, NULL, 1, &importer, BEFORE_DEADLINES, &later, rcs, problems), 1);
+    cr_assert_eq(svc_proposal_commit(svc, &later, 1, &err), 0);
+    cr_expect_eq(later.rc, 0, "%s", later.err.text);
+    items_clear(&later, 1);
+    items_clear(it, 3);
+    json_decref(problems);
+    json_decref(a);
+    json_decref(b);
+    json_decref(c);
+    json_decref(d);
+}
+
+/* Without the rule (the daemon's duplicate-check no) both are stored. */
+Test(service_import, duplicates_stored_without_the_rule)
+{
+    json_t *a = load(LOCAL), *problems = json_array();
+    struct svc_batch_item it[2];
+    struct svc_submit_options o = {&importer, NULL, BEFORE_DEADLINES, false, 0};
+    struct stdtax_error err = {0};
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(svc_proposal_prepare(svc, a, &o, &it[i], problems, &err), 0);
+    cr_assert_eq(svc_proposal_commit(svc, it, 2, &err), 0);
+    cr_expect_eq(it[0].rc, 0);
+    cr_expect_eq(it[1].rc, 0);
+    cr_expect_eq(total(), 2);
+    items_clear(it, 2);
+    json_decref(problems);
     json_decref(a);
 }

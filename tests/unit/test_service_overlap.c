@@ -132,14 +132,34 @@ static json_t *load(const char *path)
     return j;
 }
 
+/* One submission as the daemon takes it (prepare with the duplicate rule and the
+ * overlaps, then commit); *overlaps (may be NULL) is the prepared item's. */
 static int submit(json_t *sub, const char *key, json_t **rec, bool *created,
                   json_t **existing, json_t **overlaps, struct stdtax_error *err)
 {
+    struct svc_submit_options o = {&service, key, BEFORE_DEADLINES, true,
+                                   SVC_OVERLAP_THRESHOLD};
+    struct svc_batch_item it;
     json_t *problems = json_array();
-    int rc = svc_proposal_submit_checked(svc, sub, &service, key, BEFORE_DEADLINES,
-                                         SVC_OVERLAP_THRESHOLD, rec, created, existing,
-                                         overlaps, problems, err);
+    *rec = *existing = NULL;
+    if (overlaps)
+        *overlaps = NULL;
+    int rc = svc_proposal_prepare(svc, sub, &o, &it, problems, err);
     json_decref(problems);
+    if (rc)
+        return rc;
+    rc = svc_proposal_commit(svc, &it, 1, err);
+    if (rc == 0 && (rc = it.rc) != 0)
+        *err = it.err;
+    *created = it.created;
+    *rec = it.record;
+    *existing = it.existing;
+    if (overlaps)
+        *overlaps = it.overlaps;
+    else
+        json_decref(it.overlaps);
+    it.record = it.existing = it.overlaps = NULL;
+    svc_batch_item_clear(&it);
     return rc;
 }
 
@@ -177,25 +197,15 @@ Test(svc_overlap, duplicates_of_the_same_organisation_conflict)
     cr_assert_null(rec2);
     json_decref(existing);
 
-    /* The daemon's single query: the same answer, and the overlaps without the rule. */
+    /* The replay again, with its overlaps: not a duplicate. */
     json_t *ov;
-    cr_assert_eq(
-        svc_proposal_overlaps_check(svc, sub, NULL, 0.5, true, &ov, &existing, &err),
-        STDTAX_ECONFLICT);
-    cr_assert_null(ov);
-    cr_assert_str_eq(json_string_value(json_object_get(existing, "id")), id);
-    json_decref(existing);
-    cr_assert_eq(
-        svc_proposal_overlaps_check(svc, sub, "k1", 0.5, true, &ov, &existing, &err), 0,
-        "a replay is not a duplicate");
+    cr_assert_eq(submit(sub, "k1", &rec2, &created, &existing, &ov, &err), 0,
+                 "a replay is not a duplicate");
     cr_assert_null(existing);
     cr_assert_geq(json_array_size(ov), 2);
     cr_assert_leq(json_array_size(ov), SVC_OVERLAP_LIMIT);
     json_decref(ov);
-    cr_assert_eq(
-        svc_proposal_overlaps_check(svc, sub, NULL, 0.5, false, &ov, &existing, &err), 0);
-    cr_assert_null(existing);
-    json_decref(ov);
+    json_decref(rec2);
 
     /* Another organisation may propose the same: it is stored, and told. */
     json_object_set_new(sub, "organisation", json_string("另一家研究院"));
@@ -233,9 +243,9 @@ Test(svc_overlap, duplicates_of_the_same_organisation_conflict)
     json_decref(sub);
 }
 
-/* The daemon's check asks for as many overlaps as it answers; a proposal of the same
- * organisation behind a full answer (here eleven standards with its very titles, which
- * share more bands with it) is still a duplicate. */
+/* A proposal of the same organisation behind a full answer of overlaps (here eleven
+ * standards with its very titles, which share more bands with it) is still a
+ * duplicate. */
 Test(svc_overlap, a_duplicate_behind_a_full_answer_is_found)
 {
     json_t *sub = load(PROPOSAL), *rec, *existing, *overlaps;
@@ -260,9 +270,11 @@ Test(svc_overlap, a_duplicate_behind_a_full_answer_is_found)
     json_decref(entries);
     json_decref(problems);
 
-    json_t *ov;
-    cr_assert_eq(
-        svc_proposal_overlaps_check(svc, sub, NULL, 0.5, false, &ov, &existing, &err), 0);
+    /* The answer's overlaps are full of standards; the rule, which reads the
+     * organisation's proposals, still finds the first. */
+    json_t *ov, *rec2;
+    cr_assert_eq(submit(sub, NULL, &rec2, &created, &existing, &ov, &err),
+                 STDTAX_ECONFLICT);
     cr_assert_eq(json_array_size(ov), SVC_OVERLAP_LIMIT);
     size_t i;
     json_t *o;
@@ -272,10 +284,7 @@ Test(svc_overlap, a_duplicate_behind_a_full_answer_is_found)
                          "the standards come first");
     }
     json_decref(ov);
-    cr_assert_eq(
-        svc_proposal_overlaps_check(svc, sub, NULL, 0.5, true, &ov, &existing, &err),
-        STDTAX_ECONFLICT);
-    cr_assert_null(ov);
+    cr_assert_null(rec2);
     cr_assert_str_eq(json_string_value(json_object_get(existing, "id")),
                      json_string_value(json_object_get(rec, "id")));
     json_decref(existing);
