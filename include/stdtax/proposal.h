@@ -13,6 +13,7 @@
 
 #include "stdtax/csv.h"
 #include "stdtax/error.h"
+#include "stdtax/message.h"
 
 enum prop_track {
     PROP_TRACK_LOCAL = 0, /* 上海地方标准, form 附件3 */
@@ -48,8 +49,12 @@ struct prop_enum_value {
     const char *label_zh; /* what the form shows; also accepted by CSV import */
 };
 
-/* Returns NULL when s[0..len) is acceptable, else a static reason. */
-typedef const char *(*prop_check_fn)(const char *s, size_t len);
+/* Returns MSG_NONE when s[0..len) is acceptable, else the rule it breaks. */
+typedef enum msg_id (*prop_check_fn)(const char *s, size_t len);
+
+/* Writes the stored form of an acceptable s[0..len) into out (NUL-terminated).
+ * Returns 0, STDTAX_EINVAL (s is not acceptable) or STDTAX_ETOOBIG (out too small). */
+typedef int (*prop_normalise_fn)(const char *s, size_t len, char *out, size_t size);
 
 struct prop_field {
     const char *name;  /* JSON member name, snake_case */
@@ -65,6 +70,9 @@ struct prop_field {
     size_t max_items;    /* arrays */
     double min, max;     /* numbers */
     prop_check_fn check; /* extra format check, or NULL */
+    /* The record keeps the value in this form and the value as written beside it,
+     * in NAME_as_written (when they differ); NULL: kept as written. */
+    prop_normalise_fn normalise;
     const struct prop_enum_value *values; /* enums: terminated by a NULL code */
     const struct prop_field *members;     /* objects: terminated by a NULL name */
     const char *csv_name; /* members: dotted English CSV name, "contact.email" */
@@ -75,6 +83,14 @@ struct prop_field {
 const struct prop_field *prop_fields(void);
 /* Finds a top-level field by JSON name, or NULL (static). */
 const struct prop_field *prop_field_find(const char *name);
+
+/* Telephone numbers as written on the forms: digits (also full-width), spaces, '-',
+ * parentheses, a leading '+', an extension after 转, 分机, ext, x or ;ext= (and after a
+ * last '-' of a complete landline).  The normal form is E.164 for Chinese numbers with
+ * an area code and mobiles (+862150801234), the digits otherwise, and ";ext=806"
+ * (RFC 3966).  doc/proposals.md, "Telephone numbers". */
+enum msg_id prop_phone_check(const char *s, size_t len);
+int prop_phone_normalise(const char *s, size_t len, char *out, size_t size);
 
 /* Status of a stored proposal. */
 enum prop_status {
@@ -121,9 +137,10 @@ const struct prop_call *prop_rules_call_find(const struct prop_rules *rules,
 
 /* Validates a submission (a JSON object as a client sends it) against the form of its
  * track and the rules.  Appends every problem to the `problems` array as
- * {"pointer": JSON pointer, "detail": text} (at most PROP_PROBLEMS_MAX, then one last
- * problem saying the list was cut).  Returns 0 when valid, STDTAX_EINVAL when any
- * problem was found, STDTAX_ENOMEM. */
+ * {"pointer": JSON pointer, "detail": English text, "rule": message id, "args":
+ * [strings]} (stdtax_problem_add_msg; render with msg_problems_render) (at most
+ * PROP_PROBLEMS_MAX, then one last problem saying the list was cut).  Returns 0 when
+ * valid, STDTAX_EINVAL when any problem was found, STDTAX_ENOMEM. */
 #define PROP_PROBLEMS_MAX 100
 int prop_submission_validate(const json_t *submission, const struct prop_rules *rules,
                              json_t *problems);

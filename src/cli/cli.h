@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "stdtax/classifier.h"
+#include "stdtax/message.h"
 #include "stdtax/service.h"
 
 /* Exit statuses shared by every subcommand. */
@@ -236,8 +237,15 @@ size_t cli_text_width(const char *s);
  * right-aligned when right is true. */
 void cli_cell_print(FILE *to, const char *s, size_t width, bool right);
 
-/* Prints "stdtax: [field: ]text" to stderr. */
+/* Prints "stdtax: [field: ]text" to stderr, the text in the locale's language. */
 void cli_error(const struct stdtax_error *err);
+
+/* The language of the user's locale (LC_ALL, LC_MESSAGES, LANG): Chinese for zh_*. */
+enum msg_lang cli_lang(void);
+
+/* A library's English text in the locale's language: text itself, or buf holding its
+ * translation (doc/cli.md, "Languages"). */
+const char *cli_text(const char *text, char *buf, size_t size);
 
 /* Applies one "key=value" to the classifier parameters or the model config (either may
  * be NULL).  Returns 0, or -1 for an unknown key or bad value. */

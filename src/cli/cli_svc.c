@@ -91,7 +91,9 @@ void cli_problems_print(FILE *to, const char *prefix, const json_t *problems)
     json_array_foreach(problems, i, p)
     {
         const char *ptr = json_string_value(json_object_get(p, "pointer"));
-        const char *detail = json_string_value(json_object_get(p, "detail"));
+        char text[STDTAX_TEXT_MAX + 64];
+        msg_problem_detail(p, cli_lang(), text, sizeof text);
+        const char *detail = text;
         /* The service names a bad filter as the daemon's query parameter; here it
          * was an option. */
         if (ptr && strcmp(ptr, "/query/q") == 0) /* the one option named otherwise */

@@ -84,10 +84,16 @@ static int entry_key(const json_t *submission, char key[KEY_SIZE])
     return 0;
 }
 
-/* FILE:LINE: /pointer: detail, or for a JSON document FILE: /index/pointer: detail. */
+/* FILE:LINE: /pointer: detail [rule], or for a JSON document FILE: /index/pointer:
+ * detail [rule]; the detail in the locale's language. */
 static void line_problem(const struct import *im, struct where at, const char *ptr,
-                         const char *detail)
+                         const json_t *problem)
 {
+    char detail[STDTAX_TEXT_MAX + 64];
+    msg_problem_detail(problem, cli_lang(), detail, sizeof detail);
+    const char *rule = json_string_value(json_object_get(problem, "rule"));
+    if (rule && strlen(detail) + strlen(rule) + 4 < sizeof detail)
+        strcat(strcat(strcat(detail, " ["), rule), "]");
     char prefix[32] = "";
     if (!ptr)
         ptr = "";
@@ -99,9 +105,9 @@ static void line_problem(const struct import *im, struct where at, const char *p
             snprintf(prefix, sizeof prefix, "/%ld", at.index);
     }
     if (prefix[0] || ptr[0])
-        fprintf(stderr, "%s%s: %s\n", prefix, ptr, detail ? detail : "");
+        fprintf(stderr, "%s%s: %s\n", prefix, ptr, detail);
     else
-        fprintf(stderr, "%s\n", detail ? detail : "");
+        fprintf(stderr, "%s\n", detail);
 }
 
 /* Appends the problems of `more` whose pointer `problems` does not name yet: the CSV
@@ -156,8 +162,7 @@ static int entry_add(struct import *im, struct where at, json_t *submission,
         json_t *p;
         json_array_foreach(problems, i, p)
         {
-            line_problem(im, at, json_string_value(json_object_get(p, "pointer")),
-                         json_string_value(json_object_get(p, "detail")));
+            line_problem(im, at, json_string_value(json_object_get(p, "pointer")), p);
         }
         json_decref(submission);
         im->bad++;
@@ -359,13 +364,15 @@ static void line_refused(const struct import *im, struct where at, int rc,
     json_t *p;
     json_array_foreach(problems, k, p)
     {
-        line_problem(im, at, json_string_value(json_object_get(p, "pointer")),
-                     json_string_value(json_object_get(p, "detail")));
+        line_problem(im, at, json_string_value(json_object_get(p, "pointer")), p);
     }
     if (json_array_size(problems) == 0) {
-        char detail[STDTAX_TEXT_MAX + 32];
-        snprintf(detail, sizeof detail, "%s (%s)", err->text, stdtax_strerror(rc));
-        line_problem(im, at, err->field, detail);
+        char text[STDTAX_TEXT_MAX], detail[STDTAX_TEXT_MAX + 32];
+        snprintf(detail, sizeof detail, "%s (%s)", cli_text(err->text, text, sizeof text),
+                 stdtax_strerror(rc));
+        json_t *one = json_pack("{s:s}", "detail", detail);
+        line_problem(im, at, err->field, one);
+        json_decref(one);
     }
 }
 

@@ -192,12 +192,24 @@ int cli_engine_option(int c, const char **taxonomy, const char **model)
     }
 }
 
+enum msg_lang cli_lang(void)
+{
+    return msg_lang_from_locale(getenv("LC_ALL"), getenv("LC_MESSAGES"), getenv("LANG"));
+}
+
+const char *cli_text(const char *text, char *buf, size_t size)
+{
+    return msg_translate(text, cli_lang(), buf, size) ? buf : text;
+}
+
 void cli_error(const struct stdtax_error *err)
 {
+    char buf[STDTAX_TEXT_MAX + 64];
+    const char *text = cli_text(err->text, buf, sizeof buf);
     if (err->field[0])
-        fprintf(stderr, "stdtax: %s: %s\n", err->field, err->text);
+        fprintf(stderr, "stdtax: %s: %s\n", err->field, text);
     else
-        fprintf(stderr, "stdtax: %s\n", err->text);
+        fprintf(stderr, "stdtax: %s\n", text);
 }
 
 int cli_param_set(const char *kv, struct clf_params *p, struct model_config *cfg)

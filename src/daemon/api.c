@@ -3,6 +3,7 @@
 #include "api.h"
 #include "stdtax/jsonflat.h"
 #include "stdtax/jsonw.h"
+#include "stdtax/message.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -201,6 +202,18 @@ void api_route_answered(struct api_ctx *ctx, const struct api_route *route,
     if (status >= 400 && status < 500)
         return;
     ctx->hooks->written(ctx->app);
+}
+
+void api_problem_localise(json_t *problem, enum msg_lang lang)
+{
+    static const char *const texts[] = {"title", "detail"};
+    char out[STDTAX_TEXT_MAX + 64];
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        const char *en = json_string_value(json_object_get(problem, texts[i]));
+        if (en && msg_translate(en, lang, out, sizeof out))
+            json_object_set_new(problem, texts[i], json_string(out));
+    }
+    msg_problems_render(json_object_get(problem, "errors"), lang);
 }
 
 /* --- auth and headers ------------------------------------------------------ */

@@ -19,6 +19,7 @@
 
 #include "settings.h"
 #include "stdtax/error.h"
+#include "stdtax/message.h"
 
 /* Methods: the same bits as libevent's enum evhttp_cmd_type, so a route's method
  * mask converts without a table. */
@@ -81,6 +82,7 @@ struct api_request {
     struct api_query query;
     json_t *body;                /* borrowed: parsed JSON body, or NULL */
     const char *accept;          /* Accept header, or NULL */
+    const char *accept_language; /* Accept-Language header, or NULL */
     const char *idempotency_key; /* Idempotency-Key header, or NULL */
     const char *if_none_match;   /* If-None-Match header, or NULL */
     enum cfg_scope scope;        /* what the caller's token grants */
@@ -183,6 +185,13 @@ int api_response_header(struct api_response *resp, const char *name, const char 
 
 /* Borrowed: the value of a header set on resp, or NULL. */
 const char *api_response_header_get(const struct api_response *resp, const char *name);
+
+/* Puts a problem (a body of api_response_problem) into lang: title and detail
+ * translated through the message table when they come from it, every error of
+ * "errors" rendered from its rule, the rules' arguments dropped.  The dispatcher calls
+ * it on every problem it sends, with the language of the request's Accept-Language
+ * (doc/http-errors.md, "Languages"). */
+void api_problem_localise(json_t *problem, enum msg_lang lang);
 
 /* THE error function: replaces resp with an RFC 9457 problem for err (an enum
  * stdtax_err or enum api_err): type, title and status from the table, detail

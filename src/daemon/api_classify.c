@@ -58,7 +58,7 @@ static void problems_prefix(json_t *problems, size_t index)
 
 /* The problem object of one failed item, as a whole response would carry it. */
 static json_t *item_problem(int rc, json_t *problems, struct stdtax_error *err,
-                            size_t index)
+                            size_t index, const struct api_request *req)
 {
     if (err->field[0] == '/') {
         char buf[STDTAX_FIELD_MAX + 32];
@@ -70,6 +70,7 @@ static json_t *item_problem(int rc, json_t *problems, struct stdtax_error *err,
     problems_prefix(problems, index);
     struct api_response tmp = {0};
     app_problem(&tmp, rc, problems, err);
+    api_problem_localise(tmp.body, msg_lang_from_accept_language(req->accept_language));
     json_t *body = json_incref(tmp.body);
     api_response_clear(&tmp);
     return body;
@@ -123,7 +124,8 @@ int api_classify_batch_post(struct api_ctx *ctx, const struct api_request *req,
             return api_response_problem(resp, rc, NULL, "out of memory");
         }
         if (rc) {
-            result = json_pack("{s:o}", "error", item_problem(rc, problems, &err, i));
+            result =
+                json_pack("{s:o}", "error", item_problem(rc, problems, &err, i, req));
         } else {
             json_decref(problems);
             ok++;

@@ -262,8 +262,8 @@ static void request_complete_cb(struct evhttp_request *ereq, void *arg)
  * Pointers into the request's headers: valid until it is answered.  The first of
  * repeated headers counts, as with evhttp_find_header. */
 struct req_headers {
-    const char *authorization, *accept, *if_none_match, *idempotency_key, *origin,
-        *content_type, *ac_request_method;
+    const char *authorization, *accept, *accept_language, *if_none_match,
+        *idempotency_key, *origin, *content_type, *ac_request_method;
     unsigned content_lengths, transfer_encodings;
 };
 
@@ -273,6 +273,7 @@ static const struct {
 } header_names[] = {
     {"Authorization", offsetof(struct req_headers, authorization)},
     {"Accept", offsetof(struct req_headers, accept)},
+    {"Accept-Language", offsetof(struct req_headers, accept_language)},
     {"If-None-Match", offsetof(struct req_headers, if_none_match)},
     {"Idempotency-Key", offsetof(struct req_headers, idempotency_key)},
     {"Origin", offsetof(struct req_headers, origin)},
@@ -477,6 +478,7 @@ static void dispatch(struct dispatch *d)
         return;
 
     d->req.accept = d->hdr.accept;
+    d->req.accept_language = d->hdr.accept_language;
     d->req.if_none_match = d->hdr.if_none_match;
     const char *ikey = d->hdr.idempotency_key;
     if (ikey) {
@@ -540,6 +542,14 @@ static size_t send_response(struct dispatch *d)
     if (d->w->draining)
         evhttp_add_header(out, "Connection", "close");
 
+    if (resp->body && resp->content_type &&
+        strncmp(resp->content_type, "application/problem+json", 24) == 0) {
+        /* Problems are for people: in the language they ask for. */
+        enum msg_lang lang = msg_lang_from_accept_language(d->hdr.accept_language);
+        api_problem_localise(resp->body, lang);
+        evhttp_add_header(out, "Content-Language", msg_lang_tag(lang));
+        evhttp_add_header(out, "Vary", "Accept-Language");
+    }
     if (resp->body) {
         evhttp_add_header(out, "Content-Type",
                           resp->content_type ? resp->content_type

@@ -170,9 +170,15 @@ int prop_record_to_csv_row(const json_t *record, FILE *out)
         col_get(i, &c);
         const json_t *v;
         if (c.f) {
-            v = json_object_get(record, c.f->name);
-            if (c.m)
-                v = json_object_get(v, c.m->name);
+            const json_t *obj = c.m ? json_object_get(record, c.f->name) : record;
+            const struct prop_field *x = c.m ? c.m : c.f;
+            v = json_object_get(obj, x->name);
+            /* The value as the proposer wrote it, as on the paper form: an import then
+             * gives back the submission. */
+            char key[64];
+            snprintf(key, sizeof key, "%s" PROP_AS_WRITTEN, x->name);
+            if (x->normalise && json_is_string(json_object_get(obj, key)))
+                v = json_object_get(obj, key);
         } else {
             v = json_object_get(record, server_cols[c.server].path[0]);
             if (server_cols[c.server].path[1])
@@ -253,9 +259,9 @@ static json_t *split_items(const char *s, size_t len)
 
 /* Converts a cell to the field's JSON value; NULL with *why set when it cannot. */
 static json_t *cell_value(const struct prop_field *x, const char *s, size_t len,
-                          const char **why)
+                          enum msg_id *why)
 {
-    *why = NULL;
+    *why = MSG_NONE;
     if (x->type == PROP_T_ENUM || x->type == PROP_T_NUMBER || x->type == PROP_T_DATE) {
         /* Codes, numbers and dates never hold spaces of their own; spreadsheets add them.
          */
@@ -279,21 +285,21 @@ static json_t *cell_value(const struct prop_field *x, const char *s, size_t len,
             if ((strlen(e->code) == len && memcmp(s, e->code, len) == 0) ||
                 (strlen(e->label_zh) == len && memcmp(s, e->label_zh, len) == 0))
                 return json_string(e->code);
-        *why = "unknown value";
+        *why = MSG_CSV_UNKNOWN_VALUE;
         return NULL;
     case PROP_T_STRINGS:
         return split_items(s, len);
     case PROP_T_NUMBER: {
         char buf[64], *end;
         if (len == 0 || len >= sizeof buf) {
-            *why = "is not a number";
+            *why = MSG_CSV_NOT_NUMBER;
             return NULL;
         }
         memcpy(buf, s, len);
         buf[len] = '\0';
         double d = strtod(buf, &end);
         if (*end != '\0' || !isfinite(d) || strspn(buf, "0123456789.eE+-") != len) {
-            *why = "is not a number";
+            *why = MSG_CSV_NOT_NUMBER;
             return NULL;
         }
         if (!strpbrk(buf, ".eE") && d >= -9e15 && d <= 9e15)
@@ -313,9 +319,13 @@ int prop_csv_row_to_submission(const struct csv_row *header, const struct csv_ro
     if (!sub)
         return STDTAX_ENOMEM;
     struct prop_problems v = {.problems = problems};
-    if (row->n != header->n)
-        prop_problem(&v, "", "line %lu has %zu cells, the header has %zu", row->line,
-                     row->n, header->n);
+    if (row->n != header->n) {
+        char line[24], cells[24], want[24];
+        snprintf(line, sizeof line, "%lu", row->line);
+        snprintf(cells, sizeof cells, "%zu", row->n);
+        snprintf(want, sizeof want, "%zu", header->n);
+        prop_problem(&v, "", MSG_CSV_CELLS, line, cells, want, NULL);
+    }
     size_t n = row->n < header->n ? row->n : header->n;
     for (size_t j = 0; j < header->n && v.rc == 0; j++) {
         struct col c;
@@ -323,7 +333,7 @@ int prop_csv_row_to_submission(const struct csv_row *header, const struct csv_ro
         int kind = col_match(header->cells[j], &c);
         if (kind < 0) {
             prop_ptr_join(ptr, "", header->cells[j]);
-            prop_problem(&v, ptr, "unknown column");
+            prop_problem(&v, ptr, MSG_CSV_UNKNOWN_COLUMN, NULL);
             continue;
         }
         if (kind == 0)
@@ -340,7 +350,7 @@ int prop_csv_row_to_submission(const struct csv_row *header, const struct csv_ro
             repeated = col_match(header->cells[k], &e) == 1 && e.f == c.f && e.m == c.m;
         }
         if (repeated) {
-            prop_problem(&v, ptr, "column %s given twice", header->cells[j]);
+            prop_problem(&v, ptr, MSG_CSV_COLUMN_TWICE, header->cells[j], NULL);
             continue;
         }
         if (j >= n)
@@ -360,11 +370,11 @@ int prop_csv_row_to_submission(const struct csv_row *header, const struct csv_ro
         if (empty)
             continue;
         const struct prop_field *x = c.m ? c.m : c.f;
-        const char *why;
+        enum msg_id why;
         json_t *value = cell_value(x, s, len, &why);
         if (!value) {
             if (why)
-                prop_problem(&v, ptr, "%s", why);
+                prop_problem(&v, ptr, why, NULL);
             else
                 v.rc = STDTAX_ENOMEM;
             continue;

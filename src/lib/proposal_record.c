@@ -4,6 +4,7 @@
 #include "stdtax/utf8.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 int prop_time_format(time_t t, char *out, size_t size)
@@ -76,6 +77,33 @@ static void prune(json_t *obj)
     }
 }
 
+/* Puts each field that has a normal form into it, keeping what was written beside it
+ * in NAME_as_written when the two differ (a valid submission: every value checks). */
+static int normalise_fields(json_t *obj, const struct prop_field *fields)
+{
+    for (const struct prop_field *f = fields; f->name; f++) {
+        json_t *value = json_object_get(obj, f->name);
+        if (f->type == PROP_T_OBJECT && json_is_object(value)) {
+            int rc = normalise_fields(value, f->members);
+            if (rc)
+                return rc;
+            continue;
+        }
+        if (!f->normalise || !json_is_string(value))
+            continue;
+        char out[128], key[64];
+        if (f->normalise(json_string_value(value), json_string_length(value), out,
+                         sizeof out) != 0 ||
+            strcmp(out, json_string_value(value)) == 0)
+            continue;
+        snprintf(key, sizeof key, "%s" PROP_AS_WRITTEN, f->name);
+        if (json_object_set(obj, key, value) != 0 ||
+            json_object_set_new(obj, f->name, json_string(out)) != 0)
+            return STDTAX_ENOMEM;
+    }
+    return 0;
+}
+
 /* The code of a classifier answer: a string, or an object's "code". */
 static const json_t *code_of(const json_t *v)
 {
@@ -118,6 +146,8 @@ int prop_record_build(const json_t *submission, const json_t *classification,
     if (!r || !cl || !topics)
         goto nomem;
     prune(r);
+    if (normalise_fields(r, prop_fields()) != 0)
+        goto nomem;
 
     const json_t *sub =
         classification ? code_of(json_object_get(classification, "subcategory")) : NULL;

@@ -7,9 +7,10 @@
 int prop_rules_call_add(struct prop_rules *rules, const char *id, time_t local_deadline,
                         time_t group_deadline, struct stdtax_error *err)
 {
-    const char *why = id ? prop_check_call_id(id, strlen(id)) : "call id missing";
+    enum msg_id why = id ? prop_check_call_id(id, strlen(id)) : MSG_CALL_ID_LENGTH;
     if (why)
-        return stdtax_error_set(err, STDTAX_EINVAL, "/call/id", "%s", why);
+        return stdtax_error_set(err, STDTAX_EINVAL, "/call/id", "%s",
+                                msg_text(why, MSG_EN));
     if (prop_rules_call_find(rules, id))
         return stdtax_error_set(err, STDTAX_ECONFLICT, "/call/id", "call %s given twice",
                                 id);

@@ -24,39 +24,39 @@ static bool is_alnum(char c)
 }
 
 /* local@domain.tld, ASCII (an internationalised domain is written in its xn-- form). */
-static const char *check_email(const char *s, size_t len)
+static enum msg_id check_email(const char *s, size_t len)
 {
     const char *at = NULL;
     for (size_t i = 0; i < len; i++)
         if (s[i] == '@')
             at = s + i;
     if (!at)
-        return "is not an e-mail address (local@domain.tld)";
+        return MSG_EMAIL_FORMAT;
     size_t local = (size_t)(at - s), dlen = len - local - 1;
     const char *d = at + 1;
     if (local == 0 || local > 64)
-        return "e-mail local part must have 1 to 64 characters";
+        return MSG_EMAIL_LOCAL_LENGTH;
     for (size_t i = 0; i < local; i++) {
         char c = s[i];
         if (!(is_alnum(c) || strchr(".!#$%&'*+/=?^_`{|}~-", c)) || c == '\0')
-            return "e-mail local part holds a character that is not allowed";
+            return MSG_EMAIL_LOCAL_CHAR;
         if (c == '.' && (i == 0 || i + 1 == local || s[i + 1] == '.'))
-            return "e-mail local part has a misplaced dot";
+            return MSG_EMAIL_LOCAL_DOT;
     }
     if (dlen < 4 || dlen > 253)
-        return "e-mail domain must be a domain name like example.cn";
+        return MSG_EMAIL_DOMAIN;
     size_t labels = 0, start = 0;
     for (size_t i = 0; i <= dlen; i++) {
         if (i < dlen && d[i] != '.') {
             if (!(is_alnum(d[i]) || d[i] == '-'))
-                return "e-mail domain holds a character that is not allowed";
+                return MSG_EMAIL_DOMAIN_CHAR;
             continue;
         }
         size_t n = i - start;
         if (n == 0 || n > 63)
-            return "e-mail domain has an empty or too long label";
+            return MSG_EMAIL_DOMAIN_LABEL;
         if (d[start] == '-' || d[i - 1] == '-')
-            return "e-mail domain label starts or ends with '-'";
+            return MSG_EMAIL_DOMAIN_HYPHEN;
         labels++;
         if (i == dlen) {
             /* The top-level domain: letters, or an xn-- label. */
@@ -67,50 +67,17 @@ static const char *check_email(const char *s, size_t len)
                 for (size_t k = start; k < i && ok; k++)
                     ok = is_alpha(d[k]);
             if (!ok)
-                return "e-mail domain must end in a top-level domain like .cn or .com";
+                return MSG_EMAIL_TLD;
         }
         start = i + 1;
     }
     if (labels < 2)
-        return "e-mail domain must have a top-level domain (domain.tld)";
-    return NULL;
-}
-
-/* 13301889128, 021-12345678, +86 21 1234 5678, (021) 1234-5678: digits with the usual
- * separators, a '+' only in front, 7 to 20 digits. */
-static const char *check_phone(const char *s, size_t len)
-{
-    size_t digits = 0;
-    int depth = 0;
-    bool seen = false;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (is_digit(c)) {
-            digits++;
-        } else if (c == '+') {
-            if (seen)
-                return "phone number: '+' only in front";
-        } else if (c == '(') {
-            if (++depth > 1)
-                return "phone number: nested parentheses";
-        } else if (c == ')') {
-            if (--depth < 0)
-                return "phone number: unbalanced parentheses";
-        } else if (c != '-' && c != ' ') {
-            return "phone number may hold only digits, '+', '-', spaces and parentheses";
-        }
-        if (c != ' ')
-            seen = true;
-    }
-    if (depth != 0)
-        return "phone number: unbalanced parentheses";
-    if (digits < 7 || digits > 20)
-        return "phone number must have 7 to 20 digits";
-    return NULL;
+        return MSG_EMAIL_NO_TLD;
+    return MSG_NONE;
 }
 
 /* ICS (International Classification for Standards): NN, NN.NNN or NN.NNN.NN. */
-static const char *check_ics(const char *s, size_t len)
+static enum msg_id check_ics(const char *s, size_t len)
 {
     static const char *const shapes[] = {"99", "99.999", "99.999.99"};
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
@@ -120,30 +87,29 @@ static const char *check_ics(const char *s, size_t len)
         for (size_t i = 0; i < len && ok; i++)
             ok = shapes[k][i] == '9' ? is_digit(s[i]) : s[i] == '.';
         if (ok)
-            return NULL;
+            return MSG_NONE;
     }
-    return "ICS code must look like 35, 35.240 or 35.240.01";
+    return MSG_ICS;
 }
 
 /* CCS (中国标准文献分类法): one of the 24 first-level letters (A-Z without I and O) and
  * two digits, e.g. L70. */
-static const char *check_ccs(const char *s, size_t len)
+static enum msg_id check_ccs(const char *s, size_t len)
 {
     if (len == 3 && s[0] >= 'A' && s[0] <= 'Z' && s[0] != 'I' && s[0] != 'O' &&
         is_digit(s[1]) && is_digit(s[2]))
-        return NULL;
-    return "CCS code must be a class letter (A-Z without I and O) and two digits, e.g. "
-           "L70";
+        return MSG_NONE;
+    return MSG_CCS;
 }
 
-const char *prop_check_call_id(const char *s, size_t len)
+enum msg_id prop_check_call_id(const char *s, size_t len)
 {
     if (len == 0 || len >= PROP_CALL_ID_MAX)
-        return "call id must have 1 to 31 characters";
+        return MSG_CALL_ID_LENGTH;
     for (size_t i = 0; i < len; i++)
         if (!(is_alnum(s[i]) || s[i] == '.' || s[i] == '_' || s[i] == '-'))
-            return "call id may hold only ASCII letters, digits, '.', '_' and '-'";
-    return NULL;
+            return MSG_CALL_ID_CHAR;
+    return MSG_NONE;
 }
 
 /* ------------------------------------------------------------------------------------
@@ -180,17 +146,18 @@ static const struct prop_field contact_members[] = {
      .form_local = "电话",
      .type = PROP_T_STRING,
      .tracks = PROP_BOTH,
-     .required = PROP_BOTH,
-     STR(32, 32),
-     .check = check_phone,
+     .required = PROP_LOCAL, /* 附件4: phone or e-mail, a rule across fields */
+     STR(40, 120),
+     .check = prop_phone_check,
+     .normalise = prop_phone_normalise,
      .csv_name = "contact.phone",
-     .doc = "telephone number"},
+     .doc = "telephone number as written; stored normalised"},
     {.name = "email",
      .label = "邮箱",
      .form_local = "邮箱",
      .type = PROP_T_STRING,
      .tracks = PROP_BOTH,
-     .required = PROP_BOTH,
+     .required = PROP_LOCAL,
      STR(254, 254),
      .check = check_email,
      .csv_name = "contact.email",
@@ -223,10 +190,11 @@ static const struct prop_field drafting_contact_members[] = {
      .type = PROP_T_STRING,
      .tracks = PROP_LOCAL,
      .required = PROP_LOCAL,
-     STR(32, 32),
-     .check = check_phone,
+     STR(40, 120),
+     .check = prop_phone_check,
+     .normalise = prop_phone_normalise,
      .csv_name = "drafting_contact.phone",
-     .doc = "telephone number"},
+     .doc = "telephone number as written; stored normalised"},
     {.name = "email",
      .label = "起草单位邮箱",
      .type = PROP_T_STRING,
@@ -476,19 +444,17 @@ static const struct prop_field fields[] = {
      .form_group = "ICS 分类号",
      .type = PROP_T_STRING,
      .tracks = PROP_GROUP,
-     .required = PROP_GROUP,
      STR(9, 9),
      .check = check_ics,
-     .doc = "ICS code, e.g. 35.240"},
+     .doc = "ICS code, e.g. 35.240; optional (the committee may fill it)"},
     {.name = "ccs",
      .label = "中国标准分类号",
      .form_group = "中国标准分类号",
      .type = PROP_T_STRING,
      .tracks = PROP_GROUP,
-     .required = PROP_GROUP,
      STR(3, 3),
      .check = check_ccs,
-     .doc = "CCS code, e.g. L70"},
+     .doc = "CCS code, e.g. L70; optional (the committee may fill it)"},
     {.name = "drafting_organisations",
      .label = "主要起草单位",
      .form_local = "主要起草单位",

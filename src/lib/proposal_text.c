@@ -15,8 +15,8 @@ static bool is_space_cp(uint32_t cp)
 
 /* Checks text: valid UTF-8, no NUL or control characters (line breaks and tabs only in
  * multi-line text).  Counts characters and tells whether it is all white space.
- * Returns NULL or a static reason. */
-const char *prop_text_scan(const char *s, size_t len, bool multiline, size_t *chars,
+ * Returns MSG_NONE or the rule it breaks. */
+enum msg_id prop_text_scan(const char *s, size_t len, bool multiline, size_t *chars,
                            bool *blank)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -26,13 +26,12 @@ const char *prop_text_scan(const char *s, size_t len, bool multiline, size_t *ch
         uint32_t cp;
         size_t k = utf8_char_decode((const char *)u + i, len - i, &cp);
         if (k == 0)
-            return "is not valid UTF-8";
+            return MSG_TEXT_UTF8;
         if (cp == 0)
-            return "holds a NUL character";
+            return MSG_TEXT_NUL;
         if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) {
             if (!(multiline && (cp == '\n' || cp == '\r' || cp == '\t')))
-                return multiline ? "holds a control character"
-                                 : "holds a control character or line break";
+                return multiline ? MSG_TEXT_CONTROL : MSG_LINE_CONTROL;
         }
         if (!is_space_cp(cp))
             all_space = false;
@@ -41,7 +40,7 @@ const char *prop_text_scan(const char *s, size_t len, bool multiline, size_t *ch
     }
     *chars = n;
     *blank = all_space;
-    return NULL;
+    return MSG_NONE;
 }
 
 /* A value counts as given when it is not null, a blank string or an empty array: forms
@@ -92,25 +91,26 @@ void prop_trimmed(const char *s, const char **start, size_t *len)
     *len = e - b;
 }
 
-void prop_problem(struct prop_problems *v, const char *ptr, const char *fmt, ...)
+void prop_problem(struct prop_problems *v, const char *ptr, enum msg_id id, ...)
 {
-    if (v->rc != 0)
+    if (v->rc != 0 || v->n > PROP_PROBLEMS_MAX)
         return;
+    const char *args[5] = {0};
     if (v->n == PROP_PROBLEMS_MAX) {
-        if (stdtax_problem_add(v->problems, "", "more than %d problems; list cut",
-                               PROP_PROBLEMS_MAX) != 0)
+        char max[24];
+        snprintf(max, sizeof max, "%d", PROP_PROBLEMS_MAX);
+        args[0] = max;
+        if (stdtax_problem_add_msg(v->problems, "", MSG_LIST_CUT, args) != 0)
             v->rc = STDTAX_ENOMEM;
         v->n++;
         return;
     }
-    if (v->n > PROP_PROBLEMS_MAX)
-        return;
-    char text[STDTAX_TEXT_MAX];
     va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    va_start(ap, id);
+    for (size_t i = 0; i < 4 && (args[i] = va_arg(ap, const char *)) != NULL; i++)
+        ;
     va_end(ap);
-    if (stdtax_problem_add(v->problems, ptr, "%s", text) != 0)
+    if (stdtax_problem_add_msg(v->problems, ptr, id, args) != 0)
         v->rc = STDTAX_ENOMEM;
     v->n++;
 }

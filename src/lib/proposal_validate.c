@@ -17,43 +17,41 @@ static bool planned_date(const char *s, size_t len, int64_t *days)
     return true;
 }
 
-static const char *track_names(unsigned mask)
-{
-    return mask == PROP_LOCAL ? "local" : mask == PROP_GROUP ? "group" : "local or group";
-}
-
 /* Checks one string against the field's limits and format.  Returns true when good. */
 static bool check_string(struct prop_problems *v, const struct prop_field *f,
                          const json_t *value, const char *ptr, bool multiline)
 {
     if (!json_is_string(value)) {
-        prop_problem(v, ptr, "must be a string");
+        prop_problem(v, ptr, MSG_TYPE_STRING, NULL);
         return false;
     }
     const char *s = json_string_value(value);
     size_t len = json_string_length(value), chars;
     bool blank;
-    const char *why = prop_text_scan(s, len, multiline, &chars, &blank);
+    enum msg_id why = prop_text_scan(s, len, multiline, &chars, &blank);
     if (why) {
-        prop_problem(v, ptr, "%s", why);
+        prop_problem(v, ptr, why, NULL);
         return false;
     }
     if (blank) {
-        prop_problem(v, ptr, "must not be empty");
+        prop_problem(v, ptr, MSG_EMPTY, NULL);
         return false;
     }
+    char got[24], max[24];
     if (f->max_chars && chars > f->max_chars) {
-        prop_problem(v, ptr, "too long: %zu characters, at most %zu", chars,
-                     f->max_chars);
+        snprintf(got, sizeof got, "%zu", chars);
+        snprintf(max, sizeof max, "%zu", f->max_chars);
+        prop_problem(v, ptr, MSG_TOO_LONG_CHARS, got, max, NULL);
         return false;
     }
     if (f->max_bytes && len > f->max_bytes) {
-        prop_problem(v, ptr, "too long: %zu bytes of UTF-8, at most %zu", len,
-                     f->max_bytes);
+        snprintf(got, sizeof got, "%zu", len);
+        snprintf(max, sizeof max, "%zu", f->max_bytes);
+        prop_problem(v, ptr, MSG_TOO_LONG_BYTES, got, max, NULL);
         return false;
     }
-    if (f->check && (why = f->check(s, len)) != NULL) {
-        prop_problem(v, ptr, "%s", why);
+    if (f->check && (why = f->check(s, len)) != MSG_NONE) {
+        prop_problem(v, ptr, why, NULL);
         return false;
     }
     return true;
@@ -72,12 +70,12 @@ static bool validate_value(struct prop_problems *v, const struct prop_field *f,
         return check_string(v, f, value, ptr, true);
     case PROP_T_DATE:
         if (!json_is_string(value)) {
-            prop_problem(v, ptr, "must be a date string YYYY-MM-DD");
+            prop_problem(v, ptr, MSG_TYPE_DATE, NULL);
             return false;
         }
         int64_t days;
         if (!planned_date(json_string_value(value), json_string_length(value), &days)) {
-            prop_problem(v, ptr, "must be a real date written YYYY-MM-DD");
+            prop_problem(v, ptr, MSG_DATE, NULL);
             return false;
         }
         return true;
@@ -91,29 +89,35 @@ static bool validate_value(struct prop_problems *v, const struct prop_field *f,
             size_t n = strlen(list);
             snprintf(list + n, sizeof list - n, "%s%s", n ? ", " : "", e->code);
         }
-        prop_problem(v, ptr, "must be one of %s", list);
+        prop_problem(v, ptr, MSG_ENUM, list, NULL);
         return false;
     }
     case PROP_T_NUMBER: {
         if (!json_is_number(value)) {
-            prop_problem(v, ptr, "must be a number");
+            prop_problem(v, ptr, MSG_TYPE_NUMBER, NULL);
             return false;
         }
         double d = json_number_value(value);
         if (!(d >= f->min && d <= f->max)) {
-            prop_problem(v, ptr, "must be between %g and %g", f->min, f->max);
+            char lo[32], hi[32];
+            snprintf(lo, sizeof lo, "%g", f->min);
+            snprintf(hi, sizeof hi, "%g", f->max);
+            prop_problem(v, ptr, MSG_NUMBER_RANGE, lo, hi, NULL);
             return false;
         }
         return true;
     }
     case PROP_T_STRINGS: {
         if (!json_is_array(value)) {
-            prop_problem(v, ptr, "must be an array of strings");
+            prop_problem(v, ptr, MSG_TYPE_ARRAY, NULL);
             return false;
         }
         size_t n = json_array_size(value);
         if (n > f->max_items) {
-            prop_problem(v, ptr, "too many items: %zu, at most %zu", n, f->max_items);
+            char got[24], max[24];
+            snprintf(got, sizeof got, "%zu", n);
+            snprintf(max, sizeof max, "%zu", f->max_items);
+            prop_problem(v, ptr, MSG_TOO_MANY_ITEMS, got, max, NULL);
             return false;
         }
         bool ok = true;
@@ -129,7 +133,9 @@ static bool validate_value(struct prop_problems *v, const struct prop_field *f,
             for (size_t k = 0; k < i; k++) {
                 const json_t *prev = json_array_get(value, k);
                 if (json_is_string(prev) && json_equal(prev, item)) {
-                    prop_problem(v, ip, "repeats item %zu", k);
+                    char first[24];
+                    snprintf(first, sizeof first, "%zu", k);
+                    prop_problem(v, ip, MSG_REPEATED_ITEM, first, NULL);
                     ok = false;
                     break;
                 }
@@ -139,7 +145,7 @@ static bool validate_value(struct prop_problems *v, const struct prop_field *f,
     }
     case PROP_T_OBJECT:
         if (!json_is_object(value)) {
-            prop_problem(v, ptr, "must be an object");
+            prop_problem(v, ptr, MSG_TYPE_OBJECT, NULL);
             return false;
         }
         return validate_object(v, f->members, value, ptr, track_mask);
@@ -161,10 +167,14 @@ static bool validate_object(struct prop_problems *v, const struct prop_field *me
             f++;
         prop_ptr_join(ptr, base, key);
         if (!f->name) {
-            prop_problem(v, ptr, "unknown field");
+            prop_problem(v, ptr, MSG_UNKNOWN_FIELD, NULL);
             ok = false;
         } else if (!(f->tracks & track_mask)) {
-            prop_problem(v, ptr, "not part of the %s form", track_names(track_mask));
+            /* Only with a known track: without one, both forms' fields pass. */
+            prop_problem(v, ptr,
+                         track_mask == PROP_LOCAL ? MSG_OTHER_FORM_LOCAL
+                                                  : MSG_OTHER_FORM_GROUP,
+                         NULL);
             ok = false;
         }
     }
@@ -177,7 +187,7 @@ static bool validate_object(struct prop_problems *v, const struct prop_field *me
             if (!validate_value(v, f, value, ptr, track_mask))
                 ok = false;
         } else if (f->required && (f->required & track_mask) == track_mask) {
-            prop_problem(v, ptr, "required");
+            prop_problem(v, ptr, MSG_REQUIRED, NULL);
             ok = false;
         }
     }
@@ -207,7 +217,7 @@ static void check_seconding(struct prop_problems *v, const json_t *sub)
         char ptr[PROP_PTR_MAX];
         snprintf(ptr, sizeof ptr, "/seconding_units/%zu", i);
         if (lead && same_name(json_string_value(u), lead)) {
-            prop_problem(v, ptr, "the lead unit cannot second its own proposal");
+            prop_problem(v, ptr, MSG_SECONDING_LEAD, NULL);
             continue;
         }
         bool dup = false;
@@ -221,12 +231,11 @@ static void check_seconding(struct prop_problems *v, const json_t *sub)
         /* exact repeats are already reported by the array check; near repeats
          * (differing only in surrounding spaces) are merely not counted */
     }
-    if (distinct < 3)
-        prop_problem(
-            v, "/seconding_units",
-            "at least 3 distinct seconding units other than the lead unit (附议单位 "
-            "至少3家); %zu given",
-            distinct);
+    if (distinct < 3) {
+        char given[24];
+        snprintf(given, sizeof given, "%zu", distinct);
+        prop_problem(v, "/seconding_units", MSG_SECONDING_COUNT, given, NULL);
+    }
 }
 
 /* Fields that another field's value makes required or refused.  A rule holds where its
@@ -236,15 +245,23 @@ static const struct {
     const char *if_field, *if_value;
     const char *field;
     bool required; /* else refused */
-    const char *detail;
+    enum msg_id rule;
 } conditions[] = {
-    {PROP_BOTH, "kind", "revision", "replaces", true,
-     "required for a revision: the number of the standard revised"},
-    {PROP_BOTH, "kind", "new", "replaces", false, "only for a revision (kind is new)"},
-    {PROP_LOCAL, "nature", "mandatory", "mandatory_reason", true,
-     "required for a mandatory standard"},
-    {PROP_LOCAL, "nature", "mandatory", "product_catalogue", true,
-     "required for a mandatory standard"},
+    {PROP_BOTH, "kind", "revision", "replaces", true, MSG_REVISION_NEEDS_REPLACES},
+    {PROP_BOTH, "kind", "new", "replaces", false, MSG_NEW_REFUSES_REPLACES},
+    {PROP_LOCAL, "nature", "mandatory", "mandatory_reason", true, MSG_MANDATORY_NEEDS},
+    {PROP_LOCAL, "nature", "mandatory", "product_catalogue", true, MSG_MANDATORY_NEEDS},
+};
+
+/* Objects that need at least one of two members on a form: 附件4 has one 联系方式 box
+ * for a phone number or an e-mail address (附件3 has both boxes, each required). */
+static const struct {
+    unsigned tracks;
+    const char *object, *one, *other;
+    enum msg_id rule;
+} one_of[] = {
+    {PROP_GROUP, "contact", "phone", "email", MSG_CONTACT_PHONE_OR_EMAIL},
+    {PROP_BOTH, "adoption", "title_zh", "title_en", MSG_ADOPTION_TITLE},
 };
 
 static void check_cross_fields(struct prop_problems *v, const json_t *sub,
@@ -257,7 +274,7 @@ static void check_cross_fields(struct prop_problems *v, const json_t *sub,
         int64_t a, b;
         if (planned_date(ps, strlen(ps), &a) && planned_date(pe, strlen(pe), &b) &&
             b <= a)
-            prop_problem(v, "/planned_end", "must be after planned_start (%s)", ps);
+            prop_problem(v, "/planned_end", MSG_END_BEFORE_START, ps, NULL);
     }
     for (size_t i = 0; i < sizeof conditions / sizeof conditions[0]; i++) {
         if ((conditions[i].tracks & track_mask) != track_mask)
@@ -269,17 +286,23 @@ static void check_cross_fields(struct prop_problems *v, const json_t *sub,
             conditions[i].required) {
             char ptr[PROP_PTR_MAX];
             prop_ptr_join(ptr, "", conditions[i].field);
-            prop_problem(v, ptr, "%s", conditions[i].detail);
+            prop_problem(v, ptr, conditions[i].rule, NULL);
         }
     }
     if (track_mask == PROP_GROUP)
         check_seconding(v, sub);
 
-    const json_t *adoption = json_object_get(sub, "adoption");
-    if (json_is_object(adoption) && !prop_given(json_object_get(adoption, "title_zh")) &&
-        !prop_given(json_object_get(adoption, "title_en")))
-        prop_problem(v, "/adoption/title_zh",
-                     "an adopted standard needs its title: title_zh or title_en");
+    for (size_t i = 0; i < sizeof one_of / sizeof one_of[0]; i++) {
+        const json_t *obj = json_object_get(sub, one_of[i].object);
+        if ((one_of[i].tracks & track_mask) != track_mask || !json_is_object(obj) ||
+            prop_given(json_object_get(obj, one_of[i].one)) ||
+            prop_given(json_object_get(obj, one_of[i].other)))
+            continue;
+        char ptr[PROP_PTR_MAX], base[PROP_PTR_MAX];
+        prop_ptr_join(base, "", one_of[i].object);
+        prop_ptr_join(ptr, base, one_of[i].one);
+        prop_problem(v, ptr, one_of[i].rule, NULL);
+    }
 }
 
 int prop_submission_validate(const json_t *submission, const struct prop_rules *rules,
@@ -287,7 +310,7 @@ int prop_submission_validate(const json_t *submission, const struct prop_rules *
 {
     struct prop_problems v = {.problems = problems};
     if (!json_is_object(submission)) {
-        prop_problem(&v, "", "a proposal must be a JSON object");
+        prop_problem(&v, "", MSG_NOT_OBJECT, NULL);
         return v.rc ? v.rc : STDTAX_EINVAL;
     }
     /* The track decides which form applies; without a usable one, check what both forms
@@ -309,8 +332,10 @@ int prop_submission_validate(const json_t *submission, const struct prop_rules *
             snprintf(known + n, sizeof known - n, "%s%s", n ? ", " : "",
                      rules->calls[i].id);
         }
-        prop_problem(&v, "/call", "unknown call; known: %s",
-                     rules->ncalls ? known : "none");
+        if (rules->ncalls)
+            prop_problem(&v, "/call", MSG_CALL_UNKNOWN, known, NULL);
+        else
+            prop_problem(&v, "/call", MSG_CALL_UNKNOWN_NONE, NULL);
     }
     check_cross_fields(&v, submission, mask);
     if (v.rc)

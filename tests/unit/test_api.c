@@ -407,3 +407,49 @@ Test(responses, answer_text_reads_back_as_the_body)
     cr_expect_null(api_json_text(deep, &len));
     json_decref(deep);
 }
+
+/* Every problem type (doc/http-errors.md) has its title in Chinese: each code of the
+ * status table, localised for a caller who prefers zh, changes its title into Chinese
+ * and keeps it in English for the others. */
+Test(problems, every_problem_type_has_a_chinese_title)
+{
+    static const int codes[] = {STDTAX_EPARSE,
+                                STDTAX_EUTF8,
+                                API_EUNAUTHORIZED,
+                                STDTAX_EFORBIDDEN,
+                                STDTAX_ENOTFOUND,
+                                API_EMETHOD,
+                                API_ENOTACCEPTABLE,
+                                STDTAX_ECONFLICT,
+                                STDTAX_ETOOBIG,
+                                API_EURITOOLONG,
+                                API_EMEDIATYPE,
+                                STDTAX_EINVAL,
+                                STDTAX_EEMPTY,
+                                STDTAX_ELATE,
+                                API_ETOOMANY,
+                                STDTAX_ENOMEM,
+                                STDTAX_EIO,
+                                STDTAX_ESTORE,
+                                STDTAX_EVERSION,
+                                API_EINTERNAL,
+                                API_EUNAVAILABLE,
+                                STDTAX_ENOSPC,
+                                -999 /* unknown: internal */};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        struct api_response en = {0}, zh = {0};
+        api_response_problem(&en, codes[i], NULL, "out of memory");
+        api_response_problem(&zh, codes[i], NULL, "out of memory");
+        api_problem_localise(en.body, MSG_EN);
+        api_problem_localise(zh.body, MSG_ZH);
+        const char *t_en = json_string_value(json_object_get(en.body, "title"));
+        const char *t_zh = json_string_value(json_object_get(zh.body, "title"));
+        cr_expect(strcmp(t_en, t_zh) != 0, "code %d: %s has no Chinese title", codes[i],
+                  t_en);
+        cr_expect((unsigned char)t_zh[0] >= 0xE0, "code %d: %s", codes[i], t_zh);
+        cr_expect_str_eq(json_string_value(json_object_get(zh.body, "detail")),
+                         "内存不足");
+        api_response_clear(&en);
+        api_response_clear(&zh);
+    }
+}

@@ -141,8 +141,26 @@ static const struct vcase vcases[] = {
      "{\"/head_of_unit\": \"   \", \"/project_lead\": null, \"/contact/address\": \"\"}",
      "/contact/address /head_of_unit /project_lead"},
     {"local", "{\"/drafting_organisations\": []}", "/drafting_organisations"},
+    /* ICS and CCS are optional: proposers leave them for the committee (issue 20) */
     {"group", "{\"/seconding_units\": \"<del>\", \"/ics\": \"<del>\", \"/ccs\": null}",
-     "/ccs /ics /seconding_units"},
+     "/seconding_units"},
+    /* 附件4 联系方式: a phone number or an e-mail address, at least one */
+    {"group", "{\"/contact/phone\": \"<del>\"}", ""},
+    {"group", "{\"/contact/email\": \"\"}", ""},
+    {"group", "{\"/contact/email\": \"<del>\", \"/contact/phone\": null}",
+     "/contact/phone"},
+    {"local", "{\"/contact/phone\": \"<del>\"}", "/contact/phone"},
+    /* telephone numbers as people write them */
+    {"local", "{\"/contact/phone\": \"021-5080 1234 转 806\"}", ""},
+    {"local", "{\"/contact/phone\": \"(021) 5080-1234 ext. 806\"}", ""},
+    {"local", "{\"/contact/phone\": \"021-50801234x806\"}", ""},
+    {"local", "{\"/contact/phone\": \"021-50801234-806\"}", ""},
+    {"local", "{\"/contact/phone\": \"＋８６ １３８ ００１３ ８０００\"}", ""},
+    {"local", "{\"/contact/phone\": \"（０２１）６１２３４５６７转８０６\"}", ""},
+    {"local", "{\"/drafting_contact/phone\": \"0571-8765 4321 分机 12\"}", ""},
+    {"local", "{\"/contact/phone\": \"021-5080 1234 转\"}", "/contact/phone"},
+    {"local", "{\"/contact/phone\": \"021-5080 1234 转 806 楼\"}", "/contact/phone"},
+    {"local", "{\"/contact/phone\": \"电话 021-50801234\"}", "/contact/phone"},
     {"local", "{\"/track\": \"<del>\"}", "/track"},
     {"local", "{\"/track\": \"地标\"}", "/track"},
     {"local", "{\"/call\": \"<del>\", \"/purpose\": \"<del>\"}", "/call /purpose"},
@@ -251,6 +269,67 @@ Test(validate, table_of_submissions)
     rules_2023(&rules);
     for (size_t i = 0; i < sizeof vcases / sizeof vcases[0]; i++)
         run_vcase(i, &vcases[i], &rules);
+}
+
+/* Telephone numbers as written on the forms, and their stored form (E.164 with an
+ * RFC 3966 extension for Chinese numbers with an area code and mobiles). */
+Test(phone, normalised_as_people_write_them)
+{
+    static const struct {
+        const char *written, *stored;
+    } cases[] = {
+        {"13301889128", "+8613301889128"},
+        {"138 0013 8000", "+8613800138000"},
+        {"+86 138-0013-8000", "+8613800138000"},
+        {"021-12345678", "+862112345678"},
+        {"(021) 1234-5678", "+862112345678"},
+        {"+86 21 6123 4567", "+862161234567"},
+        {"+86 (0)21 6123 4567", "+862161234567"},
+        {"0086-21-61234567", "+862161234567"},
+        {"021-5080 1234 转 806", "+862150801234;ext=806"},
+        {"021-50801234转806", "+862150801234;ext=806"},
+        {"(021) 5080-1234 ext. 806", "+862150801234;ext=806"},
+        {"021-50801234 EXT 806", "+862150801234;ext=806"},
+        {"021-50801234x806", "+862150801234;ext=806"},
+        {"021-50801234-806", "+862150801234;ext=806"},
+        {"021-5080-1234", "+862150801234"}, /* the last group is the number's own */
+        {"0571-8765 4321 分机 12", "+8657187654321;ext=12"},
+        {"＋８６ １３８ ００１３ ８０００", "+8613800138000"},
+        {"（０２１）６１２３４５６７转８０６", "+862161234567;ext=806"},
+        {"０２１－６１２３　４５６７", "+862161234567"},
+        {"5080 1234", "50801234"}, /* no area code: digits as written */
+        {"+44 20 7946 0958", "+442079460958"},
+        {"+862150801234;ext=806", "+862150801234;ext=806"}, /* the stored form reads */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[64];
+        const char *w = cases[i].written;
+        cr_expect_eq(prop_phone_check(w, strlen(w)), MSG_NONE, "%s", w);
+        cr_expect_eq(prop_phone_normalise(w, strlen(w), out, sizeof out), 0, "%s", w);
+        cr_expect_str_eq(out, cases[i].stored, "%s", w);
+    }
+    static const struct {
+        const char *written;
+        enum msg_id rule;
+    } bad[] = {
+        {"123456", MSG_PHONE_DIGITS},
+        {"021-5080 1234 转", MSG_PHONE_EXTENSION},
+        {"021-5080 1234 转 806 楼", MSG_PHONE_EXTENSION},
+        {"电话 021-50801234", MSG_PHONE_CHAR},
+        {"021/50801234", MSG_PHONE_CHAR},
+        {"86+21 12345678", MSG_PHONE_PLUS},
+        {"((021)) 12345678", MSG_PHONE_PARENS},
+        {"(021 12345678", MSG_PHONE_PARENS},
+        {"021-50801234 转 123456789", MSG_PHONE_EXTENSION},
+        {"123456789012345678901", MSG_PHONE_DIGITS},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char out[64];
+        const char *w = bad[i].written;
+        cr_expect_eq(prop_phone_check(w, strlen(w)), bad[i].rule, "%s: %d", w,
+                     prop_phone_check(w, strlen(w)));
+        cr_expect_eq(prop_phone_normalise(w, strlen(w), out, sizeof out), STDTAX_EINVAL);
+    }
 }
 
 Test(validate, bad_emails_and_phones)
@@ -652,9 +731,16 @@ Test(record, build_holds_submission_and_server_fields)
     cr_expect_str_eq(
         json_string_value(json_object_get(rec, "export_name")),
         "上海浦江智算科技有限公司-人工智能 大模型 训练数据质量评价规范-地标");
-    /* Submitted fields at top level; nulls and blanks dropped. */
-    cr_expect(
-        json_equal(json_object_get(rec, "contact"), json_object_get(doc, "contact")));
+    /* Submitted fields at top level; nulls and blanks dropped; the phone numbers
+     * normalised, as written beside. */
+    json_t *contact = json_object_get(rec, "contact");
+    cr_expect_str_eq(json_string_value(json_object_get(contact, "phone")),
+                     "+862150801234");
+    cr_expect_str_eq(
+        json_string_value(json_object_get(contact, "phone_as_written")),
+        json_string_value(json_object_get(json_object_get(doc, "contact"), "phone")));
+    cr_expect(json_equal(json_object_get(contact, "email"),
+                         json_object_get(json_object_get(doc, "contact"), "email")));
     cr_expect_null(json_object_get(rec, "ip_notes"));
     cr_expect_null(json_object_get(rec, "replaces"));
     /* The record is a copy: the submission is unchanged. */

@@ -10,7 +10,8 @@
 static const char *scan(const char *s, size_t len, bool multiline, size_t *chars,
                         bool *blank)
 {
-    return prop_text_scan(s, len, multiline, chars, blank);
+    enum msg_id why = prop_text_scan(s, len, multiline, chars, blank);
+    return why == MSG_NONE ? NULL : msg_text(why, MSG_EN);
 }
 
 Test(text_scan, counts_characters_not_bytes)
@@ -113,17 +114,19 @@ Test(problems, appended_in_order_then_cut_once)
 {
     json_t *list = json_array();
     struct prop_problems v = {.problems = list};
-    prop_problem(&v, "/title", "too long: %d characters", 201);
+    prop_problem(&v, "/title", MSG_TOO_LONG_CHARS, "201", "200", NULL);
     cr_assert_eq(json_array_size(list), 1);
     json_t *p = json_array_get(list, 0);
     cr_expect_str_eq(json_string_value(json_object_get(p, "pointer")), "/title");
     cr_expect_str_eq(json_string_value(json_object_get(p, "detail")),
-                     "too long: 201 characters");
+                     "too long: 201 characters, at most 200");
+    cr_expect_str_eq(json_string_value(json_object_get(p, "rule")), "too-long-chars");
     for (int i = 1; i < PROP_PROBLEMS_MAX + 10; i++)
-        prop_problem(&v, "/x", "problem %d", i);
+        prop_problem(&v, "/x", MSG_REQUIRED, NULL);
     cr_expect_eq(json_array_size(list), PROP_PROBLEMS_MAX + 1);
     p = json_array_get(list, PROP_PROBLEMS_MAX);
     cr_expect_str_eq(json_string_value(json_object_get(p, "pointer")), "");
+    cr_expect_str_eq(json_string_value(json_object_get(p, "rule")), "list-cut");
     cr_expect_eq(v.n, PROP_PROBLEMS_MAX + 1, "the cut counts as one more, then it stops");
     cr_expect_eq(v.rc, 0);
     json_decref(list);
