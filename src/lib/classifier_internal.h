@@ -109,6 +109,10 @@ int run_keywords(struct run *r, struct stdtax_error *err);
 /* The whole scoring: fills K, L, S, P and the decision. */
 int run_score(struct run *r, const struct clf_input *in, struct clf_decision *d,
               struct stdtax_error *err);
+/* run_init and run_score; on an error the run is freed, else the caller frees it. */
+int run_decide(struct run *r, const struct clf_engine *e, int want_offsets,
+               const struct clf_input *in, struct clf_decision *d,
+               struct stdtax_error *err);
 /* K of a category: its own terms, every subcategory's, and for `other` the baseline. */
 double category_evidence(const struct run *r, const struct tax_node *c);
 /* How little keyword evidence the text has, in (0, 1]: 1 with none. */

@@ -97,12 +97,9 @@ int clf_text_classify(const struct clf_engine *e, const struct clf_input *in,
     struct run r;
     struct clf_decision d;
     *result = NULL;
-    run_init(&r, e, 1);
-    int rc = run_score(&r, in, &d, err);
-    if (rc != 0) {
-        run_free(&r);
+    int rc = run_decide(&r, e, 1, in, &d, err);
+    if (rc != 0)
         return rc;
-    }
     json_t *o = json_pack(
         "{s:o, s:o, s:f, s:o, s:o, s:o, s:s, s:o}", "category", node_ref(d.category),
         "subcategory", d.subcategory ? node_ref(d.subcategory) : json_null(),

@@ -172,13 +172,24 @@ int run_score(struct run *r, const struct clf_input *in, struct clf_decision *d,
     return 0;
 }
 
+int run_decide(struct run *r, const struct clf_engine *e, int want_offsets,
+               const struct clf_input *in, struct clf_decision *d,
+               struct stdtax_error *err)
+{
+    run_init(r, e, want_offsets);
+    int rc = run_score(r, in, d, err);
+    if (rc != 0)
+        run_free(r);
+    return rc;
+}
+
 int clf_text_decide(const struct clf_engine *e, const struct clf_input *in,
                     struct clf_decision *out, struct stdtax_error *err)
 {
     struct run r;
-    run_init(&r, e, 0);
-    int rc = run_score(&r, in, out, err);
-    run_free(&r);
+    int rc = run_decide(&r, e, 0, in, out, err);
+    if (rc == 0)
+        run_free(&r);
     return rc;
 }
 

@@ -137,12 +137,9 @@ int clf_text_classify_write(const struct clf_engine *e, const struct clf_input *
 {
     struct run r;
     struct clf_decision d;
-    run_init(&r, e, 1);
-    int rc = run_score(&r, in, &d, err);
-    if (rc != 0) {
-        run_free(&r);
+    int rc = run_decide(&r, e, 1, in, &d, err);
+    if (rc != 0)
         return rc;
-    }
     jsonw_object_begin(w);
     JSONW_KEY(w, "category");
     raw(w, &e->node_frag[d.category->index]);
