@@ -89,6 +89,22 @@ void jsonw_null(struct jsonw *w);
 /* The text of v (borrowed); NULL is refused (STDTAX_EINVAL). */
 void jsonw_value(struct jsonw *w, const json_t *v);
 
+/* A member of a jansson object, borrowed from it. */
+struct jsonw_member {
+    const char *key;
+    size_t len;
+    const json_t *value;
+};
+
+/* JSONW_SORT_KEYS order (jansson's: memcmp, then the shorter key first); a qsort
+ * comparator of struct jsonw_member. */
+int jsonw_member_cmp(const void *a, const void *b);
+
+/* The members of object in JSONW_SORT_KEYS order, for a caller that writes them one by
+ * one: *members new (free(); NULL when there are none), *n of them.  0 or
+ * STDTAX_ENOMEM. */
+int jsonw_members_sorted(const json_t *object, struct jsonw_member **members, size_t *n);
+
 /* Text a jsonw made (jsonw_finish) of one whole value, copied as is: for strings and
  * objects escaped once and written many times. */
 void jsonw_raw(struct jsonw *w, const char *text, size_t n);

@@ -77,20 +77,19 @@ int store_proposal_put(struct store *store, json_t *record, const char *idem_key
                        const char *request_hash, char id[STORE_ID_MAX], int *created,
                        struct stdtax_error *err);
 
-/* A record's stored text without its /id, split where "id" goes among the sorted
- * keys: head is "{" plus the members before it (with a trailing ','), tail the members
- * after it (with a leading ',') plus "}".  Made outside the write transaction, so the
- * one writer only copies bytes (tests/bench/RESULTS.md, "http"). */
+/* A record's stored text with an empty id, "id":"" among the sorted keys, split between
+ * those quotes where the id goes.  Made outside the write transaction, so the one
+ * writer only copies bytes (tests/bench/RESULTS.md, "http"). */
 struct store_record_text {
-    char *text;   /* new: head and tail, NUL-terminated; NULL: not made */
-    size_t len;   /* bytes of head and tail */
-    size_t split; /* head is text[0, split) */
+    char *text;   /* new, NUL-terminated; NULL: not made */
+    size_t len;   /* bytes of text */
+    size_t split; /* the id goes at text + split */
     int rc;       /* 0, or why the record cannot be encoded (reported by the put) */
     struct stdtax_error err;
 };
 
-/* Encodes record (an object; its /id is left out) into *t: the bytes
- * json_dumps(record with /id, JSON_COMPACT | JSON_SORT_KEYS) makes around /id.  A
+/* Encodes record (an object; its /id is left out) into *t: compact, keys sorted, reals
+ * that read back as the same double (jsonw, JSONW_PRECISION_EXACT).  A
  * record that cannot be encoded gets t->rc (STDTAX_EINVAL, or STDTAX_ENOMEM) and is
  * refused by the put that receives it.  Free with store_record_text_free. */
 void store_record_encode(const json_t *record, struct store_record_text *t);

@@ -479,18 +479,39 @@ void jsonw_newline(struct jsonw *w)
 
 /* ---- jansson values --------------------------------------------------------------- */
 
-struct member {
-    const char *key;
-    size_t len;
-    const json_t *value;
-};
-
-/* jansson's JSON_SORT_KEYS order: memcmp, then the shorter first. */
-static int member_cmp(const void *x, const void *y)
+int jsonw_member_cmp(const void *x, const void *y)
 {
-    const struct member *a = x, *b = y;
+    const struct jsonw_member *a = x, *b = y;
     int c = memcmp(a->key, b->key, a->len < b->len ? a->len : b->len);
     return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/* The members of object v, at most n, into m sorted; returns how many. */
+static size_t members_sort(const json_t *v, struct jsonw_member *m, size_t n)
+{
+    const char *key;
+    size_t klen, i = 0;
+    json_t *item;
+    json_object_keylen_foreach((json_t *)v, key, klen, item)
+    {
+        if (i < n)
+            m[i++] = (struct jsonw_member){key, klen, item};
+    }
+    qsort(m, i, sizeof *m, jsonw_member_cmp);
+    return i;
+}
+
+int jsonw_members_sorted(const json_t *object, struct jsonw_member **members, size_t *n)
+{
+    size_t size = json_object_size(object);
+    *members = NULL;
+    *n = 0;
+    if (size == 0)
+        return 0;
+    if (!(*members = malloc(size * sizeof **members)))
+        return STDTAX_ENOMEM;
+    *n = members_sort(object, *members, size);
+    return 0;
 }
 
 static void value_dump(struct jsonw *w, const json_t *v);
@@ -514,18 +535,13 @@ static void object_dump(struct jsonw *w, const json_t *v)
         jsonw_object_end(w);
         return;
     }
-    struct member stack[MEMBERS_ON_STACK], *m = stack;
-    size_t n = json_object_size(v), i = 0;
+    struct jsonw_member stack[MEMBERS_ON_STACK], *m = stack;
+    size_t n = json_object_size(v);
     if (n > MEMBERS_ON_STACK && !(m = malloc(n * sizeof *m))) {
         fail(w, STDTAX_ENOMEM);
         return;
     }
-    json_object_keylen_foreach((json_t *)v, key, klen, item)
-    {
-        if (i < n)
-            m[i++] = (struct member){key, klen, item};
-    }
-    qsort(m, i, sizeof *m, member_cmp);
+    size_t i = members_sort(v, m, n);
     for (size_t k = 0; k < i && !w->error; k++) {
         jsonw_keyn(w, m[k].key, m[k].len);
         value_dump(w, m[k].value);

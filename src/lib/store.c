@@ -2,7 +2,7 @@
  * write operations.  Queries are in store_query.c.  Layouts: doc/store.md. */
 #include "store_internal.h"
 #include "stdtax/date.h"
-#include "stdtax/jsontext.h"
+#include "stdtax/jsonw.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -734,175 +734,9 @@ static int seq_next(struct store *s, MDB_txn *txn, const char *call, uint64_t *o
 }
 
 /* ---- record text ----------------------------------------------------------------
- * The bytes json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) makes, written directly:
- * jansson 2.14 formats and hashes a loop-check key for every object it dumps and sorts
- * through a copy of the keys, which made encoding a record cost ~900 k instructions,
- * a third of a whole POST /v1/proposals. */
-
-#define RECORD_DEPTH_MAX 64
-
-struct rtext {
-    char *data;
-    size_t len, cap;
-    int failed; /* 0, or STDTAX_ENOMEM / STDTAX_EINVAL */
-};
-
-static int rt_grow(struct rtext *o, size_t need)
-{
-    if (o->failed)
-        return 0;
-    if (o->len + need + 1 <= o->cap)
-        return 1;
-    size_t cap = o->cap ? o->cap : 2048;
-    while (cap < o->len + need + 1)
-        cap *= 2;
-    char *p = realloc(o->data, cap);
-    if (!p) {
-        o->failed = STDTAX_ENOMEM;
-        return 0;
-    }
-    o->data = p;
-    o->cap = cap;
-    return 1;
-}
-
-static void rt_put(struct rtext *o, const char *s, size_t n)
-{
-    if (rt_grow(o, n)) {
-        memcpy(o->data + o->len, s, n);
-        o->len += n;
-    }
-}
-
-/* As jansson without JSON_ENSURE_ASCII: '"', '\\' and control characters escaped. */
-static void rt_string(struct rtext *o, const char *s, size_t n)
-{
-    if (rt_grow(o, JSONTEXT_STRING_MAX(n)))
-        o->len += jsontext_string_write(o->data + o->len, s, n);
-}
-
-/* jansson's jsonp_dtostr at its default precision 17: %.17g, ".0" when the text would
- * read back as an integer, no '+' or leading zeros in the exponent. */
-static void rt_real(struct rtext *o, double v)
-{
-    char buf[JSONTEXT_REAL_MAX];
-    size_t len = jsontext_real_write(buf, v, 17);
-    if (len == 0) {
-        o->failed = o->failed ? o->failed : STDTAX_EINVAL;
-        return;
-    }
-    rt_put(o, buf, len);
-}
-
-struct rt_member {
-    const char *key;
-    size_t len;
-    json_t *value;
-};
-
-/* jansson's JSON_SORT_KEYS order: memcmp, then the shorter first. */
-static int key_cmp(const char *a, size_t al, const char *b, size_t bl)
-{
-    int c = memcmp(a, b, al < bl ? al : bl);
-    return c ? c : (al > bl) - (al < bl);
-}
-
-static int rt_member_cmp(const void *x, const void *y)
-{
-    const struct rt_member *a = x, *b = y;
-    return key_cmp(a->key, a->len, b->key, b->len);
-}
-
-/* The members of object v sorted, in *out (new; NULL for an empty object). */
-static size_t rt_members(struct rtext *o, const json_t *v, struct rt_member **out)
-{
-    size_t n = json_object_size(v), i = 0;
-    *out = NULL;
-    if (n == 0)
-        return 0;
-    struct rt_member *m = malloc(n * sizeof *m);
-    if (!m) {
-        o->failed = STDTAX_ENOMEM;
-        return 0;
-    }
-    const char *key;
-    size_t klen;
-    json_t *item;
-    json_object_keylen_foreach((json_t *)v, key, klen, item)
-    {
-        if (i < n)
-            m[i++] = (struct rt_member){key, klen, item};
-    }
-    qsort(m, i, sizeof *m, rt_member_cmp);
-    *out = m;
-    return i;
-}
-
-static void rt_value(struct rtext *o, const json_t *v, int depth);
-
-/* Members [from, to) of m as "key":value pairs, comma-separated. */
-static void rt_pairs(struct rtext *o, const struct rt_member *m, size_t from, size_t to,
-                     int depth)
-{
-    for (size_t i = from; i < to && !o->failed; i++) {
-        if (i > from)
-            rt_put(o, ",", 1);
-        rt_string(o, m[i].key, m[i].len);
-        rt_put(o, ":", 1);
-        rt_value(o, m[i].value, depth + 1);
-    }
-}
-
-static void rt_value(struct rtext *o, const json_t *v, int depth)
-{
-    if (depth > RECORD_DEPTH_MAX) {
-        o->failed = o->failed ? o->failed : STDTAX_EINVAL;
-        return;
-    }
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: {
-        struct rt_member *m;
-        size_t n = rt_members(o, v, &m);
-        rt_put(o, "{", 1);
-        rt_pairs(o, m, 0, n, depth);
-        rt_put(o, "}", 1);
-        free(m);
-        return;
-    }
-    case JSON_ARRAY: {
-        size_t n = json_array_size(v);
-        rt_put(o, "[", 1);
-        for (size_t i = 0; i < n && !o->failed; i++) {
-            if (i)
-                rt_put(o, ",", 1);
-            rt_value(o, json_array_get(v, i), depth + 1);
-        }
-        rt_put(o, "]", 1);
-        return;
-    }
-    case JSON_STRING:
-        rt_string(o, json_string_value(v), json_string_length(v));
-        return;
-    case JSON_INTEGER: {
-        char buf[32];
-        int n = snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        rt_put(o, buf, (size_t)n);
-        return;
-    }
-    case JSON_REAL:
-        rt_real(o, json_real_value(v));
-        return;
-    case JSON_TRUE:
-        rt_put(o, "true", 4);
-        return;
-    case JSON_FALSE:
-        rt_put(o, "false", 5);
-        return;
-    case JSON_NULL:
-        rt_put(o, "null", 4);
-        return;
-    }
-}
+ * Sorted keys and reals that read back as the same double (the bytes
+ * json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) makes, through jsonw: jansson's own dump
+ * cost a third of a whole POST /v1/proposals). */
 
 static void text_fail(struct store_record_text *t, int rc, const char *why)
 {
@@ -918,35 +752,37 @@ void store_record_encode(const json_t *record, struct store_record_text *t)
         text_fail(t, STDTAX_EINVAL, "a record must be an object");
         return;
     }
-    /* The members on either side of "id" (left out): the stored text is then head +
-     * "id":"..." + tail, the id being known only inside the write. */
-    struct rtext o = {0};
-    struct rt_member *m;
-    size_t n = rt_members(&o, record, &m), at = 0, after;
-    while (at < n && key_cmp(m[at].key, m[at].len, "id", 2) < 0)
-        at++;
-    after = at < n && key_cmp(m[at].key, m[at].len, "id", 2) == 0 ? at + 1 : at;
-    rt_put(&o, "{", 1);
-    rt_pairs(&o, m, 0, at, 0);
-    if (at > 0)
-        rt_put(&o, ",", 1);
-    t->split = o.len;
-    if (after < n)
-        rt_put(&o, ",", 1);
-    rt_pairs(&o, m, after, n, 0);
-    rt_put(&o, "}", 1);
-    free(m);
-    if (o.failed || !rt_grow(&o, 0)) {
-        free(o.data);
-        if (o.failed == STDTAX_ENOMEM)
-            text_fail(t, STDTAX_ENOMEM, "out of memory");
-        else
-            text_fail(t, STDTAX_EINVAL, "the record cannot be encoded");
+    struct jsonw_member *m, id = {"id", 2, NULL};
+    size_t n;
+    if (jsonw_members_sorted(record, &m, &n) != 0) {
+        text_fail(t, STDTAX_ENOMEM, "out of memory");
         return;
     }
-    o.data[o.len] = '\0';
-    t->text = o.data;
-    t->len = o.len;
+    struct jsonw w;
+    jsonw_init(&w, JSONW_PRECISION_EXACT, JSONW_SORT_KEYS);
+    jsonw_object_begin(&w);
+    for (size_t i = 0, id_written = 0; i <= n; i++) {
+        int c = i < n ? jsonw_member_cmp(&m[i], &id) : 1;
+        if (c >= 0 && !id_written) {
+            /* "id":"" in its place: the id, known only inside the write, goes between
+             * the quotes. */
+            JSONW_KEY(&w, "id");
+            jsonw_string(&w, "");
+            t->split = w.len - 1;
+            id_written = 1;
+        }
+        if (c == 0 || i == n)
+            continue;
+        jsonw_keyn(&w, m[i].key, m[i].len);
+        jsonw_value(&w, m[i].value);
+    }
+    jsonw_object_end(&w);
+    free(m);
+    int rc = jsonw_finish(&w, &t->text, &t->len);
+    if (rc == STDTAX_ENOMEM)
+        text_fail(t, rc, "out of memory");
+    else if (rc != 0)
+        text_fail(t, STDTAX_EINVAL, "the record cannot be encoded");
 }
 
 void store_record_text_free(struct store_record_text *t)
@@ -955,8 +791,8 @@ void store_record_text_free(struct store_record_text *t)
     t->text = NULL;
 }
 
-/* The stored text of a record (new, in *json): t with "id":"<id>" between head and
- * tail (an id is [A-Za-z0-9._-], nothing to escape). */
+/* The stored text of a record (new, in *json): t with the id between the quotes of its
+ * "id":"" (an id is [A-Za-z0-9._-], nothing to escape). */
 static int record_join(const struct store_record_text *t, const char *id, char **json,
                        size_t *len, struct stdtax_error *err)
 {
@@ -964,7 +800,7 @@ static int record_join(const struct store_record_text *t, const char *id, char *
         return stdtax_error_set(err, t->rc ? t->rc : STDTAX_ENOMEM, t->err.field, "%s",
                                 t->rc ? t->err.text : "out of memory");
     size_t idlen = strlen(id);
-    *len = t->len + idlen + 7;
+    *len = t->len + idlen;
     if (*len > STORE_RECORD_MAX)
         return stdtax_error_set(err, STDTAX_ETOOBIG, "",
                                 "the record has %zu bytes, over %d", *len,
@@ -973,11 +809,8 @@ static int record_join(const struct store_record_text *t, const char *id, char *
     if (!p)
         return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     memcpy(p, t->text, t->split);
-    p += t->split;
-    memcpy(p, "\"id\":\"", 6);
-    memcpy(p + 6, id, idlen);
-    p[6 + idlen] = '"';
-    memcpy(p + 7 + idlen, t->text + t->split, t->len - t->split + 1);
+    memcpy(p + t->split, id, idlen);
+    memcpy(p + t->split + idlen, t->text + t->split, t->len - t->split + 1);
     return 0;
 }
 
