@@ -151,8 +151,24 @@ static char *string_write(struct jsonw *w, char *o, const char *s, size_t n)
     while (p < end) {
         unsigned char c = *p;
         if (c >= 0x80) {
+            /* The common sequences checked here (CJK: E1..EC or EE..EF and two
+             * continuation bytes; C2..DF and one), the rest by utf8_char_decode. */
+            size_t left = (size_t)(end - p);
+            if (left >= 3 && c >= 0xE1 && c <= 0xEF && c != 0xED &&
+                (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
+                memcpy(o, p, 3);
+                o += 3;
+                p += 3;
+                continue;
+            }
+            if (left >= 2 && c >= 0xC2 && c <= 0xDF && (p[1] & 0xC0) == 0x80) {
+                memcpy(o, p, 2);
+                o += 2;
+                p += 2;
+                continue;
+            }
             uint32_t cp;
-            size_t k = utf8_char_decode((const char *)p, (size_t)(end - p), &cp);
+            size_t k = utf8_char_decode((const char *)p, left, &cp);
             if (k == 0) {
                 fail(w, STDTAX_EUTF8);
                 return NULL;

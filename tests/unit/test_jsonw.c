@@ -8,6 +8,7 @@
 
 #include "stdtax/error.h"
 #include "stdtax/jsonw.h"
+#include "stdtax/utf8.h"
 
 /* The finished text of w parsed (new); the text must be one JSON value. */
 static json_t *parsed(struct jsonw *w)
@@ -164,6 +165,33 @@ Test(jsonw, invalid_utf8_is_refused)
         jsonw_object_end(&w);
         cr_expect_eq(failure(&w), STDTAX_EUTF8, "key %zu", i);
     }
+}
+
+/* What the writer takes is what utf8_text_validate takes, for every sequence of two and
+ * three bytes that starts past ASCII (the writer checks the common ones itself). */
+Test(jsonw, utf8_accepted_as_the_validator_accepts)
+{
+    struct jsonw w;
+    jsonw_init(&w, JSONW_PRECISION_ANSWER, 0);
+    unsigned char seq[3];
+    for (unsigned a = 0x80; a < 0x100; a++)
+        for (unsigned b = 0x20; b < 0x100; b++)
+            for (unsigned c = 0x1F; c < 0x100; c++) {
+                seq[0] = (unsigned char)a;
+                seq[1] = (unsigned char)b;
+                seq[2] = (unsigned char)c;
+                size_t n = c == 0x1F ? 2 : 3; /* 0x1F: the two bytes alone */
+                jsonw_stringn(&w, (const char *)seq, n);
+                int want = utf8_text_validate((const char *)seq, n, NULL);
+                cr_assert_eq(jsonw_error(&w), want, "%02x %02x %02x (%zu bytes)", a, b, c,
+                             n);
+                if (want != 0) {
+                    jsonw_free(&w);
+                    jsonw_init(&w, JSONW_PRECISION_ANSWER, 0);
+                }
+                jsonw_clear(&w);
+            }
+    jsonw_free(&w);
 }
 
 Test(jsonw, non_finite_reals_are_refused)
