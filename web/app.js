@@ -103,7 +103,9 @@
   }
 
   async function api(method, path, body) {
-    const headers = { Accept: 'application/json' };
+    /* Problems come back in the language the dashboard shows (doc/http-errors.md). */
+    const headers = { Accept: 'application/json',
+                      'Accept-Language': state.lang === 'zh' ? 'zh-CN' : 'en' };
     const t = token();
     if (t) headers.Authorization = 'Bearer ' + t;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
