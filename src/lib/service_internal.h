@@ -32,4 +32,13 @@ struct svc {
     struct svc_engine *engine;   /* the one new requests get */
 };
 
+/* The engine new requests get, with a reference (service.c): release it when done. */
+struct svc_engine *svc_engine_acquire(struct svc *svc);
+void svc_engine_release(struct svc *svc, struct svc_engine *e);
+
+/* Classifies input ({title, title_en, scope, text}) with e: *result new; a problem of the
+ * input also goes to problems (may be NULL). */
+int svc_engine_classify(struct svc_engine *e, const json_t *input, json_t **result,
+                        json_t *problems, struct stdtax_error *err);
+
 #endif
