@@ -62,6 +62,17 @@ int store_keys_make(const json_t *record, const char *id, struct store_keys *k,
                     struct stdtax_error *err);
 int store_keys_add(struct store *s, MDB_txn *txn, const struct store_keys *k);
 
+/* The environment (store_env.c): a struct store with its environment open and no
+ * named database yet (*out new: store_close); then, in open's transaction, the meta
+ * database and the schema version (STDTAX_EVERSION unless it is this program's or 1,
+ * which store_open upgrades).  store_version_refused is that STDTAX_EVERSION. */
+int store_env_open(const char *dir, const struct store_options *opts, struct store **out,
+                   struct stdtax_error *err);
+int store_env_meta(struct store *s, MDB_txn *txn, long *version,
+                   struct stdtax_error *err);
+int store_version_write(struct store *s, MDB_txn *txn);
+int store_version_refused(struct store *s, long version, struct stdtax_error *err);
+
 /* Read transactions: shared resize lock held between begin and end. */
 int store_read_begin(struct store *s, MDB_txn **txn, struct stdtax_error *err);
 void store_read_end(struct store *s, MDB_txn *txn);
