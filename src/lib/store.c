@@ -705,6 +705,31 @@ int store_proposal_put(struct store *s, json_t *record, const char *idem_key,
     return 0;
 }
 
+int store_idem_find(struct store *s, const char *key, char id[STORE_ID_MAX],
+                    struct stdtax_error *err)
+{
+    id[0] = 0;
+    if (!store_token_ok(key, STORE_IDEM_KEY_MAX + 1))
+        return stdtax_error_set(err, STDTAX_ENOTFOUND, "", "no such idempotency key");
+    MDB_txn *txn;
+    int rc = store_read_begin(s, &txn, err);
+    if (rc)
+        return rc;
+    MDB_val k = val_str(key), v;
+    rc = mdb_get(txn, s->dbi_idem, &k, &v);
+    if (rc == 0) {
+        size_t n = strnlen(v.mv_data, v.mv_size);
+        snprintf(id, STORE_ID_MAX, "%.*s", (int)(n < STORE_ID_MAX ? n : STORE_ID_MAX - 1),
+                 (const char *)v.mv_data);
+    } else if (rc == MDB_NOTFOUND) {
+        rc = stdtax_error_set(err, STDTAX_ENOTFOUND, "", "no such idempotency key");
+    } else {
+        rc = store_mdb_error(s, rc, "read an idempotency key", err);
+    }
+    store_read_end(s, txn);
+    return rc;
+}
+
 static int record_load(const MDB_val *v, json_t **out, struct stdtax_error *err)
 {
     json_error_t jerr;

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "stdtax/catalog.h"
 #include "stdtax/store.h"
 
 struct store {
@@ -102,6 +103,20 @@ int store_sim_put(struct store *s, MDB_txn *txn, char source, const char *id,
  * the one it matched, or "".  Returns 0 or an LMDB code (STDTAX_ENOMEM). */
 int store_group_duplicate(struct store *s, MDB_txn *txn, const char *group,
                           store_duplicate_fn fn, void *arg, char dup_id[STORE_ID_MAX]);
+/* The key of a fingerprint: the source byte and the id of a catalogue entry or
+ * proposal. */
+#define STORE_SIG_KEY_MAX (1 + CATALOG_NUMBER_MAX + 1 + STORE_ID_MAX)
+
+/* What store_sim_check counts: fingerprints a record should have, and of those missing
+ * or different from the record's; band entries it should have, and of those missing. */
+struct store_sim_tally {
+    size_t fp_expected, fp_missing, fp_stale, bands_expected, band_missing;
+};
+/* Compares the stored fingerprint and band entries of source id with those of rec, in
+ * t.  Returns 0, an LMDB code or STDTAX_ENOMEM. */
+int store_sim_check(struct store *s, MDB_txn *txn, char source, const char *id,
+                    const json_t *rec, struct store_sim_tally *t);
+
 /* Removes the fingerprint and band entries of source id (none is not an error). */
 int store_sim_del(struct store *s, MDB_txn *txn, char source, const char *id);
 
