@@ -320,25 +320,44 @@ class Checker:
             tp = pointer("nodes", i, "evidence", j)
             if not self.want_object(entry, tp, "an evidence entry"):
                 continue
-            term = entry.get("term")
-            if self.text_ok(term, tp + "/term", "term"):
-                nbytes = len(term.encode("utf-8"))
-                if nbytes > MAX_TERM_BYTES:
-                    self.add(tp + "/term", "term is %d bytes, more than %d" %
-                             (nbytes, MAX_TERM_BYTES))
-                norm = normalise(term)
-                if not norm:
-                    self.add(tp + "/term", "term %r is empty after normalisation" % term)
-                elif norm in seen:
-                    self.add(tp + "/term", "term %r normalises to %r like %s" %
-                             (term, norm, pointer("nodes", i, "evidence", seen[norm])))
-                else:
-                    seen[norm] = j
+            self.term(entry.get("term"), tp + "/term", seen, j,
+                      lambda k: pointer("nodes", i, "evidence", k))
             w = entry.get("weight")
             if isinstance(w, bool) or not isinstance(w, (int, float)):
                 self.add(tp + "/weight", "weight must be a number in (0, 1]")
             elif not (0 < w <= 1):
                 self.add(tp + "/weight", "weight %r is outside (0, 1]" % (w,))
+
+    def topic_evidence(self, ev, i):
+        """A topic's own terms: a non-empty array of distinct strings (any one of them
+        is the topic's evidence, so they carry no weight)."""
+        ep = pointer("priority_topics", i, "evidence")
+        if not isinstance(ev, list):
+            self.add(ep, "evidence must be an array of terms")
+            return
+        if not ev:
+            self.add(ep, "a priority topic needs at least one evidence term")
+        seen = {}
+        for j, term in enumerate(ev):
+            self.term(term, pointer("priority_topics", i, "evidence", j), seen, j,
+                      lambda k: pointer("priority_topics", i, "evidence", k))
+
+    def term(self, term, tp, seen, j, where):
+        """One evidence term at tp: text, length, not equal after normalisation to an
+        earlier one of the same list (seen: normalised term -> index; where(index) its
+        pointer)."""
+        if not self.text_ok(term, tp, "term"):
+            return
+        nbytes = len(term.encode("utf-8"))
+        if nbytes > MAX_TERM_BYTES:
+            self.add(tp, "term is %d bytes, more than %d" % (nbytes, MAX_TERM_BYTES))
+        norm = normalise(term)
+        if not norm:
+            self.add(tp, "term %r is empty after normalisation" % term)
+        elif norm in seen:
+            self.add(tp, "term %r normalises to %r like %s" % (term, norm, where(seen[norm])))
+        else:
+            seen[norm] = j
 
     def topics(self, topics, codes):
         if topics is None:
@@ -363,6 +382,7 @@ class Checker:
                 seen[code] = i
             zh, en = self.labels(t, ("priority_topics", i))
             items.append((i, zh, en))
+            self.topic_evidence(t.get("evidence"), i)
             nodes = t.get("nodes")
             if not self.want_array(nodes, tp + "/nodes", "topic nodes"):
                 continue
@@ -462,6 +482,9 @@ def dump_canonical(doc):
     """Pretty JSON, 2-space indent, one evidence entry per line."""
     def enc(v, indent, key=None):
         pad = "  " * indent
+        if key == "evidence" and isinstance(v, list) and v and \
+                all(isinstance(x, str) for x in v):
+            return json.dumps(v, ensure_ascii=False)  # a priority topic's terms
         if key == "evidence" and isinstance(v, list):
             if not v:
                 return "[]"

@@ -101,6 +101,15 @@ int clf_text_decide(const struct clf_engine *e, const struct clf_input *in,
 int clf_text_classify(const struct clf_engine *e, const struct clf_input *in,
                       json_t **result, struct stdtax_error *err);
 
+/* The priority topics a text counts under when it is put in category and subcategory
+ * (either may be NULL): the topics of those nodes whose own evidence terms occur in the
+ * text (doc/classifier.md).  *topics is new: [{"code","zh","en","evidence":[{"term",
+ * "field"}]}], empty for a text without any field.  Errors as clf_text_decide, but
+ * STDTAX_EEMPTY is not one. */
+int clf_text_topics(const struct clf_engine *e, const struct clf_input *in,
+                    const struct tax_node *category, const struct tax_node *subcategory,
+                    json_t **topics, struct stdtax_error *err);
+
 /* The full result written on w as clf_text_classify's would be, without building the
  * JSON value: begins the result object and writes its members, leaving it open, so the
  * caller can add members of its own before jsonw_object_end.  On a classification

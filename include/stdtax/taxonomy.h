@@ -19,6 +19,7 @@
 #define TAX_NODES_MAX 512
 #define TAX_NODE_TERMS_MAX 512
 #define TAX_TOPICS_MAX 256
+#define TAX_TOPIC_TERMS_MAX 128
 #define TAX_TRACKS_MAX 16
 
 struct tax_topic;
@@ -49,6 +50,10 @@ struct tax_topic {
     char *zh, *en;
     struct tax_node **nodes;
     size_t n_nodes;
+    /* The topic's own evidence: a proposal of one of its nodes counts under the topic
+     * only when one of these occurs in its text.  Weights are 1. */
+    struct tax_term *terms;
+    size_t n_terms;
     size_t index;
 };
 

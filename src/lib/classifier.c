@@ -7,6 +7,11 @@
 
 #include "classifier_internal.h"
 
+static int ascii_alnum(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
 void clf_params_default(struct clf_params *p)
 {
     /* Tuned by 5-fold cross-validation on the development data (tests/bench/RESULTS.md);
@@ -34,6 +39,8 @@ void clf_engine_free(struct clf_engine *e)
     if (!e)
         return;
     match_automaton_free(e->ac);
+    match_automaton_free(e->topic_ac);
+    free(e->topic_terms);
     fragments_free(e);
     free(e->terms);
     model_free(e->own_model);
@@ -56,16 +63,11 @@ const struct clf_params *clf_engine_params(const struct clf_engine *e)
     return &e->p;
 }
 
-static int ascii_alnum(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
 /* English evidence is written in the singular; a title says "knowledge graphs" or
  * "computing centers" as often.  The regular plural of a term's last word is matched as
  * the same term (so it counts once), unless the node lists that form itself. */
-static int add_plural(struct match_automaton *ac, const struct tax_node *node,
-                      const char *norm, size_t len, uint32_t id)
+static int plural_add(struct match_automaton *ac, const struct tax_term *terms,
+                      size_t n_terms, const char *norm, size_t len, uint32_t id)
 {
     char last = norm[len - 1], before = len > 1 ? norm[len - 2] : ' ';
     if (last < 'a' || last > 'z' || last == 's' || len + 3 > MATCH_PATTERN_MAX)
@@ -84,10 +86,26 @@ static int add_plural(struct match_automaton *ac, const struct tax_node *node,
         buf[n++] = 's';
     }
     buf[n] = '\0';
-    for (size_t k = 0; k < node->n_terms; k++)
-        if (strcmp(node->terms[k].norm, buf) == 0)
+    for (size_t k = 0; k < n_terms; k++)
+        if (strcmp(terms[k].norm, buf) == 0)
             return 0;
     return match_pattern_add(ac, buf, n, id, MATCH_WORD_BOUNDARY);
+}
+
+int term_pattern_add(struct match_automaton *ac, const struct tax_term *terms,
+                     size_t n_terms, size_t k, uint32_t id, int plurals)
+{
+    const char *norm = terms[k].norm;
+    size_t len = strlen(norm);
+    /* "ai" must not match inside "maintain"; CJK terms need no boundary. */
+    unsigned flags =
+        ascii_alnum((unsigned char)norm[0]) || ascii_alnum((unsigned char)norm[len - 1])
+            ? MATCH_WORD_BOUNDARY
+            : 0;
+    int rc = match_pattern_add(ac, norm, len, id, flags);
+    if (rc == 0 && plurals)
+        rc = plural_add(ac, terms, n_terms, norm, len, id);
+    return rc;
 }
 
 /* The settings the keyword evidence K depends on, as a model records them. */
@@ -184,16 +202,8 @@ int clf_engine_new(const struct tax_taxonomy *tax, const struct model *model,
     for (size_t i = 0; rc == 0 && i < tax->n_nodes; i++) {
         const struct tax_node *node = &tax->nodes[i];
         for (size_t k = 0; rc == 0 && k < node->n_terms; k++) {
-            const char *norm = node->terms[k].norm;
-            size_t len = strlen(norm);
-            /* "ai" must not match inside "maintain"; CJK terms need no boundary. */
-            unsigned flags = ascii_alnum((unsigned char)norm[0]) ||
-                                     ascii_alnum((unsigned char)norm[len - 1])
-                                 ? MATCH_WORD_BOUNDARY
-                                 : 0;
-            rc = match_pattern_add(e->ac, norm, len, (uint32_t)e->n_terms, flags);
-            if (rc == 0 && e->p.plurals)
-                rc = add_plural(e->ac, node, norm, len, (uint32_t)e->n_terms);
+            rc = term_pattern_add(e->ac, node->terms, node->n_terms, k,
+                                  (uint32_t)e->n_terms, e->p.plurals);
             e->terms[e->n_terms++] = (struct term_ref){node, &node->terms[k]};
         }
     }
@@ -205,6 +215,10 @@ int clf_engine_new(const struct tax_taxonomy *tax, const struct model *model,
         clf_engine_free(e);
         return stdtax_error_set(err, rc, "", "cannot build the keyword automaton: %s",
                                 stdtax_strerror(rc));
+    }
+    if ((rc = topic_automaton_build(e, err)) != 0) {
+        clf_engine_free(e);
+        return rc;
     }
     *out = e;
     return 0;

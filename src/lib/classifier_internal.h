@@ -5,6 +5,7 @@
  *   classifier_score.c   evidence and model scores into the decision and alternatives
  *   classifier_result.c  the result as a JSON value
  *   classifier_write.c   the result as JSON text (clf_text_classify_write)
+ *   classifier_topics.c  the priority topics a text counts under, by their own terms
  *   classifier_train.c   the model's keyword calibration and `other` threshold */
 #ifndef STDTAX_CLASSIFIER_INTERNAL_H
 #define STDTAX_CLASSIFIER_INTERNAL_H
@@ -26,6 +27,11 @@ struct term_ref {
     const struct tax_term *term;
 };
 
+struct topic_term {
+    const struct tax_topic *topic;
+    const struct tax_term *term;
+};
+
 struct clf_engine {
     const struct tax_taxonomy *tax;
     const struct model *model;
@@ -35,12 +41,15 @@ struct clf_engine {
     struct match_automaton *ac;
     struct term_ref *terms;
     size_t n_terms;
+    struct match_automaton *topic_ac; /* the priority topics' own terms */
+    struct topic_term *topic_terms;
+    size_t n_topic_terms;
     const struct tax_node *other;
     const struct tax_node *prec; /* the precedence category, NULL when none */
     /* JSON text of the taxonomy's strings, escaped once, for clf_text_classify_write:
-     * per node and per topic the object {"code":..,"zh":..,"en":..}, per term its
+     * per node the object {"code":..,"zh":..,"en":..}, per term its
      * quoted term, per node its quoted code, per field its quoted name. */
-    struct frag *node_frag, *node_code, *topic_frag, *term_frag;
+    struct frag *node_frag, *node_code, *term_frag;
     struct frag field_name[MODEL_FIELD_COUNT];
 };
 
@@ -51,6 +60,11 @@ void fragments_free(struct clf_engine *e);
 
 /* The settings the keyword evidence K depends on, as a model records them. */
 struct model_keywords keywords_of(const struct clf_params *p);
+
+/* Adds terms[k] to ac with id: English terms at word boundaries, and with plurals its
+ * regular plural unless the list holds that form itself.  0 or the matcher's error. */
+int term_pattern_add(struct match_automaton *ac, const struct tax_term *terms,
+                     size_t n_terms, size_t k, uint32_t id, int plurals);
 
 /* ---- one classification ------------------------------------------------------------ */
 
@@ -128,13 +142,28 @@ struct alt {
 size_t alternatives_top(struct run *r, const struct clf_decision *d, struct alt *top);
 
 /* classifier_result.c */
-#define TOPICS_MAX 64
 /* Byte offset and length of an evidence hit in the caller's field. */
 void hit_span(const struct run *r, const struct clf_input *in, const struct hit *h,
               size_t *from, size_t *len);
-/* The priority topics of the chosen category and subcategory, once each, in file
- * order.  Returns how many. */
-size_t topics_of(const struct clf_decision *d, const struct tax_topic **seen);
+
+/* classifier_topics.c */
+#define TOPICS_MAX 64
+#define TOPIC_EVIDENCE_MAX 8 /* terms named per topic in a result */
+struct topic_found {
+    const struct tax_topic *topic;
+    uint32_t term[TOPIC_EVIDENCE_MAX]; /* indexes into e->topic_terms */
+    uint32_t field[TOPIC_EVIDENCE_MAX];
+    size_t n;
+};
+/* The topic automaton of e (at engine build).  0 or an error. */
+int topic_automaton_build(struct clf_engine *e, struct stdtax_error *err);
+/* The topics of category and subcategory (either may be NULL) whose own terms occur in
+ * the prepared text, in file order, with the distinct terms found.  Returns how many. */
+size_t topics_found(const struct run *r, const struct tax_node *category,
+                    const struct tax_node *subcategory, struct topic_found *found);
+/* [{"code","zh","en","evidence":[{"term","field"}]}]: new, NULL when out of memory. */
+json_t *topics_json(const struct clf_engine *e, const struct topic_found *found,
+                    size_t n);
 
 /* Probabilities and weights in a result: 4 decimals. */
 static inline double round4(double x)

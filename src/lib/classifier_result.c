@@ -23,32 +23,6 @@ void hit_span(const struct run *r, const struct clf_input *in, const struct hit 
     *len = last + (clen ? clen : 1) - *from;
 }
 
-/* The priority topics of the chosen category and subcategory, once each, in file
- * order.  Returns how many. */
-size_t topics_of(const struct clf_decision *d, const struct tax_topic **seen)
-{
-    const struct tax_node *nodes[2] = {d->category, d->subcategory};
-    size_t n_seen = 0;
-    for (int k = 0; k < 2; k++) {
-        for (size_t i = 0; nodes[k] && i < nodes[k]->n_topics; i++) {
-            const struct tax_topic *t = nodes[k]->topics[i];
-            int dup = 0;
-            for (size_t j = 0; j < n_seen; j++)
-                dup |= seen[j] == t;
-            if (dup || n_seen == TOPICS_MAX)
-                continue;
-            seen[n_seen++] = t;
-        }
-    }
-    for (size_t i = 1; i < n_seen; i++)
-        for (size_t j = i; j > 0 && seen[j - 1]->index > seen[j]->index; j--) {
-            const struct tax_topic *tmp = seen[j];
-            seen[j] = seen[j - 1];
-            seen[j - 1] = tmp;
-        }
-    return n_seen;
-}
-
 static json_t *alternatives_json(struct run *r, const struct clf_decision *d)
 {
     struct alt top[CLF_ALTERNATIVES_MAX];
@@ -80,22 +54,12 @@ static json_t *evidence_json(const struct run *r, const struct clf_input *in)
     return arr;
 }
 
-static json_t *topics_json(const struct clf_decision *d)
-{
-    const struct tax_topic *seen[TOPICS_MAX];
-    size_t n = topics_of(d, seen);
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < n; i++)
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "code", seen[i]->code,
-                                             "zh", seen[i]->zh, "en", seen[i]->en));
-    return arr;
-}
-
 int clf_text_classify(const struct clf_engine *e, const struct clf_input *in,
                       json_t **result, struct stdtax_error *err)
 {
     struct run r;
     struct clf_decision d;
+    struct topic_found topics[TOPICS_MAX];
     *result = NULL;
     int rc = run_decide(&r, e, 1, in, &d, err);
     if (rc != 0)
@@ -104,7 +68,8 @@ int clf_text_classify(const struct clf_engine *e, const struct clf_input *in,
         "{s:o, s:o, s:f, s:o, s:o, s:o, s:s, s:o}", "category", node_ref(d.category),
         "subcategory", d.subcategory ? node_ref(d.subcategory) : json_null(),
         "confidence", round4(d.confidence), "alternatives", alternatives_json(&r, &d),
-        "evidence", evidence_json(&r, in), "priority_topics", topics_json(&d),
+        "evidence", evidence_json(&r, in), "priority_topics",
+        topics_json(e, topics, topics_found(&r, d.category, d.subcategory, topics)),
         "taxonomy_version", e->tax->version, "model_version",
         e->model && e->p.use_model ? json_string(model_version(e->model)) : json_null());
     run_free(&r);

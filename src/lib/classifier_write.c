@@ -21,7 +21,7 @@ static struct frag frag_take(struct jsonw *w)
     return f;
 }
 
-/* {"code":..,"zh":..,"en":..}: a node or a topic. */
+/* {"code":..,"zh":..,"en":..}: a node. */
 static struct frag label_fragment(struct jsonw *w, const char *code, const char *zh,
                                   const char *en)
 {
@@ -47,9 +47,8 @@ int fragments_build(struct clf_engine *e)
     const struct tax_taxonomy *tax = e->tax;
     e->node_frag = calloc(tax->n_nodes + 1, sizeof *e->node_frag);
     e->node_code = calloc(tax->n_nodes + 1, sizeof *e->node_code);
-    e->topic_frag = calloc(tax->n_topics + 1, sizeof *e->topic_frag);
     e->term_frag = calloc(e->n_terms + 1, sizeof *e->term_frag);
-    if (!e->node_frag || !e->node_code || !e->topic_frag || !e->term_frag)
+    if (!e->node_frag || !e->node_code || !e->term_frag)
         return STDTAX_ENOMEM;
     struct jsonw w;
     jsonw_init(&w, JSONW_PRECISION_ANSWER, 0);
@@ -59,10 +58,6 @@ int fragments_build(struct clf_engine *e)
         e->node_frag[i] = label_fragment(&w, n->code, n->zh, n->en);
         e->node_code[i] = string_fragment(&w, n->code);
         ok = e->node_frag[i].s && e->node_code[i].s;
-    }
-    for (size_t i = 0; ok && i < tax->n_topics; i++) {
-        const struct tax_topic *t = &tax->topics[i];
-        ok = (e->topic_frag[i] = label_fragment(&w, t->code, t->zh, t->en)).s != NULL;
     }
     for (size_t i = 0; ok && i < e->n_terms; i++)
         ok = (e->term_frag[i] = string_fragment(&w, e->terms[i].term->term)).s != NULL;
@@ -121,14 +116,35 @@ static void evidence_write(struct jsonw *w, const struct run *r,
     jsonw_array_end(w);
 }
 
-static void topics_write(struct jsonw *w, const struct clf_engine *e,
+static void topics_write(struct jsonw *w, const struct run *r,
                          const struct clf_decision *d)
 {
-    const struct tax_topic *topics[TOPICS_MAX];
-    size_t n = topics_of(d, topics);
+    const struct clf_engine *e = r->e;
+    struct topic_found found[TOPICS_MAX];
+    size_t n = topics_found(r, d->category, d->subcategory, found);
     jsonw_array_begin(w);
-    for (size_t i = 0; i < n; i++)
-        raw(w, &e->topic_frag[topics[i]->index]);
+    for (size_t i = 0; i < n; i++) {
+        const struct tax_topic *t = found[i].topic;
+        jsonw_object_begin(w);
+        JSONW_KEY(w, "code");
+        jsonw_string(w, t->code);
+        JSONW_KEY(w, "zh");
+        jsonw_string(w, t->zh);
+        JSONW_KEY(w, "en");
+        jsonw_string(w, t->en);
+        JSONW_KEY(w, "evidence");
+        jsonw_array_begin(w);
+        for (size_t k = 0; k < found[i].n; k++) {
+            jsonw_object_begin(w);
+            JSONW_KEY(w, "term");
+            jsonw_string(w, e->topic_terms[found[i].term[k]].term->term);
+            JSONW_KEY(w, "field");
+            raw(w, &e->field_name[found[i].field[k]]);
+            jsonw_object_end(w);
+        }
+        jsonw_array_end(w);
+        jsonw_object_end(w);
+    }
     jsonw_array_end(w);
 }
 
@@ -155,7 +171,7 @@ int clf_text_classify_write(const struct clf_engine *e, const struct clf_input *
     JSONW_KEY(w, "evidence");
     evidence_write(w, &r, in);
     JSONW_KEY(w, "priority_topics");
-    topics_write(w, e, &d);
+    topics_write(w, &r, &d);
     JSONW_KEY(w, "taxonomy_version");
     jsonw_string(w, e->tax->version);
     JSONW_KEY(w, "model_version");
@@ -176,14 +192,11 @@ void fragments_free(struct clf_engine *e)
         free(e->node_frag[i].s);
         free(e->node_code[i].s);
     }
-    for (size_t i = 0; e->topic_frag && i < e->tax->n_topics; i++)
-        free(e->topic_frag[i].s);
     for (size_t i = 0; e->term_frag && i < e->n_terms; i++)
         free(e->term_frag[i].s);
     for (int f = 0; f < MODEL_FIELD_COUNT; f++)
         free(e->field_name[f].s);
     free(e->node_frag);
     free(e->node_code);
-    free(e->topic_frag);
     free(e->term_frag);
 }

@@ -277,38 +277,59 @@ struct patch_plan {
     const char *note;
     const char *who;
     time_t when;
-    json_t *topics; /* the new node's priority topic codes (when category is set) */
+    const struct clf_engine *clf; /* reads the record's text for the topics' evidence */
 };
 
-static json_t *node_topic_codes(const struct tax_node *category,
-                                const struct tax_node *subcategory)
+/* The priority topics the record counts under in the plan's nodes, by the topics' own
+ * evidence in its text: *codes the codes (for the record's priority_topics and the
+ * counts), *topics the topics with the terms that made them (for the classification).
+ * Both new. */
+static int patch_topics(const struct patch_plan *plan, const json_t *record,
+                        json_t **codes, json_t **topics, struct stdtax_error *err)
 {
-    json_t *codes = json_array();
-    const struct tax_node *nodes[2] = {category, subcategory};
-    for (size_t k = 0; codes && k < 2; k++) {
-        if (!nodes[k])
-            continue;
-        for (size_t i = 0; i < nodes[k]->n_topics; i++) {
-            const char *code = nodes[k]->topics[i]->code;
-            size_t j;
-            for (j = 0; j < json_array_size(codes); j++)
-                if (strcmp(json_string_value(json_array_get(codes, j)), code) == 0)
-                    break;
-            if (j == json_array_size(codes))
-                json_array_append_new(codes, json_string(code));
-        }
+    json_t *input = svc_classify_input(record);
+    struct clf_input in;
+    *codes = NULL;
+    *topics = NULL;
+    int rc = input ? clf_input_from_json(input, &in, err) : STDTAX_ENOMEM;
+    if (rc == 0)
+        rc = clf_text_topics(plan->clf, &in, plan->category, plan->subcategory, topics,
+                             err);
+    json_t *out = rc == 0 ? json_array() : NULL;
+    size_t i;
+    json_t *t;
+    json_array_foreach(*topics, i, t) if (out)
+        json_array_append(out, json_object_get(t, "code"));
+    if (rc == 0 && !out)
+        rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    json_decref(input);
+    if (rc != 0) {
+        json_decref(*topics);
+        *topics = NULL;
+        return rc;
     }
-    return codes;
+    *codes = out;
+    return 0;
 }
 
 static int patch_apply(json_t *record, void *arg, struct stdtax_error *err)
 {
     const struct patch_plan *plan = arg;
     int rc = 0;
-    if (plan->category)
-        rc = prop_record_reclassify(record, plan->category->code,
-                                    plan->subcategory ? plan->subcategory->code : NULL,
-                                    plan->topics, plan->who, plan->when, err);
+    if (plan->category) {
+        json_t *codes, *topics;
+        rc = patch_topics(plan, record, &codes, &topics, err);
+        if (rc == 0)
+            rc =
+                prop_record_reclassify(record, plan->category->code,
+                                       plan->subcategory ? plan->subcategory->code : NULL,
+                                       codes, plan->who, plan->when, err);
+        if (rc == 0 && json_object_set(json_object_get(record, "classification"),
+                                       "priority_topics", topics) != 0)
+            rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+        json_decref(codes);
+        json_decref(topics);
+    }
     if (rc == 0 && plan->status) {
         rc = prop_record_set_status(record, plan->status, plan->who, plan->when, err);
         if (rc == STDTAX_ECONFLICT)
@@ -406,14 +427,7 @@ static int patch_plan_build(struct svc_engine *e, const json_t *patch,
                            "note");
         bad = 1;
     }
-    if (bad)
-        return STDTAX_EINVAL;
-    if (plan->category) {
-        plan->topics = node_topic_codes(plan->category, plan->subcategory);
-        if (!plan->topics)
-            return STDTAX_ENOMEM;
-    }
-    return 0;
+    return bad ? STDTAX_EINVAL : 0;
 }
 
 int svc_proposal_patch(struct svc *svc, const char *id, const json_t *patch,
@@ -424,8 +438,10 @@ int svc_proposal_patch(struct svc *svc, const char *id, const json_t *patch,
     if (!json_is_object(patch))
         return stdtax_error_set(err, STDTAX_EINVAL, "", "the body must be a JSON object");
     struct svc_engine *e = svc_engine_acquire(svc);
-    struct patch_plan plan = {
-        .who = caller && caller->name ? caller->name : "secretariat", .when = now};
+    struct patch_plan plan = {.who =
+                                  caller && caller->name ? caller->name : "secretariat",
+                              .when = now,
+                              .clf = e->clf};
     int rc = patch_plan_build(e, patch, &plan, problems);
     if (rc != 0)
         stdtax_error_set(err, rc, "", "invalid correction");
@@ -433,7 +449,6 @@ int svc_proposal_patch(struct svc *svc, const char *id, const json_t *patch,
         rc = store_proposal_update(svc->store, id, patch_apply, &plan, record, err);
     if (rc == STDTAX_EINVAL && err && err->field[0])
         stdtax_problem_add(problems, err->field, "%s", err->text);
-    json_decref(plan.topics);
     svc_engine_release(svc, e);
     return rc;
 }

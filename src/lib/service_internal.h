@@ -41,4 +41,9 @@ void svc_engine_release(struct svc *svc, struct svc_engine *e);
 int svc_engine_classify(struct svc_engine *e, const json_t *input, json_t **result,
                         json_t *problems, struct stdtax_error *err);
 
+/* What of a submission or record the classifier reads ({title, title_en, scope, text}
+ * from title, title_en, scope, purpose; service_submit.c).  New, NULL when out of
+ * memory. */
+json_t *svc_classify_input(const json_t *submission);
+
 #endif

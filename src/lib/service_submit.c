@@ -28,7 +28,7 @@ static int request_hash(const json_t *submission, char hex[65])
 
 /* What of a submission the classifier reads: the title (both languages), the scope
  * and main technical content, and the purpose as the weakest field. */
-static json_t *submission_classify_input(const json_t *submission)
+json_t *svc_classify_input(const json_t *submission)
 {
     static const struct {
         const char *from, *to;
@@ -102,7 +102,7 @@ static int submission_prepare(struct svc_engine *e, const json_t *submission,
     int rc = submission_check(e, submission, caller, now, &late, problems, err);
     if (rc != 0)
         return rc;
-    input = submission_classify_input(submission);
+    input = svc_classify_input(submission);
     if (!input)
         return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     rc = svc_engine_classify(e, input, &classification, problems, err);

@@ -119,6 +119,15 @@ static int code_valid(const char *s)
     return 1;
 }
 
+static void terms_free(struct tax_term *terms, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(terms[i].term);
+        free(terms[i].norm);
+    }
+    free(terms);
+}
+
 static void node_free(struct tax_node *n)
 {
     free(n->code);
@@ -127,11 +136,7 @@ static void node_free(struct tax_node *n)
     free(n->en);
     free(n->desc_zh);
     free(n->desc_en);
-    for (size_t i = 0; i < n->n_terms; i++) {
-        free(n->terms[i].term);
-        free(n->terms[i].norm);
-    }
-    free(n->terms);
+    terms_free(n->terms, n->n_terms);
     free(n->topics);
 }
 
@@ -166,63 +171,76 @@ void tax_taxonomy_free(struct tax_taxonomy *tax)
         free(tax->topics[i].zh);
         free(tax->topics[i].en);
         free(tax->topics[i].nodes);
+        terms_free(tax->topics[i].terms, tax->topics[i].n_terms);
     }
     free(tax->topics);
     free(tax->by_code);
     free(tax);
 }
 
-static void load_evidence(struct load *ld, struct tax_node *node, const json_t *ev,
-                          const char *base)
+/* A list of evidence terms at ptr: objects {term, weight} for a node (weighted), plain
+ * strings for a priority topic (any one of them is the topic's evidence: weight 1).
+ * Terms equal after normalisation are refused.  Returns the number of items. */
+static size_t load_terms(struct load *ld, struct tax_term **terms, size_t *n_terms,
+                         const json_t *ev, const char *ptr, size_t max, int weighted)
 {
-    char ptr[PTR_MAX];
-    ptrf(ptr, "%s/evidence", base);
-    if (!ev)
-        return;
     if (!json_is_array(ev)) {
         problem(ld, ptr, "must be an array");
-        return;
+        return 0;
     }
     size_t n = json_array_size(ev);
-    if (n > TAX_NODE_TERMS_MAX) {
-        problem(ld, ptr, "more than %d terms", TAX_NODE_TERMS_MAX);
-        return;
+    if (n > max) {
+        problem(ld, ptr, "more than %zu terms", max);
+        return n;
     }
-    node->terms = calloc(n ? n : 1, sizeof *node->terms);
-    if (!node->terms) {
+    *terms = calloc(n ? n : 1, sizeof **terms);
+    if (!*terms) {
         ld->oom = 1;
-        return;
+        return n;
     }
     for (size_t i = 0; i < n; i++) {
         char ip[PTR_MAX], tp[PTR_MAX], wp[PTR_MAX];
         ptrf(ip, "%s/%zu", ptr, i);
-        ptrf(tp, "%s/term", ip);
+        ptrf(tp, weighted ? "%s/term" : "%s", ip);
         ptrf(wp, "%s/weight", ip);
         const json_t *e = json_array_get(ev, i);
-        if (!json_is_object(e)) {
+        char *term = NULL;
+        double weight = 1;
+        int ok = 1;
+        if (!weighted) {
+            if (!json_is_string(e) || json_string_length(e) == 0 ||
+                utf8_text_validate(json_string_value(e), json_string_length(e), NULL) !=
+                    0) {
+                problem(ld, ip, "must be a non-empty string of valid UTF-8");
+                ok = 0;
+            } else {
+                term = dup_or_oom(ld, json_string_value(e));
+                ok = term != NULL;
+            }
+        } else if (!json_is_object(e)) {
             problem(ld, ip, "must be an object {term, weight}");
-            continue;
-        }
-        char *term = member_string(ld, e, "term", ip, 1);
-        const json_t *w = json_object_get(e, "weight");
-        double weight = 0;
-        int ok = term != NULL;
-        if (term && strlen(term) > TAX_TERM_MAX) {
-            problem(ld, tp, "longer than %d bytes", TAX_TERM_MAX);
-            ok = 0;
-        }
-        if (!w) {
-            problem(ld, wp, "missing");
-            ok = 0;
-        } else if (!json_is_number(w)) {
-            problem(ld, wp, "must be a number");
             ok = 0;
         } else {
-            weight = json_number_value(w);
-            if (!(weight > 0 && weight <= 1)) {
-                problem(ld, wp, "must be in (0, 1], is %g", weight);
+            term = member_string(ld, e, "term", ip, 1);
+            const json_t *w = json_object_get(e, "weight");
+            ok = term != NULL;
+            if (!w) {
+                problem(ld, wp, "missing");
                 ok = 0;
+            } else if (!json_is_number(w)) {
+                problem(ld, wp, "must be a number");
+                ok = 0;
+            } else {
+                weight = json_number_value(w);
+                if (!(weight > 0 && weight <= 1)) {
+                    problem(ld, wp, "must be in (0, 1], is %g", weight);
+                    ok = 0;
+                }
             }
+        }
+        if (ok && strlen(term) > TAX_TERM_MAX) {
+            problem(ld, tp, "longer than %d bytes", TAX_TERM_MAX);
+            ok = 0;
         }
         char *norm = NULL;
         if (ok) {
@@ -232,10 +250,10 @@ static void load_evidence(struct load *ld, struct tax_node *node, const json_t *
                 ok = 0;
             }
         }
-        for (size_t j = 0; ok && j < node->n_terms; j++) {
-            if (strcmp(node->terms[j].norm, norm) == 0) {
-                problem(ld, tp, "duplicate of term \"%s\" in this node",
-                        node->terms[j].term);
+        for (size_t j = 0; ok && j < *n_terms; j++) {
+            if (strcmp((*terms)[j].norm, norm) == 0) {
+                problem(ld, tp, "duplicate of term \"%s\" in this list",
+                        (*terms)[j].term);
                 ok = 0;
             }
         }
@@ -244,11 +262,19 @@ static void load_evidence(struct load *ld, struct tax_node *node, const json_t *
             free(norm);
             continue;
         }
-        node->terms[node->n_terms].term = term;
-        node->terms[node->n_terms].norm = norm;
-        node->terms[node->n_terms].weight = weight;
-        node->n_terms++;
+        (*terms)[*n_terms] = (struct tax_term){term, norm, weight};
+        (*n_terms)++;
     }
+    return n;
+}
+
+static void load_evidence(struct load *ld, struct tax_node *node, const json_t *ev,
+                          const char *base)
+{
+    char ptr[PTR_MAX];
+    ptrf(ptr, "%s/evidence", base);
+    if (ev)
+        load_terms(ld, &node->terms, &node->n_terms, ev, ptr, TAX_NODE_TERMS_MAX, 1);
 }
 
 static void load_node(struct load *ld, struct tax_node *node, const json_t *j,
@@ -424,6 +450,13 @@ static void load_topics(struct load *ld, struct tax_taxonomy *tax, const json_t 
             }
         }
         member_labels(ld, j, "labels", base, 1, &t->zh, &t->en);
+        /* A topic is narrower than its nodes: it is counted only where its own terms
+         * occur (doc/taxonomy-format.md), so a topic without any would never count. */
+        ptrf(ptr, "%s/evidence", base);
+        if (load_terms(ld, &t->terms, &t->n_terms, json_object_get(j, "evidence"), ptr,
+                       TAX_TOPIC_TERMS_MAX, 0) == 0 &&
+            json_is_array(json_object_get(j, "evidence")))
+            problem(ld, ptr, "a priority topic needs at least one evidence term");
         const json_t *jn = json_object_get(j, "nodes");
         ptrf(ptr, "%s/nodes", base);
         if (!json_is_array(jn) || json_array_size(jn) == 0 ||
@@ -745,9 +778,15 @@ json_t *tax_taxonomy_to_json(const struct tax_taxonomy *tax, const struct tax_no
         json_t *nodes = json_array();
         for (size_t k = 0; k < t->n_nodes; k++)
             json_array_append_new(nodes, json_string(t->nodes[k]->code));
-        json_array_append_new(topics,
-                              json_pack("{s:s, s:o, s:o}", "code", t->code, "labels",
-                                        labels_json(t->zh, t->en), "nodes", nodes));
+        json_t *o = json_pack("{s:s, s:o, s:o}", "code", t->code, "labels",
+                              labels_json(t->zh, t->en), "nodes", nodes);
+        if (o && with_evidence) {
+            json_t *ev = json_array();
+            for (size_t k = 0; k < t->n_terms; k++)
+                json_array_append_new(ev, json_string(t->terms[k].term));
+            json_object_set_new(o, "evidence", ev);
+        }
+        json_array_append_new(topics, o);
     }
     json_t *roots = json_array();
     for (size_t i = 0; i < tax->n_roots; i++)

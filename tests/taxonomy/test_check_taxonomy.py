@@ -215,6 +215,20 @@ def _():
     assert "/priority_topics/0/nodes/%d" % k in p and "/priority_topics/2/code" in p, p
 
 
+@test("priority topic evidence: a non-empty array of distinct terms")
+def _():
+    def f(d):
+        d["priority_topics"][0]["evidence"] = []
+        del d["priority_topics"][1]["evidence"]
+        d["priority_topics"][2]["evidence"].append(" " + d["priority_topics"][2]["evidence"][0])
+        d["priority_topics"][3]["evidence"][0] = {"term": "x", "weight": 1}
+    p = pointers(mutated(f))
+    k = len(GOOD["priority_topics"][2]["evidence"])
+    for want in ("/priority_topics/0/evidence", "/priority_topics/1/evidence",
+                 "/priority_topics/2/evidence/%d" % k, "/priority_topics/3/evidence/0"):
+        assert want in p, (want, p)
+
+
 @test("tracks must be local and group with RFC 3339 deadlines with offset")
 def _():
     p = pointers(mutated(lambda d: d["call"]["tracks"][1].update(code="national")))

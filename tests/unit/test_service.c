@@ -347,9 +347,24 @@ Test(service, patch_moves_counts_and_keeps_the_suggestion)
     cr_expect_str_eq(json_string_value(json_object_get(out, "status")), "under-review");
     cr_expect_eq(stats_count("industry.city"), 1);
     cr_expect_eq(stats_count("industry"), 1);
+    /* A topic needs its own evidence: a text about generative AI content security put
+     * under 智慧城市 does not count as the smart-city topic. */
+    cr_expect_eq(json_array_size(json_object_get(out, "priority_topics")), 0);
+    json_decref(out);
+    json_decref(patch);
+
+    patch = json_pack("{s:s}", "subcategory", "safety.data-algorithm-model");
+    cr_assert_eq(svc_proposal_patch(svc, id, patch, &secretariat, BEFORE_DEADLINES + 90,
+                                    &out, problems, &err),
+                 0, "%s %s", err.field, err.text);
     json_t *topics = json_object_get(out, "priority_topics");
     cr_expect_eq(json_array_size(topics), 1);
-    cr_expect_str_eq(json_string_value(json_array_get(topics, 0)), "smart-city");
+    cr_expect_str_eq(json_string_value(json_array_get(topics, 0)), "genai-security");
+    /* the record keeps the terms that made the topic */
+    json_t *found = json_array_get(
+        json_object_get(json_object_get(out, "classification"), "priority_topics"), 0);
+    cr_expect_str_eq(json_string_value(json_object_get(found, "code")), "genai-security");
+    cr_expect_gt(json_array_size(json_object_get(found, "evidence")), 0);
     json_decref(out);
     json_decref(patch);
 
@@ -360,7 +375,8 @@ Test(service, patch_moves_counts_and_keeps_the_suggestion)
                  STDTAX_EINVAL);
     cr_expect(has_pointer(problems, "/subcategory"));
     cr_expect(has_pointer(problems, "/status"));
-    cr_expect_eq(stats_count("industry.city"), 1);
+    cr_expect_eq(stats_count("safety.data-algorithm-model"), 1);
+    cr_expect_eq(stats_count("industry.city"), 0);
     json_decref(patch);
     json_decref(rec);
     json_decref(problems);

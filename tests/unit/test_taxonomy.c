@@ -233,6 +233,12 @@ Test(taxonomy, every_problem_is_reported_at_its_pointer)
         {"/priority_topics/0/nodes/1", "\"infra.chips\"", "/priority_topics/0/nodes/1"},
         {"/priority_topics/1/code", "\"chips-sensors\"", "/priority_topics/1/code"},
         {"/priority_topics/1/labels/zh", NULL, "/priority_topics/1/labels/zh"},
+        {"/priority_topics/0/evidence", NULL, "/priority_topics/0/evidence"},
+        {"/priority_topics/0/evidence", "[]", "/priority_topics/0/evidence"},
+        {"/priority_topics/0/evidence/1", "{\"term\": \"传感器\"}",
+         "/priority_topics/0/evidence/1"},
+        /* equal to "芯片" (index 0) after normalisation */
+        {"/priority_topics/0/evidence/1", "\" 芯片 \"", "/priority_topics/0/evidence/1"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         json_error_t je;
