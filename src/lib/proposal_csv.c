@@ -311,6 +311,97 @@ static json_t *cell_value(const struct prop_field *x, const char *s, size_t len,
     }
 }
 
+/* Boxes of a form that hold more than one field.  附件4's 联系方式 is one box for the
+ * contact's phone number, e-mail address or both: the piece of the cell around its '@'
+ * (up to a space or punctuation) is the e-mail address, what is left the phone
+ * number. */
+static const struct {
+    const char *label, *object, *with_at, *rest;
+} boxes[] = {{"联系方式", "contact", "email", "phone"}};
+
+static const char *const box_separators[] = {" ",  "\t", ",",  ";",     "/",
+                                             "，", "；", "、", "\u3000"};
+
+/* The length of a separator starting at s + i (forward) or ending there (back), or 0. */
+static size_t box_separator(const char *s, size_t len, size_t i, bool back)
+{
+    for (size_t k = 0; k < sizeof box_separators / sizeof box_separators[0]; k++) {
+        size_t n = strlen(box_separators[k]);
+        size_t at = back ? i - n : i;
+        if ((back ? i >= n : len - i >= n) && memcmp(s + at, box_separators[k], n) == 0)
+            return n;
+    }
+    return 0;
+}
+
+/* Sets obj[name] to s[b..e) with separators trimmed (nothing when that is empty); a
+ * member another column gave already is a problem at its pointer. */
+static void box_put(struct prop_problems *v, json_t *obj, const char *object,
+                    const char *name, const char *label, const char *s, size_t b,
+                    size_t e)
+{
+    size_t k;
+    while (b < e && (k = box_separator(s, e, b, false)) != 0)
+        b += k;
+    while (e > b && (k = box_separator(s, e, e, true)) != 0)
+        e -= k;
+    if (e == b)
+        return;
+    char base[PROP_PTR_MAX], ptr[PROP_PTR_MAX];
+    prop_ptr_join(base, "", object);
+    prop_ptr_join(ptr, base, name);
+    if (json_object_get(obj, name)) {
+        prop_problem(v, ptr, MSG_CSV_COLUMN_TWICE, label, NULL);
+        return;
+    }
+    json_t *value = json_stringn(s + b, e - b);
+    if (!value || json_object_set_new(obj, name, value) != 0)
+        v->rc = STDTAX_ENOMEM;
+}
+
+/* When header names a box of several fields, puts the cell's pieces into sub and
+ * returns true. */
+static bool box_cell(struct prop_problems *v, json_t *sub, const char *header,
+                     const char *s, size_t len)
+{
+    size_t i;
+    for (i = 0; i < sizeof boxes / sizeof boxes[0]; i++)
+        if (strcmp(header, boxes[i].label) == 0)
+            break;
+    if (i == sizeof boxes / sizeof boxes[0])
+        return false;
+    if (!s || len == 0)
+        return true;
+    json_t *obj = json_object_get(sub, boxes[i].object);
+    if (!obj) {
+        obj = json_object();
+        if (!obj || json_object_set_new(sub, boxes[i].object, obj) != 0) {
+            v->rc = STDTAX_ENOMEM;
+            return true;
+        }
+    }
+    const char *at = memchr(s, '@', len);
+    size_t b = at ? (size_t)(at - s) : len, e = b;
+    while (at && b > 0 && box_separator(s, len, b, true) == 0)
+        b--;
+    while (at && e < len && box_separator(s, len, e, false) == 0)
+        e++;
+    if (at)
+        box_put(v, obj, boxes[i].object, boxes[i].with_at, header, s, b, e);
+    /* The rest: before the address and after it, as one text. */
+    char *rest = malloc(len - (e - b) + 2);
+    if (!rest) {
+        v->rc = STDTAX_ENOMEM;
+        return true;
+    }
+    memcpy(rest, s, b);
+    rest[b] = ' ';
+    memcpy(rest + b + 1, s + e, len - e);
+    box_put(v, obj, boxes[i].object, boxes[i].rest, header, rest, 0, len - (e - b) + 1);
+    free(rest);
+    return true;
+}
+
 int prop_csv_row_to_submission(const struct csv_row *header, const struct csv_row *row,
                                json_t **submission, json_t *problems)
 {
@@ -330,6 +421,10 @@ int prop_csv_row_to_submission(const struct csv_row *header, const struct csv_ro
     for (size_t j = 0; j < header->n && v.rc == 0; j++) {
         struct col c;
         char ptr[PROP_PTR_MAX], tmp[PROP_PTR_MAX];
+        size_t box_len = j < n ? row->lens[j] : 0;
+        if (box_cell(&v, sub, header->cells[j],
+                     j < n ? csv_cell_unguard(row->cells[j], &box_len) : NULL, box_len))
+            continue;
         int kind = col_match(header->cells[j], &c);
         if (kind < 0) {
             prop_ptr_join(ptr, "", header->cells[j]);
@@ -391,8 +486,12 @@ int prop_csv_row_to_submission(const struct csv_row *header, const struct csv_ro
                 }
             }
         }
-        if (json_object_set_new(target, x->name, value) != 0)
+        if (json_object_get(target, x->name)) { /* given by a box of several fields */
+            json_decref(value);
+            prop_problem(&v, ptr, MSG_CSV_COLUMN_TWICE, header->cells[j], NULL);
+        } else if (json_object_set_new(target, x->name, value) != 0) {
             v.rc = STDTAX_ENOMEM;
+        }
     }
     if (v.rc)
         return v.rc;

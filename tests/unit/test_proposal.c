@@ -1051,6 +1051,55 @@ Test(csv_import, reports_bad_columns_and_cells)
     json_decref(problems);
 }
 
+/* 附件4 has one 联系方式 box: a spreadsheet that follows the form has one column for the
+ * phone number, the e-mail address or both. */
+Test(csv_import, contact_box_of_the_group_form)
+{
+    static const struct {
+        const char *cell, *phone, *email;
+    } cases[] = {
+        {"021-5080 1234 转 806，zhou.ting@example.cn", "021-5080 1234 转 806",
+         "zhou.ting@example.cn"},
+        {"zhou.ting@example.cn; 138 0013 8000", "138 0013 8000", "zhou.ting@example.cn"},
+        {"zhou.ting@example.cn", NULL, "zhou.ting@example.cn"},
+        {"'+86 21 6123 4567", "+86 21 6123 4567", NULL}, /* the formula guard comes off */
+        {"  ０２１－６１２３４５６７ ", "０２１－６１２３４５６７", NULL},
+        {"", NULL, NULL},
+    };
+    const char *h[] = {"track", "项目联系人", "联系方式"};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *c[] = {"团标", "周婷", cases[i].cell};
+        size_t hl[3], cl[3];
+        struct csv_row header = make_row(h, 3, hl), row = make_row(c, 3, cl);
+        json_t *problems = json_array(), *sub;
+        cr_expect_eq(prop_csv_row_to_submission(&header, &row, &sub, problems), 0,
+                     "%s: %s", cases[i].cell, json_dumps(problems, 0));
+        json_t *contact = json_object_get(sub, "contact");
+        const char *phone = json_string_value(json_object_get(contact, "phone"));
+        const char *email = json_string_value(json_object_get(contact, "email"));
+        cr_expect_str_eq(json_string_value(json_object_get(contact, "name")), "周婷");
+        cr_expect(cases[i].phone ? phone && strcmp(phone, cases[i].phone) == 0 : !phone,
+                  "%s: phone %s", cases[i].cell, phone ? phone : "(none)");
+        cr_expect(cases[i].email ? email && strcmp(email, cases[i].email) == 0 : !email,
+                  "%s: e-mail %s", cases[i].cell, email ? email : "(none)");
+        json_decref(sub);
+        json_decref(problems);
+    }
+    /* The box and a column of its own for the same member: given twice. */
+    const char *h2[] = {"联系方式", "邮箱"};
+    const char *c2[] = {"zhou.ting@example.cn", "li@example.cn"};
+    size_t hl[2], cl[2];
+    struct csv_row header = make_row(h2, 2, hl), row = make_row(c2, 2, cl);
+    json_t *problems = json_array(), *sub;
+    cr_expect_eq(prop_csv_row_to_submission(&header, &row, &sub, problems),
+                 STDTAX_EINVAL);
+    char *got = pointers_of(problems);
+    cr_expect_str_eq(got, "/contact/email");
+    free(got);
+    json_decref(sub);
+    json_decref(problems);
+}
+
 Test(csv_import, numbers)
 {
     const char *h[] = {"budget.amount"};
