@@ -89,6 +89,7 @@ struct clf_decision {
     const struct tax_node *category;    /* borrowed from the taxonomy */
     const struct tax_node *subcategory; /* NULL when none */
     double confidence;                  /* [0, 1] */
+    const struct tax_node *runner_up;   /* the next most probable category, or NULL */
 };
 
 /* The decision only, without building JSON (evaluation, benchmarks).  Errors:

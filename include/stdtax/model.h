@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "stdtax/error.h"
 #include "stdtax/normalise.h"
@@ -158,6 +159,14 @@ double model_other_threshold(const struct model *m);
 
 /* Borrowed, valid until model_free. */
 const char *model_version(const struct model *m);
+/* What a model was trained from, as its file records it (borrowed strings; "" when
+ * unknown). */
+struct model_training {
+    const char *file;   /* base names of the training files */
+    const char *sha256; /* digest of the training set (doc/classifier.md) */
+    uint64_t examples;  /* examples learned from, reference ones included */
+};
+void model_training_get(const struct model *m, struct model_training *out);
 const struct model_config *model_config_get(const struct model *m);
 
 /* Scores normalised fields (any may be NULL).  logp has tax->n_nodes entries: for each

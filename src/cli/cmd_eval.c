@@ -1,19 +1,29 @@
 /* stdtax eval: accuracy of the classifier on labelled JSONL, optionally with K-fold
  * cross-validation of the learned part (keywords stay as they are). */
+#include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "stdtax/sha256.h"
 
 #define FOLDS_MAX 100
 #define EXTRA_FILES_MAX 16
 
-struct tally {
-    size_t n, top1, sub_n, sub_ok;
-    size_t *gold, *pred, *hit; /* per taxonomy node index */
+/* One held-out prediction: what the figures are computed from. */
+struct outcome {
+    const struct tax_node *gold, *pred;
+    bool ok, ok2;      /* the category, the category among the best two */
+    int sub;           /* -1: the line names no subcategory; else 0/1 right */
+    double confidence; /* the stated confidence of the category */
+    int lang;          /* LANG_ZH when the title holds a CJK character, else LANG_EN */
 };
+
+enum { LANG_ZH, LANG_EN, LANG_COUNT };
+static const char *const lang_code[LANG_COUNT] = {"zh", "en"};
 
 static double ratio(size_t a, size_t b)
 {
@@ -25,31 +35,112 @@ static double f1(double p, double r)
     return p + r > 0 ? 2 * p * r / (p + r) : 0.0;
 }
 
-static void tally_add(struct tally *t, const struct model_example *ex,
-                      const struct clf_decision *d)
+/* The language of an example: Chinese when its title holds a CJK ideograph. */
+static int example_lang(const struct model_example *ex)
 {
-    t->n++;
-    t->gold[ex->category->index]++;
-    t->pred[d->category->index]++;
-    if (d->category == ex->category) {
-        t->top1++;
-        t->hit[ex->category->index]++;
-    }
-    if (ex->subcategory) {
-        t->sub_n++;
-        t->sub_ok += d->subcategory == ex->subcategory;
-    }
+    const unsigned char *t = (const unsigned char *)ex->field[MODEL_FIELD_TITLE];
+    for (; t && *t; t++)
+        /* U+3400..U+9FFF are E3 90 80 .. E9 BF BF in UTF-8 */
+        if (*t >= 0xE3 && *t <= 0xE9)
+            return LANG_ZH;
+    return LANG_EN;
 }
 
-static json_t *report(const struct tax_taxonomy *tax, const struct tally *t, int folds,
-                      const char *mode)
+static struct outcome outcome_of(const struct model_example *ex,
+                                 const struct clf_decision *d)
 {
+    return (struct outcome){
+        .gold = ex->category,
+        .pred = d->category,
+        .ok = d->category == ex->category,
+        .ok2 = d->category == ex->category || d->runner_up == ex->category,
+        .sub = ex->subcategory ? d->subcategory == ex->subcategory : -1,
+        .confidence = d->confidence,
+        .lang = example_lang(ex),
+    };
+}
+
+static int by_confidence_desc(const void *a, const void *b)
+{
+    double x = ((const struct outcome *)a)->confidence,
+           y = ((const struct outcome *)b)->confidence;
+    return x > y ? -1 : x < y;
+}
+
+#define ECE_BINS 10
+
+/* Expected calibration error: over ECE_BINS equal-width bins of the stated confidence,
+ * the share of predictions in the bin times |accuracy - mean confidence| in it. */
+static double calibration_error(const struct outcome *o, size_t n)
+{
+    size_t cnt[ECE_BINS] = {0}, ok[ECE_BINS] = {0};
+    double conf[ECE_BINS] = {0}, ece = 0;
+    for (size_t i = 0; i < n; i++) {
+        int b = (int)(o[i].confidence * ECE_BINS);
+        b = b < 0 ? 0 : b >= ECE_BINS ? ECE_BINS - 1 : b;
+        cnt[b]++;
+        ok[b] += o[i].ok;
+        conf[b] += o[i].confidence;
+    }
+    for (int b = 0; b < ECE_BINS; b++)
+        if (cnt[b])
+            ece += (double)cnt[b] / (double)n *
+                   fabs(ratio(ok[b], cnt[b]) - conf[b] / (double)cnt[b]);
+    return ece;
+}
+
+/* The largest share of the predictions, taken from the most confident down (equal
+ * confidences together), that is right at least `precision` of the time, and the
+ * lowest confidence in it (*threshold; 1 when no share is).  sorted: by confidence,
+ * descending. */
+static double coverage_at(const struct outcome *sorted, size_t n, double precision,
+                          double *threshold)
+{
+    size_t best = 0, ok = 0;
+    *threshold = 1.0;
+    for (size_t i = 0; i < n; i++) {
+        ok += sorted[i].ok;
+        if (i + 1 < n && sorted[i + 1].confidence == sorted[i].confidence)
+            continue;
+        if ((double)ok >= precision * (double)(i + 1)) {
+            best = i + 1;
+            *threshold = sorted[i].confidence;
+        }
+    }
+    return ratio(best, n);
+}
+
+/* The figures of the outcomes of language lang (-1: all). */
+static json_t *figures(const struct tax_taxonomy *tax, const struct outcome *all,
+                       size_t n_all, int lang)
+{
+    struct outcome *o = calloc(n_all + 1, sizeof *o);
+    size_t *gold = calloc(tax->n_nodes, sizeof *gold),
+           *pred = calloc(tax->n_nodes, sizeof *pred),
+           *hit = calloc(tax->n_nodes, sizeof *hit);
     json_t *per = json_object();
+    if (!o || !gold || !pred || !hit || !per) {
+        free(o), free(gold), free(pred), free(hit), json_decref(per);
+        return NULL;
+    }
+    size_t n = 0, top1 = 0, top2 = 0, sub_n = 0, sub_ok = 0;
+    for (size_t i = 0; i < n_all; i++) {
+        if (lang >= 0 && all[i].lang != lang)
+            continue;
+        o[n++] = all[i];
+        top1 += all[i].ok;
+        top2 += all[i].ok2;
+        sub_n += all[i].sub >= 0;
+        sub_ok += all[i].sub > 0;
+        gold[all[i].gold->index]++;
+        pred[all[i].pred->index]++;
+        hit[all[i].gold->index] += all[i].ok;
+    }
     double f1_sum = 0;
     size_t f1_n = 0;
     for (size_t i = 0; i < tax->n_roots; i++) {
         const struct tax_node *c = tax->roots[i];
-        size_t g = t->gold[c->index], p = t->pred[c->index], h = t->hit[c->index];
+        size_t g = gold[c->index], p = pred[c->index], h = hit[c->index];
         double prec = ratio(h, p), rec = ratio(h, g);
         /* Macro F1 over the categories that occur in the gold labels or the predictions
          * (scikit-learn's convention). */
@@ -64,11 +155,38 @@ static json_t *report(const struct tax_taxonomy *tax, const struct tally *t, int
                                       "precision", prec, "recall", rec, "f1",
                                       f1(prec, rec)));
     }
-    return json_pack("{s:I, s:f, s:f, s:I, s:f, s:o, s:i, s:s}", "n", (json_int_t)t->n,
-                     "top1_accuracy", ratio(t->top1, t->n), "sub_accuracy",
-                     ratio(t->sub_ok, t->sub_n), "sub_n", (json_int_t)t->sub_n,
-                     "macro_f1", f1_n ? f1_sum / (double)f1_n : 0.0, "per_category", per,
-                     "folds", folds, "mode", mode);
+    if (n > 1)
+        qsort(o, n, sizeof *o, by_confidence_desc);
+    double threshold;
+    double coverage = coverage_at(o, n, 0.95, &threshold);
+    json_t *r = json_pack(
+        "{s:I, s:f, s:f, s:f, s:I, s:f, s:f, s:f, s:f, s:o}", "n", (json_int_t)n,
+        "top1_accuracy", ratio(top1, n), "top2_accuracy", ratio(top2, n), "sub_accuracy",
+        ratio(sub_ok, sub_n), "sub_n", (json_int_t)sub_n, "macro_f1",
+        f1_n ? f1_sum / (double)f1_n : 0.0, "calibration_error", calibration_error(o, n),
+        "coverage_at_95", coverage, "threshold_at_95", threshold, "per_category", per);
+    free(o), free(gold), free(pred), free(hit);
+    return r;
+}
+
+static json_t *report(const struct tax_taxonomy *tax, const struct outcome *o, size_t n,
+                      int folds, const char *mode)
+{
+    json_t *r = figures(tax, o, n, -1), *langs = json_object();
+    for (int l = 0; r && langs && l < LANG_COUNT; l++) {
+        json_t *f = figures(tax, o, n, l);
+        if (f)
+            json_object_del(f, "per_category");
+        json_object_set_new(langs, lang_code[l], f ? f : json_null());
+    }
+    if (r) {
+        json_object_set_new(r, "per_language", langs ? langs : json_null());
+        json_object_set_new(r, "folds", json_integer(folds));
+        json_object_set_new(r, "mode", json_string(mode));
+    } else {
+        json_decref(langs);
+    }
+    return r;
 }
 
 static void print_text(const json_t *r)
@@ -83,6 +201,20 @@ static void print_text(const json_t *r)
            json_real_value(json_object_get(r, "sub_accuracy")),
            (long long)json_integer_value(json_object_get(r, "sub_n")));
     printf("macro_f1      %.4f\n", json_real_value(json_object_get(r, "macro_f1")));
+    printf("top2_accuracy %.4f\n", json_real_value(json_object_get(r, "top2_accuracy")));
+    printf("calibration_error %.4f (expected calibration error, %d bins)\n",
+           json_real_value(json_object_get(r, "calibration_error")), ECE_BINS);
+    printf("coverage_at_95 %.4f (confidence >= %.4f)\n",
+           json_real_value(json_object_get(r, "coverage_at_95")),
+           json_real_value(json_object_get(r, "threshold_at_95")));
+    const char *lang;
+    json_t *lv;
+    json_object_foreach((json_t *)json_object_get(r, "per_language"), lang, lv)
+        printf("%-13s n %lld, top1 %.4f, sub %.4f, macro_f1 %.4f\n", lang,
+               (long long)json_integer_value(json_object_get(lv, "n")),
+               json_real_value(json_object_get(lv, "top1_accuracy")),
+               json_real_value(json_object_get(lv, "sub_accuracy")),
+               json_real_value(json_object_get(lv, "macro_f1")));
     if (json_object_get(r, "reference_used"))
         printf(
             "reference     %lld reference examples in every fold's model, %lld left out "
@@ -111,6 +243,47 @@ static void print_text(const json_t *r)
 }
 
 static int show_errors;
+
+/* The SHA-256 of a file's bytes into hex; 0 or -1 when it cannot be read. */
+static int file_digest(const char *path, char hex[65])
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    struct sha256_ctx c;
+    sha256_ctx_init(&c);
+    char buf[65536];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
+        sha256_ctx_update(&c, buf, got);
+    int bad = ferror(f);
+    fclose(f);
+    sha256_ctx_final_hex(&c, hex);
+    return bad ? -1 : 0;
+}
+
+/* Whether m was trained from the labelled file whose digest is sha, alone or with the
+ * shipped reference examples (the digests stdtax train records). */
+static bool trained_from(const struct model *m, const char *sha)
+{
+    struct cli_reference shipped = {0};
+    struct model_training t;
+    model_training_get(m, &t);
+    if (strcmp(t.sha256, sha) == 0)
+        return true;
+    char *const *paths;
+    char ref_sha[65], both_sha[65];
+    if (cli_reference_paths(&shipped, &paths) != 1 || file_digest(paths[0], ref_sha) != 0)
+        return false;
+    struct sha256_ctx both;
+    sha256_ctx_init(&both);
+    sha256_ctx_update(&both, "labelled:", 9);
+    sha256_ctx_update(&both, sha, 64);
+    sha256_ctx_update(&both, "reference:", 10);
+    sha256_ctx_update(&both, ref_sha, 64);
+    sha256_ctx_final_hex(&both, both_sha);
+    return strcmp(t.sha256, both_sha) == 0;
+}
 
 /* A fixed generator (splitmix64), so a seed gives the same folds on every machine. */
 static uint64_t splitmix64(uint64_t *s)
@@ -280,7 +453,8 @@ int cmd_eval(int argc, char **argv, const struct cli_command *self)
         return CLI_FAIL;
     struct model_example *ex = NULL;
     size_t n = 0;
-    int rc = model_examples_read(argv[optind], tax, &ex, &n, NULL, &err);
+    char file_sha[65] = "";
+    int rc = model_examples_read(argv[optind], tax, &ex, &n, file_sha, &err);
     /* More examples for every fold: --extra (labelled like FILE) and the reference
      * examples (naive Bayes only), never one that is the standard of a line of FILE, or
      * the fold holding that line would be trained on its answer. */
@@ -294,24 +468,28 @@ int cmd_eval(int argc, char **argv, const struct cli_command *self)
     if (rc == 0 && n_ref_paths)
         rc = cli_examples_read_new(ref_paths, n_ref_paths, tax, ex, n, true, &rx, &n_rx,
                                    &n_rx_left_out, NULL, &err);
-    struct tally t = {0};
-    t.gold = calloc(tax->n_nodes, sizeof *t.gold);
-    t.pred = calloc(tax->n_nodes, sizeof *t.pred);
-    t.hit = calloc(tax->n_nodes, sizeof *t.hit);
-    if (rc == 0 && (!t.gold || !t.pred || !t.hit))
+    struct outcome *outcomes = calloc(n + 1, sizeof *outcomes);
+    size_t n_out = 0;
+    if (rc == 0 && !outcomes)
         rc = stdtax_error_set(&err, STDTAX_ENOMEM, "", "out of memory");
     if (rc == 0 && folds == 0) {
         struct model *m = NULL;
         struct clf_engine *e = NULL;
         if (params.use_model)
             rc = model_file_load(model_path, tax, &m, &err);
+        if (rc == 0 && m && trained_from(m, file_sha))
+            fprintf(stderr,
+                    "stdtax: warning: the model was trained from %s: these figures score "
+                    "the training data, not new proposals; --folds K gives held-out "
+                    "figures\n",
+                    argv[optind]);
         if (rc == 0)
             rc = clf_engine_new(tax, m, &params, &e, &err);
         for (size_t i = 0; rc == 0 && i < n; i++) {
             struct clf_decision d;
             rc = decide(e, &ex[i], &d, i, &err);
             if (rc == 0)
-                tally_add(&t, &ex[i], &d);
+                outcomes[n_out++] = outcome_of(&ex[i], &d);
         }
         clf_engine_free(e);
         model_free(m);
@@ -347,15 +525,17 @@ int cmd_eval(int argc, char **argv, const struct cli_command *self)
             struct clf_decision d;
             rc = decide(e, &ex[i], &d, i, &err);
             if (rc == 0)
-                tally_add(&t, &ex[i], &d);
+                outcomes[n_out++] = outcome_of(&ex[i], &d);
         }
         clf_engine_free(e);
         model_free(m);
     }
     free(train);
     free(fold_of);
+    json_t *r = rc == 0 ? report(tax, outcomes, n_out, folds, mode) : NULL;
+    if (rc == 0 && !r)
+        rc = stdtax_error_set(&err, STDTAX_ENOMEM, "", "out of memory");
     if (rc == 0) {
-        json_t *r = report(tax, &t, folds, mode);
         if (n_extra_paths) {
             json_object_set_new(r, "extra_used", json_integer((json_int_t)n_extra));
             json_object_set_new(r, "extra_left_out",
@@ -377,9 +557,7 @@ int cmd_eval(int argc, char **argv, const struct cli_command *self)
     } else {
         cli_error(&err);
     }
-    free(t.gold);
-    free(t.pred);
-    free(t.hit);
+    free(outcomes);
     model_examples_free(ex, n);
     model_examples_free(extra, n_extra);
     model_examples_free(rx, n_rx);

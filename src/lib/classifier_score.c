@@ -149,11 +149,17 @@ int run_score(struct run *r, const struct clf_input *in, struct clf_decision *d,
     /* Subcategories, within their parent: the chosen one now, others only when the
      * alternatives need them (alternatives_top). */
     subcategory_softmax(r, best);
+    d->runner_up = NULL;
+    for (size_t i = 0; i < tax->n_roots; i++)
+        if (tax->roots[i] != best &&
+            (!d->runner_up || r->P[tax->roots[i]->index] > r->P[d->runner_up->index]))
+            d->runner_up = tax->roots[i];
     d->confidence = r->P[best->index];
     double min_conf = p->min_confidence;
     if (e->model && p->use_model && model_other_threshold(e->model) > min_conf)
         min_conf = model_other_threshold(e->model);
     if (e->other && best != e->other && d->confidence < min_conf) {
+        d->runner_up = best;
         best = e->other;
         d->confidence = 1.0 - d->confidence;
     }

@@ -160,6 +160,12 @@ const char *model_version(const struct model *m)
     return m->version;
 }
 
+void model_training_get(const struct model *m, struct model_training *out)
+{
+    *out = (struct model_training){m->train_file ? m->train_file : "",
+                                   m->train_sha ? m->train_sha : "", m->n_examples};
+}
+
 const struct model_config *model_config_get(const struct model *m)
 {
     return &m->cfg;

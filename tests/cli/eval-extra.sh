@@ -9,7 +9,7 @@ tax="$dir/shanghai-ai-2023.json"
 data="$dir/train/labelled-2023.jsonl"
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-field() { sed -n "s/^ *\"$1\": \([0-9.]*\),*$/\1/p" "$2"; }
+field() { sed -n "s/^  \"$1\": \([0-9.]*\),*$/\1/p" "$2"; }  # top level only (two spaces)
 
 echo "1..12"
 "$stdtax" eval --taxonomy "$tax" --json --cv 5 "$data" > "$tmp/plain"

@@ -7,7 +7,7 @@ stdtax="${STDTAX_BUILDDIR:-.}/src/cli/stdtax"
 dir="${STDTAX_SRCDIR:-.}/taxonomy"
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-field() { sed -n "s/^ *\"$1\": \([0-9.]*\),*$/\1/p" "$2"; }
+field() { sed -n "s/^  \"$1\": \([0-9.]*\),*$/\1/p" "$2"; }  # top level only (two spaces)
 at_least() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && a + 0 >= b + 0) }'; }
 
 echo "1..2"
