@@ -42,6 +42,7 @@ static const struct {
     {STDTAX_EVERSION, 500, "version", "Data of another schema version"},
     {API_EINTERNAL, 500, "internal", "Internal error"},
     {API_EUNAVAILABLE, 503, "unavailable", "Service unavailable"},
+    {API_EHTTPVERSION, 505, "http-version", "HTTP version not supported"},
     {STDTAX_ENOSPC, 507, "no-space", "No space left for the store"},
 };
 

@@ -49,6 +49,7 @@ enum api_err {
     API_ETOOMANY = -105,       /* rate or batch limit: 429 */
     API_EURITOOLONG = -106,    /* request target over the bound: 414 */
     API_EINTERNAL = -107,      /* a bug or an unexpected library failure: 500 */
+    API_EHTTPVERSION = -108,   /* an HTTP version other than 1.0 and 1.1: 505 */
 };
 
 /* --- requests --------------------------------------------------------------- */

@@ -33,7 +33,7 @@ static const struct api_route routes[] = {
     /* method, pattern, handler, flags, scope, query, operationId */
     {API_GET, "/healthz", api_healthz_get, API_F_QUERY_IGNORED, CFG_SCOPE_NONE, NULL,
      "getHealth"},
-    {API_GET, "/metrics", api_metrics_get, API_F_QUERY_IGNORED, CFG_SCOPE_NONE, NULL,
+    {API_GET, "/metrics", api_metrics_get, API_F_QUERY_IGNORED, CFG_SCOPE_READ, NULL,
      "getMetrics"},
     {API_GET, "/v1/openapi.json", api_openapi_get, API_F_QUERY_IGNORED, CFG_SCOPE_NONE,
      NULL, "getOpenApi"},

@@ -8,6 +8,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 #include <event2/thread.h>
+#include <linux/filter.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -17,9 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "framing.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -43,6 +46,14 @@ struct conn {
     bool late;                /* its request began after shutdown started */
     bool dispatched;          /* its request is complete and with the dispatcher */
     uint64_t busy_since_us;   /* when the request now being received began */
+    struct framing framing;   /* the requests' framing, checked ahead of evhttp */
+    uint64_t in_total;        /* bytes read on the connection */
+    uint64_t scanned;         /* of those, checked by framing_line */
+    uint64_t completed;       /* requests answered */
+    bool scan_off;            /* a line over max-header: evhttp refuses it itself */
+    bool answering;           /* sending its refusal; evhttp no longer reads it */
+    bool cutting;             /* input_cut is moving its input */
+    bool close_after;         /* close once its answer is out (CONNECT) */
 };
 
 struct server;
@@ -59,7 +70,12 @@ struct worker {
     int wake_fd;           /* eventfd: doorbell for stop_level */
     atomic_int stop_level; /* set by the main thread: 1 drain, 2 stop now */
     struct event *wake_ev, *reg_ev, *drain_ev;
-    struct event *deadline_ev;    /* once a second: requests received too slowly */
+    struct event *deadline_ev; /* once a second: requests received too slowly */
+    struct event *reap_ev;     /* refusals to answer, connections to close */
+    struct event *accept_ev;   /* accepting again after EMFILE */
+    bool accept_backoff;       /* out of descriptors: not accepting for a moment */
+    char *line;                /* one request line or header, for framing_line */
+    size_t line_cap;
     struct bufferevent **pending; /* accepted, not yet registered */
     size_t n_pending, cap_pending;
     struct conn *conns;
@@ -112,6 +128,8 @@ static void listener_update(struct worker *w)
     if (!w->bound)
         return;
     struct evconnlistener *l = evhttp_bound_socket_get_listener(w->bound);
+    if (w->accept_backoff)
+        return; /* accept_resume_cb decides */
     if (!w->paused && w->n_conns >= w->max_conns) {
         evconnlistener_disable(l);
         w->paused = true;
@@ -151,12 +169,195 @@ static void conn_closed_cb(struct evhttp_connection *evcon, void *arg)
     conn_count_drop(w);
 }
 
+/* --- framing: requests refused before evhttp reads them ------------------------ */
+
+#define LINGER_S 2
+
+/* A refusal is answered once every request before the refused one is. */
+static bool refusal_due(const struct conn *c)
+{
+    return c->framing.expect == FRAMING_REFUSED && !c->answering && !c->dispatched &&
+           c->completed + 1 >= c->framing.requests;
+}
+
+/* Keeps the first keep bytes of the input: what follows a refused line never
+ * reaches evhttp.  Moving the kept bytes out and back calls conn_input_cb, which
+ * c->cutting tells to let it be. */
+static void input_cut(struct conn *c, struct evbuffer *buf, size_t keep)
+{
+    size_t len = evbuffer_get_length(buf);
+    if (keep >= len)
+        return;
+    c->cutting = true;
+    struct evbuffer *head = keep ? evbuffer_new() : NULL;
+    if (head && evbuffer_remove_buffer(buf, head, keep) != (int)keep) {
+        evbuffer_free(head);
+        head = NULL; /* out of memory: drop it all, the refusal still goes out */
+    }
+    evbuffer_drain(buf, evbuffer_get_length(buf));
+    if (head) {
+        evbuffer_add_buffer(buf, head);
+        evbuffer_free(head);
+    }
+    c->cutting = false;
+}
+
+/* Puts line[0..n), checked and perhaps rewritten by framing_line, back at pos. */
+static bool line_put_back(struct evbuffer *buf, struct evbuffer_ptr *pos,
+                          const char *line, size_t n)
+{
+    struct evbuffer_iovec vec[16];
+    int nv = evbuffer_peek(buf, (ev_ssize_t)n, pos, vec, 16);
+    if (nv < 0 || nv > 16)
+        return false;
+    for (int i = 0; i < nv && n; i++) {
+        size_t k = vec[i].iov_len < n ? vec[i].iov_len : n;
+        if (memcmp(vec[i].iov_base, line, k) != 0)
+            memcpy(vec[i].iov_base, line, k);
+        line += k;
+        n -= k;
+    }
+    return n == 0;
+}
+
+/* Checks the lines that arrived (framing.h), before evhttp reads them. */
+static void conn_scan(struct conn *c, struct evbuffer *buf, size_t n_added)
+{
+    struct worker *w = c->w;
+    size_t len = evbuffer_get_length(buf);
+    if (c->framing.expect == FRAMING_REFUSED) {
+        input_cut(c, buf, len - n_added);
+        return;
+    }
+    uint64_t start = c->in_total - len; /* the stream offset of buf's first byte */
+    if (c->scanned < start)
+        c->scanned = start; /* evhttp reads complete lines only: cannot happen */
+    for (;;) {
+        uint64_t skip = framing_skip(&c->framing);
+        if (skip) {
+            uint64_t avail = c->in_total - c->scanned;
+            uint64_t n = skip < avail ? skip : avail;
+            if (n == 0)
+                return;
+            framing_skipped(&c->framing, n);
+            c->scanned += n;
+            continue;
+        }
+        size_t off = (size_t)(c->scanned - start);
+        struct evbuffer_ptr pos, eol;
+        if (off >= len || evbuffer_ptr_set(buf, &pos, off, EVBUFFER_PTR_SET) != 0)
+            return;
+        eol = evbuffer_search(buf, "\n", 1, &pos);
+        size_t n = eol.pos < 0 ? len - off : (size_t)eol.pos + 1 - off;
+        int rc = 0;
+        if (n > w->line_cap) {
+            c->framing.expect = FRAMING_REFUSED;
+            c->framing.status = rc = 400;
+            c->framing.reason = "a line longer than max-header";
+        } else if (eol.pos < 0) {
+            return;
+        } else {
+            evbuffer_copyout_from(buf, &pos, w->line, n);
+            rc = framing_line(&c->framing, w->line, n);
+            if (rc == 0 && !line_put_back(buf, &pos, w->line, n)) {
+                c->framing.expect = FRAMING_REFUSED;
+                c->framing.status = rc = 400;
+                c->framing.reason = "a chunk line in too many pieces";
+            }
+        }
+        if (rc != 0) {
+            LOG_INFO("http", "worker %u: refusing request %llu on a connection: %s",
+                     w->id, (unsigned long long)c->framing.requests, c->framing.reason);
+            input_cut(c, buf, off);
+            if (refusal_due(c))
+                event_active(w->reap_ev, EV_TIMEOUT, 0);
+            return;
+        }
+        c->scanned += n;
+    }
+}
+
+static void linger_read_cb(struct bufferevent *bev, void *arg)
+{
+    (void)arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+/* The refusal is out: no more from us; what the client still sends is read and
+ * dropped until it closes, so that our close does not reset the connection before
+ * the client has read the answer. */
+static void linger_write_cb(struct bufferevent *bev, void *arg)
+{
+    (void)arg;
+    shutdown(bufferevent_getfd(bev), SHUT_WR);
+}
+
+static void linger_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    struct conn *c = arg;
+    (void)bev;
+    (void)what;
+    evhttp_connection_free(c->evcon);
+}
+
+/* Answers a refused request (400, or 505 for another HTTP version) and closes.
+ * evhttp, which has not seen the request, is taken off the connection. */
+static void conn_refusal_send(struct conn *c)
+{
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
+    struct evbuffer *in = bufferevent_get_input(bev), *out = bufferevent_get_output(bev);
+    int status = c->framing.status;
+    c->answering = true;
+    evbuffer_drain(in, evbuffer_get_length(in));
+    struct api_response resp = {0};
+    api_response_problem(&resp, status == 505 ? API_EHTTPVERSION : STDTAX_EPARSE, NULL,
+                         "%s", c->framing.reason);
+    size_t len = 0;
+    char *text = api_json_text(resp.body, &len);
+    api_response_clear(&resp);
+    evbuffer_add_printf(out,
+                        "HTTP/1.1 %d %s\r\nContent-Type: application/problem+json; "
+                        "charset=utf-8\r\nContent-Length: %zu\r\nConnection: close\r\n"
+                        "X-Content-Type-Options: nosniff\r\n\r\n",
+                        status,
+                        status == 505 ? "HTTP Version Not Supported" : "Bad Request",
+                        text ? len : 0);
+    if (text)
+        evbuffer_add(out, text, len);
+    free(text);
+    struct timeval linger = {LINGER_S, 0};
+    bufferevent_setcb(bev, linger_read_cb, linger_write_cb, linger_event_cb, c);
+    bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+    bufferevent_set_timeouts(bev, &linger, &linger);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+/* Answers refusals that are due and closes connections whose answer said so. */
+static void worker_reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+    (void)fd;
+    (void)what;
+    struct conn *next;
+    for (struct conn *c = w->conns; c; c = next) {
+        next = c->next;
+        if (c->close_after && !c->dispatched)
+            evhttp_connection_free(c->evcon);
+        else if (refusal_due(c))
+            conn_refusal_send(c);
+    }
+}
+
 static void conn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
                           void *arg)
 {
     struct conn *c = arg;
-    (void)buf;
-    if (info->n_added == 0 || c->busy)
+    if (c->answering || c->cutting || info->n_added == 0)
+        return;
+    c->in_total += info->n_added;
+    conn_scan(c, buf, info->n_added);
+    if (c->busy)
         return;
     c->busy = true;
     c->busy_since_us = api_now_us();
@@ -243,6 +444,16 @@ static void request_complete_cb(struct evhttp_request *ereq, void *arg)
     struct conn *c = arg;
     (void)ereq;
     c->dispatched = false;
+    c->completed++;
+    if (c->close_after || refusal_due(c)) {
+        /* Not here: evhttp goes on using the connection after this returns. */
+        struct evbuffer *in =
+            bufferevent_get_input(evhttp_connection_get_bufferevent(c->evcon));
+        if (c->close_after)
+            evbuffer_drain(in, evbuffer_get_length(in));
+        event_active(c->w->reap_ev, EV_TIMEOUT, 0);
+        return;
+    }
     /* A pipelined request may already wait in the input buffer: its time starts now. */
     struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
     if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
@@ -581,6 +792,22 @@ static size_t send_response(struct dispatch *d)
         }
     }
     size_t bytes = evbuffer_get_length(body);
+    /* evhttp frames no body for HEAD and CONNECT, but sends the one it is given,
+     * without a length: the next answer on the connection would start inside it. */
+    if (d->req.method == API_HEAD || d->req.method == API_CONNECT) {
+        char n[24];
+        snprintf(n, sizeof n, "%zu", bytes);
+        if (resp->status >= 200 && resp->status != 204 && resp->status != 304)
+            evhttp_add_header(out, "Content-Length", n);
+        if (d->req.method == API_HEAD) {
+            evbuffer_drain(body, bytes);
+            bytes = 0;
+        } else if (d->conn) {
+            /* evhttp keeps a CONNECT's connection whatever the answer says. */
+            evhttp_add_header(out, "Connection", "close");
+            d->conn->close_after = true;
+        }
+    }
     if (d->conn)
         evhttp_request_set_on_complete_cb(d->ereq, request_complete_cb, d->conn);
     evhttp_send_reply(d->ereq, resp->status, NULL, NULL);
@@ -798,9 +1025,51 @@ static void worker_wake_cb(evutil_socket_t fd, short what, void *arg)
         event_base_loopexit(w->base, NULL);
 }
 
+/* The worker whose loop runs on this thread: libevent passes the listener's error
+ * callback evhttp's argument, not ours. */
+static _Thread_local struct worker *this_worker;
+
+#define ACCEPT_BACKOFF_MS 200
+
+/* accept() failed for want of descriptors (EMFILE, ENFILE) or memory: the socket
+ * stays readable, and retrying at once would spin on both cores and log without
+ * end.  Stop accepting for a moment; connections wait in the backlog meanwhile. */
+static void accept_error_cb(struct evconnlistener *l, void *arg)
+{
+    struct worker *w = this_worker;
+    int e = EVUTIL_SOCKET_ERROR();
+    (void)arg;
+    evconnlistener_disable(l);
+    if (!w)
+        return;
+    w->accept_backoff = true;
+    LOG_WARN("http",
+             "worker %u: accept: %s; not accepting for %d ms (%u connections open)",
+             w->id, strerror(e), ACCEPT_BACKOFF_MS, w->n_conns);
+    struct timeval tv = {0, ACCEPT_BACKOFF_MS * 1000};
+    event_add(w->accept_ev, &tv);
+}
+
+static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+    (void)fd;
+    (void)what;
+    w->accept_backoff = false;
+    if (!w->bound)
+        return; /* shutting down */
+    if (w->n_conns < w->max_conns) {
+        evconnlistener_enable(evhttp_bound_socket_get_listener(w->bound));
+        w->paused = false;
+    } else {
+        w->paused = true; /* listener_update enables it when connections close */
+    }
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
+    this_worker = w;
     event_base_dispatch(w->base);
     uint64_t one = 1;
     if (write(w->srv->done_fd, &one, sizeof one) < 0)
@@ -863,6 +1132,26 @@ static int listen_socket(const char *host, unsigned port, bool probe,
     return fd;
 }
 
+/* SO_REUSEPORT lets any later socket of the same user join the port's group and take
+ * a share of its connections.  This program picks one of the group's first n
+ * members, which are ours (a socket joins when it listens, and ours all listen before
+ * a worker runs): a later member is never chosen. */
+static void reuseport_steer(int fd, unsigned n)
+{
+    struct sock_filter code[] = {
+        {BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_RANDOM)},
+        {BPF_ALU | BPF_MOD | BPF_K, 0, 0, n},
+        {BPF_RET | BPF_A, 0, 0, 0},
+    };
+    struct sock_fprog prog = {.len = sizeof code / sizeof code[0], .filter = code};
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog) != 0)
+        LOG_WARN(
+            "main",
+            "cannot keep the port to our own sockets (SO_ATTACH_REUSEPORT_CBPF: %s): "
+            "another process of this user could take a share of its connections",
+            strerror(errno));
+}
+
 static int worker_init(struct worker *w, int fd, struct stdtax_error *err)
 {
     const struct stdtax_config *cfg = w->ctx->cfg;
@@ -902,6 +1191,13 @@ static int worker_init(struct worker *w, int fd, struct stdtax_error *err)
         w->wake_ev =
             event_new(w->base, w->wake_fd, EV_READ | EV_PERSIST, worker_wake_cb, w);
     w->reg_ev = event_new(w->base, -1, 0, worker_reg_cb, w);
+    w->reap_ev = event_new(w->base, -1, 0, worker_reap_cb, w);
+    w->accept_ev = event_new(w->base, -1, 0, accept_resume_cb, w);
+    w->line_cap = cfg->max_header + 2;
+    w->line = malloc(w->line_cap);
+    if (w->bound)
+        evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(w->bound),
+                                    accept_error_cb);
     w->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->done_fd >= 0)
         w->done_ev =
@@ -912,7 +1208,8 @@ static int worker_init(struct worker *w, int fd, struct stdtax_error *err)
     if (!w->bound)
         close(fd);
     if (!w->buckets || !w->bound || !w->wake_ev || !w->reg_ev || !w->drain_ev ||
-        !w->deadline_ev || event_add(w->deadline_ev, &second) != 0 || !w->done_ev ||
+        !w->reap_ev || !w->accept_ev || !w->line || !w->deadline_ev ||
+        event_add(w->deadline_ev, &second) != 0 || !w->done_ev ||
         event_add(w->wake_ev, NULL) != 0 || event_add(w->done_ev, NULL) != 0)
         return stdtax_error_set(err, STDTAX_ENOMEM, "worker", "cannot set up worker %u",
                                 w->id);
@@ -952,6 +1249,11 @@ static void worker_free(struct worker *w)
         event_free(w->wake_ev);
     if (w->reg_ev)
         event_free(w->reg_ev);
+    if (w->reap_ev)
+        event_free(w->reap_ev);
+    if (w->accept_ev)
+        event_free(w->accept_ev);
+    free(w->line);
     if (w->drain_ev)
         event_free(w->drain_ev);
     if (w->deadline_ev)
@@ -1037,6 +1339,43 @@ static int write_port_file(const char *path, unsigned port, struct stdtax_error 
     return 0;
 }
 
+/* Descriptors besides the connections: per worker its listening socket, epoll and
+ * eventfds; for the process the store's files, the log, stdio, and files opened on
+ * demand (the dashboard's, a reload's). */
+#define NOFILE_PER_WORKER 8
+#define NOFILE_RESERVE 64
+
+/* Every connection is a descriptor: without enough of them, accept fails (EMFILE)
+ * long before max-connections.  Raises the soft limit when the hard one allows. */
+static int nofile_ensure(const struct stdtax_config *cfg, unsigned workers,
+                         struct stdtax_error *err)
+{
+    unsigned long long need = (unsigned long long)cfg->max_connections + NOFILE_RESERVE +
+                              (unsigned long long)workers * NOFILE_PER_WORKER;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return stdtax_error_set(err, STDTAX_EIO, "max-connections",
+                                "cannot read RLIMIT_NOFILE: %s", strerror(errno));
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return 0;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+        return stdtax_error_set(
+            err, STDTAX_EINVAL, "max-connections",
+            "max-connections %u needs %llu open files, but RLIMIT_NOFILE allows %llu "
+            "(hard limit): lower max-connections or raise the limit (LimitNOFILE= in the "
+            "systemd unit, ulimit -n)",
+            cfg->max_connections, need, (unsigned long long)rl.rlim_max);
+    unsigned long long old = (unsigned long long)rl.rlim_cur;
+    rl.rlim_cur = (rlim_t)need;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return stdtax_error_set(err, STDTAX_EIO, "max-connections",
+                                "cannot raise RLIMIT_NOFILE from %llu to %llu: %s", old,
+                                need, strerror(errno));
+    LOG_INFO("main", "open files limit raised from %llu to %llu for max-connections %u",
+             old, need, cfg->max_connections);
+    return 0;
+}
+
 int server_run(struct api_ctx *ctx, struct stdtax_error *err)
 {
     const struct stdtax_config *cfg = ctx->cfg;
@@ -1045,6 +1384,8 @@ int server_run(struct api_ctx *ctx, struct stdtax_error *err)
     int rc = 0;
     unsigned port = cfg->port;
 
+    if ((rc = nofile_ensure(cfg, srv.n_workers, err)) != 0)
+        return rc;
     signal(SIGPIPE, SIG_IGN);
     evthread_use_pthreads();
     srv.workers = calloc(srv.n_workers, sizeof *srv.workers);
@@ -1072,6 +1413,8 @@ int server_run(struct api_ctx *ctx, struct stdtax_error *err)
             rc = fd;
             goto out;
         }
+        if (i == 0)
+            reuseport_steer(fd, srv.n_workers);
         if ((rc = worker_init(w, fd, err)) != 0)
             goto out;
     }

@@ -15,7 +15,7 @@ BUILDDIR=$(cd "${BUILDDIR:-.}" && pwd)
 FUZZ_CC=${FUZZ_CC:-clang}
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 FUZZ_JOBS=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
-targets=${*:-config request proposal classify taxonomy csv store similar model jsonw}
+targets=${*:-config request proposal classify taxonomy csv store similar model jsonw framing}
 out=$BUILDDIR/tests/fuzz
 obj=$out/obj
 mkdir -p "$obj" "$out/work" "$out/crashes"
