@@ -24,8 +24,21 @@ static const struct {
 #define N_SERVER (sizeof server_cols / sizeof server_cols[0])
 #define N_LEAD 1 /* server columns before the form's: the id */
 
-/* Separator of array items in a cell (full-width semicolon, as Chinese text uses). */
+/* Separator of array items in a cell (full-width semicolon, as Chinese text uses).
+ * Import also splits on ";"; a backslash before either, or before a backslash, keeps
+ * it in the item, so that an item holding one comes back whole. */
 #define ARRAY_SEP "；"
+#define ARRAY_ESC '\\'
+
+/* Length of the separator at s, 0 if none. */
+static size_t sep_len(const char *s, size_t len)
+{
+    if (len >= 1 && s[0] == ';')
+        return 1;
+    return len >= sizeof ARRAY_SEP - 1 && memcmp(s, ARRAY_SEP, sizeof ARRAY_SEP - 1) == 0
+               ? sizeof ARRAY_SEP - 1
+               : 0;
+}
 
 struct col {
     const struct prop_field *f; /* top-level field, or NULL for a server column */
@@ -135,8 +148,9 @@ static char *cell_text(const json_t *v)
         size_t total = 1;
         for (size_t i = 0; i < json_array_size(v); i++) {
             const json_t *item = json_array_get(v, i);
-            total +=
-                (json_is_string(item) ? json_string_length(item) : 0) + sizeof ARRAY_SEP;
+            /* At worst every byte escaped. */
+            total += (json_is_string(item) ? 2 * json_string_length(item) : 0) +
+                     sizeof ARRAY_SEP;
         }
         char *s = malloc(total), *p = s;
         if (!s)
@@ -149,8 +163,13 @@ static char *cell_text(const json_t *v)
                 memcpy(p, ARRAY_SEP, sizeof ARRAY_SEP - 1);
                 p += sizeof ARRAY_SEP - 1;
             }
-            memcpy(p, json_string_value(item), json_string_length(item));
-            p += json_string_length(item);
+            const char *t = json_string_value(item);
+            size_t tlen = json_string_length(item);
+            for (size_t k = 0; k < tlen; k++) {
+                if (t[k] == ARRAY_ESC || sep_len(t + k, tlen - k))
+                    *p++ = ARRAY_ESC;
+                *p++ = t[k];
+            }
         }
         *p = '\0';
         return s;
@@ -215,44 +234,44 @@ static int col_match(const char *h, struct col *c)
     return -1;
 }
 
-/* Splits an array cell on "；" or ";", trimming each item and dropping empty ones. */
+/* Splits an array cell on "；" or ";", trimming each item and dropping empty ones; a
+ * backslash keeps the separator or backslash after it (cell_text writes them so). */
 static json_t *split_items(const char *s, size_t len)
 {
     json_t *arr = json_array();
-    size_t i = 0, start = 0;
-    while (arr && i <= len) {
-        size_t sep = 0;
-        if (i == len)
-            sep = 0;
-        else if (s[i] == ';')
-            sep = 1;
-        else if (len - i >= 3 && memcmp(s + i, ARRAY_SEP, 3) == 0)
-            sep = 3;
-        if (i < len && sep == 0) {
-            i++;
-            continue;
-        }
-        char *piece = strndup(s + start, i - start);
-        if (!piece) {
-            json_decref(arr);
-            return NULL;
-        }
-        const char *b;
-        size_t n;
-        prop_trimmed(piece, &b, &n);
-        if (n > 0) {
-            json_t *item = json_stringn(b, n);
-            if (!item || json_array_append_new(arr, item) != 0) {
-                free(piece);
-                json_decref(arr);
-                return NULL;
+    char *piece = malloc(len + 1);
+    size_t n = 0;
+    for (size_t i = 0; arr && piece && i <= len;) {
+        size_t sep = i < len ? sep_len(s + i, len - i) : 0;
+        if (i < len && s[i] == ARRAY_ESC && i + 1 < len) {
+            size_t kept = s[i + 1] == ARRAY_ESC ? 1 : sep_len(s + i + 1, len - i - 1);
+            if (kept) {
+                memcpy(piece + n, s + i + 1, kept);
+                n += kept;
+                i += 1 + kept;
+                continue;
             }
         }
-        free(piece);
-        if (i == len)
-            break;
-        i += sep;
-        start = i;
+        if (i < len && sep == 0) {
+            piece[n++] = s[i++];
+            continue;
+        }
+        piece[n] = '\0';
+        const char *b;
+        size_t blen;
+        prop_trimmed(piece, &b, &blen);
+        json_t *item = blen ? json_stringn(b, blen) : NULL;
+        if (blen && (!item || json_array_append_new(arr, item) != 0)) {
+            json_decref(arr);
+            arr = NULL;
+        }
+        n = 0;
+        i += i == len ? 1 : sep;
+    }
+    free(piece);
+    if (!piece) {
+        json_decref(arr);
+        return NULL;
     }
     return arr;
 }

@@ -235,6 +235,21 @@ class Csv(Base):
         r = self.ok(self.cli("import", self.csv, data="fresh"))
         self.assertEqual(self.summary(r), (10, 0, 10, 0))
 
+    def test_separator_inside_an_item_round_trips(self):
+        p = proposal(20, track="local")
+        items = ["上海甲；乙联合实验室", "A; B Ltd", "C:\\dir\\", "back\\；slash", "plain"]
+        p["participating_organisations"] = items
+        f = self.write("sep.jsonl", jsonl([p]))
+        self.ok(self.cli("import", f, data="sep"))
+        out = self.path("sep.csv")
+        self.ok(self.cli("export", "-o", out, data="sep"))
+        self.ok(self.cli("import", out, data="sep2"))
+        back = self.export_records(data="sep2")
+        self.assertEqual(back[0]["participating_organisations"], items)
+        # Cells written before escaping existed split as before.
+        self.assertEqual(len(self.export_records()[0]["participating_organisations"]),
+                         len(proposal(0).get("participating_organisations", [])))
+
     def test_bad_row_names_line(self):
         text = self.raw.decode("utf-8")
         # Break the e-mail of the third record: CSV line numbers count physical lines,
