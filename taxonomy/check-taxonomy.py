@@ -29,6 +29,8 @@ import unicodedata
 
 MAX_CODE_BYTES = 64
 MAX_TERM_BYTES = 128
+MAX_LABEL_BYTES = 256  # a label (zh or en) of a node, topic or track
+MAX_TEXT_BYTES = 4096  # any other text: descriptions, titles, names
 CODE_RE = re.compile(r"^[a-z0-9.-]+$")
 # RFC 3339 date-time with a mandatory offset (Z or +hh:mm / -hh:mm).
 RFC3339_RE = re.compile(
@@ -119,6 +121,10 @@ class Checker:
         if "\0" in value:
             self.add(ptr, "%s contains a NUL character" % what)
             return False
+        limit = MAX_LABEL_BYTES if what.startswith("labels.") else MAX_TEXT_BYTES
+        if len(value.encode("utf-8")) > limit:
+            self.add(ptr, "%s is longer than %d bytes" % (what, limit))
+            return False
         return True
 
     def labels(self, obj, ptr, key="labels"):
@@ -193,6 +199,8 @@ class Checker:
             return
         if not self.want_array(tracks, "/call/tracks", "tracks"):
             return
+        if not tracks:
+            self.add("/call/tracks", "a call needs at least one track")
         seen = {}
         items = []
         for i, tr in enumerate(tracks):

@@ -12,8 +12,10 @@
 
 #include "stdtax/error.h"
 
-#define TAX_CODE_MAX 64         /* bytes of a node, topic or track code */
-#define TAX_TERM_MAX 128        /* bytes of an evidence term */
+#define TAX_CODE_MAX 64   /* bytes of a node, topic or track code */
+#define TAX_TERM_MAX 128  /* bytes of an evidence term */
+#define TAX_LABEL_MAX 256 /* bytes of a label (zh or en) of a node, topic or track */
+#define TAX_TEXT_MAX 4096 /* bytes of any other text: descriptions, titles, names */
 #define TAX_FILE_MAX (8u << 20) /* a taxonomy file larger than this is refused */
 /* Bounds that keep the loader's pairwise checks cheap on a hostile file. */
 #define TAX_NODES_MAX 512

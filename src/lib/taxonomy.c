@@ -83,6 +83,10 @@ static char *member_string(struct load *ld, const json_t *obj, const char *key,
         problem(ld, ptr, "must not be empty");
         return NULL;
     }
+    if (len > TAX_TEXT_MAX) {
+        problem(ld, ptr, "longer than %d bytes", TAX_TEXT_MAX);
+        return NULL;
+    }
     return dup_or_oom(ld, json_string_value(v));
 }
 
@@ -104,6 +108,15 @@ static void member_labels(struct load *ld, const json_t *obj, const char *key,
     }
     *zh = member_string(ld, v, "zh", ptr, required);
     *en = member_string(ld, v, "en", ptr, required);
+    /* Labels are names: shown in lists, matched, sent with every answer. */
+    char lp[PTR_MAX];
+    for (int i = 0; required && i < 2; i++) {
+        const char *text = i ? *en : *zh;
+        if (text && strlen(text) > TAX_LABEL_MAX) {
+            ptrf(lp, "%s/%s", ptr, i ? "en" : "zh");
+            problem(ld, lp, "longer than %d bytes", TAX_LABEL_MAX);
+        }
+    }
 }
 
 static int code_valid(const char *s)
@@ -517,8 +530,8 @@ static void load_call(struct load *ld, struct tax_taxonomy *tax, const json_t *j
         return;
     }
     size_t n = json_array_size(jt);
-    if (n > TAX_TRACKS_MAX) {
-        problem(ld, "/call/tracks", "more than %d tracks", TAX_TRACKS_MAX);
+    if (n == 0 || n > TAX_TRACKS_MAX) {
+        problem(ld, "/call/tracks", "must hold 1 to %d tracks", TAX_TRACKS_MAX);
         return;
     }
     c->tracks = calloc(n ? n : 1, sizeof *c->tracks);
