@@ -331,11 +331,9 @@ static int patch_apply(json_t *record, void *arg, struct stdtax_error *err)
         json_decref(topics);
     }
     if (rc == 0 && plan->status) {
+        /* A refused move is STDTAX_ECONFLICT (409): the request is valid, the
+         * proposal's current status is what refuses it (doc/proposals.md). */
         rc = prop_record_set_status(record, plan->status, plan->who, plan->when, err);
-        if (rc == STDTAX_ECONFLICT)
-            rc = stdtax_error_set(
-                err, STDTAX_EINVAL, "/status", "a proposal cannot move from %s to %s",
-                json_string_value(json_object_get(record, "status")), plan->status);
     }
     if (rc == 0 && plan->note) {
         char when[40];

@@ -321,8 +321,9 @@ class V1(unittest.TestCase):
         self.assertEqual(r.status, 200, r)
         r = self.d.request("PATCH", path, json_body={"status": "recommended-local"},
                            token=ADMIN)
-        # the service reports a move the table does not allow as invalid content
-        body = problem(self, assert_valid(self, "PATCH", "/v1/proposals/{id}", r), 422)
+        # a move the table does not allow from the current status: a conflict with
+        # the proposal's state, not invalid content (issue 18)
+        body = problem(self, assert_valid(self, "PATCH", "/v1/proposals/{id}", r), 409)
         self.assertEqual(pointers(body), ["/status"])
 
     def test_delete_withdraws(self):
