@@ -301,6 +301,11 @@ int store_env_open(const char *dir, const struct store_options *opts, struct sto
                                 "%s: %s", dir, strerror(errno));
     if (!S_ISDIR(sb.st_mode))
         return stdtax_error_set(err, STDTAX_EIO, dir, "%s is not a directory", dir);
+    int checked =
+        store_env_check(dir, opts->read_only,
+                        opts->max_readers ? opts->max_readers : DEFAULT_READERS, err);
+    if (checked)
+        return checked;
 
     struct store *s = calloc(1, sizeof *s);
     if (!s || !(s->dir = strdup(dir))) {

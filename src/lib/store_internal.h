@@ -73,6 +73,12 @@ int store_env_meta(struct store *s, MDB_txn *txn, long *version,
                    struct stdtax_error *err);
 int store_version_write(struct store *s, MDB_txn *txn);
 int store_version_refused(struct store *s, long version, struct stdtax_error *err);
+/* Before LMDB maps dir's files (store_env_check.c): refuses a data.mdb shorter than
+ * its meta pages say (STDTAX_ESTORE, naming the file and what to do) and reserves
+ * lock.mdb's blocks (STDTAX_ENOSPC "disk full" naming dir), either of which would
+ * otherwise end the process with SIGBUS.  readers: the reader table's slots. */
+int store_env_check(const char *dir, int read_only, unsigned readers,
+                    struct stdtax_error *err);
 
 /* Read transactions: shared resize lock held between begin and end. */
 int store_read_begin(struct store *s, MDB_txn **txn, struct stdtax_error *err);
