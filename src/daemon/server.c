@@ -1143,7 +1143,10 @@ static void reuseport_steer(int fd, unsigned n)
         {BPF_ALU | BPF_MOD | BPF_K, 0, 0, n},
         {BPF_RET | BPF_A, 0, 0, 0},
     };
-    struct sock_fprog prog = {.len = sizeof code / sizeof code[0], .filter = code};
+    struct sock_fprog prog;
+    memset(&prog, 0, sizeof prog); /* the padding after len goes to the kernel too */
+    prog.len = sizeof code / sizeof code[0];
+    prog.filter = code;
     if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog) != 0)
         LOG_WARN(
             "main",
