@@ -1243,6 +1243,9 @@ static void worker_free(struct worker *w)
         close(w->done_fd);
     if (w->done_lock_init)
         pthread_mutex_destroy(&w->done_lock);
+    /* evhttp_free frees the listening socket before it closes the connections, whose
+     * close callback must then not look at it. */
+    w->bound = NULL;
     if (w->http)
         evhttp_free(w->http); /* closes connections: conn_closed_cb frees ours */
     for (size_t i = 0; i < w->n_pending; i++)
