@@ -27,6 +27,7 @@ enum stdtax_err {
     STDTAX_ENOSPC = -12,     /* no space left on the device */
     STDTAX_EEMPTY = -13,     /* empty or whitespace-only text */
     STDTAX_EFORBIDDEN = -14, /* the caller lacks the scope for this action */
+    STDTAX_ETYPE = -15,      /* a file of a type not accepted, or not the one declared */
 };
 
 /* Static, never NULL. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <time.h>
 
 /* THE table: error code -> HTTP status, problem type and title (webdis worker.c).
@@ -32,6 +33,7 @@ static const struct {
     {STDTAX_ETOOBIG, 413, "too-large", "Request too large"},
     {API_EURITOOLONG, 414, "uri-too-long", "Request target too long"},
     {API_EMEDIATYPE, 415, "unsupported-media-type", "Body must be application/json"},
+    {STDTAX_ETYPE, 415, "unsupported-file-type", "File type not accepted"},
     {STDTAX_EINVAL, 422, "invalid", "Invalid content"},
     {STDTAX_EEMPTY, 422, "empty-text", "Text is empty"},
     {STDTAX_ELATE, 422, "late", "Submitted after the deadline of its track"},
@@ -64,6 +66,9 @@ int api_err_status(int err)
 
 static void raw_drop(struct api_response *resp)
 {
+    if (resp->has_file)
+        close(resp->file_fd);
+    resp->has_file = false;
     if (resp->raw && resp->raw_release)
         resp->raw_release(resp->raw, resp->raw_len, resp->raw_release_arg);
     else
@@ -117,6 +122,17 @@ int api_response_raw(struct api_response *resp, int status, const char *content_
     resp->raw = data;
     resp->raw_len = len;
     resp->content_type = content_type;
+    return 0;
+}
+
+int api_response_file(struct api_response *resp, int status, const char *content_type,
+                      int fd, long long offset, long long len)
+{
+    api_response_raw(resp, status, content_type, NULL, 0);
+    resp->has_file = true;
+    resp->file_fd = fd;
+    resp->file_offset = offset;
+    resp->file_len = len;
     return 0;
 }
 

@@ -81,7 +81,11 @@ struct api_request {
     struct api_kv params[API_PARAMS_MAX]; /* {id}, {code}, ...: decoded */
     size_t n_params;
     struct api_query query;
-    json_t *body;                /* borrowed: parsed JSON body, or NULL */
+    json_t *body;         /* borrowed: parsed JSON body, or NULL */
+    const char *raw_body; /* API_F_RAW_BODY: the body's bytes (borrowed) */
+    size_t raw_len;
+    const char *content_type;    /* API_F_RAW_BODY: Content-Type header, or NULL */
+    const char *range;           /* Range header, or NULL */
     const char *accept;          /* Accept header, or NULL */
     const char *accept_language; /* Accept-Language header, or NULL */
     const char *idempotency_key; /* Idempotency-Key header, or NULL */
@@ -157,6 +161,11 @@ struct api_response {
     api_release_fn raw_release; /* NULL: raw is owned (free); else called instead */
     void *raw_release_arg;
     const char *content_type; /* static: type of raw ("text/csv; charset=utf-8") */
+    /* A file instead of raw (api_response_file): bytes [file_offset, +file_len) of
+     * file_fd, which the response owns (closed when sent or cleared). */
+    bool has_file;
+    int file_fd;
+    long long file_offset, file_len;
     struct api_header headers[API_HEADERS_MAX];
     size_t n_headers;
 };
@@ -179,6 +188,11 @@ int api_response_raw(struct api_response *resp, int status, const char *content_
 int api_response_raw_shared(struct api_response *resp, int status,
                             const char *content_type, const char *data, size_t len,
                             api_release_fn release, void *arg);
+
+/* Sets status and a body of file bytes [offset, offset + len) of fd (steals fd: the
+ * server sends it with evbuffer_add_file, without reading it into memory).  Returns 0. */
+int api_response_file(struct api_response *resp, int status, const char *content_type,
+                      int fd, long long offset, long long len);
 
 /* Adds a header (name must be static).  Returns 0 or STDTAX_ENOMEM / STDTAX_ETOOBIG. */
 int api_response_header(struct api_response *resp, const char *name, const char *fmt, ...)
@@ -227,6 +241,10 @@ typedef int (*api_handler_fn)(struct api_ctx *app, const struct api_request *req
  * query (?utm_source=...) without being refused.  Without it, every parameter not in
  * the route's query column is a 400. */
 #define API_F_QUERY_IGNORED 0x10u
+/* The body is a file as it came (req->raw_body, raw_len, content_type): not parsed,
+ * up to material-max instead of max-body (the limit is chosen from the request line
+ * before the body is read, so a larger Content-Length is 413 at once). */
+#define API_F_RAW_BODY 0x20u
 
 /* One row of the route table (redis command table).  pattern segments are
  * literals or {name} parameters, each matching one non-empty path segment. */

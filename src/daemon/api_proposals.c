@@ -16,12 +16,6 @@
 #define EXPORT_ROWS_MAX 100000
 #define EXPORT_PAGE 1000
 
-static struct svc_caller caller_of(const struct api_request *req)
-{
-    return (struct svc_caller){.name = req->token_name,
-                               .admin = req->scope >= CFG_SCOPE_ADMIN};
-}
-
 /* The answer to a submission: 201 + Location for a new record, 200 +
  * Idempotency-Replayed for a replay, else the problem for rc (steals record and
  * problems; either may be NULL).  Returns 0 or rc. */
@@ -85,7 +79,7 @@ int api_proposals_post(struct api_ctx *ctx, const struct api_request *req,
                        struct api_response *resp)
 {
     struct app *app = app_of(ctx);
-    struct svc_caller caller = caller_of(req);
+    struct svc_caller caller = app_caller(req);
     struct svc_submit_options opts = {.caller = &caller,
                                       .idem_key = req->idempotency_key,
                                       .now = time(NULL),
@@ -277,7 +271,7 @@ int api_proposal_get(struct api_ctx *ctx, const struct api_request *req,
 int api_proposal_patch(struct api_ctx *ctx, const struct api_request *req,
                        struct api_response *resp)
 {
-    struct svc_caller caller = caller_of(req);
+    struct svc_caller caller = app_caller(req);
     struct stdtax_error err = {0};
     json_t *problems = json_array(), *record = NULL;
     const char *id = api_param(req, "id");
@@ -296,7 +290,7 @@ int api_proposal_patch(struct api_ctx *ctx, const struct api_request *req,
 int api_proposal_delete(struct api_ctx *ctx, const struct api_request *req,
                         struct api_response *resp)
 {
-    struct svc_caller caller = caller_of(req);
+    struct svc_caller caller = app_caller(req);
     struct stdtax_error err = {0};
     json_t *record = NULL;
     const char *id = api_param(req, "id");

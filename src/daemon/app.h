@@ -68,6 +68,14 @@ static inline struct app *app_of(struct api_ctx *ctx)
  * a struct app.  Borrowed, static. */
 const struct api_hooks *app_hooks(void);
 
+/* Who is asking, for the service: the token's name and whether it is the
+ * secretariat's (admin scope). */
+static inline struct svc_caller app_caller(const struct api_request *req)
+{
+    return (struct svc_caller){.name = req->token_name,
+                               .admin = req->scope >= CFG_SCOPE_ADMIN};
+}
+
 /* Answers a failed svc_* call: status and type from api.c's table, detail from err,
  * and `errors` from problems (steals problems; may be NULL or empty).  A field that
  * err names becomes the one problem when problems is empty.  A text over a size limit
@@ -134,6 +142,17 @@ int api_proposal_delete(struct api_ctx *ctx, const struct api_request *req,
                         struct api_response *resp);
 int api_stats_get(struct api_ctx *ctx, const struct api_request *req,
                   struct api_response *resp);
+/* /v1/proposals/{id}/materials (api_materials.c). */
+int api_materials_list(struct api_ctx *ctx, const struct api_request *req,
+                       struct api_response *resp);
+int api_material_put(struct api_ctx *ctx, const struct api_request *req,
+                     struct api_response *resp);
+int api_material_post(struct api_ctx *ctx, const struct api_request *req,
+                      struct api_response *resp);
+int api_material_get(struct api_ctx *ctx, const struct api_request *req,
+                     struct api_response *resp);
+int api_material_delete(struct api_ctx *ctx, const struct api_request *req,
+                        struct api_response *resp);
 int api_catalog_post(struct api_ctx *ctx, const struct api_request *req,
                      struct api_response *resp);
 int api_catalog_list(struct api_ctx *ctx, const struct api_request *req,

@@ -60,6 +60,18 @@ static const struct api_route routes[] = {
      "getCoverage"},
     {API_GET, "/v1/proposals/{id}/overlaps", api_proposal_overlaps_get, 0, CFG_SCOPE_READ,
      overlaps_query, "getProposalOverlaps"},
+    /* Materials are unpublished drafts: a token is needed even to read them, and
+     * the service decides whose they are (doc/materials.md). */
+    {API_GET, "/v1/proposals/{id}/materials", api_materials_list, 0, CFG_SCOPE_SUBMIT,
+     NULL, "listMaterials"},
+    {API_PUT, "/v1/proposals/{id}/materials/{kind}", api_material_put,
+     API_F_RAW_BODY | API_F_WRITE, CFG_SCOPE_SUBMIT, NULL, "putMaterial"},
+    {API_POST, "/v1/proposals/{id}/materials/{kind}", api_material_post,
+     API_F_RAW_BODY | API_F_WRITE, CFG_SCOPE_SUBMIT, NULL, "addMaterial"},
+    {API_GET, "/v1/proposals/{id}/materials/{kind}", api_material_get, 0,
+     CFG_SCOPE_SUBMIT, NULL, "getMaterial"},
+    {API_DELETE, "/v1/proposals/{id}/materials/{kind}", api_material_delete, API_F_WRITE,
+     CFG_SCOPE_ADMIN, NULL, "deleteMaterial"},
     {API_POST, "/v1/catalog", api_catalog_post,
      API_F_JSON_BODY | API_F_JSONL_BODY | API_F_WRITE, CFG_SCOPE_ADMIN, NULL,
      "importCatalog"},

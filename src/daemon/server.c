@@ -50,6 +50,7 @@ struct conn {
     uint64_t in_total;        /* bytes read on the connection */
     uint64_t scanned;         /* of those, checked by framing_line */
     uint64_t completed;       /* requests answered */
+    uint64_t raw_lines;       /* bit r % 64: request r's route takes a raw body */
     bool scan_off;            /* a line over max-header: evhttp refuses it itself */
     bool answering;           /* sending its refusal; evhttp no longer reads it */
     bool cutting;             /* input_cut is moving its input */
@@ -169,6 +170,46 @@ static void conn_closed_cb(struct evhttp_connection *evcon, void *arg)
     conn_count_drop(w);
 }
 
+/* --- the body limit of a request ------------------------------------------------ */
+
+/* evhttp has one body limit per connection and reads a body before any callback of
+ * ours, so the limit of each request is set from its line, which the framing scan
+ * sees before evhttp reads the headers: a route with API_F_RAW_BODY takes
+ * material-max, every other max-body; a larger Content-Length is then refused (413)
+ * before the body is read.  evhttp reads one request at a time, so the limit is set
+ * for the request it reads next: now if that is the line just seen, else when the
+ * request before it is answered (pipelined lines are remembered in raw_lines). */
+static void body_limit_set(struct conn *c)
+{
+    const struct stdtax_config *cfg = c->w->ctx->cfg;
+    bool raw = c->raw_lines >> ((c->completed + 1) % 64) & 1;
+    evhttp_connection_set_max_body_size(
+        c->evcon, (ev_ssize_t)(raw ? cfg->material_max : cfg->max_body));
+}
+
+static void body_limit_note(struct conn *c, const char *line, size_t n)
+{
+    const struct api_ctx *ctx = c->w->ctx;
+    unsigned method = n > 4 && memcmp(line, "PUT ", 4) == 0    ? API_PUT
+                      : n > 5 && memcmp(line, "POST ", 5) == 0 ? API_POST
+                                                               : 0;
+    bool raw = false;
+    if (method) {
+        const char *target = memchr(line, ' ', n) + 1;
+        const char *end = line + n;
+        size_t len = 0;
+        while (target + len < end && target[len] != ' ' && target[len] != '?')
+            len++;
+        struct api_match m;
+        int r = api_route_match(ctx->routes, ctx->n_routes, method, target, len, &m);
+        raw = r >= 0 && (ctx->routes[r].flags & API_F_RAW_BODY);
+    }
+    uint64_t bit = (uint64_t)1 << (c->framing.requests % 64);
+    c->raw_lines = raw ? c->raw_lines | bit : c->raw_lines & ~bit;
+    if (c->framing.requests == c->completed + 1)
+        body_limit_set(c);
+}
+
 /* --- framing: requests refused before evhttp reads them ------------------------ */
 
 #define LINGER_S 2
@@ -258,7 +299,10 @@ static void conn_scan(struct conn *c, struct evbuffer *buf, size_t n_added)
             return;
         } else {
             evbuffer_copyout_from(buf, &pos, w->line, n);
+            bool request_line = c->framing.expect == FRAMING_REQUEST_LINE;
             rc = framing_line(&c->framing, w->line, n);
+            if (rc == 0 && request_line)
+                body_limit_note(c, w->line, n);
             if (rc == 0 && !line_put_back(buf, &pos, w->line, n)) {
                 c->framing.expect = FRAMING_REFUSED;
                 c->framing.status = rc = 400;
@@ -444,7 +488,9 @@ static void request_complete_cb(struct evhttp_request *ereq, void *arg)
     struct conn *c = arg;
     (void)ereq;
     c->dispatched = false;
+    c->raw_lines &= ~((uint64_t)1 << (c->completed + 1) % 64);
     c->completed++;
+    body_limit_set(c);
     if (c->close_after || refusal_due(c)) {
         /* Not here: evhttp goes on using the connection after this returns. */
         struct evbuffer *in =
@@ -474,7 +520,7 @@ static void request_complete_cb(struct evhttp_request *ereq, void *arg)
  * repeated headers counts, as with evhttp_find_header. */
 struct req_headers {
     const char *authorization, *accept, *accept_language, *if_none_match,
-        *idempotency_key, *origin, *content_type, *ac_request_method;
+        *idempotency_key, *origin, *content_type, *ac_request_method, *range;
     unsigned content_lengths, transfer_encodings;
 };
 
@@ -490,6 +536,7 @@ static const struct {
     {"Origin", offsetof(struct req_headers, origin)},
     {"Content-Type", offsetof(struct req_headers, content_type)},
     {"Access-Control-Request-Method", offsetof(struct req_headers, ac_request_method)},
+    {"Range", offsetof(struct req_headers, range)},
 };
 
 static void headers_scan(const struct evkeyvalq *in, struct req_headers *rh)
@@ -709,6 +756,14 @@ static void dispatch(struct dispatch *d)
 
     if ((route->flags & API_F_JSON_BODY) && read_json_body(d) != 0)
         return;
+    if (route->flags & API_F_RAW_BODY) {
+        /* One contiguous block for the handler; evhttp kept it to material-max. */
+        struct evbuffer *buf = evhttp_request_get_input_buffer(ereq);
+        d->req.raw_len = evbuffer_get_length(buf);
+        d->req.raw_body = d->req.raw_len ? (const char *)evbuffer_pullup(buf, -1) : "";
+        d->req.content_type = d->hdr.content_type;
+    }
+    d->req.range = d->hdr.range;
     if (api_query_allowed(route, &d->req.query, &d->resp) != 0)
         return;
 
@@ -779,6 +834,13 @@ static size_t send_response(struct dispatch *d)
         } else if (evbuffer_add_reference(body, text, tlen, free_raw, NULL) != 0) {
             free(text);
         }
+    } else if (resp->has_file) {
+        if (resp->content_type)
+            evhttp_add_header(out, "Content-Type", resp->content_type);
+        /* The file goes out from the page cache (sendfile), never read into memory. */
+        if (evbuffer_add_file(body, resp->file_fd, resp->file_offset, resp->file_len) ==
+            0)
+            resp->has_file = false; /* the evbuffer closes it */
     } else if (resp->raw) {
         if (resp->content_type)
             evhttp_add_header(out, "Content-Type", resp->content_type);
@@ -1184,7 +1246,10 @@ static int worker_init(struct worker *w, int fd, struct stdtax_error *err)
     /* Every method reaches our dispatcher, which answers 405 with Allow as JSON
      * instead of libevent's HTML 501. */
     evhttp_set_allowed_methods(w->http, ALL_METHODS);
-    evhttp_set_max_body_size(w->http, (ev_ssize_t)cfg->max_body);
+    /* The largest a route takes; each request gets its own (body_limit_set). */
+    evhttp_set_max_body_size(w->http, (ev_ssize_t)(cfg->max_body > cfg->material_max
+                                                       ? cfg->max_body
+                                                       : cfg->material_max));
     evhttp_set_max_headers_size(w->http, (ev_ssize_t)cfg->max_header);
     evhttp_set_timeout(w->http, (int)cfg->read_timeout);
     evhttp_set_default_content_type(w->http, NULL);

@@ -39,6 +39,10 @@ static const struct cfg_directive directives[] = {
      "yes|no", "reads need a token too (no)"},
     {"max-body", CFG_T_SIZE, OFF(max_body), 1 * KIB, 256 * MIB, true, false, "SIZE",
      "largest request body (1MiB)"},
+    {"material-max", CFG_T_SIZE, OFF(material_max), 1 * KIB, 1024 * MIB, true, false,
+     "SIZE", "largest submission material (20MiB)"},
+    {"materials-per-proposal", CFG_T_UINT, OFF(materials_per_proposal), 1, 1000, true,
+     false, "N", "materials one proposal may have (10)"},
     {"max-header", CFG_T_SIZE, OFF(max_header), 1 * KIB, 1 * MIB, true, false, "SIZE",
      "largest request header block (16KiB)"},
     {"max-connections", CFG_T_UINT, OFF(max_connections), 1, 1000000, true, false, "N",
@@ -118,6 +122,8 @@ int cfg_config_init(struct stdtax_config *cfg)
     cfg->require_read_token = false;
     cfg->max_body = 1 * MIB;
     cfg->max_header = 16 * KIB;
+    cfg->material_max = 20 * MIB;
+    cfg->materials_per_proposal = 10;
     cfg->max_connections = 1024;
     cfg->idle_timeout = 60;
     cfg->read_timeout = 30;

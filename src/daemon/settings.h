@@ -64,11 +64,13 @@ struct stdtax_config {
     char *model;      /* classifier model JSON; set like taxonomy */
     char *openapi;    /* API description served at /v1/openapi.json */
     char *web_root;   /* the dashboard's files served at / and /ui/{file} */
-    char *config_file;        /* the file read (informational; set by --config) */
-    bool require_read_token;  /* no: reads are open, writes need a token */
-    size_t max_body;          /* 1 MiB: a proposal with long texts fits many times */
-    size_t max_header;        /* 16 KiB: headers of any sane client */
-    unsigned max_connections; /* 1024, shared out between the workers */
+    char *config_file;       /* the file read (informational; set by --config) */
+    bool require_read_token; /* no: reads are open, writes need a token */
+    size_t max_body;         /* 1 MiB: a proposal with long texts fits many times */
+    size_t max_header;       /* 16 KiB: headers of any sane client */
+    size_t material_max;     /* 20 MiB: a scanned form or a draft with figures */
+    unsigned materials_per_proposal; /* 10: the form, the draft and a few proofs */
+    unsigned max_connections;        /* 1024, shared out between the workers */
     unsigned idle_timeout;    /* 60 s a keep-alive connection may wait between requests */
     unsigned read_timeout;    /* 30 s to receive a request and to send its response */
     unsigned shutdown_grace;  /* 10 s for in-flight requests after SIGTERM */

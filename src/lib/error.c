@@ -23,6 +23,7 @@ static const struct {
     {STDTAX_ENOSPC, "no space left on device"},
     {STDTAX_EEMPTY, "empty text"},
     {STDTAX_EFORBIDDEN, "forbidden"},
+    {STDTAX_ETYPE, "file type not accepted"},
 };
 
 const char *stdtax_strerror(int err)

@@ -2,6 +2,7 @@
  * and counts with their labels (submissions: service_submit.c).  The daemon and the
  * CLI only translate to and from it. */
 #include "service_internal.h"
+#include "stdtax/service_materials.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -266,7 +267,12 @@ int svc_text_classify_write(struct svc *svc, const json_t *input, struct jsonw *
 int svc_proposal_get(struct svc *svc, const char *id, json_t **record,
                      struct stdtax_error *err)
 {
-    return store_proposal_get(svc->store, id, record, err);
+    int rc = store_proposal_get(svc->store, id, record, err);
+    if (rc == 0 && (rc = svc_material_summary_add(svc, *record, err)) != 0) {
+        json_decref(*record);
+        *record = NULL;
+    }
+    return rc;
 }
 
 /* A correction resolved against the taxonomy before the store transaction runs. */

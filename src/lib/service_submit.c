@@ -108,6 +108,10 @@ static int submission_prepare(struct svc_engine *e, const json_t *submission,
     rc = svc_engine_classify(e, input, &classification, problems, err);
     if (rc == 0)
         rc = prop_record_build(submission, classification, now, late, rec, err);
+    /* Whose it is: a submit token may add materials to its own proposals only. */
+    if (rc == 0 && caller && caller->name &&
+        json_object_set_new(*rec, "submitted_by", json_string(caller->name)) != 0)
+        rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     if (rc == 0 && hashed && (rc = request_hash(submission, hash)) != 0)
         stdtax_error_set(err, rc, "", "out of memory");
     if (rc != 0) {

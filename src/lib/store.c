@@ -346,6 +346,8 @@ static int open_dbs(struct store *s, struct stdtax_error *err)
         rc = mdb_dbi_open(txn, "idempotency", create, &s->dbi_idem);
     if (!rc)
         rc = store_catalog_dbs_open(s, txn);
+    if (!rc)
+        rc = store_material_dbs_open(s, txn);
     if (!rc && version >= 2) {
         rc = groups_open(s, txn, create);
     } else if (!rc && !s->read_only) {

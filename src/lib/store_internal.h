@@ -27,6 +27,10 @@ struct store {
     MDB_dbi dbi_group_of;    /* id -> group key */
     int has_groups;          /* 0: a version-1 store opened read-only */
     store_group_fn group_of; /* builds the group index of a version-1 store */
+    /* The materials (store_material.c, store_material.h). */
+    MDB_dbi dbi_material;     /* proposal id US slot -> compact JSON */
+    MDB_dbi dbi_material_ref; /* sha256 hex -> u64 materials naming it */
+    int has_materials;        /* 0: a store opened read-only from before them */
     void *group_arg;
     /* Every transaction holds it shared; growing the map holds it exclusive,
      * because mdb_env_set_mapsize needs no active transaction in the process. */
@@ -100,6 +104,8 @@ uint64_t store_u64_get(const MDB_val *v);
 
 /* The catalogue's databases, opened (created unless read-only) in open's transaction. */
 int store_catalog_dbs_open(struct store *s, MDB_txn *txn);
+/* The materials' databases, opened (created unless read-only) in open's transaction. */
+int store_material_dbs_open(struct store *s, MDB_txn *txn);
 /* Stores the fingerprint (given, or made from record's /title, /title_en and /scope
  * when fp is NULL), the summary and the band entries of source ('c' catalogue, 'p'
  * proposal) id, replacing those it had.  Returns 0, an LMDB code or STDTAX_ENOMEM. */

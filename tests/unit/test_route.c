@@ -322,7 +322,7 @@ Test(write_flag, every_writing_route_has_it)
                      api_method_name(routes[r].method), routes[r].pattern);
         writes += writes_data;
     }
-    cr_expect_eq(writes, 4,
+    cr_expect_eq(writes, 7,
                  "POST /v1/proposals, PATCH and DELETE /v1/proposals/{id}, "
-                 "POST /v1/catalog");
+                 "POST /v1/catalog, PUT, POST and DELETE of a material");
 }

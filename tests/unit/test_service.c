@@ -267,6 +267,12 @@ Test(service, submit_classifies_stores_and_counts)
     json_t *again = NULL;
     struct stdtax_error err = {0};
     cr_assert_eq(svc_proposal_get(svc, id, &again, &err), 0);
+    /* What a read adds from the materials (doc/materials.md): none yet. */
+    cr_expect(json_is_false(json_object_get(again, "complete")));
+    cr_expect_eq(json_array_size(json_object_get(again, "materials")), 0);
+    cr_expect(json_is_array(json_object_get(again, "materials")));
+    json_object_del(again, "complete");
+    json_object_del(again, "materials");
     cr_expect(json_equal(rec, again));
     json_decref(again);
     json_decref(rec);
