@@ -55,14 +55,16 @@ int store_catalog_get(struct store *store, const char *id, json_t **out,
 
 int store_catalog_delete(struct store *store, const char *id, struct stdtax_error *err);
 
-/* Filters of a listing; NULL means any.  q matches (after normalisation) a substring
- * of the number, the title or the English title; category matches the category or
- * the subcategory. */
+/* Filters of a listing; NULL means any.  category matches the category or the
+ * subcategory.  match (NULL: every entry) tests each entry that passes the others;
+ * nonzero keeps it (the service's: the text query over the number and the titles,
+ * textquery.h). */
 struct catalog_filter {
-    const char *q;
     const char *kind;
     const char *status;
     const char *category;
+    int (*match)(const json_t *entry, void *arg);
+    void *match_arg;
 };
 
 /* One page in id order, as store_proposal_list: cursor NULL or a next_cursor of an

@@ -227,6 +227,20 @@ int svc_catalog_import(struct svc *svc, const json_t *entries, json_t **report,
     return rc;
 }
 
+/* The catalogue's text query (catalog_filter.match): every word of arg, a tq_query, in
+ * the entry's number, title or English title (a word never spans two of them). */
+static int entry_text_match(const json_t *e, void *arg)
+{
+    static const char *const searched[] = {"number", "title", "title_en"};
+    const char *val[3];
+    size_t len[3];
+    for (size_t i = 0; i < 3; i++) {
+        val[i] = json_string_value(json_object_get(e, searched[i]));
+        len[i] = val[i] ? strlen(val[i]) : 0;
+    }
+    return tq_fields_match(arg, val, len, 3);
+}
+
 int svc_catalog_list(struct svc *svc, const struct svc_catalog_filter *in,
                      const char *cursor, size_t limit, json_t **page, json_t *problems,
                      struct stdtax_error *err)
@@ -243,17 +257,16 @@ int svc_catalog_list(struct svc *svc, const struct svc_catalog_filter *in,
         stdtax_problem_add(problems, "/query/limit", "at most %d", STORE_LIST_LIMIT_MAX);
         bad = 1;
     }
+    struct tq_query *q = NULL;
     if (in) {
-        f.q = in->q;
-        struct tq_query *q = NULL;
         struct stdtax_error qerr = {0};
-        /* Checked here with the other parameters, so every problem is named at once;
-         * the store parses it again for its own callers. */
         if (in->q && *in->q && tq_query_new(in->q, &q, &qerr) != 0) {
             stdtax_problem_add(problems, "/query/q", "%s", qerr.text);
             bad = 1;
+        } else if (q) {
+            f.match = entry_text_match;
+            f.match_arg = q;
         }
-        tq_query_free(q);
         if (in->kind) {
             int ok = 0;
             for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
@@ -275,8 +288,10 @@ int svc_catalog_list(struct svc *svc, const struct svc_catalog_filter *in,
             f.status = in->status;
         }
         if (in->category) {
-            if ((rc = taxonomy_map(svc, &map, err)) != 0)
+            if ((rc = taxonomy_map(svc, &map, err)) != 0) {
+                tq_query_free(q);
                 return rc;
+            }
             const json_t *n = node_lookup(map, in->category);
             if (!n) {
                 stdtax_problem_add(problems, "/query/category", "unknown category");
@@ -288,12 +303,14 @@ int svc_catalog_list(struct svc *svc, const struct svc_catalog_filter *in,
     }
     if (bad) {
         json_decref(map);
+        tq_query_free(q);
         return stdtax_error_set(err, STDTAX_EINVAL, "/query", "invalid query");
     }
     json_t *items;
     char *next;
     rc = store_catalog_list(svc->store, &f, cursor, limit, &items, &next, err);
     json_decref(map); /* f.category points into it */
+    tq_query_free(q);
     if (rc) {
         if (rc == STDTAX_EINVAL && problems)
             stdtax_problem_add(problems, "/query/cursor", "%s", err ? err->text : "");

@@ -9,7 +9,6 @@
 
 #include "stdtax/catalog.h"
 #include "stdtax/sha256.h"
-#include "stdtax/textquery.h"
 #include "stdtax/normalise.h"
 
 #define CAT_ID_MAX (CATALOG_NUMBER_MAX + 1)
@@ -506,8 +505,7 @@ static int hex_decode(const char *c, char *out, size_t max, size_t *n)
     return 1;
 }
 
-static int entry_matches(const json_t *e, const struct catalog_filter *f,
-                         const struct tq_query *q)
+static int entry_matches(const json_t *e, const struct catalog_filter *f)
 {
     if (f->kind && !in_list(json_string_value(json_object_get(e, "kind")), &f->kind, 1))
         return 0;
@@ -521,18 +519,7 @@ static int entry_matches(const json_t *e, const struct catalog_filter *f,
         if (!in_list(c, &f->category, 1) && !in_list(sc, &f->category, 1))
             return 0;
     }
-    if (q) {
-        static const char *const searched[] = {"number", "title", "title_en"};
-        const char *val[3];
-        size_t len[3];
-        for (size_t i = 0; i < 3; i++) {
-            val[i] = json_string_value(json_object_get(e, searched[i]));
-            len[i] = val[i] ? strlen(val[i]) : 0;
-        }
-        if (!tq_fields_match(q, val, len, 3))
-            return 0;
-    }
-    return 1;
+    return !f->match || f->match(e, f->match_arg);
 }
 
 int store_catalog_list(struct store *s, const struct catalog_filter *f,
@@ -552,29 +539,16 @@ int store_catalog_list(struct store *s, const struct catalog_filter *f,
     if (cursor && !hex_decode(cursor, start, sizeof start - 1, &start_len))
         return stdtax_error_set(err, STDTAX_EINVAL, "/cursor",
                                 "not a cursor of this list");
-    struct tq_query *q = NULL;
-    if (f->q && *f->q) {
-        int qrc = tq_query_new(f->q, &q, err);
-        if (qrc) {
-            if (err)
-                snprintf(err->field, sizeof err->field, "/q");
-            return qrc;
-        }
-    }
     json_t *arr = json_array();
-    if (!arr) {
-        tq_query_free(q);
+    if (!arr)
         return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
-    }
     if (!s->has_catalog) {
-        tq_query_free(q);
         *items = arr;
         return 0;
     }
     MDB_txn *txn;
     int rc = store_read_begin(s, &txn, err);
     if (rc) {
-        tq_query_free(q);
         json_decref(arr);
         return rc;
     }
@@ -598,7 +572,7 @@ int store_catalog_list(struct store *s, const struct catalog_filter *f,
             }
             scanned++;
             json_t *e = json_loadb(v.mv_data, v.mv_size, 0, NULL);
-            if (e && entry_matches(e, f, q))
+            if (e && entry_matches(e, f))
                 json_array_append(arr, e);
             json_decref(e);
         }
@@ -609,7 +583,6 @@ int store_catalog_list(struct store *s, const struct catalog_filter *f,
     else if (rc)
         rc = store_mdb_error(s, rc, "list the catalogue", err);
     store_read_end(s, txn);
-    tq_query_free(q);
     if (rc) {
         json_decref(arr);
         free(*next_cursor);

@@ -292,6 +292,48 @@ Test(svc_overlap, a_duplicate_behind_a_full_answer_is_found)
     json_decref(sub);
 }
 
+/* The catalogue's text query: words in any order and in different fields (number,
+ * title, English title), full width and case folded; a word never spans two fields. */
+Test(svc_overlap, catalog_list_text_query)
+{
+    static const char entries_text[] =
+        "{\"number\": \"GB/T 1-2020\", \"title\": \"智能语音交互系统\"}\n"
+        "{\"number\": \"GB/T 2-2020\", \"title\": \"语音合成 技术要求\"}\n"
+        "{\"number\": \"ISO 3:2020\", \"title_en\": \"Speech synthesis\"}\n";
+    json_t *entries, *report, *problems = json_array(), *page;
+    struct stdtax_error err = {0};
+    cr_assert_eq(
+        svc_catalog_parse(entries_text, strlen(entries_text), &entries, problems, &err),
+        0, "%s", err.text);
+    cr_assert_eq(svc_catalog_import(svc, entries, &report, problems, &err), 0, "%s",
+                 err.text);
+    json_decref(report);
+    json_decref(entries);
+    static const struct {
+        const char *q;
+        size_t n;
+    } words[] = {{"语音", 2},
+                 {"技术要求 语音", 1},
+                 {"ＳＰＥＥＣＨ iso", 1},
+                 {"synthesis 3:2020", 1},
+                 {"语音 speech", 0},
+                 {"2020 智能", 1},
+                 {"2020语音", 0}};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        struct svc_catalog_filter f = {.q = words[i].q};
+        cr_assert_eq(svc_catalog_list(svc, &f, NULL, 10, &page, problems, &err), 0, "%s",
+                     err.text);
+        cr_expect_eq(json_array_size(json_object_get(page, "items")), words[i].n, "%s",
+                     words[i].q);
+        json_decref(page);
+    }
+    struct svc_catalog_filter bad = {.q = "-- !"};
+    cr_expect_eq(svc_catalog_list(svc, &bad, NULL, 10, &page, problems, &err),
+                 STDTAX_EINVAL);
+    cr_expect(has_pointer(problems, "/query/q"));
+    json_decref(problems);
+}
+
 Test(svc_overlap, counts_show_standards_beside_proposals)
 {
     import_catalogue();
