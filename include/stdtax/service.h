@@ -24,6 +24,8 @@ struct svc_options {
     const char *model_path;    /* model file, or NULL for keywords only */
     size_t map_size;           /* initial LMDB map size; 0: the store's default */
     bool read_only;            /* open the store read-only (stdtax stats, export) */
+    uint64_t idempotency_ttl;  /* seconds an idempotency key is kept; 0: for ever.
+                                  Opening for writing removes the older ones. */
 };
 
 struct svc;

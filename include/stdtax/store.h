@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "stdtax/error.h"
 
@@ -51,7 +52,15 @@ struct store_options {
     int read_only;           /* open without write access (stats, export, check) */
     store_group_fn group_of; /* NULL: a version-1 store cannot be opened for writing */
     void *group_arg;
+    uint64_t idem_ttl; /* seconds an idempotency key is kept (store_idem_expire); 0: for
+                          ever */
 };
+
+/* Removes the idempotency keys older than the store's idem_ttl at now (a key past it
+ * is already as if absent to a put); keys stored before keys expired are given the
+ * time now.  *removed (may be NULL) counts them. */
+int store_idem_expire(struct store *store, time_t now, size_t *removed,
+                      struct stdtax_error *err);
 
 /* Opens (and creates when missing, unless read_only) the store in directory dir.
  * opts may be NULL for the defaults.  On success *out is new: store_close() it.

@@ -92,6 +92,7 @@ static int open_service(const struct stdtax_config *cfg, struct app *app)
         .data_dir = cfg->data_dir,
         .taxonomy_path = cfg->taxonomy,
         .model_path = cfg->model,
+        .idempotency_ttl = cfg->idempotency_ttl,
     };
     struct stdtax_error err = {0};
     json_t *problems = json_array();

@@ -202,13 +202,14 @@ void options_print(FILE *out, const struct stdtax_config *cfg)
     fprintf(
         out,
         "port %u\nworkers %u\nrequire-read-token %s\nmax-body %zu\nmax-header %zu\n"
-        "max-connections %u\nidle-timeout %u\nread-timeout %u\nshutdown-grace %u\n"
+        "max-connections %u\nidle-timeout %u\nread-timeout %u\nidempotency-ttl %u\n"
+        "shutdown-grace %u\n"
         "batch-max %u\noverlap-threshold %g\nduplicate-check %s\nlog-level %s\n"
         "log-timestamps %s\naccess-log %s\nmaterial-max %zu\n"
         "materials-per-proposal %u\n",
         cfg->port, cfg->workers, cfg->require_read_token ? "yes" : "no", cfg->max_body,
         cfg->max_header, cfg->max_connections, cfg->idle_timeout, cfg->read_timeout,
-        cfg->shutdown_grace, cfg->batch_max, cfg->overlap_threshold,
+        cfg->idempotency_ttl, cfg->shutdown_grace, cfg->batch_max, cfg->overlap_threshold,
         cfg->duplicate_check ? "yes" : "no", cfg_level_name(cfg->log_level),
         cfg->log_timestamps < 0 ? "auto"
         : cfg->log_timestamps   ? "yes"

@@ -51,6 +51,8 @@ static const struct cfg_directive directives[] = {
      "keep-alive connection idle time (60)"},
     {"read-timeout", CFG_T_SECONDS, OFF(read_timeout), 1, 3600, true, false, "SECONDS",
      "time to receive a request or send a response (30)"},
+    {"idempotency-ttl", CFG_T_SECONDS, OFF(idempotency_ttl), 1, 366 * 86400, true, false,
+     "SECONDS", "how long an Idempotency-Key is remembered (7d)"},
     {"shutdown-grace", CFG_T_SECONDS, OFF(shutdown_grace), 0, 3600, true, false,
      "SECONDS", "time for in-flight requests after SIGTERM (10)"},
     {"overlap-threshold", CFG_T_FRACTION, OFF(overlap_threshold), 0, 1, true, false, "X",
@@ -126,6 +128,7 @@ int cfg_config_init(struct stdtax_config *cfg)
     cfg->materials_per_proposal = 10;
     cfg->max_connections = 1024;
     cfg->idle_timeout = 60;
+    cfg->idempotency_ttl = 7 * 86400;
     cfg->read_timeout = 30;
     cfg->shutdown_grace = 10;
     cfg->batch_max = 100;
@@ -223,7 +226,7 @@ static int parse_seconds(const char *s, unsigned long long *out)
     static const struct {
         const char *suffix;
         unsigned long long mult;
-    } units[] = {{"", 1}, {"s", 1}, {"m", 60}, {"min", 60}, {"h", 3600}};
+    } units[] = {{"", 1}, {"s", 1}, {"m", 60}, {"min", 60}, {"h", 3600}, {"d", 86400}};
     const char *rest;
     unsigned long long v;
     if (parse_number(s, &v, &rest) != 0)

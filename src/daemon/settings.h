@@ -72,6 +72,7 @@ struct stdtax_config {
     unsigned materials_per_proposal; /* 10: the form, the draft and a few proofs */
     unsigned max_connections;        /* 1024, shared out between the workers */
     unsigned idle_timeout;    /* 60 s a keep-alive connection may wait between requests */
+    unsigned idempotency_ttl; /* 7 days an Idempotency-Key replays its first answer */
     unsigned read_timeout;    /* 30 s to receive a request and to send its response */
     unsigned shutdown_grace;  /* 10 s for in-flight requests after SIGTERM */
     unsigned batch_max;       /* 100 items per POST /v1/classify/batch */

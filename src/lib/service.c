@@ -129,8 +129,11 @@ int svc_open(const struct svc_options *opts, struct svc **out, json_t *problems,
     if (rc == 0) {
         struct store_options so = {.map_size = opts->map_size,
                                    .read_only = opts->read_only,
-                                   .group_of = dup_group_of};
+                                   .group_of = dup_group_of,
+                                   .idem_ttl = opts->idempotency_ttl};
         rc = store_open(opts->data_dir, &so, &svc->store, err);
+        if (rc == 0 && !opts->read_only && opts->idempotency_ttl)
+            rc = store_idem_expire(svc->store, time(NULL), NULL, err);
     }
     if (rc != 0) {
         svc_close(svc);

@@ -528,21 +528,16 @@ static int put_one(struct store *s, MDB_txn *txn, struct store_put_item *it,
         }
         MDB_val k = val_str(it->idem_key), v;
         rc = mdb_get(txn, s->dbi_idem, &k, &v);
-        if (rc == 0) {
-            const char *p = v.mv_data;
-            size_t idlen = strnlen(p, v.mv_size);
-            size_t hlen = idlen < v.mv_size ? v.mv_size - idlen - 1 : 0;
-            if (hlen != strlen(it->request_hash) ||
-                memcmp(p + idlen + 1, it->request_hash, hlen) != 0) {
+        if (rc == 0 && !store_idem_expired(s, &v, time(NULL))) {
+            if (!store_idem_match(&v, it->request_hash, it->id)) {
+                it->id[0] = 0;
                 it->rc = stdtax_error_set(
                     &it->err, STDTAX_ECONFLICT, "",
                     "idempotency key %s was used for another request", it->idem_key);
-                return 0;
             }
-            snprintf(it->id, sizeof it->id, "%.*s", (int)idlen, p);
             return 0;
         }
-        if (rc != MDB_NOTFOUND)
+        if (rc != 0 && rc != MDB_NOTFOUND)
             return rc;
     }
 
@@ -625,12 +620,12 @@ static int put_one(struct store *s, MDB_txn *txn, struct store_put_item *it,
     if (!rc && it->group && s->has_groups)
         rc = group_add(s, txn, it->group, it->id);
     if (!rc && it->idem_key) {
-        size_t idlen = strlen(it->id), hlen = strlen(it->request_hash);
-        char buf[STORE_ID_MAX + STORE_HASH_MAX + 1];
-        memcpy(buf, it->id, idlen + 1);
-        memcpy(buf + idlen + 1, it->request_hash, hlen);
-        MDB_val ik = val_str(it->idem_key), iv = {idlen + 1 + hlen, buf};
-        rc = mdb_put(txn, s->dbi_idem, &ik, &iv, 0);
+        char buf[STORE_ID_MAX + STORE_HASH_MAX + 32];
+        MDB_val ik = val_str(it->idem_key),
+                iv = {store_idem_value(buf, sizeof buf, it->id, it->request_hash,
+                                       time(NULL)),
+                      buf};
+        rc = iv.mv_size ? mdb_put(txn, s->dbi_idem, &ik, &iv, 0) : STDTAX_ENOMEM;
     }
     if (!rc)
         it->created = 1;

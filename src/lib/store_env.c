@@ -313,6 +313,7 @@ int store_env_open(const char *dir, const struct store_options *opts, struct sto
         return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     }
     s->read_only = opts->read_only;
+    s->idem_ttl = opts->idem_ttl;
     s->group_of = opts->group_of;
     s->group_arg = opts->group_arg;
     s->map_size_max = opts->map_size_max ? opts->map_size_max : DEFAULT_MAP_MAX;

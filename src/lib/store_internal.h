@@ -4,7 +4,9 @@
 
 #include <lmdb.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "stdtax/catalog.h"
 #include "stdtax/store.h"
@@ -39,6 +41,7 @@ struct store {
     size_t map_size_max;
     unsigned long resizes;
     int read_only;
+    uint64_t idem_ttl; /* seconds an idempotency key is kept; 0: for ever */
     char *dir;
 };
 
@@ -83,6 +86,14 @@ int store_version_refused(struct store *s, long version, struct stdtax_error *er
  * otherwise end the process with SIGBUS.  readers: the reader table's slots. */
 int store_env_check(const char *dir, int read_only, unsigned readers,
                     struct stdtax_error *err);
+
+/* Idempotency entries (store_idem.c): the value to store for id and hash written at
+ * now (its length, 0 if buf is too small); whether an entry matches hash (id gets its
+ * id); whether it is older than the store's idem_ttl. */
+size_t store_idem_value(char *buf, size_t cap, const char *id, const char *hash,
+                        time_t now);
+bool store_idem_match(const MDB_val *v, const char *hash, char id[STORE_ID_MAX]);
+bool store_idem_expired(const struct store *s, const MDB_val *v, time_t now);
 
 /* Read transactions: shared resize lock held between begin and end. */
 int store_read_begin(struct store *s, MDB_txn **txn, struct stdtax_error *err);

@@ -382,5 +382,44 @@ class Port(unittest.TestCase):
                 thief.close()
 
 
+class IdempotencyExpiry(unittest.TestCase):
+    def test_a_key_is_forgotten_after_idempotency_ttl(self):
+        import json
+        from stdtaxd import SRCDIR
+        with open(os.path.join(SRCDIR, "tests", "data", "proposal-local.json"),
+                  encoding="utf-8") as f:
+            sub = json.load(f)
+        other = dict(sub, title="另一个 幂等 过期 测试 标准")
+        config = ("token secretariat admin %s\nduplicate-check no\nidempotency-ttl 2\n"
+                  % TOKEN)
+        with Daemon(config=config) as d:
+            h = {"Idempotency-Key": "expiry-1"}
+            first = d.post("/v1/proposals", sub, token=TOKEN, headers=h)
+            self.assertEqual(first.status, 201, first)
+            again = d.post("/v1/proposals", sub, token=TOKEN, headers=h)
+            self.assertEqual((again.status, again.json()["id"]), (200, first.json()["id"]))
+            self.assertEqual(d.post("/v1/proposals", other, token=TOKEN,
+                                    headers=h).status, 409)
+            time.sleep(3.2)
+            # Past the time to live the key is a new one: another body is accepted...
+            later = d.post("/v1/proposals", other, token=TOKEN, headers=h)
+            self.assertEqual(later.status, 201, later)
+            self.assertNotEqual(later.json()["id"], first.json()["id"])
+            # ...and the key now replays that request.
+            again = d.post("/v1/proposals", other, token=TOKEN, headers=h)
+            self.assertEqual((again.status, again.json()["id"]), (200, later.json()["id"]))
+            data = d.data_dir
+        # Keys past their time are removed when the daemon starts.
+        time.sleep(3.2)
+        with Daemon(config=config, data_dir=data) as d:
+            r = d.post("/v1/proposals", sub, token=TOKEN, headers=h)
+            self.assertEqual(r.status, 201, r)
+
+    def test_default_is_seven_days(self):
+        p = subprocess.run(WRAPPER + [BINARY, "--check-config"], capture_output=True,
+                           text=True, timeout=60)
+        self.assertIn("idempotency-ttl 604800", p.stdout)
+
+
 if __name__ == "__main__":
     tap_main()
