@@ -615,7 +615,7 @@ static int put_one(struct store *s, MDB_txn *txn, struct store_put_item *it,
     }
     if (!rc)
         rc = store_keys_add(s, txn, &keys);
-    if (!rc) /* the overlap index (store_catalog.c) */
+    if (!rc) /* the overlap index (store_sim.c) */
         rc = store_sim_put(s, txn, 'p', it->id, it->record, it->fp);
     if (!rc && it->group && s->has_groups)
         rc = group_add(s, txn, it->group, it->id);
@@ -789,18 +789,29 @@ static int update_body(struct store *s, MDB_txn *txn, void *arg, struct stdtax_e
         return stdtax_error_set(err, STDTAX_ESTORE, kerr.field,
                                 "stored record %s is invalid: %s", u->id, kerr.text);
     }
-    json_t *rec;
+    /* The texts before the change: when they stay, so does the fingerprint (no
+     * fingerprint is made inside the write). */
+    json_t *rec, *texts = store_sim_texts(old);
+    if (!texts) {
+        json_decref(old);
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    }
     if (u->fn) {
         rec = old;
         old = NULL;
         if ((rc = u->fn(rec, u->arg, err)) != 0) {
             json_decref(rec);
+            json_decref(texts);
             return rc;
         }
     } else {
         json_decref(old);
         rec = json_incref(u->replacement);
     }
+    json_t *now = store_sim_texts(rec);
+    int same_texts = now && json_equal(texts, now);
+    json_decref(now);
+    json_decref(texts);
     const json_t *idv = json_object_get(rec, "id");
     if (idv && !json_is_null(idv) &&
         (!json_is_string(idv) || strcmp(json_string_value(idv), u->id) != 0)) {
@@ -821,8 +832,9 @@ static int update_body(struct store *s, MDB_txn *txn, void *arg, struct stdtax_e
     free(json);
     if (!rc)
         rc = keys_change(s, txn, &ok, &nk);
-    if (!rc) /* the overlap index (store_catalog.c) */
-        rc = store_sim_put(s, txn, 'p', u->id, rec, NULL);
+    if (!rc) /* the overlap index (store_sim.c) */
+        rc = same_texts ? store_sim_restate(s, txn, 'p', u->id, rec)
+                        : store_sim_put(s, txn, 'p', u->id, rec, NULL);
     if (rc) {
         json_decref(rec);
         return rc;
@@ -883,7 +895,7 @@ static int delete_body(struct store *s, MDB_txn *txn, void *arg, struct stdtax_e
     rc = mdb_del(txn, s->dbi_proposals, &k, NULL);
     if (!rc && !bad)
         rc = keys_remove(s, txn, &keys);
-    if (!rc) /* the overlap index (store_catalog.c) */
+    if (!rc) /* the overlap index (store_sim.c) */
         rc = store_sim_del(s, txn, 'p', id);
     if (!rc && s->has_groups)
         rc = group_remove(s, txn, id);

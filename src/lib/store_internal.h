@@ -140,6 +140,14 @@ struct store_sim_tally {
 int store_sim_check(struct store *s, MDB_txn *txn, char source, const char *id,
                     const json_t *rec, struct store_sim_tally *t);
 
+/* A record whose fingerprinted texts (store_sim_texts: its /title, /title_en and /scope,
+ * new) did not change: its stored fingerprint is kept and only the summary beside it
+ * is written again (a status or classification change), or, without a stored
+ * fingerprint, store_sim_put makes one. */
+json_t *store_sim_texts(const json_t *record);
+int store_sim_restate(struct store *s, MDB_txn *txn, char source, const char *id,
+                      const json_t *record);
+
 /* Removes the fingerprint and band entries of source id (none is not an error). */
 int store_sim_del(struct store *s, MDB_txn *txn, char source, const char *id);
 

@@ -369,6 +369,51 @@ int store_sim_put(struct store *s, MDB_txn *txn, char source, const char *id,
     return rc;
 }
 
+/* A decoded fingerprint as the store.h view (borrows fp's sets). */
+static void fp_export(const struct fp *fp, struct store_fingerprint *view)
+{
+    for (int i = 0; i < FP_FIELDS; i++) {
+        view->h[i] = fp->f[i].h;
+        view->n[i] = fp->f[i].n;
+        view->n_cjk[i] = fp->f[i].n_cjk;
+    }
+}
+
+json_t *store_sim_texts(const json_t *record)
+{
+    json_t *o = json_object();
+    for (int i = 0; o && i < FP_FIELDS; i++) {
+        const json_t *v = json_object_get(record, fp_members[i]);
+        if (v && json_object_set_new(o, fp_members[i], json_deep_copy(v)) != 0) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+int store_sim_restate(struct store *s, MDB_txn *txn, char source, const char *id,
+                      const json_t *record)
+{
+    if (!s->has_catalog)
+        return 0;
+    char kb[SIG_KEY_MAX];
+    MDB_val key = val_of(kb, sig_key(kb, source, id)), old;
+    struct fp fp;
+    int rc = mdb_get(txn, s->dbi_sim_sig, &key, &old);
+    if (rc == 0)
+        rc = fp_decode(&old, &fp);
+    if (rc == MDB_NOTFOUND || rc == STDTAX_ESTORE) /* none, or not readable: anew */
+        return store_sim_put(s, txn, source, id, record, NULL);
+    if (rc)
+        return rc;
+    struct store_fingerprint view;
+    fp_export(&fp, &view);
+    rc = store_sim_put(s, txn, source, id, record, &view);
+    fp_free(&fp);
+    return rc;
+}
+
 int store_group_duplicate(struct store *s, MDB_txn *txn, const char *group,
                           store_duplicate_fn fn, void *arg, char dup_id[STORE_ID_MAX])
 {
@@ -396,11 +441,7 @@ int store_group_duplicate(struct store *s, MDB_txn *txn, const char *group,
         int live = sum && !(status && strcmp(status, "withdrawn") == 0);
         json_decref(sum);
         struct store_fingerprint view;
-        for (int i = 0; i < FP_FIELDS; i++) {
-            view.h[i] = r.f[i].h;
-            view.n[i] = r.f[i].n;
-            view.n_cjk[i] = r.f[i].n_cjk;
-        }
+        fp_export(&r, &view);
         struct store_candidate c = {id, &view, (const char *)sv.mv_data + 8,
                                     fp_shingles_at(&sv) - 8};
         int same = live && fn(&c, arg);

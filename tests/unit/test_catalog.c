@@ -280,6 +280,45 @@ Test(catalog, overlaps_with_standards_and_proposals)
     (void)band;
 }
 
+static int set_withdrawn(json_t *r, void *arg, struct stdtax_error *err)
+{
+    (void)arg;
+    (void)err;
+    return json_object_set_new(r, "status", json_string("withdrawn"));
+}
+
+/* A proposal's fingerprint is the one its put carried (made by the caller, outside the
+ * write); a change that leaves its texts keeps it and rewrites only the summary, so no
+ * fingerprint is made inside that write either.  (Here the carried one is deliberately
+ * not the record's: check calls it stale, and still after the status change.) */
+Test(catalog, a_status_change_keeps_the_fingerprint_the_put_carried)
+{
+    json_t *p = proposal("大模型 训练数据 质量评估规范");
+    static const uint32_t one[] = {12345};
+    struct store_fingerprint fp = {{one, NULL, NULL}, {1, 0, 0}, {0, 0, 0}};
+    struct store_put_item it = {.record = p, .fp = &fp};
+    cr_assert_eq(store_proposal_put_batch(st, &it, 1, NULL), 0);
+    cr_assert_eq(it.rc, 0);
+    json_t *r = NULL;
+    cr_assert_eq(store_catalog_check(st, &r, NULL), 0);
+    cr_expect_eq(rep(json_object_get(r, "fingerprints"), "stale"), 1);
+    json_decref(r);
+    cr_assert_eq(store_proposal_update(st, it.id, set_withdrawn, NULL, NULL, NULL), 0);
+    cr_assert_eq(store_catalog_check(st, &r, NULL), 0);
+    cr_expect_eq(rep(json_object_get(r, "fingerprints"), "stale"), 1, "kept, not remade");
+    json_decref(r);
+    /* The summary follows the record: a withdrawn proposal is no overlap. */
+    json_t *out = find("大模型训练数据质量评估规范", NULL, NULL, 0);
+    cr_expect_eq(json_array_size(out), 0);
+    json_decref(out);
+    /* A changed title makes the fingerprint anew from the record: no longer stale. */
+    json_object_set_new(p, "title", json_string("智能网联汽车 数据记录系统"));
+    json_object_del(p, "id");
+    cr_assert_eq(store_proposal_replace(st, it.id, p, NULL), 0);
+    check_ok();
+    json_decref(p);
+}
+
 Test(catalog, check_finds_a_lost_band_entry)
 {
     json_decref(import(json_pack("[o]", entry("GB/T 1-2020", "智能语音交互系统", NULL,
