@@ -1,12 +1,15 @@
 /* stdtax check [--repair]: recounts the store from its records (svc_store_check) and
- * reports every difference from the stored counts and indexes; --repair rebuilds them
- * (svc_store_repair) and checks again.  Exit 0: no difference (after the repair, with
+ * reports every difference from the stored counts and indexes, and checks the
+ * materials' files (svc_material_check); --repair rebuilds the counts and indexes
+ * (svc_store_repair), removes unreferenced material files (svc_material_repair) and
+ * checks again.  Exit 0: no difference (after the repair, with
  * --repair); 1: differences; 2: could not check. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "stdtax/service_materials.h"
 #include "stdtax/service_store.h"
 
 /* The store's keys hold the byte 0x1F between their parts; shown as '|'. */
@@ -14,6 +17,35 @@ static void key_print(const char *key)
 {
     for (const char *p = key ? key : ""; *p; p++)
         fputc(*p == '\x1f' ? '|' : *p, stdout);
+}
+
+/* The materials' part (doc/materials.md): files no record names (what a crash
+ * between a file and its record leaves: --repair removes them), and damage: a
+ * recorded file missing or with another hash. */
+static size_t materials_print(const json_t *m)
+{
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(m, "unreferenced"), i, it)
+        printf("material file unreferenced: %s\n", json_string_value(it));
+    const char *const damage[] = {"missing", "damaged"};
+    for (size_t d = 0; d < 2; d++)
+        json_array_foreach(json_object_get(m, damage[d]), i, it) printf(
+            "material %s %s: file %s %s\n", json_string_value(json_object_get(it, "id")),
+            json_string_value(json_object_get(it, "slot")),
+            json_string_value(json_object_get(it, "sha256")), damage[d]);
+    size_t unref = json_array_size(json_object_get(m, "unreferenced"));
+    size_t missing = json_array_size(json_object_get(m, "missing"));
+    size_t damaged = json_array_size(json_object_get(m, "damaged"));
+    json_int_t refs =
+        json_integer_value(json_object_get(json_object_get(m, "refs"), "differences"));
+    printf("%" JSON_INTEGER_FORMAT " materials, %" JSON_INTEGER_FORMAT
+           " files: %zu unreferenced, %zu missing, %zu damaged, %" JSON_INTEGER_FORMAT
+           " reference count differences\n",
+           json_integer_value(json_object_get(m, "materials")),
+           json_integer_value(json_object_get(m, "files")), unref, missing, damaged,
+           refs);
+    return unref + missing + damaged + (size_t)refs;
 }
 
 static size_t report_print(const json_t *r)
@@ -50,16 +82,24 @@ static size_t report_print(const json_t *r)
     printf("%" JSON_INTEGER_FORMAT " records: %zu count differences, %zu missing and %zu "
            "extra index entries, %zu bad records\n",
            json_integer_value(json_object_get(r, "records")), diffs, missing, extra, bad);
-    return diffs + missing + extra + bad;
+    return diffs + missing + extra + bad +
+           materials_print(json_object_get(r, "materials"));
 }
 
 static int check_run(struct svc *svc, json_t **report)
 {
     struct stdtax_error err = {0};
-    if (svc_store_check(svc, report, &err) != 0) {
+    json_t *materials = NULL;
+    if (svc_store_check(svc, report, &err) != 0 ||
+        svc_material_check(svc, &materials, &err) != 0) {
+        json_decref(*report);
+        *report = NULL;
         cli_error(&err);
         return -1;
     }
+    if (!json_is_true(json_object_get(materials, "ok")))
+        json_object_set(*report, "ok", json_false());
+    json_object_set_new(*report, "materials", materials);
     return 0;
 }
 
@@ -110,10 +150,13 @@ int cmd_check(int argc, char **argv, const struct cli_command *self)
         goto out;
     if (repair && !report_ok(before)) {
         struct stdtax_error err = {0};
-        if (svc_store_repair(svc, &repaired, &err) != 0) {
+        json_t *mrepair = NULL;
+        if (svc_store_repair(svc, &repaired, &err) != 0 ||
+            svc_material_repair(svc, &mrepair, &err) != 0) {
             cli_error(&err);
             goto out;
         }
+        json_object_set_new(repaired, "materials", mrepair);
         if (check_run(svc, &after) != 0)
             goto out;
     }
@@ -130,8 +173,11 @@ int cmd_check(int argc, char **argv, const struct cli_command *self)
         report_print(before);
         if (after) {
             printf("repaired: counts and indexes rebuilt from %" JSON_INTEGER_FORMAT
-                   " records\n",
-                   json_integer_value(json_object_get(repaired, "records")));
+                   " records, %" JSON_INTEGER_FORMAT
+                   " unreferenced material files removed\n",
+                   json_integer_value(json_object_get(repaired, "records")),
+                   json_integer_value(json_object_get(
+                       json_object_get(repaired, "materials"), "removed")));
             report_print(after);
         }
         puts(status == CHECK_CLEAN ? "ok" : "DIFFERENT");

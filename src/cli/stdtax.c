@@ -34,6 +34,9 @@ static const struct cli_command commands[] = {
      "categories and priority topics with fewer than N proposals"},
     {"check", cmd_check, cli_check_options, "",
      "recounts the store from its records (--repair rebuilds)"},
+    {"materials", cmd_materials, cli_materials_options,
+     "add ID KIND FILE | list ID | get ID SLOT",
+     "the files of a proposal: the stamped form, the draft, proofs"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
