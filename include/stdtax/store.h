@@ -56,6 +56,12 @@ struct store_options {
                           ever */
 };
 
+/* Writes a compacted copy of the store's environment (data.mdb) into the existing,
+ * empty directory dir, as one read transaction sees it: writers go on meanwhile. */
+int store_copy(struct store *store, const char *dir, struct stdtax_error *err);
+/* The directory the store was opened in; borrowed, valid until store_close. */
+const char *store_dir(const struct store *store);
+
 /* Removes the idempotency keys older than the store's idem_ttl at now (a key past it
  * is already as if absent to a put); keys stored before keys expired are given the
  * time now.  *removed (may be NULL) counts them. */

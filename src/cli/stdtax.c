@@ -37,6 +37,10 @@ static const struct cli_command commands[] = {
     {"materials", cmd_materials, cli_materials_options,
      "add ID KIND FILE | list ID | get ID SLOT",
      "the files of a proposal: the stamped form, the draft, proofs"},
+    {"backup", cmd_backup, cli_backup_options, "OUT",
+     "copies the store and materials into OUT while the daemon runs, with a manifest"},
+    {"restore", cmd_restore, cli_restore_options, "BACKUP",
+     "puts a backup back into the data directory, checked against its manifest"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
