@@ -85,6 +85,12 @@ double sim_score(const struct sim_set *q, const struct sim_set *const *r, size_t
 #define SIM_FIELDS 3
 #define SIM_SCOPE_SHINGLES_MIN 8 /* shorter scopes are too generic to compare */
 
+/* The fingerprint of a record: the sets (new: sim_set_free each) of its /title,
+ * /title_en and /scope, made before any write (the store keeps them, store.h).  Text
+ * that cannot be fingerprinted leaves its field empty.  0, or STDTAX_ENOMEM with
+ * nothing left to free. */
+int sim_record_sets(const json_t *record, struct sim_set set[SIM_FIELDS]);
+
 /* How two fingerprints met: the similarity and which field of each. */
 struct sim_match {
     double sim;

@@ -61,14 +61,11 @@ int dup_print_new(const json_t *record, struct dup_print **out, struct stdtax_er
     if (!p)
         return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     p->record = json_incref((json_t *)record);
+    if (sim_record_sets(record, p->set) != 0) {
+        dup_print_free(p);
+        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    }
     for (int i = 0; i < SIM_FIELDS; i++) {
-        const char *v = json_string_value(json_object_get(record, fields[i]));
-        /* As the store fingerprints a record: text that cannot be fingerprinted leaves
-         * the field empty. */
-        if (v && sim_set_new(v, strlen(v), i < 2, &p->set[i], NULL) == STDTAX_ENOMEM) {
-            dup_print_free(p);
-            return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
-        }
         p->fp.h[i] = p->set[i].h;
         p->fp.n[i] = p->set[i].n;
         p->fp.n_cjk[i] = p->set[i].n_cjk;

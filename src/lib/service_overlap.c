@@ -209,7 +209,7 @@ int svc_catalog_import(struct svc *svc, const json_t *entries, json_t **report,
             json_array_set_new(copy, i, json_null());
     json_decref(map);
     json_t *store_problems = json_array();
-    rc = store_catalog_import(svc->store, copy, report, store_problems, err);
+    rc = catalog_import(svc->store, copy, report, store_problems, err);
     json_decref(copy);
     /* The store reports a replaced entry as "must be an object": leave those out. */
     size_t i;

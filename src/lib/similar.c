@@ -727,3 +727,18 @@ json_t *sim_spans_json(const char *q, const char *r)
                                            sp[i].end - sp[i].start));
     return a;
 }
+
+int sim_record_sets(const json_t *record, struct sim_set set[SIM_FIELDS])
+{
+    static const char *const members[SIM_FIELDS] = {"title", "title_en", "scope"};
+    memset(set, 0, SIM_FIELDS * sizeof *set);
+    for (int i = 0; i < SIM_FIELDS; i++) {
+        const char *v = json_string_value(json_object_get(record, members[i]));
+        if (v && sim_set_new(v, strlen(v), i < 2, &set[i], NULL) == STDTAX_ENOMEM) {
+            for (int j = 0; j < SIM_FIELDS; j++)
+                sim_set_free(&set[j]);
+            return STDTAX_ENOMEM;
+        }
+    }
+    return 0;
+}

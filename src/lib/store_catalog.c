@@ -2,20 +2,11 @@
  * (the fingerprints and the overlap query: store_sim.c).  Layouts: doc/overlap.md. */
 #include "store_internal.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "stdtax/catalog.h"
-#include "stdtax/sha256.h"
-#include "stdtax/normalise.h"
-
 #define CAT_ID_MAX (CATALOG_NUMBER_MAX + 1)
-
-static const char *const kinds[] = {"national", "industry",      "local",
-                                    "group",    "international", "other"};
-static const char *const cat_statuses[] = {"published", "planned"};
 
 static MDB_val val_of(const void *p, size_t n)
 {
@@ -47,205 +38,6 @@ int store_catalog_dbs_open(struct store *s, MDB_txn *txn)
         s->has_catalog = 1;
     return rc;
 }
-
-/* ---- catalogue entries --------------------------------------------------------- */
-
-const char *catalog_kind_guess(const char *n)
-{
-    static const char *const intl[] = {"ISO", "IEC", "IEEE", "ITU", "ETSI", "CEN"};
-    if (!n)
-        return NULL;
-    for (size_t i = 0; i < sizeof intl / sizeof intl[0]; i++) {
-        size_t l = strlen(intl[i]);
-        if (strncmp(n, intl[i], l) == 0 && !isalpha((unsigned char)n[l]))
-            return "international";
-    }
-    if (strncmp(n, "T/", 2) == 0)
-        return "group";
-    if (strncmp(n, "DB", 2) == 0 && isdigit((unsigned char)n[2]))
-        return "local";
-    if ((strncmp(n, "GB", 2) == 0 && !isalpha((unsigned char)n[2])) ||
-        strncmp(n, "TC260", 5) == 0)
-        return "national";
-    size_t l = 0;
-    while (n[l] >= 'A' && n[l] <= 'Z')
-        l++;
-    if (l >= 2 && l <= 4 && (n[l] == '/' || n[l] == ' '))
-        return "industry"; /* YD/T, GA/T, JTG/T, YY/T, ... */
-    return NULL;
-}
-
-static int text_ok(const json_t *v, size_t max, const char *prefix, const char *name,
-                   json_t *problems)
-{
-    if (!v || json_is_null(v))
-        return 1;
-    if (!json_is_string(v)) {
-        stdtax_problem_add(problems, "", "%s/%s must be a string", prefix, name);
-        return 0;
-    }
-    const char *s = json_string_value(v);
-    size_t n = json_string_length(v);
-    if (n > max || strlen(s) != n) {
-        char ptr[STDTAX_FIELD_MAX];
-        snprintf(ptr, sizeof ptr, "%s/%s", prefix, name);
-        stdtax_problem_add(problems, ptr,
-                           n > max ? "at most %zu bytes" : "must not contain NUL", max);
-        return 0;
-    }
-    return 1;
-}
-
-static int blank(const char *s)
-{
-    for (; s && *s; s++)
-        if (!isspace((unsigned char)*s))
-            return 0;
-    return 1;
-}
-
-static void draft_id(const char *title, const char *title_en, char out[CAT_ID_MAX])
-{
-    struct sha256_ctx c;
-    char hex[65];
-    char *a = norm_string_new(title ? title : ""),
-         *b = norm_string_new(title_en ? title_en : "");
-    sha256_ctx_init(&c);
-    sha256_ctx_update(&c, a ? a : "", a ? strlen(a) : 0);
-    sha256_ctx_update(&c, "\x1f", 1);
-    sha256_ctx_update(&c, b ? b : "", b ? strlen(b) : 0);
-    sha256_ctx_final_hex(&c, hex);
-    free(a);
-    free(b);
-    snprintf(out, CAT_ID_MAX, "draft-%.12s", hex);
-}
-
-#define PROBLEM(...)                                                                     \
-    do {                                                                                 \
-        char ptr_[STDTAX_FIELD_MAX];                                                     \
-        snprintf(ptr_, sizeof ptr_, "%s/%s", prefix, member);                            \
-        stdtax_problem_add(problems, ptr_, __VA_ARGS__);                                 \
-        bad = 1;                                                                         \
-    } while (0)
-
-int catalog_entry_check(const json_t *e, const char *prefix, json_t **out,
-                        json_t *problems, struct stdtax_error *err)
-{
-    static const char *const members[] = {"id",       "number",         "title",
-                                          "title_en", "kind",           "status",
-                                          "scope",    "classification", "source"};
-    int bad = 0;
-    const char *member = "";
-    *out = NULL;
-    if (!prefix)
-        prefix = "";
-    if (!json_is_object(e)) {
-        stdtax_problem_add(problems, prefix[0] ? prefix : "",
-                           "a catalogue entry must be a JSON object");
-        return stdtax_error_set(err, STDTAX_EINVAL, prefix,
-                                "a catalogue entry must be a JSON object");
-    }
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)e, key, v)
-    {
-        if (!in_list(key, members, sizeof members / sizeof members[0])) {
-            member = key;
-            PROBLEM("unknown member");
-        }
-    }
-    member = "number";
-    const json_t *num = json_object_get(e, "number");
-    const char *number = json_string_value(num);
-    if (num && !json_is_null(num)) {
-        if (!number)
-            PROBLEM("must be a string");
-        else if (strlen(number) > CATALOG_NUMBER_MAX ||
-                 json_string_length(num) != strlen(number))
-            PROBLEM("at most %d bytes", CATALOG_NUMBER_MAX);
-        else {
-            for (const char *p = number; *p; p++)
-                if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-                    PROBLEM("must not contain control characters");
-                    break;
-                }
-            if (!bad &&
-                (isspace((unsigned char)number[0]) ||
-                 (number[0] && isspace((unsigned char)number[strlen(number) - 1]))))
-                PROBLEM("must not begin or end with a space");
-        }
-        if (number && !*number)
-            number = NULL;
-    }
-    const json_t *t = json_object_get(e, "title"), *te = json_object_get(e, "title_en");
-    bad |= !text_ok(t, CATALOG_TITLE_MAX, prefix, "title", problems);
-    bad |= !text_ok(te, CATALOG_TITLE_MAX, prefix, "title_en", problems);
-    bad |= !text_ok(json_object_get(e, "scope"), CATALOG_SCOPE_MAX, prefix, "scope",
-                    problems);
-    bad |= !text_ok(json_object_get(e, "source"), CATALOG_SOURCE_MAX, prefix, "source",
-                    problems);
-    const char *title = json_string_value(t), *title_en = json_string_value(te);
-    if (blank(title) && blank(title_en)) {
-        member = "title";
-        PROBLEM("a title in Chinese (title) or English (title_en) is required");
-    }
-    member = "kind";
-    const json_t *kv = json_object_get(e, "kind");
-    const char *kind = json_string_value(kv);
-    if (kv && !json_is_null(kv) && !in_list(kind, kinds, sizeof kinds / sizeof kinds[0]))
-        PROBLEM("must be one of national, industry, local, group, international, other");
-    if (!kind)
-        kind = catalog_kind_guess(number);
-    if (!kind)
-        kind = "other";
-    member = "status";
-    const json_t *sv = json_object_get(e, "status");
-    const char *status = json_string_value(sv);
-    if (sv && !json_is_null(sv) && !in_list(status, cat_statuses, 2))
-        PROBLEM("must be published or planned");
-    if (!status)
-        status = number ? "published" : "planned";
-    member = "classification";
-    const json_t *cls = json_object_get(e, "classification");
-    if (cls && !json_is_null(cls)) {
-        const json_t *c = json_object_get(cls, "category"),
-                     *sc = json_object_get(cls, "subcategory");
-        if (!json_is_object(cls))
-            PROBLEM("must be an object {category, subcategory}");
-        else if (!store_token_ok(json_string_value(c), STORE_CODE_MAX))
-            PROBLEM("category must be a node code");
-        else if (sc && !json_is_null(sc) &&
-                 !store_token_ok(json_string_value(sc), STORE_CODE_MAX))
-            PROBLEM("subcategory must be null or a node code");
-        else if (json_object_size(cls) > 2 || (json_object_size(cls) == 2 && !sc))
-            PROBLEM("only category and subcategory are allowed");
-    }
-    char id[CAT_ID_MAX];
-    if (number)
-        snprintf(id, sizeof id, "%s", number);
-    else
-        draft_id(title, title_en, id);
-    member = "id";
-    const json_t *idv = json_object_get(e, "id");
-    if (idv && !json_is_null(idv) &&
-        (!json_is_string(idv) || strcmp(json_string_value(idv), id) != 0))
-        PROBLEM("the id of an entry is its number (or derived from its titles): %s", id);
-    if (bad)
-        return stdtax_error_set(err, STDTAX_EINVAL, prefix, "invalid catalogue entry");
-    json_t *o = json_deep_copy(e);
-    if (!o || json_object_set_new(o, "id", json_string(id)) ||
-        json_object_set_new(o, "kind", json_string(kind)) ||
-        json_object_set_new(o, "status", json_string(status))) {
-        json_decref(o);
-        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
-    }
-    if (!number)
-        json_object_del(o, "number");
-    *out = o;
-    return 0;
-}
-
-#undef PROBLEM
 
 /* ---- catalogue counts ------------------------------------------------------------ */
 
@@ -318,20 +110,23 @@ static int catalogue_ready(struct store *s, struct stdtax_error *err)
                             s->dir);
 }
 
+static int id_ok(const char *id)
+{
+    return id && *id && strlen(id) <= CATALOG_NUMBER_MAX;
+}
+
 struct import {
-    json_t **entries; /* normalised, NULL when invalid */
+    const struct store_catalog_item *items;
     size_t n;
-    size_t created, updated, unchanged;
+    struct store_catalog_tally tally;
 };
 
 static int import_body(struct store *s, MDB_txn *txn, void *arg, struct stdtax_error *err)
 {
     struct import *im = arg;
-    im->created = im->updated = im->unchanged = 0;
+    memset(&im->tally, 0, sizeof im->tally);
     for (size_t i = 0; i < im->n; i++) {
-        json_t *e = im->entries[i];
-        if (!e)
-            continue;
+        const json_t *e = im->items[i].entry;
         const char *id = json_string_value(json_object_get(e, "id"));
         char *json = json_dumps(e, JSON_COMPACT | JSON_SORT_KEYS);
         if (!json)
@@ -340,7 +135,7 @@ static int import_body(struct store *s, MDB_txn *txn, void *arg, struct stdtax_e
         int rc = mdb_get(txn, s->dbi_catalog, &k, &v);
         if (rc == 0 && v.mv_size == strlen(json) &&
             memcmp(v.mv_data, json, v.mv_size) == 0) {
-            im->unchanged++;
+            im->tally.unchanged++;
             free(json);
             continue;
         }
@@ -349,10 +144,10 @@ static int import_body(struct store *s, MDB_txn *txn, void *arg, struct stdtax_e
             if (old)
                 rc = cat_counts_apply(s, txn, old, -1);
             json_decref(old);
-            im->updated++;
+            im->tally.updated++;
         } else if (rc == MDB_NOTFOUND) {
             rc = 0;
-            im->created++;
+            im->tally.created++;
         }
         v = val_of(json, strlen(json));
         if (!rc)
@@ -361,56 +156,34 @@ static int import_body(struct store *s, MDB_txn *txn, void *arg, struct stdtax_e
         if (!rc)
             rc = cat_counts_apply(s, txn, e, 1);
         if (!rc)
-            rc = store_sim_put(s, txn, 'c', id, e, NULL);
+            rc = store_sim_put(s, txn, 'c', id, e, im->items[i].fp);
         if (rc)
             return rc;
     }
     return 0;
 }
 
-int store_catalog_import(struct store *s, const json_t *entries, json_t **report,
-                         json_t *problems, struct stdtax_error *err)
+int store_catalog_import(struct store *s, const struct store_catalog_item *items,
+                         size_t n, struct store_catalog_tally *tally,
+                         struct stdtax_error *err)
 {
-    if (report)
-        *report = NULL;
     int rc = catalogue_ready(s, err);
     if (rc)
         return rc;
-    if (!json_is_array(entries))
-        return stdtax_error_set(err, STDTAX_EINVAL, "", "the catalogue must be an array");
-    size_t n = json_array_size(entries), invalid = 0;
     if (n > CATALOG_IMPORT_MAX)
         return stdtax_error_set(err, STDTAX_ETOOBIG, "",
                                 "%zu entries, at most %d in one import", n,
                                 CATALOG_IMPORT_MAX);
-    struct import im = {calloc(n ? n : 1, sizeof(json_t *)), n, 0, 0, 0};
-    if (!im.entries)
-        return stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        char prefix[32];
-        struct stdtax_error e2;
-        snprintf(prefix, sizeof prefix, "/%zu", i);
-        if (catalog_entry_check(json_array_get(entries, i), prefix, &im.entries[i],
-                                problems, &e2) != 0)
-            invalid++;
-    }
-    rc = store_write(s, import_body, &im, err);
     for (size_t i = 0; i < n; i++)
-        json_decref(im.entries[i]);
-    free(im.entries);
-    if (rc)
-        return rc;
-    if (report)
-        *report = json_pack("{s:I, s:I, s:I, s:I, s:I}", "received", (json_int_t)n,
-                            "created", (json_int_t)im.created, "updated",
-                            (json_int_t)im.updated, "unchanged", (json_int_t)im.unchanged,
-                            "invalid", (json_int_t)invalid);
-    return 0;
-}
-
-static int id_ok(const char *id)
-{
-    return id && *id && strlen(id) <= CATALOG_NUMBER_MAX;
+        if (!id_ok(json_string_value(json_object_get(items[i].entry, "id"))) ||
+            !items[i].fp)
+            return stdtax_error_set(err, STDTAX_EINVAL, "",
+                                    "catalogue entry %zu is not checked", i);
+    struct import im = {items, n, {0, 0, 0}};
+    rc = store_write(s, import_body, &im, err);
+    if (!rc && tally)
+        *tally = im.tally;
+    return rc;
 }
 
 int store_catalog_get(struct store *s, const char *id, json_t **out,

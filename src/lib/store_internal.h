@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "stdtax/catalog.h"
 #include "stdtax/store.h"
 
 struct store {
@@ -108,7 +107,6 @@ int store_write(struct store *s, store_write_fn fn, void *arg, struct stdtax_err
 /* Maps an LMDB or errno code to an enum stdtax_err with a message. */
 int store_mdb_error(struct store *s, int rc, const char *what, struct stdtax_error *err);
 
-int store_token_ok(const char *v, size_t max);
 int store_id_ok(const char *v);
 
 uint64_t store_u64_get(const MDB_val *v);

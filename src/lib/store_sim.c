@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stdtax/catalog.h"
 #include "stdtax/jsonflat.h"
 #include "stdtax/similar.h"
 
@@ -64,19 +63,7 @@ static void fp_free(struct fp *fp)
 
 static int fp_make(const json_t *rec, struct fp *fp)
 {
-    memset(fp, 0, sizeof *fp);
-    for (int i = 0; i < FP_FIELDS; i++) {
-        const char *v = json_string_value(json_object_get(rec, fp_members[i]));
-        if (!v)
-            continue;
-        int rc = sim_set_new(v, strlen(v), i < 2, &fp->f[i], NULL);
-        if (rc == STDTAX_ENOMEM) {
-            fp_free(fp);
-            return rc;
-        }
-        /* Text that cannot be fingerprinted leaves the field empty. */
-    }
-    return 0;
+    return sim_record_sets(rec, fp->f);
 }
 
 static size_t fp_total(const struct fp *fp)

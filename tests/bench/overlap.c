@@ -68,7 +68,7 @@ static void import(struct store *st, json_t *entries)
         json_t *chunk = json_array();
         for (size_t j = i; j < i + 5000 && j < json_array_size(entries); j++)
             json_array_append(chunk, json_array_get(entries, j));
-        if (store_catalog_import(st, chunk, &report, problems, &err) != 0) {
+        if (catalog_import(st, chunk, &report, problems, &err) != 0) {
             fprintf(stderr, "import: %s %s\n", err.field, err.text);
             exit(1);
         }

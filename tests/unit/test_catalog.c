@@ -52,8 +52,7 @@ static json_t *import(json_t *entries)
 {
     json_t *report = NULL, *problems = json_array();
     struct stdtax_error err = {0};
-    cr_assert_eq(store_catalog_import(st, entries, &report, problems, &err), 0, "%s",
-                 err.text);
+    cr_assert_eq(catalog_import(st, entries, &report, problems, &err), 0, "%s", err.text);
     cr_assert_eq(json_array_size(problems), 0);
     json_decref(problems);
     json_decref(entries);
@@ -180,7 +179,7 @@ Test(catalog, invalid_entries_are_skipped_and_reported)
     json_t *a =
         json_pack("[o, s, {}]", entry("T/X 1-2023", "一个标准", NULL, "core", NULL),
                   "not an object");
-    cr_assert_eq(store_catalog_import(st, a, &report, problems, NULL), 0);
+    cr_assert_eq(catalog_import(st, a, &report, problems, NULL), 0);
     cr_assert_eq(rep(report, "created"), 1);
     cr_assert_eq(rep(report, "invalid"), 2);
     char *s = json_dumps(problems, 0);
