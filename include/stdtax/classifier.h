@@ -90,6 +90,7 @@ struct clf_decision {
     const struct tax_node *subcategory; /* NULL when none */
     double confidence;                  /* [0, 1] */
     const struct tax_node *runner_up;   /* the next most probable category, or NULL */
+    int needs_review; /* confidence under the model's review threshold */
 };
 
 /* The decision only, without building JSON (evaluation, benchmarks).  Errors:

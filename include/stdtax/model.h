@@ -52,23 +52,26 @@ struct model_config {
     double cal_l2_scale, cal_l2_bias; /* ridge penalties of the keyword calibration
                                          (classifier.h, clf_model_train) */
     double cal_l2_weak;               /* ridge penalty of the weak-evidence weights */
-    int cal_weak;      /* the calibration also learns where texts with little keyword
-                          evidence go */
-    int neighbours;    /* keep the training examples' n-gram counts in the model for
-                          nearest-neighbour votes (model_text_score_nn) */
-    double nn_max_df;  /* n-grams in more than this fraction of the examples are left
-                          out of the neighbour vectors */
-    int nn_titles;     /* only the title fields make the neighbour vectors */
-    unsigned other_cv; /* folds of the cross-validation inside the training set that
-                          learns when to answer `other` (0: never learned) */
-    int lr;            /* also train a multinomial logistic regression over the same
-                          n-grams (per level, weights on the naive Bayes' entries) */
-    double lr_l2;      /* its ridge penalty */
-    unsigned lr_iters; /* its full-batch AdaGrad steps from zero */
-    int lr_terms;      /* each taxonomy term and label is its own document (else one
-                          pseudo-document per node) */
-    double lr_blend;   /* rho: the model's per-n-gram score is (1 - rho) * naive Bayes +
-                          rho * logistic regression (1: the regression alone) */
+    int cal_weak;       /* the calibration also learns where texts with little keyword
+                           evidence go */
+    int neighbours;     /* keep the training examples' n-gram counts in the model for
+                           nearest-neighbour votes (model_text_score_nn) */
+    double nn_max_df;   /* n-grams in more than this fraction of the examples are left
+                           out of the neighbour vectors */
+    int nn_titles;      /* only the title fields make the neighbour vectors */
+    unsigned other_cv;  /* folds of the cross-validation inside the training set that
+                           learns when to answer `other` (0: never learned) */
+    unsigned review_cv; /* folds of the cross-validation inside the training set that
+                           calibrates the confidence and chooses the needs_review
+                           threshold (0: neither; doc/classifier.md) */
+    int lr;             /* also train a multinomial logistic regression over the same
+                           n-grams (per level, weights on the naive Bayes' entries) */
+    double lr_l2;       /* its ridge penalty */
+    unsigned lr_iters;  /* its full-batch AdaGrad steps from zero */
+    int lr_terms;       /* each taxonomy term and label is its own document (else one
+                           pseudo-document per node) */
+    double lr_blend;    /* rho: the model's per-n-gram score is (1 - rho) * naive Bayes +
+                           rho * logistic regression (1: the regression alone) */
 };
 
 /* The defaults the shipped model is trained with. */
@@ -155,6 +158,15 @@ bool model_keywords_get(const struct model *m, struct model_keywords *out);
  * (clf_model_train); 0 when none.  Setting recomputes the model version.  Returns 0 or
  * STDTAX_ENOMEM. */
 int model_other_threshold_set(struct model *m, double t);
+/* The confidence calibration: the temperature T of the category softmax (1: none) and
+ * the confidence under which a classification needs review (0: none); both learned by
+ * cross-validation inside the training set (review_cv).  Set rounds to 6 decimals. */
+struct model_confidence {
+    double temperature;
+    double review_threshold;
+};
+void model_confidence_set(struct model *m, const struct model_confidence *c);
+void model_confidence_get(const struct model *m, struct model_confidence *out);
 double model_other_threshold(const struct model *m);
 
 /* Borrowed, valid until model_free. */

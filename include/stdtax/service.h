@@ -173,6 +173,9 @@ struct svc_filter {
     const char *category;
     const char *topic;
     const char *q;
+    const char *needs_review; /* "true": only the classifier's answers flagged for
+                                 review and not yet corrected; "false": the others
+                                 (listing only) */
 };
 
 /* One page of proposals: *page is new {"items": [...], "next_cursor": str|null,

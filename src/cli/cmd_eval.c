@@ -19,6 +19,7 @@ struct outcome {
     bool ok, ok2;      /* the category, the category among the best two */
     int sub;           /* -1: the line names no subcategory; else 0/1 right */
     double confidence; /* the stated confidence of the category */
+    bool flagged;      /* needs_review */
     int lang;          /* LANG_ZH when the title holds a CJK character, else LANG_EN */
 };
 
@@ -56,6 +57,7 @@ static struct outcome outcome_of(const struct model_example *ex,
         .ok2 = d->category == ex->category || d->runner_up == ex->category,
         .sub = ex->subcategory ? d->subcategory == ex->subcategory : -1,
         .confidence = d->confidence,
+        .flagged = d->needs_review != 0,
         .lang = example_lang(ex),
     };
 }
@@ -123,13 +125,16 @@ static json_t *figures(const struct tax_taxonomy *tax, const struct outcome *all
         free(o), free(gold), free(pred), free(hit), json_decref(per);
         return NULL;
     }
-    size_t n = 0, top1 = 0, top2 = 0, sub_n = 0, sub_ok = 0;
+    size_t n = 0, top1 = 0, top2 = 0, sub_n = 0, sub_ok = 0, unflagged = 0,
+           unflagged_ok = 0;
     for (size_t i = 0; i < n_all; i++) {
         if (lang >= 0 && all[i].lang != lang)
             continue;
         o[n++] = all[i];
         top1 += all[i].ok;
         top2 += all[i].ok2;
+        unflagged += !all[i].flagged;
+        unflagged_ok += !all[i].flagged && all[i].ok;
         sub_n += all[i].sub >= 0;
         sub_ok += all[i].sub > 0;
         gold[all[i].gold->index]++;
@@ -165,6 +170,11 @@ static json_t *figures(const struct tax_taxonomy *tax, const struct outcome *all
         ratio(sub_ok, sub_n), "sub_n", (json_int_t)sub_n, "macro_f1",
         f1_n ? f1_sum / (double)f1_n : 0.0, "calibration_error", calibration_error(o, n),
         "coverage_at_95", coverage, "threshold_at_95", threshold, "per_category", per);
+    /* The model's own needs_review threshold, chosen inside its training: how many it
+     * leaves unflagged, and how often those are right. */
+    json_object_set_new(r, "unflagged_share", json_real(ratio(unflagged, n)));
+    json_object_set_new(r, "unflagged_accuracy",
+                        json_real(ratio(unflagged_ok, unflagged)));
     free(o), free(gold), free(pred), free(hit);
     return r;
 }
@@ -207,6 +217,10 @@ static void print_text(const json_t *r)
     printf("coverage_at_95 %.4f (confidence >= %.4f)\n",
            json_real_value(json_object_get(r, "coverage_at_95")),
            json_real_value(json_object_get(r, "threshold_at_95")));
+    printf("unflagged     %.4f of the texts, right %.4f of the time (the model's "
+           "needs_review threshold)\n",
+           json_real_value(json_object_get(r, "unflagged_share")),
+           json_real_value(json_object_get(r, "unflagged_accuracy")));
     const char *lang;
     json_t *lv;
     json_object_foreach((json_t *)json_object_get(r, "per_language"), lang, lv)

@@ -285,6 +285,8 @@ int cli_param_set(const char *kv, struct clf_params *p, struct model_config *cfg
             return cfg->complement = v != 0, 0;
         if (KEY("other_cv") && v >= 0 && v <= 100)
             return cfg->other_cv = (unsigned)v, 0;
+        if (KEY("review_cv") && v >= 0 && v <= 100)
+            return cfg->review_cv = (unsigned)v, 0;
         if (KEY("nn_titles"))
             return cfg->nn_titles = v != 0, 0;
         if (KEY("nn_max_df"))

@@ -232,6 +232,7 @@ int api_proposals_list(struct api_ctx *ctx, const struct api_request *req,
         .category = api_query_get(&req->query, "category"),
         .topic = api_query_get(&req->query, "topic"),
         .q = api_query_get(&req->query, "q"),
+        .needs_review = api_query_get(&req->query, "needs_review"),
     };
     if (csv) {
         if (api_query_get(&req->query, "cursor") || api_query_get(&req->query, "limit")) {

@@ -20,9 +20,9 @@
 #include "api.h"
 #include "app.h"
 
-static const char *const proposals_query[] = {"category", "track", "status", "topic",
-                                              "call",     "q",     "cursor", "limit",
-                                              "format",   NULL};
+static const char *const proposals_query[] = {
+    "category", "track", "status", "topic",        "call", "q",
+    "cursor",   "limit", "format", "needs_review", NULL};
 static const char *const stats_query[] = {"call", "track", "status", NULL};
 static const char *const coverage_query[] = {"min", "call", "track", "status", NULL};
 static const char *const overlaps_query[] = {"threshold", NULL};

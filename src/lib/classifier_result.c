@@ -65,10 +65,11 @@ int clf_text_classify(const struct clf_engine *e, const struct clf_input *in,
     if (rc != 0)
         return rc;
     json_t *o = json_pack(
-        "{s:o, s:o, s:f, s:o, s:o, s:o, s:s, s:o}", "category", node_ref(d.category),
+        "{s:o, s:o, s:f, s:b, s:o, s:o, s:o, s:s, s:o}", "category", node_ref(d.category),
         "subcategory", d.subcategory ? node_ref(d.subcategory) : json_null(),
-        "confidence", round4(d.confidence), "alternatives", alternatives_json(&r, &d),
-        "evidence", evidence_json(&r, in), "priority_topics",
+        "confidence", round4(d.confidence), "needs_review", d.needs_review != 0,
+        "alternatives", alternatives_json(&r, &d), "evidence", evidence_json(&r, in),
+        "priority_topics",
         topics_json(e, topics, topics_found(&r, d.category, d.subcategory, topics)),
         "taxonomy_version", e->tax->version, "model_version",
         e->model && e->p.use_model ? json_string(model_version(e->model)) : json_null());

@@ -141,6 +141,13 @@ int run_score(struct run *r, const struct clf_input *in, struct clf_decision *d,
     }
     if (p->precedence > 0 && e->prec && p->use_keywords)
         apply_precedence(r);
+    /* The confidence as calibrated on held-out examples in training: one temperature
+     * for the category softmax, which never changes the order of the categories. */
+    struct model_confidence conf = {1, 0};
+    if (e->model && p->use_model)
+        model_confidence_get(e->model, &conf);
+    for (size_t i = 0; conf.temperature != 1 && i < tax->n_roots; i++)
+        r->S[tax->roots[i]->index] /= conf.temperature;
     softmax(r->S, idx, tax->n_roots, r->P);
     const struct tax_node *best = tax->roots[0];
     for (size_t i = 1; i < tax->n_roots; i++)
@@ -164,6 +171,7 @@ int run_score(struct run *r, const struct clf_input *in, struct clf_decision *d,
         d->confidence = 1.0 - d->confidence;
     }
     d->category = best;
+    d->needs_review = d->confidence < conf.review_threshold;
     d->subcategory = NULL;
     int sub_signal = p->use_model;
     for (size_t s = 0; !sub_signal && s < best->n_children; s++)

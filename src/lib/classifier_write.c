@@ -166,6 +166,8 @@ int clf_text_classify_write(const struct clf_engine *e, const struct clf_input *
         jsonw_null(w);
     JSONW_KEY(w, "confidence");
     jsonw_real(w, round4(d.confidence));
+    JSONW_KEY(w, "needs_review");
+    jsonw_bool(w, d.needs_review != 0);
     JSONW_KEY(w, "alternatives");
     alternatives_write(w, &r, &d);
     JSONW_KEY(w, "evidence");

@@ -369,6 +369,10 @@ static const struct msg messages[] = {
      {"a text query filters the list only; counts are kept per call, track and status "
       "and never read the records",
       "文本查询只用于筛选列表；统计数按征集批次、标准类型和状态保存，不读取建议内容"}},
+    {"detail-needs-review-counts",
+     {"needs_review filters the list only; counts never read the records",
+      "needs_review 只用于筛选列表；统计数不读取建议内容"}},
+    {"detail-true-or-false", {"must be true or false", "必须是 true 或 false"}},
     {"detail-must-be-1-to", {"must be 1 to %d", "必须是 1 至 %d 个字符"}},
     {"detail-must-be-1-to-bytes", {"must be 1 to %d bytes", "必须是 1 至 %d 字节"}},
     {"detail-must-be-local-or-group",

@@ -39,6 +39,7 @@ void model_config_default(struct model_config *cfg)
         .lr_terms = 1,
         .lr_iters = 300,
         .lr_blend = 1.0,
+        .review_cv = 5, /* the confidence and needs_review (doc/classifier.md) */
     };
 }
 
@@ -150,6 +151,19 @@ int model_other_threshold_set(struct model *m, double t)
     return model_version_compute(m);
 }
 
+void model_confidence_set(struct model *m, const struct model_confidence *c)
+{
+    m->confidence.temperature = round6(c->temperature);
+    m->confidence.review_threshold = round6(c->review_threshold);
+}
+
+void model_confidence_get(const struct model *m, struct model_confidence *out)
+{
+    *out = m->confidence;
+    if (!(out->temperature > 0)) /* a file from before the calibration */
+        out->temperature = 1;
+}
+
 double model_other_threshold(const struct model *m)
 {
     return m->other_threshold;
@@ -206,6 +220,8 @@ int model_config_check(const struct model_config *cfg, struct stdtax_error *err)
                                 "must be in [0, 100]");
     if (cfg->other_cv > 100)
         return stdtax_error_set(err, STDTAX_EINVAL, "/config/other_cv", "at most 100");
+    if (cfg->review_cv > 100)
+        return stdtax_error_set(err, STDTAX_EINVAL, "/config/review_cv", "at most 100");
     if (cfg->lr && !(cfg->lr_l2 >= 0 && cfg->lr_l2 <= 100 && cfg->lr_iters <= 100000 &&
                      cfg->lr_blend >= 0 && cfg->lr_blend <= 1))
         return stdtax_error_set(err, STDTAX_EINVAL, "/config/lr",

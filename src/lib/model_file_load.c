@@ -61,12 +61,14 @@ static const struct setting settings[] = {
     {"nn_max_df", SET_REAL, CFG(nn_max_df), 1e-300, 1},
     {"nn_titles", SET_BOOL, CFG(nn_titles), 0, 1},
     {"other_cv", SET_UINT, CFG(other_cv), 0, 100},
+    {"review_cv", SET_UINT, CFG(review_cv), 0, 100}, /* absent before 2026-12-07 */
     {"taxonomy_weight", SET_UINT, CFG(taxonomy_weight), 0, 100},
     {"uniform_prior", SET_BOOL, CFG(uniform_prior), 0, 1},
     {"words", SET_BOOL, CFG(words), 0, 1},
 };
 /* "lr" and the regression's settings: written exactly when it is on. */
 #define SETTINGS_LR (0x1fu << 7)
+#define SETTING_REVIEW_CV (1u << 18)
 
 /* The fields by name, as written, and their enum model_field. */
 static const char *const field_keys[MODEL_FIELD_COUNT] = {"scope", "text", "title",
@@ -124,7 +126,7 @@ static void read_config(struct mf *r, void *ctx, size_t i)
 {
     (void)i;
     struct model *m = ((struct load *)ctx)->m;
-    static const struct mf_object o = MF_NAMES(settings, SETTINGS_LR);
+    static const struct mf_object o = MF_NAMES(settings, SETTINGS_LR | SETTING_REVIEW_CV);
     unsigned seen = mf_members(r, &o, read_setting, &m->cfg);
     if (r->rc)
         return;
@@ -639,6 +641,25 @@ static void read_model_version(struct mf *r, void *ctx, size_t i)
         mf_fail(r, STDTAX_ENOMEM, "out of memory");
 }
 
+static const char *const confidence_keys[] = {"review_threshold", "temperature"};
+static const struct mf_object confidence_object = MF_NAMES(confidence_keys, 0);
+
+static void read_confidence_member(struct mf *r, void *ctx, size_t i)
+{
+    struct model_confidence *c = ctx;
+    if (i == 0)
+        mf_real(r, 0, 1, &c->review_threshold);
+    else if (mf_real(r, 0, 1000, &c->temperature) && !(c->temperature > 0))
+        mf_fail(r, STDTAX_EINVAL, "must be above 0");
+}
+
+static void read_confidence(struct mf *r, void *ctx, size_t i)
+{
+    (void)i;
+    mf_members(r, &confidence_object, read_confidence_member,
+               &((struct load *)ctx)->m->confidence);
+}
+
 static void read_other_threshold(struct mf *r, void *ctx, size_t i)
 {
     (void)i;
@@ -702,6 +723,7 @@ static const struct {
     mf_member_fn read;
 } model_members[] = {
     {"calibration", read_calibration},
+    {"confidence", read_confidence}, /* absent before 2026-12-07 */
     {"config", read_config},
     {"features", read_features},
     {"format", read_format},
@@ -713,10 +735,12 @@ static const struct {
     {"taxonomy_version", read_taxonomy_version},
     {"training", read_training},
 };
-#define MODEL_NEIGHBOURS_KEY 7
+#define MODEL_CONFIDENCE_KEY 1
+#define MODEL_NEIGHBOURS_KEY 8
 static const struct mf_object model_object = {
     model_members, sizeof model_members[0],
-    sizeof model_members / sizeof model_members[0], 1u << MODEL_NEIGHBOURS_KEY,
+    sizeof model_members / sizeof model_members[0],
+    1u << MODEL_NEIGHBOURS_KEY | 1u << MODEL_CONFIDENCE_KEY,
     " (is this a stdtax model file? doc/classifier.md)"};
 
 static void read_model_member(struct mf *r, void *ctx, size_t i)

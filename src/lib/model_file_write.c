@@ -122,6 +122,7 @@ json_t *model_to_json(const struct model *m)
         json_object_set_new(c, "nn_max_df", json_real(m->cfg.nn_max_df));
         json_object_set_new(c, "nn_titles", json_boolean(m->cfg.nn_titles));
         json_object_set_new(c, "other_cv", json_integer(m->cfg.other_cv));
+        json_object_set_new(c, "review_cv", json_integer(m->cfg.review_cv));
         if (m->cfg.lr) { /* absent when off: such a model file did not change */
             json_object_set_new(c, "lr", json_true());
             json_object_set_new(c, "lr_l2", json_real(m->cfg.lr_l2));
@@ -130,6 +131,11 @@ json_t *model_to_json(const struct model *m)
             json_object_set_new(c, "lr_terms", json_boolean(m->cfg.lr_terms));
         }
         json_object_set_new(root, "other_threshold", json_real(m->other_threshold));
+        if (m->confidence.temperature > 0)
+            json_object_set_new(root, "confidence",
+                                json_pack("{s:f, s:f}", "review_threshold",
+                                          m->confidence.review_threshold, "temperature",
+                                          m->confidence.temperature));
         if (m->n_nn) {
             /* [category class, subcategory class or -1, [feature, count, ...]] */
             json_t *nn = json_array();

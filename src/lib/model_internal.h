@@ -244,6 +244,7 @@ struct model {
      * nn_first[i + 1]) sorted by feature index, and class nn_cls[i * LV_COUNT + l] per
      * level (UINT32_MAX: none). */
     double other_threshold;
+    struct model_confidence confidence; /* temperature 0: none in the file */
     size_t n_nn;
     uint32_t *nn_cls, *nn_first, *nn_feat, *nn_count;
     /* Derived: per feature-table slot, the examples holding that n-gram with their

@@ -479,18 +479,61 @@ int svc_proposal_withdraw(struct svc *svc, const char *id,
 
 /* --- filters, listing, counts -------------------------------------------------- */
 
-/* Checks and resolves in into out.  text receives the parsed q (new: tq_query_free)
- * for a listing; NULL for the counts, which refuse a q. */
+/* What a listing tests in each record's text: the text query and needs_review. */
+struct list_match {
+    struct tq_query *text; /* NULL: any */
+    int review;            /* -1: any; else the needs_review wanted */
+};
+
+/* A record needs review while the classifier's answer stands and was flagged: a
+ * secretariat correction settles it. */
+static int record_needs_review(const char *text, size_t len)
+{
+    json_t *rec = json_loadb(text, len, 0, NULL);
+    const json_t *cl = json_object_get(rec, "classification");
+    const char *source = json_string_value(json_object_get(cl, "source"));
+    int flagged =
+        source && strcmp(source, "classifier") == 0 &&
+        json_is_true(json_object_get(json_object_get(cl, "suggested"), "needs_review"));
+    json_decref(rec);
+    return flagged;
+}
+
+static int list_match_fn(const char *text, size_t len, void *arg)
+{
+    const struct list_match *m = arg;
+    if (m->review >= 0 && record_needs_review(text, len) != m->review)
+        return 0;
+    return !m->text || tq_text_match_fn(text, len, m->text);
+}
+
+/* Checks and resolves in into out.  lm receives the parsed q (new: tq_query_free) and
+ * needs_review for a listing; NULL for the counts, which refuse both. */
 static int filter_resolve(struct svc_engine *e, const struct svc_filter *in,
-                          struct store_filter *out, struct tq_query **text,
+                          struct store_filter *out, struct list_match *lm,
                           json_t *problems)
 {
     memset(out, 0, sizeof *out);
-    if (text)
-        *text = NULL;
+    struct tq_query **text = lm ? &lm->text : NULL;
+    if (lm)
+        *lm = (struct list_match){NULL, -1};
     int bad = 0;
     if (!in)
         return 0;
+    if (in->needs_review && !lm) {
+        stdtax_problem_add(problems, "/query/needs_review",
+                           "needs_review filters the list only; counts never read the "
+                           "records");
+        bad = 1;
+    } else if (in->needs_review) {
+        lm->review = strcmp(in->needs_review, "true") == 0    ? 1
+                     : strcmp(in->needs_review, "false") == 0 ? 0
+                                                              : -2;
+        if (lm->review == -2) {
+            stdtax_problem_add(problems, "/query/needs_review", "must be true or false");
+            bad = 1;
+        }
+    }
     if (in->q && !text) {
         stdtax_problem_add(problems, "/query/q",
                            "a text query filters the list only; counts are kept per "
@@ -501,10 +544,11 @@ static int filter_resolve(struct svc_engine *e, const struct svc_filter *in,
         if (tq_query_new(in->q, text, &qerr) != 0) {
             stdtax_problem_add(problems, "/query/q", "%s", qerr.text);
             bad = 1;
-        } else {
-            out->match = tq_text_match_fn;
-            out->match_arg = *text;
         }
+    }
+    if (lm && (lm->text || lm->review >= 0)) {
+        out->match = list_match_fn;
+        out->match_arg = lm;
     }
     out->call = in->call;
     if (in->call && strcmp(in->call, e->tax->call.id) != 0) {
@@ -551,9 +595,9 @@ static int filter_resolve(struct svc_engine *e, const struct svc_filter *in,
             out->topic = t->code;
         }
     }
-    if (bad && text) {
-        tq_query_free(*text);
-        *text = NULL;
+    if (bad && lm) {
+        tq_query_free(lm->text);
+        lm->text = NULL;
         out->match = NULL;
         out->match_arg = NULL;
     }
@@ -574,8 +618,8 @@ int svc_proposal_list(struct svc *svc, const struct svc_filter *filter,
     }
     struct svc_engine *e = svc_engine_acquire(svc);
     struct store_filter sf;
-    struct tq_query *text;
-    int rc = filter_resolve(e, filter, &sf, &text, problems);
+    struct list_match lm;
+    int rc = filter_resolve(e, filter, &sf, &lm, problems);
     json_t *items = NULL;
     char *next = NULL;
     if (rc != 0) {
@@ -592,7 +636,7 @@ int svc_proposal_list(struct svc *svc, const struct svc_filter *filter,
             rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     }
     free(next);
-    tq_query_free(text);
+    tq_query_free(lm.text);
     svc_engine_release(svc, e);
     return rc;
 }

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from stdtaxd import BUILDDIR, SRCDIR, Daemon, assert_valid, tap_main  # noqa: E402
@@ -396,6 +397,33 @@ class V1(unittest.TestCase):
         r = self.d.get("/v1/proposals", headers={"Accept": "image/png"})
         problem(self, assert_valid(self, "GET", "/v1/proposals", r), 406)
         problem(self, self.d.get("/v1/proposals?format=xml"), 400)
+
+    def test_needs_review_lists_the_unsure_first(self):
+        """Every classification says whether it needs review; ?needs_review=true lists
+        the flagged ones not yet corrected, and a correction settles it."""
+        vague = self.new_record("复核 测试 通用 规范")
+        sure = self.new_record("复核 测试 自动驾驶汽车 车路协同 智能网联汽车 测试规范")
+        q = "&q=" + urllib.parse.quote("复核")
+        for rec in (vague, sure):
+            flag = rec["classification"]["suggested"]["needs_review"]
+            self.assertIsInstance(flag, bool)
+        flagged = [x for x in (vague, sure) if x["classification"]["suggested"]["needs_review"]]
+        self.assertTrue(flagged, "the vague title is flagged")
+        r = self.d.get("/v1/proposals?limit=1000&needs_review=true" + q)
+        items = assert_valid(self, "GET", "/v1/proposals", r).json()["items"]
+        self.assertEqual(sorted(p["id"] for p in items), sorted(x["id"] for x in flagged))
+        r = self.d.get("/v1/proposals?limit=1000&needs_review=false" + q)
+        others = [p["id"] for p in r.json()["items"]]
+        self.assertEqual(len(others) + len(items), 2)
+        r = self.d.request("PATCH", "/v1/proposals/" + flagged[0]["id"],
+                           json_body={"subcategory": "industry.legal"}, token=ADMIN,
+                           headers={"Content-Type": "application/merge-patch+json"})
+        self.assertEqual(r.status, 200, r)
+        r = self.d.get("/v1/proposals?limit=1000&needs_review=true" + q)
+        self.assertNotIn(flagged[0]["id"], [p["id"] for p in r.json()["items"]])
+        r = self.d.get("/v1/proposals?needs_review=maybe")
+        body = problem(self, assert_valid(self, "GET", "/v1/proposals", r), 422)
+        self.assertEqual(pointers(body), ["/query/needs_review"])
 
     def test_csv_export(self):
         sub = example("local")
