@@ -31,4 +31,11 @@ int svc_backup_make(struct svc *svc, const char *out, json_t **manifest,
 int svc_backup_restore(const char *backup, const char *data_dir, bool force,
                        json_t **manifest, struct stdtax_error *err);
 
+/* Keeps the newest keep backups among the directories of dir (those with a manifest,
+ * by their "created" time, then name) and removes the others' files and directories.
+ * Directories without a manifest (a backup running, or one that failed) are left
+ * alone.  *removed (may be NULL) counts the backups removed. */
+int svc_backup_prune(const char *dir, unsigned keep, unsigned *removed,
+                     struct stdtax_error *err);
+
 #endif

@@ -22,7 +22,7 @@ static void manifest_print(const char *verb, const char *where, const json_t *m)
 /* The options and the one argument of backup and restore: -1 to go on, or the exit
  * status of --help or wrong usage. */
 static int arguments(int argc, char **argv, const struct cli_command *self,
-                     struct cli_svc *cs, bool *force)
+                     struct cli_svc *cs, bool *force, long *keep)
 {
     cli_svc_init(cs);
     struct cli_parser parser;
@@ -33,19 +33,31 @@ static int arguments(int argc, char **argv, const struct cli_command *self,
             continue;
         if (c == CLI_OPT_HELP)
             return cli_help(&self, 1);
-        if (c != 'f' || !force)
+        char *end;
+        if (c == 'k' && keep) {
+            *keep = strtol(optarg, &end, 10);
+            if (*end || *keep < 1 || *keep > 10000)
+                return cli_usage_error(&self, 1);
+        } else if (c == 'f' && force) {
+            *force = true;
+        } else {
             return cli_usage_error(&self, 1);
-        *force = true;
+        }
     }
     return optind == argc - 1 ? -1 : cli_usage_error(&self, 1);
 }
 
-const struct cli_option cli_backup_options[] = {CLI_SVC_OPTIONS, {0}};
+const struct cli_option cli_backup_options[] = {
+    CLI_SVC_OPTIONS,
+    {"keep", 'k', "N",
+     .help = "then keep the newest N backups beside OUT (in its parent directory)"},
+    {0}};
 
 int cmd_backup(int argc, char **argv, const struct cli_command *self)
 {
     struct cli_svc cs;
-    int usage = arguments(argc, argv, self, &cs, NULL);
+    long keep = 0;
+    int usage = arguments(argc, argv, self, &cs, NULL, &keep);
     if (usage >= 0)
         return usage;
     struct svc *svc;
@@ -65,6 +77,20 @@ int cmd_backup(int argc, char **argv, const struct cli_command *self)
     }
     manifest_print("backup", argv[optind], m);
     json_decref(m);
+    if (keep) {
+        char *parent = strdup(argv[optind]),
+             *slash = parent ? strrchr(parent, '/') : NULL;
+        const char *dir = !slash ? "." : slash == parent ? "/" : (*slash = '\0', parent);
+        unsigned removed = 0;
+        rc = parent ? svc_backup_prune(dir, (unsigned)keep, &removed, &err)
+                    : STDTAX_ENOMEM;
+        free(parent);
+        if (rc != 0) {
+            cli_error(&err);
+            return 1;
+        }
+        printf("kept the newest %ld backups, removed %u\n", keep, removed);
+    }
     return 0;
 }
 
@@ -77,7 +103,7 @@ int cmd_restore(int argc, char **argv, const struct cli_command *self)
 {
     struct cli_svc cs;
     bool force = false;
-    int usage = arguments(argc, argv, self, &cs, &force);
+    int usage = arguments(argc, argv, self, &cs, &force, NULL);
     if (usage >= 0)
         return usage;
     struct stdtax_error err = {0};

@@ -405,3 +405,89 @@ int svc_backup_restore(const char *backup, const char *data_dir, bool force,
         json_decref(m);
     return rc;
 }
+
+/* Removes a backup: its manifest first (so that a removal cut short leaves no backup
+ * that looks whole), then its files and directories. */
+static int backup_remove(const char *dir, struct stdtax_error *err)
+{
+    char path[PATH_MAX + 320];
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    if (unlink(path) != 0 && errno != ENOENT)
+        return io_error(err, path, "remove");
+    int rc = target_clear(dir, err);
+    DIR *d = NULL;
+    snprintf(path, sizeof path, "%s/" MATERIALS, dir);
+    if (rc == 0 && (d = opendir(path))) {
+        for (struct dirent *e; (e = readdir(d));) {
+            char sub[PATH_MAX + 600];
+            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+            if (hex_name(e->d_name, 2))
+                rmdir(sub);
+        }
+        closedir(d);
+    }
+    if (rc == 0 && rmdir(path) != 0 && errno != ENOENT)
+        rc = io_error(err, path, "remove");
+    if (rc == 0 && rmdir(dir) != 0)
+        rc = io_error(err, dir, "remove");
+    return rc;
+}
+
+struct backup_seen {
+    char name[256];
+    char created[32];
+};
+
+static int seen_newest_first(const void *a, const void *b)
+{
+    const struct backup_seen *x = a, *y = b;
+    int c = strcmp(y->created, x->created);
+    return c ? c : strcmp(y->name, x->name);
+}
+
+int svc_backup_prune(const char *dir, unsigned keep, unsigned *removed,
+                     struct stdtax_error *err)
+{
+    if (removed)
+        *removed = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return io_error(err, dir, "read");
+    struct backup_seen *seen = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    for (struct dirent *e; rc == 0 && (e = readdir(d));) {
+        char path[PATH_MAX + 300];
+        snprintf(path, sizeof path, "%s/%s/manifest.json", dir, e->d_name);
+        json_t *m = e->d_name[0] == '.' ? NULL : json_load_file(path, 0, NULL);
+        const char *created = json_string_value(json_object_get(m, "created"));
+        if (created && strlen(e->d_name) < sizeof seen->name) {
+            if (n == cap) {
+                struct backup_seen *p =
+                    realloc(seen, (cap = cap ? 2 * cap : 16) * sizeof *p);
+                if (!p)
+                    rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+                else
+                    seen = p;
+            }
+            if (rc == 0) {
+                snprintf(seen[n].name, sizeof seen[n].name, "%s", e->d_name);
+                snprintf(seen[n].created, sizeof seen[n].created, "%s", created);
+                n++;
+            }
+        }
+        json_decref(m);
+    }
+    closedir(d);
+    if (n)
+        qsort(seen, n, sizeof *seen, seen_newest_first);
+    for (size_t i = keep; rc == 0 && i < n; i++) {
+        char path[PATH_MAX + 300];
+        snprintf(path, sizeof path, "%s/%s", dir, seen[i].name);
+        rc = backup_remove(path, err);
+        if (rc == 0 && removed)
+            (*removed)++;
+    }
+    free(seen);
+    return rc;
+}

@@ -160,6 +160,36 @@ class Backup(unittest.TestCase):
                     self.assertIn("manifest.json", r.stderr)
                     self.assertFalse(os.path.exists(self.path("r%d/data.mdb" % k)))
 
+    def test_materials_and_keep(self):
+        data = self.path("data")
+        with Daemon(config=self.config, data_dir=data) as d:
+            r = d.post("/v1/proposals", proposal(2), token=ADMIN)
+            self.assertEqual(r.status, 201, r)
+            rid = r.json()["id"]
+            draft = self.path("draft.pdf")
+            with open(draft, "wb") as f:
+                f.write(b"%PDF-1.4\n% a draft\n")
+            r = cli("materials", "add", "--data-dir", data, "--taxonomy", self.tax, rid,
+                    "draft", draft)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            root = self.path("backups")
+            os.mkdir(root)
+            os.mkdir(os.path.join(root, "unfinished"))  # no manifest: left alone
+            for k in range(4):
+                r = cli("backup", "--data-dir", data, "--taxonomy", self.tax, "--keep", "2",
+                        os.path.join(root, "b%d" % k))
+                self.assertEqual(r.returncode, 0, r.stderr)
+                time.sleep(1.1)  # manifests a second apart
+        self.assertEqual(sorted(os.listdir(root)), ["b2", "b3", "unfinished"])
+        with open(os.path.join(root, "b3", "manifest.json")) as f:
+            self.assertEqual(json.load(f)["counts"]["materials"], 1)
+        restored = self.path("restored")
+        r = cli("restore", "--data-dir", restored, os.path.join(root, "b3"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = cli("materials", "list", "--data-dir", restored, "--taxonomy", self.tax, rid)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn('"draft"', r.stdout)
+
     def test_refusals(self):
         out = self.path("b")
         with Daemon(config=self.config) as d:
