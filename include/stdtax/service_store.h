@@ -10,6 +10,7 @@
 
 #include "stdtax/catalog.h"
 #include "stdtax/service.h"
+#include "stdtax/similar.h"
 
 /* Recounts the proposals' counts and indexes from the records in one snapshot:
  * *report is new, as store_check ({"ok", "records", "bad_records", "counts",

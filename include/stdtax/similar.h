@@ -130,4 +130,15 @@ int sim_spans_find(const char *q, size_t qlen, const char *r, size_t rlen,
 #define SIM_SPANS_JSON_MAX 8
 json_t *sim_spans_json(const char *q, const char *r);
 
+/* An overlap query (service_overlap_query.c answers it). */
+struct overlap_query {
+    const char *title; /* each may be NULL */
+    const char *title_en;
+    const char *scope;
+    const char *exclude_id; /* a proposal left out (the one being checked), or NULL */
+    unsigned what;          /* OVERLAP_STANDARDS | OVERLAP_PROPOSALS (store.h); 0: both */
+    double threshold;       /* 0..1 */
+    size_t limit;           /* 1..OVERLAP_LIMIT_MAX; 0 means 10 */
+};
+
 #endif

@@ -328,30 +328,46 @@ int store_catalog_list(struct store *store, const struct catalog_filter *filter,
  * as for proposals). */
 int store_catalog_counts(struct store *store, json_t **out, struct stdtax_error *err);
 
-/* What to look for overlaps with. */
+/* What an overlap probe looks for. */
 enum { OVERLAP_STANDARDS = 1, OVERLAP_PROPOSALS = 2 };
 
-struct overlap_query {
-    const char *title; /* each may be NULL */
-    const char *title_en;
-    const char *scope;
-    const char *exclude_id; /* a proposal left out (the one being checked), or NULL */
+/* The band keys of a query's fingerprint (similar.h makes them), looked up in this
+ * order: at most OVERLAP_BUCKET_MAX entries of each, OVERLAP_SCAN_MAX in all. */
+struct store_overlap_probe {
+    const uint64_t *bands;
+    size_t n_bands;
     unsigned what;          /* OVERLAP_STANDARDS | OVERLAP_PROPOSALS; 0 means both */
-    double threshold;       /* 0..1 */
-    size_t limit;           /* 1..OVERLAP_LIMIT_MAX; 0 means 10 */
+    const char *exclude_id; /* a proposal left out, or NULL */
 };
 
-/* The catalogue entries and proposals (withdrawn ones left out) whose similarity to
- * the query is at least the threshold, best first.  *out is a new array of
- * {"source": "catalog"|"proposal", "id", "number"?, "title"?, "title_en"?, "kind"?,
- *  "status", "organisation"?, "classification"?, "similarity", "field",
- *  "matched_field", "spans": [{"start", "end", "text"}]}
- * where field is the query's member that matched (title, title_en or scope),
- * matched_field the record's, and the spans are byte offsets of common runs in the
- * query's field.  Invalid UTF-8 in the query is STDTAX_EUTF8 with err->field naming
- * the member. */
-int store_overlap_find(struct store *store, const struct overlap_query *query,
-                       json_t **out, struct stdtax_error *err);
+/* A record the probe met; borrowed for the call.  summary is what an answer shows of
+ * it (compact JSON: number, titles, kind, status, organisation, classification). */
+struct store_overlap_candidate {
+    char source; /* 'c' catalogue entry, 'p' proposal */
+    const char *id;
+    const struct store_fingerprint *fp;
+    const char *summary;
+    size_t summary_len;
+    unsigned hits; /* band keys it shares with the probe */
+};
+
+/* Called for each candidate, most hits first; nonzero stops.  It must not call the
+ * store. */
+typedef int (*store_overlap_fn)(const struct store_overlap_candidate *c, void *arg);
+
+/* In one read transaction, the records whose band entries the probe meets, ranked by
+ * the number of band keys they share with it (the MinHash estimate of their
+ * similarity): fn is called for the best OVERLAP_CANDIDATES_MAX of them that have a
+ * fingerprint.  Returns 0 or an error. */
+int store_overlap_candidates(struct store *store, const struct store_overlap_probe *probe,
+                             store_overlap_fn fn, void *arg, struct stdtax_error *err);
+
+/* *empty is nonzero when no record has a band entry (no candidate can be met: a query
+ * need not make its fingerprint). */
+int store_overlap_empty(struct store *store, int *empty, struct stdtax_error *err);
+
+/* A candidate's summary as an object (new), or NULL. */
+json_t *store_overlap_summary(const struct store_overlap_candidate *c);
 
 /* The id of the proposal stored with an idempotency key: 0 with id filled, or
  * STDTAX_ENOTFOUND.  (The duplicate rule must not refuse the replay of a request.) */

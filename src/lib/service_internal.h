@@ -9,6 +9,7 @@
 #include "stdtax/classifier.h"
 #include "stdtax/proposal.h"
 #include "stdtax/service.h"
+#include "stdtax/similar.h"
 #include "stdtax/store.h"
 
 /* One loaded taxonomy + model with everything derived from it.  Requests hold a
@@ -45,5 +46,19 @@ int svc_engine_classify(struct svc_engine *e, const json_t *input, json_t **resu
  * from title, title_en, scope, purpose; service_submit.c).  New, NULL when out of
  * memory. */
 json_t *svc_classify_input(const json_t *submission);
+
+/* The catalogue entries and proposals (withdrawn ones left out) whose similarity to
+ * the query is at least the threshold, best first: the store hands back the candidates
+ * its band index meets (store_overlap_candidates), scored here (similar.h);
+ * service_overlap_query.c.  *out is a new array of
+ * {"source": "catalog"|"proposal", "id", "number"?, "title"?, "title_en"?, "kind"?,
+ *  "status", "organisation"?, "classification"?, "similarity", "field",
+ *  "matched_field", "spans": [{"start", "end", "text"}]}
+ * where field is the query's member that matched (title, title_en or scope),
+ * matched_field the record's, and the spans are byte offsets of common runs in the
+ * query's field.  Invalid UTF-8 in the query is STDTAX_EUTF8 with err->field naming
+ * the member. */
+int overlap_find(struct store *store, const struct overlap_query *query, json_t **out,
+                 struct stdtax_error *err);
 
 #endif

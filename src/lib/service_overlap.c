@@ -342,7 +342,7 @@ static int overlaps_run(struct svc *svc, const json_t *input, const char *exclud
                               .what = what,
                               .threshold = threshold,
                               .limit = limit};
-    return store_overlap_find(svc->store, &q, out, err);
+    return overlap_find(svc->store, &q, out, err);
 }
 
 int svc_overlaps_find(struct svc *svc, const json_t *input, const char *exclude_id,

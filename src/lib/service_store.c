@@ -38,5 +38,5 @@ int svc_catalog_counts(struct svc *svc, json_t **out, struct stdtax_error *err)
 int svc_overlap_search(struct svc *svc, const struct overlap_query *query, json_t **out,
                        struct stdtax_error *err)
 {
-    return store_overlap_find(svc->store, query, out, err);
+    return overlap_find(svc->store, query, out, err);
 }

@@ -158,7 +158,7 @@ static json_t *submission_overlaps(struct svc *svc, const json_t *submission,
         .threshold = threshold,
         .limit = SVC_OVERLAP_LIMIT};
     json_t *out = NULL;
-    if (store_overlap_find(svc->store, &q, &out, NULL) != 0)
+    if (overlap_find(svc->store, &q, &out, NULL) != 0)
         out = json_array();
     return out;
 }

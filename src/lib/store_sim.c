@@ -522,13 +522,6 @@ struct cand {
     unsigned hits; /* bands shared with the query: ranks the candidates */
 };
 
-struct hit {
-    size_t cand;
-    double sim;
-    int qfield; /* index into the query's fields */
-    int rfield; /* index into fp_members */
-};
-
 static int cand_cmp(const void *a, const void *b)
 {
     const struct cand *x = a, *y = b;
@@ -543,14 +536,6 @@ static int cand_hits_cmp(const void *a, const void *b)
     if (x->hits != y->hits)
         return x->hits > y->hits ? -1 : 1;
     return cand_cmp(a, b);
-}
-
-static int hit_cmp(const void *a, const void *b)
-{
-    const struct hit *x = a, *y = b;
-    if (x->sim != y->sim)
-        return x->sim > y->sim ? -1 : 1;
-    return (x->cand > y->cand) - (x->cand < y->cand);
 }
 
 /* The candidates met while probing, one per record, with the number of bands each
@@ -620,15 +605,10 @@ static int probe_add(struct probe *p, const char *key, size_t len)
     }
 }
 
-static int probe_set(MDB_cursor *cur, const uint32_t *h, size_t n, int nbands,
-                     unsigned what, struct probe *p)
+static int probe_bands(MDB_cursor *cur, const uint64_t *bands, size_t nbands,
+                       unsigned what, struct probe *p)
 {
-    if (n == 0)
-        return 0;
-    uint64_t sig[SIM_HASHES], bands[SIM_BANDS];
-    sim_minhash_n(h, n, sig, nbands * SIM_ROWS);
-    sim_bands_n(sig, bands, nbands);
-    for (int b = 0; b < nbands; b++) {
+    for (size_t b = 0; b < nbands; b++) {
         MDB_val k = val_of(&bands[b], sizeof bands[b]), v;
         size_t in_bucket = 0;
         int rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
@@ -653,165 +633,73 @@ static int probe_set(MDB_cursor *cur, const uint32_t *h, size_t n, int nbands,
     return 0;
 }
 
-struct qfield {
-    const char *name;
-    const char *text;
-    struct sim_set set;
-};
-
-/* The output item of a hit, or NULL when the record is gone or withdrawn. */
-static json_t *hit_item(struct store *s, MDB_txn *txn, const struct cand *c,
-                        const struct hit *h, const struct qfield *qf)
+int store_overlap_empty(struct store *s, int *empty, struct stdtax_error *err)
 {
-    int cat = c->key[0] == 'c';
-    MDB_val k = val_of(c->key, c->len), v;
-    if (mdb_get(txn, s->dbi_sim_sig, &k, &v) != 0)
-        return NULL;
-    json_t *sum = fp_summary(&v);
-    if (!sum)
-        return NULL;
-    const char *status = json_string_value(json_object_get(sum, "status"));
-    if (!cat && status && strcmp(status, "withdrawn") == 0) {
-        json_decref(sum);
-        return NULL;
-    }
-    json_t *o = json_pack("{s:s, s:s%}", "source", cat ? "catalog" : "proposal", "id",
-                          c->key + 1, c->len - 1);
-    if (!o) {
-        json_decref(sum);
-        return NULL;
-    }
-    json_object_update(o, sum);
-    json_object_set_new(o, "similarity",
-                        json_real((double)(int)(h->sim * 1000 + 0.5) / 1000));
-    json_object_set_new(o, "field", json_string(qf[h->qfield].name));
-    json_object_set_new(o, "matched_field", json_string(fp_members[h->rfield]));
-    const char *rtext = json_string_value(json_object_get(sum, fp_members[h->rfield]));
-    json_t *rec = NULL;
-    if (!rtext) { /* the scope is not in the summary: read the record */
-        MDB_val rk = val_of(c->key + 1, c->len - 1), rv;
-        if (mdb_get(txn, cat ? s->dbi_catalog : s->dbi_proposals, &rk, &rv) == 0)
-            rec = json_loadb(rv.mv_data, rv.mv_size, 0, NULL);
-        rtext = json_string_value(json_object_get(rec, fp_members[h->rfield]));
-    }
-    json_object_set_new(o, "spans", sim_spans_json(qf[h->qfield].text, rtext));
-    json_decref(rec);
-    json_decref(sum);
-    return o;
+    *empty = 1;
+    if (!s->has_catalog)
+        return 0;
+    MDB_txn *txn;
+    MDB_stat st;
+    int rc = store_read_begin(s, &txn, err);
+    if (rc)
+        return rc;
+    rc = mdb_stat(txn, s->dbi_sim_band, &st);
+    store_read_end(s, txn);
+    if (rc)
+        return store_mdb_error(s, rc, "find overlaps", err);
+    *empty = st.ms_entries == 0;
+    return 0;
 }
 
-/* Scores one candidate; fills h and returns its similarity. */
-static double score(const struct qfield *qf, const struct fp *r, struct hit *h)
+json_t *store_overlap_summary(const struct store_overlap_candidate *c)
 {
-    struct sim_set q[SIM_FIELDS];
-    struct sim_match m;
-    for (int i = 0; i < SIM_FIELDS; i++)
-        q[i] = qf[i].set;
-    h->sim = sim_fields_score(q, r->f, &m);
-    h->qfield = m.qfield;
-    h->rfield = m.rfield;
-    return h->sim;
+    return summary_load(c->summary, c->summary_len);
 }
 
-int store_overlap_find(struct store *s, const struct overlap_query *q, json_t **out,
-                       struct stdtax_error *err)
+int store_overlap_candidates(struct store *s, const struct store_overlap_probe *q,
+                             store_overlap_fn fn, void *arg, struct stdtax_error *err)
 {
-    struct qfield qf[FP_FIELDS] = {{"title", q->title, {0}},
-                                   {"title_en", q->title_en, {0}},
-                                   {"scope", q->scope, {0}}};
     struct probe p = {0};
-    struct hit *hits = NULL;
-    size_t n_hits = 0, perfect = 0, limit = q->limit ? q->limit : 10;
-    unsigned what = q->what ? q->what : OVERLAP_STANDARDS | OVERLAP_PROPOSALS;
     MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
-    json_t *arr = NULL;
+    unsigned what = q->what ? q->what : OVERLAP_STANDARDS | OVERLAP_PROPOSALS;
     int rc = 0;
-    *out = NULL;
-    if (limit > OVERLAP_LIMIT_MAX)
-        limit = OVERLAP_LIMIT_MAX;
-    if (!(arr = json_array())) {
-        rc = stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
-        goto done;
-    }
-    /* No band entry (no catalogue, no proposal yet): no candidate can exist, and the
-     * fingerprints (most of a query's cost) need not be made; the texts are still
-     * checked as making them would. */
-    int empty = !s->has_catalog;
-    if (!empty) {
-        MDB_stat st;
-        if ((rc = store_read_begin(s, &txn, err)) != 0)
-            goto done;
-        if ((rc = mdb_stat(txn, s->dbi_sim_band, &st)) != 0)
-            goto mdb;
-        empty = st.ms_entries == 0;
-    }
-    for (int i = 0; i < FP_FIELDS; i++) {
-        if (!qf[i].text)
-            continue;
-        size_t len = strlen(qf[i].text);
-        rc = empty ? sim_text_check(qf[i].text, len, err)
-                   : sim_set_new(qf[i].text, len, i < 2, &qf[i].set, err);
-        if (rc) {
-            if (err)
-                snprintf(err->field, sizeof err->field, "/%s", qf[i].name);
-            goto done;
-        }
-    }
-    if (empty)
-        goto done;
+    if (!s->has_catalog || q->n_bands == 0)
+        return 0;
+    if ((rc = store_read_begin(s, &txn, err)) != 0)
+        return rc;
     if ((rc = mdb_cursor_open(txn, s->dbi_sim_band, &cur)) != 0)
         goto mdb;
-    /* Probe every field whole, and a mixed-language title by script as well: each part
-     * of it meets the record's title in that language. */
-    for (int i = 0; i < FP_FIELDS && !rc; i++) {
-        const struct sim_set *t = &qf[i].set;
-        if (i == 2 && t->n < SIM_SCOPE_SHINGLES_MIN)
-            break;
-        rc = probe_set(cur, t->h, t->n, field_bands(i), what, &p);
-        if (!rc && i < 2 && t->n_cjk >= 2 && t->n - t->n_cjk >= 2) {
-            rc = probe_set(cur, t->h, t->n_cjk, SIM_BANDS, what, &p);
-            if (!rc)
-                rc =
-                    probe_set(cur, t->h + t->n_cjk, t->n - t->n_cjk, SIM_BANDS, what, &p);
-        }
-    }
+    rc = probe_bands(cur, q->bands, q->n_bands, what, &p);
     if (rc == STDTAX_ENOMEM)
         goto oom;
     if (rc)
         goto mdb;
     /* Candidates ranked by the bands they share with the query (the MinHash estimate
-     * of their similarity); only the best are scored exactly. */
+     * of their similarity); only the best are handed on. */
     if (p.n)
         qsort(p.c, p.n, sizeof *p.c, cand_hits_cmp);
     if (p.n > OVERLAP_CANDIDATES_MAX)
         p.n = OVERLAP_CANDIDATES_MAX;
-    if (p.n && !(hits = malloc(p.n * sizeof *hits)))
-        goto oom;
     for (size_t i = 0; i < p.n; i++) {
-        if (p.c[i].key[0] == 'p' && q->exclude_id &&
-            p.c[i].len - 1 == strlen(q->exclude_id) &&
-            memcmp(p.c[i].key + 1, q->exclude_id, p.c[i].len - 1) == 0)
+        char id[SIG_KEY_MAX];
+        memcpy(id, p.c[i].key + 1, p.c[i].len - 1);
+        id[p.c[i].len - 1] = 0;
+        if (p.c[i].key[0] == 'p' && q->exclude_id && strcmp(id, q->exclude_id) == 0)
             continue;
         MDB_val k = val_of(p.c[i].key, p.c[i].len), v;
         struct fp r;
         if (mdb_get(txn, s->dbi_sim_sig, &k, &v) != 0 || fp_decode(&v, &r) != 0)
             continue;
-        struct hit h = {.cand = i};
-        if (score(qf, &r, &h) >= q->threshold && h.sim > 0)
-            hits[n_hits++] = h;
+        struct store_fingerprint view;
+        fp_export(&r, &view);
+        struct store_overlap_candidate c = {
+            p.c[i].key[0],          id,         &view, (const char *)v.mv_data + 8,
+            fp_shingles_at(&v) - 8, p.c[i].hits};
+        int stop = fn(&c, arg);
         fp_free(&r);
-        /* Nothing beats a perfect score: a flood of copies stops the scoring early
-         * (twice the limit, as withdrawn proposals are dropped later). */
-        if (h.sim >= 1.0 && ++perfect >= 2 * limit)
+        if (stop)
             break;
-    }
-    if (n_hits)
-        qsort(hits, n_hits, sizeof *hits, hit_cmp);
-    for (size_t i = 0; i < n_hits && json_array_size(arr) < limit; i++) {
-        json_t *item = hit_item(s, txn, &p.c[hits[i].cand], &hits[i], qf);
-        if (item)
-            json_array_append_new(arr, item);
     }
     goto done;
 oom:
@@ -822,17 +710,8 @@ mdb:
 done:
     if (cur)
         mdb_cursor_close(cur); /* before the transaction: the candidates point into it */
-    if (txn)
-        store_read_end(s, txn);
-    for (int i = 0; i < FP_FIELDS; i++)
-        sim_set_free(&qf[i].set);
+    store_read_end(s, txn);
     free(p.c);
     free(p.slot);
-    free(hits);
-    if (rc) {
-        json_decref(arr);
-        return rc;
-    }
-    *out = arr;
-    return 0;
+    return rc;
 }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "stdtax/catalog.h"
+#include "service_internal.h"
 #include "stdtax/store.h"
 
 #define DEFAULT_THRESHOLD 0.5
@@ -96,7 +97,7 @@ static double query(struct store *st, const struct tcase *c, double threshold,
     struct stdtax_error err = {0};
     json_t *out;
     double t0 = now();
-    if (store_overlap_find(st, &q, &out, &err) != 0) {
+    if (overlap_find(st, &q, &out, &err) != 0) {
         fprintf(stderr, "overlap: %s\n", err.text);
         exit(1);
     }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "stdtax/catalog.h"
+#include "service_internal.h"
 #include "stdtax/store.h"
 #include "store_internal.h"
 
@@ -201,7 +202,7 @@ static json_t *find(const char *title, const char *title_en, const char *exclude
                               .threshold = 0.5};
     json_t *out;
     struct stdtax_error err = {0};
-    cr_assert_eq(store_overlap_find(st, &q, &out, &err), 0, "%s", err.text);
+    cr_assert_eq(overlap_find(st, &q, &out, &err), 0, "%s", err.text);
     return out;
 }
 
@@ -427,7 +428,7 @@ Test(catalog, a_copied_scope_is_found_under_another_title)
     struct overlap_query q = {
         .title = "家用电器语音控制规范", .scope = scope, .threshold = 0.5};
     json_t *out;
-    cr_assert_eq(store_overlap_find(st, &q, &out, NULL), 0);
+    cr_assert_eq(overlap_find(st, &q, &out, NULL), 0);
     cr_assert_eq(json_array_size(out), 1);
     json_t *h = json_array_get(out, 0);
     cr_assert_str_eq(json_string_value(json_object_get(h, "field")), "scope");
