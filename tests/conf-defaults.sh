@@ -11,7 +11,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo "1..3"
 sed -n 's/^#\([a-z][a-z-]*\) /\1 /p' "$srcdir/etc/stdtaxd.conf" |
-    grep -Ev '^(data-dir|taxonomy|model|openapi|web-root|port-file|token|cors-origin) ' \
+    grep -Ev '^(data-dir|taxonomy|model|openapi|web-root|backup-dir|port-file|token|cors-origin) ' \
         >"$tmp/defaults.conf"
 : >"$tmp/empty.conf"
 if [ "$(wc -l <"$tmp/defaults.conf")" -ge 10 ]; then

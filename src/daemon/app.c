@@ -326,6 +326,7 @@ static void app_stop(void *arg)
 {
     struct app *app = arg;
     commit_queue_stop(app->commits);
+    api_backup_stop(app);
 }
 
 static const struct api_hooks hooks = {

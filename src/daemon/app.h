@@ -51,6 +51,7 @@ struct app {
      * it leaves) and after a reload: a cache entry of an older one is not used. */
     atomic_uint_fast64_t generation;
     struct app_cache cache;
+    _Atomic(struct app_backup *) backup; /* POST /v1/admin/backup (api_backup.c) */
 };
 
 /* The service promises to name the file in err->field; where it gives a JSON pointer
@@ -142,6 +143,12 @@ int api_proposal_delete(struct api_ctx *ctx, const struct api_request *req,
                         struct api_response *resp);
 int api_stats_get(struct api_ctx *ctx, const struct api_request *req,
                   struct api_response *resp);
+/* /v1/admin/backup (api_backup.c); api_backup_stop waits for a backup under way. */
+int api_backup_post(struct api_ctx *ctx, const struct api_request *req,
+                    struct api_response *resp);
+int api_backup_get(struct api_ctx *ctx, const struct api_request *req,
+                   struct api_response *resp);
+void api_backup_stop(struct app *app);
 /* /v1/proposals/{id}/materials (api_materials.c). */
 int api_materials_list(struct api_ctx *ctx, const struct api_request *req,
                        struct api_response *resp);

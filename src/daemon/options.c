@@ -195,26 +195,28 @@ void options_print(FILE *out, const struct stdtax_config *cfg)
         {"listen", cfg->listen},     {"port-file", cfg->port_file},
         {"data-dir", cfg->data_dir}, {"taxonomy", cfg->taxonomy},
         {"model", cfg->model},       {"openapi", cfg->openapi},
-        {"web-root", cfg->web_root}};
+        {"web-root", cfg->web_root}, {"backup-dir", cfg->backup_dir}};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
         if (strings[i][1])
             fprintf(out, "%s \"%s\"\n", strings[i][0], strings[i][1]);
-    fprintf(
-        out,
-        "port %u\nworkers %u\nrequire-read-token %s\nmax-body %zu\nmax-header %zu\n"
-        "max-connections %u\nidle-timeout %u\nread-timeout %u\nidempotency-ttl %u\n"
-        "shutdown-grace %u\n"
-        "batch-max %u\noverlap-threshold %g\nduplicate-check %s\nlog-level %s\n"
-        "log-timestamps %s\naccess-log %s\nmaterial-max %zu\n"
-        "materials-per-proposal %u\n",
-        cfg->port, cfg->workers, cfg->require_read_token ? "yes" : "no", cfg->max_body,
-        cfg->max_header, cfg->max_connections, cfg->idle_timeout, cfg->read_timeout,
-        cfg->idempotency_ttl, cfg->shutdown_grace, cfg->batch_max, cfg->overlap_threshold,
-        cfg->duplicate_check ? "yes" : "no", cfg_level_name(cfg->log_level),
-        cfg->log_timestamps < 0 ? "auto"
-        : cfg->log_timestamps   ? "yes"
-                                : "no",
-        cfg->access_log ? "yes" : "no", cfg->material_max, cfg->materials_per_proposal);
+    fprintf(out,
+            "port %u\nworkers %u\nrequire-read-token %s\nmax-body %zu\nmax-header %zu\n"
+            "max-connections %u\nidle-timeout %u\nread-timeout %u\nidempotency-ttl %u\n"
+            "backup-keep %u\n"
+            "shutdown-grace %u\n"
+            "batch-max %u\noverlap-threshold %g\nduplicate-check %s\nlog-level %s\n"
+            "log-timestamps %s\naccess-log %s\nmaterial-max %zu\n"
+            "materials-per-proposal %u\n",
+            cfg->port, cfg->workers, cfg->require_read_token ? "yes" : "no",
+            cfg->max_body, cfg->max_header, cfg->max_connections, cfg->idle_timeout,
+            cfg->read_timeout, cfg->idempotency_ttl, cfg->backup_keep,
+            cfg->shutdown_grace, cfg->batch_max, cfg->overlap_threshold,
+            cfg->duplicate_check ? "yes" : "no", cfg_level_name(cfg->log_level),
+            cfg->log_timestamps < 0 ? "auto"
+            : cfg->log_timestamps   ? "yes"
+                                    : "no",
+            cfg->access_log ? "yes" : "no", cfg->material_max,
+            cfg->materials_per_proposal);
     for (size_t i = 0; i < cfg->n_tokens; i++)
         fprintf(out, "token %s %s (secret not shown)\n", cfg->tokens[i].name,
                 cfg_scope_name(cfg->tokens[i].scope));

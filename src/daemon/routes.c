@@ -77,6 +77,10 @@ static const struct api_route routes[] = {
      "importCatalog"},
     {API_GET, "/v1/catalog", api_catalog_list, 0, CFG_SCOPE_READ, catalog_query,
      "listCatalog"},
+    {API_POST, "/v1/admin/backup", api_backup_post, 0, CFG_SCOPE_ADMIN, NULL,
+     "startBackup"},
+    {API_GET, "/v1/admin/backups/{name}", api_backup_get, 0, CFG_SCOPE_ADMIN, NULL,
+     "getBackup"},
     /* The dashboard is always open: it holds no data, it calls the API, and the
      * API applies require-read-token to what the page asks for. */
     {API_GET, "/", api_index_get, API_F_QUERY_IGNORED, CFG_SCOPE_NONE, NULL,

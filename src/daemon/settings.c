@@ -31,6 +31,10 @@ static const struct cfg_directive directives[] = {
      "classifier model JSON file"},
     {"openapi", CFG_T_PATH, OFF(openapi), 0, 0, true, false, "FILE",
      "OpenAPI description served at /v1/openapi.json"},
+    {"backup-dir", CFG_T_PATH, OFF(backup_dir), 0, 0, true, false, "DIR",
+     "where POST /v1/admin/backup writes backups (none: the route answers 409)"},
+    {"backup-keep", CFG_T_UINT, OFF(backup_keep), 1, 10000, true, false, "N",
+     "backups kept in backup-dir after each one (7)"},
     {"web-root", CFG_T_PATH, OFF(web_root), 0, 0, true, false, "DIR",
      "directory of the dashboard served at / and /ui/"},
     {"token", CFG_T_TOKEN, OFF(tokens), 0, 0, false, true, "[NAME] SCOPE SECRET",
@@ -129,6 +133,7 @@ int cfg_config_init(struct stdtax_config *cfg)
     cfg->max_connections = 1024;
     cfg->idle_timeout = 60;
     cfg->idempotency_ttl = 7 * 86400;
+    cfg->backup_keep = 7;
     cfg->read_timeout = 30;
     cfg->shutdown_grace = 10;
     cfg->batch_max = 100;
@@ -164,8 +169,9 @@ static void origins_clear(struct stdtax_config *cfg)
 
 void cfg_config_free(struct stdtax_config *cfg)
 {
-    char **strings[] = {&cfg->listen, &cfg->port_file, &cfg->data_dir,    &cfg->taxonomy,
-                        &cfg->model,  &cfg->openapi,   &cfg->config_file, &cfg->web_root};
+    char **strings[] = {&cfg->listen,      &cfg->port_file, &cfg->data_dir,
+                        &cfg->taxonomy,    &cfg->model,     &cfg->openapi,
+                        &cfg->config_file, &cfg->web_root,  &cfg->backup_dir};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
         free(*strings[i]);
         *strings[i] = NULL;

@@ -64,6 +64,8 @@ struct stdtax_config {
     char *model;      /* classifier model JSON; set like taxonomy */
     char *openapi;    /* API description served at /v1/openapi.json */
     char *web_root;   /* the dashboard's files served at / and /ui/{file} */
+    char *backup_dir; /* NULL: POST /v1/admin/backup is not available */
+    unsigned backup_keep;    /* 7 backups kept in backup_dir */
     char *config_file;       /* the file read (informational; set by --config) */
     bool require_read_token; /* no: reads are open, writes need a token */
     size_t max_body;         /* 1 MiB: a proposal with long texts fits many times */

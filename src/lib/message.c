@@ -236,7 +236,11 @@ static const struct msg messages[] = {
      {"this Idempotency-Key was used with another proposal",
       "此 Idempotency-Key 已用于另一份建议"}},
     {"detail-no-proposal", {"no proposal '%.64s'", "没有编号为“%.64s”的建议"}},
-    /* Backup and restore (service_backup.c). */
+    /* Backup and restore (service_backup.c, api_backup.c). */
+    {"detail-backup-start", {"cannot start the backup", "无法开始备份"}},
+    {"detail-no-backup", {"no backup '%.64s'", "没有名为“%.64s”的备份"}},
+    {"detail-no-backup-dir",
+     {"no backup-dir is configured (stdtaxd(8))", "未配置 backup-dir（见 stdtaxd(8)）"}},
     {"detail-backup-differs",
      {"%s differs from the backup's manifest (%llu bytes, SHA-256 %.12s..., expected "
       "%lld bytes, %.12s...)",

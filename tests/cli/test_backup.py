@@ -190,6 +190,36 @@ class Backup(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn('"draft"', r.stdout)
 
+    def test_admin_backup_route(self):
+        root = self.path("backups")
+        config = self.config + 'backup-dir "%s"\nbackup-keep 2\n' % root
+        with Daemon(config=config) as d:
+            for k in range(3):
+                self.assertEqual(d.post("/v1/proposals", proposal(k), token=ADMIN).status, 201)
+            self.assertEqual(d.post("/v1/admin/backup").status, 401)
+            names = []
+            for k in range(3):
+                r = d.post("/v1/admin/backup", token=ADMIN)
+                self.assertEqual(r.status, 202, r)
+                where = r.header("Location")
+                self.assertEqual(where, r.json()["href"])
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:
+                    job = d.get(where, token=ADMIN).json()
+                    if job["status"] != "running":
+                        break
+                    time.sleep(0.1)
+                self.assertEqual(job["status"], "done", job)
+                self.assertEqual(job["manifest"]["counts"]["proposals"], 3)
+                names.append(job["name"])
+                time.sleep(1.1)
+            self.assertEqual(sorted(os.listdir(root)), sorted(names[1:]))  # backup-keep 2
+            self.assertEqual(d.get("/v1/admin/backups/nope", token=ADMIN).status, 404)
+        r = cli("restore", "--data-dir", self.path("restored"), os.path.join(root, names[2]))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with Daemon(config=self.config) as d:  # no backup-dir: refused
+            self.assertEqual(d.post("/v1/admin/backup", token=ADMIN).status, 409)
+
     def test_refusals(self):
         out = self.path("b")
         with Daemon(config=self.config) as d:
