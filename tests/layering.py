@@ -20,11 +20,11 @@ INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 # Lower rank: lower layer.  A module includes only modules of its rank or below.
 RANKS = [
     ("foundation", 0, {"error", "utf8", "normalise", "sha256", "jsonw", "jsontext",
-                       "jsonflat", "date", "matcher", "stdident", "textquery"}),
+                       "jsonflat", "date", "matcher", "stdident", "textquery", "message"}),
     ("storage", 1, {"store"}),
     ("domain", 1, {"taxonomy", "model", "classifier", "proposal", "csv", "similar",
-                   "catalog", "config"}),
-    ("service", 2, {"service", "service_overlap", "service_internal"}),
+                   "catalog", "duplicate"}),
+    ("service", 2, {"service", "service_overlap", "service_store", "service_internal"}),
 ]
 # (layer of the includer, header it may not include, why)
 RULES = [
