@@ -3,7 +3,8 @@
 
 A module is a header and the source files that implement it: src/lib/X_Y.c belongs to
 the module of the longest header name it starts with (include/stdtax/X_Y.h, then X.h; a
-private header src/lib/X_internal.h belongs to X).  In src/daemon and src/cli a file
+private header src/lib/X_internal.h belongs to X; the service's files are one module,
+with a header per area).  In src/daemon and src/cli a file
 with a header of its own is that module, any other file (a resource handler, a command)
 a module of its own.  Checked:
   1. no circle between modules (A includes B's header and B includes A's);
@@ -21,10 +22,10 @@ INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 RANKS = [
     ("foundation", 0, {"error", "utf8", "normalise", "sha256", "jsonw", "jsontext",
                        "jsonflat", "date", "matcher", "stdident", "textquery", "message"}),
-    ("storage", 1, {"store"}),
+    ("storage", 1, {"store", "store_material"}),
     ("domain", 1, {"taxonomy", "model", "classifier", "proposal", "csv", "similar",
-                   "catalog", "duplicate"}),
-    ("service", 2, {"service", "service_overlap", "service_store", "service_internal"}),
+                   "catalog", "duplicate", "material"}),
+    ("service", 2, {"service"}),
 ]
 # (layer of the includer, header it may not include, why)
 RULES = [
@@ -35,6 +36,12 @@ RULES = [
 ]
 # The store is storage: it knows LMDB and JSON, not the domain (fingerprints and
 # summaries arrive computed in the put item).
+# Known exceptions, listed so that a new one fails: (file, header) -> why it is still so.
+KNOWN = {
+    ("src/lib/store_sim.c", "stdtax/similar.h"):
+        "the store still makes the MinHash bands of the fingerprints it indexes, and the "
+        "fingerprint of a text an update changes (doc/store.md, issue 13)",
+}
 STORE_DOMAIN = ("stdtax/similar.h", "stdtax/textquery.h", "stdtax/normalise.h",
                 "stdtax/taxonomy.h", "stdtax/classifier.h", "stdtax/proposal.h")
 
@@ -49,6 +56,10 @@ def files():
 
 def module_of(top, name, headers):
     base = name[:-2]
+    if base.startswith("service"):
+        # One module with a header per area (service_overlap.h, service_store.h, ...):
+        # its files share service_internal.h by design.
+        return "lib", "service"
     if top in ("include/stdtax", "src/lib"):
         if base.endswith("_internal"):
             base = base[: -len("_internal")]
@@ -76,6 +87,7 @@ def main():
     headers = {"lib": {n[:-2] for t, n in all_files if t == "include/stdtax"}}
     edges = {}
     problems = []
+    known = []
     unranked = set()
     for top, name in all_files:
         layer, mod = module_of(top, name, headers)
@@ -87,7 +99,11 @@ def main():
                 if includer == rl and inc.startswith(bad):
                     problems.append(f"{top}/{name} includes {inc}: {why}")
             if top == "src/lib" and mod == "store" and inc in STORE_DOMAIN:
-                problems.append(f"{top}/{name} includes {inc}: the store is storage")
+                why = KNOWN.get((f"{top}/{name}", inc))
+                if why:
+                    known.append(f"{top}/{name} includes {inc}: {why}")
+                else:
+                    problems.append(f"{top}/{name} includes {inc}: the store is storage")
             if inc.startswith("stdtax/"):
                 tl, tm = module_of("include/stdtax", inc[len("stdtax/"):], headers)
             elif inc == "config.h":
@@ -135,6 +151,8 @@ def main():
             print("# " + p)
     else:
         print("ok 1 - the layers of doc/architecture.md hold")
+    for k in known:
+        print("# known: " + k)
     return 0
 
 
