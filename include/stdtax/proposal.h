@@ -90,6 +90,12 @@ const struct prop_field *prop_field_find(const char *name);
  * an area code and mobiles (+862150801234), the digits otherwise, and ";ext=806"
  * (RFC 3966).  doc/proposals.md, "Telephone numbers". */
 enum msg_id prop_phone_check(const char *s, size_t len);
+
+/* The unified social credit code (GB 32100) of a unit registered in Shanghai (the
+ * call's condition 三(一)): MSG_CREDIT_CODE_FORM (length, alphabet),
+ * MSG_CREDIT_CODE_CHECK (the check character), MSG_CREDIT_CODE_SHANGHAI (the
+ * registration authority's division is not 31xxxx), or MSG_NONE. */
+enum msg_id prop_credit_code_check(const char *s, size_t len);
 int prop_phone_normalise(const char *s, size_t len, char *out, size_t size);
 
 /* Status of a stored proposal. */

@@ -90,6 +90,20 @@ static const struct msg messages[] = {
     M(MSG_CCS, "ccs",
       "CCS code must be a class letter (A-Z without I and O) and two digits, e.g. L70",
       "中国标准分类号须为一个大类字母（A-Z，不含 I 和 O）加两位数字，例如 L70"),
+    M(MSG_CREDIT_CODE_FORM, "credit-code-form",
+      "unified social credit code (GB 32100) must be 18 characters of 0-9 and A-Y "
+      "without I, O, S, V, Z, characters 3 to 8 digits",
+      "统一社会信用代码（GB 32100）须为 18 位，由 0-9 和除 I、O、S、V、Z 以外的 A-Y "
+      "组成，第 3 至 8 位为数字"),
+    M(MSG_CREDIT_CODE_CHECK, "credit-code-check",
+      "unified social credit code: the check character (the 18th) is wrong",
+      "统一社会信用代码：校验码（第 18 位）不正确"),
+    M(MSG_CREDIT_CODE_SHANGHAI, "credit-code-shanghai",
+      "the call is for units registered in Shanghai: characters 3 to 8 of the credit "
+      "code (the registration authority's division) must begin with 31",
+      "本次征集面向在上海注册的单位：统一社会信用代码第 3 至 8 "
+      "位（登记管理机关行政区划码）"
+      "须以 31 开头"),
     M(MSG_CALL_ID_LENGTH, "call-id-length", "call id must have 1 to 31 characters",
       "征集批次须为 1 至 31 个字符"),
     M(MSG_CALL_ID_CHAR, "call-id-char",

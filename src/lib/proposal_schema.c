@@ -344,6 +344,15 @@ static const struct prop_field fields[] = {
      .required = PROP_BOTH,
      STR(200, 600),
      .doc = "proposing unit (local) / lead unit (group)"},
+    {.name = "credit_code",
+     .label = "统一社会信用代码",
+     .type = PROP_T_STRING,
+     .tracks = PROP_BOTH,
+     STR(18, 18),
+     .check = prop_credit_code_check,
+     .doc = "the proposing unit's unified social credit code (GB 32100); optional; "
+            "when given its check character must hold and it must be registered in "
+            "Shanghai (31...)"},
     {.name = "head_of_unit",
      .label = "单位负责人",
      .form_local = "单位负责人",
