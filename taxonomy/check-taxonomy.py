@@ -177,7 +177,12 @@ class Checker:
             self.text_ok(ver, "/version", "version")
         if "name" in doc:
             self.name(doc)
-        self.call(doc.get("call"))
+        if "calls" in doc:  # several calls side by side (doc/taxonomy-format.md)
+            if self.want_array(doc["calls"], "/calls", "calls"):
+                for i, call in enumerate(doc["calls"]):
+                    self.call(call, ("calls", i))
+        else:
+            self.call(doc.get("call"))
         codes = self.nodes(doc.get("nodes"))
         self.topics(doc.get("priority_topics"), codes)
 
@@ -187,24 +192,24 @@ class Checker:
             for lang in ("zh", "en"):
                 self.text_ok(name.get(lang), pointer("name", lang), "name." + lang)
 
-    def call(self, call):
+    def call(self, call, base=("call",)):
         if call is None:
-            self.add("/call", "call is missing")
+            self.add(pointer(*base), "call is missing")
             return
-        if not self.want_object(call, "/call", "call"):
+        if not self.want_object(call, pointer(*base), "call"):
             return
         tracks = call.get("tracks")
         if tracks is None:
-            self.add("/call/tracks", "tracks are missing")
+            self.add(pointer(*base, "tracks"), "tracks are missing")
             return
-        if not self.want_array(tracks, "/call/tracks", "tracks"):
+        if not self.want_array(tracks, pointer(*base, "tracks"), "tracks"):
             return
         if not tracks:
-            self.add("/call/tracks", "a call needs at least one track")
+            self.add(pointer(*base, "tracks"), "a call needs at least one track")
         seen = {}
         items = []
         for i, tr in enumerate(tracks):
-            tp = pointer("call", "tracks", i)
+            tp = pointer(*base, "tracks", i)
             if not self.want_object(tr, tp, "a track"):
                 continue
             code = tr.get("code")
@@ -213,10 +218,10 @@ class Checker:
                          (", ".join(TRACK_CODES), code))
             elif code in seen:
                 self.add(tp + "/code", "track %r already defined at %s" %
-                         (code, pointer("call", "tracks", seen[code])))
+                         (code, pointer(*base, "tracks", seen[code])))
             else:
                 seen[code] = i
-            zh, en = self.labels(tr, ("call", "tracks", i))
+            zh, en = self.labels(tr, base + ("tracks", i))
             items.append((i, zh, en))
             dl = tr.get("deadline")
             if not isinstance(dl, str) or not rfc3339_ok(dl):
@@ -224,8 +229,8 @@ class Checker:
                          "deadline must be an RFC 3339 timestamp with an offset, got %r" % (dl,))
         for code in TRACK_CODES:
             if code not in seen:
-                self.add("/call/tracks", "track %r is missing" % code)
-        self.unique_labels(items, "call", "tracks")
+                self.add(pointer(*base, "tracks"), "track %r is missing" % code)
+        self.unique_labels(items, *base, "tracks")
 
     def nodes(self, nodes):
         """Returns the set of valid node codes (for topic checks)."""

@@ -200,8 +200,9 @@ int svc_proposal_list(struct svc *svc, const struct svc_filter *filter,
 int svc_stats_get(struct svc *svc, const struct svc_filter *filter, json_t **stats,
                   json_t *problems, struct stdtax_error *err);
 
-/* The gaps: nodes (categories and subcategories; `other` is left out, a gap there is
- * good news) and priority topics with fewer than min proposals; *coverage is new
+/* The gaps: with a comma in filter->call, svc_coverage_compare.  Else nodes (categories
+ * and subcategories; `other` is left out, a gap there is good news) and priority topics
+ * with fewer than min proposals; *coverage is new
  * {"min", "filter", "gaps": [...]} as store_coverage_get, sorted by how far under. */
 int svc_coverage_get(struct svc *svc, const struct svc_filter *filter, uint64_t min,
                      json_t **coverage, json_t *problems, struct stdtax_error *err);
@@ -211,6 +212,36 @@ int svc_coverage_get(struct svc *svc, const struct svc_filter *filter, uint64_t 
  * to 5 codes that are closest to it.  *out is new. */
 int svc_taxonomy_get(struct svc *svc, const char *code, json_t **out, json_t **nearest,
                      struct stdtax_error *err);
+
+/* The calls of the taxonomy in use (doc/taxonomy-format.md, "Calls"): *out is new
+ * {"taxonomy_version", "current": id|null, "calls": [call with "proposals" (its count,
+ * withdrawn left out)]}. */
+int svc_calls_list(struct svc *svc, json_t **out, struct stdtax_error *err);
+/* One call with its counts ("proposals", "tracks_count"); STDTAX_ENOTFOUND for an
+ * unknown id.  *out is new. */
+int svc_call_get(struct svc *svc, const char *id, json_t **out, struct stdtax_error *err);
+
+/* Coverage compared across calls: filter->call is a comma-separated list of two or
+ * more known calls (svc_coverage_get passes such a filter here).  *out is new
+ * {"min", "calls": [ids], "filter", "taxonomy_version",
+ *  "nodes": [{"kind": "node"|"topic", "code", "parent"?, "labels",
+ *             "counts": {call: n}, "under_in_every_call"}] (taxonomy order),
+ *  "gaps": [the rows under min in every call, with "missing" (min - the largest count)
+ *           and "priority" (topics)]}; `other` is never a gap. */
+int svc_coverage_compare(struct svc *svc, const struct svc_filter *filter, uint64_t min,
+                         json_t **out, json_t *problems, struct stdtax_error *err);
+
+/* Re-files the proposals under codes the taxonomy's crosswalk maps
+ * (doc/taxonomy-format.md, "Framework versions") in write transactions of `batch` records
+ * (0: SVC_MIGRATE_BATCH), each all or nothing: a record keeps its old codes in
+ * classification.previous.  A record whose old code goes to several codes gets the one
+ * the classifier prefers for its text, else the first.  Running it again continues where
+ * a killed run stopped. to_version (may be NULL) must be the loaded taxonomy's version
+ * (STDTAX_EINVAL). *report is new {"from", "to", "refiled", "batches", "by_code": {old:
+ * {new: n}}}. */
+#define SVC_MIGRATE_BATCH 500
+int svc_migrate(struct svc *svc, const char *to_version, size_t batch, time_t now,
+                json_t **report, struct stdtax_error *err);
 
 /* Versions of the engine now in use: new {"taxonomy_version","model_version"}. */
 json_t *svc_versions(struct svc *svc);

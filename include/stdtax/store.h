@@ -186,6 +186,11 @@ typedef int (*store_update_fn)(json_t *record, void *arg, struct stdtax_error *e
 int store_proposal_update(struct store *store, const char *id, store_update_fn fn,
                           void *arg, json_t **out, struct stdtax_error *err);
 
+/* store_proposal_update for n records in ONE write transaction (all or nothing): fn
+ * gets each record with args[i].  An id that is not there is skipped. */
+int store_proposal_update_batch(struct store *store, const char *const *ids,
+                                void *const *args, size_t n, store_update_fn fn,
+                                struct stdtax_error *err);
 /* Hard delete: the record, its indexes and its counts go. */
 int store_proposal_delete(struct store *store, const char *id, struct stdtax_error *err);
 

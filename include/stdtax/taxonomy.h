@@ -23,6 +23,9 @@
 #define TAX_TOPICS_MAX 256
 #define TAX_TOPIC_TERMS_MAX 128
 #define TAX_TRACKS_MAX 16
+#define TAX_CALLS_MAX 16    /* calls side by side in one file (PROP_CALLS_MAX) */
+#define TAX_CRITERIA_MAX 32 /* review criteria of one call */
+#define TAX_CROSSWALK_MAX 512
 
 struct tax_topic;
 
@@ -68,20 +71,48 @@ struct tax_track {
     time_t deadline_t;
 };
 
+/* A review criterion of a call (issue 15): points 0..max, weighted in the total. */
+struct tax_criterion {
+    char *code;
+    char *zh, *en;
+    int max;
+    double weight;
+};
+
+/* One call for proposals (doc/taxonomy-format.md, "Calls"). */
 struct tax_call {
     char *id;
     char *title_zh, *title_en;
     char *document;
     char *published;
+    char *framework; /* the framework version the call was issued with */
+    char *note;      /* "" or what the file says of it (e.g. "invented, not official") */
+    int current;     /* the call a submission without one belongs to */
     struct tax_track *tracks;
     size_t n_tracks;
+    struct tax_criterion *criteria;
+    size_t n_criteria;
+};
+
+/* The crosswalk from the framework before this one: a code of that framework that is
+ * not a node of this file (or is listed here anyway) goes to these codes.  The first
+ * code is the default; the migration may choose another of them by the text. */
+struct tax_crosswalk_entry {
+    char *from;
+    char **to;
+    size_t n_to;
 };
 
 struct tax_taxonomy {
     int format;
     char *version;
     char *name_zh, *name_en;
-    struct tax_call call;
+    struct tax_call *calls; /* file order */
+    size_t n_calls;
+    const struct tax_call *current; /* one of calls, or NULL when none is current */
+    char *crosswalk_from;           /* the previous framework's version, or NULL */
+    struct tax_crosswalk_entry *crosswalk;
+    size_t n_crosswalk;
     struct tax_node *nodes; /* file order */
     size_t n_nodes;
     struct tax_node **roots; /* top-level categories, file order */
@@ -116,13 +147,22 @@ const struct tax_node *tax_node_find_label(const struct tax_taxonomy *tax,
 /* By code, else by label: what the training and evaluation files may contain. */
 const struct tax_node *tax_node_resolve(const struct tax_taxonomy *tax, const char *name);
 const struct tax_topic *tax_topic_find(const struct tax_taxonomy *tax, const char *code);
+/* A track of the current call (NULL without one). */
 const struct tax_track *tax_track_find(const struct tax_taxonomy *tax, const char *code);
+const struct tax_call *tax_call_find(const struct tax_taxonomy *tax, const char *id);
+const struct tax_track *tax_call_track(const struct tax_call *call, const char *code);
+/* The crosswalk entry of an old code, or NULL. */
+const struct tax_crosswalk_entry *tax_crosswalk_find(const struct tax_taxonomy *tax,
+                                                     const char *code);
+/* A call as GET /v1/calls/{id} shows it.  new. */
+json_t *tax_call_to_json(const struct tax_call *call);
 
 /* The top-level category a node belongs to (itself when top level). Borrowed. */
 const struct tax_node *tax_node_root(const struct tax_node *node);
 
 /* Renders the whole tree (node == NULL) or one node with its children as JSON.  new.
- * Shape: {"version", "name", "call", "priority_topics", "nodes": [tree]} for the tree,
+ * Shape: {"version", "name", "call" (the current one, or null), "calls" (ids),
+ * "priority_topics", "nodes": [tree]} for the tree,
  * and {"code","parent","labels","description","depth","priority_topics","children"}
  * for a node; evidence is included only when with_evidence is non-zero. */
 json_t *tax_taxonomy_to_json(const struct tax_taxonomy *tax, const struct tax_node *node,

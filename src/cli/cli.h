@@ -46,13 +46,16 @@ int cmd_check(int argc, char **argv, const struct cli_command *self);
 int cmd_materials(int argc, char **argv, const struct cli_command *self);
 int cmd_backup(int argc, char **argv, const struct cli_command *self);
 int cmd_restore(int argc, char **argv, const struct cli_command *self);
+int cmd_calls(int argc, char **argv, const struct cli_command *self);
+int cmd_migrate(int argc, char **argv, const struct cli_command *self);
 
 /* The option tables of the commands, beside the code that reads them. */
 extern const struct cli_option cli_classify_options[], cli_eval_options[],
     cli_train_options[], cli_taxonomy_options[], cli_catalog_options[],
     cli_import_options[], cli_export_options[], cli_stats_options[],
     cli_coverage_options[], cli_check_options[], cli_materials_options[],
-    cli_backup_options[], cli_restore_options[];
+    cli_backup_options[], cli_restore_options[], cli_calls_options[],
+    cli_migrate_options[];
 
 /* getopt_long over a command's options and --help/-h.  No command has more. */
 #define CLI_OPTIONS_MAX 24

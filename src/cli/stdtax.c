@@ -41,6 +41,10 @@ static const struct cli_command commands[] = {
      "copies the store and materials into OUT while the daemon runs, with a manifest"},
     {"restore", cmd_restore, cli_restore_options, "BACKUP",
      "puts a backup back into the data directory, checked against its manifest"},
+    {"calls", cmd_calls, cli_calls_options, "",
+     "the calls of the taxonomy with their tracks, deadlines and criteria"},
+    {"migrate", cmd_migrate, cli_migrate_options, "--to VERSION",
+     "re-files the stored proposals under the taxonomy's new codes (its crosswalk)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

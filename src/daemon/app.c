@@ -203,6 +203,33 @@ static void app_written(void *arg)
     atomic_fetch_add(&app->generation, 1);
 }
 
+int app_migrate(struct app *app)
+{
+    struct stdtax_error err = {0};
+    json_t *report = NULL;
+    int rc = svc_migrate(app->svc, NULL, 0, time(NULL), &report, &err);
+    if (rc != 0) {
+        LOG_ERROR("migrate", "re-filing under the new framework stopped: %s%s%s",
+                  err.field, err.field[0] ? ": " : "", err.text);
+        return rc;
+    }
+    json_int_t n = json_integer_value(json_object_get(report, "refiled"));
+    if (n > 0) {
+        char *by = json_dumps(json_object_get(report, "by_code"), JSON_COMPACT);
+        LOG_INFO("migrate",
+                 "re-filed %" JSON_INTEGER_FORMAT
+                 " proposals from framework %s to %s in %" JSON_INTEGER_FORMAT
+                 " transactions: %s",
+                 n, json_string_value(json_object_get(report, "from")) ?: "-",
+                 json_string_value(json_object_get(report, "to")) ?: "-",
+                 json_integer_value(json_object_get(report, "batches")), by ? by : "");
+        free(by);
+        app_written(app);
+    }
+    json_decref(report);
+    return 0;
+}
+
 static int app_reload(void *arg, struct stdtax_error *err)
 {
     struct app *app = arg;
@@ -221,10 +248,12 @@ static int app_reload(void *arg, struct stdtax_error *err)
         app_engine_error_locate(app->cfg, err);
     else
         app_written(app); /* labels and versions in cached answers changed */
-    if (rc == 0)
+    if (rc == 0) {
         LOG_INFO("reload", "now serving taxonomy %s, model %s",
                  json_string_value(json_object_get(versions, "taxonomy_version")) ?: "-",
                  json_string_value(json_object_get(versions, "model_version")) ?: "-");
+        app_migrate(app);
+    }
     json_decref(problems);
     json_decref(versions);
     return rc;

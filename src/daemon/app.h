@@ -168,5 +168,13 @@ int api_proposal_overlaps_get(struct api_ctx *ctx, const struct api_request *req
                               struct api_response *resp);
 int api_coverage_get(struct api_ctx *ctx, const struct api_request *req,
                      struct api_response *resp);
+int api_calls_list(struct api_ctx *ctx, const struct api_request *req,
+                   struct api_response *resp);
+int api_call_get(struct api_ctx *ctx, const struct api_request *req,
+                 struct api_response *resp);
+
+/* Re-files the proposals the taxonomy's crosswalk maps (svc_migrate), logging what it
+ * did: at the start and after a reload.  Returns svc_migrate's code. */
+int app_migrate(struct app *app);
 
 #endif

@@ -119,6 +119,8 @@ static int open_service(const struct stdtax_config *cfg, struct app *app)
         LOG_INFO("main", "taxonomy %s (version %s), model %s, store %s", cfg->taxonomy,
                  tv ? tv : "-", mv ? mv : "none", cfg->data_dir);
         json_decref(v);
+        /* A store left half re-filed (killed during a migration) is finished first. */
+        rc = app_migrate(app);
     }
     json_decref(problems);
     return rc;

@@ -40,6 +40,8 @@ static const struct api_route routes[] = {
     {API_GET, "/v1/taxonomy", api_taxonomy_get, 0, CFG_SCOPE_READ, NULL, "getTaxonomy"},
     {API_GET, "/v1/taxonomy/{code}", api_taxonomy_node_get, 0, CFG_SCOPE_READ, NULL,
      "getTaxonomyNode"},
+    {API_GET, "/v1/calls", api_calls_list, 0, CFG_SCOPE_READ, NULL, "listCalls"},
+    {API_GET, "/v1/calls/{id}", api_call_get, 0, CFG_SCOPE_READ, NULL, "getCall"},
     {API_POST, "/v1/classify", api_classify_post, API_F_JSON_BODY, CFG_SCOPE_READ, NULL,
      "classify"},
     {API_POST, "/v1/classify/batch", api_classify_batch_post, API_F_JSON_BODY,

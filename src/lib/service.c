@@ -70,15 +70,7 @@ static int engine_load(const char *taxonomy_path, const char *model_path,
         return rc;
     }
     e->tax = clf_engine_taxonomy(e->clf);
-    time_t deadline[PROP_TRACK_COUNT] = {0};
-    for (size_t i = 0; i < e->tax->call.n_tracks; i++) {
-        const struct tax_track *t = &e->tax->call.tracks[i];
-        int track = prop_track_parse(t->code);
-        if (track >= 0)
-            deadline[track] = t->deadline_t;
-    }
-    rc = prop_rules_call_add(&e->rules, e->tax->call.id, deadline[PROP_TRACK_LOCAL],
-                             deadline[PROP_TRACK_GROUP], err);
+    rc = svc_engine_rules_build(e, err);
     if (rc == 0)
         rc = engine_coverage_build(e, err);
     if (rc != 0) {
@@ -135,6 +127,8 @@ int svc_open(const struct svc_options *opts, struct svc **out, json_t *problems,
         if (rc == 0 && !opts->read_only && opts->idempotency_ttl)
             rc = store_idem_expire(svc->store, time(NULL), NULL, err);
     }
+    if (rc == 0)
+        rc = svc_engine_crosswalk_check(svc, svc->engine, NULL, problems, err);
     if (rc != 0) {
         svc_close(svc);
         return rc;
@@ -170,6 +164,13 @@ int svc_engine_reload(struct svc *svc, json_t **versions, json_t *problems,
     pthread_mutex_lock(&svc->reload_lock);
     struct svc_engine *fresh = NULL;
     int rc = engine_load(svc->taxonomy_path, svc->model_path, &fresh, problems, err);
+    if (rc == 0) {
+        struct svc_engine *in_use = svc_engine_acquire(svc);
+        rc = svc_engine_crosswalk_check(svc, fresh, in_use, problems, err);
+        svc_engine_release(svc, in_use);
+        if (rc != 0)
+            svc_engine_release(svc, fresh);
+    }
     if (rc == 0) {
         pthread_mutex_lock(&svc->engine_lock);
         struct svc_engine *old = svc->engine;
@@ -551,9 +552,14 @@ static int filter_resolve(struct svc_engine *e, const struct svc_filter *in,
         out->match_arg = lm;
     }
     out->call = in->call;
-    if (in->call && strcmp(in->call, e->tax->call.id) != 0) {
-        stdtax_problem_add(problems, "/query/call", "unknown call (known: %s)",
-                           e->tax->call.id);
+    if (in->call && !tax_call_find(e->tax, in->call)) {
+        char known[256] = "";
+        for (size_t i = 0; i < e->tax->n_calls; i++) {
+            size_t len = strlen(known);
+            snprintf(known + len, sizeof known - len, "%s%s", i ? ", " : "",
+                     e->tax->calls[i].id);
+        }
+        stdtax_problem_add(problems, "/query/call", "unknown call (known: %s)", known);
         bad = 1;
     }
     if (in->track) {
@@ -708,8 +714,9 @@ static json_t *stats_tracks(const struct tax_taxonomy *tax, const json_t *tracks
                             json_int_t total)
 {
     json_t *arr = json_array();
-    for (size_t i = 0; arr && i < tax->call.n_tracks; i++) {
-        const struct tax_track *t = &tax->call.tracks[i];
+    const struct tax_call *call = tax->current ? tax->current : &tax->calls[0];
+    for (size_t i = 0; arr && i < call->n_tracks; i++) {
+        const struct tax_track *t = &call->tracks[i];
         json_int_t n = count_of(tracks, t->code);
         json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:I, s:f}", "code", t->code,
                                              "labels", labels_json(t->zh, t->en),
@@ -778,6 +785,8 @@ int svc_coverage_get(struct svc *svc, const struct svc_filter *filter, uint64_t 
                      json_t **coverage, json_t *problems, struct stdtax_error *err)
 {
     *coverage = NULL;
+    if (filter && filter->call && strchr(filter->call, ','))
+        return svc_coverage_compare(svc, filter, min, coverage, problems, err);
     struct svc_engine *e = svc_engine_acquire(svc);
     struct store_filter sf;
     int rc = filter_resolve(e, filter, &sf, NULL, problems);

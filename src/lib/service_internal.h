@@ -61,4 +61,16 @@ json_t *svc_classify_input(const json_t *submission);
 int overlap_find(struct store *store, const struct overlap_query *query, json_t **out,
                  struct stdtax_error *err);
 
+/* service_calls.c: the calls' deadlines into e->rules. */
+int svc_engine_rules_build(struct svc_engine *e, struct stdtax_error *err);
+/* The submission with its call: a new reference to submission when it names one, else
+ * a new copy naming the current call (a copy without one when no call is current). */
+json_t *svc_submission_with_call(const struct svc_engine *e, const json_t *submission);
+/* Refuses a fresh engine whose crosswalk leaves a code without a new home: a node of
+ * the engine in use (old, may be NULL) or a code the store counts proposals under that
+ * is neither a node of fresh nor mapped.  Problems at /crosswalk/codes. */
+int svc_engine_crosswalk_check(struct svc *svc, const struct svc_engine *fresh,
+                               const struct svc_engine *old, json_t *problems,
+                               struct stdtax_error *err);
+
 #endif

@@ -63,9 +63,15 @@ static int submission_check(struct svc_engine *e, const json_t *submission,
         return stdtax_error_set(err, rc, "", "the proposal is not valid");
     const char *call = json_string_value(json_object_get(submission, "call"));
     const char *track = json_string_value(json_object_get(submission, "track"));
+    const struct tax_call *c = tax_call_find(e->tax, call);
+    if (c && !tax_call_track(c, track)) {
+        stdtax_problem_add(problems, "/track", "call %s has no %s track", call, track);
+        return stdtax_error_set(err, STDTAX_EINVAL, "/track", "call %s has no %s track",
+                                call, track);
+    }
     rc = prop_deadline_check(&e->rules, call, track, now, caller && caller->admin, late);
     if (rc == STDTAX_ELATE) {
-        const struct tax_track *t = tax_track_find(e->tax, track);
+        const struct tax_track *t = tax_call_track(c, track);
         return stdtax_error_set(err, rc, "/track",
                                 "the %s track of call %s closed at %s; only the "
                                 "secretariat can still accept this proposal",
@@ -82,7 +88,11 @@ int svc_proposal_check(struct svc *svc, const json_t *submission,
 {
     bool is_late;
     struct svc_engine *e = svc_engine_acquire(svc);
-    int rc = submission_check(e, submission, caller, now, &is_late, problems, err);
+    json_t *with_call = svc_submission_with_call(e, submission);
+    int rc = with_call
+                 ? submission_check(e, with_call, caller, now, &is_late, problems, err)
+                 : stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    json_decref(with_call);
     svc_engine_release(svc, e);
     if (late)
         *late = rc == 0 && is_late;
@@ -170,8 +180,12 @@ int svc_proposal_prepare(struct svc *svc, const json_t *submission,
 {
     memset(item, 0, sizeof *item);
     struct svc_engine *e = svc_engine_acquire(svc);
-    int rc = submission_prepare(e, submission, opts->caller, opts->idem_key != NULL,
-                                opts->now, &item->record, item->hash, problems, err);
+    json_t *with_call = svc_submission_with_call(e, submission);
+    int rc = with_call ? submission_prepare(e, with_call, opts->caller,
+                                            opts->idem_key != NULL, opts->now,
+                                            &item->record, item->hash, problems, err)
+                       : stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    json_decref(with_call);
     svc_engine_release(svc, e);
     if (rc == 0)
         rc = dup_print_new(item->record, &item->print, err);

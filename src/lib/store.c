@@ -876,6 +876,35 @@ int store_proposal_update(struct store *s, const char *id, store_update_fn fn, v
     return update_run(s, &u, out, err);
 }
 
+struct update_batch {
+    const char *const *ids;
+    void *const *args;
+    size_t n;
+    store_update_fn fn;
+};
+
+static int update_batch_body(struct store *s, MDB_txn *txn, void *arg,
+                             struct stdtax_error *err)
+{
+    const struct update_batch *b = arg;
+    for (size_t i = 0; i < b->n; i++) {
+        struct update u = {.id = b->ids[i], .fn = b->fn, .arg = b->args[i]};
+        int rc = store_id_ok(u.id) ? update_body(s, txn, &u, err) : STDTAX_ENOTFOUND;
+        json_decref(u.result);
+        if (rc != 0 && rc != STDTAX_ENOTFOUND)
+            return rc;
+    }
+    return 0;
+}
+
+int store_proposal_update_batch(struct store *s, const char *const *ids,
+                                void *const *args, size_t n, store_update_fn fn,
+                                struct stdtax_error *err)
+{
+    struct update_batch b = {ids, args, n, fn};
+    return n ? store_write(s, update_batch_body, &b, err) : 0;
+}
+
 static int delete_body(struct store *s, MDB_txn *txn, void *arg, struct stdtax_error *err)
 {
     const char *id = arg;

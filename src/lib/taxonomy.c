@@ -1,6 +1,5 @@
 /* Taxonomy loader: one pass that builds the structures and collects every problem, then
  * a second pass for the checks that need the whole file (parents, topics, uniqueness). */
-#include "stdtax/taxonomy.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -9,17 +8,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "stdtax/date.h"
 #include "stdtax/normalise.h"
 #include "stdtax/utf8.h"
+#include "taxonomy_internal.h"
 
-#define PTR_MAX 96
-
-struct load {
-    json_t *problems; /* may be NULL: only the count matters then */
-    size_t n_problems;
-    int oom;
-};
+#define PTR_MAX TAX_PTR_MAX
 
 static void problem(struct load *ld, const char *ptr, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -160,21 +153,7 @@ void tax_taxonomy_free(struct tax_taxonomy *tax)
     free(tax->version);
     free(tax->name_zh);
     free(tax->name_en);
-    free(tax->call.id);
-    free(tax->call.title_zh);
-    free(tax->call.title_en);
-    free(tax->call.document);
-    free(tax->call.published);
-    for (size_t i = 0; i < tax->call.n_tracks; i++) {
-        struct tax_track *t = &tax->call.tracks[i];
-        free(t->code);
-        free(t->zh);
-        free(t->en);
-        free(t->form);
-        free(t->suffix);
-        free(t->deadline);
-    }
-    free(tax->call.tracks);
+    tax_calls_free(tax);
     for (size_t i = 0; i < tax->n_nodes; i++)
         node_free(&tax->nodes[i]);
     free(tax->nodes);
@@ -513,62 +492,6 @@ static void load_topics(struct load *ld, struct tax_taxonomy *tax, const json_t 
     }
 }
 
-static void load_call(struct load *ld, struct tax_taxonomy *tax, const json_t *jc)
-{
-    struct tax_call *c = &tax->call;
-    if (!json_is_object(jc)) {
-        problem(ld, "/call", jc ? "must be an object" : "missing");
-        return;
-    }
-    c->id = member_string(ld, jc, "id", "/call", 1);
-    member_labels(ld, jc, "title", "/call", 0, &c->title_zh, &c->title_en);
-    c->document = member_string(ld, jc, "document", "/call", 0);
-    c->published = member_string(ld, jc, "published", "/call", 0);
-    const json_t *jt = json_object_get(jc, "tracks");
-    if (!json_is_array(jt)) {
-        problem(ld, "/call/tracks", jt ? "must be an array" : "missing");
-        return;
-    }
-    size_t n = json_array_size(jt);
-    if (n == 0 || n > TAX_TRACKS_MAX) {
-        problem(ld, "/call/tracks", "must hold 1 to %d tracks", TAX_TRACKS_MAX);
-        return;
-    }
-    c->tracks = calloc(n ? n : 1, sizeof *c->tracks);
-    if (!c->tracks) {
-        ld->oom = 1;
-        return;
-    }
-    c->n_tracks = n;
-    for (size_t i = 0; i < n; i++) {
-        char base[PTR_MAX], ptr[PTR_MAX];
-        struct tax_track *t = &c->tracks[i];
-        const json_t *j = json_array_get(jt, i);
-        ptrf(base, "/call/tracks/%zu", i);
-        if (!json_is_object(j)) {
-            problem(ld, base, "must be an object");
-            continue;
-        }
-        t->code = member_string(ld, j, "code", base, 1);
-        ptrf(ptr, "%s/code", base);
-        if (t->code && strcmp(t->code, "local") != 0 && strcmp(t->code, "group") != 0)
-            problem(ld, ptr, "must be \"local\" or \"group\"");
-        for (size_t k = 0; t->code && k < i; k++)
-            if (c->tracks[k].code && strcmp(c->tracks[k].code, t->code) == 0)
-                problem(ld, ptr, "duplicate track \"%s\"", t->code);
-        member_labels(ld, j, "labels", base, 1, &t->zh, &t->en);
-        t->form = member_string(ld, j, "form", base, 0);
-        t->suffix = member_string(ld, j, "suffix", base, 0);
-        t->deadline = member_string(ld, j, "deadline", base, 1);
-        ptrf(ptr, "%s/deadline", base);
-        int64_t usec;
-        if (t->deadline && date_time_parse(t->deadline, strlen(t->deadline), &usec) != 0)
-            problem(ld, ptr, "not an RFC 3339 timestamp with an offset");
-        else if (t->deadline) /* whole seconds, rounded down */
-            t->deadline_t = (time_t)(usec / 1000000 - (usec % 1000000 < 0));
-    }
-}
-
 int tax_json_load(const json_t *root, struct tax_taxonomy **out, json_t *problems,
                   struct stdtax_error *err)
 {
@@ -589,7 +512,6 @@ int tax_json_load(const json_t *root, struct tax_taxonomy **out, json_t *problem
         tax->format = 1;
     tax->version = member_string(&ld, root, "version", "", 1);
     member_labels(&ld, root, "name", "", 0, &tax->name_zh, &tax->name_en);
-    load_call(&ld, tax, json_object_get(root, "call"));
 
     const json_t *jnodes = json_object_get(root, "nodes");
     if (!json_is_array(jnodes) || json_array_size(jnodes) == 0) {
@@ -612,6 +534,7 @@ int tax_json_load(const json_t *root, struct tax_taxonomy **out, json_t *problem
         link_nodes(&ld, tax, jnodes);
     }
     load_topics(&ld, tax, json_object_get(root, "priority_topics"));
+    tax_calls_load(&ld, tax, root);
 
     if (ld.oom) {
         tax_taxonomy_free(tax);
@@ -727,14 +650,6 @@ const struct tax_topic *tax_topic_find(const struct tax_taxonomy *tax, const cha
     return NULL;
 }
 
-const struct tax_track *tax_track_find(const struct tax_taxonomy *tax, const char *code)
-{
-    for (size_t i = 0; tax && code && i < tax->call.n_tracks; i++)
-        if (strcmp(tax->call.tracks[i].code, code) == 0)
-            return &tax->call.tracks[i];
-    return NULL;
-}
-
 const struct tax_node *tax_node_root(const struct tax_node *node)
 {
     while (node && node->parent)
@@ -777,14 +692,6 @@ json_t *tax_taxonomy_to_json(const struct tax_taxonomy *tax, const struct tax_no
 {
     if (node)
         return node_json(node, with_evidence);
-    json_t *tracks = json_array();
-    for (size_t i = 0; i < tax->call.n_tracks; i++) {
-        const struct tax_track *t = &tax->call.tracks[i];
-        json_array_append_new(
-            tracks, json_pack("{s:s, s:o, s:s, s:s, s:s}", "code", t->code, "labels",
-                              labels_json(t->zh, t->en), "form", t->form, "suffix",
-                              t->suffix, "deadline", t->deadline));
-    }
     json_t *topics = json_array();
     for (size_t i = 0; i < tax->n_topics; i++) {
         const struct tax_topic *t = &tax->topics[i];
@@ -804,10 +711,35 @@ json_t *tax_taxonomy_to_json(const struct tax_taxonomy *tax, const struct tax_no
     json_t *roots = json_array();
     for (size_t i = 0; i < tax->n_roots; i++)
         json_array_append_new(roots, node_json(tax->roots[i], with_evidence));
-    return json_pack("{s:s, s:o, s:{s:s, s:o, s:s, s:s, s:o}, s:o, s:o}", "version",
-                     tax->version, "name", labels_json(tax->name_zh, tax->name_en),
-                     "call", "id", tax->call.id, "title",
-                     labels_json(tax->call.title_zh, tax->call.title_en), "document",
-                     tax->call.document, "published", tax->call.published, "tracks",
-                     tracks, "priority_topics", topics, "nodes", roots);
+    json_t *calls = json_array();
+    for (size_t i = 0; i < tax->n_calls; i++)
+        json_array_append_new(calls, json_string(tax->calls[i].id));
+    return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "version", tax->version, "name",
+                     labels_json(tax->name_zh, tax->name_en), "call",
+                     tax_call_to_json(tax->current), "calls", calls, "priority_topics",
+                     topics, "nodes", roots);
+}
+
+/* --- for calls.c (taxonomy_internal.h) ----------------------------------------- */
+
+void tax_load_problem(struct load *ld, const char *ptr, const char *text)
+{
+    problem(ld, ptr, "%s", text);
+}
+
+char *tax_load_string(struct load *ld, const json_t *obj, const char *key,
+                      const char *base, int required)
+{
+    return member_string(ld, obj, key, base, required);
+}
+
+void tax_load_labels(struct load *ld, const json_t *obj, const char *key,
+                     const char *base, int required, char **zh, char **en)
+{
+    member_labels(ld, obj, key, base, required, zh, en);
+}
+
+int tax_code_valid(const char *s)
+{
+    return code_valid(s);
 }

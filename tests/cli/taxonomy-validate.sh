@@ -37,11 +37,11 @@ doc = json.load(open(sys.argv[1], encoding="utf-8"))
 doc["nodes"][0]["labels"]["zh"] = "长" * 350000
 json.dump(doc, open(sys.argv[2] + "/label.json", "w", encoding="utf-8"), ensure_ascii=False)
 doc = json.load(open(sys.argv[1], encoding="utf-8"))
-doc["call"]["tracks"] = []
+doc["calls"][0]["tracks"] = []
 json.dump(doc, open(sys.argv[2] + "/notracks.json", "w", encoding="utf-8"), ensure_ascii=False)
 EOF
 n=5
-for case in "label:/nodes/0/labels/zh: longer than" "notracks:/call/tracks: "; do
+for case in "label:/nodes/0/labels/zh: longer than" "notracks:/calls/0/tracks: "; do
     file=${case%%:*}
     want=${case#*:}
     "$stdtax" taxonomy validate "$tmp/$file.json" > "$tmp/out" 2>&1

@@ -159,9 +159,9 @@ def _():
     ptrs = {x["pointer"] for x in p}
     assert "/nodes/2/labels/zh" in ptrs and "/nodes/4/labels/en" in ptrs, p
     assert any("/nodes/1" in x["detail"] for x in p), p
-    tracks = pointers(mutated(lambda d: d["call"]["tracks"][1]["labels"].update(
-        zh=d["call"]["tracks"][0]["labels"]["zh"])))
-    assert "/call/tracks/1/labels/zh" in tracks, tracks
+    tracks = pointers(mutated(lambda d: d["calls"][0]["tracks"][1]["labels"].update(
+        zh=d["calls"][0]["tracks"][0]["labels"]["zh"])))
+    assert "/calls/0/tracks/1/labels/zh" in tracks, tracks
 
 
 @test("weight must be a number in (0, 1]")
@@ -231,12 +231,12 @@ def _():
 
 @test("tracks must be local and group with RFC 3339 deadlines with offset")
 def _():
-    p = pointers(mutated(lambda d: d["call"]["tracks"][1].update(code="national")))
-    assert "/call/tracks/1/code" in p and "/call/tracks" in p, p
+    p = pointers(mutated(lambda d: d["calls"][0]["tracks"][1].update(code="national")))
+    assert "/calls/0/tracks/1/code" in p and "/calls/0/tracks" in p, p
     for bad in ("2023-09-12T23:59:59", "2023-09-12", "2023-13-12T23:59:59+08:00", 20230912):
-        p = pointers(mutated(lambda d: d["call"]["tracks"][0].update(deadline=bad)))
-        assert "/call/tracks/0/deadline" in p, (bad, p)
-    p = pointers(mutated(lambda d: d["call"]["tracks"][0].update(deadline="2023-09-12T15:59:59Z")))
+        p = pointers(mutated(lambda d: d["calls"][0]["tracks"][0].update(deadline=bad)))
+        assert "/calls/0/tracks/0/deadline" in p, (bad, p)
+    p = pointers(mutated(lambda d: d["calls"][0]["tracks"][0].update(deadline="2023-09-12T15:59:59Z")))
     assert p == set(), p
 
 

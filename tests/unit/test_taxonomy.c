@@ -86,7 +86,7 @@ Test(taxonomy, topics_and_tracks)
     cr_expect_str_eq(local->deadline, "2023-09-12T23:59:59+08:00");
     cr_expect_eq(local->deadline_t, (time_t)1694534399);
     cr_expect_null(tax_track_find(tax, "national"));
-    cr_expect_str_eq(tax->call.id, "2023");
+    cr_expect_str_eq(tax->current->id, "2023");
     tax_taxonomy_free(tax);
 }
 
