@@ -2,7 +2,8 @@
  *
  * It reads GET /v1/stats (the bars), GET /v1/coverage?min= (the gaps) and
  * GET /v1/proposals?category= (the list), all with the same call/track/status
- * filter, and lets the secretariat correct a proposal with PATCH /v1/proposals/{id}.
+ * filter, and with two or more calls GET /v1/coverage?call=A,B (each node's count
+ * per call side by side, the nodes under the threshold in every call marked), and lets the secretariat correct a proposal with PATCH /v1/proposals/{id}.
  * Every text from the server goes into the page through textContent, never as
  * markup; the page runs under a CSP of default-src 'self'. */
 'use strict';
@@ -27,6 +28,8 @@
     lang: 'zh',
     stats: null,
     coverage: null,
+    calls: [],            /* GET /v1/calls: every call of the taxonomy */
+    comparison: null,     /* GET /v1/coverage?call=A,B with every call */
     nodes: new Map(),     /* code -> {code, parent, labels} from the stats */
     gaps: new Map(),      /* code -> gap */
     expanded: new Set(),
@@ -185,7 +188,9 @@
   function fillFilters(stats) {
     /* Options come from the unfiltered view's lists, so a choice never removes
      * the others. */
-    const calls = entries(stats.calls, 'id');
+    /* Every call of the taxonomy, also one without proposals yet. */
+    const calls = state.calls.length ? state.calls.map((c) => ({ code: c.id, labels: c.title }))
+      : entries(stats.calls, 'id');
     fillSelect($('f-call'), calls, (c) => ({ zh: c.code, en: c.code }));
     let tracks = entries(stats.tracks);
     if (!tracks.length) tracks = Object.keys(TRACKS).map((code) => ({ code }));
@@ -308,6 +313,32 @@
     }
   }
 
+  /* ---- calls compared -------------------------------------------------------------- */
+
+  function drawComparison() {
+    const cmp = state.comparison;
+    $('compare').hidden = !cmp;
+    if (!cmp) return;
+    const head = $('compare-head');
+    head.replaceChildren(el('th', { scope: 'col', text: state.lang === 'zh' ? '类别' : 'Node' }));
+    for (const c of cmp.calls) head.append(el('th', { scope: 'col', class: 'num', text: c }));
+    const flagged = cmp.nodes.filter((r) => r.under_in_every_call).length;
+    $('compare-hint').textContent = state.lang === 'zh'
+      ? '▲ 在每次征集中都少于 ' + cmp.min + ' 项（共 ' + flagged + ' 项）。'
+      : '▲ fewer than ' + cmp.min + ' proposals in every call (' + flagged + ').';
+    const rows = $('compare-rows');
+    rows.replaceChildren();
+    for (const r of cmp.nodes) {
+      const name = el('th', { scope: 'row', class: r.parent ? 'sub' : (r.kind === 'topic' ? 'topic' : 'cat') },
+        labelSpan(r.labels, r.code, 'label'));
+      if (r.under_in_every_call) name.prepend(el('span', { class: 'flag', text: '▲ ', 'aria-label': state.lang === 'zh' ? '持续缺口' : 'gap in every call' }));
+      const tr = el('tr', { 'data-code': r.code, 'data-kind': r.kind,
+                            class: r.under_in_every_call ? 'gap-all' : null }, name);
+      for (const c of cmp.calls) tr.append(el('td', { class: 'num', text: String((r.counts || {})[c] ?? 0) }));
+      rows.append(tr);
+    }
+  }
+
   /* ---- proposals ----------------------------------------------------------------- */
 
   function confidenceText(c) {
@@ -412,12 +443,20 @@
     const mine = ++generation;
     updateCsv();
     try {
-      const [stats, coverage, all] = await Promise.all([
+      const [stats, coverage, all, calls] = await Promise.all([
         api('GET', '/v1/stats' + query(f)),
         api('GET', '/v1/coverage' + query(Object.assign({ min: minValue() }, f))),
         state.filtersFilled ? null : api('GET', '/v1/stats'),
+        state.filtersFilled ? null : api('GET', '/v1/calls'),
       ]);
+      if (calls) state.calls = calls.calls || [];
+      /* The comparison takes every call, whatever the call filter says. */
+      const ids = state.calls.map((c) => c.id);
+      const comparison = ids.length > 1
+        ? await api('GET', '/v1/coverage' + query({ min: minValue(), call: ids.join(','), track: f.track, status: f.status }))
+        : null;
       if (mine !== generation) return;
+      state.comparison = comparison;
       if (all) { fillFilters(all); state.filtersFilled = true; }
       state.stats = stats;
       state.coverage = coverage;
@@ -425,6 +464,7 @@
       state.gaps = new Map(((coverage && coverage.gaps) || []).map((g) => [g.code, g]));
       drawChart();
       drawGaps();
+      drawComparison();
       if (state.selected) await loadProposals(false);
       document.body.dataset.ready = String(Date.now());
       if (!$('status').classList.contains('bad')) say('');
@@ -438,6 +478,7 @@
     tokenState();
     drawChart();
     drawGaps();
+    drawComparison();
     if (state.selected) select(state.selected);
   }
 
