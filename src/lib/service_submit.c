@@ -181,10 +181,10 @@ int svc_proposal_prepare(struct svc *svc, const json_t *submission,
     memset(item, 0, sizeof *item);
     struct svc_engine *e = svc_engine_acquire(svc);
     json_t *with_call = svc_submission_with_call(e, submission);
-    int rc = with_call ? submission_prepare(e, with_call, opts->caller,
-                                            opts->idem_key != NULL, opts->now,
-                                            &item->record, item->hash, problems, err)
-                       : stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
+    int rc = with_call
+                 ? submission_prepare(e, with_call, opts->caller, opts->idem_key != NULL,
+                                      opts->now, &item->record, item->hash, problems, err)
+                 : stdtax_error_set(err, STDTAX_ENOMEM, "", "out of memory");
     json_decref(with_call);
     svc_engine_release(svc, e);
     if (rc == 0)

@@ -17,7 +17,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stdtaxd import BUILDDIR, SRCDIR, Daemon, assert_valid, tap_main  # noqa: E402
+from stdtaxd import BUILDDIR, SLOW, SRCDIR, Daemon, assert_valid, tap_main  # noqa: E402
 
 SUBMIT = "submit-secret-0123456789"
 ADMIN = "admin-secret-9876543210"
@@ -123,7 +123,8 @@ class Calls(unittest.TestCase):
         replace(self.model, model)
         before = self.d.log().count(expect)
         self.d.send_signal(signal.SIGHUP)
-        for _ in range(500):
+        deadline = time.monotonic() + 10 * SLOW
+        while time.monotonic() < deadline:
             if self.d.log().count(expect) > before:
                 return
             time.sleep(0.02)
@@ -156,7 +157,7 @@ class Calls(unittest.TestCase):
 
     def test_2_reload_refiles_under_the_new_codes(self):
         self.reload(REVISED, self.model_2024, "now serving taxonomy 2024-test")
-        self.assertTrue(self.d.wait_log("re-filed 3 proposals"), self.d.log())
+        self.assertTrue(self.d.wait_log("re-filed 3 proposals", timeout=5 * SLOW), self.d.log())
         body = assert_valid(self, "GET", "/v1/calls", self.d.get("/v1/calls")).json()
         self.assertEqual(body["current"], "2024-test")
         self.assertEqual([c["id"] for c in body["calls"]], ["2023", "2024-test"])

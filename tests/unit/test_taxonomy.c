@@ -325,3 +325,87 @@ Test(taxonomy, size_bounds_hold)
     json_decref(problems);
     json_decref(root);
 }
+
+static const char *revision_path(void)
+{
+    static char path[4096];
+    const char *src = getenv("STDTAX_SRCDIR");
+    snprintf(path, sizeof path, "%s/tests/data/taxonomy-2024-test.json", src ? src : ".");
+    return path;
+}
+
+Test(taxonomy, calls_side_by_side_and_the_crosswalk)
+{
+    struct tax_taxonomy *tax = NULL;
+    struct stdtax_error err = {0};
+    cr_assert_eq(tax_file_load(revision_path(), &tax, NULL, &err), 0, "%s", err.text);
+    cr_expect_eq(tax->n_calls, 2);
+    cr_assert_not_null(tax->current);
+    cr_expect_str_eq(tax->current->id, "2024-test");
+    const struct tax_call *old = tax_call_find(tax, "2023");
+    cr_assert_not_null(old);
+    cr_expect_eq(old->n_criteria, 5);
+    cr_expect_eq(tax->current->n_criteria, 3);
+    cr_expect_eq(tax->current->criteria[0].max, 30);
+    cr_expect_str_eq(tax_call_track(old, "group")->deadline, "2023-10-31T23:59:59+08:00");
+    cr_expect_str_eq(tax_call_track(tax->current, "group")->deadline,
+                     "2099-11-15T23:59:59+08:00");
+    cr_expect_eq(tax_track_find(tax, "group"), tax_call_track(tax->current, "group"));
+    cr_expect_null(tax_call_find(tax, "2022"));
+    const struct tax_crosswalk_entry *x = tax_crosswalk_find(tax, "domain.vr-ar");
+    cr_assert_not_null(x);
+    cr_expect_eq(x->n_to, 2);
+    cr_expect_str_eq(x->to[1], "domain.ar");
+    cr_expect_null(tax_crosswalk_find(tax, "domain.vr"));
+    tax_taxonomy_free(tax);
+}
+
+Test(taxonomy, calls_and_crosswalk_problems_at_their_pointers)
+{
+    static const struct {
+        const char *at, *value, *expect;
+    } rows[] = {
+        {"/call", "{}", "/call"}, /* beside /calls */
+        {"/calls", "[]", "/calls"},
+        {"/calls/0/current", "true", "/calls/1/current"}, /* two current calls */
+        {"/calls/0/current", "1", "/calls/0/current"},
+        {"/calls/1/id", "\"2023\"", "/calls/1/id"},
+        {"/calls/1/id", "\"2024 test\"", "/calls/1/id"},
+        {"/calls/1/published", "\"2024-02-30\"", "/calls/1/published"},
+        {"/calls/1/tracks/0/deadline", "\"2024-09-30\"", "/calls/1/tracks/0/deadline"},
+        {"/calls/1/criteria/0/max", "0", "/calls/1/criteria/0/max"},
+        {"/calls/1/criteria/0/max", "2.5", "/calls/1/criteria/0/max"},
+        {"/calls/1/criteria/0/weight", "-1", "/calls/1/criteria/0/weight"},
+        {"/calls/1/criteria/1/code", "\"technical-leadership\"",
+         "/calls/1/criteria/1/code"},
+        {"/calls/1/criteria/1/labels", NULL, "/calls/1/criteria/1/labels"},
+        {"/crosswalk/from", NULL, "/crosswalk/from"},
+        {"/crosswalk/codes", "[]", "/crosswalk/codes"},
+        {"/crosswalk/codes/domain.vr-ar", "[]", "/crosswalk/codes/domain.vr-ar"},
+        {"/crosswalk/codes/domain.vr-ar/0", "\"domain.nowhere\"",
+         "/crosswalk/codes/domain.vr-ar/0"},
+        {"/crosswalk/codes/domain.vr-ar/1", "\"domain.vr\"",
+         "/crosswalk/codes/domain.vr-ar/1"},
+    };
+    json_error_t je;
+    json_t *pristine = json_load_file(revision_path(), 0, &je);
+    cr_assert_not_null(pristine, "%s", je.text);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        json_t *root = json_deep_copy(pristine);
+        mutate(root, rows[i].at, rows[i].value);
+        json_t *problems = json_array();
+        struct tax_taxonomy *tax = (struct tax_taxonomy *)1;
+        struct stdtax_error err = {0};
+        int rc = tax_json_load(root, &tax, problems, &err);
+        char *dump = dump_problems(problems);
+        cr_expect_eq(rc, STDTAX_EINVAL, "row %zu (%s)", i, rows[i].at);
+        cr_expect_null(tax, "row %zu", i);
+        cr_expect(has_pointer(problems, rows[i].expect),
+                  "row %zu: %s = %s: want %s in %s", i, rows[i].at,
+                  rows[i].value ? rows[i].value : "(deleted)", rows[i].expect, dump);
+        free(dump);
+        json_decref(problems);
+        json_decref(root);
+    }
+    json_decref(pristine);
+}
