@@ -82,18 +82,17 @@ int svc_engine_crosswalk_check(struct svc *svc, const struct svc_engine *fresh,
     {
         if (!code_housed(tax, code)) {
             stdtax_problem_add(problems, "/crosswalk/codes",
-                               "%s: %" JSON_INTEGER_FORMAT
-                               " stored proposals are under this code, which is "
+                               "%s: %lld stored proposals are under this code, which is "
                                "neither a node of taxonomy %s nor mapped",
-                               code, json_integer_value(n), tax->version);
+                               code, (long long)json_integer_value(n), tax->version);
             bad++;
         }
     }
     json_decref(counts);
     if (bad)
         return stdtax_error_set(err, STDTAX_EINVAL, "/crosswalk",
-                                "%zu code%s without a home in taxonomy %s", bad,
-                                bad == 1 ? "" : "s", tax->version);
+                                "codes without a home in taxonomy %s: %zu", tax->version,
+                                bad);
     return 0;
 }
 
@@ -165,8 +164,12 @@ static size_t call_list_split(const struct svc_engine *e, const char *list, char
         for (size_t i = 0; i < n; i++)
             seen |= strcmp(ids[i], id) == 0;
         if (!tax_call_find(e->tax, id) || seen || n == TAX_CALLS_MAX) {
-            stdtax_problem_add(problems, "/query/call", "%.64s: %s", id,
-                               seen ? "given twice" : "not a call of this taxonomy");
+            if (seen)
+                stdtax_problem_add(problems, "/query/call", "call %.64s is given twice",
+                                   id);
+            else
+                stdtax_problem_add(problems, "/query/call",
+                                   "%.64s is not a call of this taxonomy", id);
             bad++;
             continue;
         }
