@@ -174,11 +174,40 @@ static char *dump_problems(const json_t *problems)
     return json_dumps(problems, JSON_COMPACT);
 }
 
+/* A change to a taxonomy file and the pointer its problem must name. */
+struct problem_row {
+    const char *at, *value, *expect; /* value NULL: the member is deleted */
+};
+
+/* Each row applied alone to the file at path: the load fails naming row.expect. */
+static void problem_rows_check(const char *path, const struct problem_row *rows, size_t n)
+{
+    json_error_t je;
+    json_t *pristine = json_load_file(path, 0, &je);
+    cr_assert_not_null(pristine, "%s: %s", path, je.text);
+    for (size_t i = 0; i < n; i++) {
+        json_t *root = json_deep_copy(pristine);
+        mutate(root, rows[i].at, rows[i].value);
+        json_t *problems = json_array();
+        struct tax_taxonomy *tax = (struct tax_taxonomy *)1;
+        struct stdtax_error err = {0};
+        int rc = tax_json_load(root, &tax, problems, &err);
+        char *dump = dump_problems(problems);
+        cr_expect_eq(rc, STDTAX_EINVAL, "row %zu (%s)", i, rows[i].at);
+        cr_expect_null(tax, "row %zu", i);
+        cr_expect(has_pointer(problems, rows[i].expect),
+                  "row %zu: %s = %s: want %s in %s", i, rows[i].at,
+                  rows[i].value ? rows[i].value : "(deleted)", rows[i].expect, dump);
+        free(dump);
+        json_decref(problems);
+        json_decref(root);
+    }
+    json_decref(pristine);
+}
+
 Test(taxonomy, every_problem_is_reported_at_its_pointer)
 {
-    static const struct {
-        const char *at, *value, *expect;
-    } rows[] = {
+    static const struct problem_row rows[] = {
         {"/format", "2", "/format"},
         {"/version", NULL, "/version"},
         {"/version", "\"\"", "/version"},
@@ -240,25 +269,7 @@ Test(taxonomy, every_problem_is_reported_at_its_pointer)
         /* equal to "芯片" (index 0) after normalisation */
         {"/priority_topics/0/evidence/1", "\" 芯片 \"", "/priority_topics/0/evidence/1"},
     };
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        json_error_t je;
-        json_t *root = json_load_file(fixture_path(), 0, &je);
-        cr_assert_not_null(root);
-        mutate(root, rows[i].at, rows[i].value);
-        json_t *problems = json_array();
-        struct tax_taxonomy *tax = (struct tax_taxonomy *)1;
-        struct stdtax_error err = {0};
-        int rc = tax_json_load(root, &tax, problems, &err);
-        char *dump = dump_problems(problems);
-        cr_expect_eq(rc, STDTAX_EINVAL, "row %zu (%s)", i, rows[i].at);
-        cr_expect_null(tax, "row %zu", i);
-        cr_expect(has_pointer(problems, rows[i].expect),
-                  "row %zu: %s = %s: want %s in %s", i, rows[i].at,
-                  rows[i].value ? rows[i].value : "(deleted)", rows[i].expect, dump);
-        free(dump);
-        json_decref(problems);
-        json_decref(root);
-    }
+    problem_rows_check(fixture_path(), rows, sizeof rows / sizeof rows[0]);
 }
 
 Test(taxonomy, reports_all_problems_at_once)
@@ -362,9 +373,7 @@ Test(taxonomy, calls_side_by_side_and_the_crosswalk)
 
 Test(taxonomy, calls_and_crosswalk_problems_at_their_pointers)
 {
-    static const struct {
-        const char *at, *value, *expect;
-    } rows[] = {
+    static const struct problem_row rows[] = {
         {"/call", "{}", "/call"}, /* beside /calls */
         {"/calls", "[]", "/calls"},
         {"/calls/0/current", "true", "/calls/1/current"}, /* two current calls */
@@ -387,25 +396,5 @@ Test(taxonomy, calls_and_crosswalk_problems_at_their_pointers)
         {"/crosswalk/codes/domain.vr-ar/1", "\"domain.vr\"",
          "/crosswalk/codes/domain.vr-ar/1"},
     };
-    json_error_t je;
-    json_t *pristine = json_load_file(revision_path(), 0, &je);
-    cr_assert_not_null(pristine, "%s", je.text);
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        json_t *root = json_deep_copy(pristine);
-        mutate(root, rows[i].at, rows[i].value);
-        json_t *problems = json_array();
-        struct tax_taxonomy *tax = (struct tax_taxonomy *)1;
-        struct stdtax_error err = {0};
-        int rc = tax_json_load(root, &tax, problems, &err);
-        char *dump = dump_problems(problems);
-        cr_expect_eq(rc, STDTAX_EINVAL, "row %zu (%s)", i, rows[i].at);
-        cr_expect_null(tax, "row %zu", i);
-        cr_expect(has_pointer(problems, rows[i].expect),
-                  "row %zu: %s = %s: want %s in %s", i, rows[i].at,
-                  rows[i].value ? rows[i].value : "(deleted)", rows[i].expect, dump);
-        free(dump);
-        json_decref(problems);
-        json_decref(root);
-    }
-    json_decref(pristine);
+    problem_rows_check(revision_path(), rows, sizeof rows / sizeof rows[0]);
 }
