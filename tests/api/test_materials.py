@@ -37,8 +37,9 @@ def open_taxonomy(directory):
     may still add materials."""
     with open(TAXONOMY, encoding="utf-8") as f:
         tax = json.load(f)
-    for t in tax["call"]["tracks"]:
-        t["deadline"] = "2099-12-31T23:59:59+08:00"
+    for call in tax["calls"]:  # doc/taxonomy-format.md, "Calls"
+        for t in call["tracks"]:
+            t["deadline"] = "2099-12-31T23:59:59+08:00"
     path = os.path.join(directory, "taxonomy.json")
     with open(path, "w", encoding="utf-8") as f:
         json.dump(tax, f, ensure_ascii=False)
