@@ -24,7 +24,7 @@ RANKS = [
                        "jsonflat", "date", "matcher", "stdident", "textquery", "message"}),
     ("storage", 1, {"store", "store_material"}),
     ("domain", 1, {"taxonomy", "model", "classifier", "proposal", "csv", "similar",
-                   "catalog", "duplicate", "material"}),
+                   "catalog", "duplicate", "material", "calls"}),
     ("service", 2, {"service"}),
 ]
 # (layer of the includer, header it may not include, why)
