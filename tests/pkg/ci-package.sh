@@ -69,8 +69,10 @@ for f in /usr/sbin/stdtaxd /usr/bin/stdtax /lib/systemd/system/stdtaxd.service \
 done
 # The commented values of the installed config are the installed defaults,
 # paths included: uncommented, the file gives the settings of no file at all.
+# backup-dir has no default (the backup route answers 409 without it): its commented
+# value is where the package's backup timer writes.
 sed -n 's/^#\([a-z][a-z-]*\) /\1 /p' "$conf" |
-    grep -Ev '^(token|cors-origin|port-file) ' >"$out/defaults.conf"
+    grep -Ev '^(token|cors-origin|port-file|backup-dir) ' >"$out/defaults.conf"
 : >"$out/empty.conf"
 /usr/sbin/stdtaxd --config "$out/empty.conf" --check-config | grep -v '^#' >"$out/none.out"
 /usr/sbin/stdtaxd --config "$out/defaults.conf" --check-config | grep -v '^#' >"$out/file.out"
