@@ -113,7 +113,11 @@ static bool range_parse(const char *h, long long size, long long *from, long lon
     *ignore = false;
     if (*p == '-') {
         long long n = strtoll(p + 1, &end, 10);
-        if (*end || end == p + 1 || n <= 0)
+        if (*end || end == p + 1) {
+            *ignore = true; /* not a range at all: the whole file */
+            return false;
+        }
+        if (n <= 0)
             return false;
         *from = n >= size ? 0 : size - n;
         *to = size - 1;

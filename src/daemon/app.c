@@ -25,7 +25,8 @@ int app_problem(struct api_response *resp, int rc, json_t *problems,
         problems = NULL;
     }
     if (!problems && field && field[0] == '/' &&
-        (rc == STDTAX_EINVAL || rc == STDTAX_EEMPTY || rc == STDTAX_ECONFLICT)) {
+        (rc == STDTAX_EINVAL || rc == STDTAX_EEMPTY || rc == STDTAX_ECONFLICT ||
+         rc == STDTAX_ETYPE)) {
         problems = json_array();
         if (problems)
             stdtax_problem_add(problems, field, "%s", text);

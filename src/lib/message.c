@@ -245,6 +245,8 @@ static const struct msg messages[] = {
      {"unknown call (known: %s)", "未知的征集批次（已知：%s）"}},
     {"detail-call-no-track", {"call %s has no %s track", "征集批次 %s 没有%s类型"}},
     {"detail-call-twice", {"call %.64s is given twice", "征集批次 %.64s 重复给出"}},
+    {"detail-call-list-long",
+     {"a list of calls has at most %d bytes", "征集批次列表至多 %d 字节"}},
     {"detail-call-not-known",
      {"%.64s is not a call of this taxonomy", "%.64s 不是此分类体系中的征集批次"}},
     {"detail-compare-two",

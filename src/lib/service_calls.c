@@ -157,6 +157,12 @@ static size_t call_list_split(const struct svc_engine *e, const char *list, char
                               const char **ids, json_t *problems)
 {
     size_t n = 0, bad = 0;
+    if (strlen(list) >= COMPARE_LIST_MAX) {
+        /* Cut, the list would name a call the client never sent. */
+        stdtax_problem_add(problems, "/query/call",
+                           "a list of calls has at most %d bytes", COMPARE_LIST_MAX - 1);
+        return 0;
+    }
     snprintf(buf, COMPARE_LIST_MAX, "%s", list);
     for (char *save = NULL, *id = strtok_r(buf, ",", &save); id;
          id = strtok_r(NULL, ",", &save)) {

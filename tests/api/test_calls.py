@@ -249,7 +249,8 @@ class Calls(unittest.TestCase):
         self.assertNotIn("domain.vr", gaps)  # a 2023 proposal and a 2024-test one
         self.assertNotIn("infra.chips", gaps)  # 2023 only: not empty in every call
         self.assertEqual(rows["infra.chips"]["counts"], {"2023": 1, "2024-test": 0})
-        for bad in ("2023,nope", "2023,2023", "2023,"):
+        # a list longer than the service reads is refused, not cut to what fits
+        for bad in ("2023,nope", "2023,2023", "2023,", "2023,2024-test" + "," * 600 + "x"):
             r = self.d.get("/v1/coverage?call=" + bad)
             self.assertEqual(r.status, 422, (bad, r))
 

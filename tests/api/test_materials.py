@@ -146,6 +146,9 @@ class Materials(unittest.TestCase):
         detail = r.json()["detail"]
         self.assertIn("PDF", detail)
         self.assertIn("image/png", detail)
+        # the refusal names the field, as every other problem does
+        pointers = [e["pointer"] for e in r.json().get("errors", [])]
+        self.assertTrue(pointers and pointers[0].startswith("/"), r.json())
 
     def test_executable_named_pdf_is_415(self):
         pid = self.submit()
@@ -210,6 +213,9 @@ class Materials(unittest.TestCase):
         self.assertEqual(r.body, data[-4:])
         r = self.get(pid, "draft", headers={"Range": "bytes=%d-" % len(data)})
         self.assertEqual(r.status, 416)
+        # not a range at all (RFC 9110 14.2: ignored): the whole file
+        r = self.get(pid, "draft", headers={"Range": "bytes=-abc"})
+        self.assertEqual((r.status, r.body), (200, data))
         self.assertEqual(self.get(pid, "draft", headers={"If-None-Match": etag}).status, 304)
 
     def test_completeness_listing_and_removal(self):
